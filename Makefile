@@ -1,0 +1,34 @@
+# Two commands a newcomer needs: `make packets` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INPUTS ?= inputs
+OUTPUT ?= output
+SCHOOL ?=
+# Extra options for `packets build`, e.g. ARGS="--as-of 2026-11-23".
+ARGS ?=
+
+SCHOOL_OPTS := $(foreach s,$(SCHOOL),--school $(s))
+
+.PHONY: packets validate test bench install clean
+
+# The stamp file is rebuilt whenever pyproject.toml changes, so dependency edits reinstall.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+packets: install
+	$(BIN)/packets build --inputs $(INPUTS) --output $(OUTPUT) $(SCHOOL_OPTS) $(ARGS)
+
+validate: install
+	$(BIN)/packets validate --inputs $(INPUTS) $(ARGS)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(OUTPUT)/* $(VENV)

@@ -1,0 +1,157 @@
+"""The `packets` command: a thin click layer over generator.pipeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .findings import ERROR, NOTE, WARNING, InputError, PacketsError, summary
+
+INPUTS_HELP = "Folder holding settings.toml, roster.xlsx, timeline.xlsx and goals.xlsx."
+
+
+def _settings(inputs, output=None, as_of=None, schools=()):
+    from .settings import load_settings
+    return load_settings(Path(inputs), Path(output) if output else None, as_of.date() if as_of else None,
+                         tuple(schools))
+
+
+def _echo_findings(findings, verbose: bool = False) -> None:
+    shown = [f for f in findings if verbose or f.severity != NOTE]
+    for f in shown:
+        click.echo(f.line(), err=f.severity == ERROR)
+
+
+def _run(func):
+    """Run a command body; a problem the user can fix is printed as plain lines, never a traceback."""
+    try:
+        return func()
+    except InputError as exc:
+        _echo_findings(exc.findings)
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except PacketsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+common_inputs = click.option("--inputs", "inputs", default="inputs", show_default=True,
+                             type=click.Path(file_okay=False), help=INPUTS_HELP)
+common_as_of = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+                            help="Judge overdue tasks as of this date (YYYY-MM-DD) instead of today.")
+common_strict = click.option("--strict", is_flag=True, help="Treat readiness warnings as failures.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Build school-improvement plan packets from a district's spreadsheets.
+
+    Start with `packets validate` to see what is missing, then `packets build`.
+    """
+
+
+@main.command()
+@common_inputs
+@click.option("--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder the packets are written to (one sub-folder per school).")
+@click.option("--school", "schools", multiple=True, metavar="ID",
+              help="Build only this school (repeat for several). Default: every school on the roster.")
+@common_as_of
+@common_strict
+@click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
+def build(inputs, output, schools, as_of, strict, verbose):
+    """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
+    the ISBE planning-year grid and the Plan for Improvement, plus output/readiness.xlsx.
+
+    Input errors stop the run before anything is written. A school whose plan is not ready
+    still gets its packet; readiness.xlsx says what is missing.
+    """
+    from .pipeline import build as build_packets
+
+    def body():
+        settings = _settings(inputs, output, as_of, schools)
+
+        def progress(result):
+            status = "FAILED" if result.error else ("ready" if result.ready else "not ready")
+            where = result.error or str(result.folder)
+            click.echo(f"[{len(done) + 1}] {result.school_id} {result.school_name}: {status} -> {where}")
+            done.append(result)
+
+        done: list = []
+        report = build_packets(settings, strict=strict, progress=progress)
+        _echo_findings(report.input_findings, verbose)
+        ready = sum(r.ready for r in report.results)
+        click.echo(f"Built {len(report.results) - len(report.failed)} packet(s) in {settings.output}: "
+                   f"{ready} ready, {len(report.results) - ready} not ready. Readiness: {report.report}")
+        if report.failed:
+            for r in report.failed:
+                click.echo(r.error, err=True)
+            sys.exit(1)
+    _run(body)
+
+
+@main.command()
+@common_inputs
+@common_as_of
+@common_strict
+@click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
+def validate(inputs, as_of, strict, verbose):
+    """Check the inputs and every school's readiness without writing anything.
+
+    Exits 0 when every school is ready for submission, 1 with the report otherwise.
+    """
+    from .pipeline import readiness
+    from .readiness import is_ready
+
+    def body():
+        district, input_findings, by_school = readiness(_settings(inputs, as_of=as_of))
+        _echo_findings(input_findings, verbose)
+        all_findings = list(input_findings)
+        not_ready = 0
+        for packet in district.packets:
+            school = packet.school
+            findings = by_school[school.school_id]
+            all_findings += findings
+            ok = is_ready(findings, strict)
+            not_ready += not ok
+            click.echo(f"{school.school_id} {school.name}: {'ready' if ok else 'NOT READY'}")
+            for f in findings:
+                if f.severity in (ERROR, WARNING):
+                    click.echo(f"  {f.line()}")
+        click.echo(summary(all_findings) + f"; {len(district.packets) - not_ready} of {len(district.packets)} "
+                   f"school(s) ready")
+        sys.exit(1 if not_ready else 0)
+    _run(body)
+
+
+@main.command()
+@click.argument("school_id")
+@common_inputs
+@common_as_of
+@click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...).")
+def context(school_id, inputs, as_of, form):
+    """Print as JSON exactly the data each template receives for SCHOOL_ID, for template authors."""
+    from .pipeline import school_context
+
+    def body():
+        contexts = school_context(_settings(inputs, as_of=as_of), school_id)
+        if form:
+            if form not in contexts:
+                raise PacketsError(f"No form '{form}'. Forms: {', '.join(contexts)}.")
+            contexts = contexts[form]
+        click.echo(json.dumps(contexts, indent=2, ensure_ascii=False, default=_json_default))
+    _run(body)
+
+
+def _json_default(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

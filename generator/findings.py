@@ -1,0 +1,80 @@
+"""Findings: every problem the pipeline reports, and the one exception family that carries them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR = "error"
+WARNING = "warning"
+NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located as precisely as the input allows."""
+
+    severity: str                 # error | warning | note
+    message: str                  # what is wrong, in the user's terms
+    file: str = ""                # roster.xlsx
+    sheet: str = ""               # People
+    row: int | None = None        # the Excel row number (1-based, as Excel shows it)
+    column: str = ""              # the column letter, C
+    header: str = ""              # the header as written in the sheet, Role
+    value: str = ""               # the offending value, as text
+    fix: str = ""                 # how to fix it
+    school_id: str = ""           # the school concerned, when there is one
+    rule: str = ""                # the readiness rule's name, for plan findings
+
+    def location(self) -> str:
+        """Return where the problem is, e.g. `roster.xlsx, sheet People, row 14, column C (Role)`."""
+        parts = [p for p in (self.file, f"sheet {self.sheet}" if self.sheet else "") if p]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}" + (f" ({self.header})" if self.header else ""))
+        elif self.header:
+            parts.append(f"column {self.header}")
+        return ", ".join(parts)
+
+    def line(self) -> str:
+        """Return the finding as one line of a report."""
+        head = f"{self.severity}: "
+        where = self.location()
+        if where:
+            head += where + ": "
+        text = self.message
+        if self.rule:
+            text = f"[{self.rule}] {text}"
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return head + text
+
+
+def errors(findings) -> list[Finding]:
+    """Return the findings that stop a build."""
+    return [f for f in findings if f.severity == ERROR]
+
+
+def summary(findings, nothing_written: bool = False) -> str:
+    """Return one line counting errors and warnings, e.g. `3 errors, 2 warnings in 2 schools`."""
+    n_err = sum(f.severity == ERROR for f in findings)
+    n_warn = sum(f.severity == WARNING for f in findings)
+    schools = {f.school_id for f in findings if f.school_id and f.severity in (ERROR, WARNING)}
+    text = f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}"
+    if schools:
+        text += f" in {len(schools)} school{'s' * (len(schools) != 1)}"
+    if nothing_written:
+        text += "; nothing was written"
+    return text
+
+
+class PacketsError(Exception):
+    """A problem the user can fix; the CLI prints it without a traceback."""
+
+
+class InputError(PacketsError):
+    """The inputs have errors; carries every finding so all can be reported at once."""
+
+    def __init__(self, findings):
+        self.findings = list(findings)
+        super().__init__(summary(self.findings, nothing_written=True))

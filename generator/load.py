@@ -1,0 +1,122 @@
+"""Load: input files to raw DataFrames of text and values, one per schema sheet; nothing is interpreted yet."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .findings import ERROR, NOTE, Finding
+from .schema import SHEETS, Sheet, header_key
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+CSV_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """A sheet as read: every cell as a Python value, no header chosen; frame row i is Excel row i + 1."""
+
+    file: str
+    sheet: str
+    frame: pd.DataFrame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    last_error: Exception | None = None
+    for encoding in CSV_ENCODINGS:
+        try:
+            return pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
+                               skip_blank_lines=False, encoding=encoding)
+        except UnicodeDecodeError as exc:
+            last_error = exc
+    raise last_error  # type: ignore[misc]
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """Return one plain sentence for why a file could not be opened."""
+    if isinstance(exc, PermissionError):
+        return "cannot be opened: it is locked or you lack permission (close it in Excel and try again)."
+    if isinstance(exc, zipfile.BadZipFile) or "zip" in str(exc).lower():
+        return ("is not a readable workbook: it may be corrupt, password-protected, or another format renamed. "
+                "Open it in Excel and save it again as .xlsx without a password.")
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return "is empty."
+    return f"cannot be read ({type(exc).__name__}: {exc})."
+
+
+def _workbook_path(folder: Path, stem: str) -> Path | None:
+    for suffix in WORKBOOK_SUFFIXES:
+        path = folder / f"{stem}{suffix}"
+        if path.is_file() and not path.name.startswith("~$"):
+            return path
+    return None
+
+
+@dataclass
+class _Workbook:
+    file: str = ""
+    frames: dict[str, pd.DataFrame] | None = None   # None: missing or unreadable
+    failed: bool = False
+
+
+def _open_workbook(folder: Path, stem: str, findings: list[Finding]) -> _Workbook:
+    path = _workbook_path(folder, stem)
+    if path is None:
+        return _Workbook()
+    try:
+        return _Workbook(path.name, pd.read_excel(path, sheet_name=None, header=None, dtype=object))
+    except Exception as exc:  # any reader failure is a problem with the file, reported as such
+        findings.append(Finding(ERROR, f"{path.name} {_unreadable(path, exc)}", file=path.name))
+        return _Workbook(path.name, failed=True)
+
+
+def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[str, RawSheet], list[Finding]]:
+    """Return every schema sheet found in `folder`, keyed by sheet name, and the problems met reading them.
+
+    A sheet may live in its workbook (`roster.xlsx`, sheet `People`) or alone in a CSV file
+    (`roster_people.csv`); the CSV file wins when both exist.
+    """
+    folder = Path(folder)
+    found: dict[str, RawSheet] = {}
+    findings: list[Finding] = []
+    books: dict[str, _Workbook] = {}
+
+    for spec in sheets:
+        csv_path = folder / spec.csv_name
+        if csv_path.is_file():
+            try:
+                found[spec.name] = RawSheet(csv_path.name, "", _read_csv(csv_path))
+            except Exception as exc:  # any reader failure is a problem with the file, reported as such
+                findings.append(Finding(ERROR, f"{csv_path.name} {_unreadable(csv_path, exc)}", file=csv_path.name))
+            continue
+
+        if spec.workbook not in books:
+            books[spec.workbook] = _open_workbook(folder, spec.workbook, findings)
+        book = books[spec.workbook]
+        if book.failed:
+            continue
+        if book.frames is None:
+            if spec.required:
+                findings.append(Finding(
+                    ERROR, f"No {spec.workbook}.xlsx (or {spec.csv_name}) in {folder}.",
+                    file=f"{spec.workbook}.xlsx",
+                    fix=f"Add the {spec.workbook} workbook with a sheet named {spec.name} "
+                        f"(`packets init` writes a blank one)."))
+            continue
+
+        match = next((name for name in book.frames if header_key(name) == header_key(spec.name)), None)
+        if match is None:
+            if spec.required:
+                findings.append(Finding(
+                    ERROR, f"No sheet named {spec.name}.", file=book.file, sheet=spec.name,
+                    fix=f"Rename the sheet that holds the {spec.name.lower()} to '{spec.name}' "
+                        f"(sheets found: {', '.join(book.frames) or 'none'})."))
+            else:
+                findings.append(Finding(NOTE, f"No sheet named {spec.name}; that part of the packet stays empty.",
+                                        file=book.file, sheet=spec.name))
+            continue
+        found[spec.name] = RawSheet(book.file, str(match), book.frames[match])
+    return found, findings

@@ -1,0 +1,256 @@
+"""Normalize: raw sheets to typed rows. Headers are matched, cells cleaned, dates and choices parsed.
+
+Pure functions: nothing here reads files or raises for bad data; every problem becomes a
+Finding that names the file, sheet, Excel row, column letter, header and value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from .findings import ERROR, NOTE, WARNING, Finding
+from .load import RawSheet
+from .schema import CHOICE_SYNONYMS, Column, Sheet, canonical_choice
+
+HEADER_SEARCH_ROWS = 30
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Excel serial numbers that plausibly mean a date (1954 to 2119); other numbers are not dates.
+SERIAL_RANGE = (20000, 80000)
+
+# Control characters are not allowed in Word or Excel XML; tabs and line breaks are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m.%d.%Y",
+    "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%b. %d, %Y",
+    "%d %b %Y", "%d %B %Y", "%a, %b %d, %Y", "%A, %B %d, %Y",
+)
+DATE_FIX = "write the date as 2026-11-15 (year-month-day) or 11/15/2026 (month/day/year)."
+
+_EMAIL = re.compile(r"^[^@\s<>,;\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its Excel row number and its values by field name (None when blank)."""
+
+    number: int
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A normalized sheet: its rows and where each field's column is in the original."""
+
+    spec: Sheet
+    file: str
+    sheet: str
+    rows: tuple[Row, ...]
+    columns: dict[str, tuple[str, str]]   # field -> (column letter, header as written)
+
+    def at(self, row: Row | int | None, key: str | None = None) -> dict[str, Any]:
+        """Return the Finding location fields for a row and (optionally) a field of this table."""
+        number = row.number if isinstance(row, Row) else row
+        letter, header = self.columns.get(key, ("", "")) if key else ("", "")
+        if key and not header:
+            header = self.spec.column(key).name
+        return {"file": self.file, "sheet": self.sheet, "row": number, "column": letter, "header": header}
+
+
+def is_blank(value: Any) -> bool:
+    """Return True for an empty cell: None, NaN, NaT or text of only spaces."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value.__class__.__name__ in ("NaTType",):
+        return True
+    return isinstance(value, str) and not clean_text(value)
+
+
+def clean_text(value: Any) -> str:
+    """Return a cell as tidy text: spaces folded, ends trimmed, XML-illegal characters removed."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line).strip()
+
+
+def parse_date(value: Any) -> dt.date:
+    """Return the date a cell means: an Excel date or serial number, or text in ISO, US or long form.
+
+    Raises ValueError with a sentence fit for the user when it is not a date.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime().date()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        raise ValueError(f"the number {clean_text(value)} is not a date")
+    text = clean_text(value)
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return parse_date(float(text))
+    text = re.sub(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", text)      # a date-time's time part
+    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)                   # November 15th
+    text = re.sub(r"\s*,\s*", ", ", text)
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})", text)
+    if m and int(m.group(1)) > 12 and int(m.group(2)) <= 12:
+        raise ValueError(f"'{text}' looks like day/month/year, which is not read here")
+    raise ValueError(f"'{text}' is not a date")
+
+
+def format_time(value: Any) -> str:
+    """Return a time cell as text like `3:30 PM`; text that is not a single time is kept as typed."""
+    if isinstance(value, dt.datetime):
+        value = value.time()
+    if isinstance(value, float) and 0 <= value < 1:          # Excel stores times as day fractions
+        minutes = round(value * 24 * 60)
+        value = dt.time(minutes // 60 % 24, minutes % 60)
+    if isinstance(value, dt.time):
+        return value.strftime("%I:%M %p").lstrip("0")
+    text = clean_text(value)
+    for fmt in ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M%p", "%I %p", "%I%p"):
+        try:
+            return dt.datetime.strptime(text.upper(), fmt).strftime("%I:%M %p").lstrip("0")
+        except ValueError:
+            continue
+    return text
+
+
+def parse_number(value: Any) -> int | float:
+    """Return a number from a numeric cell or from a number stored as text."""
+    if isinstance(value, bool):
+        raise ValueError(f"'{value}' is not a number")
+    if isinstance(value, (int, float)):
+        return int(value) if float(value).is_integer() else float(value)
+    text = clean_text(value).replace(",", "")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"'{clean_text(value)}' is not a number") from None
+    return int(number) if number.is_integer() else number
+
+
+def _find_header(raw: RawSheet, spec: Sheet) -> tuple[int | None, dict[int, Column]]:
+    """Return the frame row of the header (the best-matching of the first rows) and its matched columns."""
+    best_row, best = None, {}
+    for i in range(min(HEADER_SEARCH_ROWS, len(raw.frame))):
+        matched: dict[int, Column] = {}
+        taken: set[str] = set()
+        for j, cell in enumerate(raw.frame.iloc[i].tolist()):
+            if is_blank(cell):
+                continue
+            col = next((c for c in spec.columns if c.key not in taken and c.matches(clean_text(cell))), None)
+            if col is not None:
+                matched[j] = col
+                taken.add(col.key)
+        if len(matched) > len(best):
+            best_row, best = i, matched
+    return best_row, best
+
+
+@dataclass(frozen=True)
+class _Problem:
+    message: str
+    fix: str
+    severity: str = ERROR
+
+
+def _convert(col: Column, value: Any) -> tuple[Any, _Problem | None]:
+    """Return the typed value of one non-blank cell, and the problem with it if any."""
+    try:
+        if col.kind == "date":
+            return parse_date(value), None
+        if col.kind == "time":
+            return format_time(value), None
+        if col.kind == "number":
+            return parse_number(value), None
+    except ValueError as exc:
+        fix = DATE_FIX if col.kind == "date" else "type a number such as 2."
+        return None, _Problem(f"{exc}.", fix[:1].upper() + fix[1:])
+    text = clean_text(value)
+    if col.kind == "choice":
+        choice = canonical_choice(text, col.choices, CHOICE_SYNONYMS.get(col.key))
+        if choice is None:
+            return None, _Problem(f"'{text}' is not a known {col.name.lower()}.",
+                                  f"Use one of: {'; '.join(col.choices)}.")
+        return choice, None
+    if col.kind == "email" and not _EMAIL.match(text):
+        return text, _Problem(f"'{text}' is not an email address.", "Write it as name@example.org.", WARNING)
+    return text, None
+
+
+def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
+    """Return a sheet's rows typed by the schema, and every problem found in them."""
+    findings: list[Finding] = []
+    header_row, matched = _find_header(raw, spec)
+    where = {"file": raw.file, "sheet": raw.sheet}
+    if header_row is None:
+        needed = ", ".join(c.name for c in spec.columns if c.required)
+        findings.append(Finding(ERROR, f"No header row found: none of the first {HEADER_SEARCH_ROWS} rows "
+                                       f"names the columns {needed}.", **where,
+                                fix=f"Put the headers ({needed}) in one row above the data."))
+        return Table(spec, raw.file, raw.sheet, (), {}), findings
+
+    excel_header_row = header_row + 1
+    columns = {col.key: (get_column_letter(j + 1), clean_text(raw.frame.iat[header_row, j]))
+               for j, col in matched.items()}
+    for col in spec.columns:
+        if col.required and col.key not in columns:
+            also = f" (also accepted: {', '.join(col.synonyms)})" if col.synonyms else ""
+            findings.append(Finding(ERROR, f"Missing required column '{col.name}'.", **where, row=excel_header_row,
+                                    fix=f"Add a column headed '{col.name}'{also}."))
+    for j, cell in enumerate(raw.frame.iloc[header_row].tolist()):
+        if j not in matched and not is_blank(cell):
+            findings.append(Finding(NOTE, f"Column '{clean_text(cell)}' is not one the packets use; it is ignored.",
+                                    **where, row=excel_header_row, column=get_column_letter(j + 1),
+                                    header=clean_text(cell)))
+
+    rows: list[Row] = []
+    for i in range(header_row + 1, len(raw.frame)):
+        cells = raw.frame.iloc[i].tolist()
+        if all(is_blank(c) for c in cells):
+            continue
+        number = i + 1
+        values: dict[str, Any] = {col.key: None for col in spec.columns}
+        for j, col in matched.items():
+            cell = cells[j] if j < len(cells) else None
+            letter, header = columns[col.key]
+            loc = {**where, "row": number, "column": letter, "header": header}
+            if is_blank(cell):
+                if col.required:
+                    findings.append(Finding(ERROR, f"{col.name} is empty.", **loc,
+                                            fix=f"Fill in {col.name} (for example: {col.example})."))
+                continue
+            value, problem = _convert(col, cell)
+            if problem:
+                findings.append(Finding(problem.severity, problem.message[:1].upper() + problem.message[1:],
+                                        **loc, value=clean_text(cell), fix=problem.fix))
+            values[col.key] = value
+        rows.append(Row(number, values))
+    return Table(spec, raw.file, raw.sheet, tuple(rows), columns), findings

@@ -1,0 +1,91 @@
+"""Package: where documents go, what they are called, and writing them so a failure never leaves a broken file."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from .findings import PacketsError
+
+MAX_NAME = 80
+
+
+def slugify(text: str, fallback: str = "school") -> str:
+    """Return text as a lower-case ASCII file-name part: `José Martí & Co.` -> `jose-marti-co`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:MAX_NAME].rstrip("-") or fallback
+
+
+def safe_name(text: str, fallback: str = "file") -> str:
+    """Return text usable as one file or folder name on Windows, macOS and Linux: no separators,
+    no reserved characters, no leading dots (so `..` can never climb out of the output folder)."""
+    name = unicodedata.normalize("NFC", text)
+    name = re.sub(r'[\x00-\x1f<>:"/\\|?*]+', "-", name)
+    name = re.sub(r"\s+", " ", name).strip(" .-")
+    if name.upper().split(".")[0] in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
+                                      *(f"LPT{i}" for i in range(10))}:
+        name = f"_{name}"
+    return name[:MAX_NAME].strip(" .-") or fallback
+
+
+def name_fields(settings, school, form: str = "") -> dict[str, str]:
+    """Return the values a file-name pattern may use."""
+    return {"school_id": safe_name(school.school_id, "school"), "slug": slugify(school.name),
+            "form": form, "year": settings.planning_year.label, "district": slugify(settings.district_name)}
+
+
+def packet_folder(settings, school) -> Path:
+    """Return the school's packet folder, always directly inside the output folder."""
+    name = safe_name(settings.folder_pattern.format(**name_fields(settings, school)), "school")
+    folder = Path(settings.output) / name
+    if folder.resolve().parent != Path(settings.output).resolve():
+        raise PacketsError(f"The packet folder name '{name}' would leave the output folder.")
+    return folder
+
+
+def document_name(settings, school, form_key: str, suffix: str) -> str:
+    """Return a document's file name, e.g. `0101-schedule.docx`."""
+    return safe_name(settings.file_pattern.format(**name_fields(settings, school, form_key)), form_key) + suffix
+
+
+def _stage(directory: Path, suffix: str, data: bytes) -> Path:
+    """Return a hidden temporary file in `directory` holding `data`, flushed to disk."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old file or the whole new one, never a part."""
+    tmp = _stage(path.parent, path.suffix, data)
+    try:
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write a packet's documents into its folder. Every document is complete in a temporary file
+    before any is moved into place, so a failure midway leaves the earlier packet untouched."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            staged.append((name, _stage(folder, Path(name).suffix, data)))
+        for name, tmp in staged:
+            os.replace(tmp, folder / name)
+        return [folder / name for name, _ in staged]
+    finally:
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,216 @@
+"""Readiness: named rules a plan must meet before submission. Each finding names the school, sheet, row and column.
+
+A packet is always built; a school with any error-level finding is marked "not ready".
+Warnings are soft issues, which `--strict` turns into failures. `docs/readiness.md` is generated
+from RULES, so the documentation lists exactly the rules that run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from .findings import ERROR, WARNING, Finding
+from .model import Packet
+
+_QUANTITY = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: str
+    summary: str
+    check: Callable[[Packet], Iterator[Finding]]
+
+
+RULES: list[Rule] = []
+
+
+def rule(name: str, severity: str, summary: str):
+    """Register a readiness rule; its generator yields one Finding per problem."""
+    def register(check):
+        RULES.append(Rule(name, severity, summary, check))
+        return check
+    return register
+
+
+def _finding(packet: Packet, name: str, message: str, source=None, key: str | None = None,
+             value: str = "", fix: str = "", severity: str | None = None) -> Finding:
+    where = source.at(key) if source is not None else {}
+    if severity is None:
+        severity = next(r.severity for r in RULES if r.name == name)
+    return Finding(severity, message, **where, value=value, fix=fix,
+                   school_id=packet.school.school_id, rule=name)
+
+
+@rule("two-academic-goals", ERROR, "The plan has at least two academic SMART goals (ISBE requirement).")
+def _two_academic_goals(packet: Packet):
+    academic = [g for g in packet.plan.goals if g.is_academic]
+    if len(academic) < 2:
+        yield _finding(packet, "two-academic-goals",
+                       f"{packet.school.name} has {len(academic)} academic SMART goal(s); ISBE requires at least two.",
+                       academic[0].source if academic else None, "goal_type" if academic else None,
+                       fix="Add academic goals for this school on the Goals sheet of goals.xlsx.")
+
+
+@rule("goal-measurable", ERROR,
+      "Each goal states its measure, baseline, target and target date, and the target is a quantity.")
+def _goal_measurable(packet: Packet):
+    for goal in packet.plan.goals:
+        for key, label in (("measure", "Measure"), ("baseline", "Baseline"), ("target", "Target"),
+                           ("target_date", "Target Date")):
+            if not getattr(goal, key):
+                yield _finding(packet, "goal-measurable", f"Goal {goal.goal_id} has no {label}.", goal.source, key,
+                               fix=f"Fill in {label} for goal {goal.goal_id}.")
+        if goal.target and not _QUANTITY.search(goal.target):
+            yield _finding(packet, "goal-measurable", f"Goal {goal.goal_id}'s target is not a quantity.",
+                           goal.source, "target", value=goal.target,
+                           fix="State the target as a number, percentage or scale score (e.g. 32%).")
+
+
+@rule("problem-of-practice", ERROR, "The plan states at least one problem of practice.")
+def _problem_stated(packet: Packet):
+    if not packet.plan.problems:
+        yield _finding(packet, "problem-of-practice", "No problem of practice is stated.",
+                       fix="Add the school's problem(s) of practice on the Problems sheet of goals.xlsx.")
+
+
+@rule("strategy-addresses-problem", ERROR, "Each high-leverage strategy addresses a stated problem of practice.")
+def _strategy_problem(packet: Packet):
+    stated = {p.problem_id for p in packet.plan.problems}
+    for s in packet.plan.strategies:
+        if s.problem_id not in stated:
+            yield _finding(packet, "strategy-addresses-problem",
+                           f"Strategy {s.strategy_id} does not address a stated problem of practice"
+                           + (f" ('{s.problem_id}' is not on the Problems sheet)." if s.problem_id else "."),
+                           s.source, "problem_id", value=s.problem_id,
+                           fix=f"Set Problem ID to one of: {', '.join(sorted(stated)) or 'add a problem first'}.")
+
+
+@rule("strategy-has-activities", ERROR, "Each strategy has at least one activity.")
+def _strategy_activities(packet: Packet):
+    for s in packet.plan.strategies:
+        if not s.activities:
+            yield _finding(packet, "strategy-has-activities", f"Strategy {s.strategy_id} has no activities.",
+                           s.source, "strategy_id", value=s.strategy_id,
+                           fix=f"Add activities with Strategy ID {s.strategy_id} on the Activities sheet.")
+
+
+@rule("activity-timeline", ERROR, "Each activity has a start date and an end date after it.")
+def _activity_timeline(packet: Packet):
+    for s in packet.plan.strategies:
+        for a in s.activities:
+            for key, label in (("start", "Start Date"), ("end", "End Date")):
+                if getattr(a, key) is None:
+                    yield _finding(packet, "activity-timeline", f"Activity '{a.activity}' has no {label}.",
+                                   a.source, key, fix=f"Fill in the {label}.")
+            if a.start and a.end and a.end < a.start:
+                yield _finding(packet, "activity-timeline",
+                               f"Activity '{a.activity}' ends ({a.end:%m/%d/%Y}) before it starts ({a.start:%m/%d/%Y}).",
+                               a.source, "end", value=a.end.isoformat(), fix="Correct the start or end date.")
+
+
+@rule("activity-details", ERROR, "Each activity has a milestone and a funding source.")
+def _activity_details(packet: Packet):
+    for s in packet.plan.strategies:
+        for a in s.activities:
+            for key, label in (("milestone", "Milestone"), ("funding", "Funding Source")):
+                if not getattr(a, key):
+                    yield _finding(packet, "activity-details", f"Activity '{a.activity}' has no {label}.",
+                                   a.source, key, fix=f"Fill in the {label}.")
+
+
+@rule("activity-owner-on-roster", ERROR,
+      "Each activity names a person responsible who is on the school's roster (or district staff).")
+def _activity_owner(packet: Packet):
+    names = {p.name.casefold() for p in packet.people}
+    for s in packet.plan.strategies:
+        for a in s.activities:
+            if not a.owner:
+                yield _finding(packet, "activity-owner-on-roster", f"Activity '{a.activity}' has no person responsible.",
+                               a.source, "owner", fix="Name the person responsible, as written on the roster.")
+            elif a.owner.casefold() not in names:
+                yield _finding(packet, "activity-owner-on-roster",
+                               f"Person Responsible '{a.owner}' is not on the roster for {packet.school.name}.",
+                               a.source, "owner", value=a.owner,
+                               fix="Use the name exactly as on the People sheet of roster.xlsx, or add the person there.")
+
+
+@rule("monitoring-covers-goals", ERROR, "The monitoring plan covers every SMART goal.")
+def _monitoring(packet: Packet):
+    covered = {m.goal_id for m in packet.plan.monitoring}
+    for goal in packet.plan.goals:
+        if goal.goal_id not in covered:
+            yield _finding(packet, "monitoring-covers-goals", f"Goal {goal.goal_id} is not in the monitoring plan.",
+                           goal.source, "goal_id", value=goal.goal_id,
+                           fix=f"Add a row for goal {goal.goal_id} on the Monitoring sheet.")
+
+
+def _support_rule(name: str, category: str, what: str):
+    @rule(name, ERROR, f"The plan lists {what}.")
+    def check(packet: Packet):
+        if not packet.plan.supports_in(category):
+            yield _finding(packet, name, f"No {what} listed.",
+                           fix=f"Add a row with Category '{category}' on the Supports sheet of goals.xlsx.")
+    return check
+
+
+_support_rule("professional-learning", "Professional Learning", "professional learning needs")
+_support_rule("local-assessment", "Local Assessment", "local assessment(s) measuring academic progress")
+_support_rule("communication-plan", "Communication", "communication plan for stakeholders")
+
+
+@rule("oversight", WARNING, "Oversight responsibilities (who monitors what) are stated.")
+def _oversight(packet: Packet):
+    if not packet.plan.supports_in("Oversight"):
+        yield _finding(packet, "oversight", "No oversight responsibilities are listed.",
+                       fix="Add rows with Category 'Oversight' on the Supports sheet.")
+
+
+@rule("benchmarks", WARNING, "Each goal has a short-term and a long-term benchmark.")
+def _benchmarks(packet: Packet):
+    for goal in packet.plan.goals:
+        terms = {b.term for b in goal.benchmarks}
+        for term in ("Short-term", "Long-term"):
+            if term not in terms:
+                yield _finding(packet, "benchmarks", f"Goal {goal.goal_id} has no {term.lower()} benchmark.",
+                               goal.source, "goal_id", value=goal.goal_id,
+                               fix=f"Add a {term} row for goal {goal.goal_id} on the Benchmarks sheet.")
+
+
+@rule("principal-named", WARNING, "The roster names the school's principal.")
+def _principal(packet: Packet):
+    if not packet.people_in("Principal"):
+        yield _finding(packet, "principal-named", f"No principal is listed for {packet.school.name}.",
+                       fix="Add a row with Role 'Principal' and this School ID on the People sheet.")
+
+
+@rule("board-approval", WARNING, "The local board approval date is recorded (ISBE counts a plan complete only then).")
+def _board_approval(packet: Packet):
+    if packet.school.board_approval is None:
+        yield _finding(packet, "board-approval", "No local board approval date is recorded.",
+                       packet.school.source, "board_approval",
+                       fix="Enter the Board Approval Date on the Schools sheet once the board approves the plan.")
+
+
+@rule("tasks-on-time", WARNING, "No schedule task is overdue.")
+def _overdue(packet: Packet):
+    for task in packet.tasks:
+        if task.is_overdue(packet.as_of):
+            label = task.task + (f" ({task.detail})" if task.detail else "")
+            yield _finding(packet, "tasks-on-time", f"Task '{label}' was due {task.expected:%m/%d/%Y} and is not done.",
+                           task.source, "completed",
+                           fix="Enter the Completion Date when it is done, or a new Expected Date.")
+
+
+def check_packet(packet: Packet) -> list[Finding]:
+    """Return every readiness finding for one school's packet, in rule order."""
+    return [finding for r in RULES for finding in r.check(packet)]
+
+
+def is_ready(findings, strict: bool = False) -> bool:
+    """Return True when no finding stops submission (with strict, no warning either)."""
+    stopping = {ERROR, WARNING} if strict else {ERROR}
+    return not any(f.severity in stopping for f in findings)

@@ -1,0 +1,50 @@
+"""Render: each form is a template in templates/ plus the context builder that feeds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..model import Packet
+from .context import grid_context, plan_context, schedule_context
+from .docx import render_docx
+from .reference import TEMPLATES
+from .xlsx import render_xlsx
+
+RENDERERS = {".docx": render_docx, ".xlsx": render_xlsx}
+
+
+@dataclass(frozen=True)
+class Form:
+    """One document of a packet."""
+
+    key: str                                   # the {form} part of the file name
+    title: str
+    template: str                              # a file in templates/
+    context: Callable[[Packet], dict[str, Any]]
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.template).suffix
+
+
+FORMS = (
+    Form("schedule", "Schedule for Plan Development", "schedule.docx", schedule_context),
+    Form("schedule-tracker", "Schedule for Plan Development (tracker)", "schedule.xlsx", schedule_context),
+    Form("isbe-grid", "ISBE Planning Year Activities", "isbe_grid.docx", grid_context),
+    Form("plan", "Plan for Improvement", "plan.docx", plan_context),
+)
+
+
+def packet_contexts(packet: Packet) -> dict[str, dict[str, Any]]:
+    """Return each form's context for one packet, keyed by form key; forms sharing a builder share one call."""
+    built: dict[Callable, dict[str, Any]] = {}
+    return {form.key: built.setdefault(form.context, form.context(packet)) if form.context not in built
+            else built[form.context] for form in FORMS}
+
+
+def render_packet(packet: Packet, templates: Path = TEMPLATES) -> dict[str, bytes]:
+    """Return every document of one school's packet as bytes, keyed by form key."""
+    contexts = packet_contexts(packet)
+    return {form.key: RENDERERS[form.suffix](templates / form.template, contexts[form.key]) for form in FORMS}

@@ -1,0 +1,241 @@
+"""Context: what each template receives, as plain data. All display formatting happens here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from ..model import Packet, Person, Task
+from . import reference
+
+OVERDUE_FILL = "F4CCCC"     # light red: the cell shading of an overdue task
+DONE = "Done"
+OVERDUE = "Overdue"
+UPCOMING = "Upcoming"
+NOT_SCHEDULED = "Not scheduled"
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_MONTH_DAY = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2})\b(?!\s*,?\s*\d{4})")
+
+
+def long_date(value: dt.date | None) -> str:
+    """Return a date as `November 15, 2026`, or '' when there is none."""
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}" if value else ""
+
+
+def short_date(value: dt.date | None) -> str:
+    """Return a date as `11/15/2026`, or '' when there is none."""
+    return f"{value.month}/{value.day}/{value.year}" if value else ""
+
+
+def resolve_dates(text: str, planning_year) -> str:
+    """Return text with each month-day date (`Jan. 31`, `June 30`) written in full with its year in the
+    planning year: July to December fall in its first year, January to June in its second."""
+    def full(m: re.Match) -> str:
+        month = next(i for i, name in enumerate(_MONTHS, 1) if name.lower().startswith(m.group(1).lower()[:3]))
+        year = planning_year.start if month >= 7 else planning_year.end
+        try:
+            return long_date(dt.date(year, month, int(m.group(2))))
+        except ValueError:          # not a real day (e.g. "June 31"): leave the text as written
+            return m.group(0)
+    return _MONTH_DAY.sub(full, text)
+
+
+def names(people: tuple[Person, ...]) -> str:
+    """Return people's names joined for display, each once, in roster order."""
+    seen: list[str] = []
+    for p in people:
+        if p.name not in seen:
+            seen.append(p.name)
+    return "; ".join(seen)
+
+
+def _person(p: Person) -> dict[str, str]:
+    return {"name": p.name, "role": p.role, "title": p.title, "email": p.email, "phone": p.phone}
+
+
+def common_context(packet: Packet) -> dict[str, Any]:
+    """Return the fields every form shows: school, district, year and people."""
+    s = packet.school
+    principal = packet.people_in("Principal")
+    return {
+        "school": {
+            "id": s.school_id, "name": s.name, "designation": s.designation,
+            "support_level": "" if s.support_level is None else str(s.support_level),
+            "essa_status": s.essa_status, "grades": s.grades, "address": s.address,
+            "principal": names(principal),
+            "principal_email": principal[0].email if principal else "",
+            "principal_phone": principal[0].phone if principal else "",
+        },
+        "district": {
+            "name": packet.district_name,
+            "superintendent": names(packet.people_in("Superintendent")),
+            "liaison": names(packet.people_in("District Staff")),
+        },
+        "planning_year": packet.planning_year.label,
+        "as_of": long_date(packet.as_of),
+        "people": [_person(p) for p in packet.people],
+    }
+
+
+# --- Schedule for Plan Development ------------------------------------------------------------
+
+def task_status(task: Task | None, as_of: dt.date) -> str:
+    """Return Done, Overdue, Upcoming or Not scheduled for a schedule row."""
+    if task is None or (task.expected is None and task.completed is None):
+        return NOT_SCHEDULED
+    if task.completed is not None:
+        return DONE
+    return OVERDUE if task.is_overdue(as_of) else UPCOMING
+
+
+def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.date) -> dict[str, Any]:
+    status = task_status(t, as_of)
+    return {
+        "stage": stage, "task": task, "detail": detail,
+        "responsibility": t.responsibility if t else "",
+        "expected": long_date(t.expected) if t else "",
+        "completed": long_date(t.completed) if t else "",
+        "expected_date": t.expected if t else None,
+        "completed_date": t.completed if t else None,
+        "status": status,
+        "overdue": status == OVERDUE,
+        "shade": OVERDUE_FILL if status == OVERDUE else "auto",
+        "notes": t.notes if t else "",
+    }
+
+
+def schedule_rows(packet: Packet) -> list[dict[str, Any]]:
+    """Return one row per task or sub-task, in form order: the form's tasks first, then the timeline's own."""
+    known = reference.schedule_tasks()
+    by_task: dict[tuple[str, str], list[Task]] = {}
+    for t in packet.tasks:
+        by_task.setdefault((t.stage, t.task.casefold()), []).append(t)
+    order = [(stage, task) for stage, task in known]
+    listed = {(stage, task.casefold()) for stage, task in known}
+    for t in packet.tasks:                                   # tasks the district added to a stage
+        if (t.stage, t.task.casefold()) not in listed:
+            listed.add((t.stage, t.task.casefold()))
+            order.append((t.stage, t.task))
+    stage_rank = {stage: i for i, stage in enumerate(dict.fromkeys(s for s, _ in known))}
+    order.sort(key=lambda pair: stage_rank.get(pair[0], len(stage_rank)))
+
+    rows = []
+    for stage, task in order:
+        entries = by_task.get((stage, task.casefold()), [])
+        main = [t for t in entries if not t.detail]
+        details = [t for t in entries if t.detail]
+        head = _schedule_row(stage, task, "", main[0] if main else None, packet.as_of)
+        if details and not main:
+            head["status"] = ""              # only a heading over its sub-rows: nothing to schedule
+        rows.append(head)
+        rows += [_schedule_row(stage, task, t.detail, t, packet.as_of) for t in details]
+    return rows
+
+
+def schedule_context(packet: Packet) -> dict[str, Any]:
+    """Return the Schedule for Plan Development's context (the .docx form and the .xlsx tracker)."""
+    rows = schedule_rows(packet)
+    shown_stage = shown_task = None
+    for row in rows:                       # the form names each stage and task once, on its first row
+        row["stage_label"] = row["stage"] if row["stage"] != shown_stage else ""
+        row["task_label"] = row["task"] if (row["stage"], row["task"]) != shown_task else ""
+        shown_stage, shown_task = row["stage"], (row["stage"], row["task"])
+
+    expected = [t.expected for t in packet.tasks if t.expected]
+    done = [t.completed for t in packet.tasks if t.completed]
+    all_done = bool(packet.tasks) and all(t.completed for t in packet.tasks)
+    chairs = packet.people_in("Leadership Team Chair", "Leadership Team Co-Chair")
+    return {
+        **common_context(packet),
+        "title": "Schedule for Plan Development",
+        "start_date": long_date(min(expected)) if expected else "",
+        "projected_completion": long_date(max(expected)) if expected else "",
+        "actual_completion": long_date(max(done)) if all_done else "",
+        "meetings": [{"meeting": m.meeting, "date": long_date(m.date), "date_value": m.date, "time": m.time,
+                      "location": m.location} for m in packet.meetings],
+        "preparers": {"chairs": names(chairs), "facilitators": names(packet.people_in("Facilitator"))},
+        "rows": rows,
+        "overdue_count": sum(r["overdue"] for r in rows),
+    }
+
+
+# --- ISBE planning-year activity grid ---------------------------------------------------------
+
+def grid_context(packet: Packet) -> dict[str, Any]:
+    """Return the ISBE planning-year grid's context: columns named for this school, months of activities."""
+    year = packet.planning_year
+    columns = [{"key": c.key, "title": c.title.replace("{designation}", packet.school.designation),
+                "people": names(packet.people_in(*c.roles))}
+               for c in reference.grid_columns()]
+    months: list[dict[str, Any]] = []
+    for activity in reference.grid_activities():
+        if not months or months[-1]["name"] != activity.month:
+            months.append({"name": activity.month, "label": activity.month.upper(), "activities": []})
+        cells = {key: [resolve_dates(line, year) for line in lines] for key, lines in activity.cells.items()}
+        months[-1]["activities"].append(cells)
+    return {
+        **common_context(packet),
+        "title": "ISBE Planning Year Activities",
+        "columns": columns,
+        "column_titles": {c["key"]: c["title"] for c in columns},
+        "role_people": {c["key"]: c["people"] for c in columns},
+        "months": months,
+    }
+
+
+# --- Plan for Improvement ---------------------------------------------------------------------
+
+def submission_route(designation: str, level: int | None) -> str:
+    """Return where the Plan for Improvement is submitted, by designation and support level."""
+    if designation == "Targeted" and level in (1, 2):
+        return "the SELPA, in the format the SELPA designates"
+    return "the LEA's assigned CDE FMTA Consultant"
+
+
+def plan_context(packet: Packet) -> dict[str, Any]:
+    """Return the Plan for Improvement's context."""
+    plan = packet.plan
+    s = packet.school
+    level = f"{s.designation} Level {s.support_level}" if s.support_level else s.designation
+    return {
+        **common_context(packet),
+        "title": "Plan for Improvement",
+        "plan_level": level,
+        "submitted_to": submission_route(s.designation, s.support_level),
+        "plan_date": long_date(s.plan_date),
+        "last_updated": long_date(s.last_updated),
+        "board_approval": long_date(s.board_approval),
+        "leadership_team": [_person(p) for p in packet.people_in(
+            "Principal", "Leadership Team Chair", "Leadership Team Co-Chair", "Facilitator", "Leadership Team Member")],
+        "signatories": [_person(p) for p in packet.people_in(
+            "Principal", "Leadership Team Chair", "Leadership Team Co-Chair", "District Staff", "Superintendent",
+            "Board of Education")],
+        "problems": [{"id": p.problem_id, "text": p.text, "root_cause": p.root_cause} for p in plan.problems],
+        "goals": [{
+            "id": g.goal_id, "type": g.goal_type, "statement": g.statement, "measure": g.measure,
+            "baseline": g.baseline, "target": g.target, "target_date": long_date(g.target_date),
+            "target_year2": g.target_year2, "target_year3": g.target_year3, "student_group": g.student_group,
+            "benchmarks": [{"term": b.term, "benchmark": b.benchmark, "initial": b.initial,
+                            "expected": b.expected, "date": long_date(b.date)} for b in g.benchmarks],
+        } for g in plan.goals],
+        "strategies": [{
+            "id": st.strategy_id, "text": st.text, "evidence": st.evidence, "problem_id": st.problem_id,
+            "problem": next((p.text for p in plan.problems if p.problem_id == st.problem_id), ""),
+            "goal_id": st.goal_id,
+            "activities": [{"activity": a.activity, "start": short_date(a.start), "end": short_date(a.end),
+                            "milestone": a.milestone, "funding": a.funding, "owner": a.owner}
+                           for a in st.activities],
+        } for st in plan.strategies],
+        "monitoring": [{"goal_id": m.goal_id, "evidence": m.evidence, "frequency": m.frequency,
+                        "responsible": m.responsible} for m in plan.monitoring],
+        "supports": {key: [{"description": x.description, "who": x.who, "when": x.when}
+                           for x in plan.supports_in(category)]
+                     for key, category in (("professional_learning", "Professional Learning"),
+                                           ("local_assessments", "Local Assessment"),
+                                           ("communication", "Communication"),
+                                           ("oversight", "Oversight"))},
+    }

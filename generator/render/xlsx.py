@@ -1,0 +1,136 @@
+"""Excel rendering: an openpyxl template whose cells hold `{{ ... }}` placeholders.
+
+The template convention, for staff who restyle templates:
+- a cell holding exactly `{{ path.to.value }}` receives that value with its type (a date stays a date);
+- a cell mixing text and placeholders receives the rendered text;
+- the row whose first cell starts with `{% for row in rows %}` is repeated once per item of `rows`,
+  keeping its styles; it must be the last row with content on its sheet. Conditional formats,
+  data validations and auto-filters that cover it are stretched to every repeated row.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..findings import PacketsError
+from .docx import jinja_env
+
+_LOOP = re.compile(r"^\{%\s*for\s+(\w+)\s+in\s+([\w.]+)\s*%\}")
+_SINGLE = re.compile(r"^\{\{\s*([\w.]+)\s*\}\}$")
+# Text starting with these would be read by Excel as a formula if re-entered; it is kept as text.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _lookup(context: dict[str, Any], path: str) -> Any:
+    value: Any = context
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise PacketsError(f"the template names '{path}', which the data does not have "
+                               f"(see `packets context` for what it has).")
+    return value
+
+
+def set_value(cell: Cell, value: Any) -> None:
+    """Write a value into a cell as data: text that looks like a formula stays text."""
+    if isinstance(value, (list, tuple)):
+        value = "\n".join(str(v) for v in value)
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _fill(cell: Cell, template: str, context: dict[str, Any], env: jinja2.Environment) -> None:
+    single = _SINGLE.match(template.strip())
+    if single:
+        set_value(cell, _lookup(context, single.group(1)))
+    else:
+        set_value(cell, env.from_string(template).render(context))
+
+
+def _stretch(ws: Worksheet, row: int, last: int) -> None:
+    """Extend sheet features that cover the template row to cover rows row..last."""
+    def grow(ref: str) -> str:
+        parts = []
+        for piece in ref.split():
+            r = CellRange(piece)
+            if r.min_row <= row <= r.max_row:
+                r.expand(down=last - r.max_row if last > r.max_row else 0)
+            parts.append(r.coord)
+        return " ".join(parts)
+
+    stretched = ConditionalFormattingList()
+    for rng in ws.conditional_formatting:
+        for rule in rng.rules:
+            stretched.add(grow(str(rng.sqref)), rule)
+    ws.conditional_formatting = stretched
+    for dv in ws.data_validations.dataValidation:
+        dv.sqref = MultiCellRange(grow(str(dv.sqref)))
+    if ws.auto_filter.ref:
+        ws.auto_filter.ref = grow(ws.auto_filter.ref)
+
+
+def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environment) -> None:
+    loop_row = None
+    for row in ws.iter_rows():
+        first = row[0].value
+        if isinstance(first, str) and _LOOP.match(first):
+            loop_row = row[0].row
+            break
+    for row in ws.iter_rows(max_row=(loop_row - 1) if loop_row else ws.max_row):
+        for cell in row:
+            if isinstance(cell.value, str) and "{{" in cell.value:
+                _fill(cell, cell.value, context, env)
+    if loop_row is None:
+        return
+
+    cells = list(ws[loop_row])
+    match = _LOOP.match(cells[0].value)
+    var, source = match.group(1), match.group(2)
+    templates = [(c.column, (c.value[match.end():] if c is cells[0] else c.value), copy.copy(c._style))
+                 for c in cells]
+    height = ws.row_dimensions[loop_row].height
+    items = _lookup(context, source)
+    for offset, item in enumerate(items):
+        r = loop_row + offset
+        scope = {**context, var: item}
+        for column, text, style in templates:
+            cell = ws.cell(row=r, column=column)
+            cell._style = copy.copy(style)
+            if isinstance(text, str) and "{{" in text:
+                _fill(cell, text, scope, env)
+            else:
+                set_value(cell, text)
+        if height:
+            ws.row_dimensions[r].height = height
+    if not items:
+        for column, _, _ in templates:
+            ws.cell(row=loop_row, column=column).value = None
+    _stretch(ws, loop_row, loop_row + max(len(items), 1) - 1)
+
+
+def render_xlsx(template: Path, context: dict[str, Any]) -> bytes:
+    """Return the bytes of an .xlsx made from an openpyxl template and a context."""
+    wb = load_workbook(template)
+    env = jinja_env(autoescape=False)   # openpyxl escapes XML itself; escaping here would double it
+    try:
+        for ws in wb.worksheets:
+            _render_sheet(ws, context, env)
+    except (jinja2.TemplateError, PacketsError) as exc:
+        raise PacketsError(f"{template.name}: {exc}") from None
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

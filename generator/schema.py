@@ -1,0 +1,304 @@
+"""The input contract: every workbook, sheet and column the pipeline reads.
+
+This module is the single source of truth for what district staff must provide. The loader
+matches headers against it, validation checks values against it, and the documentation and
+blank workbooks are generated from it, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+DESIGNATIONS = ("Intensive", "Comprehensive", "Targeted")
+
+# Each known role, in the order a packet lists people. The ISBE grid column each role staffs
+# lives with the grid's reference data, not here.
+ROLES = (
+    "Superintendent",
+    "School Improvement Coordinator",
+    "District Staff",
+    "Board of Education",
+    "Principal",
+    "Leadership Team Chair",
+    "Leadership Team Co-Chair",
+    "Facilitator",
+    "Leadership Team Member",
+    "Needs Assessment Vendor",
+    "ISBE Contact",
+)
+
+# Other spellings staff use for a role; matched after normalising case and punctuation.
+ROLE_SYNONYMS = {
+    "Superintendent": ("supt", "district superintendent"),
+    "School Improvement Coordinator": ("coordinator", "sic", "improvement coordinator"),
+    "District Staff": ("district contact", "district liaison", "district representative"),
+    "Board of Education": ("board member", "boe", "board president", "board"),
+    "Principal": ("building principal", "school principal"),
+    "Leadership Team Chair": ("slt chair", "chair"),
+    "Leadership Team Co-Chair": ("slt co-chair", "co-chair", "cochair"),
+    "Facilitator": ("slt facilitator", "meeting facilitator"),
+    "Leadership Team Member": ("slt member", "leadership team", "team member"),
+    "Needs Assessment Vendor": ("vendor", "needs-assessment vendor", "school level needs assessment vendor"),
+    "ISBE Contact": ("isbe", "isbe liaison"),
+}
+
+# The five stages of Resource 6, in order; the schedule shows them in this order.
+STAGES = (
+    "Prepare for Plan Development",
+    "Stage 1: Identify Critical Needs",
+    "Stage 2: Develop Focused Plan",
+    "Stage 3: Implement and Monitor the Focused Plan",
+    "Stage 4: Evaluate the Improvement Process",
+)
+
+STAGE_SYNONYMS = {
+    "Prepare for Plan Development": ("prepare", "preparation", "stage 0"),
+    "Stage 1: Identify Critical Needs": ("stage 1", "identify critical needs"),
+    "Stage 2: Develop Focused Plan": ("stage 2", "develop focused plan"),
+    "Stage 3: Implement and Monitor the Focused Plan": (
+        "stage 3", "implement and monitor the focused plan", "implement and monitor"),
+    "Stage 4: Evaluate the Improvement Process": ("stage 4", "evaluate the improvement process"),
+}
+
+GOAL_TYPES = ("Academic", "Non-academic")
+
+SUPPORT_CATEGORIES = ("Professional Learning", "Local Assessment", "Communication", "Oversight")
+
+BENCHMARK_TERMS = ("Short-term", "Long-term")
+
+STATUSES = ("Not started", "In progress", "Done")
+
+
+def header_key(text: object) -> str:
+    """Return the form of a header (or choice) used for matching: lower case, letters and digits only.
+
+    `School ID`, `school_id`, `School Id #` and ` SCHOOL\\nID ` all become `schoolid`.
+    """
+    return re.sub(r"[^0-9a-z]+", "", str(text).replace("\u00a0", " ").lower())
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input sheet."""
+
+    name: str                      # the header written in blank workbooks and documentation
+    key: str                       # the field name the rest of the pipeline uses
+    kind: str = "text"             # text | id | date | time | number | choice | email
+    required: bool = False         # the column must be present and every row must fill it
+    synonyms: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # for kind == "choice"
+    example: str = ""
+    help: str = ""
+
+    def matches(self, header: object) -> bool:
+        """Return True when a sheet's header cell names this column."""
+        wanted = {header_key(self.name), header_key(self.key)} | {header_key(s) for s in self.synonyms}
+        return header_key(header) in wanted
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of an input workbook; it may also be given as a CSV file of its own."""
+
+    workbook: str                  # file stem: roster -> roster.xlsx
+    name: str                      # sheet name inside the workbook
+    columns: tuple[Column, ...]
+    required: bool = True          # the sheet must exist
+    help: str = ""
+    key_columns: tuple[str, ...] = field(default=())  # keys that must be unique per row
+
+    @property
+    def csv_name(self) -> str:
+        """Return the file name of this sheet when it is kept as a CSV file."""
+        return f"{self.workbook}_{header_key(self.name)}.csv"
+
+    def column(self, key: str) -> Column:
+        """Return the column with this field name."""
+        return next(c for c in self.columns if c.key == key)
+
+
+SCHOOL_ID = Column(
+    "School ID", "school_id", "id",
+    synonyms=("school code", "school number", "school no", "building id", "rcdts", "cds code"),
+    example="0104",
+    help="The school's code, as the district writes it (leading zeros are kept).",
+)
+SCHOOL_ID_REQUIRED = Column(
+    SCHOOL_ID.name, SCHOOL_ID.key, "id", required=True, synonyms=SCHOOL_ID.synonyms,
+    example=SCHOOL_ID.example, help=SCHOOL_ID.help,
+)
+SCHOOL_ID_OPTIONAL = Column(
+    SCHOOL_ID.name, SCHOOL_ID.key, "id", synonyms=SCHOOL_ID.synonyms, example="",
+    help="Leave blank for a district-wide row that applies to every school; "
+         "a school's own row for the same item overrides it.",
+)
+
+SCHOOLS = Sheet("roster", "Schools", (
+    SCHOOL_ID_REQUIRED,
+    Column("School Name", "name", required=True, synonyms=("school", "name", "building"),
+           example="José Martí Elementary School"),
+    Column("Designation", "designation", "choice", required=True, choices=DESIGNATIONS,
+           synonyms=("summative designation", "support designation"), example="Comprehensive"),
+    Column("Support Level", "support_level", "number", synonyms=("level", "plan level"),
+           example="2", help="1, 2 or 3: decides where the Plan for Improvement is submitted."),
+    Column("ESSA Status", "essa_status", synonyms=("essa", "status"), example="CSI"),
+    Column("Grades", "grades", synonyms=("grade span", "grade levels"), example="K-5"),
+    Column("Address", "address", synonyms=("street address",), example="1200 Orchard Ave, Riverbend, IL 61000"),
+    Column("Plan Date", "plan_date", "date", synonyms=("date of plan",), example="2027-05-15"),
+    Column("Last Updated", "last_updated", "date", synonyms=("date of last update", "updated"),
+           example="2027-06-01"),
+    Column("Board Approval Date", "board_approval", "date",
+           synonyms=("local board approval date", "boe approval date"), example="2027-07-15"),
+), help="One row per school in the plan.", key_columns=("school_id",))
+
+PEOPLE = Sheet("roster", "People", (
+    SCHOOL_ID_OPTIONAL,
+    Column("Name", "name", required=True, synonyms=("full name", "person", "staff name"),
+           example="Siobhan O'Brien"),
+    Column("Role", "role", "choice", required=True, choices=ROLES,
+           synonyms=("plan role", "improvement role"), example="Principal"),
+    Column("Title", "title", synonyms=("position", "job title"), example="Principal"),
+    Column("Email", "email", "email", synonyms=("e-mail", "email address"), example="sobrien@riverbend204.org"),
+    Column("Phone", "phone", synonyms=("telephone", "phone number"), example="(309) 555-0142"),
+), help="One row per person and role; a person with two roles has two rows. "
+        "Leave School ID blank for district staff who serve every school.")
+
+TASKS = Sheet("timeline", "Tasks", (
+    Column("Stage", "stage", "choice", required=True, choices=STAGES,
+           synonyms=("process timeframe", "timeframe", "phase"), example="Stage 1: Identify Critical Needs"),
+    Column("Task", "task", required=True, synonyms=("tasks", "activity"), example="Complete the DF"),
+    Column("Detail", "detail", synonyms=("sub-task", "subtask", "step", "details"),
+           example="Draft focus areas with the BLT",
+           help="Optional sub-row under the task; several rows may share one task."),
+    SCHOOL_ID_OPTIONAL,
+    Column("Responsibility", "responsibility", required=True,
+           synonyms=("responsible", "who", "owner", "person responsible"), example="District Leadership Team"),
+    Column("Expected Date", "expected", "date", required=True,
+           synonyms=("expected date of completion", "due", "due date", "expected completion"),
+           example="2026-10-15"),
+    Column("Completion Date", "completed", "date",
+           synonyms=("date of completion", "actual date", "completed", "date completed"),
+           example="2026-10-09"),
+    Column("Notes", "notes", synonyms=("note", "comments"), example=""),
+), help="The Resource 6 tasks. Rows with no School ID apply to every school.",
+    key_columns=("school_id", "stage", "detail", "task"))
+
+STAGE_WINDOWS = Sheet("timeline", "Stages", (
+    Column("Stage", "stage", "choice", required=True, choices=STAGES, synonyms=("process timeframe",),
+           example="Stage 1: Identify Critical Needs"),
+    Column("Starts", "starts", "date", required=True, synonyms=("start", "start date", "begins"),
+           example="2026-09-01"),
+), required=False, help="When each stage may start; a task expected before its stage starts is an error.",
+    key_columns=("stage",))
+
+MEETINGS = Sheet("timeline", "Meetings", (
+    SCHOOL_ID_OPTIONAL,
+    Column("Meeting", "meeting", required=True, synonyms=("meeting name", "event"),
+           example="Leadership Team Meeting"),
+    Column("Date", "date", "date", required=True, synonyms=("meeting date",), example="2026-09-16"),
+    Column("Time", "time", "time", synonyms=("start time", "meeting time"), example="3:30 PM"),
+    Column("Location", "location", synonyms=("place", "room", "where"), example="Library"),
+), required=False, help="The Leadership Team Meeting Schedule.")
+
+PROBLEMS = Sheet("goals", "Problems", (
+    SCHOOL_ID_REQUIRED,
+    Column("Problem ID", "problem_id", "id", required=True, synonyms=("problem", "pop id", "id"), example="P1"),
+    Column("Problem of Practice", "text", required=True, synonyms=("problem statement", "pop"),
+           example="Grade 3-5 students do not yet read grade-level informational text fluently."),
+    Column("Root Cause", "root_cause", synonyms=("root cause analysis", "cause"),
+           example="Core reading block lacks daily fluency practice with complex text."),
+), required=False, help="Problems of practice from the needs assessment and root cause analysis.",
+    key_columns=("school_id", "problem_id"))
+
+GOALS = Sheet("goals", "Goals", (
+    SCHOOL_ID_REQUIRED,
+    Column("Goal ID", "goal_id", "id", required=True, synonyms=("goal", "goal number"), example="G1"),
+    Column("Goal Type", "goal_type", "choice", required=True, choices=GOAL_TYPES,
+           synonyms=("type", "category"), example="Academic"),
+    Column("SMART Goal", "statement", required=True, synonyms=("goal statement", "smart goal statement"),
+           example="By May 2027, the share of grade 3-5 students meeting IAR ELA standards rises from 24% to 32%."),
+    Column("Measure", "measure", synonyms=("measurable outcome", "metric"), example="IAR ELA proficiency, grades 3-5"),
+    Column("Baseline", "baseline", synonyms=("baseline value", "initial"), example="24%"),
+    Column("Target", "target", synonyms=("target value", "year 1 target"), example="32%"),
+    Column("Target Date", "target_date", "date", synonyms=("by", "goal date", "date"), example="2027-05-31"),
+    Column("Year 2 Target", "target_year2", synonyms=("target year 2",), example="38%"),
+    Column("Year 3 Target", "target_year3", synonyms=("target year 3",), example="45%"),
+    Column("Student Group", "student_group", synonyms=("students", "population"), example="All students, grades 3-5"),
+), required=False, help="SMART goals; ISBE requires at least two academic goals.",
+    key_columns=("school_id", "goal_id"))
+
+BENCHMARKS = Sheet("goals", "Benchmarks", (
+    SCHOOL_ID_REQUIRED,
+    Column("Goal ID", "goal_id", "id", required=True, synonyms=("goal",), example="G1"),
+    Column("Term", "term", "choice", required=True, choices=BENCHMARK_TERMS,
+           synonyms=("benchmark term", "short or long term"), example="Short-term"),
+    Column("Benchmark", "benchmark", required=True, synonyms=("benchmark measure", "measure"),
+           example="Winter MAP reading, grades 3-5: share at or above 50th percentile"),
+    Column("Initial Data Point", "initial", synonyms=("initial", "baseline", "starting point"), example="31%"),
+    Column("Expected Value", "expected", synonyms=("expected", "intended outcome", "target"), example="38%"),
+    Column("Date", "date", "date", synonyms=("benchmark date", "by"), example="2027-01-31"),
+), required=False, help="Short- and long-term benchmarks for each goal.")
+
+STRATEGIES = Sheet("goals", "Strategies", (
+    SCHOOL_ID_REQUIRED,
+    Column("Strategy ID", "strategy_id", "id", required=True, synonyms=("strategy number",), example="S1"),
+    Column("High-Leverage Strategy", "text", required=True, synonyms=("strategy", "high leverage strategy"),
+           example="Daily explicit fluency instruction with complex informational text"),
+    Column("Evidence Base", "evidence", synonyms=("evidence", "research base", "essa evidence level"),
+           example="WWC Practice Guide: Foundational Skills (strong evidence)"),
+    Column("Problem ID", "problem_id", "id", synonyms=("addresses problem", "problem of practice"), example="P1"),
+    Column("Goal ID", "goal_id", "id", synonyms=("goal", "goals"), example="G1"),
+), required=False, help="High-leverage strategies; each addresses a problem of practice.",
+    key_columns=("school_id", "strategy_id"))
+
+ACTIVITIES = Sheet("goals", "Activities", (
+    SCHOOL_ID_REQUIRED,
+    Column("Strategy ID", "strategy_id", "id", required=True, synonyms=("strategy",), example="S1"),
+    Column("Activity", "activity", required=True, synonyms=("action", "key activity"),
+           example="Train grade 3-5 teachers in repeated-reading routines"),
+    Column("Start Date", "start", "date", synonyms=("start", "begins"), example="2026-08-17"),
+    Column("End Date", "end", "date", synonyms=("end", "ends"), example="2026-10-30"),
+    Column("Milestone", "milestone", synonyms=("milestones",), example="All grade 3-5 teachers trained"),
+    Column("Funding Source", "funding", synonyms=("funding", "fund source", "budget source"),
+           example="Title I, Part A"),
+    Column("Person Responsible", "owner", synonyms=("responsible", "owner", "lead"), example="Siobhan O'Brien"),
+), required=False, help="Each strategy's activities with their own timelines.")
+
+MONITORING = Sheet("goals", "Monitoring", (
+    SCHOOL_ID_REQUIRED,
+    Column("Goal ID", "goal_id", "id", required=True, synonyms=("goal",), example="G1"),
+    Column("Evidence", "evidence", required=True, synonyms=("data", "data source", "what is monitored"),
+           example="MAP reading growth reports"),
+    Column("Frequency", "frequency", synonyms=("how often", "when"), example="Three times a year"),
+    Column("Responsible", "responsible", synonyms=("person responsible", "who"), example="Leadership team"),
+), required=False, help="The monitoring plan; every SMART goal needs at least one row.")
+
+SUPPORTS = Sheet("goals", "Supports", (
+    SCHOOL_ID_REQUIRED,
+    Column("Category", "category", "choice", required=True, choices=SUPPORT_CATEGORIES,
+           synonyms=("type", "section"), example="Professional Learning"),
+    Column("Description", "description", required=True, synonyms=("item", "text"),
+           example="Coaching cycles on fluency routines for grade 3-5 teachers"),
+    Column("Who", "who", synonyms=("audience", "responsible", "person responsible"), example="Instructional coach"),
+    Column("When", "when", synonyms=("timing", "schedule", "frequency"), example="Monthly, September to May"),
+), required=False, help="Professional learning needs, local assessments, the communication plan and "
+                        "oversight responsibilities (who monitors what).")
+
+SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS,
+          PROBLEMS, GOALS, BENCHMARKS, STRATEGIES, ACTIVITIES, MONITORING, SUPPORTS)
+
+WORKBOOKS = ("roster", "timeline", "goals")
+
+
+def canonical_choice(value: str, choices: tuple[str, ...], synonyms: dict[str, tuple[str, ...]] | None = None):
+    """Return the canonical spelling of a choice typed in any case or punctuation, or None."""
+    wanted = header_key(value)
+    for choice in choices:
+        names = (choice, *((synonyms or {}).get(choice, ())))
+        if any(header_key(n) == wanted for n in names):
+            return choice
+    return None
+
+
+CHOICE_SYNONYMS = {"role": ROLE_SYNONYMS, "stage": STAGE_SYNONYMS}

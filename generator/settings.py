@@ -1,0 +1,131 @@
+"""Settings: the district's settings.toml plus command-line choices, as one frozen object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import PacketsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SETTINGS_FILE = "settings.toml"
+
+# Fields a file-name pattern may use; anything else is refused so a typo cannot silently vanish.
+NAME_FIELDS = {"school_id", "slug", "form", "year", "district"}
+
+
+@dataclass(frozen=True)
+class PlanningYear:
+    """A school year such as 2026-27, which runs from July 1 to June 30."""
+
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.start}-{self.end % 100:02d}"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.start, 7, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.end, 6, 30)
+
+    @classmethod
+    def parse(cls, text: str) -> "PlanningYear":
+        """Return the planning year written as `2026-27`, `2026-2027` or `2026`."""
+        m = re.fullmatch(r"\s*(\d{4})\s*(?:[-/\u2013]\s*(\d{2}|\d{4}))?\s*", str(text))
+        if not m:
+            raise ValueError(f"'{text}' is not a school year; write it as 2026-27")
+        start = int(m.group(1))
+        if m.group(2):
+            end = int(m.group(2))
+            if end < 100:
+                end += start // 100 * 100
+            if end != start + 1:
+                raise ValueError(f"'{text}' does not span two consecutive years; write it as {start}-{(start + 1) % 100:02d}")
+        return cls(start)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know besides the spreadsheets themselves."""
+
+    inputs: Path
+    output: Path
+    district_name: str
+    planning_year: PlanningYear
+    as_of: dt.date
+    folder_pattern: str = "{school_id}-{slug}"
+    file_pattern: str = "{school_id}-{form}"
+    schools: tuple[str, ...] = field(default=())   # limit a run to these school ids
+
+
+def _check_pattern(pattern: str, key: str) -> str:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as exc:
+        raise PacketsError(f"{SETTINGS_FILE}: [output] {key} = '{pattern}' is not a valid pattern ({exc}).") from None
+    unknown = sorted(n for n in names if n not in NAME_FIELDS)
+    if unknown:
+        raise PacketsError(
+            f"{SETTINGS_FILE}: [output] {key} uses unknown field(s) {', '.join('{' + n + '}' for n in unknown)}. "
+            f"Fix: use only {', '.join('{' + n + '}' for n in sorted(NAME_FIELDS))}.")
+    return pattern
+
+
+def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | None = None,
+                  schools: tuple[str, ...] = ()) -> Settings:
+    """Return the settings for a run from `inputs/settings.toml` and the command line's choices."""
+    inputs = Path(inputs)
+    if not inputs.is_dir():
+        raise PacketsError(f"The inputs folder '{inputs}' does not exist. Fix: pass --inputs with the folder "
+                           f"that holds roster.xlsx, timeline.xlsx, goals.xlsx and {SETTINGS_FILE}.")
+    path = inputs / SETTINGS_FILE
+    if not path.is_file():
+        raise PacketsError(f"{path}: not found. Fix: create it with [district] name and planning_year "
+                           f"(see README, 'Settings').")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PacketsError(f"{path}: not valid TOML ({exc}).") from None
+
+    district = data.get("district", {})
+    out = data.get("output", {})
+    name = str(district.get("name", "")).strip()
+    if not name:
+        raise PacketsError(f"{path}: [district] name is missing. Fix: add name = \"Your District\".")
+    try:
+        year = PlanningYear.parse(str(district.get("planning_year", "")))
+    except ValueError as exc:
+        raise PacketsError(f"{path}: [district] planning_year: {exc}.") from None
+
+    when = as_of or district.get("as_of") or dt.date.today()
+    if isinstance(when, dt.datetime):
+        when = when.date()
+    if not isinstance(when, dt.date):
+        raise PacketsError(f"{path}: [district] as_of must be a date such as 2026-11-23.")
+
+    return Settings(
+        inputs=inputs,
+        output=Path(output) if output else Path("output"),
+        district_name=name,
+        planning_year=year,
+        as_of=when,
+        folder_pattern=_check_pattern(str(out.get("folder", Settings.folder_pattern)), "folder"),
+        file_pattern=_check_pattern(str(out.get("file", Settings.file_pattern)), "file"),
+        schools=tuple(schools),
+    )

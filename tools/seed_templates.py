@@ -1,0 +1,445 @@
+"""How the templates in templates/ were first made. The .docx/.xlsx files are the source from then on.
+
+Staff restyle the templates in Word and Excel, so this script never overwrites an existing file:
+run it only to recreate a template that was deleted (`python tools/seed_templates.py [name ...]`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Inches, Pt, RGBColor
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+HEADER_FILL = "1F3864"
+BAND_FILL = "D9E2F3"
+
+
+# --- python-docx helpers ------------------------------------------------------------------------
+
+def page(doc, width, height, margin, landscape=False):
+    s = doc.sections[0]
+    s.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    s.page_width, s.page_height = Inches(width), Inches(height)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(s, side, Inches(margin))
+    return s
+
+
+def base_styles(doc, size=10):
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(size)
+    normal.paragraph_format.space_after = Pt(2)
+
+
+def shade(cell, fill):
+    tc_pr = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tc_pr.append(shd)
+
+
+def repeat_header(row):
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def no_split(row):
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def write(cell, text, bold=False, color=None, size=None, style=None, align=None):
+    """Put text in a cell's first paragraph (one run, so Jinja tags stay whole)."""
+    p = cell.paragraphs[0]
+    if style:
+        p.style = style
+    run = p.add_run(text)
+    run.bold = bold
+    if color:
+        run.font.color.rgb = RGBColor.from_string(color)
+    if size:
+        run.font.size = Pt(size)
+    if align:
+        p.alignment = align
+    return p
+
+
+def add_para(cell, text, style=None):
+    p = cell.add_paragraph(text)
+    if style:
+        p.style = style
+    return p
+
+
+def header_row(table, titles, widths=None):
+    row = table.rows[0]
+    repeat_header(row)
+    for i, title in enumerate(titles):
+        write(row.cells[i], title, bold=True, color="FFFFFF")
+        shade(row.cells[i], HEADER_FILL)
+    if widths:
+        set_widths(table, widths)
+
+
+def set_widths(table, widths):
+    table.autofit = False
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths):
+            cell.width = Inches(w)
+
+
+def loop_row(table, tag):
+    """Add a row holding only a docxtpl row tag ({%tr ... %}); docxtpl removes the row itself."""
+    row = table.add_row()
+    write(row.cells[0], tag)
+    return row
+
+
+def data_row(table, texts):
+    row = table.add_row()
+    for cell, text in zip(row.cells, texts):
+        write(cell, text)
+    return row
+
+
+def kv_table(doc, pairs, widths=(2.2, 4.8)):
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for key, value in pairs:
+        row = table.add_row()
+        write(row.cells[0], key, bold=True)
+        shade(row.cells[0], BAND_FILL)
+        write(row.cells[1], value)
+    set_widths(table, widths)
+    return table
+
+
+def grid_table(doc, titles, widths, rows):
+    """A table with a repeated header row and docxtpl loop rows given as lists of cell texts or tags."""
+    table = doc.add_table(rows=1, cols=len(titles))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header_row(table, titles)
+    for row in rows:
+        if isinstance(row, str):
+            loop_row(table, row)
+        else:
+            data_row(table, row)
+    set_widths(table, widths)
+    return table
+
+
+def footer(section, text):
+    p = section.footer.paragraphs[0]
+    p.text = text
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in p.runs:
+        run.font.size = Pt(8)
+
+
+# --- the forms ----------------------------------------------------------------------------------
+
+def schedule_docx(path):
+    doc = Document()
+    base_styles(doc)
+    section = page(doc, 8.5, 11, 0.75)
+    doc.add_paragraph("Schedule for Plan Development", style="Title")
+    doc.add_paragraph("Resource 6 \u00b7 {{ school.name }} \u00b7 {{ district.name }} \u00b7 "
+                      "School year {{ planning_year }}", style="Subtitle")
+    t = doc.add_table(rows=2, cols=3)
+    t.style = "Table Grid"
+    for i, (title, value) in enumerate((("Start Date", "{{ start_date }}"),
+                                        ("Projected Completion Date", "{{ projected_completion }}"),
+                                        ("Actual Completion Date", "{{ actual_completion }}"))):
+        write(t.rows[0].cells[i], title, bold=True)
+        shade(t.rows[0].cells[i], BAND_FILL)
+        write(t.rows[1].cells[i], value)
+
+    doc.add_heading("Leadership Team Meeting Schedule", level=2)
+    grid_table(doc, ("Meeting", "Date", "Time", "Place"), (2.6, 1.6, 1.0, 1.8), [
+        "{%tr for m in meetings %}",
+        ["{{ m.meeting }}", "{{ m.date }}", "{{ m.time }}", "{{ m.location }}"],
+        "{%tr endfor %}",
+    ])
+    doc.add_paragraph("{%p if not meetings %}")
+    doc.add_paragraph("No meetings are scheduled yet.")
+    doc.add_paragraph("{%p endif %}")
+
+    doc.add_heading("Preparation for Leadership Team Meetings", level=2)
+    doc.add_paragraph("Chair/Co-chairs: {{ preparers.chairs }}")
+    doc.add_paragraph("Facilitator: {{ preparers.facilitators }}")
+
+    doc.add_heading("Schedule", level=2)
+    table = grid_table(doc, ("Process Timeframe", "Tasks", "Responsibility", "Expected Date of Completion",
+                             "Date of Completion"), (1.4, 2.2, 1.4, 1.0, 1.0), [
+        "{%tr for row in rows %}",
+        ["{{ row.stage_label }}",
+         "{% if row.detail %}\u2013 {{ row.detail }}{% else %}{{ row.task_label }}{% endif %}",
+         "{{ row.responsibility }}", "{{ row.expected }}", ""],
+        "{%tr endfor %}",
+    ])
+    cell = table.rows[2].cells[4]
+    p = cell.paragraphs[0]
+    p.add_run("{% cellbg row.shade %}{% if row.overdue %}")
+    overdue = p.add_run("OVERDUE")
+    overdue.bold = True
+    overdue.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    p.add_run("{% else %}{{ row.completed }}{% endif %}")
+    for row in table.rows[1:]:
+        no_split(row)
+    doc.add_paragraph("Tasks marked OVERDUE passed their expected date with no date of completion "
+                      "as of {{ as_of }}.").runs[0].italic = True
+    footer(section, "{{ school.name }} \u00b7 Schedule for Plan Development \u00b7 {{ planning_year }}")
+    doc.save(path)
+
+
+def isbe_grid_docx(path):
+    doc = Document()
+    base_styles(doc, size=8)
+    section = page(doc, 14, 8.5, 0.5, landscape=True)
+    doc.add_paragraph("ISBE Planning Year Activities", style="Title")
+    doc.add_paragraph("{{ school.name }} \u00b7 {{ school.designation }} School \u00b7 {{ district.name }} "
+                      "\u00b7 Planning year {{ planning_year }}", style="Subtitle")
+    people = doc.add_table(rows=1, cols=2)
+    people.style = "Table Grid"
+    header_row(people, ("Role", "For this school"))
+    loop_row(people, "{%tr for c in columns %}")
+    data_row(people, ("{{ c.title }}", "{{ c.people }}"))
+    loop_row(people, "{%tr endfor %}")
+    set_widths(people, (3.5, 9.0))
+    doc.add_paragraph()
+
+    titles = ("Key Activities", "School Improvement Coordinators", "ISBE", "Board of Education",
+              "District Staff", "{{ column_titles.principal }}", "School Leadership Team",
+              "School Level Needs Assessment Vendor")
+    keys = ("key_activity", "coordinators", "isbe", "board", "district_staff", "principal", "leadership_team",
+            "vendor")
+    widths = (2.2, 1.45, 1.45, 1.3, 1.6, 1.6, 1.6, 1.8)
+    table = doc.add_table(rows=1, cols=8)
+    table.style = "Table Grid"
+    header_row(table, titles)
+    band = table.add_row()
+    merged = band.cells[0].merge(band.cells[7])
+    write(merged, "PLANNING STAGE", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    shade(merged, "BFBFBF")
+    loop_row(table, "{%tr for month in months %}")
+    month_row = table.add_row()
+    merged = month_row.cells[0].merge(month_row.cells[7])
+    write(merged, "{{ month.label }}", bold=True)
+    shade(merged, BAND_FILL)
+    loop_row(table, "{%tr for a in month.activities %}")
+    row = table.add_row()
+    no_split(row)
+    for cell, key in zip(row.cells, keys):
+        write(cell, "{%p for line in a." + key + " %}")
+        add_para(cell, "{{ line }}", style="List Bullet")
+        add_para(cell, "{%p endfor %}")
+    loop_row(table, "{%tr endfor %}")
+    loop_row(table, "{%tr endfor %}")
+    set_widths(table, widths)
+    closing = doc.add_paragraph()
+    closing.add_run("END OF PLANNING YEAR ACTIVITIES. MOVE TO YEAR IN THE LIFE IMPLEMENTATION YEAR "
+                    "FOR ISI SCHOOLS").bold = True
+    footer(section, "Please note that document will print best on legal-sized (8.5\"x14\") paper. "
+                    "isbe.net/SchoolImprovement \u2022 schoolimprovement@isbe.net")
+    doc.save(path)
+
+
+def plan_docx(path):
+    doc = Document()
+    base_styles(doc)
+    section = page(doc, 8.5, 11, 0.75)
+    doc.add_paragraph("Plan for Improvement", style="Title")
+    doc.add_paragraph("{{ school.name }} \u00b7 {{ district.name }}", style="Subtitle")
+
+    doc.add_heading("At a Glance", level=1)
+    kv_table(doc, (
+        ("School", "{{ school.name }} ({{ school.id }})"),
+        ("District (LEA)", "{{ district.name }}"),
+        ("Designation", "{{ school.designation }}"),
+        ("Plan level", "{{ plan_level }}"),
+        ("ESSA status", "{{ school.essa_status }}"),
+        ("Grades", "{{ school.grades }}"),
+        ("Principal and contact", "{{ school.principal }} \u00b7 {{ school.principal_email }} \u00b7 "
+                                  "{{ school.principal_phone }}"),
+        ("Superintendent", "{{ district.superintendent }}"),
+        ("District liaison", "{{ district.liaison }}"),
+        ("Date of plan", "{{ plan_date }}"),
+        ("Date of last update", "{{ last_updated }}"),
+        ("Submitted to", "{{ submitted_to }}"),
+    ))
+    doc.add_heading("Leadership Team", level=2)
+    grid_table(doc, ("Name", "Position", "Role in the Plan"), (2.3, 2.4, 2.3), [
+        "{%tr for p in leadership_team %}", ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}"], "{%tr endfor %}"])
+
+    doc.add_heading("Problem(s) of Practice", level=1)
+    doc.add_paragraph("{%p for p in problems %}")
+    doc.add_paragraph("{{ p.id }}. {{ p.text }}", style="List Number")
+    doc.add_paragraph("Root cause: {{ p.root_cause }}")
+    doc.add_paragraph("{%p endfor %}")
+
+    doc.add_heading("SMART Goals", level=1)
+    grid_table(doc, ("Goal", "SMART Goal", "Measure", "Baseline", "Target", "Target Date"),
+               (0.5, 2.6, 1.3, 0.8, 0.8, 1.0), [
+        "{%tr for g in goals %}",
+        ["{{ g.id }}", "{{ g.statement }} ({{ g.type }}; {{ g.student_group }})", "{{ g.measure }}",
+         "{{ g.baseline }}", "{{ g.target }}{% if g.target_year2 %}; year 2: {{ g.target_year2 }}{% endif %}"
+                             "{% if g.target_year3 %}; year 3: {{ g.target_year3 }}{% endif %}",
+         "{{ g.target_date }}"],
+        "{%tr endfor %}"])
+
+    doc.add_heading("Benchmarks", level=1)
+    grid_table(doc, ("Goal", "Term", "Benchmark", "Initial Data Point", "Expected Value", "Date"),
+               (0.5, 0.9, 2.7, 1.0, 1.0, 0.9), [
+        "{%tr for g in goals %}", "{%tr for b in g.benchmarks %}",
+        ["{{ g.id }}", "{{ b.term }}", "{{ b.benchmark }}", "{{ b.initial }}", "{{ b.expected }}", "{{ b.date }}"],
+        "{%tr endfor %}", "{%tr endfor %}"])
+
+    doc.add_heading("High-Leverage Strategies", level=1)
+    doc.add_paragraph("{%p for st in strategies %}")
+    doc.add_heading("Strategy {{ st.id }}: {{ st.text }}", level=2)
+    doc.add_paragraph("Evidence base: {{ st.evidence }}")
+    doc.add_paragraph("Addresses problem of practice {{ st.problem_id }}: {{ st.problem }}")
+    grid_table(doc, ("Activity", "Start", "End", "Milestone", "Funding Source", "Person Responsible"),
+               (2.0, 0.8, 0.8, 1.4, 1.0, 1.0), [
+        "{%tr for a in st.activities %}",
+        ["{{ a.activity }}", "{{ a.start }}", "{{ a.end }}", "{{ a.milestone }}", "{{ a.funding }}", "{{ a.owner }}"],
+        "{%tr endfor %}"])
+    doc.add_paragraph("{%p endfor %}")
+
+    for heading, key in (("Oversight Responsibilities", "oversight"),
+                         ("Professional Learning Needs", "professional_learning"),
+                         ("Local Assessments", "local_assessments")):
+        doc.add_heading(heading, level=1)
+        grid_table(doc, ("Description", "Who", "When"), (3.6, 1.7, 1.7), [
+            "{%tr for x in supports." + key + " %}", ["{{ x.description }}", "{{ x.who }}", "{{ x.when }}"],
+            "{%tr endfor %}"])
+
+    doc.add_heading("Monitoring Plan", level=1)
+    grid_table(doc, ("Goal", "Evidence", "Frequency", "Responsible"), (0.6, 3.2, 1.6, 1.6), [
+        "{%tr for m in monitoring %}", ["{{ m.goal_id }}", "{{ m.evidence }}", "{{ m.frequency }}",
+                                        "{{ m.responsible }}"], "{%tr endfor %}"])
+
+    doc.add_heading("Communication Plan", level=1)
+    grid_table(doc, ("Description", "Who", "When"), (3.6, 1.7, 1.7), [
+        "{%tr for x in supports.communication %}", ["{{ x.description }}", "{{ x.who }}", "{{ x.when }}"],
+        "{%tr endfor %}"])
+
+    doc.add_heading("Signatures", level=1)
+    doc.add_paragraph("Local board approval date: {{ board_approval }}")
+    grid_table(doc, ("Name", "Position", "Role in the Plan", "Signature", "Date"), (1.6, 1.6, 1.4, 1.6, 0.8), [
+        "{%tr for p in signatories %}", ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}", "", ""],
+        "{%tr endfor %}"])
+    footer(section, "{{ school.name }} \u00b7 Plan for Improvement \u00b7 {{ planning_year }}")
+    doc.save(path)
+
+
+def schedule_xlsx(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Schedule"
+    ws["A1"] = "Schedule for Plan Development \u2014 {{ school.name }}"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = "{{ district.name }} \u00b7 School year {{ planning_year }} \u00b7 status as of {{ as_of }}"
+    headers = ("Process Timeframe", "Tasks", "Detail", "Responsibility", "Expected Date of Completion",
+               "Date of Completion", "Status", "Notes")
+    widths = (30, 40, 30, 26, 14, 14, 12, 30)
+    thin = Side(style="thin", color="999999")
+    for col, (title, width) in enumerate(zip(headers, widths), start=1):
+        cell = ws.cell(row=4, column=col, value=title)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[cell.column_letter].width = width
+    fields = ("stage", "task", "detail", "responsibility", "expected_date", "completed_date", "status", "notes")
+    for col, field in enumerate(fields, start=1):
+        text = "{{ row." + field + " }}"
+        cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = Border(bottom=thin)
+        if field.endswith("_date"):
+            cell.number_format = "mm/dd/yyyy"
+    ws.freeze_panes = "A5"
+    ws.auto_filter.ref = "A4:H5"
+    overdue = PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")
+    ws.conditional_formatting.add("A5:H5", FormulaRule(formula=['AND($E5<>"",$E5<TODAY(),$F5="")'], fill=overdue))
+    status = DataValidation(type="list", formula1='"Not scheduled,Upcoming,Overdue,Done"', allow_blank=True)
+    ws.add_data_validation(status)
+    status.add("G5")
+    ws.print_title_rows = "4:4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.save(path)
+
+
+def readiness_xlsx(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Readiness"
+    ws["A1"] = "Plan packet readiness \u2014 {{ district.name }}"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = "Planning year {{ planning_year }} \u00b7 built {{ built_at }}"
+    headers = ("School ID", "School", "Designation", "Ready", "Errors", "Warnings", "What is missing",
+               "Packet folder", "Documents", "Built")
+    fields = ("school_id", "school", "designation", "ready", "errors", "warnings", "missing", "folder",
+              "documents", "built_at")
+    widths = (10, 34, 15, 11, 8, 9, 90, 34, 44, 18)
+    for col, (title, field, width) in enumerate(zip(headers, fields, widths), start=1):
+        cell = ws.cell(row=4, column=col, value=title)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        ws.column_dimensions[cell.column_letter].width = width
+        text = "{{ row." + field + " }}"
+        cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if field == "built_at":
+            cell.number_format = "yyyy-mm-dd hh:mm"
+    ws.freeze_panes = "C5"
+    ws.auto_filter.ref = "A4:J5"
+    ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5<>"Ready"'],
+                                  fill=PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")))
+    ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5="Ready"'],
+                                  fill=PatternFill("solid", fgColor="D9EAD3", bgColor="D9EAD3")))
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "4:4"
+    wb.save(path)
+
+
+BUILDERS = {"schedule.docx": schedule_docx, "isbe_grid.docx": isbe_grid_docx, "plan.docx": plan_docx,
+            "schedule.xlsx": schedule_xlsx, "readiness.xlsx": readiness_xlsx}
+
+
+def main(names):
+    for name in names or BUILDERS:
+        path = TEMPLATES / name
+        if path.exists():
+            print(f"{path} exists; not overwritten (delete it first to recreate it).")
+            continue
+        BUILDERS[name](path)
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
