@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,16 +34,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
     raise last_error  # type: ignore[misc]
 
 
-def _unreadable(path: Path, exc: Exception) -> str:
+def _unreadable(exc: Exception) -> str:
     """Return one plain sentence for why a file could not be opened."""
     if isinstance(exc, PermissionError):
-        return "cannot be opened: it is locked or you lack permission (close it in Excel and try again)."
-    if isinstance(exc, zipfile.BadZipFile) or "zip" in str(exc).lower():
-        return ("is not a readable workbook: it may be corrupt, password-protected, or another format renamed. "
-                "Open it in Excel and save it again as .xlsx without a password.")
+        return "Cannot be opened: it is locked or you lack permission. Close it in Excel and try again."
     if isinstance(exc, pd.errors.EmptyDataError):
-        return "is empty."
-    return f"cannot be read ({type(exc).__name__}: {exc})."
+        return "The file is empty."
+    if isinstance(exc, UnicodeDecodeError):
+        return "The CSV file's text encoding is not UTF-8 or Windows-1252. Save it again as CSV UTF-8."
+    return ("Not a readable workbook: it may be corrupt, password-protected, or another kind of file renamed. "
+            "Open it in Excel and save it again as .xlsx without a password.")
 
 
 def _workbook_path(folder: Path, stem: str) -> Path | None:
@@ -69,7 +68,7 @@ def _open_workbook(folder: Path, stem: str, findings: list[Finding]) -> _Workboo
     try:
         return _Workbook(path.name, pd.read_excel(path, sheet_name=None, header=None, dtype=object))
     except Exception as exc:  # any reader failure is a problem with the file, reported as such
-        findings.append(Finding(ERROR, f"{path.name} {_unreadable(path, exc)}", file=path.name))
+        findings.append(Finding(ERROR, _unreadable(exc), file=path.name))
         return _Workbook(path.name, failed=True)
 
 
@@ -90,7 +89,7 @@ def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[
             try:
                 found[spec.name] = RawSheet(csv_path.name, "", _read_csv(csv_path))
             except Exception as exc:  # any reader failure is a problem with the file, reported as such
-                findings.append(Finding(ERROR, f"{csv_path.name} {_unreadable(csv_path, exc)}", file=csv_path.name))
+                findings.append(Finding(ERROR, _unreadable(exc), file=csv_path.name))
             continue
 
         if spec.workbook not in books:

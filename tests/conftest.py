@@ -1,0 +1,65 @@
+"""Shared fixtures: a writable copy of the sample district, and helpers to edit its workbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from generator.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "inputs"
+AS_OF = "2026-11-23"          # the sample timeline's overdue tasks are judged as of this date
+
+
+@pytest.fixture
+def inputs(tmp_path) -> Path:
+    """A private copy of the sample district's inputs that a test may edit."""
+    folder = tmp_path / "inputs"
+    shutil.copytree(SAMPLE, folder)
+    return folder
+
+
+@pytest.fixture
+def output(tmp_path) -> Path:
+    return tmp_path / "output"
+
+
+@pytest.fixture
+def settings(inputs, output):
+    return load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
+
+
+def run_cli(*args: str):
+    """Run the packets CLI in-process and return click's Result."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def edit_sheet(path: Path, sheet: str, edit) -> None:
+    """Open a workbook, let `edit(ws)` change one sheet, and save it."""
+    wb = openpyxl.load_workbook(path)
+    edit(wb[sheet])
+    wb.save(path)
+
+
+def header_column(ws, header: str) -> int:
+    """Return the 1-based column index of a header in row 1."""
+    for cell in ws[1]:
+        if cell.value == header:
+            return cell.column
+    raise KeyError(header)
+
+
+def find_row(ws, header: str, value) -> int:
+    """Return the first row number whose cell under `header` equals `value`."""
+    col = header_column(ws, header)
+    for row in range(2, ws.max_row + 1):
+        if ws.cell(row=row, column=col).value == value:
+            return row
+    raise KeyError(value)
