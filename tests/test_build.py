@@ -293,3 +293,13 @@ def test_school_override_replaces_district_row(inputs, output):
     assert lakeside[0][2] == "Lakeside's own team"
     assert other[0][2] != "Lakeside's own team"
     assert sum(r[1] == "Introductory Session with Superintendent" for r in lakeside) == 1
+
+
+def test_every_word_table_cell_holds_a_paragraph(built):
+    """Word refuses a table cell with no paragraph ('unreadable content'); loops over empty lists must
+    still leave one."""
+    out, _ = built
+    for path in out.rglob("*.docx"):
+        doc = Document(path)
+        for tc in doc.element.body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tc"):
+            assert tc.findall("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"), path.name

@@ -99,7 +99,10 @@ def header_row(table, titles, widths=None):
 
 
 def set_widths(table, widths):
+    """Set column widths where Word and LibreOffice read them: the table grid and every cell."""
     table.autofit = False
+    for column, w in zip(table.columns, widths):
+        column.width = Inches(w)
     for row in table.rows:
         for cell, w in zip(row.cells, widths):
             cell.width = Inches(w)
@@ -248,9 +251,18 @@ def isbe_grid_docx(path):
     row = table.add_row()
     no_split(row)
     for cell, key in zip(row.cells, keys):
+        # One line is plain text, several are a bullet list (as in the seed); an empty list still
+        # leaves one empty paragraph, because a Word table cell must hold at least one.
         write(cell, "{%p for line in a." + key + " %}")
+        add_para(cell, "{%p if loop.length > 1 %}")
         add_para(cell, "{{ line }}", style="List Bullet")
+        add_para(cell, "{%p else %}")
+        add_para(cell, "{{ line }}")
+        add_para(cell, "{%p endif %}")
         add_para(cell, "{%p endfor %}")
+        add_para(cell, "{%p if not a." + key + " %}")
+        add_para(cell, "")
+        add_para(cell, "{%p endif %}")
     loop_row(table, "{%tr endfor %}")
     loop_row(table, "{%tr endfor %}")
     set_widths(table, widths)
@@ -297,7 +309,7 @@ def plan_docx(path):
 
     doc.add_heading("SMART Goals", level=1)
     grid_table(doc, ("Goal", "SMART Goal", "Measure", "Baseline", "Target", "Target Date"),
-               (0.5, 2.6, 1.3, 0.8, 0.8, 1.0), [
+               (0.6, 2.5, 1.3, 0.8, 0.8, 1.0), [
         "{%tr for g in goals %}",
         ["{{ g.id }}", "{{ g.statement }} ({{ g.type }}; {{ g.student_group }})", "{{ g.measure }}",
          "{{ g.baseline }}", "{{ g.target }}{% if g.target_year2 %}; year 2: {{ g.target_year2 }}{% endif %}"
@@ -307,7 +319,7 @@ def plan_docx(path):
 
     doc.add_heading("Benchmarks", level=1)
     grid_table(doc, ("Goal", "Term", "Benchmark", "Initial Data Point", "Expected Value", "Date"),
-               (0.5, 0.9, 2.7, 1.0, 1.0, 0.9), [
+               (0.6, 0.9, 2.5, 1.0, 1.0, 1.0), [
         "{%tr for g in goals %}", "{%tr for b in g.benchmarks %}",
         ["{{ g.id }}", "{{ b.term }}", "{{ b.benchmark }}", "{{ b.initial }}", "{{ b.expected }}", "{{ b.date }}"],
         "{%tr endfor %}", "{%tr endfor %}"])
@@ -318,7 +330,7 @@ def plan_docx(path):
     doc.add_paragraph("Evidence base: {{ st.evidence }}")
     doc.add_paragraph("Addresses problem of practice {{ st.problem_id }}: {{ st.problem }}")
     grid_table(doc, ("Activity", "Start", "End", "Milestone", "Funding Source", "Person Responsible"),
-               (2.0, 0.8, 0.8, 1.4, 1.0, 1.0), [
+               (1.8, 0.9, 0.9, 1.3, 1.0, 1.1), [
         "{%tr for a in st.activities %}",
         ["{{ a.activity }}", "{{ a.start }}", "{{ a.end }}", "{{ a.milestone }}", "{{ a.funding }}", "{{ a.owner }}"],
         "{%tr endfor %}"])
