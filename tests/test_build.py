@@ -303,3 +303,24 @@ def test_every_word_table_cell_holds_a_paragraph(built):
         doc = Document(path)
         for tc in doc.element.body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tc"):
             assert tc.findall("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"), path.name
+
+
+def test_a_sheet_may_be_a_csv_file_in_utf8_or_windows_1252(inputs, output):
+    """The People sheet moved out of roster.xlsx into roster_people.csv builds the same packet."""
+    import csv
+
+    wb = openpyxl.load_workbook(inputs / "roster.xlsx")
+    rows = [[("" if v is None else v) for v in r] for r in wb["People"].iter_rows(values_only=True)]
+    del wb["People"]
+    wb.save(inputs / "roster.xlsx")
+    # Windows-1252 cannot hold every name (e.g. Vietnamese tone marks); Excel writes '?' there too.
+    with open(inputs / "roster_people.csv", "w", newline="", encoding="cp1252", errors="replace") as handle:
+        csv.writer(handle).writerows(rows)
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--school", "0103",
+                     "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    doc = Document(packet(output, "0103") / "0103-plan.docx")
+    glance = "\n".join(c.text for r in doc.tables[0].rows for c in r.cells)
+    principal = next(r for r in rows if r[0] == "0103" and r[2] == "Principal")
+    assert principal[1].encode("cp1252") and not principal[1].isascii()
+    assert principal[1] in glance                      # accented names survive the Windows-1252 file
