@@ -77,7 +77,7 @@ def test_one_folder_per_school_with_every_document(built):
     for school_id, _, _ in schools:
         names = sorted(p.name for p in packet(out, school_id).iterdir())
         assert names == sorted(f"{school_id}-{form}" for form in (
-            "schedule.docx", "schedule-tracker.xlsx", "isbe-grid.docx", "plan.docx"))
+            "schedule.docx", "schedule-tracker.xlsx", "isbe-grid.docx", "isbe-grid-tracker.xlsx", "plan.docx"))
     assert (out / "readiness.xlsx").is_file()
     assert not list(out.rglob(".tmp-*"))
 
@@ -240,7 +240,7 @@ def test_context_prints_what_the_templates_receive():
     result = run_cli("context", "0103", "--inputs", str(SAMPLE), "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"schedule", "schedule-tracker", "isbe-grid", "plan"}
+    assert set(data) == {"schedule", "schedule-tracker", "isbe-grid", "isbe-grid-tracker", "plan"}
     assert data["schedule"]["school"]["name"] == "José Martí Elementary School"
     designation = data["plan"]["school"]["designation"]
     assert data["isbe-grid"]["column_titles"]["principal"] == f"{designation} School Principal"

@@ -388,6 +388,7 @@ def schedule_xlsx(path):
         cell.border = Border(bottom=thin)
         if field.endswith("_date"):
             cell.number_format = "mm/dd/yyyy"
+    ws.row_dimensions[4].height = 32
     ws.freeze_panes = "A5"
     ws.auto_filter.ref = "A4:H5"
     overdue = PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")
@@ -400,6 +401,57 @@ def schedule_xlsx(path):
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.save(path)
+
+
+def isbe_grid_xlsx(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Activities"
+    ws["A1"] = "ISBE Planning Year Activities \u2014 {{ school.name }} ({{ school.designation }})"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = "{{ district.name }} \u00b7 Planning year {{ planning_year }}"
+    headers = ("Month", "Key Activity", "Role", "Person Responsible", "Tasks", "Due Date", "Status",
+               "Date Completed", "Notes")
+    fields = ("month", "key_activity", "role", "person", "tasks", "due_date", "status", "date_completed", "")
+    widths = (14, 48, 26, 26, 60, 12, 13, 14, 30)
+    thin = Side(style="thin", color="999999")
+    for col, (title, field, width) in enumerate(zip(headers, fields, widths), start=1):
+        cell = ws.cell(row=4, column=col, value=title)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[cell.column_letter].width = width
+        text = "{{ row." + field + " }}" if field else None
+        cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = Border(bottom=thin)
+        if field.endswith("date") or field == "date_completed":
+            cell.number_format = "mm/dd/yyyy"
+    status = DataValidation(type="list", formula1='"Not started,In progress,Done"', allow_blank=True,
+                            showErrorMessage=True, errorTitle="Status",
+                            error="Choose Not started, In progress or Done.")
+    ws.add_data_validation(status)
+    status.add("G5")
+    completed = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                               showErrorMessage=True, error="Enter a date, e.g. 1/31/2027.")
+    ws.add_data_validation(completed)
+    completed.add("H5")
+    ws.conditional_formatting.add("A5:I5", FormulaRule(formula=['$G5="Done"'],
+                                  fill=PatternFill("solid", fgColor="D9EAD3", bgColor="D9EAD3")))
+    ws.conditional_formatting.add("A5:I5", FormulaRule(formula=['AND($F5<>"",$F5<TODAY(),$G5<>"Done")'],
+                                  fill=PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")))
+    ws.row_dimensions[4].height = 32
+    ws.freeze_panes = "C5"
+    ws.auto_filter.ref = "A4:I5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LEGAL
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "Please note that document will print best on legal-sized (8.5\"x14\") paper."
     wb.save(path)
 
 
@@ -425,6 +477,7 @@ def readiness_xlsx(path):
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if field == "built_at":
             cell.number_format = "yyyy-mm-dd hh:mm"
+    ws.row_dimensions[4].height = 32
     ws.freeze_panes = "C5"
     ws.auto_filter.ref = "A4:J5"
     ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5<>"Ready"'],
@@ -440,7 +493,7 @@ def readiness_xlsx(path):
 
 
 BUILDERS = {"schedule.docx": schedule_docx, "isbe_grid.docx": isbe_grid_docx, "plan.docx": plan_docx,
-            "schedule.xlsx": schedule_xlsx, "readiness.xlsx": readiness_xlsx}
+            "schedule.xlsx": schedule_xlsx, "isbe_grid.xlsx": isbe_grid_xlsx, "readiness.xlsx": readiness_xlsx}
 
 
 def main(names):

@@ -33,6 +33,7 @@ FORMS = (
     Form("schedule", "Schedule for Plan Development", "schedule.docx", schedule_context),
     Form("schedule-tracker", "Schedule for Plan Development (tracker)", "schedule.xlsx", schedule_context),
     Form("isbe-grid", "ISBE Planning Year Activities", "isbe_grid.docx", grid_context),
+    Form("isbe-grid-tracker", "ISBE Planning Year Activities (tracker)", "isbe_grid.xlsx", grid_context),
     Form("plan", "Plan for Improvement", "plan.docx", plan_context),
 )
 

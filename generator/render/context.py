@@ -17,6 +17,7 @@ NOT_SCHEDULED = "Not scheduled"
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
+_GRANT = re.compile(r"\b([Pp]lanning year) (grant application)")
 _MONTH_DAY = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2})\b(?!\s*,?\s*\d{4})")
 
@@ -31,17 +32,38 @@ def short_date(value: dt.date | None) -> str:
     return f"{value.month}/{value.day}/{value.year}" if value else ""
 
 
+def _month_day(m: re.Match, planning_year) -> dt.date | None:
+    month = next(i for i, name in enumerate(_MONTHS, 1) if name.lower().startswith(m.group(1).lower()[:3]))
+    # The ISBE planning year runs from the autumn designation release through July, so July dates
+    # (QER due July 20, GPRS due July 30) belong to its second calendar year.
+    year = planning_year.start if month >= 8 else planning_year.end
+    try:
+        return dt.date(year, month, int(m.group(2)))
+    except ValueError:              # not a real day (e.g. "June 31"): not a date
+        return None
+
+
 def resolve_dates(text: str, planning_year) -> str:
     """Return text with each month-day date (`Jan. 31`, `June 30`) written in full with its year in the
-    planning year: July to December fall in its first year, January to June in its second."""
+    planning year (August to December fall in its first year, January to July in its second), and the
+    planning year grant application named with its year."""
     def full(m: re.Match) -> str:
-        month = next(i for i, name in enumerate(_MONTHS, 1) if name.lower().startswith(m.group(1).lower()[:3]))
-        year = planning_year.start if month >= 7 else planning_year.end
-        try:
-            return long_date(dt.date(year, month, int(m.group(2))))
-        except ValueError:          # not a real day (e.g. "June 31"): leave the text as written
-            return m.group(0)
-    return _MONTH_DAY.sub(full, text)
+        date = _month_day(m, planning_year)
+        return long_date(date) if date else m.group(0)
+    text = _MONTH_DAY.sub(full, text)
+    return _GRANT.sub(lambda m: f"{m.group(1)} ({planning_year.label}) {m.group(2)}", text)
+
+
+def due_date(lines, planning_year) -> dt.date | None:
+    """Return the date an activity's text says something is due: a date written after 'due' (or
+    'by'), else the last date written; None when the text names no date."""
+    text = " ".join(lines)
+    found = [(m, _month_day(m, planning_year)) for m in _MONTH_DAY.finditer(text)]
+    found = [(m, d) for m, d in found if d]
+    if not found:
+        return None
+    due = [d for m, d in found if re.search(r"\b(due|by)\b[^.]{0,40}$", text[:m.start()], re.I)]
+    return (due or [d for _, d in found])[-1]
 
 
 def names(people: tuple[Person, ...]) -> str:
@@ -172,11 +194,22 @@ def grid_context(packet: Packet) -> dict[str, Any]:
                 "people": names(packet.people_in(*c.roles))}
                for c in reference.grid_columns()]
     months: list[dict[str, Any]] = []
+    tracker: list[dict[str, Any]] = []
     for activity in reference.grid_activities():
         if not months or months[-1]["name"] != activity.month:
             months.append({"name": activity.month, "label": activity.month.upper(), "activities": []})
         cells = {key: [resolve_dates(line, year) for line in lines] for key, lines in activity.cells.items()}
         months[-1]["activities"].append(cells)
+        own_due = due_date(activity.cells["key_activity"], year)
+        for column in columns:
+            lines = activity.cells[column["key"]]
+            if not lines:
+                continue
+            tracker.append({
+                "month": activity.month, "key_activity": "\n".join(cells["key_activity"]),
+                "role": column["title"], "person": column["people"], "tasks": "\n".join(cells[column["key"]]),
+                "due_date": due_date(lines, year) or own_due, "status": "Not started", "date_completed": None,
+            })
     return {
         **common_context(packet),
         "title": "ISBE Planning Year Activities",
@@ -184,6 +217,7 @@ def grid_context(packet: Packet) -> dict[str, Any]:
         "column_titles": {c["key"]: c["title"] for c in columns},
         "role_people": {c["key"]: c["people"] for c in columns},
         "months": months,
+        "rows": tracker,
     }
 
 

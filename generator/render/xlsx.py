@@ -83,6 +83,23 @@ def _stretch(ws: Worksheet, row: int, last: int) -> None:
         ws.auto_filter.ref = grow(ws.auto_filter.ref)
 
 
+def _wrapped_lines(text: str, width: float) -> int:
+    chars = max(int(width * 1.1), 1)        # a column width is roughly a count of average characters
+    return sum(max(1, -(-len(line) // chars)) for line in text.split("\n"))
+
+
+def fit_row_height(ws: Worksheet, row: int, line_height: float = 13.0) -> None:
+    """Set a row's height to show all of its wrapped text: office suites do not reliably grow rows
+    of a generated file on open, so long text would otherwise be cut off or overprint in print."""
+    lines = 1
+    for cell in ws[row]:
+        if isinstance(cell.value, str) and cell.alignment.wrap_text:
+            width = ws.column_dimensions[cell.column_letter].width or 8.43
+            lines = max(lines, _wrapped_lines(cell.value, width))
+    if lines > 1:
+        ws.row_dimensions[row].height = min(lines * line_height, 409)   # Excel's maximum row height
+
+
 def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environment) -> None:
     loop_row = None
     for row in ws.iter_rows():
@@ -116,6 +133,8 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
                 set_value(cell, text)
         if height:
             ws.row_dimensions[r].height = height
+        else:
+            fit_row_height(ws, r)
     if not items:
         for column, _, _ in templates:
             ws.cell(row=loop_row, column=column).value = None
