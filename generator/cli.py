@@ -148,6 +148,8 @@ def context(school_id, inputs, as_of, form):
 
 
 def _json_default(value):
+    if hasattr(value, "__json__"):
+        return value.__json__()
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -26,8 +26,10 @@ class Finding:
     rule: str = ""                # the readiness rule's name, for plan findings
 
     def location(self) -> str:
-        """Return where the problem is, e.g. `roster.xlsx, sheet People, row 14, column C (Role)`."""
-        parts = [p for p in (self.file, f"sheet {self.sheet}" if self.sheet else "") if p]
+        """Return where the problem is, e.g. `roster.xlsx, sheet People, row 14, column C (Role)`;
+        a readiness finding starts with its school."""
+        parts = [f"school {self.school_id}"] if self.rule and self.school_id else []
+        parts += [p for p in (self.file, f"sheet {self.sheet}" if self.sheet else "") if p]
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:

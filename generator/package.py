@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -76,16 +77,42 @@ def write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _keep_copy(path: Path) -> Path | None:
+    """Return a hidden copy of an existing file (a hard link where the file system allows), or None."""
+    if not path.exists():
+        return None
+    backup = Path(tempfile.mktemp(prefix=".old-", suffix=path.suffix, dir=path.parent))
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
+    return backup
+
+
 def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write a packet's documents into its folder. Every document is complete in a temporary file
-    before any is moved into place, so a failure midway leaves the earlier packet untouched."""
-    staged: list[tuple[str, Path]] = []
+    """Write a packet's documents into its folder, all or none: every document is complete in a
+    temporary file before any is moved into place, and if a move fails the documents already moved
+    are put back as they were, so a packet never mixes new and old documents."""
+    staged: list[tuple[Path, Path]] = []
+    placed: list[tuple[Path, Path | None]] = []
     try:
         for name, data in files.items():
-            staged.append((name, _stage(folder, Path(name).suffix, data)))
-        for name, tmp in staged:
-            os.replace(tmp, folder / name)
-        return [folder / name for name, _ in staged]
+            staged.append((folder / name, _stage(folder, Path(name).suffix, data)))
+        for target, tmp in staged:
+            backup = _keep_copy(target)
+            placed.append((target, backup))
+            os.replace(tmp, target)
+    except BaseException:
+        for target, backup in reversed(placed):
+            if backup is not None:
+                os.replace(backup, target)
+            else:
+                target.unlink(missing_ok=True)
+        raise
     finally:
         for _, tmp in staged:
             tmp.unlink(missing_ok=True)
+        for _, backup in placed:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+    return [target for target, _ in staged]

@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 from .findings import ERROR, WARNING, Finding
 from .model import Packet
+from .schema import SHEETS
 
 _QUANTITY = re.compile(r"\d")
 
@@ -37,8 +38,14 @@ def rule(name: str, severity: str, summary: str):
 
 
 def _finding(packet: Packet, name: str, message: str, source=None, key: str | None = None,
-             value: str = "", fix: str = "", severity: str | None = None) -> Finding:
-    where = source.at(key) if source is not None else {}
+             value: str = "", fix: str = "", severity: str | None = None, sheet: str = "") -> Finding:
+    """Return a finding of rule `name`, located at a record's cell, or (for something missing) at the
+    sheet where it belongs."""
+    if source is not None:
+        where = source.at(key)
+    else:
+        spec = next((s for s in SHEETS if s.name == sheet), None)
+        where = {"file": f"{spec.workbook}.xlsx", "sheet": spec.name} if spec else {}
     if severity is None:
         severity = next(r.severity for r in RULES if r.name == name)
     return Finding(severity, message, **where, value=value, fix=fix,
@@ -52,7 +59,7 @@ def _two_academic_goals(packet: Packet):
         yield _finding(packet, "two-academic-goals",
                        f"{packet.school.name} has {len(academic)} academic SMART goal(s); ISBE requires at least two.",
                        academic[0].source if academic else None, "goal_type" if academic else None,
-                       fix="Add academic goals for this school on the Goals sheet of goals.xlsx.")
+                       fix="Add academic goals for this school on the Goals sheet of goals.xlsx.", sheet="Goals")
 
 
 @rule("goal-measurable", ERROR,
@@ -74,7 +81,8 @@ def _goal_measurable(packet: Packet):
 def _problem_stated(packet: Packet):
     if not packet.plan.problems:
         yield _finding(packet, "problem-of-practice", "No problem of practice is stated.",
-                       fix="Add the school's problem(s) of practice on the Problems sheet of goals.xlsx.")
+                       fix="Add the school's problem(s) of practice on the Problems sheet of goals.xlsx.",
+                       sheet="Problems")
 
 
 @rule("strategy-addresses-problem", ERROR, "Each high-leverage strategy addresses a stated problem of practice.")
@@ -153,7 +161,8 @@ def _support_rule(name: str, category: str, what: str):
     def check(packet: Packet):
         if not packet.plan.supports_in(category):
             yield _finding(packet, name, f"No {what} listed.",
-                           fix=f"Add a row with Category '{category}' on the Supports sheet of goals.xlsx.")
+                           fix=f"Add a row with Category '{category}' on the Supports sheet of goals.xlsx.",
+                           sheet="Supports")
     return check
 
 
@@ -166,7 +175,7 @@ _support_rule("communication-plan", "Communication", "communication plan for sta
 def _oversight(packet: Packet):
     if not packet.plan.supports_in("Oversight"):
         yield _finding(packet, "oversight", "No oversight responsibilities are listed.",
-                       fix="Add rows with Category 'Oversight' on the Supports sheet.")
+                       fix="Add rows with Category 'Oversight' on the Supports sheet.", sheet="Supports")
 
 
 @rule("benchmarks", WARNING, "Each goal has a short-term and a long-term benchmark.")
@@ -184,7 +193,8 @@ def _benchmarks(packet: Packet):
 def _principal(packet: Packet):
     if not packet.people_in("Principal"):
         yield _finding(packet, "principal-named", f"No principal is listed for {packet.school.name}.",
-                       fix="Add a row with Role 'Principal' and this School ID on the People sheet.")
+                       fix="Add a row with Role 'Principal' and this School ID on the People sheet.",
+                       sheet="People")
 
 
 @rule("board-approval", WARNING, "The local board approval date is recorded (ISBE counts a plan complete only then).")

@@ -53,8 +53,8 @@ class PlanningYear:
         start = int(m.group(1))
         if m.group(2):
             end = int(m.group(2))
-            if end < 100:
-                end += start // 100 * 100
+            if end < 100:                       # 2026-27, and 2099-00 across a century
+                end += start // 100 * 100 + (100 if end < start % 100 else 0)
             if end != start + 1:
                 raise ValueError(f"'{text}' does not span two consecutive years; write it as {start}-{(start + 1) % 100:02d}")
         return cls(start)
@@ -105,6 +105,10 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
 
     district = data.get("district", {})
     out = data.get("output", {})
+    for table, value in (("district", district), ("output", out)):
+        if not isinstance(value, dict):
+            raise PacketsError(f"{path}: [{table}] must be a table of settings (a [{table}] line followed by "
+                               f"name = value lines), not a single value.")
     name = str(district.get("name", "")).strip()
     if not name:
         raise PacketsError(f"{path}: [district] name is missing. Fix: add name = \"Your District\".")

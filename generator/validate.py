@@ -37,7 +37,8 @@ def _unique_keys(table: Table) -> list[Finding]:
             label = table.spec.column(last).name
             findings.append(Finding(
                 ERROR, f"Duplicate {label} '{row[last]}': row {seen[key]} already has it"
-                       + (f" for school {row['school_id']}" if "school_id" in keys and last != "school_id" else "")
+                       + ((f" for school {row['school_id']}" if row["school_id"] else " among district-wide rows")
+                          if "school_id" in keys and last != "school_id" else "")
                        + ".", **table.at(row, last), value=str(row[last]), school_id=str(row["school_id"] or ""),
                 fix=f"Give each row its own {label}, or delete the repeated row."))
         else:

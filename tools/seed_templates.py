@@ -303,13 +303,15 @@ def plan_docx(path):
 
     doc.add_heading("Problem(s) of Practice", level=1)
     doc.add_paragraph("{%p for p in problems %}")
-    doc.add_paragraph("{{ p.id }}. {{ p.text }}", style="List Number")
+    para = doc.add_paragraph()
+    para.add_run("{{ p.id }}. ").bold = True
+    para.add_run("{{ p.text }}")
     doc.add_paragraph("Root cause: {{ p.root_cause }}")
     doc.add_paragraph("{%p endfor %}")
 
     doc.add_heading("SMART Goals", level=1)
     grid_table(doc, ("Goal", "SMART Goal", "Measure", "Baseline", "Target", "Target Date"),
-               (0.6, 2.5, 1.3, 0.8, 0.8, 1.0), [
+               (0.55, 2.3, 1.3, 0.9, 0.95, 1.0), [
         "{%tr for g in goals %}",
         ["{{ g.id }}", "{{ g.statement }} ({{ g.type }}; {{ g.student_group }})", "{{ g.measure }}",
          "{{ g.baseline }}", "{{ g.target }}{% if g.target_year2 %}; year 2: {{ g.target_year2 }}{% endif %}"
@@ -335,6 +337,13 @@ def plan_docx(path):
         ["{{ a.activity }}", "{{ a.start }}", "{{ a.end }}", "{{ a.milestone }}", "{{ a.funding }}", "{{ a.owner }}"],
         "{%tr endfor %}"])
     doc.add_paragraph("{%p endfor %}")
+
+    doc.add_heading("Timeline", level=2)
+    doc.add_paragraph("{%p if timeline_chart %}")
+    doc.add_paragraph("{{ timeline_chart }}").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph("No activity has both a start and an end date yet.")
+    doc.add_paragraph("{%p endif %}")
 
     for heading, key in (("Oversight Responsibilities", "oversight"),
                          ("Professional Learning Needs", "professional_learning"),

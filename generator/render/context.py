@@ -8,6 +8,7 @@ from typing import Any
 
 from ..model import Packet, Person, Task
 from . import reference
+from .chart import timeline_chart
 
 OVERDUE_FILL = "F4CCCC"     # light red: the cell shading of an overdue task
 DONE = "Done"
@@ -264,6 +265,7 @@ def plan_context(packet: Packet) -> dict[str, Any]:
                             "milestone": a.milestone, "funding": a.funding, "owner": a.owner}
                            for a in st.activities],
         } for st in plan.strategies],
+        "timeline_chart": timeline_chart(plan, packet.as_of),
         "monitoring": [{"goal_id": m.goal_id, "evidence": m.evidence, "frequency": m.frequency,
                         "responsible": m.responsible} for m in plan.monitoring],
         "supports": {key: [{"description": x.description, "who": x.who, "when": x.when}

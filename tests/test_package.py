@@ -1,0 +1,200 @@
+"""Package: safe names, folders that cannot leave the output folder, writes that never leave a broken file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from generator import package
+from generator.package import (MAX_NAME, document_name, packet_folder, safe_name, slugify, write_atomic,
+                               write_files)
+
+
+@pytest.mark.parametrize("text, slug", [
+    ("José Martí & Co.", "jose-marti-co"),
+    ("Riverbend High School", "riverbend-high-school"),
+    ("  --Ünïcödé--  ", "unicode"),
+    ("../../etc/passwd", "etc-passwd"),
+    ("St. Mary's K-8", "st-mary-s-k-8"),
+    ("日本語", "school"),
+    ("", "school"),
+])
+def test_slugify(text, slug):
+    assert slugify(text) == slug
+
+
+def test_slugify_is_capped_without_trailing_dash():
+    slug = slugify("a" * (MAX_NAME - 1) + " bbbb")
+    assert slug == "a" * (MAX_NAME - 1)
+    assert len(slugify("x" * 500)) == MAX_NAME
+
+
+@pytest.mark.parametrize("text, name", [
+    ("0101-riverbend", "0101-riverbend"),
+    ("a/b\\c", "a-b-c"),
+    ("..", "file"),
+    ("../x", "x"),
+    ("..\\..\\x", "x"),
+    ("../../etc/passwd", "etc-passwd"),
+    ("CON", "_CON"),
+    ("con.docx", "_con.docx"),
+    ("LPT1", "_LPT1"),
+    ("nul.tar.gz", "_nul.tar.gz"),
+    ("CONTOSO", "CONTOSO"),
+    ("tab\there\x00nul\x1fus", "tab-here-nul-us"),
+    ('what?<>:"|*', "what"),
+    ("  .hidden.  ", "hidden"),
+    ("", "file"),
+])
+def test_safe_name(text, name):
+    assert safe_name(text) == name
+
+
+def test_safe_name_never_contains_separators_or_controls():
+    nasty = "".join(chr(c) for c in range(0, 128))
+    name = safe_name(nasty * 3)
+    assert not set(name) & set('/\\<>:"|?*' + "".join(chr(c) for c in range(32)))
+    assert not name.startswith(".") and len(name) <= MAX_NAME
+
+
+@pytest.fixture
+def out_settings(tmp_path):
+    from generator.settings import PlanningYear, Settings
+    import datetime as dt
+    return Settings(inputs=tmp_path / "inputs", output=tmp_path / "output", district_name="Riverbend CUSD",
+                    planning_year=PlanningYear(2026), as_of=dt.date(2026, 11, 23))
+
+
+def school(school_id="0101", name="Lincoln Elementary"):
+    return SimpleNamespace(school_id=school_id, name=name)
+
+
+@pytest.mark.parametrize("sid, name, folder_name", [
+    ("0101", "José Martí Elementary", "0101-jose-marti-elementary"),
+    ("0101", "../../etc/passwd", "0101-etc-passwd"),
+    ("../x", "Lincoln", "x-lincoln"),
+    ("..", "..", "school-school"),
+    ("/", "/", "school-school"),
+    ("CON", "", "_CON-school"),
+])
+def test_packet_folder_stays_directly_inside_output(out_settings, sid, name, folder_name):
+    folder = packet_folder(out_settings, school(sid, name))
+    assert folder.name == folder_name
+    assert folder.parent == out_settings.output
+    assert folder.resolve().parent == out_settings.output.resolve()
+
+
+@pytest.mark.parametrize("pattern", ["{school_id}", "{slug}", "../{school_id}", "{school_id}/../../{slug}", ".."])
+def test_packet_folder_pattern_cannot_climb_out(out_settings, pattern):
+    settings = dataclasses.replace(out_settings, folder_pattern=pattern)
+    folder = packet_folder(settings, school("../..", "../../etc"))
+    assert folder.resolve().parent == out_settings.output.resolve()
+    assert folder.parent == out_settings.output
+    assert folder.name not in ("", ".", "..") and not folder.name.startswith(".")
+    assert "/" not in folder.name and "\\" not in folder.name
+
+
+def test_document_name(out_settings):
+    assert document_name(out_settings, school("0101"), "schedule", ".docx") == "0101-schedule.docx"
+    assert document_name(out_settings, school("../0101"), "grid", ".xlsx") == "0101-grid.xlsx"
+    settings = dataclasses.replace(out_settings, file_pattern="{district}_{year}_{form}")
+    assert document_name(settings, school(), "plan", ".docx") == "riverbend-cusd_2026-27_plan.docx"
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+def leftovers(folder: Path):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".tmp-"))
+
+
+def test_write_atomic_replaces_whole_file(tmp_path):
+    path = tmp_path / "deep" / "report.xlsx"
+    write_atomic(path, b"first version, rather long " * 100)
+    write_atomic(path, b"second")
+    assert path.read_bytes() == b"second"
+    assert leftovers(path.parent) == []
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.xlsx"]
+
+
+def test_write_atomic_failure_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(b"old")
+
+    def refuse(src, dst):
+        raise PermissionError("locked by Excel")
+    monkeypatch.setattr(package.os, "replace", refuse)
+    with pytest.raises(PermissionError):
+        write_atomic(path, b"new")
+    assert path.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+def test_write_files_writes_all_and_returns_paths(tmp_path):
+    folder = tmp_path / "0101-lincoln"
+    written = write_files(folder, {"a.docx": b"A", "b.xlsx": b"B"})
+    assert written == [folder / "a.docx", folder / "b.xlsx"]
+    assert (folder / "a.docx").read_bytes() == b"A" and (folder / "b.xlsx").read_bytes() == b"B"
+    assert leftovers(folder) == []
+
+
+def old_packet(tmp_path):
+    folder = tmp_path / "0101-lincoln"
+    folder.mkdir()
+    for name in ("a.docx", "b.xlsx", "c.docx"):
+        (folder / name).write_bytes(b"old " + name.encode())
+    return folder
+
+
+NEW = {"a.docx": b"new a", "b.xlsx": b"new b", "c.docx": b"new c"}
+
+
+def test_write_files_staging_failure_leaves_old_packet(tmp_path, monkeypatch):
+    folder = old_packet(tmp_path)
+    real_stage, calls = package._stage, []
+
+    def flaky(directory, suffix, data):
+        calls.append(suffix)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_stage(directory, suffix, data)
+    monkeypatch.setattr(package, "_stage", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        write_files(folder, NEW)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == {
+        "a.docx": b"old a.docx", "b.xlsx": b"old b.xlsx", "c.docx": b"old c.docx"}
+
+
+def test_write_files_replace_failure_leaves_no_temp_files(tmp_path, monkeypatch):
+    folder = old_packet(tmp_path)
+    real_replace, calls = os.replace, []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise PermissionError("b.xlsx is open in Excel")
+        return real_replace(src, dst)
+    monkeypatch.setattr(package.os, "replace", flaky)
+    with pytest.raises(PermissionError):
+        write_files(folder, NEW)
+    assert leftovers(folder) == []
+    assert (folder / "b.xlsx").read_bytes() == b"old b.xlsx"
+    assert (folder / "c.docx").read_bytes() == b"old c.docx"
+
+
+def test_write_files_replace_failure_leaves_earlier_files_untouched(tmp_path, monkeypatch):
+    folder = old_packet(tmp_path)
+    real_replace, calls = os.replace, []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise PermissionError("b.xlsx is open in Excel")
+        return real_replace(src, dst)
+    monkeypatch.setattr(package.os, "replace", flaky)
+    with pytest.raises(PermissionError):
+        write_files(folder, NEW)
+    assert (folder / "a.docx").read_bytes() == b"old a.docx"
