@@ -10,7 +10,7 @@ ARGS ?=
 
 SCHOOL_OPTS := $(foreach s,$(SCHOOL),--school $(s))
 
-.PHONY: packets validate test bench install clean
+.PHONY: packets validate test docs install clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so dependency edits reinstall.
 $(VENV)/.installed: pyproject.toml
@@ -29,6 +29,10 @@ validate: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Regenerate docs/readiness.md and docs/inputs.md from the code.
+docs: install
+	$(BIN)/python -m generator.docs
 
 clean:
 	rm -rf $(OUTPUT)/* $(VENV)

@@ -157,18 +157,18 @@ def _monitoring(packet: Packet):
 
 
 def _support_rule(name: str, category: str, what: str):
-    @rule(name, ERROR, f"The plan lists {what}.")
+    @rule(name, ERROR, f"The plan includes {what}.")
     def check(packet: Packet):
         if not packet.plan.supports_in(category):
-            yield _finding(packet, name, f"No {what} listed.",
+            yield _finding(packet, name, f"The plan has no {what}.",
                            fix=f"Add a row with Category '{category}' on the Supports sheet of goals.xlsx.",
                            sheet="Supports")
     return check
 
 
 _support_rule("professional-learning", "Professional Learning", "professional learning needs")
-_support_rule("local-assessment", "Local Assessment", "local assessment(s) measuring academic progress")
-_support_rule("communication-plan", "Communication", "communication plan for stakeholders")
+_support_rule("local-assessment", "Local Assessment", "a local assessment measuring academic progress")
+_support_rule("communication-plan", "Communication", "a communication plan for all stakeholders")
 
 
 @rule("oversight", WARNING, "Oversight responsibilities (who monitors what) are stated.")

@@ -1,0 +1,160 @@
+"""The Plan for Improvement form, its timeline chart, and the readiness check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from docx import Document
+
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
+from generator import docs
+from generator.model import Activity, Plan, Strategy
+from generator.render.chart import timeline_chart
+from generator.render.context import submission_route
+
+
+def sheet_rows(book, sheet, school_id):
+    ws = openpyxl.load_workbook(SAMPLE / book)[sheet]
+    head = [c.value for c in ws[1]]
+    return [dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == school_id]
+
+
+@pytest.fixture(scope="module")
+def plan_doc(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan") / "output"
+    result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(out), "--school", "0104", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    (folder,) = out.glob("0104-*")
+    return Document(folder / "0104-plan.docx")
+
+
+def doc_text(doc):
+    return "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+
+
+def short(value):
+    return f"{value.month}/{value.day}/{value.year}"
+
+
+def test_each_activity_appears_with_its_dates_funding_and_owner(plan_doc):
+    activity_rows = [tuple(c.text for c in r.cells) for t in plan_doc.tables if t.rows[0].cells[0].text == "Activity"
+                     for r in t.rows[1:]]
+    expected = sheet_rows("goals.xlsx", "Activities", "0104")
+    assert len(activity_rows) == len(expected)
+    for row in expected:
+        assert (row["Activity"], short(row["Start Date"]), short(row["End Date"]), row["Milestone"],
+                row["Funding Source"], row["Person Responsible"]) in activity_rows
+
+
+def test_goals_strategies_benchmarks_and_sections_are_shown(plan_doc):
+    text = doc_text(plan_doc)
+    for goal in sheet_rows("goals.xlsx", "Goals", "0104"):
+        for key in ("SMART Goal", "Measure", "Baseline", "Target", "Year 2 Target"):
+            assert goal[key] in text
+    for strategy in sheet_rows("goals.xlsx", "Strategies", "0104"):
+        assert f"Strategy {strategy['Strategy ID']}: {strategy['High-Leverage Strategy']}" in text
+        assert strategy["Evidence Base"] in text
+    for benchmark in sheet_rows("goals.xlsx", "Benchmarks", "0104"):
+        assert benchmark["Benchmark"] in text
+    for support in sheet_rows("goals.xlsx", "Supports", "0104"):
+        assert support["Description"] in text
+    for heading in ("Problem(s) of Practice", "SMART Goals", "Benchmarks", "High-Leverage Strategies",
+                    "Oversight Responsibilities", "Professional Learning Needs", "Local Assessments",
+                    "Monitoring Plan", "Communication Plan", "Signatures"):
+        assert heading in [p.text for p in plan_doc.paragraphs]
+    assert "Submitted to" in text and "CDE FMTA Consultant" in text
+    assert "Local board approval date: " in text
+
+
+def test_plan_contains_the_timeline_chart_image(plan_doc):
+    blips = plan_doc.element.body.xpath(".//a:blip/@r:embed")
+    assert len(blips) == 1
+    part = plan_doc.part.related_parts[blips[0]]
+    assert part.content_type == "image/png" and part.blob.startswith(b"\x89PNG")
+
+
+def _plan(*activities):
+    return Plan(strategies=(Strategy("S1", "Tutoring", activities=tuple(activities)),))
+
+
+def test_chart_leaves_out_undated_activities_and_draws_today_only_within_the_year():
+    dated = Activity("S1", "Train tutors", dt.date(2027, 8, 20), dt.date(2027, 10, 1))
+    assert timeline_chart(_plan(Activity("S1", "No dates")), dt.date(2027, 9, 1)) is None
+    inside = timeline_chart(_plan(dated), dt.date(2027, 9, 1))
+    outside = timeline_chart(_plan(dated), dt.date(2026, 11, 23))
+    later = timeline_chart(_plan(dated), dt.date(2026, 12, 1))
+    assert inside.png.startswith(b"\x89PNG")
+    assert inside.png != outside.png                    # the today line is drawn
+    assert outside.png == later.png                     # ... and not when today is outside the year
+    assert timeline_chart(_plan(dated, Activity("S1", "Reversed", dt.date(2027, 9, 1), dt.date(2027, 8, 1))),
+                          dt.date(2026, 11, 23)).png == outside.png
+
+
+@pytest.mark.parametrize("designation,level,route", [
+    ("Intensive", 1, "CDE FMTA"), ("Intensive", 3, "CDE FMTA"), ("Targeted", 3, "CDE FMTA"),
+    ("Targeted", 1, "SELPA"), ("Targeted", 2, "SELPA")])
+def test_where_the_plan_is_submitted(designation, level, route):
+    assert route in submission_route(designation, level)
+
+
+def test_removing_an_academic_goal_makes_the_school_not_ready(inputs, output):
+    def drop_g2(ws):
+        col = header_column(ws, "School ID")
+        row = next(r for r in range(2, ws.max_row + 1)
+                   if ws.cell(row=r, column=col).value == "0105" and ws.cell(row=r, column=2).value == "G2")
+        ws.delete_rows(row)
+    edit_sheet(inputs / "goals.xlsx", "Goals", drop_g2)
+    for sheet in ("Benchmarks", "Monitoring"):
+        def drop_g2_refs(ws):
+            for r in range(ws.max_row, 1, -1):
+                if ws.cell(row=r, column=1).value == "0105" and ws.cell(row=r, column=2).value == "G2":
+                    ws.delete_rows(r)
+        edit_sheet(inputs / "goals.xlsx", sheet, drop_g2_refs)
+    def unlink_strategies(ws):
+        col = header_column(ws, "Goal ID")
+        for r in range(2, ws.max_row + 1):
+            if ws.cell(row=r, column=1).value == "0105" and ws.cell(row=r, column=col).value == "G2":
+                ws.cell(row=r, column=col).value = "G1"
+    edit_sheet(inputs / "goals.xlsx", "Strategies", unlink_strategies)
+
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "0105 O'Keeffe Arts Magnet School: NOT READY" in result.output
+    assert any(line.strip().startswith("error: school 0105, goals.xlsx, sheet Goals") and "[two-academic-goals]" in line
+               for line in result.output.splitlines()), result.output
+    assert run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF).exit_code == 0
+    ws = openpyxl.load_workbook(output / "readiness.xlsx")["Readiness"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True)}
+    assert rows["0105"][3] == "Not ready" and "two-academic-goals" in rows["0105"][6]
+
+
+def test_owner_not_on_roster_is_reported_with_sheet_row_and_column():
+    result = run_cli("validate", "--inputs", str(SAMPLE), "--as-of", AS_OF)
+    row = find_row(openpyxl.load_workbook(SAMPLE / "goals.xlsx")["Activities"], "Person Responsible", "Pat Kowalski")
+    expected = (f"error: school 0107, goals.xlsx, sheet Activities, row {row}, column H (Person Responsible): "
+                f"[activity-owner-on-roster] Person Responsible 'Pat Kowalski' is not on the roster")
+    assert any(line.strip().startswith(expected) for line in result.output.splitlines()), result.output
+
+
+def test_incomplete_school_is_built_but_every_gap_is_listed(tmp_path):
+    result = run_cli("validate", "--inputs", str(SAMPLE), "--as-of", AS_OF)
+    section = result.output.split("0107 Cedar Grove Elementary: NOT READY")[1].split("\n0108")[0]
+    for rule in ("two-academic-goals", "strategy-has-activities", "activity-timeline", "activity-details",
+                 "activity-owner-on-roster", "monitoring-covers-goals", "communication-plan", "board-approval"):
+        assert f"[{rule}]" in section
+
+
+def test_strict_makes_warnings_fail():
+    # 0102 has only a warning (an overdue task): ready normally, not ready under --strict.
+    plain = run_cli("validate", "--inputs", str(SAMPLE), "--as-of", AS_OF)
+    strict = run_cli("validate", "--inputs", str(SAMPLE), "--as-of", AS_OF, "--strict")
+    assert "0102 Prairie View Middle School: ready" in plain.output
+    assert "0102 Prairie View Middle School: NOT READY" in strict.output
+    assert strict.exit_code == 1
+
+
+@pytest.mark.parametrize("page", sorted(docs.PAGES))
+def test_generated_docs_are_current(page):
+    assert (docs.DOCS / page).read_text(encoding="utf-8") == docs.PAGES[page](), "run `make docs`"
