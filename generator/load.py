@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
-from .findings import ERROR, NOTE, Finding
+from .findings import ERROR, NOTE, WARNING, Finding
 from .schema import SHEETS, Sheet, header_key
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
@@ -61,15 +62,61 @@ class _Workbook:
     failed: bool = False
 
 
+def sheet_frame(ws) -> pd.DataFrame:
+    """Return an openpyxl worksheet as a DataFrame of cell values (row i is Excel row i + 1).
+
+    A cell merged down over several rows (a stage name spanning its tasks, a header spanning two
+    header rows) counts for each of those rows, as a reader of the sheet sees it; a cell merged
+    across columns counts once, in its first column, so it cannot leak into a neighbouring field.
+    """
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    for rng in ws.merged_cells.ranges:
+        value = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(rows) else None
+        for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
+            rows[r - 1][rng.min_col - 1] = value
+    return pd.DataFrame(rows, dtype=object)
+
+
+def _hidden_notes(path: Path, ws) -> list[Finding]:
+    notes = []
+    if ws.sheet_state != "visible":
+        notes.append(Finding(NOTE, "This sheet is hidden in Excel; it is read like any other.",
+                             file=path.name, sheet=ws.title))
+    hidden = [r for r, dim in ws.row_dimensions.items() if dim.hidden and r <= ws.max_row]
+    if hidden:
+        shown = ", ".join(str(r) for r in hidden[:10]) + (", ..." if len(hidden) > 10 else "")
+        notes.append(Finding(NOTE, f"Rows {shown} are hidden in Excel; they are read like the others.",
+                             file=path.name, sheet=ws.title))
+    return notes
+
+
+def read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """Return every sheet of an .xlsx, .xlsm or .ods workbook as a DataFrame, and notes about it.
+
+    Formulas count as the values Excel last calculated for them.
+    """
+    if path.suffix.lower() == ".ods":
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="odf"), []
+    book = openpyxl.load_workbook(path, data_only=True)
+    notes = [n for ws in book.worksheets for n in _hidden_notes(path, ws)]
+    return {ws.title: sheet_frame(ws) for ws in book.worksheets}, notes
+
+
 def _open_workbook(folder: Path, stem: str, findings: list[Finding]) -> _Workbook:
     path = _workbook_path(folder, stem)
     if path is None:
         return _Workbook()
+    if (folder / f"~${path.name}").exists():
+        findings.append(Finding(WARNING, "The workbook seems to be open in Excel (its lock file is present); "
+                                         "changes not yet saved are not read.", file=path.name,
+                                fix="Save the workbook (or close it) and run again."))
     try:
-        return _Workbook(path.name, pd.read_excel(path, sheet_name=None, header=None, dtype=object))
+        frames, notes = read_workbook(path)
     except Exception as exc:  # any reader failure is a problem with the file, reported as such
         findings.append(Finding(ERROR, _unreadable(exc), file=path.name))
         return _Workbook(path.name, failed=True)
+    findings.extend(notes)
+    return _Workbook(path.name, frames)
 
 
 def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[str, RawSheet], list[Finding]]:

@@ -30,7 +30,7 @@ _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
 DATE_FORMATS = (
     "%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m.%d.%Y",
     "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%b. %d, %Y",
-    "%d %b %Y", "%d %B %Y", "%a, %b %d, %Y", "%A, %B %d, %Y",
+    "%d %b %Y", "%d %B %Y", "%a, %b %d, %Y", "%A, %B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%Y%m%d",
 )
 DATE_FIX = "write the date as 2026-11-15 (year-month-day) or 11/15/2026 (month/day/year)."
 
@@ -106,6 +106,8 @@ def parse_date(value: Any) -> dt.date:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        if float(value).is_integer() and 19000101 <= value <= 21001231:    # 20261115 typed as a number
+            return parse_date(str(int(value)))
         raise ValueError(f"the number {clean_text(value)} is not a date")
     text = clean_text(value)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):

@@ -1,0 +1,214 @@
+"""Spreadsheets as districts really keep them: the sample, rewritten messily, builds the same documents."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from docx import Document
+from openpyxl.styles import PatternFill
+
+from conftest import AS_OF, SAMPLE, run_cli
+
+SCHOOLS = ("0101", "0104", "0107")      # a ready school, one whose name has '&', the incomplete one
+
+
+def document_text(folder: Path) -> dict[str, str]:
+    """Every document's text in a packet folder: paragraphs, tables, headers and cell values."""
+    texts = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".docx":
+            doc = Document(path)
+            parts = [p.text for p in doc.paragraphs]
+            parts += [c.text for t in doc.tables for r in t.rows for c in r.cells]
+            texts[path.name] = "\n".join(parts)
+        elif path.suffix == ".xlsx":
+            wb = openpyxl.load_workbook(path)
+            texts[path.name] = "\n".join(f"{c.coordinate}={c.value!r}" for ws in wb for row in ws.iter_rows()
+                                         for c in row if c.value is not None)
+    return texts
+
+
+def build_texts(inputs: Path, output: Path) -> dict[str, dict[str, str]]:
+    args = ["build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF]
+    for school in SCHOOLS:
+        args += ["--school", school]
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    return {p.name: document_text(p) for p in sorted(output.iterdir()) if p.is_dir()}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    return build_texts(SAMPLE, tmp_path_factory.mktemp("clean") / "output")
+
+
+def each_sheet(inputs: Path, change, workbooks=("roster", "timeline", "goals")):
+    for name in workbooks:
+        path = inputs / f"{name}.xlsx"
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            change(ws)
+        wb.save(path)
+
+
+def title_block(ws):
+    ws.insert_rows(1, amount=3)
+    ws["A1"] = f"Riverbend CUSD 117 \u2014 {ws.title}"
+    ws["A2"] = "Maintained by the Office of School Improvement. Do not change the headers."
+
+
+def messy_headers(ws):
+    for cell in ws[1]:
+        if isinstance(cell.value, str):
+            words = cell.value.split(" ")
+            cell.value = (" " + "\n".join(words).upper() + " \u00a0") if len(words) > 1 else cell.value.lower() + " #"
+
+
+def two_row_header_with_merges(ws):
+    """A group title row above the headers; the first header is merged down over both rows."""
+    ws.insert_rows(1)
+    first = ws.cell(row=2, column=1).value
+    ws.cell(row=1, column=1).value = first
+    ws.cell(row=2, column=1).value = None
+    ws.merge_cells(start_row=1, start_column=1, end_row=2, end_column=1)
+    if ws.max_column >= 4:
+        ws.cell(row=1, column=2).value = "Details"
+        ws.merge_cells(start_row=1, start_column=2, end_row=1, end_column=4)
+
+
+def extra_columns(ws):
+    col = ws.max_column + 1
+    ws.cell(row=1, column=col).value = "Internal notes"
+    for r in range(2, ws.max_row + 1):
+        ws.cell(row=r, column=col).value = f"checked by office {r}"
+
+
+def hidden_rows_and_sheets(ws):
+    for r in range(3, ws.max_row + 1, 4):
+        ws.row_dimensions[r].hidden = True
+    if ws.title in ("People", "Stages", "Benchmarks"):
+        ws.sheet_state = "hidden"
+
+
+def blank_and_formatted_rows(ws):
+    fill = PatternFill("solid", fgColor="FFF2CC")
+    for r in range(ws.max_row, 2, -5):
+        ws.insert_rows(r)
+        for c in range(1, ws.max_column + 1):
+            ws.cell(row=r, column=c).fill = fill
+    for r in range(ws.max_row + 1, ws.max_row + 30):
+        ws.cell(row=r, column=1).fill = fill           # formatted but empty rows at the end
+
+
+def retyped_values(ws):
+    """Dates and numbers as staff type them: serials, date-times, ISO/US/long text, numbers as text, NBSPs."""
+    forms = [lambda d: (d - dt.date(1899, 12, 30)).days,
+             lambda d: dt.datetime.combine(d, dt.time(0, 0)),
+             lambda d: d.isoformat(), lambda d: f"{d.month}/{d.day}/{d.year}",
+             lambda d: f"{d:%B} {d.day}, {d.year}", lambda d: f"{(d - dt.date(1899, 12, 30)).days}",
+             lambda d: f"{d:%b} {d.day}, {d.year}"]
+    i = 0
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            value = cell.value
+            if isinstance(value, dt.datetime):
+                cell.value = forms[i % len(forms)](value.date())
+                if isinstance(cell.value, int):
+                    cell.number_format = "General"
+                i += 1
+            elif isinstance(value, int) and not isinstance(value, bool):
+                cell.value = str(value)
+            elif isinstance(value, str) and " " in value and i % 3 == 0:
+                cell.value = value.replace(" ", "\u00a0", 1) + "  "
+                i += 1
+
+
+def add_cached_formula(inputs: Path):
+    """Make a school name a formula whose cached value is the name, as Excel saves it."""
+    path = inputs / "roster.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Schools"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == "0104")
+    name = ws.cell(row=row, column=2).value
+    ref = f"B{row}"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet")
+                 and f'r="{ref}"'.encode() in parts[n] and b"0104" in parts[n])
+    xml = parts[sheet].decode()
+    escaped = name.replace("&", "&amp;")
+    first, _, rest = escaped.partition(" ")
+    cell = (f'<c r="{ref}" t="str"><f>"{first}"&amp;" {rest}"</f><v>{escaped}</v></c>')
+    xml, n = re.subn(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)', cell, xml, count=1)
+    assert n == 1
+    parts[sheet] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name_, data in parts.items():
+            z.writestr(name_, data)
+
+
+def as_xlsm(inputs: Path):
+    for name in ("roster", "goals"):
+        (inputs / f"{name}.xlsx").rename(inputs / f"{name}.xlsm")
+
+
+def as_ods(inputs: Path):
+    path = inputs / "timeline.xlsx"
+    frames = pd.read_excel(path, sheet_name=None, dtype=object)
+    with pd.ExcelWriter(inputs / "timeline.ods", engine="odf") as writer:
+        for sheet, frame in frames.items():
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+    path.unlink()
+
+
+def as_csv(inputs: Path):
+    """Each sheet of the timeline and the goals as CSV, in the three encodings districts send."""
+    encodings = ["utf-8", "utf-8-sig", "cp1252"]
+    i = 0
+    for book in ("timeline", "goals"):
+        wb = openpyxl.load_workbook(inputs / f"{book}.xlsx")
+        for ws in wb.worksheets:
+            rows = [["" if v is None else (f"{v:%m/%d/%Y}" if isinstance(v, dt.datetime) else v) for v in r]
+                    for r in ws.iter_rows(values_only=True)]
+            target = inputs / f"{book}_{re.sub('[^a-z0-9]', '', ws.title.lower())}.csv"
+            encoding = encodings[i % 3]
+            i += 1
+            with open(target, "w", newline="", encoding=encoding, errors="replace") as handle:
+                csv.writer(handle).writerows(rows)
+        (inputs / f"{book}.xlsx").unlink()
+
+
+VARIATIONS = {
+    "title block above the header": lambda i: each_sheet(i, title_block),
+    "headers with line breaks, spaces, case and punctuation": lambda i: each_sheet(i, messy_headers),
+    "header cells merged across rows and columns": lambda i: each_sheet(i, two_row_header_with_merges),
+    "extra columns": lambda i: each_sheet(i, extra_columns),
+    "hidden rows and sheets": lambda i: each_sheet(i, hidden_rows_and_sheets),
+    "blank and formatted-but-empty rows": lambda i: each_sheet(i, blank_and_formatted_rows),
+    "dates and numbers retyped, non-breaking spaces": lambda i: each_sheet(i, retyped_values),
+    "a formula's cached value": add_cached_formula,
+    ".xlsm workbooks": as_xlsm,
+    ".ods workbook": as_ods,
+    "CSV sheets in UTF-8, UTF-8 with BOM and Windows-1252": as_csv,
+}
+
+
+@pytest.mark.parametrize("variation", list(VARIATIONS))
+def test_messy_inputs_build_the_same_documents(clean, tmp_path, variation):
+    inputs = tmp_path / "inputs"
+    shutil.copytree(SAMPLE, inputs)
+    VARIATIONS[variation](inputs)
+    messy = build_texts(inputs, tmp_path / "output")
+    assert messy.keys() == clean.keys()
+    for folder, documents in clean.items():
+        for name, text in documents.items():
+            assert messy[folder][name] == text, (variation, name)
