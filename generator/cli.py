@@ -21,17 +21,33 @@ def _settings(inputs, output=None, as_of=None, schools=()):
 
 
 def _echo_findings(findings, verbose: bool = False) -> None:
-    shown = [f for f in findings if verbose or f.severity != NOTE]
-    for f in shown:
-        click.echo(f.line(), err=f.severity == ERROR)
+    from .report import text_lines
+    for line in text_lines(findings, verbose):
+        click.echo(line, err=line.startswith("error:"))
 
 
-def _run(func):
+def _report_path(inputs, report) -> Path:
+    return Path(report) if report else Path(inputs) / "validation.xlsx"
+
+
+def _write_report(path: Path, findings, summary_line: str) -> None:
+    """Write validation.xlsx for staff who do not read terminals; failing to write it is only a warning."""
+    from .report import write_validation_report
+    try:
+        write_validation_report(path, findings, summary_line)
+        click.echo(f"The same report, a row per problem: {path}")
+    except (OSError, PacketsError) as exc:
+        click.echo(f"warning: could not write {path} ({exc}).", err=True)
+
+
+def _run(func, report: Path | None = None):
     """Run a command body; a problem the user can fix is printed as plain lines, never a traceback."""
     try:
         return func()
     except InputError as exc:
         _echo_findings(exc.findings)
+        if report is not None:
+            _write_report(report, exc.findings, str(exc))
         click.echo(str(exc), err=True)
         sys.exit(1)
     except PacketsError as exc:
@@ -44,6 +60,8 @@ common_inputs = click.option("--inputs", "inputs", default="inputs", show_defaul
 common_as_of = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
                             help="Judge overdue tasks as of this date (YYYY-MM-DD) instead of today.")
 common_strict = click.option("--strict", is_flag=True, help="Treat readiness warnings as failures.")
+common_report = click.option("--report", "report", type=click.Path(dir_okay=False),
+                             help="Where to write validation.xlsx (default: inside the inputs folder).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,8 +80,9 @@ def main():
               help="Build only this school (repeat for several). Default: every school on the roster.")
 @common_as_of
 @common_strict
+@common_report
 @click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
-def build(inputs, output, schools, as_of, strict, verbose):
+def build(inputs, output, schools, as_of, strict, report, verbose):
     """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
     the ISBE planning-year grid and the Plan for Improvement, plus output/readiness.xlsx.
 
@@ -82,27 +101,29 @@ def build(inputs, output, schools, as_of, strict, verbose):
             done.append(result)
 
         done: list = []
-        report = build_packets(settings, strict=strict, progress=progress)
-        _echo_findings(report.input_findings, verbose)
-        ready = sum(r.ready for r in report.results)
-        click.echo(f"Built {len(report.results) - len(report.failed)} packet(s) in {settings.output}: "
-                   f"{ready} ready, {len(report.results) - ready} not ready. Readiness: {report.report}")
-        if report.failed:
-            for r in report.failed:
+        result = build_packets(settings, strict=strict, progress=progress)
+        _echo_findings(result.input_findings, verbose)
+        ready = sum(r.ready for r in result.results)
+        click.echo(f"Built {len(result.results) - len(result.failed)} packet(s) in {settings.output}: "
+                   f"{ready} ready, {len(result.results) - ready} not ready. Readiness: {result.report}")
+        if result.failed:
+            for r in result.failed:
                 click.echo(r.error, err=True)
             sys.exit(1)
-    _run(body)
+    _run(body, _report_path(inputs, report))
 
 
 @main.command()
 @common_inputs
 @common_as_of
 @common_strict
+@common_report
 @click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
-def validate(inputs, as_of, strict, verbose):
+def validate(inputs, as_of, strict, report, verbose):
     """Check the inputs and every school's readiness without writing anything.
 
-    Exits 0 when every school is ready for submission, 1 with the report otherwise.
+    Exits 0 when every school is ready for submission, 1 with the report otherwise. The same
+    report is written as validation.xlsx (in the inputs folder unless --report says where).
     """
     from .pipeline import readiness
     from .readiness import is_ready
@@ -122,10 +143,12 @@ def validate(inputs, as_of, strict, verbose):
             for f in findings:
                 if f.severity in (ERROR, WARNING):
                     click.echo(f"  {f.line()}")
-        click.echo(summary(all_findings) + f"; {len(district.packets) - not_ready} of {len(district.packets)} "
-                   f"school(s) ready")
+        line = summary(all_findings) + (f"; {len(district.packets) - not_ready} of {len(district.packets)} "
+                                        f"school(s) ready")
+        _write_report(_report_path(inputs, report), [f for f in all_findings if f.severity != NOTE], line)
+        click.echo(line)
         sys.exit(1 if not_ready else 0)
-    _run(body)
+    _run(body, _report_path(inputs, report))
 
 
 @main.command()

@@ -51,6 +51,23 @@ def test_each_problem_is_one_located_line_and_nothing_is_written(inputs, output,
                for line in lines), lines
     assert lines[-1] == "3 errors, 0 warnings; nothing was written"
     assert snapshot(output) == before
+    # Grouped by file and sheet, each group under its heading.
+    headings = [line for line in lines if line.startswith("== ")]
+    assert headings == ["== roster.xlsx, sheet Schools ==", "== timeline.xlsx, sheet Tasks ==",
+                        "== roster.xlsx, sheet People =="]
+    # The same report for staff who do not read terminals.
+    ws = openpyxl.load_workbook(inputs / "validation.xlsx")["Problems"]
+    head = [c.value for c in ws[4]]
+    rows = [dict(zip(head, r)) for r in ws.iter_rows(min_row=5, values_only=True)]
+    assert len(rows) == 3 and all(r["Severity"] == "Error" for r in rows)
+    by_file = {(r["File"], r["Sheet"]): r for r in rows}
+    assert by_file[("timeline.xlsx", "Tasks")]["Row"] == 3
+    assert by_file[("timeline.xlsx", "Tasks")]["Column"] == "F"
+    assert by_file[("timeline.xlsx", "Tasks")]["Value"] == "31/02/2026"
+    assert by_file[("roster.xlsx", "People")]["Value"] == "0199"
+    assert "Designation" in by_file[("roster.xlsx", "Schools")]["Problem"]
+    assert all(r["How to fix"] for r in rows)
+    assert ws["A2"].value.startswith("3 errors, 0 warnings; nothing was written")
 
 
 def test_missing_inputs_folder_is_one_clear_line(tmp_path):

@@ -501,8 +501,43 @@ def readiness_xlsx(path):
     wb.save(path)
 
 
+def validation_xlsx(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Problems"
+    ws["A1"] = "Problems found in the inputs"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = "{{ summary }} \u00b7 checked {{ checked_at }}"
+    headers = ("Severity", "School", "File", "Sheet", "Row", "Column", "Header", "Value", "Problem",
+               "How to fix", "Rule")
+    fields = ("severity", "school", "file", "sheet", "row", "column", "header", "value", "problem", "fix", "rule")
+    widths = (10, 8, 16, 14, 6, 8, 22, 26, 60, 60, 24)
+    for col, (title, field, width) in enumerate(zip(headers, fields, widths), start=1):
+        cell = ws.cell(row=4, column=col, value=title)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        ws.column_dimensions[cell.column_letter].width = width
+        text = "{{ row." + field + " }}"
+        cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[4].height = 20
+    ws.freeze_panes = "A5"
+    ws.auto_filter.ref = "A4:K5"
+    ws.conditional_formatting.add("A5:A5", FormulaRule(formula=['$A5="Error"'],
+                                  fill=PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")))
+    ws.conditional_formatting.add("A5:A5", FormulaRule(formula=['$A5="Warning"'],
+                                  fill=PatternFill("solid", fgColor="FFF2CC", bgColor="FFF2CC")))
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "4:4"
+    wb.save(path)
+
+
 BUILDERS = {"schedule.docx": schedule_docx, "isbe_grid.docx": isbe_grid_docx, "plan.docx": plan_docx,
-            "schedule.xlsx": schedule_xlsx, "isbe_grid.xlsx": isbe_grid_xlsx, "readiness.xlsx": readiness_xlsx}
+            "schedule.xlsx": schedule_xlsx, "isbe_grid.xlsx": isbe_grid_xlsx, "readiness.xlsx": readiness_xlsx,
+            "validation.xlsx": validation_xlsx}
 
 
 def main(names):
