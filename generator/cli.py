@@ -152,6 +152,27 @@ def validate(inputs, as_of, strict, report, verbose):
 
 
 @main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--district", default="Your District Name", show_default=True, help="The district's name.")
+@click.option("--planning-year", default="2026-27", show_default=True, help="The planning year, e.g. 2026-27.")
+@click.option("--force", is_flag=True, help="Overwrite existing input workbooks in FOLDER.")
+def init(folder, district, planning_year, force):
+    """Write blank input workbooks (roster, timeline, goals) and settings.toml into FOLDER.
+
+    The workbooks have the exact headers, an Instructions sheet, comments on every header,
+    dropdowns for designations, roles and stages, and date formats. Fill them in, then run
+    `packets validate --inputs FOLDER` and `packets build --inputs FOLDER`.
+    """
+    from .authoring import init_inputs
+
+    def body():
+        for path in init_inputs(Path(folder), district, planning_year, overwrite=force):
+            click.echo(f"wrote {path}")
+        click.echo(f"Next: fill in the workbooks, then `packets validate --inputs {folder}`.")
+    _run(body)
+
+
+@main.command()
 @click.argument("school_id")
 @common_inputs
 @common_as_of

@@ -53,11 +53,23 @@ def document_name(settings, school, form_key: str, suffix: str) -> str:
     return safe_name(settings.file_pattern.format(**name_fields(settings, school, form_key)), form_key) + suffix
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; documents are shared, so they get the
+# permissions any new file would (0644 under the usual umask).
+FILE_MODE = 0o666 & ~_umask()
+
+
 def _stage(directory: Path, suffix: str, data: bytes) -> Path:
     """Return a hidden temporary file in `directory` holding `data`, flushed to disk."""
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
+        os.chmod(tmp, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

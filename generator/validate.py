@@ -67,6 +67,14 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
     return findings
 
 
+def _has_schools(tables: Mapping[str, Table]) -> list[Finding]:
+    schools = tables.get("Schools")
+    if schools is not None and not schools.rows and schools.columns:
+        return [Finding(ERROR, "The Schools sheet lists no schools.", file=schools.file, sheet=schools.sheet,
+                        fix="Add one row per school: School ID, School Name and Designation.")]
+    return []
+
+
 def _support_levels(tables: Mapping[str, Table]) -> list[Finding]:
     table = tables.get("Schools")
     findings = []
@@ -129,6 +137,7 @@ def validate_tables(tables: Mapping[str, Table], planning_year) -> list[Finding]
     findings: list[Finding] = []
     for table in tables.values():
         findings += _unique_keys(table)
+    findings += _has_schools(tables)
     findings += _known_schools(tables)
     findings += _support_levels(tables)
     findings += _task_dates(tables, planning_year)

@@ -198,3 +198,16 @@ def test_write_files_replace_failure_leaves_earlier_files_untouched(tmp_path, mo
     with pytest.raises(PermissionError):
         write_files(folder, NEW)
     assert (folder / "a.docx").read_bytes() == b"old a.docx"
+
+
+def test_written_files_are_readable_by_others_not_owner_only(tmp_path):
+    """mkstemp makes owner-only files; packets are shared on drives, so they get ordinary permissions."""
+    import os
+    import stat
+    from generator.package import write_atomic, write_files
+    write_atomic(tmp_path / "a.xlsx", b"x")
+    write_files(tmp_path / "p", {"b.docx": b"y"})
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (tmp_path / "a.xlsx", tmp_path / "p" / "b.docx"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
