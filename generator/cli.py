@@ -172,6 +172,37 @@ def init(folder, district, planning_year, force):
     _run(body)
 
 
+@main.command("import-directory")
+@click.argument("directory_file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--district", help="Import only this district's schools (e.g. \"Los Angeles Unified\").")
+@click.option("--output", "output", default="roster.xlsx", show_default=True, type=click.Path(dir_okay=False),
+              help="Where to write the roster workbook.")
+@click.option("--force", is_flag=True, help="Overwrite an existing roster workbook.")
+def import_directory(directory_file, district, output, force):
+    """Turn a state school directory into a roster workbook (Schools and People sheets).
+
+    Reads the California Department of Education "pubschls" file or the Illinois RCDTS
+    directory (told apart by their headers). Codes keep their leading zeros; closed schools and
+    district rows are left out; principals become people where the file names them.
+    """
+    from .directory import read_directory, write_roster
+
+    def body():
+        target = Path(output)
+        if target.exists() and not force:
+            raise PacketsError(f"{target} exists. Fix: choose another --output, or pass --force to replace it.")
+        schools, people, report = read_directory(Path(directory_file), district)
+        write_roster(schools, people, target)
+        click.echo(f"Read {report.source_format} directory {directory_file}"
+                   + (f", district {report.district}" if report.district else "") + ".")
+        click.echo(f"Imported {report.schools} school(s) and {report.people} person row(s) into {target}.")
+        for reason, count in report.skipped.items():
+            click.echo(f"Skipped {count}: {reason}.")
+        for note in report.notes:
+            click.echo(f"Note: {note}")
+    _run(body)
+
+
 @main.command()
 @click.argument("school_id")
 @common_inputs
