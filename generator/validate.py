@@ -60,10 +60,13 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
         for row in table.rows:
             sid = row["school_id"]
             if sid is not None and sid not in known:
+                zeros_lost = [k for k in known if sid.isdigit() and k.lstrip("0") == sid and k != sid]
+                fix = (f"Excel dropped the leading zeros: write '{zeros_lost[0]}' and format the column as Text."
+                       if zeros_lost else
+                       f"Use a School ID from the roster ({listed}), or add the school to the Schools sheet.")
                 findings.append(Finding(
                     ERROR, f"Unknown School ID '{sid}': it is not on the Schools sheet of the roster.",
-                    **table.at(row, "school_id"), value=sid,
-                    fix=f"Use a School ID from the roster ({listed}), or add the school to the Schools sheet."))
+                    **table.at(row, "school_id"), value=sid, fix=fix))
     return findings
 
 

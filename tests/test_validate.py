@@ -219,3 +219,22 @@ def test_pipeline_reports_every_error_in_the_sample(inputs, settings):
     # nothing else fires: each edit is one error, and none stops the others being found
     assert len(errs) == len(expected), [f.line() for f in errs]
     assert str(caught.value).startswith(f"{len(errs)} errors")
+
+
+def test_school_id_that_lost_its_leading_zeros_says_so(inputs):
+    """Excel turns a typed 0104 into the number 104; the message says how to keep the zeros."""
+    import openpyxl
+    from generator.findings import InputError
+    from generator.pipeline import load_district
+    from generator.settings import load_settings
+    path = inputs / "roster.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["People"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == "0104")
+    ws.cell(row=row, column=1).value = 104
+    wb.save(path)
+    with pytest.raises(InputError) as caught:
+        load_district(load_settings(inputs))
+    (finding,) = [f for f in caught.value.findings if f.severity == "error"]
+    assert finding.row == row and finding.value == "104"
+    assert "write '0104' and format the column as Text" in finding.fix
