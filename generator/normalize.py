@@ -23,8 +23,9 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Excel serial numbers that plausibly mean a date (1954 to 2119); other numbers are not dates.
 SERIAL_RANGE = (20000, 80000)
 
-# Control characters are not allowed in Word or Excel XML; tabs and line breaks are kept.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Control characters are not allowed in Word or Excel XML (C0), or are only ever mis-decoded text
+# that prints as boxes (C1); tabs and line breaks are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
 
 DATE_FORMATS = (
@@ -92,11 +93,22 @@ def clean_text(value: Any) -> str:
     return "\n".join(line for line in lines if line).strip()
 
 
+DATE_YEARS = (1900, 2100)     # a plan's dates fall in these years; anything else is a typing slip
+
+
 def parse_date(value: Any) -> dt.date:
     """Return the date a cell means: an Excel date or serial number, or text in ISO, US or long form.
 
-    Raises ValueError with a sentence fit for the user when it is not a date.
+    Raises ValueError with a sentence fit for the user when it is not a date, or when its year is
+    outside 1900-2100 (year 1 or 9999 is a slip of the keyboard, not a plan date).
     """
+    date = _parse_date(value)
+    if not DATE_YEARS[0] <= date.year <= DATE_YEARS[1]:
+        raise ValueError(f"the year {date.year} is not plausible for a plan date")
+    return date
+
+
+def _parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -106,7 +118,7 @@ def parse_date(value: Any) -> dt.date:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
-        if float(value).is_integer() and 19000101 <= value <= 21001231:    # 20261115 typed as a number
+        if 19000101 <= value <= 21001231 and float(value).is_integer():    # 20261115 typed as a number
             return parse_date(str(int(value)))
         raise ValueError(f"the number {clean_text(value)} is not a date")
     text = clean_text(value)
@@ -148,12 +160,13 @@ def parse_number(value: Any) -> int | float:
     """Return a number from a numeric cell or from a number stored as text."""
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not a number")
-    if isinstance(value, (int, float)):
-        return int(value) if float(value).is_integer() else float(value)
-    text = clean_text(value).replace(",", "")
     try:
-        number = float(text)
-    except ValueError:
+        if isinstance(value, (int, float)):
+            return int(value) if float(value).is_integer() else float(value)
+        number = float(clean_text(value).replace(",", ""))
+        if math.isinf(number):
+            raise OverflowError
+    except (ValueError, OverflowError):
         raise ValueError(f"'{clean_text(value)}' is not a number") from None
     return int(number) if number.is_integer() else number
 

@@ -12,6 +12,9 @@ from pathlib import Path
 from .findings import PacketsError
 
 MAX_NAME = 80
+# File systems limit a name to 255 bytes; a suffix and a temporary-file prefix must still fit.
+MAX_NAME_BYTES = 200
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 
 
 def slugify(text: str, fallback: str = "school") -> str:
@@ -21,16 +24,21 @@ def slugify(text: str, fallback: str = "school") -> str:
     return slug[:MAX_NAME].rstrip("-") or fallback
 
 
+def _fit_bytes(name: str) -> str:
+    """Return name cut (at a character boundary) to at most MAX_NAME_BYTES bytes of UTF-8."""
+    return name.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore")
+
+
 def safe_name(text: str, fallback: str = "file") -> str:
     """Return text usable as one file or folder name on Windows, macOS and Linux: no separators,
     no reserved characters, no leading dots (so `..` can never climb out of the output folder)."""
     name = unicodedata.normalize("NFC", text)
     name = re.sub(r'[\x00-\x1f<>:"/\\|?*]+', "-", name)
     name = re.sub(r"\s+", " ", name).strip(" .-")
-    if name.upper().split(".")[0] in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
-                                      *(f"LPT{i}" for i in range(10))}:
+    name = _fit_bytes(name[:MAX_NAME]).strip(" .-") or fallback
+    if name.upper().split(".")[0].strip() in WINDOWS_RESERVED:
         name = f"_{name}"
-    return name[:MAX_NAME].strip(" .-") or fallback
+    return name
 
 
 def name_fields(settings, school, form: str = "") -> dict[str, str]:

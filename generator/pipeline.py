@@ -14,7 +14,7 @@ from typing import Any, Callable
 from . import package
 from .findings import ERROR, Finding, InputError, PacketsError, errors
 from .load import load_inputs
-from .model import District, Packet, build_district
+from .model import District, Packet, School, build_district
 from .normalize import normalize_sheet
 from .readiness import check_packet, is_ready
 from .render import FORMS, RENDERERS, packet_contexts, render_packet
@@ -24,6 +24,7 @@ from .settings import Settings
 from .validate import validate_tables
 
 READINESS_REPORT = "readiness.xlsx"
+READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,30 @@ def _build_one(settings: Settings, packet: Packet, strict: bool) -> PacketResult
                         is_ready(findings, strict), dt.datetime.now().replace(microsecond=0))
 
 
+def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
+    """Return an error for each school whose packet folder name another school already has: IDs that
+    differ only in characters a file name cannot hold ('01/01' and '01-01') would share a folder."""
+    seen: dict[str, School] = {}
+    findings = []
+    for school in district.schools:          # every school on the roster, not only those being built
+        name = package.packet_folder(settings, school).name.casefold()
+        other = seen.setdefault(name, school)
+        if other is not school:
+            findings.append(Finding(
+                ERROR, f"School IDs '{other.school_id}' and '{school.school_id}' would share "
+                       f"the packet folder '{name}'.", **school.source.at("school_id"),
+                value=school.school_id, school_id=school.school_id,
+                fix="Give each school an ID that differs in letters or digits, not only in punctuation."))
+    return findings
+
+
 def build(settings: Settings, strict: bool = False,
           progress: Callable[[PacketResult], None] | None = None) -> BuildReport:
     """Build every school's packet (or those in settings.schools) and the district readiness report."""
     district, input_findings = load_district(settings)
+    clashes = _folder_clashes(settings, district)
+    if clashes:
+        raise InputError(input_findings + clashes)
     results = []
     for packet in district.packets:
         try:
@@ -119,6 +140,9 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     rows = []
     for r in results:
         problems = [f.line() for f in r.findings if f.severity in (ERROR, "warning")]
+        if len(problems) > READINESS_LINES:
+            left = len(problems) - READINESS_LINES
+            problems = problems[:READINESS_LINES] + [f"... and {left} more: `packets validate` lists them all."]
         rows.append({
             "school_id": r.school_id, "school": r.school_name, "designation": r.designation,
             "ready": "Failed" if r.error else ("Ready" if r.ready else "Not ready"),

@@ -71,3 +71,14 @@ def test_date_cell_before_saving_is_a_date():
     (cell,), _ = round_trip([dt.date(2026, 11, 15)])
     assert cell.data_type == "d"
     assert cell.value == dt.date(2026, 11, 15)
+
+
+def test_text_beyond_excels_cell_limit_is_cut_visibly():
+    from openpyxl import Workbook
+    from generator.render.xlsx import EXCEL_CELL_LIMIT, set_value
+    cell = Workbook().active["A1"]
+    set_value(cell, "x" * 40000)
+    assert len(cell.value) == EXCEL_CELL_LIMIT
+    assert cell.value.endswith("more characters not shown: Excel's cell limit]")
+    set_value(cell, "short")
+    assert cell.value == "short"

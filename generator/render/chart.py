@@ -27,12 +27,16 @@ class Picture:
                 "description": self.description}
 
 
+MAX_YEARS = 3     # a plan spans a school year or a few; a later end date is drawn cut off at the edge
+
+
 def school_year_span(starts: list[dt.date], ends: list[dt.date]) -> tuple[dt.date, dt.date]:
-    """Return the school year (July 1 to June 30) holding the earliest start, stretched to the last end."""
+    """Return the school year (July 1 to June 30) holding the earliest start, stretched to the last end
+    but to no more than MAX_YEARS school years."""
     first = min(starts)
     begin = dt.date(first.year if first.month >= 7 else first.year - 1, 7, 1)
     end = max(dt.date(begin.year + 1, 6, 30), max(ends))
-    return begin, end
+    return begin, min(end, dt.date(begin.year + MAX_YEARS, 6, 30))
 
 
 def timeline_chart(plan: Plan, as_of: dt.date, width_inches: float = 7.0) -> Picture | None:
@@ -62,7 +66,8 @@ def timeline_chart(plan: Plan, as_of: dt.date, width_inches: float = 7.0) -> Pic
         ax.set_yticks(range(len(bars)), labels, fontsize=6.5)
         ax.invert_yaxis()
         ax.set_xlim(mdates.date2num(begin), mdates.date2num(end) + 1)
-        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        months = (end.year - begin.year) * 12 + end.month - begin.month + 1
+        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, -(-months // 14))))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
         ax.tick_params(axis="x", labelsize=6.5)
         ax.grid(axis="x", color="#cccccc", linewidth=0.5)
