@@ -78,39 +78,75 @@ def main():
               help="Folder the packets are written to (one sub-folder per school).")
 @click.option("--school", "schools", multiple=True, metavar="ID",
               help="Build only this school (repeat for several). Default: every school on the roster.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Build in this many processes at once. Default: the machine's cores.")
+@click.option("--force", is_flag=True, help="Rebuild every packet, even those whose inputs have not changed.")
 @common_as_of
 @common_strict
 @common_report
 @click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
-def build(inputs, output, schools, as_of, strict, report, verbose):
+def build(inputs, output, schools, jobs, force, as_of, strict, report, verbose):
     """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
-    the ISBE planning-year grid and the Plan for Improvement, plus output/readiness.xlsx.
+    the ISBE planning-year grid (.docx and .xlsx) and the Plan for Improvement, plus
+    output/readiness.xlsx.
 
     Input errors stop the run before anything is written. A school whose plan is not ready
-    still gets its packet; readiness.xlsx says what is missing.
+    still gets its packet; readiness.xlsx says what is missing. A school whose inputs, templates
+    and generator have not changed since the last build is skipped (--force rebuilds it).
     """
+    import os
+    import time
+
     from .pipeline import build as build_packets
 
     def body():
         settings = _settings(inputs, output, as_of, schools)
-
-        def progress(result):
-            status = "FAILED" if result.error else ("ready" if result.ready else "not ready")
-            where = result.error or str(result.folder)
-            click.echo(f"[{len(done) + 1}] {result.school_id} {result.school_name}: {status} -> {where}")
-            done.append(result)
-
-        done: list = []
-        result = build_packets(settings, strict=strict, progress=progress)
+        started = time.perf_counter()
+        with _progress() as progress:
+            result = build_packets(settings, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
+                                   force=force)
         _echo_findings(result.input_findings, verbose)
         ready = sum(r.ready for r in result.results)
-        click.echo(f"Built {len(result.results) - len(result.failed)} packet(s) in {settings.output}: "
-                   f"{ready} ready, {len(result.results) - ready} not ready. Readiness: {result.report}")
+        built = len(result.results) - len(result.failed) - len(result.skipped)
+        click.echo(f"Built {built}, skipped {len(result.skipped)} unchanged, failed {len(result.failed)} "
+                   f"in {time.perf_counter() - started:.1f} s; {ready} of {len(result.results)} school(s) ready. "
+                   f"Packets in {settings.output}; readiness: {result.report}")
         if result.failed:
             for r in result.failed:
                 click.echo(r.error, err=True)
             sys.exit(1)
     _run(body, _report_path(inputs, report))
+
+
+class _progress:
+    """Progress of a build: a bar with count, rate and time left on a terminal; a line per school
+    otherwise (logs, CI, make), so either way a long run shows it is moving."""
+
+    def __enter__(self):
+        self.count = 0
+        self.bar = None
+        if sys.stdout.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(unit="school", dynamic_ncols=True)
+        return self
+
+    def __call__(self, result) -> None:
+        self.count += 1
+        status = ("FAILED" if result.error else "unchanged" if result.skipped
+                  else "ready" if result.ready else "not ready")
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"{result.school_id} {status}", refresh=False)
+            if result.error:
+                self.bar.write(result.error)
+        else:
+            click.echo(f"[{self.count}] {result.school_id} {result.school_name}: {status} -> "
+                       f"{result.error or result.folder}")
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+        return False
 
 
 @main.command()

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Iterator
 
 from . import package
 from .findings import ERROR, Finding, InputError, PacketsError, errors
 from .load import load_inputs
+from .manifest import Manifest, packet_fingerprint, templates_digest
 from .model import District, Packet, School, build_district
 from .normalize import normalize_sheet
 from .readiness import check_packet, is_ready
@@ -40,6 +42,7 @@ class PacketResult:
     ready: bool
     built_at: dt.datetime | None = None
     error: str = ""
+    skipped: bool = False         # unchanged since the last build, so not rebuilt
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class BuildReport:
     @property
     def failed(self) -> tuple[PacketResult, ...]:
         return tuple(r for r in self.results if r.error)
+
+    @property
+    def skipped(self) -> tuple[PacketResult, ...]:
+        return tuple(r for r in self.results if r.skipped)
 
 
 def load_district(settings: Settings) -> tuple[District, list[Finding]]:
@@ -95,6 +102,27 @@ def _build_one(settings: Settings, packet: Packet, strict: bool) -> PacketResult
                         is_ready(findings, strict), dt.datetime.now().replace(microsecond=0))
 
 
+def _build_isolated(job: tuple[Settings, Packet, bool]) -> PacketResult:
+    """Build one packet; whatever goes wrong is reported for that school alone, so the batch goes on."""
+    settings, packet, strict = job
+    school = packet.school
+    try:
+        return _build_one(settings, packet, strict)
+    except Exception as exc:  # one school's failure must not stop the others; it is reported by name
+        detail = str(exc) if isinstance(exc, (PacketsError, OSError)) else f"{type(exc).__name__}: {exc}"
+        return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
+                            error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
+
+
+def _skipped(settings: Settings, packet: Packet, strict: bool, entry: dict) -> PacketResult:
+    school = packet.school
+    findings = tuple(check_packet(packet))
+    out = Path(settings.output)
+    return PacketResult(school.school_id, school.name, school.designation, out / entry["folder"],
+                        tuple(out / d for d in entry["documents"]), findings, is_ready(findings, strict),
+                        dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
+
+
 def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
     """Return an error for each school whose packet folder name another school already has: IDs that
     differ only in characters a file name cannot hold ('01/01' and '01-01') would share a folder."""
@@ -112,26 +140,50 @@ def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
     return findings
 
 
-def build(settings: Settings, strict: bool = False,
-          progress: Callable[[PacketResult], None] | None = None) -> BuildReport:
-    """Build every school's packet (or those in settings.schools) and the district readiness report."""
+def build(settings: Settings, strict: bool = False, progress: Callable[[PacketResult], None] | None = None,
+          jobs: int = 1, force: bool = False) -> BuildReport:
+    """Build every school's packet (or those in settings.schools) and the district readiness report.
+
+    Schools whose inputs, templates and generator are unchanged since the last build are skipped
+    (force rebuilds them). With jobs > 1 packets are built in that many processes; results come back
+    in roster order, and each school's result is reported as soon as it is known.
+    """
     district, input_findings = load_district(settings)
     clashes = _folder_clashes(settings, district)
     if clashes:
         raise InputError(input_findings + clashes)
+
+    manifest = Manifest.load(settings.output)
+    templates = templates_digest(TEMPLATES)
+    fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
+    stale = [p for p in district.packets if force or not manifest.is_current(p.school.school_id,
+                                                                          fingerprints[p.school.school_id])]
+    stale_ids = {p.school.school_id for p in stale}
+    built = _build_all(settings, stale, strict, jobs)
+
     results = []
     for packet in district.packets:
-        try:
-            result = _build_one(settings, packet, strict)
-        except (PacketsError, OSError) as exc:
-            school = packet.school
-            result = PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
-                                  error=f"Error building the packet for {school.school_id} ({school.name}): {exc}")
+        sid = packet.school.school_id
+        result = next(built) if sid in stale_ids else _skipped(settings, packet, strict, manifest.entry(sid))
+        if sid in stale_ids and not result.error:
+            manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at)
         results.append(result)
         if progress:
             progress(result)
+    manifest.save()
     report = write_readiness_report(settings, results)
     return BuildReport(tuple(results), tuple(input_findings), report)
+
+
+def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: int) -> Iterator[PacketResult]:
+    """Yield each packet's result in the order given, building in `jobs` processes when worth it."""
+    work = ((settings, p, strict) for p in packets)
+    if jobs <= 1 or len(packets) < 2:
+        yield from map(_build_isolated, work)
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(packets))) as pool:
+        # Small chunks keep progress steady; map() hands results back in submission order.
+        yield from pool.map(_build_isolated, work, chunksize=max(1, min(16, len(packets) // (jobs * 8))))
 
 
 def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:

@@ -141,7 +141,7 @@ def test_a_failed_render_keeps_the_earlier_packet(inputs, output, monkeypatch):
     monkeypatch.setitem(render.RENDERERS, ".xlsx", broken)
     monkeypatch.setitem(__import__("generator.pipeline").pipeline.RENDERERS, ".xlsx", broken)
     result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--school", "0102",
-                     "--as-of", AS_OF)
+                     "--as-of", AS_OF, "--force", "--jobs", "1")
     assert result.exit_code == 1
     assert "0102 (Prairie View Middle School)" in result.output
     assert snapshot(output / "0102-prairie-view-middle-school") == before

@@ -600,7 +600,7 @@ ACT_START, ACT_END = ACTIVITIES.columns.index(ACTIVITIES.column("start")), ACTIV
 
 
 def test_activity_starting_in_year_1_is_reported_not_a_traceback(tmp_path):
-    """Found by the properties: year 1 reached the chart and raised ValueError; now an input error."""
+    """Found while writing the properties: year 1 reached the chart and raised ValueError; now an input error."""
     settings = _district_with(tmp_path, Edit("Activities", 1, ACT_START, "0001-01-01"))
     with pytest.raises(InputError) as caught:
         build(settings)
@@ -608,7 +608,7 @@ def test_activity_starting_in_year_1_is_reported_not_a_traceback(tmp_path):
 
 
 def test_activity_in_year_9999_is_reported_not_a_traceback(tmp_path):
-    """Found by the properties: year 9999 made the chart build year 10000; now an input error."""
+    """Found while writing the properties: year 9999 made the chart build year 10000; now an input error."""
     settings = _district_with(tmp_path, Edit("Activities", 1, ACT_START, "9999-08-01"),
                               Edit("Activities", 1, ACT_END, "9999-09-01"))
     with pytest.raises(InputError) as caught:
@@ -693,7 +693,7 @@ def test_a_second_school_of_the_same_name_gets_its_own_folder_or_an_input_error(
 
 
 def test_building_one_school_never_replaces_another_schools_packet(tmp_path):
-    """Found by the properties: `build --school '0101?'` wrote into school 0101's folder. A roster whose
+    """Found while writing the properties: `build --school '0101?'` wrote into school 0101's folder. A roster whose
     IDs give one folder name is now refused before anything is written, whichever schools are built."""
     settings = _district_with(tmp_path, Edit("Schools", 3, COPY, 1), Edit("Schools", 3, 0, "0101?"))
     for selected in (("0101",), ("0101?",)):

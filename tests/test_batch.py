@@ -1,0 +1,95 @@
+"""Batches: incremental rebuilds, parallel builds in a stable order, one school's failure isolated."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+
+
+def build(inputs, output, *extra):
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, *extra)
+    return result
+
+
+def statuses(result):
+    """School id -> status word from the plain progress lines."""
+    return dict(re.findall(r"^\[\d+\] (\S+) .*?: (ready|not ready|unchanged|FAILED) ->", result.output, re.M))
+
+
+def mtimes(output):
+    return {p.relative_to(output): p.stat().st_mtime_ns for p in output.rglob("*.docx")}
+
+
+def test_rerun_skips_every_school_and_one_edit_rebuilds_exactly_that_school(inputs, output):
+    first = build(inputs, output, "--jobs", "1")
+    assert first.exit_code == 0, first.output
+    assert set(statuses(first).values()) <= {"ready", "not ready"}
+    before = mtimes(output)
+
+    again = build(inputs, output, "--jobs", "1")
+    assert set(statuses(again).values()) == {"unchanged"}
+    assert "Built 0, skipped 9 unchanged, failed 0" in again.output
+    assert mtimes(output) == before
+
+    def new_date(ws):
+        row = find_row(ws, "School ID", "0105")
+        ws.cell(row=row, column=header_column(ws, "Notes")).value = "Moved after the board meeting"
+    edit_sheet(inputs / "timeline.xlsx", "Tasks", new_date)
+    third = build(inputs, output, "--jobs", "1")
+    changed = {sid for sid, status in statuses(third).items() if status != "unchanged"}
+    assert changed == {"0105"}
+    after = mtimes(output)
+    assert {p.parts[0][:4] for p in after if after[p] != before[p]} == {"0105"}
+
+
+def test_force_and_a_template_change_rebuild_everything(inputs, output, monkeypatch, tmp_path):
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    forced = build(inputs, output, "--jobs", "1", "--force")
+    assert "unchanged" not in statuses(forced).values()
+
+    import shutil
+    from generator import pipeline
+    templates = tmp_path / "templates"
+    shutil.copytree(pipeline.TEMPLATES, templates)
+    (templates / "schedule_tasks.csv").write_text((templates / "schedule_tasks.csv").read_text() + "\n")
+    monkeypatch.setattr(pipeline, "TEMPLATES", templates)
+    restyled = build(inputs, output, "--jobs", "1")
+    assert "unchanged" not in statuses(restyled).values()
+
+
+def test_a_deleted_document_is_rebuilt(inputs, output):
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    (doc,) = output.glob("0103-*/0103-plan.docx")
+    doc.unlink()
+    again = build(inputs, output, "--jobs", "1")
+    assert statuses(again)["0103"] != "unchanged" and doc.is_file()
+
+
+def test_parallel_build_gives_the_same_packets_in_roster_order(inputs, tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    one = build(inputs, serial, "--jobs", "1")
+    two = build(inputs, parallel, "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert list(statuses(one)) == list(statuses(two)) == sorted(statuses(one))
+    assert statuses(one) == statuses(two)
+    assert sorted(p.relative_to(serial) for p in serial.rglob("*")) == \
+        sorted(p.relative_to(parallel) for p in parallel.rglob("*"))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_one_schools_failure_is_named_and_the_others_are_built(inputs, output, jobs):
+    output.mkdir()
+    (output / "0104-tubman-douglass-academy").write_text("a file where the packet folder belongs")
+    result = build(inputs, output, "--jobs", jobs)
+    assert result.exit_code == 1
+    status = statuses(result)
+    assert status["0104"] == "FAILED"
+    assert all(s in ("ready", "not ready") for sid, s in status.items() if sid != "0104")
+    assert "Error building the packet for 0104 (Tubman & Douglass Academy)" in result.output
+    assert "failed 1" in result.output
+    assert (output / "0104-tubman-douglass-academy").read_text() == "a file where the packet folder belongs"
+    assert len(list(output.glob("*/*.docx"))) == 8 * 3
+    assert not list(output.rglob(".tmp-*"))
