@@ -635,7 +635,7 @@ def test_a_far_activity_end_date_does_not_stall_the_chart():
 
 
 def test_a_huge_integer_cell_is_a_finding_not_a_traceback(tmp_path):
-    """Found by the properties: parse_number raised OverflowError, which escaped build() as a traceback."""
+    """Found while writing the properties: parse_number raised OverflowError, which escaped build() as a traceback."""
     # openpyxl cannot write such a number, but a workbook from another tool can hold <v>100...0</v>;
     # openpyxl reads a number without '.' or 'E' as a Python int of any size.
     settings = _district_with(tmp_path, Edit("Schools", 1, SCHOOLS.columns.index(SCHOOLS.column("support_level")),
@@ -659,7 +659,7 @@ def test_safe_name_never_returns_a_reserved_windows_name():
 
 
 def test_schools_whose_ids_differ_only_in_punctuation_get_their_own_folders(tmp_path):
-    """Found by the properties: the later school's packet silently replaced the earlier one's."""
+    """Found while writing the properties: the later school's packet silently replaced the earlier one's."""
     settings = _district_with(tmp_path, Edit("Schools", 3, COPY, 1), Edit("Schools", 3, 0, "0101?"))
     with pytest.raises(InputError) as caught:
         build(settings)
