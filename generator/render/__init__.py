@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
 from ..model import Packet
 from .context import grid_context, plan_context, schedule_context
-from .docx import render_docx
+from .docx import jinja_env, render_docx
+from .prepared import PreparedDocx
 from .reference import TEMPLATES
 from .xlsx import render_xlsx
 
@@ -45,7 +47,25 @@ def packet_contexts(packet: Packet) -> dict[str, dict[str, Any]]:
             else built[form.context] for form in FORMS}
 
 
+@lru_cache(maxsize=32)
+def _prepared(path: Path, size: int, mtime_ns: int) -> PreparedDocx:
+    return PreparedDocx(path, jinja_env(autoescape=True))
+
+
+def prepared_docx(path: Path) -> PreparedDocx:
+    """Return the Word template at `path` prepared once per process (again if the file changes)."""
+    stat = path.stat()
+    return _prepared(path, stat.st_size, stat.st_mtime_ns)
+
+
+def render_document(template: Path, context: dict[str, Any]) -> bytes:
+    """Return one document: Word forms from their prepared template, Excel forms with openpyxl."""
+    if template.suffix == ".docx":
+        return prepared_docx(template).render(context)
+    return RENDERERS[template.suffix](template, context)
+
+
 def render_packet(packet: Packet, templates: Path = TEMPLATES) -> dict[str, bytes]:
     """Return every document of one school's packet as bytes, keyed by form key."""
     contexts = packet_contexts(packet)
-    return {form.key: RENDERERS[form.suffix](templates / form.template, contexts[form.key]) for form in FORMS}
+    return {form.key: render_document(templates / form.template, contexts[form.key]) for form in FORMS}

@@ -19,14 +19,15 @@ def jinja_env(autoescape: bool) -> jinja2.Environment:
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=autoescape)
 
 
-def _with_pictures(doc: DocxTemplate, value: Any) -> Any:
-    """Return the context with each Picture made into an image docxtpl can place in this document."""
+def with_pictures(host, value: Any) -> Any:
+    """Return the context with each Picture made into a docxtpl InlineImage placed through `host`
+    (a DocxTemplate, or anything with the `current_rendering_part` docxtpl draws images into)."""
     if isinstance(value, Picture):
-        return InlineImage(doc, io.BytesIO(value.png), width=Inches(value.width_inches))
+        return InlineImage(host, io.BytesIO(value.png), width=Inches(value.width_inches))
     if isinstance(value, dict):
-        return {k: _with_pictures(doc, v) for k, v in value.items()}
+        return {k: with_pictures(host, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_with_pictures(doc, v) for v in value]
+        return [with_pictures(host, v) for v in value]
     return value
 
 
@@ -38,7 +39,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     """
     doc = DocxTemplate(str(template))
     try:
-        doc.render(_with_pictures(doc, context), jinja_env=jinja_env(autoescape=True), autoescape=True)
+        doc.render(with_pictures(doc, context), jinja_env=jinja_env(autoescape=True), autoescape=True)
     except jinja2.TemplateError as exc:
         raise PacketsError(f"{template.name}: the template does not fit its data ({exc}). "
                            f"Fix: compare its tags with `packets context`.") from None

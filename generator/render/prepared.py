@@ -1,0 +1,151 @@
+"""Prepared Word templates: parse, patch and compile a docxtpl template once, then write each school's
+document from it. The output holds the same content as DocxTemplate.render() + save().
+
+Per document, docxtpl re-reads the template, re-patches and re-compiles its XML, and re-compresses
+every part of the package, though only the body, headers and footers change. Here the compiled
+Jinja templates are kept, and the unchanging parts are compressed once into a base package; each
+document is that base with its own parts appended (zip append mode keeps existing entries as they are).
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docx.image.image import Image
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml.shape import CT_Inline
+from docxtpl import DocxTemplate
+from lxml import etree
+
+from ..findings import PacketsError
+from .docx import with_pictures
+
+_PARAGRAPH_MARK = re.compile(r"<w:p([ >])")
+_PARAGRAPH_MARKED = re.compile(r"\n<w:p([ >])")
+_PNG_DEFAULT = '<Default Extension="png" ContentType="image/png"/>'
+
+
+@dataclass
+class _Pictures:
+    """Stands in for docxtpl's 'current rendering part': collects the images one document places."""
+
+    next_number: int = 1
+    placed: list[tuple[str, str, bytes]] = field(default_factory=list)     # (rId, media name, png)
+
+    def new_pic_inline(self, image_descriptor, width=None, height=None):
+        data = image_descriptor.getvalue()
+        image = Image.from_blob(data)
+        number = self.next_number
+        self.next_number += 1
+        rid, name = f"rIdPacketImage{number}", f"packet-image{number}.png"
+        self.placed.append((rid, name, data))
+        cx, cy = image.scaled_dimensions(width, height)
+        return CT_Inline.new_pic_inline(number, rid, name, cx, cy)
+
+
+@dataclass
+class _ImageHost:
+    """What docxtpl's InlineImage asks of its template: the part currently being rendered."""
+
+    current_rendering_part: _Pictures
+
+
+@dataclass(frozen=True)
+class _Part:
+    name: str                   # zip entry, e.g. word/footer1.xml
+    template: jinja2.Template
+    encoding: str = "utf-8"
+
+
+class PreparedDocx:
+    """A docxtpl template prepared once; `render(context)` returns one document's bytes."""
+
+    def __init__(self, template: Path, env: jinja2.Environment):
+        self.path = Path(template)
+        self.tpl = DocxTemplate(str(template))
+        self.tpl.render_init()
+        document = self.tpl.docx.part
+        self.document_name = document.partname.lstrip("/")
+        self.rels_name = posixpath.join(posixpath.dirname(self.document_name), "_rels",
+                                        posixpath.basename(self.document_name) + ".rels")
+        self.media_dir = posixpath.join(posixpath.dirname(self.document_name), "media")
+        with zipfile.ZipFile(self.path) as z:
+            self.entries = {info.filename: z.read(info.filename) for info in z.infolist()}
+        original = self.entries[self.document_name].decode("utf-8")
+        body_start = original.index("<w:body")
+        body_end = original.rindex("</w:body>") + len("</w:body>")
+        self.document_head, self.document_tail = original[:body_start], original[body_end:]
+        self.body = self._compile(env, self.tpl.get_xml())
+        self.parts = tuple(
+            _Part(part.partname.lstrip("/"), self._compile(env, self.tpl.get_part_xml(part)),
+                  self.tpl.get_headers_footers_encoding(self.tpl.get_part_xml(part)))
+            for uri in (self.tpl.HEADER_URI, self.tpl.FOOTER_URI)
+            for _, part in self.tpl.get_headers_footers(uri))
+        for name in ("docProps/core.xml", "word/footnotes.xml"):
+            data = self.entries.get(name, b"")
+            if b"{{" in data or b"{%" in data:
+                raise PacketsError(f"{self.path.name}: tags in {name} are not supported; keep tags in the body, "
+                                   "headers and footers.")
+        changing = {self.document_name, self.rels_name, "[Content_Types].xml", *(p.name for p in self.parts)}
+        self.base = self._base_package(changing)
+        types = self.entries["[Content_Types].xml"].decode("utf-8")
+        if 'Extension="png"' not in types:
+            types = types.replace("</Types>", _PNG_DEFAULT + "</Types>")
+        self.content_types = types.encode("utf-8")
+
+    def _compile(self, env: jinja2.Environment, xml: str) -> jinja2.Template:
+        src = _PARAGRAPH_MARK.sub(r"\n<w:p\1", self.tpl.patch_xml(xml))
+        try:
+            return env.from_string(src)
+        except jinja2.TemplateSyntaxError as exc:
+            raise PacketsError(f"{self.path.name}: a template tag is malformed ({exc}).") from None
+
+    def _base_package(self, changing: set[str]) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in self.entries.items():
+                if name not in changing:
+                    z.writestr(name, data)
+        return buffer.getvalue()
+
+    def _finish(self, xml: str) -> str:
+        """Apply docxtpl's post-processing to a rendered part, as DocxTemplate.render_xml_part does."""
+        xml = _PARAGRAPH_MARKED.sub(r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        return self.tpl.resolve_listing(xml)
+
+    def render(self, context: dict[str, Any]) -> bytes:
+        """Return one document made from this template and a context."""
+        pictures = _Pictures()
+        host = _ImageHost(pictures)
+        context = with_pictures(host, context)
+        body = self._finish(self.body.render(context))
+        tree = self.tpl.fix_tables(body)
+        self.tpl.docx_ids_index = 1000
+        self.tpl.fix_docpr_ids(tree)
+        document = self.document_head + etree.tostring(tree, encoding="unicode") + self.document_tail
+
+        rels = self.entries[self.rels_name].decode("utf-8")
+        added = []
+        for rid, name, data in pictures.placed:
+            added.append(f'<Relationship Id="{rid}" Type="{RT.IMAGE}" Target="media/{name}"/>')
+        rels = rels.replace("</Relationships>", "".join(added) + "</Relationships>")
+
+        buffer = io.BytesIO(self.base)
+        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("[Content_Types].xml", self.content_types if pictures.placed else
+                       self.entries["[Content_Types].xml"])
+            z.writestr(self.document_name, document.encode("utf-8"))
+            z.writestr(self.rels_name, rels.encode("utf-8"))
+            for part in self.parts:
+                z.writestr(part.name, self._finish(part.template.render(context)).encode(part.encoding))
+            for _, name, data in pictures.placed:
+                z.writestr(posixpath.join(self.media_dir, name), data)
+        return buffer.getvalue()
