@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..model import Plan
 
@@ -46,25 +47,44 @@ def timeline_chart(plan: Plan, as_of: dt.date, width_inches: float = 7.0) -> Pic
     bars = [(s, a) for s in plan.strategies for a in s.activities if a.start and a.end and a.end >= a.start]
     if not bars:
         return None
+    begin, end = school_year_span([a.start for _, a in bars], [a.end for _, a in bars])
+    strategies = tuple((s.strategy_id, s.text) for s in plan.strategies if any(b[0] is s for b in bars))
+    rows = tuple((s.strategy_id, a.activity, a.start, a.end) for s, a in bars)
+    today = as_of if begin <= as_of <= end else None
+    png = _draw(strategies, rows, begin, end, today, width_inches)
+    return Picture(png, width_inches, f"Timeline of {len(rows)} activities across {len(strategies)} strategies")
+
+
+@lru_cache(maxsize=256)
+def _draw(strategies: tuple[tuple[str, str], ...], rows: tuple[tuple[str, str, dt.date, dt.date], ...],
+          begin: dt.date, end: dt.date, today: dt.date | None, width_inches: float) -> bytes:
+    """Return the chart's PNG bytes; the same plan content draws once per process."""
     import matplotlib
     matplotlib.use("Agg")                      # no screen: draw to memory only
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    begin, end = school_year_span([a.start for _, a in bars], [a.end for _, a in bars])
-    colours = {s.strategy_id: PALETTE[i % len(PALETTE)] for i, s in enumerate(plan.strategies)}
-    height = max(2.2, 0.32 * len(bars) + 1.3)
-    fig, ax = plt.subplots(figsize=(width_inches, height), dpi=150)
+    colours = {sid: PALETTE[i % len(PALETTE)] for i, (sid, _) in enumerate(strategies)}
+    labels = [textwrap.shorten(f"{sid}: {activity}", 48, placeholder="...") for sid, activity, _, _ in rows]
+    legend = [textwrap.shorten(f"{sid}: {text}", 60, placeholder="...") for sid, text in strategies]
+    if today:
+        legend.append(f"Today ({today:%b %d, %Y})")
+    # Fixed margins, in inches, sized from the text: one draw, where a 'tight' layout draws twice.
+    bar_area = 0.3 * len(rows) + 0.4
+    legend_rows = -(-len(legend) // 2)
+    top, bottom = 0.35, 0.55 + 0.17 * legend_rows
+    height = bar_area + top + bottom
+    left = min(0.06 * max(len(t) for t in labels) + 0.15, width_inches * 0.45)
+    fig = plt.figure(figsize=(width_inches, height), dpi=150)
+    ax = fig.add_axes((left / width_inches, bottom / height, 1 - (left + 0.15) / width_inches, bar_area / height))
     try:
-        labels = []
-        for y, (strategy, activity) in enumerate(bars):
-            start = mdates.date2num(activity.start)
-            ax.barh(y, mdates.date2num(activity.end) - start + 1, left=start, height=0.6,
-                    color=colours[strategy.strategy_id], edgecolor="black", linewidth=0.4)
-            labels.append(textwrap.shorten(f"{strategy.strategy_id}: {activity.activity}", 48, placeholder="..."))
-        ax.set_yticks(range(len(bars)), labels, fontsize=6.5)
-        ax.invert_yaxis()
+        for y, (sid, _, start, finish) in enumerate(rows):
+            first = mdates.date2num(start)
+            ax.barh(y, mdates.date2num(finish) - first + 1, left=first, height=0.6, color=colours[sid],
+                    edgecolor="black", linewidth=0.4)
+        ax.set_yticks(range(len(rows)), labels, fontsize=6.5)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlim(mdates.date2num(begin), mdates.date2num(end) + 1)
         months = (end.year - begin.year) * 12 + end.month - begin.month + 1
         ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, -(-months // 14))))
@@ -72,20 +92,17 @@ def timeline_chart(plan: Plan, as_of: dt.date, width_inches: float = 7.0) -> Pic
         ax.tick_params(axis="x", labelsize=6.5)
         ax.grid(axis="x", color="#cccccc", linewidth=0.5)
         ax.set_axisbelow(True)
-        handles = [Patch(facecolor=colours[s.strategy_id], edgecolor="black", linewidth=0.4,
-                         label=textwrap.shorten(f"{s.strategy_id}: {s.text}", 60, placeholder="..."))
-                   for s in plan.strategies if any(b[0] is s for b in bars)]
-        if begin <= as_of <= end:
-            ax.axvline(mdates.date2num(as_of), color="#C00000", linestyle="--", linewidth=1)
-            handles.append(plt.Line2D([], [], color="#C00000", linestyle="--", label=f"Today ({as_of:%b %d, %Y})"))
-        ax.legend(handles=handles, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.6 / height),
-                  ncol=2, frameon=False)
+        handles = [Patch(facecolor=colours[sid], edgecolor="black", linewidth=0.4, label=label)
+                   for (sid, _), label in zip(strategies, legend)]
+        if today:
+            ax.axvline(mdates.date2num(today), color="#C00000", linestyle="--", linewidth=1)
+            handles.append(plt.Line2D([], [], color="#C00000", linestyle="--", label=legend[-1]))
+        fig.legend(handles=handles, fontsize=6.5, loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=2,
+                   frameon=False)
         ax.set_title(f"Activity timeline, {begin.year}-{(begin.year + 1) % 100:02d} school year", fontsize=9)
-        fig.tight_layout()
         buffer = io.BytesIO()
-        # Fixed metadata keeps the PNG bytes the same for the same plan (no creation-time stamp).
-        fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        # No creation-time metadata, so the same plan gives the same PNG bytes.
+        fig.savefig(buffer, format="png", metadata={"Software": None})
     finally:
         plt.close(fig)
-    return Picture(buffer.getvalue(), width_inches,
-                   f"Timeline of {len(bars)} activities across {len(colours)} strategies")
+    return buffer.getvalue()
