@@ -95,11 +95,12 @@ def _wrapped_lines(text: str, width: float) -> int:
     return sum(max(1, -(-len(line) // chars)) for line in text.split("\n"))
 
 
-def fit_row_height(ws: Worksheet, row: int, line_height: float = 13.0) -> None:
+def fit_row_height(ws: Worksheet, row: int, cells: list[Cell], line_height: float = 13.0) -> None:
     """Set a row's height to show all of its wrapped text: office suites do not reliably grow rows
-    of a generated file on open, so long text would otherwise be cut off or overprint in print."""
+    of a generated file on open, so long text would otherwise be cut off or overprint in print.
+    (The row's cells are passed in: asking the sheet for a row makes openpyxl scan every cell.)"""
     lines = 1
-    for cell in ws[row]:
+    for cell in cells:
         if isinstance(cell.value, str) and cell.alignment.wrap_text:
             width = ws.column_dimensions[cell.column_letter].width or 8.43
             lines = max(lines, _wrapped_lines(cell.value, width))
@@ -131,8 +132,10 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
     for offset, item in enumerate(items):
         r = loop_row + offset
         scope = {**context, var: item}
+        written = []
         for column, text, style in templates:
             cell = ws.cell(row=r, column=column)
+            written.append(cell)
             cell._style = copy.copy(style)
             if isinstance(text, str) and "{{" in text:
                 _fill(cell, text, scope, env)
@@ -141,7 +144,7 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
         if height:
             ws.row_dimensions[r].height = height
         else:
-            fit_row_height(ws, r)
+            fit_row_height(ws, r, written)
     if not items:
         for column, _, _ in templates:
             ws.cell(row=loop_row, column=column).value = None
