@@ -10,7 +10,7 @@ ARGS ?=
 
 SCHOOL_OPTS := $(foreach s,$(SCHOOL),--school $(s))
 
-.PHONY: packets validate test docs install clean
+.PHONY: packets validate test bench docs install clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so dependency edits reinstall.
 $(VENV)/.installed: pyproject.toml
@@ -29,6 +29,12 @@ validate: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Build synthetic districts of 100, 1000 and 5000 schools and print timings (see docs/performance.md).
+# BENCH_ARGS="--sizes 100 1000" for a shorter run.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python tools/bench.py $(BENCH_ARGS)
 
 # Regenerate docs/readiness.md and docs/inputs.md from the code.
 docs: install

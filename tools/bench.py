@@ -1,0 +1,179 @@
+"""Benchmark: build synthetic districts of N schools and print the figures of docs/performance.md.
+
+    python tools/bench.py [--sizes 100 1000 5000] [--jobs N] [--baseline 20]
+
+Each district repeats the sample district's content (people, timeline, goals of its nine schools)
+under real school names from the California directory when ../shared/data has it (fictional names
+otherwise). For each N it builds cold (empty output folder) and warm (nothing changed), and prints
+time per packet, documents per second and peak memory. The baseline is the straightforward path on
+the same inputs, measured in the same run: a fresh DocxTemplate per Word document, openpyxl per
+workbook, every chart drawn anew.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator import package  # noqa: E402
+from generator.pipeline import build, load_district  # noqa: E402
+from generator.render import FORMS, RENDERERS, packet_contexts, render_packet  # noqa: E402
+from generator.render.chart import _draw  # noqa: E402
+from generator.render.docx import render_docx  # noqa: E402
+from generator.render.reference import TEMPLATES  # noqa: E402
+from generator.settings import load_settings  # noqa: E402
+
+SAMPLE = ROOT / "inputs"
+DIRECTORY = ROOT.parent / "shared" / "data" / "ca_public_schools_2018-06.xlsx"
+AS_OF = dt.date(2026, 11, 23)
+
+
+def real_names(n: int) -> list[str]:
+    """Return n school names from the California directory (active schools), or made-up ones."""
+    names: list[str] = []
+    if DIRECTORY.is_file():
+        ws = openpyxl.load_workbook(DIRECTORY, read_only=True).active
+        rows = ws.iter_rows(values_only=True)
+        head = next(rows)
+        status, school = head.index("StatusType"), head.index("School")
+        names = [r[school] for r in rows if r[status] == "Active" and r[school]]
+    while len(names) < n:
+        names.append(f"Synthetic School {len(names) + 1}")
+    return names[:n]
+
+
+def make_district(n: int, folder: Path) -> None:
+    """Write a district of n schools: the sample's nine schools' rows, repeated under new ids and names."""
+    shutil.copytree(SAMPLE, folder)
+    names = real_names(n)
+    sample_ids = None
+    for book in ("roster", "timeline", "goals"):
+        source = openpyxl.load_workbook(SAMPLE / f"{book}.xlsx")
+        target = openpyxl.Workbook(write_only=True)
+        for ws in source.worksheets:
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            head, body = rows[0], [r for r in rows[1:] if any(v is not None for v in r)]
+            out = target.create_sheet(ws.title)
+            out.append(head)
+            if "School ID" not in head:
+                for r in body:
+                    out.append(r)
+                continue
+            col = head.index("School ID")
+            if ws.title == "Schools":
+                sample_ids = [r[col] for r in body]
+            by_school: dict = {}
+            for r in body:
+                by_school.setdefault(r[col], []).append(r)
+            for r in by_school.get(None, []):
+                out.append(r)
+            for i in range(n):
+                sid = f"{i + 1:05d}"
+                for r in by_school.get(sample_ids[i % len(sample_ids)], []):
+                    row = list(r)
+                    row[col] = sid
+                    if ws.title == "Schools":
+                        row[head.index("School Name")] = names[i]
+                    out.append(row)
+        target.save(folder / f"{book}.xlsx")
+
+
+def peak_mb() -> float:
+    """Return the peak resident memory of this process and its finished children, in MB (Linux: KB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def straightforward_packet(packet, settings) -> None:
+    """One packet the plain way: DocxTemplate per Word document, openpyxl per workbook, chart drawn anew."""
+    _draw.cache_clear()
+    contexts = packet_contexts(packet)
+    files = {}
+    for form in FORMS:
+        render = render_docx if form.suffix == ".docx" else RENDERERS[form.suffix]
+        files[package.document_name(settings, packet.school, form.key, form.suffix)] = \
+            render(TEMPLATES / form.template, contexts[form.key])
+    package.write_files(package.packet_folder(settings, packet.school), files)
+
+
+def prepared_packet(packet, settings) -> None:
+    documents = render_packet(packet)
+    files = {package.document_name(settings, packet.school, f.key, f.suffix): documents[f.key] for f in FORMS}
+    package.write_files(package.packet_folder(settings, packet.school), files)
+
+
+def ratio(folder: Path, count: int) -> tuple[float, float, float]:
+    """Return seconds per packet in one process on the same packets: the straightforward path; the
+    prepared path drawing every chart anew (what a district of all-different plans costs); and the
+    prepared path with its chart cache, as in a real run on these inputs."""
+    settings = load_settings(folder, folder.parent / "ratio-out", AS_OF)
+    district, _ = load_district(settings)
+    packets = district.packets[:count]
+    prepared_packet(packets[0], settings)                     # warm imports and prepared templates
+
+    def timed(make, clear_charts):
+        started = time.perf_counter()
+        for p in packets:
+            if clear_charts:
+                _draw.cache_clear()
+            make(p, settings)
+        return (time.perf_counter() - started) / len(packets)
+
+    plain = timed(straightforward_packet, True)
+    fresh_charts = timed(prepared_packet, True)
+    prepared_packet(packets[0], settings)
+    cached = timed(prepared_packet, False)
+    return plain, fresh_charts, cached
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--baseline", type=int, default=20, help="packets timed for the straightforward ratio")
+    args = parser.parse_args()
+    documents = len(FORMS)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, jobs {args.jobs}; "
+          f"{documents} documents a packet")
+    print("| schools | cold s | ms/packet | documents/s | warm (no change) s | peak MB |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            folder = Path(tmp) / f"district-{n}"
+            make_district(n, folder)
+            settings = load_settings(folder, Path(tmp) / f"out-{n}", AS_OF)
+            started = time.perf_counter()
+            report = build(settings, jobs=args.jobs)
+            cold = time.perf_counter() - started
+            assert not report.failed, report.failed[0].error
+            started = time.perf_counter()
+            again = build(settings, jobs=args.jobs)
+            warm = time.perf_counter() - started
+            assert len(again.skipped) == n
+            print(f"| {n} | {cold:.1f} | {cold / n * 1000:.1f} | {n * documents / cold:.0f} | {warm:.2f} | "
+                  f"{peak_mb():.0f} |", flush=True)
+            shutil.rmtree(Path(tmp) / f"out-{n}")
+        folder = Path(tmp) / f"district-{args.sizes[0]}"
+        count = min(args.baseline, args.sizes[0])
+        plain, fresh, cached = ratio(folder, count)
+        print(f"\none process, the same {count} packets:")
+        print(f"- straightforward (DocxTemplate per document, openpyxl, chart drawn): {plain * 1000:.0f} ms/packet")
+        print(f"- prepared templates, every chart drawn anew: {fresh * 1000:.0f} ms/packet ({plain / fresh:.1f}x)")
+        print(f"- prepared templates, charts cached as in a run: {cached * 1000:.0f} ms/packet ({plain / cached:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()
