@@ -372,61 +372,19 @@ def plan_docx(path):
     doc.save(path)
 
 
-def schedule_xlsx(path):
+def tracker_sheet(sheet_title, heading, subtitle, columns, freeze="A5", date_format="mm/dd/yyyy"):
+    """Return a workbook whose one sheet is a tracker: heading rows, a header row (row 4) over a
+    repeating row (row 5) of {{ row.<field> }} cells, frozen, filtered, printed landscape fit to width.
+    `columns` holds (header, field, width); a field ending in 'date' or '_at' gets a date format."""
     wb = Workbook()
     ws = wb.active
-    ws.title = "Schedule"
-    ws["A1"] = "Schedule for Plan Development \u2014 {{ school.name }}"
+    ws.title = sheet_title
+    ws["A1"] = heading
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "{{ district.name }} \u00b7 School year {{ planning_year }} \u00b7 status as of {{ as_of }}"
-    headers = ("Process Timeframe", "Tasks", "Detail", "Responsibility", "Expected Date of Completion",
-               "Date of Completion", "Status", "Notes")
-    widths = (30, 40, 30, 26, 14, 14, 12, 30)
+    ws["A2"] = subtitle
     thin = Side(style="thin", color="999999")
-    for col, (title, width) in enumerate(zip(headers, widths), start=1):
-        cell = ws.cell(row=4, column=col, value=title)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[cell.column_letter].width = width
-    fields = ("stage", "task", "detail", "responsibility", "expected_date", "completed_date", "status", "notes")
-    for col, field in enumerate(fields, start=1):
-        text = "{{ row." + field + " }}"
-        cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cell.border = Border(bottom=thin)
-        if field.endswith("_date"):
-            cell.number_format = "mm/dd/yyyy"
-    ws.row_dimensions[4].height = 32
-    ws.freeze_panes = "A5"
-    ws.auto_filter.ref = "A4:H5"
-    overdue = PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")
-    ws.conditional_formatting.add("A5:H5", FormulaRule(formula=['AND($E5<>"",$E5<TODAY(),$F5="")'], fill=overdue))
-    status = DataValidation(type="list", formula1='"Not scheduled,Upcoming,Overdue,Done"', allow_blank=True)
-    ws.add_data_validation(status)
-    status.add("G5")
-    ws.print_title_rows = "4:4"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    wb.save(path)
-
-
-def isbe_grid_xlsx(path):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Activities"
-    ws["A1"] = "ISBE Planning Year Activities \u2014 {{ school.name }} ({{ school.designation }})"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "{{ district.name }} \u00b7 Planning year {{ planning_year }}"
-    headers = ("Month", "Key Activity", "Role", "Person Responsible", "Tasks", "Due Date", "Status",
-               "Date Completed", "Notes")
-    fields = ("month", "key_activity", "role", "person", "tasks", "due_date", "status", "date_completed", "")
-    widths = (14, 48, 26, 26, 60, 12, 13, 14, 30)
-    thin = Side(style="thin", color="999999")
-    for col, (title, field, width) in enumerate(zip(headers, fields, widths), start=1):
-        cell = ws.cell(row=4, column=col, value=title)
+    for col, (header, field, width) in enumerate(columns, start=1):
+        cell = ws.cell(row=4, column=col, value=header)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -435,8 +393,47 @@ def isbe_grid_xlsx(path):
         cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.border = Border(bottom=thin)
-        if field.endswith("date") or field == "date_completed":
-            cell.number_format = "mm/dd/yyyy"
+        if field.endswith("date") or field.endswith("_at"):
+            cell.number_format = "yyyy-mm-dd hh:mm" if field.endswith("_at") else date_format
+    last = ws.cell(row=4, column=len(columns)).column_letter
+    ws.row_dimensions[4].height = 32
+    ws.freeze_panes = freeze
+    ws.auto_filter.ref = f"A4:{last}5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return wb, ws
+
+
+def fill(colour):
+    return PatternFill("solid", fgColor=colour, bgColor=colour)
+
+
+def schedule_xlsx(path):
+    wb, ws = tracker_sheet(
+        "Schedule", "Schedule for Plan Development \u2014 {{ school.name }}",
+        "{{ district.name }} \u00b7 School year {{ planning_year }} \u00b7 status as of {{ as_of }}", (
+            ("Process Timeframe", "stage", 30), ("Tasks", "task", 40), ("Detail", "detail", 30),
+            ("Responsibility", "responsibility", 26), ("Expected Date of Completion", "expected_date", 14),
+            ("Date of Completion", "completed_date", 14), ("Status", "status", 12), ("Notes", "notes", 30)))
+    ws.conditional_formatting.add("A5:H5", FormulaRule(formula=['AND($E5<>"",$E5<TODAY(),$F5="")'],
+                                                       fill=fill("F4CCCC")))
+    status = DataValidation(type="list", formula1='"Not scheduled,Upcoming,Overdue,Done"', allow_blank=True)
+    ws.add_data_validation(status)
+    status.add("G5")
+    wb.save(path)
+
+
+def isbe_grid_xlsx(path):
+    wb, ws = tracker_sheet(
+        "Activities", "ISBE Planning Year Activities \u2014 {{ school.name }} ({{ school.designation }})",
+        "{{ district.name }} \u00b7 Planning year {{ planning_year }}", (
+            ("Month", "month", 14), ("Key Activity", "key_activity", 48), ("Role", "role", 26),
+            ("Person Responsible", "person", 26), ("Tasks", "tasks", 60), ("Due Date", "due_date", 12),
+            ("Status", "status", 13), ("Date Completed", "date_completed", 14), ("Notes", "", 30)),
+        freeze="C5")
     status = DataValidation(type="list", formula1='"Not started,In progress,Done"', allow_blank=True,
                             showErrorMessage=True, errorTitle="Status",
                             error="Choose Not started, In progress or Done.")
@@ -446,92 +443,37 @@ def isbe_grid_xlsx(path):
                                showErrorMessage=True, error="Enter a date, e.g. 1/31/2027.")
     ws.add_data_validation(completed)
     completed.add("H5")
-    ws.conditional_formatting.add("A5:I5", FormulaRule(formula=['$G5="Done"'],
-                                  fill=PatternFill("solid", fgColor="D9EAD3", bgColor="D9EAD3")))
+    ws.conditional_formatting.add("A5:I5", FormulaRule(formula=['$G5="Done"'], fill=fill("D9EAD3")))
     ws.conditional_formatting.add("A5:I5", FormulaRule(formula=['AND($F5<>"",$F5<TODAY(),$G5<>"Done")'],
-                                  fill=PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")))
-    ws.row_dimensions[4].height = 32
-    ws.freeze_panes = "C5"
-    ws.auto_filter.ref = "A4:I5"
-    ws.print_title_rows = "4:4"
+                                                       fill=fill("F4CCCC")))
     ws.page_setup.paperSize = ws.PAPERSIZE_LEGAL
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "Please note that document will print best on legal-sized (8.5\"x14\") paper."
     wb.save(path)
 
 
 def readiness_xlsx(path):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Readiness"
-    ws["A1"] = "Plan packet readiness \u2014 {{ district.name }}"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "Planning year {{ planning_year }} \u00b7 built {{ built_at }}"
-    headers = ("School ID", "School", "Designation", "Ready", "Errors", "Warnings", "What is missing",
-               "Packet folder", "Documents", "Built")
-    fields = ("school_id", "school", "designation", "ready", "errors", "warnings", "missing", "folder",
-              "documents", "built_at")
-    widths = (10, 34, 15, 11, 8, 9, 90, 34, 44, 18)
-    for col, (title, field, width) in enumerate(zip(headers, fields, widths), start=1):
-        cell = ws.cell(row=4, column=col, value=title)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        ws.column_dimensions[cell.column_letter].width = width
-        text = "{{ row." + field + " }}"
-        cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if field == "built_at":
-            cell.number_format = "yyyy-mm-dd hh:mm"
-    ws.row_dimensions[4].height = 32
-    ws.freeze_panes = "C5"
-    ws.auto_filter.ref = "A4:J5"
-    ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5<>"Ready"'],
-                                  fill=PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")))
-    ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5="Ready"'],
-                                  fill=PatternFill("solid", fgColor="D9EAD3", bgColor="D9EAD3")))
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "4:4"
+    wb, ws = tracker_sheet(
+        "Readiness", "Plan packet readiness \u2014 {{ district.name }}",
+        "Planning year {{ planning_year }} \u00b7 built {{ built_at }}", (
+            ("School ID", "school_id", 10), ("School", "school", 34), ("Designation", "designation", 15),
+            ("Ready", "ready", 11), ("Errors", "errors", 8), ("Warnings", "warnings", 9),
+            ("What is missing", "missing", 90), ("Packet folder", "folder", 34), ("Documents", "documents", 44),
+            ("Built", "built_at", 18)),
+        freeze="C5")
+    ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5<>"Ready"'], fill=fill("F4CCCC")))
+    ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5="Ready"'], fill=fill("D9EAD3")))
     wb.save(path)
 
 
 def validation_xlsx(path):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Problems"
-    ws["A1"] = "Problems found in the inputs"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "{{ summary }} \u00b7 checked {{ checked_at }}"
-    headers = ("Severity", "School", "File", "Sheet", "Row", "Column", "Header", "Value", "Problem",
-               "How to fix", "Rule")
-    fields = ("severity", "school", "file", "sheet", "row", "column", "header", "value", "problem", "fix", "rule")
-    widths = (10, 8, 16, 14, 6, 8, 22, 26, 60, 60, 24)
-    for col, (title, field, width) in enumerate(zip(headers, fields, widths), start=1):
-        cell = ws.cell(row=4, column=col, value=title)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        ws.column_dimensions[cell.column_letter].width = width
-        text = "{{ row." + field + " }}"
-        cell = ws.cell(row=5, column=col, value=("{% for row in rows %}" + text) if col == 1 else text)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[4].height = 20
-    ws.freeze_panes = "A5"
-    ws.auto_filter.ref = "A4:K5"
-    ws.conditional_formatting.add("A5:A5", FormulaRule(formula=['$A5="Error"'],
-                                  fill=PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")))
-    ws.conditional_formatting.add("A5:A5", FormulaRule(formula=['$A5="Warning"'],
-                                  fill=PatternFill("solid", fgColor="FFF2CC", bgColor="FFF2CC")))
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "4:4"
+    wb, ws = tracker_sheet(
+        "Problems", "Problems found in the inputs", "{{ summary }} \u00b7 checked {{ checked_at }}", (
+            ("Severity", "severity", 10), ("School", "school", 8), ("File", "file", 16), ("Sheet", "sheet", 14),
+            ("Row", "row", 6), ("Column", "column", 8), ("Header", "header", 22), ("Value", "value", 26),
+            ("Problem", "problem", 60), ("How to fix", "fix", 60), ("Rule", "rule", 24)))
+    ws.conditional_formatting.add("A5:A5", FormulaRule(formula=['$A5="Error"'], fill=fill("F4CCCC")))
+    ws.conditional_formatting.add("A5:A5", FormulaRule(formula=['$A5="Warning"'], fill=fill("FFF2CC")))
     wb.save(path)
 
 
