@@ -212,15 +212,24 @@ def _text(row: Row, key: str) -> str:
     return "" if value is None else str(value)
 
 
-def _rows_for(tables: Mapping[str, Table], sheet: str, school_id: str | None = None,
-              district_wide: bool = False):
-    table = tables.get(sheet)
-    if table is None:
-        return
-    for row in table.rows:
-        owner = row["school_id"]
-        if owner == school_id or (district_wide and owner is None):
-            yield table, row
+class _BySchool:
+    """Each sheet's rows grouped by School ID once, so building a school's packet reads only its rows
+    (scanning every sheet for every school made large districts quadratic)."""
+
+    def __init__(self, tables: Mapping[str, Table]):
+        self.groups: dict[str, dict[str | None, list[tuple[Table, Row]]]] = {}
+        for name, table in tables.items():
+            groups = self.groups.setdefault(name, {})
+            for row in table.rows:
+                groups.setdefault(row.values.get("school_id"), []).append((table, row))
+
+    def rows(self, sheet: str, school_id: str | None, district_wide: bool = False) -> list[tuple[Table, Row]]:
+        """Return the sheet's rows for a school (and its district-wide rows first, if asked), in sheet order."""
+        groups = self.groups.get(sheet, {})
+        own = groups.get(school_id, [])
+        if not district_wide:
+            return own
+        return sorted(groups.get(None, []) + own, key=lambda pair: pair[1].number)
 
 
 def merge_timeline(tasks: list[Task], school_id: str) -> tuple[Task, ...]:
@@ -244,9 +253,9 @@ def _task(table: Table, row: Row) -> Task:
                 notes=_text(row, "notes"), school_id=row["school_id"], source=_source(table, row))
 
 
-def _plan(tables: Mapping[str, Table], school_id: str) -> Plan:
+def _plan(index: _BySchool, school_id: str) -> Plan:
     def rows(sheet):
-        return list(_rows_for(tables, sheet, school_id))
+        return index.rows(sheet, school_id)
 
     benchmarks = [Benchmark(r["goal_id"], r["term"], _text(r, "benchmark"), _text(r, "initial"),
                             _text(r, "expected"), r["date"], _source(t, r)) for t, r in rows("Benchmarks")]
@@ -284,7 +293,8 @@ def build_district(tables: Mapping[str, Table], settings) -> District:
                _text(r, "grades"), _text(r, "address"), r["plan_date"], r["last_updated"], r["board_approval"],
                _source(t, r))
         for t, r in ((tables["Schools"], r) for r in tables["Schools"].rows))
-    all_tasks = [_task(t, r) for t, r in ((tables["Tasks"], r) for r in tables["Tasks"].rows)]
+    index = _BySchool(tables)
+    district_tasks = [_task(t, r) for t, r in index.rows("Tasks", None)]
     packets = []
     for school in schools:
         if settings.schools and school.school_id not in settings.schools:
@@ -293,11 +303,12 @@ def build_district(tables: Mapping[str, Table], settings) -> District:
         people = tuple(
             Person(_text(r, "name"), r["role"], _text(r, "title"), _text(r, "email"), _text(r, "phone"),
                    r["school_id"], _source(t, r))
-            for t, r in _rows_for(tables, "People", sid, district_wide=True))
+            for t, r in index.rows("People", sid, district_wide=True))
         meetings = tuple(sorted(
             (Meeting(_text(r, "meeting"), r["date"], _text(r, "time"), _text(r, "location"), r["school_id"],
-                     _source(t, r)) for t, r in _rows_for(tables, "Meetings", sid, district_wide=True)),
+                     _source(t, r)) for t, r in index.rows("Meetings", sid, district_wide=True)),
             key=lambda m: m.date))
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
-                              merge_timeline(all_tasks, sid), meetings, _plan(tables, sid)))
+                              merge_timeline(district_tasks + [_task(t, r) for t, r in index.rows("Tasks", sid)],
+                                             sid), meetings, _plan(index, sid)))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))
