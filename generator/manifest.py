@@ -31,12 +31,28 @@ def packet_fingerprint(packet, settings, templates: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+def run_digest(settings, templates: str, strict: bool) -> str:
+    """Return a hash of everything a whole run depends on: every file in the inputs folder, the
+    templates, the settings and options, and the generator's version. When it matches the last run's,
+    nothing can have changed, and the inputs need not even be read."""
+    digest = hashlib.sha256()
+    for part in (__version__, templates, settings.district_name, settings.planning_year.label,
+                 settings.as_of.isoformat(), settings.folder_pattern, settings.file_pattern,
+                 ",".join(sorted(settings.schools)), str(strict)):
+        digest.update(part.encode("utf-8") + b"\x1f")
+    for path in sorted(Path(settings.inputs).iterdir()):
+        if path.is_file() and not path.name.startswith(("~$", ".")) and path.name != "validation.xlsx":
+            digest.update(path.name.encode("utf-8") + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 @dataclass
 class Manifest:
     """The record of the last build in an output folder, one entry per school."""
 
     path: Path
     entries: dict[str, dict] = field(default_factory=dict)
+    run: dict = field(default_factory=dict)          # the last complete run: its digest and schools
 
     @classmethod
     def load(cls, output: Path) -> "Manifest":
@@ -45,9 +61,22 @@ class Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             entries = data["schools"] if isinstance(data.get("schools"), dict) else {}
-        except (OSError, ValueError, AttributeError):
-            entries = {}
-        return cls(path, entries)
+            run = data["last_run"] if isinstance(data.get("last_run"), dict) else {}
+        except (OSError, ValueError, AttributeError, KeyError):
+            entries, run = {}, {}
+        return cls(path, entries, run)
+
+    def unchanged_run(self, digest: str, report: Path) -> bool:
+        """Return True when the last run had this digest, built every school, and its files are all there."""
+        if self.run.get("digest") != digest or not report.is_file():
+            return False
+        schools = self.run.get("schools", [])
+        return bool(schools) and all(
+            sid in self.entries and self.is_current(sid, self.entries[sid].get("fingerprint")) for sid in schools)
+
+    def finish_run(self, digest: str | None, schools: list[str]) -> None:
+        """Record the run just made; digest None (a school failed) means the next run must look again."""
+        self.run = {"digest": digest, "schools": schools} if digest else {}
 
     def is_current(self, school_id: str, fingerprint: str) -> bool:
         """Return True when the school's packet was built from the same inputs and is still all on disk."""
@@ -57,10 +86,11 @@ class Manifest:
         output = self.path.parent
         return all((output / doc).is_file() for doc in entry.get("documents", ()))
 
-    def record(self, school_id: str, fingerprint: str, folder: Path, documents, built_at: dt.datetime) -> None:
+    def record(self, school_id: str, fingerprint: str, folder: Path, documents, built_at: dt.datetime,
+               name: str = "", designation: str = "", ready: bool = False) -> None:
         output = self.path.parent
         self.entries[school_id] = {
-            "fingerprint": fingerprint,
+            "fingerprint": fingerprint, "name": name, "designation": designation, "ready": ready,
             "folder": folder.relative_to(output).as_posix(),
             "documents": [Path(d).relative_to(output).as_posix() for d in documents],
             "built_at": built_at.isoformat(),
@@ -70,5 +100,5 @@ class Manifest:
         return self.entries.get(school_id, {})
 
     def save(self) -> None:
-        data = {"generator_version": __version__, "schools": dict(sorted(self.entries.items()))}
+        data = {"generator_version": __version__, "last_run": self.run, "schools": dict(sorted(self.entries.items()))}
         package.write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))

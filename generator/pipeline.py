@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 from . import package
 from .findings import ERROR, Finding, InputError, PacketsError, errors
 from .load import load_inputs
-from .manifest import Manifest, packet_fingerprint, templates_digest
+from .manifest import Manifest, packet_fingerprint, run_digest, templates_digest
 from .model import District, Packet, School, build_district
 from .normalize import normalize_sheet
 from .readiness import check_packet, is_ready
@@ -148,13 +148,18 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     (force rebuilds them). With jobs > 1 packets are built in that many processes; results come back
     in roster order, and each school's result is reported as soon as it is known.
     """
+    manifest = Manifest.load(settings.output)
+    templates = templates_digest(TEMPLATES)
+    digest = run_digest(settings, templates, strict)
+    report_path = Path(settings.output) / READINESS_REPORT
+    if not force and manifest.unchanged_run(digest, report_path):
+        return _unchanged_run(settings, manifest, report_path, progress)
+
     district, input_findings = load_district(settings)
     clashes = _folder_clashes(settings, district)
     if clashes:
         raise InputError(input_findings + clashes)
 
-    manifest = Manifest.load(settings.output)
-    templates = templates_digest(TEMPLATES)
     fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
     stale = [p for p in district.packets if force or not manifest.is_current(p.school.school_id,
                                                                           fingerprints[p.school.school_id])]
@@ -165,14 +170,33 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     for packet in district.packets:
         sid = packet.school.school_id
         result = next(built) if sid in stale_ids else _skipped(settings, packet, strict, manifest.entry(sid))
-        if sid in stale_ids and not result.error:
-            manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at)
+        if not result.error:
+            manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at,
+                            result.school_name, result.designation, result.ready)
         results.append(result)
         if progress:
             progress(result)
+    failed = any(r.error for r in results)
+    manifest.finish_run(None if failed else digest, [r.school_id for r in results])
     manifest.save()
     report = write_readiness_report(settings, results)
     return BuildReport(tuple(results), tuple(input_findings), report)
+
+
+def _unchanged_run(settings: Settings, manifest: Manifest, report: Path,
+                   progress: Callable[[PacketResult], None] | None) -> BuildReport:
+    """Return the last run's results from the manifest: nothing it was made from has changed."""
+    out = Path(settings.output)
+    results = []
+    for sid in manifest.run["schools"]:
+        entry = manifest.entry(sid)
+        result = PacketResult(sid, entry.get("name", ""), entry.get("designation", ""), out / entry["folder"],
+                              tuple(out / d for d in entry["documents"]), (), bool(entry.get("ready")),
+                              dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
+        results.append(result)
+        if progress:
+            progress(result)
+    return BuildReport(tuple(results), (), report)
 
 
 def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: int) -> Iterator[PacketResult]:

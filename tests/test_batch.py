@@ -93,3 +93,41 @@ def test_one_schools_failure_is_named_and_the_others_are_built(inputs, output, j
     assert (output / "0104-tubman-douglass-academy").read_text() == "a file where the packet folder belongs"
     assert len(list(output.glob("*/*.docx"))) == 8 * 3
     assert not list(output.rglob(".tmp-*"))
+
+
+def test_an_unchanged_rerun_does_not_even_read_the_inputs(inputs, output, monkeypatch):
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    from generator import pipeline
+
+    def must_not_read(settings):
+        raise AssertionError("the inputs were read although nothing changed")
+    monkeypatch.setattr(pipeline, "load_district", must_not_read)
+    again = build(inputs, output, "--jobs", "1")
+    assert again.exit_code == 0, again.output
+    assert set(statuses(again).values()) == {"unchanged"} and len(statuses(again)) == 9
+    assert "8 of 9 school(s) ready" in again.output
+
+
+@pytest.mark.parametrize("change", ["input file", "as-of date", "readiness report deleted", "strict"])
+def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypatch):
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    from generator import pipeline
+    reads = []
+    real = pipeline.load_district
+    monkeypatch.setattr(pipeline, "load_district", lambda settings: reads.append(1) or real(settings))
+    as_of, extra = AS_OF, []
+    if change == "input file":
+        (inputs / "settings.toml").write_text((inputs / "settings.toml").read_text() + "\n# edited\n")
+    elif change == "as-of date":
+        as_of = "2026-12-01"
+    elif change == "readiness report deleted":
+        (output / "readiness.xlsx").unlink()
+    else:
+        extra = ["--strict"]
+    again = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--jobs", "1", "--as-of", as_of,
+                    *extra)
+    assert again.exit_code == 0, again.output
+    assert reads == [1]
+    assert (output / "readiness.xlsx").is_file()
+    if change == "strict":                       # the same packets, judged more strictly
+        assert "8 of 9 school(s) ready" not in again.output
