@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterator
 
 from . import package
-from .findings import ERROR, Finding, InputError, PacketsError, errors
+from .findings import ERROR, WARNING, Finding, InputError, PacketsError, errors
 from .load import load_inputs
 from .manifest import Manifest, packet_fingerprint, run_digest, templates_digest
 from .model import District, Packet, School, build_district
@@ -114,13 +114,22 @@ def _build_isolated(job: tuple[Settings, Packet, bool]) -> PacketResult:
                             error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
 
 
-def _skipped(settings: Settings, packet: Packet, strict: bool, entry: dict) -> PacketResult:
-    school = packet.school
-    findings = tuple(check_packet(packet))
+def _recorded(settings: Settings, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
+              ready: bool | None = None) -> PacketResult:
+    """Return a packet's result as the manifest recorded it: built earlier, unchanged, not rebuilt."""
     out = Path(settings.output)
-    return PacketResult(school.school_id, school.name, school.designation, out / entry["folder"],
-                        tuple(out / d for d in entry["documents"]), findings, is_ready(findings, strict),
+    return PacketResult(school_id, entry.get("name", ""), entry.get("designation", ""), out / entry["folder"],
+                        tuple(out / d for d in entry["documents"]), findings,
+                        bool(entry.get("ready")) if ready is None else ready,
                         dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
+
+
+def _skipped(settings: Settings, packet: Packet, strict: bool, entry: dict) -> PacketResult:
+    """Return an unchanged school's result, its readiness checked afresh (strict may differ)."""
+    findings = tuple(check_packet(packet))
+    return _recorded(settings, packet.school.school_id, {**entry, "name": packet.school.name,
+                                                        "designation": packet.school.designation},
+                     findings, is_ready(findings, strict))
 
 
 def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
@@ -186,13 +195,9 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
 def _unchanged_run(settings: Settings, manifest: Manifest, report: Path,
                    progress: Callable[[PacketResult], None] | None) -> BuildReport:
     """Return the last run's results from the manifest: nothing it was made from has changed."""
-    out = Path(settings.output)
     results = []
     for sid in manifest.run["schools"]:
-        entry = manifest.entry(sid)
-        result = PacketResult(sid, entry.get("name", ""), entry.get("designation", ""), out / entry["folder"],
-                              tuple(out / d for d in entry["documents"]), (), bool(entry.get("ready")),
-                              dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
+        result = _recorded(settings, sid, manifest.entry(sid))
         results.append(result)
         if progress:
             progress(result)
@@ -215,7 +220,7 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     out = Path(settings.output)
     rows = []
     for r in results:
-        problems = [f.line() for f in r.findings if f.severity in (ERROR, "warning")]
+        problems = [f.line() for f in r.findings if f.severity in (ERROR, WARNING)]
         if len(problems) > READINESS_LINES:
             left = len(problems) - READINESS_LINES
             problems = problems[:READINESS_LINES] + [f"... and {left} more: `packets validate` lists them all."]
@@ -223,7 +228,7 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
             "school_id": r.school_id, "school": r.school_name, "designation": r.designation,
             "ready": "Failed" if r.error else ("Ready" if r.ready else "Not ready"),
             "errors": sum(f.severity == ERROR for f in r.findings),
-            "warnings": sum(f.severity == "warning" for f in r.findings),
+            "warnings": sum(f.severity == WARNING for f in r.findings),
             "missing": r.error or "\n".join(problems),
             "folder": str(r.folder.relative_to(out)) if r.folder else "",
             "documents": "\n".join(str(p.relative_to(out)) for p in r.documents),

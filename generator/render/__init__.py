@@ -43,8 +43,10 @@ FORMS = (
 def packet_contexts(packet: Packet) -> dict[str, dict[str, Any]]:
     """Return each form's context for one packet, keyed by form key; forms sharing a builder share one call."""
     built: dict[Callable, dict[str, Any]] = {}
-    return {form.key: built.setdefault(form.context, form.context(packet)) if form.context not in built
-            else built[form.context] for form in FORMS}
+    for form in FORMS:
+        if form.context not in built:
+            built[form.context] = form.context(packet)
+    return {form.key: built[form.context] for form in FORMS}
 
 
 @lru_cache(maxsize=32)
