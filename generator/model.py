@@ -173,6 +173,18 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class ReviewEvent:
+    """One dated step of the district's review cycle for a school (seed 003): a draft due, a feedback
+    round, the final review, board approval, or a check-in meeting."""
+
+    kind: str                             # first-draft | feedback | final-review | board-approval | check-in
+    title: str                            # e.g. "Feedback round 1"
+    due: dt.date
+    reviewer: str = ""                    # a person's name or a role; may be empty
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Packet:
     """Everything one school's packet is made from."""
 
@@ -184,6 +196,7 @@ class Packet:
     tasks: tuple[Task, ...]
     meetings: tuple[Meeting, ...]
     plan: Plan
+    review: tuple[ReviewEvent, ...] = ()  # in date order
     sources: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def people_in(self, *roles: str) -> tuple[Person, ...]:
