@@ -1,17 +1,21 @@
-"""Prepared Word templates write the same documents as docxtpl's own render-and-save."""
+"""Prepared templates write the same documents as the straightforward path: docxtpl's own
+render-and-save for Word, openpyxl's load-fill-save for Excel."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from copy import copy
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 
 from conftest import AS_OF, SAMPLE
 from generator.pipeline import load_district
-from generator.render import FORMS, packet_contexts, prepared_docx
+from generator.render import FORMS, packet_contexts, prepared
 from generator.render.docx import render_docx
+from generator.render.xlsx import render_xlsx
 from generator.render.reference import TEMPLATES
 from generator.settings import load_settings
 
@@ -40,15 +44,15 @@ def packets():
 @pytest.mark.parametrize("form", [f for f in FORMS if f.suffix == ".docx"], ids=lambda f: f.key)
 def test_prepared_template_matches_docxtpl_on_every_sample_school(packets, form):
     template = TEMPLATES / form.template
-    prepared = prepared_docx(template)
+    ready = prepared(template)
     for packet in packets:
         context = packet_contexts(packet)[form.key]
-        assert content(prepared.render(context)) == content(render_docx(template, context)), packet.school.school_id
+        assert content(ready.render(context)) == content(render_docx(template, context)), packet.school.school_id
 
 
 def test_prepared_plan_embeds_the_chart(packets):
     context = packet_contexts(packets[0])["plan"]
-    doc = content(prepared_docx(TEMPLATES / "plan.docx").render(context))
+    doc = content(prepared(TEMPLATES / "plan.docx").render(context))
     assert len(doc["images"]) == 1 and doc["images"][0] == context["timeline_chart"].png
 
 
@@ -57,10 +61,80 @@ def test_a_changed_template_is_prepared_again(tmp_path):
     import time
     path = tmp_path / "schedule.docx"
     shutil.copy(TEMPLATES / "schedule.docx", path)
-    first = prepared_docx(path)
-    assert prepared_docx(path) is first
+    first = prepared(path)
+    assert prepared(path) is first
     time.sleep(0.01)
     path.write_bytes(path.read_bytes())
     import os
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))
-    assert prepared_docx(path) is not first
+    assert prepared(path) is not first
+
+
+def workbook_content(data: bytes) -> list:
+    """What a reader of each sheet sees: every cell's value and style, row heights, merged cells, the
+    ranges of data validations, conditional formats and the auto-filter, panes and print setup."""
+    wb = load_workbook(io.BytesIO(data))
+    sheets = []
+    for ws in wb.worksheets:
+        # Style proxies only compare equal once unwrapped (a copy is the style itself).
+        cells = [(c.coordinate, c.value, c.number_format, copy(c.font), copy(c.fill), copy(c.border),
+                  copy(c.alignment), copy(c.protection), c.quotePrefix) for row in ws.iter_rows() for c in row if c.value is not None or c.has_style]
+        sheets.append({
+            "title": ws.title, "dimension": ws.calculate_dimension(), "cells": cells,
+            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
+            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "validations": [(str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation],
+            "conditional": [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in ws.conditional_formatting],
+            "filter": ws.auto_filter.ref, "panes": ws.freeze_panes, "titles": ws.print_title_rows,
+            "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth),
+        })
+    return sheets
+
+
+XLSX_FORMS = [f for f in FORMS if f.suffix == ".xlsx"]
+
+
+@pytest.mark.parametrize("form", XLSX_FORMS, ids=lambda f: f.key)
+def test_prepared_workbook_matches_openpyxl_on_every_sample_school(packets, form):
+    template = TEMPLATES / form.template
+    ready = prepared(template)
+    assert ready is not None, "the packet's Excel templates must take the prepared path"
+    for packet in packets:
+        context = packet_contexts(packet)[form.key]
+        assert workbook_content(ready.render(context)) == workbook_content(render_xlsx(template, context)), \
+            packet.school.school_id
+
+
+@pytest.mark.parametrize("form", XLSX_FORMS, ids=lambda f: f.key)
+def test_prepared_workbook_keeps_data_as_data_like_openpyxl(packets, form):
+    """Formula-like text, XML specials, long text, dates, numbers and no rows at all: each written as
+    the straightforward path writes it."""
+    template = TEMPLATES / form.template
+    context = packet_contexts(packets[0])[form.key]
+    row = dict(context["rows"][0])
+    texts = ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "Lincoln & Douglas <Academy> \"q\" 'a'",
+             "  padded  ", "line one\nline two", "x" * 40000]
+    rows = []
+    for i, text in enumerate(texts):
+        changed = {k: (text if isinstance(v, str) else v) for k, v in row.items()}
+        first = next(k for k, v in row.items() if isinstance(v, str))
+        changed[first] = dt.date(2027, 1, 2) if i == 0 else changed[first]
+        rows.append(changed)
+    for case in ({**context, "rows": rows}, {**context, "rows": []}):
+        data = prepared(template).render(case)
+        assert workbook_content(data) == workbook_content(render_xlsx(template, case))
+    cells = [c.value for ws in load_workbook(io.BytesIO(prepared(template).render({**context, "rows": rows}))).worksheets
+             for r in ws.iter_rows() for c in r]
+    assert "=HYPERLINK(\"http://x\")" in cells and "Lincoln & Douglas <Academy> \"q\" 'a'" in cells
+
+
+def test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightforward_way(tmp_path, packets):
+    from generator.render import render_document
+    path = tmp_path / "schedule.xlsx"
+    wb = load_workbook(TEMPLATES / "schedule.xlsx")
+    ws = wb.worksheets[0]
+    ws.cell(row=ws.max_row, column=2).hyperlink = "https://example.org/"
+    wb.save(path)
+    assert prepared(path) is None
+    context = packet_contexts(packets[0])["schedule-tracker"]
+    assert workbook_content(render_document(path, context)) == workbook_content(render_xlsx(path, context))

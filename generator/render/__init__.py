@@ -11,6 +11,7 @@ from ..model import Packet
 from .context import grid_context, plan_context, schedule_context
 from .docx import jinja_env, render_docx
 from .prepared import PreparedDocx
+from .prepared_xlsx import PreparedXlsx, Unprepared
 from .reference import TEMPLATES
 from .xlsx import render_xlsx
 
@@ -50,21 +51,29 @@ def packet_contexts(packet: Packet) -> dict[str, dict[str, Any]]:
 
 
 @lru_cache(maxsize=32)
-def _prepared(path: Path, size: int, mtime_ns: int) -> PreparedDocx:
-    return PreparedDocx(path, jinja_env(autoescape=True))
+def _prepared(path: Path, size: int, mtime_ns: int) -> PreparedDocx | PreparedXlsx | None:
+    if path.suffix == ".docx":
+        return PreparedDocx(path, jinja_env(autoescape=True))
+    try:
+        # openpyxl escapes XML itself in the straightforward path; here prepared_xlsx escapes values.
+        return PreparedXlsx(path, jinja_env(autoescape=False))
+    except Unprepared:
+        return None                    # a template feature the prepared path does not reproduce
 
 
-def prepared_docx(path: Path) -> PreparedDocx:
-    """Return the Word template at `path` prepared once per process (again if the file changes)."""
+def prepared(path: Path) -> PreparedDocx | PreparedXlsx | None:
+    """Return the template at `path` prepared once per process (again if the file changes), or None
+    when it can only be rendered the straightforward way."""
     stat = path.stat()
     return _prepared(path, stat.st_size, stat.st_mtime_ns)
 
 
 def render_document(template: Path, context: dict[str, Any]) -> bytes:
-    """Return one document: Word forms from their prepared template, Excel forms with openpyxl."""
-    if template.suffix == ".docx":
-        return prepared_docx(template).render(context)
-    return RENDERERS[template.suffix](template, context)
+    """Return one document from its prepared template (the straightforward renderer when it has none)."""
+    ready = prepared(template)
+    if ready is None:
+        return RENDERERS[template.suffix](template, context)
+    return ready.render(context)
 
 
 def render_packet(packet: Packet, templates: Path = TEMPLATES) -> dict[str, bytes]:

@@ -46,14 +46,20 @@ def _lookup(context: dict[str, Any], path: str) -> Any:
 EXCEL_CELL_LIMIT = 32767
 
 
-def set_value(cell: Cell, value: Any) -> None:
-    """Write a value into a cell as data: text that looks like a formula stays text, and text longer
-    than Excel allows in a cell is cut with a visible marker instead of silently."""
+def cell_data(value: Any) -> Any:
+    """Return what a cell holds for a value: a list becomes lines, and text longer than Excel allows
+    in a cell is cut with a visible marker instead of silently."""
     if isinstance(value, (list, tuple)):
         value = "\n".join(str(v) for v in value)
     if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:
         marker = f"\n[... {len(value) - EXCEL_CELL_LIMIT + 80:,} more characters not shown: Excel's cell limit]"
         value = value[:EXCEL_CELL_LIMIT - len(marker)] + marker
+    return value
+
+
+def set_value(cell: Cell, value: Any) -> None:
+    """Write a value into a cell as data: text that looks like a formula stays text."""
+    value = cell_data(value)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"
