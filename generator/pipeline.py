@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
 from typing import Any, Callable, Iterator
 
 from . import package
@@ -210,9 +212,22 @@ def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: in
     if jobs <= 1 or len(packets) < 2:
         yield from map(_build_isolated, work)
         return
+    size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
+    chunks = (list(islice(work, size)) for _ in range(0, len(packets), size))
     with ProcessPoolExecutor(max_workers=min(jobs, len(packets))) as pool:
-        # Small chunks keep progress steady; map() hands results back in submission order.
-        yield from pool.map(_build_isolated, work, chunksize=max(1, min(16, len(packets) // (jobs * 8))))
+        # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
+        # (Executor.map would pickle and queue every school's packet at once).
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_build_chunk, chunk))
+            if len(pending) >= jobs * 3:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult]:
+    return [_build_isolated(job) for job in jobs]
 
 
 def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:

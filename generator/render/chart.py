@@ -59,10 +59,11 @@ def timeline_chart(plan: Plan, as_of: dt.date, width_inches: float = 7.0) -> Pic
 def _draw(strategies: tuple[tuple[str, str], ...], rows: tuple[tuple[str, str, dt.date, dt.date], ...],
           begin: dt.date, end: dt.date, today: dt.date | None, width_inches: float) -> bytes:
     """Return the chart's PNG bytes; the same plan content draws once per process."""
-    import matplotlib
-    matplotlib.use("Agg")                      # no screen: draw to memory only
+    # A bare Figure on the Agg canvas: no screen, and none of pyplot's figure bookkeeping.
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     colours = {sid: PALETTE[i % len(PALETTE)] for i, (sid, _) in enumerate(strategies)}
@@ -76,33 +77,32 @@ def _draw(strategies: tuple[tuple[str, str], ...], rows: tuple[tuple[str, str, d
     top, bottom = 0.35, 0.55 + 0.17 * legend_rows
     height = bar_area + top + bottom
     left = min(0.06 * max(len(t) for t in labels) + 0.15, width_inches * 0.45)
-    fig = plt.figure(figsize=(width_inches, height), dpi=150)
+    fig = Figure(figsize=(width_inches, height), dpi=150)
+    FigureCanvasAgg(fig)
     ax = fig.add_axes((left / width_inches, bottom / height, 1 - (left + 0.15) / width_inches, bar_area / height))
-    try:
-        for y, (sid, _, start, finish) in enumerate(rows):
-            first = mdates.date2num(start)
-            ax.barh(y, mdates.date2num(finish) - first + 1, left=first, height=0.6, color=colours[sid],
-                    edgecolor="black", linewidth=0.4)
-        ax.set_yticks(range(len(rows)), labels, fontsize=6.5)
-        ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set_xlim(mdates.date2num(begin), mdates.date2num(end) + 1)
-        months = (end.year - begin.year) * 12 + end.month - begin.month + 1
-        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, -(-months // 14))))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
-        ax.tick_params(axis="x", labelsize=6.5)
-        ax.grid(axis="x", color="#cccccc", linewidth=0.5)
-        ax.set_axisbelow(True)
-        handles = [Patch(facecolor=colours[sid], edgecolor="black", linewidth=0.4, label=label)
-                   for (sid, _), label in zip(strategies, legend)]
-        if today:
-            ax.axvline(mdates.date2num(today), color="#C00000", linestyle="--", linewidth=1)
-            handles.append(plt.Line2D([], [], color="#C00000", linestyle="--", label=legend[-1]))
-        fig.legend(handles=handles, fontsize=6.5, loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=2,
-                   frameon=False)
-        ax.set_title(f"Activity timeline, {begin.year}-{(begin.year + 1) % 100:02d} school year", fontsize=9)
-        buffer = io.BytesIO()
-        # No creation-time metadata, so the same plan gives the same PNG bytes.
-        fig.savefig(buffer, format="png", metadata={"Software": None})
-    finally:
-        plt.close(fig)
+    for y, (sid, _, start, finish) in enumerate(rows):
+        first = mdates.date2num(start)
+        ax.barh(y, mdates.date2num(finish) - first + 1, left=first, height=0.6, color=colours[sid],
+                edgecolor="black", linewidth=0.4)
+    ax.set_yticks(range(len(rows)), labels, fontsize=6.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(mdates.date2num(begin), mdates.date2num(end) + 1)
+    months = (end.year - begin.year) * 12 + end.month - begin.month + 1
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, -(-months // 14))))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.tick_params(axis="x", labelsize=6.5)
+    ax.grid(axis="x", color="#cccccc", linewidth=0.5)
+    ax.set_axisbelow(True)
+    handles = [Patch(facecolor=colours[sid], edgecolor="black", linewidth=0.4, label=label)
+               for (sid, _), label in zip(strategies, legend)]
+    if today:
+        ax.axvline(mdates.date2num(today), color="#C00000", linestyle="--", linewidth=1)
+        handles.append(Line2D([], [], color="#C00000", linestyle="--", label=legend[-1]))
+    fig.legend(handles=handles, fontsize=6.5, loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=2,
+               frameon=False)
+    ax.set_title(f"Activity timeline, {begin.year}-{(begin.year + 1) % 100:02d} school year", fontsize=9)
+    buffer = io.BytesIO()
+    # No creation-time metadata, so the same plan gives the same PNG bytes. The fastest compression:
+    # the picture is stored in a zip package, and the best level took longer than the drawing.
+    fig.savefig(buffer, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()

@@ -29,6 +29,8 @@ from .docx import with_pictures
 
 _PARAGRAPH_MARK = re.compile(r"<w:p([ >])")
 _PARAGRAPH_MARKED = re.compile(r"\n<w:p([ >])")
+# The characters docxtpl's resolve_listing turns into tabs, line breaks, paragraphs and page breaks.
+_LISTING_MARKS = ("\t", "\a", "\n", "\f")
 _PNG_DEFAULT = '<Default Extension="png" ContentType="image/png"/>'
 
 
@@ -119,6 +121,8 @@ class PreparedDocx:
         """Apply docxtpl's post-processing to a rendered part, as DocxTemplate.render_xml_part does."""
         xml = _PARAGRAPH_MARKED.sub(r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if not any(mark in xml for mark in _LISTING_MARKS):
+            return xml                 # resolve_listing would rewrite every paragraph to change nothing
         return self.tpl.resolve_listing(xml)
 
     def render(self, context: dict[str, Any]) -> bytes:
@@ -147,5 +151,6 @@ class PreparedDocx:
             for part in self.parts:
                 z.writestr(part.name, self._finish(part.template.render(context)).encode(part.encoding))
             for _, name, data in pictures.placed:
-                z.writestr(posixpath.join(self.media_dir, name), data)
+                # PNG data is compressed already: deflating it again costs time and saves nothing.
+                z.writestr(posixpath.join(self.media_dir, name), data, compress_type=zipfile.ZIP_STORED)
         return buffer.getvalue()
