@@ -1,0 +1,63 @@
+"""Reading workbooks: the fast reader (calamine) gives the same frames and notes as openpyxl."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from conftest import SAMPLE
+from generator.load import _read_calamine, read_workbook, read_workbook_openpyxl
+
+
+def assert_same(path):
+    fast, fast_notes = _read_calamine(path)
+    slow, slow_notes = read_workbook_openpyxl(path)
+    assert list(fast) == list(slow)
+    for name in slow:
+        pd.testing.assert_frame_equal(fast[name], slow[name], check_dtype=False)
+    assert [n.line() for n in fast_notes] == [n.line() for n in slow_notes]
+
+
+@pytest.mark.parametrize("book", ["roster", "timeline", "goals"])
+def test_sample_workbooks_read_the_same_with_either_reader(book):
+    assert_same(SAMPLE / f"{book}.xlsx")
+
+
+def test_title_blocks_merged_cells_and_every_kind_of_value_read_the_same(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tasks"
+    ws["B1"] = "Riverbend timeline"                 # a title block, starting in column B
+    ws.merge_cells("B1:E1")
+    ws.append([])
+    ws.append([None, "Stage", "Task", "Expected Date", "Count", "Done", "At"])
+    ws.append([None, "Stage 1", "Complete the DF", dt.datetime(2026, 10, 15), 2, True, dt.time(15, 30)])
+    ws.append([None, None, "Second task", dt.datetime(2026, 10, 15, 9, 45), 2.5, False, None])
+    ws.merge_cells("B4:B7")                          # a stage merged down past the last task
+    ws["H9"] = "=1+1"                                # a formula with no cached value
+    hidden = wb.create_sheet("Old")
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = "kept"
+    path = tmp_path / "timeline.xlsx"
+    wb.save(path)
+    assert_same(path)
+    frames, notes = read_workbook(path)
+    assert frames["Tasks"].iat[6, 1] == "Stage 1"      # filled down to the merged range's last row
+    assert ["Old"] == [n.sheet for n in notes]
+
+
+def test_a_workbook_with_hidden_rows_is_read_by_openpyxl_and_they_are_noted(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "People"
+    for i in range(5):
+        ws.append([f"name {i}", "Principal"])
+    ws.row_dimensions[3].hidden = True
+    path = tmp_path / "roster.xlsx"
+    wb.save(path)
+    frames, notes = read_workbook(path)
+    assert frames["People"].iat[2, 0] == "name 2"
+    assert any("Rows 3 are hidden" in n.message for n in notes)
