@@ -76,11 +76,17 @@ def is_blank(value: Any) -> bool:
         return True
     if value.__class__.__name__ in ("NaTType",):
         return True
-    return isinstance(value, str) and not clean_text(value)
+    if isinstance(value, str):
+        # Visible text is not blank; only text with line breaks or control characters needs cleaning.
+        return not value.strip() or (not value.isprintable() and not clean_text(value))
+    return False
 
 
 def clean_text(value: Any) -> str:
     """Return a cell as tidy text: spaces folded, ends trimmed, XML-illegal characters removed."""
+    if (type(value) is str and value.isprintable() and "  " not in value
+            and not value.startswith(" ") and not value.endswith(" ")):
+        return value       # most cells: already tidy (isprintable is False for tabs, breaks, controls)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -220,6 +226,11 @@ def _convert(col: Column, value: Any) -> tuple[Any, _Problem | None]:
     return text, None
 
 
+def _at(where: dict[str, str], row: int, column: tuple[str, str]) -> dict[str, Any]:
+    """Return a Finding's location fields for one cell (made only when there is a problem to locate)."""
+    return {**where, "row": row, "column": column[0], "header": column[1]}
+
+
 def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
     """Return a sheet's rows typed by the schema, and every problem found in them."""
     findings: list[Finding] = []
@@ -247,25 +258,25 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
                                     header=clean_text(cell)))
 
     rows: list[Row] = []
-    for i in range(header_row + 1, len(raw.frame)):
-        cells = raw.frame.iloc[i].tolist()
+    frame_rows = raw.frame.values.tolist()       # once: frame.iloc per row costs more than the row's checks
+    for i in range(header_row + 1, len(frame_rows)):
+        cells = frame_rows[i]
         if all(is_blank(c) for c in cells):
             continue
         number = i + 1
         values: dict[str, Any] = {col.key: None for col in spec.columns}
         for j, col in matched.items():
             cell = cells[j] if j < len(cells) else None
-            letter, header = columns[col.key]
-            loc = {**where, "row": number, "column": letter, "header": header}
             if is_blank(cell):
                 if col.required:
-                    findings.append(Finding(ERROR, f"{col.name} is empty.", **loc,
+                    findings.append(Finding(ERROR, f"{col.name} is empty.", **_at(where, number, columns[col.key]),
                                             fix=f"Fill in {col.name} (for example: {col.example})."))
                 continue
             value, problem = _convert(col, cell)
             if problem:
                 findings.append(Finding(problem.severity, problem.message[:1].upper() + problem.message[1:],
-                                        **loc, value=clean_text(cell), fix=problem.fix))
+                                        **_at(where, number, columns[col.key]), value=clean_text(cell),
+                                        fix=problem.fix))
             values[col.key] = value
         rows.append(Row(number, values))
     return Table(spec, raw.file, raw.sheet, tuple(rows), columns), findings

@@ -8,6 +8,7 @@ blank workbooks are generated from it, so the three cannot drift apart.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 DESIGNATIONS = ("Intensive", "Comprehensive", "Targeted")
@@ -75,7 +76,13 @@ def header_key(text: object) -> str:
 
     `School ID`, `school_id`, `School Id #` and ` SCHOOL\\nID ` all become `schoolid`.
     """
-    return re.sub(r"[^0-9a-z]+", "", str(text).replace("\u00a0", " ").lower())
+    return _key(str(text))
+
+
+@lru_cache(maxsize=4096)
+def _key(text: str) -> str:
+    # Cached: every choice cell of a large district (roles, stages) is matched against each choice.
+    return re.sub(r"[^0-9a-z]+", "", text.replace("\u00a0", " ").lower())
 
 
 @dataclass(frozen=True)
