@@ -38,7 +38,8 @@ DATE_EXAMPLES = ("2026-11-15", "11/15/2026", "Nov 15, 2026")
 
 WORKBOOK_PURPOSE = {
     "roster": "The schools in the plan and the people who serve on each school's improvement team.",
-    "timeline": "The Resource 6 schedule for plan development: tasks by stage, when stages start, and meetings.",
+    "timeline": "The Resource 6 schedule for plan development: tasks by stage, when stages start, meetings, "
+                "the district's review cycle for each plan, and the district's holidays.",
     "goals": "Each school's Plan for Improvement: problems of practice, SMART goals, benchmarks, strategies, "
              "activities, monitoring and supports.",
 }

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from .normalize import Row, Table
-from .schema import STAGES, BENCHMARK_TERMS
+from .recurrence import row_dates
+from .schema import (BENCHMARK_TERMS, REVIEW_STEPS, ROLE_SYNONYMS, ROLES, SERIES_DATE, STAGES,
+                     canonical_choice)
+from .validate import closed_days
+
+# ReviewEvent.kind of each Step on the Review sheet.
+REVIEW_KINDS = dict(zip(REVIEW_STEPS, ("first-draft", "feedback", "final-review", "board-approval", "check-in")))
+# What a review step is called when its Title is blank; feedback rounds and check-ins are numbered.
+REVIEW_TITLES = {"First Draft": "First draft due", "Feedback Round": "Feedback round", "Final Review": "Final review",
+                 "Board Approval": "Board approval", "Check-in": "Check-in"}
+NUMBERED_STEPS = ("Feedback Round", "Check-in")
 
 
 @dataclass(frozen=True)
@@ -245,25 +255,92 @@ class _BySchool:
         return sorted(groups.get(None, []) + own, key=lambda pair: pair[1].number)
 
 
-def merge_timeline(tasks: list[Task], school_id: str) -> tuple[Task, ...]:
-    """Return the school's timeline: district-wide rows, each replaced by the school's own row for the same
-    stage, task and detail; the school's extra rows added. Ordered by stage, then by first appearance."""
+class _Calendar:
+    """The dates of each timeline row: its own date, or its series when it repeats; worked out once per
+    row, so a district-wide row's series serves every school."""
+
+    def __init__(self, tables: Mapping[str, Table], planning_year):
+        self.closed = closed_days(tables)
+        self.default_until = planning_year.last_day
+        self._dates: dict[tuple[str, str, int], tuple[dt.date, ...]] = {}
+
+    def dates(self, table: Table, row: Row) -> tuple[dt.date, ...]:
+        key = (table.file, table.sheet, row.number)
+        if key not in self._dates:
+            self._dates[key] = row_dates(row[SERIES_DATE[table.spec.name]], row["repeats"], row["until"],
+                                         row["skip"] or (), self.closed, self.default_until)
+        return self._dates[key]
+
+
+def merge_timeline(series: list[tuple[Task, ...]], school_id: str) -> tuple[Task, ...]:
+    """Return the school's timeline from the rows' tasks (a repeating row gives several, one per date):
+    district-wide rows, each replaced by the school's own row for the same stage, task and detail; the
+    school's extra rows added. Ordered by stage, then by first appearance; a row's dates stay together."""
     def key(t: Task):
         return (t.stage, t.task.casefold(), t.detail.casefold())
 
-    own = {key(t): t for t in tasks if t.school_id == school_id}
-    merged = [own.pop(key(t), t) for t in tasks if t.school_id is None]
-    merged += [t for t in tasks if t.school_id == school_id and key(t) in own]
+    own = {key(s[0]): s for s in series if s[0].school_id == school_id}
+    merged = [own.pop(key(s[0]), s) for s in series if s[0].school_id is None]
+    merged += [s for s in series if s[0].school_id == school_id and key(s[0]) in own]
     first_seen: dict[tuple[str, str], int] = {}
-    for i, t in enumerate(tasks):
-        first_seen.setdefault((t.stage, t.task.casefold()), i)
-    return tuple(sorted(merged, key=lambda t: (STAGES.index(t.stage), first_seen[(t.stage, t.task.casefold())])))
+    for i, s in enumerate(series):
+        first_seen.setdefault((s[0].stage, s[0].task.casefold()), i)
+    ordered = sorted(merged, key=lambda s: (STAGES.index(s[0].stage), first_seen[(s[0].stage, s[0].task.casefold())]))
+    return tuple(t for s in ordered for t in s)
 
 
 def _task(table: Table, row: Row) -> Task:
     return Task(stage=row["stage"], task=_text(row, "task"), responsibility=_text(row, "responsibility"),
                 expected=row["expected"], completed=row["completed"], detail=_text(row, "detail"),
                 notes=_text(row, "notes"), school_id=row["school_id"], source=_source(table, row))
+
+
+def _task_series(table: Table, row: Row, calendar: _Calendar) -> tuple[Task, ...]:
+    """Return a Tasks row as tasks: one, or one per date of its series. A repeating row's Completion Date
+    marks every date up to it as done (each on its own date)."""
+    task = _task(table, row)
+    if row["repeats"] is None:
+        return (task,)
+    done = row["completed"]
+    return tuple(replace(task, expected=d, completed=d if done and d <= done else None)
+                 for d in calendar.dates(table, row))
+
+
+def _meetings(table: Table, row: Row, calendar: _Calendar) -> tuple[Meeting, ...]:
+    """Return a Meetings row as meetings: one, or one per date of its series."""
+    return tuple(Meeting(_text(row, "meeting"), d, _text(row, "time"), _text(row, "location"), row["school_id"],
+                         _source(table, row)) for d in calendar.dates(table, row))
+
+
+def _reviewer(text: str, people: tuple[Person, ...]) -> str:
+    """Return a Reviewer cell for one school: a roster role becomes the names of the school's people in it
+    (`Priya Raman (District Staff)`); a name, or a role nobody fills, stays as written."""
+    role = canonical_choice(text, ROLES, ROLE_SYNONYMS) if text else None
+    found = sorted((p for p in people if p.role == role), key=lambda p: p.school_id is None)
+    named = list(dict.fromkeys(p.name for p in found))
+    return f"{'; '.join(named)} ({role})" if named else text
+
+
+def _review(index: _BySchool, calendar: _Calendar, school_id: str,
+            people: tuple[Person, ...]) -> tuple[ReviewEvent, ...]:
+    """Return the school's review cycle in date order: the district's default rows, except for the steps the
+    school has rows of its own for, which replace them."""
+    own = index.rows("Review", school_id)
+    own_steps = {r["step"] for _, r in own}
+    rows = [(t, r) for t, r in index.rows("Review", None) if r["step"] not in own_steps] + own
+    dated = sorted(((d, REVIEW_STEPS.index(r["step"]), r.number, t, r) for t, r in rows for d in calendar.dates(t, r)),
+                   key=lambda item: item[:3])
+    counts: dict[str, int] = {}
+    events = []
+    for due, _, _, table, row in dated:
+        step = row["step"]
+        title = _text(row, "title")
+        if not title:
+            counts[step] = counts.get(step, 0) + 1
+            title = REVIEW_TITLES[step] + (f" {counts[step]}" if step in NUMBERED_STEPS else "")
+        events.append(ReviewEvent(REVIEW_KINDS[step], title, due, _reviewer(_text(row, "reviewer"), people),
+                                  _source(table, row)))
+    return tuple(events)
 
 
 def _plan(index: _BySchool, school_id: str) -> Plan:
@@ -307,7 +384,8 @@ def build_district(tables: Mapping[str, Table], settings) -> District:
                _source(t, r))
         for t, r in ((tables["Schools"], r) for r in tables["Schools"].rows))
     index = _BySchool(tables)
-    district_tasks = [_task(t, r) for t, r in index.rows("Tasks", None)]
+    calendar = _Calendar(tables, settings.planning_year)
+    district_tasks = [_task_series(t, r, calendar) for t, r in index.rows("Tasks", None)]
     packets = []
     for school in schools:
         if settings.schools and school.school_id not in settings.schools:
@@ -318,10 +396,10 @@ def build_district(tables: Mapping[str, Table], settings) -> District:
                    r["school_id"], _source(t, r))
             for t, r in index.rows("People", sid, district_wide=True))
         meetings = tuple(sorted(
-            (Meeting(_text(r, "meeting"), r["date"], _text(r, "time"), _text(r, "location"), r["school_id"],
-                     _source(t, r)) for t, r in index.rows("Meetings", sid, district_wide=True)),
+            (m for t, r in index.rows("Meetings", sid, district_wide=True) for m in _meetings(t, r, calendar)),
             key=lambda m: m.date))
+        tasks = merge_timeline(district_tasks + [_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)],
+                               sid)
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
-                              merge_timeline(district_tasks + [_task(t, r) for t, r in index.rows("Tasks", sid)],
-                                             sid), meetings, _plan(index, sid)))
+                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, sid, people)))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

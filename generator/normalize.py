@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from .findings import ERROR, NOTE, WARNING, Finding
 from .load import RawSheet
+from .recurrence import FIX as REPEATS_FIX, parse_repeats
 from .schema import CHOICE_SYNONYMS, Column, Sheet, canonical_choice
 
 HEADER_SEARCH_ROWS = 30
@@ -144,6 +145,23 @@ def _parse_date(value: Any) -> dt.date:
     raise ValueError(f"'{text}' is not a date")
 
 
+def parse_dates(value: Any) -> tuple[dt.date, ...]:
+    """Return the dates of a cell listing several, separated by semicolons or line breaks (or commas,
+    where no date of the list is written with one, as in `Nov 26, 2026`)."""
+    if not isinstance(value, str):
+        return (parse_date(value),)
+    pieces = [p for p in re.split(r"[;\n]+", clean_text(value)) if p.strip()]
+    dates: list[dt.date] = []
+    for piece in pieces:
+        try:
+            dates.append(parse_date(piece))
+        except ValueError:
+            if "," not in piece:
+                raise
+            dates += [parse_date(p) for p in piece.split(",") if p.strip()]
+    return tuple(dates)
+
+
 def format_time(value: Any) -> str:
     """Return a time cell as text like `3:30 PM`; text that is not a single time is kept as typed."""
     if isinstance(value, dt.datetime):
@@ -202,17 +220,25 @@ class _Problem:
     severity: str = ERROR
 
 
+_FIXES = {"date": DATE_FIX, "dates": f"{DATE_FIX[:-1]}; separate several dates with semicolons.",
+          "number": "type a number such as 2.", "repeats": REPEATS_FIX}
+
+
 def _convert(col: Column, value: Any) -> tuple[Any, _Problem | None]:
     """Return the typed value of one non-blank cell, and the problem with it if any."""
     try:
         if col.kind == "date":
             return parse_date(value), None
+        if col.kind == "dates":
+            return parse_dates(value), None
         if col.kind == "time":
             return format_time(value), None
         if col.kind == "number":
             return parse_number(value), None
+        if col.kind == "repeats":
+            return parse_repeats(clean_text(value)), None
     except ValueError as exc:
-        fix = DATE_FIX if col.kind == "date" else "type a number such as 2."
+        fix = _FIXES[col.kind]
         return None, _Problem(f"{exc}.", fix[:1].upper() + fix[1:])
     text = clean_text(value)
     if col.kind == "choice":

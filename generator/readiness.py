@@ -205,6 +205,32 @@ def _board_approval(packet: Packet):
                        fix="Enter the Board Approval Date on the Schools sheet once the board approves the plan.")
 
 
+@rule("review-first-draft", WARNING, "The district's review cycle gives the school a first-draft due date.")
+def _review_first_draft(packet: Packet):
+    if not any(e.kind == "first-draft" for e in packet.review):
+        yield _finding(packet, "review-first-draft", f"No first-draft due date is set for {packet.school.name}.",
+                       fix="Add a First Draft row on the Review sheet of timeline.xlsx (School ID blank for every "
+                           "school).", sheet="Review")
+
+
+# The review steps that must come in this order; check-ins may fall anywhere.
+_REVIEW_ORDER = {"first-draft": 0, "feedback": 1, "final-review": 2, "board-approval": 3}
+
+
+@rule("review-in-order", WARNING,
+      "The review cycle runs in order: first draft, feedback rounds, final review, board approval.")
+def _review_in_order(packet: Packet):
+    steps = [e for e in packet.review if e.kind in _REVIEW_ORDER]
+    for event in steps:
+        later = [e for e in steps if _REVIEW_ORDER[e.kind] < _REVIEW_ORDER[event.kind] and e.due > event.due]
+        if later:
+            first = min(later, key=lambda e: e.due)
+            yield _finding(packet, "review-in-order",
+                           f"'{event.title}' is due {event.due:%m/%d/%Y}, before '{first.title}' "
+                           f"({first.due:%m/%d/%Y}).", event.source, "due", value=event.due.isoformat(),
+                           fix="Correct the Due Date on the Review sheet so the steps follow each other.")
+
+
 @rule("tasks-on-time", WARNING, "No schedule task is overdue.")
 def _overdue(packet: Packet):
     for task in packet.tasks:

@@ -70,6 +70,20 @@ BENCHMARK_TERMS = ("Short-term", "Long-term")
 
 STATUSES = ("Not started", "In progress", "Done")
 
+# The district's review cycle for each school's plan (seed 003), in the order it runs.
+REVIEW_STEPS = ("First Draft", "Feedback Round", "Final Review", "Board Approval", "Check-in")
+
+REVIEW_STEP_SYNONYMS = {
+    "First Draft": ("draft", "first draft due", "draft due", "draft submitted"),
+    "Feedback Round": ("feedback", "feedback due", "review round", "round"),
+    "Final Review": ("final", "final review due"),
+    "Board Approval": ("approval", "board", "board of education approval", "adoption", "final approval"),
+    "Check-in": ("check in", "checkin", "check-in meeting", "progress check-in", "progress check"),
+}
+
+# Steps that happen once per school; the others (feedback rounds, check-ins) may come several times.
+SINGLE_REVIEW_STEPS = ("First Draft", "Final Review", "Board Approval")
+
 
 def header_key(text: object) -> str:
     """Return the form of a header (or choice) used for matching: lower case, letters and digits only.
@@ -91,7 +105,7 @@ class Column:
 
     name: str                      # the header written in blank workbooks and documentation
     key: str                       # the field name the rest of the pipeline uses
-    kind: str = "text"             # text | id | date | time | number | choice | email
+    kind: str = "text"             # text | id | date | time | number | choice | email | repeats | dates
     required: bool = False         # the column must be present and every row must fill it
     synonyms: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()  # for kind == "choice"
@@ -141,6 +155,24 @@ SCHOOL_ID_OPTIONAL = Column(
          "a school's own row for the same item overrides it.",
 )
 
+# A row of Tasks, Meetings or Review may repeat: its date starts the series.
+REPEATS = Column(
+    "Repeats", "repeats", "repeats", synonyms=("repeat", "recurs", "recurrence", "how often"),
+    example="2nd Tuesday",
+    help="Leave blank for a single date. For a row that repeats, how often: monthly; twice monthly; "
+         "2nd Tuesday; 1st and 3rd Wednesday; last Friday; weekly; every 2 weeks; quarterly. The row's "
+         "date is the first of the series; each date becomes a row of its own.")
+UNTIL = Column(
+    "Until", "until", "date", synonyms=("repeat until", "repeats until", "through", "last date"),
+    example="2027-06-08",
+    help="The last day a repeating row may fall on. Blank: the end of the planning year (June 30).")
+SKIP_DATES = Column(
+    "Skip Dates", "skip", "dates", synonyms=("skip", "except", "except on", "exceptions", "not on"),
+    example="2026-11-03; 2027-03-23",
+    help="Dates a repeating row leaves out, separated by semicolons. Days on the Holidays sheet are "
+         "left out too.")
+RECURRENCE_COLUMNS = (REPEATS, UNTIL, SKIP_DATES)
+
 SCHOOLS = Sheet("roster", "Schools", (
     SCHOOL_ID_REQUIRED,
     Column("School Name", "name", required=True, synonyms=("school", "name", "building"),
@@ -186,9 +218,12 @@ TASKS = Sheet("timeline", "Tasks", (
            example="2026-10-15"),
     Column("Completion Date", "completed", "date",
            synonyms=("date of completion", "actual date", "completed", "date completed"),
-           example="2026-10-09"),
+           example="2026-10-09",
+           help="For a repeating row: every date of the series up to this one is done."),
     Column("Notes", "notes", synonyms=("note", "comments"), example=""),
-), help="The Resource 6 tasks. Rows with no School ID apply to every school.",
+    *RECURRENCE_COLUMNS,
+), help="The Resource 6 tasks. Rows with no School ID apply to every school. A row may repeat "
+        "(Repeats, Until, Skip Dates): each of its dates becomes a row of the schedule.",
     key_columns=("school_id", "stage", "detail", "task"))
 
 STAGE_WINDOWS = Sheet("timeline", "Stages", (
@@ -206,7 +241,36 @@ MEETINGS = Sheet("timeline", "Meetings", (
     Column("Date", "date", "date", required=True, synonyms=("meeting date",), example="2026-09-16"),
     Column("Time", "time", "time", synonyms=("start time", "meeting time"), example="3:30 PM"),
     Column("Location", "location", synonyms=("place", "room", "where"), example="Library"),
-), required=False, help="The Leadership Team Meeting Schedule.")
+    *RECURRENCE_COLUMNS,
+), required=False, help="The Leadership Team Meeting Schedule. A meeting may repeat (Repeats, Until, "
+                        "Skip Dates): each of its dates becomes a meeting of the schedule.")
+
+REVIEW = Sheet("timeline", "Review", (
+    Column(SCHOOL_ID.name, SCHOOL_ID.key, "id", synonyms=SCHOOL_ID.synonyms,
+           help="Leave blank for the district's default cycle. A school's own rows for a step replace the "
+                "district's rows for that step (e.g. its own feedback rounds)."),
+    Column("Step", "step", "choice", required=True, choices=REVIEW_STEPS, synonyms=("review step", "review"),
+           example="Feedback Round"),
+    Column("Title", "title", synonyms=("title/round", "name", "description"), example="Feedback round 1",
+           help="What the step is called. Blank: the step's name (feedback rounds and check-ins numbered)."),
+    Column("Reviewer", "reviewer", synonyms=("reviewers", "reviewed by", "who", "responsible"),
+           example="District Staff",
+           help="A person's name, or a roster role (e.g. District Staff): a role names the school's "
+                "people in that role."),
+    Column("Due Date", "due", "date", required=True, synonyms=("due", "date", "deadline", "by"),
+           example="2027-05-07"),
+    *RECURRENCE_COLUMNS,
+), required=False, help="The district's review cycle for each plan (first draft, feedback rounds, final "
+                        "review, board approval) and its check-ins on the plan through the year. Check-ins "
+                        "may repeat.")
+
+HOLIDAYS = Sheet("timeline", "Holidays", (
+    Column("Holiday", "name", synonyms=("name", "day off", "closure", "description"), example="Thanksgiving break"),
+    Column("Date", "date", "date", required=True, synonyms=("start", "from", "first day", "start date"),
+           example="2026-11-25"),
+    Column("Through", "through", "date", synonyms=("to", "until", "last day", "end date", "end"),
+           example="2026-11-27", help="For a break of several days, its last day; blank for one day."),
+), required=False, help="Days the district is closed; repeating rows (Tasks, Meetings, Review) leave them out.")
 
 PROBLEMS = Sheet("goals", "Problems", (
     SCHOOL_ID_REQUIRED,
@@ -292,7 +356,7 @@ SUPPORTS = Sheet("goals", "Supports", (
 ), required=False, help="Professional learning needs, local assessments, the communication plan and "
                         "oversight responsibilities (who monitors what).")
 
-SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS,
+SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS,
           PROBLEMS, GOALS, BENCHMARKS, STRATEGIES, ACTIVITIES, MONITORING, SUPPORTS)
 
 WORKBOOKS = ("roster", "timeline", "goals")
@@ -308,4 +372,7 @@ def canonical_choice(value: str, choices: tuple[str, ...], synonyms: dict[str, t
     return None
 
 
-CHOICE_SYNONYMS = {"role": ROLE_SYNONYMS, "stage": STAGE_SYNONYMS}
+# The sheets whose rows may repeat, and the field holding each row's (first) date.
+SERIES_DATE = {"Tasks": "expected", "Meetings": "date", "Review": "due"}
+
+CHOICE_SYNONYMS = {"role": ROLE_SYNONYMS, "stage": STAGE_SYNONYMS, "step": REVIEW_STEP_SYNONYMS}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Mapping
 
-from .findings import ERROR, Finding
+from .findings import ERROR, NOTE, WARNING, Finding
 from .normalize import Table
-from .schema import STAGES
+from .recurrence import MAX_DAYS_OFF, days_off, row_dates
+from .schema import SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
 
 # Sheets whose rows belong to a school and may not name a school the roster lacks.
-SCHOOL_SHEETS = ("People", "Tasks", "Meetings", "Problems", "Goals", "Benchmarks", "Strategies",
+SCHOOL_SHEETS = ("People", "Tasks", "Meetings", "Review", "Problems", "Goals", "Benchmarks", "Strategies",
                  "Activities", "Monitoring", "Supports")
 
 # (sheet, field) -> (sheet it refers to, field there): a reference to a missing record is an error.
@@ -135,6 +136,122 @@ def _references(tables: Mapping[str, Table]) -> list[Finding]:
     return findings
 
 
+def holiday_names(tables: Mapping[str, Table]) -> dict[dt.date, str]:
+    """Return every day on the Holidays sheet (each day of a break included) with the holiday's name."""
+    table = tables.get("Holidays")
+    names: dict[dt.date, str] = {}
+    for row in table.rows if table else ():
+        for day in sorted(days_off([(row["date"], row["through"])] if row["date"] else [])):
+            names.setdefault(day, row["name"] or "a holiday")
+    return names
+
+
+def closed_days(tables: Mapping[str, Table]) -> frozenset[dt.date]:
+    """Return the days repeating rows leave out: every day on the Holidays sheet."""
+    return frozenset(holiday_names(tables))
+
+
+def _holidays(tables: Mapping[str, Table]) -> list[Finding]:
+    table = tables.get("Holidays")
+    findings = []
+    for row in table.rows if table else ():
+        start, through = row["date"], row["through"]
+        if start and through and through < start:
+            findings.append(Finding(ERROR, f"Through ({through:%m/%d/%Y}) is before the Date ({start:%m/%d/%Y}).",
+                                    **table.at(row, "through"), value=through.isoformat(),
+                                    fix="Write the break's last day in Through, or leave it blank for one day."))
+        elif start and through and (through - start).days >= MAX_DAYS_OFF:
+            findings.append(Finding(ERROR, f"A holiday of {(through - start).days + 1} days is not a holiday.",
+                                    **table.at(row, "through"), value=through.isoformat(),
+                                    fix="Check the year of Date and Through."))
+    return findings
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return "; ".join(d.isoformat() for d in value)
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _single_date_row(table: Table, row, key: str, holidays: dict[dt.date, str]) -> list[Finding]:
+    """A row that does not repeat: Until and Skip Dates mean nothing there; a meeting on a holiday is a clash."""
+    findings = []
+    for field, label in (("until", "Until"), ("skip", "Skip Dates")):
+        if row[field] is not None:
+            findings.append(Finding(
+                WARNING, f"{label} is ignored: the row has no Repeats, so it has one date.",
+                **table.at(row, field), value=_shown(row[field]), school_id=row["school_id"] or "",
+                fix=f"Fill in Repeats (e.g. monthly), or clear {label}."))
+    first = row[key]
+    if table.spec.name == "Meetings" and first in holidays:
+        findings.append(Finding(
+            WARNING, f"The meeting on {first:%m/%d/%Y} falls on {holidays[first]} (Holidays sheet).",
+            **table.at(row, key), value=first.isoformat(), school_id=row["school_id"] or "",
+            fix="Move the meeting, or correct the Holidays sheet."))
+    return findings
+
+
+def _series_row(table: Table, row, key: str, closed: frozenset[dt.date], last_day: dt.date) -> list[Finding]:
+    """A repeating row: a step that happens once may not repeat; the series needs an end and some dates."""
+    first, repeats, until = row[key], row["repeats"], row["until"]
+    where = {"school_id": row["school_id"] or ""}
+    if first is None:
+        return []                                       # the empty date is reported already
+    if table.spec.name == "Review" and row["step"] in SINGLE_REVIEW_STEPS:
+        return [Finding(ERROR, f"A {row['step']} happens once; only Feedback Round and Check-in rows may repeat.",
+                        **table.at(row, "repeats"), value=str(repeats), **where,
+                        fix="Clear Repeats, or write one row for each date.")]
+    if until is None and first > last_day:
+        return [Finding(ERROR, f"The row repeats from {first:%m/%d/%Y}, after the planning year ends "
+                               f"({last_day:%m/%d/%Y}), and has no Until date.",
+                        **table.at(row, "until"), **where, fix="Write the last date of the series in Until.")]
+    try:
+        dates = row_dates(first, repeats, until, row["skip"] or (), closed, last_day)
+    except ValueError as exc:
+        field = "until" if until else "repeats"
+        return [Finding(ERROR, f"{str(exc)[:1].upper()}{str(exc)[1:]}.", **table.at(row, field),
+                        value=_shown(row[field]), **where, fix="Check Repeats, the first date and Until.")]
+    if dates[0] > first and first not in closed and first not in (row["skip"] or ()):
+        return [Finding(NOTE, f"{first:%m/%d/%Y} is not a date of '{repeats}'; the series starts on "
+                              f"{dates[0]:%m/%d/%Y}.", **table.at(row, key), value=first.isoformat(), **where)]
+    return []
+
+
+def _repeating_rows(tables: Mapping[str, Table], planning_year) -> list[Finding]:
+    """Check the rows of Tasks, Meetings and Review for what repeating means to them."""
+    holidays = holiday_names(tables)
+    closed = frozenset(holidays)
+    findings = []
+    for sheet, key in SERIES_DATE.items():
+        table = tables.get(sheet)
+        for row in table.rows if table else ():
+            if row["repeats"] is None:
+                findings += _single_date_row(table, row, key, holidays)
+            else:
+                findings += _series_row(table, row, key, closed, planning_year.last_day)
+    return findings
+
+
+def _review_steps(tables: Mapping[str, Table]) -> list[Finding]:
+    """A school (or the district's default cycle) has one first draft, one final review, one board approval."""
+    table = tables.get("Review")
+    findings = []
+    seen: dict[tuple, int] = {}
+    for row in table.rows if table else ():
+        if row["step"] not in SINGLE_REVIEW_STEPS:
+            continue
+        key = (row["school_id"], row["step"])
+        if key in seen:
+            owner = f"school {row['school_id']}" if row["school_id"] else "the district's default cycle"
+            findings.append(Finding(
+                ERROR, f"A second {row['step']} row for {owner}: row {seen[key]} already has it.",
+                **table.at(row, "step"), value=row["step"], school_id=row["school_id"] or "",
+                fix="Keep one row for this step, or make it a Feedback Round."))
+        else:
+            seen[key] = row.number
+    return findings
+
+
 def validate_tables(tables: Mapping[str, Table], planning_year) -> list[Finding]:
     """Return every cross-row and cross-sheet problem in the normalized tables."""
     findings: list[Finding] = []
@@ -145,4 +262,7 @@ def validate_tables(tables: Mapping[str, Table], planning_year) -> list[Finding]
     findings += _support_levels(tables)
     findings += _task_dates(tables, planning_year)
     findings += _references(tables)
+    findings += _holidays(tables)
+    findings += _repeating_rows(tables, planning_year)
+    findings += _review_steps(tables)
     return findings

@@ -243,7 +243,7 @@ def _district_folder(tmp_path: Path, directory: Path, district: str | None) -> P
     write_roster(schools, people, folder / "roster.xlsx")
     shutil.copy(SAMPLE / "settings.toml", folder)
     wb = openpyxl.load_workbook(SAMPLE / "timeline.xlsx")
-    for name in ("Tasks", "Meetings"):                  # keep only district-wide rows
+    for name in ("Tasks", "Meetings", "Review"):        # keep only district-wide rows
         ws = wb[name]
         col = header_column(ws, "School ID")
         for row in range(ws.max_row, 1, -1):

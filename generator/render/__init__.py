@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..model import Packet
-from .context import grid_context, plan_context, schedule_context
+from .context import grid_context, plan_context, review_context, schedule_context
 from .docx import jinja_env, render_docx
 from .prepared import PreparedDocx
 from .prepared_xlsx import PreparedXlsx, Unprepared
@@ -38,6 +38,7 @@ FORMS = (
     Form("isbe-grid", "ISBE Planning Year Activities", "isbe_grid.docx", grid_context),
     Form("isbe-grid-tracker", "ISBE Planning Year Activities (tracker)", "isbe_grid.xlsx", grid_context),
     Form("plan", "Plan for Improvement", "plan.docx", plan_context),
+    Form("review", "Plan Review", "review.docx", review_context),
 )
 
 

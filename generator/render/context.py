@@ -6,7 +6,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..model import Packet, Person, Task
+from ..model import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
+from ..readiness import check_packet
 from . import reference
 from .chart import timeline_chart
 
@@ -155,6 +156,7 @@ def schedule_rows(packet: Packet) -> list[dict[str, Any]]:
         if details and not main:
             head["status"] = ""              # only a heading over its sub-rows: nothing to schedule
         rows.append(head)
+        rows += [_schedule_row(stage, task, "", t, packet.as_of) for t in main[1:]]    # a repeating task's dates
         rows += [_schedule_row(stage, task, t.detail, t, packet.as_of) for t in details]
     return rows
 
@@ -274,4 +276,67 @@ def plan_context(packet: Packet) -> dict[str, Any]:
                                            ("local_assessments", "Local Assessment"),
                                            ("communication", "Communication"),
                                            ("oversight", "Oversight"))},
+    }
+
+
+# --- Plan review (the district's review form) -------------------------------------------------
+
+RUBRIC_FINDINGS = 3          # readiness findings quoted under a rubric criterion; the rest are counted
+STEP_NAMES = {kind: step for step, kind in REVIEW_KINDS.items()}
+
+
+def _review_event(e: ReviewEvent, as_of: dt.date) -> dict[str, Any]:
+    return {"kind": e.kind, "step": STEP_NAMES[e.kind], "title": e.title, "due": long_date(e.due),
+            "due_date": e.due, "reviewer": e.reviewer, "passed": e.due < as_of}
+
+
+def rubric_rows(packet: Packet) -> list[dict[str, Any]]:
+    """Return the quality rubric for one school: each criterion with its levels, and what the readiness
+    rules behind it found in this school's plan."""
+    found: dict[str, list] = {}
+    for f in check_packet(packet):
+        found.setdefault(f.rule, []).append(f.message)
+    rows = []
+    for c in reference.review_rubric():
+        messages = [m for rule in c.rules for m in found.get(rule, [])]
+        shown = messages[:RUBRIC_FINDINGS]
+        if len(messages) > len(shown):
+            shown.append(f"and {len(messages) - len(shown)} more (see readiness.xlsx)")
+        rows.append({
+            "criterion": c.criterion, "question": c.question, "rules": ", ".join(c.rules),
+            "check": "" if not c.rules else ("all met" if not messages else
+                                              f"{len(messages)} finding{'s' * (len(messages) != 1)}"),
+            "findings": shown,
+            "levels": [{"level": level, "descriptor": text} for level, text in c.levels],
+        })
+    return rows
+
+
+def review_context(packet: Packet) -> dict[str, Any]:
+    """Return the plan review form's context: the school's review cycle, the quality rubric with this plan's
+    automatic checks, a comment space per review round, and the approval block."""
+    s = packet.school
+    events = [_review_event(e, packet.as_of) for e in packet.review]
+    cycle = [e for e in events if e["kind"] != "check-in"]
+    rounds = [e for e in cycle if e["kind"] in ("feedback", "final-review")]
+    first_of = {}
+    for e in events:
+        first_of.setdefault(e["kind"], e)
+    signatures = [{"role": e["title"], "name": e["reviewer"]} for e in rounds]
+    for role in ("Principal", "Superintendent", "Board of Education"):
+        signatures.append({"role": role, "name": names(packet.people_in(role))})
+    return {
+        **common_context(packet),
+        "title": "Plan Review",
+        "plan_level": f"{s.designation} Level {s.support_level}" if s.support_level else s.designation,
+        "cycle": cycle,
+        "check_ins": [e for e in events if e["kind"] == "check-in"],
+        "first_draft_due": first_of.get("first-draft", {}).get("due", ""),
+        "final_review_due": first_of.get("final-review", {}).get("due", ""),
+        "board_approval_scheduled": first_of.get("board-approval", {}).get("due", ""),
+        "board_approval": long_date(s.board_approval),
+        "rubric": rubric_rows(packet),
+        "levels": [level for level, _ in reference.review_rubric()[0].levels],
+        "rounds": rounds,
+        "signatures": signatures,
     }

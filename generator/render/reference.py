@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from ..findings import PacketsError
 from ..normalize import clean_text, is_blank
+from ..readiness import RULES
 from ..schema import ROLES, STAGES, header_key
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -23,6 +25,16 @@ class GridColumn:
     key: str
     title: str                 # may hold {designation}
     roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RubricCriterion:
+    """One row of the plan review's quality rubric."""
+
+    criterion: str
+    question: str
+    rules: tuple[str, ...]                      # readiness rules that check it automatically, if any
+    levels: tuple[tuple[str, str], ...]         # (level, what it looks like at that level), lowest first
 
 
 @dataclass(frozen=True)
@@ -97,3 +109,43 @@ def grid_activities(folder: Path = TEMPLATES) -> tuple[GridActivity, ...]:
             cells[key] = tuple(line for line in text.split("\n") if line)
         activities.append(GridActivity(month, cells))
     return tuple(activities)
+
+
+RUBRIC_COLUMNS = ("Criterion", "Question", "Readiness Rules")
+
+
+@lru_cache(maxsize=None)
+def review_rubric(folder: Path = TEMPLATES) -> tuple[RubricCriterion, ...]:
+    """Return the plan review's quality rubric from review_rubric.csv: a row per criterion; the columns after
+    Criterion, Question and Readiness Rules are the levels, lowest first, each cell saying what that level
+    looks like for the criterion."""
+    path = folder / "review_rubric.csv"
+    frame = _read_table(path)
+    by_key = {header_key(h): h for h in frame.columns}
+    missing = [c for c in RUBRIC_COLUMNS[:1] if header_key(c) not in by_key]
+    if missing:
+        raise PacketsError(f"{path}: missing column(s) {', '.join(missing)}.")
+    fixed = {header_key(c) for c in RUBRIC_COLUMNS}
+    levels = [h for h in frame.columns if header_key(h) not in fixed]
+    if not levels or any(not header_key(h) or str(h).startswith("Unnamed:") for h in levels):
+        raise PacketsError(f"{path}: after Criterion, Question and Readiness Rules, every column is a level of "
+                           f"the rubric and needs a name (e.g. Not Evident, Emerging, Meets Expectations).")
+    known = {r.name for r in RULES}
+    criteria = []
+    for i, row in enumerate(frame.to_dict("records"), start=2):
+        name = clean_text(row[by_key["criterion"]])
+        if not name:
+            if all(is_blank(v) for v in row.values()):
+                continue
+            raise PacketsError(f"{path}, row {i}: the Criterion is empty.")
+        rules = tuple(r.strip() for r in re.split(r"[;,\n]", clean_text(row.get(by_key.get("readinessrules"), "")))
+                      if r.strip())
+        unknown = [r for r in rules if r not in known]
+        if unknown:
+            raise PacketsError(f"{path}, row {i}: {', '.join(unknown)} is not a readiness rule; the rules are "
+                               f"listed in docs/readiness.md.")
+        criteria.append(RubricCriterion(name, clean_text(row.get(by_key.get("question"), "")), rules,
+                                        tuple((clean_text(h), clean_text(row[h])) for h in levels)))
+    if not criteria:
+        raise PacketsError(f"{path}: the rubric has no criteria.")
+    return tuple(criteria)
