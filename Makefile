@@ -10,7 +10,7 @@ ARGS ?=
 
 SCHOOL_OPTS := $(foreach s,$(SCHOOL),--school $(s))
 
-.PHONY: packets validate test bench docs install clean
+.PHONY: packets pdf validate test bench docs install clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so dependency edits reinstall.
 $(VENV)/.installed: pyproject.toml
@@ -23,6 +23,10 @@ install: $(VENV)/.installed
 
 packets: install
 	$(BIN)/packets build --inputs $(INPUTS) --output $(OUTPUT) $(SCHOOL_OPTS) $(ARGS)
+
+# The packets plus each school's combined PDF (needs LibreOffice; see README "PDFs").
+pdf: install
+	$(BIN)/packets build --inputs $(INPUTS) --output $(OUTPUT) $(SCHOOL_OPTS) --pdf $(ARGS)
 
 validate: install
 	$(BIN)/packets validate --inputs $(INPUTS) $(ARGS)

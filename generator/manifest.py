@@ -31,18 +31,24 @@ def packet_fingerprint(packet, settings, templates: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def run_digest(settings, templates: str, strict: bool) -> str:
+def input_files(folder: Path) -> list[Path]:
+    """Return the files of an inputs folder a build reads from, by name: not Excel's lock files, hidden
+    files, or the validation report written there."""
+    return [path for path in sorted(Path(folder).iterdir())
+            if path.is_file() and not path.name.startswith(("~$", ".")) and path.name != "validation.xlsx"]
+
+
+def run_digest(settings, templates: str, strict: bool, pdf: bool = False) -> str:
     """Return a hash of everything a whole run depends on: every file in the inputs folder, the
     templates, the settings and options, and the generator's version. When it matches the last run's,
     nothing can have changed, and the inputs need not even be read."""
     digest = hashlib.sha256()
     for part in (__version__, templates, settings.district_name, settings.planning_year.label,
                  settings.as_of.isoformat(), settings.folder_pattern, settings.file_pattern,
-                 ",".join(sorted(settings.schools)), str(strict)):
+                 ",".join(sorted(settings.schools)), str(strict), "pdf" if pdf else ""):
         digest.update(part.encode("utf-8") + b"\x1f")
-    for path in sorted(Path(settings.inputs).iterdir()):
-        if path.is_file() and not path.name.startswith(("~$", ".")) and path.name != "validation.xlsx":
-            digest.update(path.name.encode("utf-8") + hashlib.sha256(path.read_bytes()).digest())
+    for path in input_files(settings.inputs):
+        digest.update(path.name.encode("utf-8") + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 

@@ -61,6 +61,11 @@ def document_name(settings, school, form_key: str, suffix: str) -> str:
     return safe_name(settings.file_pattern.format(**name_fields(settings, school, form_key)), form_key) + suffix
 
 
+def packet_pdf_name(settings, school) -> str:
+    """Return the name of the school's combined PDF, e.g. `0101-packet.pdf`."""
+    return document_name(settings, school, "packet", ".pdf")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -1,0 +1,195 @@
+"""PDF conversion with headless LibreOffice: one soffice process converts a whole batch of documents.
+
+LibreOffice takes a second or two to start, and far less per document once running, so a build
+hands it every document at once. Each converter has its own private LibreOffice profile: a desktop
+LibreOffice the user has open (or another build) would otherwise receive the work and the command
+would return at once with nothing converted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .findings import PacketsError
+
+SOFFICE_ENV = "PACKETS_SOFFICE"          # the soffice program to use, when it is not on PATH
+STARTUP_SECONDS = 90                     # a first start makes the profile; slow machines take a while
+SECONDS_PER_FILE = 30
+RESTARTS = 3                             # after LibreOffice dies mid-batch, how often the rest is retried
+INSTALL_HINT = ("Fix: install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer libreoffice-calc; "
+                f"Windows/macOS: libreoffice.org), or set {SOFFICE_ENV} to its soffice program.")
+
+
+def find_soffice() -> str | None:
+    """Return the LibreOffice program to run: PACKETS_SOFFICE, else soffice or libreoffice on PATH."""
+    chosen = os.environ.get(SOFFICE_ENV)
+    if chosen:
+        return shutil.which(chosen)
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def require_soffice() -> str:
+    """Return the LibreOffice program, or raise a PacketsError saying how to install it."""
+    found = find_soffice()
+    if found:
+        return found
+    chosen = os.environ.get(SOFFICE_ENV)
+    where = f"{SOFFICE_ENV}={chosen!r} is not a program" if chosen else "soffice (LibreOffice) was not found"
+    raise PacketsError(f"PDFs need LibreOffice, but {where}. {INSTALL_HINT}")
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One document's PDF, or why there is none."""
+
+    name: str                   # the document's name, as given (used in messages)
+    pdf: bytes | None
+    error: str = ""
+
+
+class PdfConverter:
+    """Converts batches of documents to PDF, each batch in one LibreOffice process.
+
+    Use as a context manager: the private profile is made once and shared by every batch of a run,
+    and removed at the end.
+    """
+
+    def __init__(self, soffice: str | None = None, startup_seconds: float = STARTUP_SECONDS,
+                 seconds_per_file: float = SECONDS_PER_FILE):
+        self.soffice = soffice or require_soffice()
+        self.startup_seconds = startup_seconds
+        self.seconds_per_file = seconds_per_file
+        self._work: Path | None = None
+        self._batches = 0
+
+    def __enter__(self) -> "PdfConverter":
+        self._work = Path(tempfile.mkdtemp(prefix="packets-pdf-"))
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
+        return False
+
+    def timeout(self, count: int) -> float:
+        """Seconds a batch of `count` documents may take before LibreOffice is stopped."""
+        return self.startup_seconds + self.seconds_per_file * count
+
+    def convert_files(self, paths: Sequence[Path]) -> list[Conversion]:
+        """Return each file's PDF, in the order given."""
+        return self.convert([(Path(p).name, Path(p).read_bytes()) for p in paths])
+
+    def convert(self, documents: Sequence[tuple[str, bytes]]) -> list[Conversion]:
+        """Return each document's PDF, in the order given; documents are (file name, bytes).
+
+        A document LibreOffice cannot read gets an error and the others are still converted. Names
+        may repeat (every school has a `plan.docx` under some naming patterns): each document is
+        copied under a numbered name of its own first.
+        """
+        if self._work is None:
+            raise RuntimeError("use PdfConverter as a context manager")
+        if not documents:
+            return []
+        self._batches += 1
+        batch = self._work / f"batch{self._batches}"
+        inbox, outbox = batch / "in", batch / "out"
+        inbox.mkdir(parents=True)
+        outbox.mkdir()
+        staged = []
+        for number, (name, data) in enumerate(documents, start=1):
+            path = inbox / f"{number:06d}{Path(name).suffix.lower()}"
+            path.write_bytes(data)
+            staged.append(path)
+        results: dict[Path, Conversion] = {}
+        pending = list(staged)
+        problem = ""
+        for _ in range(RESTARTS + 1):
+            if not pending:
+                break
+            finished, problem = self._run(pending, outbox)
+            for path in pending:
+                pdf = _whole_pdf(outbox / (path.stem + ".pdf"))
+                if pdf is not None:
+                    results[path] = Conversion("", pdf)
+            pending = [p for p in pending if p not in results]
+            if finished or not pending:
+                break
+            # LibreOffice converts in the order given, so the first document without a PDF is the one
+            # it was working on when it died or hung; the documents after it get another process.
+            results[pending[0]] = Conversion("", None, problem)
+            pending = pending[1:]
+        for path in pending:
+            results[path] = Conversion("", None, problem or "LibreOffice could not open it "
+                                                            "(a damaged or unsupported file?)")
+        names = [name for name, _ in documents]
+        out = []
+        for name, path in zip(names, staged):
+            done = results[path]
+            if done.pdf is not None:
+                out.append(Conversion(name, done.pdf))
+            else:
+                out.append(Conversion(name, None, f"LibreOffice could not convert {name} to PDF: {done.error}."))
+        shutil.rmtree(batch, ignore_errors=True)
+        return out
+
+    def _run(self, paths: list[Path], outbox: Path) -> tuple[bool, str]:
+        """Run one soffice over `paths`; return (it ended normally, what went wrong otherwise)."""
+        profile = (self._work / "profile").as_uri()
+        command = [self.soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
+                   "--nolockcheck", f"-env:UserInstallation={profile}", "--convert-to", "pdf",
+                   "--outdir", str(outbox), *map(str, paths)]
+        limit = self.timeout(len(paths))
+        try:
+            # A session of its own: soffice is a launcher whose children must be stopped with it.
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, cwd=self._work, start_new_session=True)
+        except OSError as exc:
+            raise PacketsError(f"LibreOffice ({self.soffice}) could not be started: {exc}. {INSTALL_HINT}") from None
+        try:
+            _, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            return False, f"LibreOffice did not finish within {limit:.0f} s and was stopped"
+        if proc.returncode != 0:
+            last = (err.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+            return False, f"LibreOffice stopped with exit code {proc.returncode}" + (f" ({last})" if last else "")
+        return True, ""
+
+
+def _whole_pdf(path: Path) -> bytes | None:
+    """Return a PDF's bytes when the file is there and complete (a stopped LibreOffice may leave half)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if data.startswith(b"%PDF-") and data[-1024:].rstrip().endswith(b"%%EOF") else None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a LibreOffice process group started by this converter, and reap it."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:                                  # Windows: no process groups; stop the launcher itself
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.communicate()
+
+
+def convert_to_pdf(paths: Sequence[Path]) -> list[bytes]:
+    """Return each file's PDF, converting them all in one LibreOffice run; raise on the first failure."""
+    with PdfConverter() as converter:
+        conversions = converter.convert_files(paths)
+    failed = [c.error for c in conversions if c.pdf is None]
+    if failed:
+        raise PacketsError(failed[0] + (f" ({len(failed) - 1} more failed)" if len(failed) > 1 else ""))
+    return [c.pdf for c in conversions]

@@ -1,0 +1,319 @@
+"""Submission-ready packets: `packets build --pdf` gives each school one PDF (cover, contents, every Word
+form with bookmarks, each in its own page size), a manifest.json whose hashes match the files, and
+readiness.xlsx links to each packet folder and PDF.
+
+The tests using the `built` fixture run the real LibreOffice (skipped when it is missing, except in
+CI, which installs it). The others use a stand-in soffice script, so failures, crashes and hangs are
+tested quickly and anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from conftest import AS_OF, SAMPLE, run_cli
+from generator.combine import combine, contents, pdf_forms
+from generator.findings import PacketsError
+from generator.manifest import MANIFEST
+from generator.packet_manifest import PACKET_MANIFEST
+from generator.pdf import SOFFICE_ENV, PdfConverter, find_soffice, require_soffice
+
+LEGAL_LANDSCAPE = (1008, 612)
+LETTER = (612, 792)
+FORM_TITLES = [form.title for form in pdf_forms()]
+
+
+def require_office() -> None:
+    """Skip without LibreOffice on a developer's machine; in CI (which installs it) its absence fails."""
+    if find_soffice() is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is missing, but CI installs it: check .ci/run.")
+        pytest.skip("LibreOffice (soffice) is not installed; CI runs this test.")
+
+
+def outline(reader: PdfReader) -> list[tuple[str, int]]:
+    """The top-level bookmarks: (title, 0-based page)."""
+    return [(item.title, reader.get_destination_page_number(item)) for item in reader.outline
+            if not isinstance(item, list)]
+
+
+def size(page) -> tuple[int, int]:
+    return round(float(page.mediabox.width)), round(float(page.mediabox.height))
+
+
+def folder_of(output: Path, school_id: str) -> Path:
+    (folder,) = [p for p in output.iterdir() if p.is_dir() and p.name.startswith(school_id + "-")]
+    return folder
+
+
+# --- a stand-in for soffice ----------------------------------------------------------------------
+
+FAKE_SOFFICE = '''#!{python}
+"""Stands in for soffice --convert-to pdf: a one-page PDF per input, in order, unless the input
+(or, for a zip, any part of it) holds FAKE-CRASH (exit 1 at once), FAKE-HANG (sleep) or FAKE-BAD or
+the text in FAKE_SOFFICE_BAD (no output, like a file LibreOffice cannot load)."""
+import os, sys, time, zipfile
+from pathlib import Path
+from pypdf import PdfWriter
+args = sys.argv[1:]
+outdir = Path(args[args.index("--outdir") + 1])
+for name in args[args.index("--outdir") + 2:]:
+    path = Path(name)
+    data = path.read_bytes()
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            data = b"".join(z.read(n) for n in z.namelist())
+    if b"FAKE-CRASH" in data:
+        sys.exit(1)
+    if b"FAKE-HANG" in data:
+        time.sleep(60)
+    bad = os.environ.get("FAKE_SOFFICE_BAD", "FAKE-BAD").encode()
+    if b"FAKE-BAD" in data or bad in data:
+        continue
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    with open(outdir / (path.stem + ".pdf"), "wb") as out:
+        writer.write(out)
+'''
+
+
+@pytest.fixture
+def fake_soffice(tmp_path, monkeypatch) -> Path:
+    script = tmp_path / "fake-soffice"
+    script.write_text(FAKE_SOFFICE.replace("{python}", sys.executable))
+    script.chmod(0o755)
+    monkeypatch.setenv(SOFFICE_ENV, str(script))
+    return script
+
+
+def test_missing_libreoffice_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv(SOFFICE_ENV, str(tmp_path / "no-such-soffice"))
+    with pytest.raises(PacketsError, match=r"PDFs need LibreOffice.*Fix: install LibreOffice"):
+        require_soffice()
+
+
+def test_a_build_without_libreoffice_keeps_the_packet_and_says_why(inputs, output, monkeypatch, tmp_path):
+    monkeypatch.setenv(SOFFICE_ENV, str(tmp_path / "no-such-soffice"))
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF,
+                     "--school", "0101", "--school", "0102", "--pdf", "--jobs", "1")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error: no PDF")]
+    assert len(errors) == 1 and "0101, 0102" in errors[0] and "Fix: install LibreOffice" in errors[0], result.output
+    folder = folder_of(output, "0101")
+    assert sorted(p.suffix for p in folder.iterdir() if p.suffix in (".docx", ".pdf")) == [".docx"] * len(FORM_TITLES)
+    ws = openpyxl.load_workbook(output / "readiness.xlsx")["Readiness"]
+    headers = [c.value for c in ws[4]]
+    row = next(dict(zip(headers, r)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0] == "0101")
+    assert row["Ready"] == "Ready" and row["What is missing"].startswith("No PDF: PDFs need LibreOffice")
+    assert not row["Packet PDF"]
+
+
+def test_one_process_converts_a_batch_and_a_bad_file_fails_alone(fake_soffice):
+    with PdfConverter() as converter:
+        done = converter.convert([("a.docx", b"one"), ("b.docx", b"FAKE-BAD"), ("a.docx", b"again")])
+    assert [c.name for c in done] == ["a.docx", "b.docx", "a.docx"]       # repeated names are kept apart
+    assert done[0].pdf.startswith(b"%PDF-") and done[2].pdf.startswith(b"%PDF-")
+    assert done[1].pdf is None and done[1].error.startswith("LibreOffice could not convert b.docx to PDF")
+
+
+def test_a_crash_fails_the_file_it_was_on_and_the_rest_are_retried(fake_soffice):
+    with PdfConverter() as converter:
+        done = converter.convert([("a.docx", b"one"), ("b.docx", b"FAKE-CRASH"), ("c.docx", b"three")])
+    assert [c.pdf is not None for c in done] == [True, False, True]
+    assert "exit code 1" in done[1].error
+
+
+def test_a_hung_libreoffice_is_stopped_at_the_time_limit(fake_soffice):
+    started = time.monotonic()
+    with PdfConverter(startup_seconds=1, seconds_per_file=0.5) as converter:
+        done = converter.convert([("a.docx", b"FAKE-HANG"), ("b.docx", b"two")])
+    assert time.monotonic() - started < 15
+    assert done[0].pdf is None and "did not finish within" in done[0].error
+    assert done[1].pdf is not None
+
+
+def test_contents_number_forms_after_the_cover():
+    assert contents(["A", "B", "C"], [4, 7, 5], 2) == [
+        {"title": "A", "page": 3, "pages": 4}, {"title": "B", "page": 7, "pages": 7},
+        {"title": "C", "page": 14, "pages": 5}]
+
+
+def blank_pdf(*sizes) -> bytes:
+    writer = PdfWriter()
+    for width, height in sizes:
+        writer.add_blank_page(width, height)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_combine_keeps_each_forms_page_size_and_bookmarks_it():
+    cover = {"school": {"name": "A & B <School>", "id": "0101"}, "district": {"name": "D"}, "planning_year": "2026-27"}
+    data = combine(blank_pdf(LETTER, LETTER), [("Schedule", blank_pdf(LETTER)),
+                                               ("Grid", blank_pdf(LEGAL_LANDSCAPE, LEGAL_LANDSCAPE))], cover)
+    reader = PdfReader(io.BytesIO(data))
+    assert outline(reader) == [("Cover", 0), ("Contents", 1), ("Schedule", 2), ("Grid", 3)]
+    assert [size(p) for p in reader.pages] == [LETTER, LETTER, LETTER, LEGAL_LANDSCAPE, LEGAL_LANDSCAPE]
+    assert reader.metadata.title == "A & B <School>: School Improvement Plan Packet 2026-27"
+
+
+def test_one_schools_failed_form_leaves_the_others_pdfs_and_its_own_packet(inputs, output, fake_soffice,
+                                                                           monkeypatch):
+    """A form LibreOffice cannot read stops that school's PDF only; its .docx packet is complete, and
+    the next --pdf run makes the PDF though the school is unchanged. (The stand-in's one-page covers
+    also take the second round of cover rendering: the template expects two pages.)"""
+    args = ["build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--school", "0101",
+            "--school", "0102", "--jobs", "1", "--pdf"]
+    monkeypatch.setenv("FAKE_SOFFICE_BAD", "Prairie View")               # school 0102's name
+    result = run_cli(*args)
+    assert result.exit_code == 1
+    assert ("error: no PDF for 0102 (the Word and Excel packet is complete): LibreOffice could not convert "
+            "0102-schedule.docx") in result.output
+    good, bad = folder_of(output, "0101"), folder_of(output, "0102")
+    reader = PdfReader(good / "0101-packet.pdf")
+    assert [t for t, _ in outline(reader)] == ["Cover"] + FORM_TITLES     # the stand-in's cover is one page
+    assert [p for _, p in outline(reader)] == list(range(1 + len(FORM_TITLES)))
+    assert not list(bad.glob("*.pdf")) and len(list(bad.glob("*.docx"))) == len(FORM_TITLES)
+    entries = json.loads((output / MANIFEST).read_text())["schools"]
+    assert "0101-riverbend-high-school/0101-packet.pdf" in entries["0101"]["documents"]
+    assert not any(d.endswith(".pdf") for d in entries["0102"]["documents"])
+    ws = openpyxl.load_workbook(output / "readiness.xlsx")["Readiness"]
+    headers = [c.value for c in ws[4]]
+    rows = {r[0]: dict(zip(headers, r)) for r in ws.iter_rows(min_row=5, values_only=True)}
+    assert rows["0102"]["What is missing"].startswith("No PDF: LibreOffice could not convert")
+    assert rows["0101"]["Packet PDF"].endswith("0101-packet.pdf") and not rows["0102"]["Packet PDF"]
+
+    made = (good / "0101-packet.pdf").stat().st_mtime_ns
+    monkeypatch.delenv("FAKE_SOFFICE_BAD")
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.output
+    assert "Built 0, skipped 2" in result.output
+    assert (bad / "0102-packet.pdf").is_file()
+    assert (good / "0101-packet.pdf").stat().st_mtime_ns == made           # a current PDF is not made again
+
+
+def test_a_rebuild_without_pdf_removes_the_pdf_it_no_longer_matches(inputs, output, fake_soffice):
+    args = ["build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--school", "0101",
+            "--jobs", "1"]
+    assert run_cli(*args, "--pdf").exit_code == 0
+    pdf = folder_of(output, "0101") / "0101-packet.pdf"
+    assert pdf.is_file()
+    assert run_cli(*args).exit_code == 0                      # unchanged: the PDF still matches, and stays
+    assert pdf.is_file()
+    assert run_cli(*args, "--force").exit_code == 0           # rebuilt without --pdf: the old PDF goes
+    assert not pdf.exists()
+    files = [e["file"] for e in json.loads((pdf.parent / PACKET_MANIFEST).read_text())["files"]]
+    assert pdf.name not in files
+
+
+# --- the real LibreOffice --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The sample district built with --pdf, then built again: the first run made a PDF per school."""
+    require_office()
+    root = tmp_path_factory.mktemp("pdf")
+    output = root / "output"
+    args = ["build", "--inputs", str(SAMPLE), "--output", str(output), "--as-of", AS_OF, "--jobs", "2"]
+    first = run_cli(*args)                                     # a plain build first, as `make packets` does
+    assert first.exit_code == 0, first.output
+    started = time.perf_counter()
+    result = run_cli(*args, "--pdf")
+    seconds = time.perf_counter() - started
+    assert result.exit_code == 0, result.output
+    return output, result.output, seconds
+
+
+def test_pdf_after_a_plain_build_makes_a_pdf_for_every_unchanged_school(built):
+    output, text, seconds = built
+    schools = [p for p in output.iterdir() if p.is_dir()]
+    assert "Built 0, skipped" in text and f"Packet PDFs: {len(schools)} of {len(schools)}" in text
+    print(f"PDFs for {len(schools)} schools in {seconds:.1f} s")
+    pdfs = {p: p.stat().st_mtime_ns for p in output.glob("*/*-packet.pdf")}
+    assert len(pdfs) == len(schools)
+    again = run_cli("build", "--inputs", str(SAMPLE), "--output", str(output), "--as-of", AS_OF, "--pdf")
+    assert again.exit_code == 0 and "Built 0" in again.output, again.output
+    assert {p: p.stat().st_mtime_ns for p in output.glob("*/*-packet.pdf")} == pdfs     # nothing made again
+
+
+def test_each_pdf_opens_with_the_cover_then_contents_then_each_form_bookmarked(built):
+    output, _, _ = built
+    for folder in (p for p in output.iterdir() if p.is_dir()):
+        school_id = folder.name.split("-")[0]
+        reader = PdfReader(folder / f"{school_id}-packet.pdf")
+        marks = outline(reader)
+        assert [t for t, _ in marks] == ["Cover", "Contents"] + FORM_TITLES, folder.name
+        cover = reader.pages[0].extract_text()
+        assert "School Improvement Plan Packet" in cover and school_id in cover
+        assert ("Ready for submission" in cover) != ("Not ready" in cover)
+        # The contents give each form's first page, as the bookmarks do.
+        listing = reader.pages[1].extract_text()
+        for title, page in marks[2:]:
+            assert f"{title} " in listing and f" {page + 1}" in listing, (title, listing)
+        # Each form's own footer numbers its pages: its first page in the packet is its page 1.
+        for (title, start), (_, end) in zip(marks[2:], marks[3:] + [("", len(reader.pages))]):
+            assert f"Page 1 of {end - start}" in reader.pages[start].extract_text(), (folder.name, title)
+
+
+def test_isbe_grid_pages_stay_legal_landscape_in_the_pdf(built):
+    output, _, _ = built
+    for folder in (p for p in output.iterdir() if p.is_dir()):
+        reader = PdfReader(next(folder.glob("*-packet.pdf")))
+        marks = outline(reader) + [("", len(reader.pages))]
+        for (title, start), (_, end) in zip(marks, marks[1:]):
+            expected = LEGAL_LANDSCAPE if title == "ISBE Planning Year Activities" else LETTER
+            assert {size(reader.pages[i]) for i in range(start, end)} == {expected}, (folder.name, title)
+
+
+def test_manifest_hashes_match_the_files_on_disk(built):
+    output, _, _ = built
+    build_manifest = json.loads((output / MANIFEST).read_text())["schools"]
+    inputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SAMPLE.iterdir()}
+    for folder in (p for p in output.iterdir() if p.is_dir()):
+        data = json.loads((folder / PACKET_MANIFEST).read_text())
+        listed = {e["file"]: e for e in data["files"]}
+        on_disk = {p.name for p in folder.iterdir() if p.name != PACKET_MANIFEST}
+        assert set(listed) == on_disk, folder.name
+        for name, entry in listed.items():
+            content = (folder / name).read_bytes()
+            assert entry["size"] == len(content) and entry["sha256"] == hashlib.sha256(content).hexdigest()
+        assert any(name.endswith("-packet.pdf") for name in listed)
+        assert data["generator"]["version"] and data["built_at"] and data["readiness"]["status"] in ("Ready", "Not ready")
+        assert {e["file"]: e["sha256"] for e in data["inputs"]}.items() <= inputs.items()
+        assert {"roster.xlsx", "timeline.xlsx", "goals.xlsx", "settings.toml"} <= {e["file"] for e in data["inputs"]}
+        documents = build_manifest[data["school_id"]]["documents"]
+        assert f"{folder.name}/{data['school_id']}-packet.pdf" in documents
+
+
+def test_readiness_links_each_school_to_its_folder_and_pdf(built):
+    output, _, _ = built
+    ws = openpyxl.load_workbook(output / "readiness.xlsx")["Readiness"]
+    headers = [c.value for c in ws[4]]
+    folder_col, pdf_col = headers.index("Packet folder") + 1, headers.index("Packet PDF") + 1
+    rows = list(range(5, ws.max_row + 1))
+    assert len(rows) == len([p for p in output.iterdir() if p.is_dir()])
+    for row in rows:
+        for col in (folder_col, pdf_col):
+            link = ws.cell(row=row, column=col).hyperlink
+            assert link is not None and not Path(link.target).is_absolute() and (output / link.target).exists()
+        assert ws.cell(row=row, column=pdf_col).hyperlink.target.endswith("-packet.pdf")
+
+
+def test_convert_to_pdf_raises_naming_the_file_that_failed(fake_soffice, tmp_path):
+    from generator.pdf import convert_to_pdf
+    good, bad = tmp_path / "good.docx", tmp_path / "bad.docx"
+    good.write_bytes(b"fine")
+    bad.write_bytes(b"FAKE-BAD")
+    assert convert_to_pdf([good])[0].startswith(b"%PDF-")
+    with pytest.raises(PacketsError, match="could not convert bad.docx to PDF"):
+        convert_to_pdf([good, bad])
