@@ -36,6 +36,15 @@ def settings(inputs, output):
     return load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
 
 
+@pytest.fixture(scope="session")
+def sample_output(tmp_path_factory) -> Path:
+    """The sample district built once, for tests that only read what a build writes."""
+    out = tmp_path_factory.mktemp("sample") / "output"
+    result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(out), "--as-of", AS_OF, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return out
+
+
 def run_cli(*args: str):
     """Run the packets CLI in-process and return click's Result."""
     return CliRunner().invoke(main, list(args), catch_exceptions=False)

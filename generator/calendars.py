@@ -1,0 +1,367 @@
+"""Calendars: each school's dated tasks, meetings and review dates as an iCalendar (.ics) file, and one for
+the district.
+
+- A task is an all-day event on its expected date; a review date is an all-day event on its due date;
+  a meeting with a time (`3:15 PM`, `3:15-4:30 PM`) is a timed event in floating local time (shown at
+  that clock time wherever the calendar is opened; an hour long unless the time gives an end), and a
+  meeting without one is an all-day event.
+- Attendees are the people the Responsibility text names (`Principal & BLT`), a review's reviewer, and
+  for a meeting the team its name names (`Leadership Team Meeting`). A name is a roster role, a role
+  synonym, a team in templates/responsibility_names.csv, a roster person's name or title. People without
+  an email address cannot be invited (an attendee is an address), so they are named in the event's
+  description only, as is the Responsibility text as written.
+- UIDs come from the school, the kind of event and what the event is (a task's stage, task and detail;
+  a meeting's name; a review's kind and title), never its place in a sheet, so inserting a row leaves
+  the other events' UIDs alone and importing the file again updates events instead of duplicating them.
+  Where several events share that identity (a monthly meeting) the date is part of it too.
+- The district calendar holds what the district itself keeps: the timeline rows and meetings that apply
+  to every school (once), and every school's review dates, merged into one event where several schools
+  share the same step on the same day. Its attendees are the people named at those schools, or only the
+  district-wide staff when that would be more than MAX_DISTRICT_ATTENDEES people.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from .findings import PacketsError
+from .model import Meeting, Packet, Person, ReviewEvent, Task
+from .render.context import long_date, names, task_status
+from .render.reference import TEMPLATES, grid_columns
+from .rollup import REVIEW_LABELS, review_title, task_title
+from .schema import ROLE_SYNONYMS, ROLES, header_key
+
+CALENDAR_KEY = "calendar"               # the {form} part of a school calendar's file name: 0101-calendar.ics
+DISTRICT_CALENDAR = "district.ics"
+PRODID = "-//Plan Packets//School improvement calendar//EN"
+UID_DOMAIN = "plan-packets"
+MEETING_LENGTH = dt.timedelta(hours=1)
+MAX_DISTRICT_ATTENDEES = 20
+RESPONSIBILITY_NAMES = "responsibility_names.csv"
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One event, as plain data, before it becomes iCalendar text."""
+
+    uid: str
+    summary: str
+    start: dt.date | dt.datetime          # a date: an all-day event
+    end: dt.date | dt.datetime
+    description: str = ""
+    location: str = ""
+    categories: tuple[str, ...] = ()
+    attendees: tuple[Person, ...] = ()
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, dt.datetime)
+
+
+# --- who is responsible -------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"\s*(?:[,;/&+]|\band\b)\s*", re.I)
+_ASIDE = re.compile(r"\s*\([^)]*\)")          # `Priya Raman (District Staff)`: the name is enough
+
+
+@lru_cache(maxsize=None)
+def role_names(folder: Path = TEMPLATES) -> dict[str, tuple[str, ...]]:
+    """Return every name a Responsibility may use for a group of roster roles, keyed by its matching form:
+    the teams in responsibility_names.csv, each role and its synonyms, the ISBE grid's column titles."""
+    found: dict[str, tuple[str, ...]] = {}
+    path = folder / RESPONSIBILITY_NAMES
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                roles = tuple(r.strip() for r in (row.get("Roster Roles") or "").split(";") if r.strip())
+                unknown = [r for r in roles if r not in ROLES]
+                if unknown or not (row.get("Name") or "").strip():
+                    raise PacketsError(f"{path}, row {line}: " + (
+                        f"unknown role(s) {', '.join(unknown)}." if unknown else "the Name is empty."))
+                found.setdefault(header_key(row["Name"]), roles)
+    except FileNotFoundError:
+        raise PacketsError(f"{path}: missing; restore it from git.") from None
+    for role in ROLES:
+        for name in (role, *ROLE_SYNONYMS.get(role, ())):
+            found.setdefault(header_key(name), (role,))
+    for column in grid_columns(folder):
+        if "{" not in column.title:
+            found.setdefault(header_key(column.title), column.roles)
+    return found
+
+
+def _name_forms(part: str) -> list[str]:
+    """Return the matching forms to try for one named party: as written, without a plural s, and
+    without a trailing 'meeting ...' (`Leadership Team Meeting` names the leadership team)."""
+    key = header_key(part)
+    forms = [key, key[:-1] if key.endswith("s") else ""]
+    if "meeting" in key:
+        forms.append(key[:key.index("meeting")])
+    return [f for f in forms if f]
+
+
+def responsible_people(packet: Packet, text: str) -> tuple[Person, ...]:
+    """Return the people a Responsibility (or reviewer, or meeting name) names for this school, each once:
+    `Principal & Building Leadership Team` is the principal and the leadership team's members."""
+    known = role_names()
+    found: list[Person] = []
+    for part in filter(None, _SEPARATORS.split(_ASIDE.sub("", text or ""))):
+        forms = _name_forms(part)
+        roles = next((known[f] for f in forms if f in known), None)
+        if roles:
+            found += packet.people_in(*roles)
+            continue
+        found += [p for p in packet.people if header_key(p.name) in forms] or \
+                 [p for p in packet.people if p.title and header_key(p.title) in forms]
+    unique: dict[tuple[str, str], Person] = {}
+    for person in found:
+        unique.setdefault((person.name, person.email.casefold()), person)
+    return tuple(unique.values())
+
+
+# --- identities and UIDs ------------------------------------------------------------------------
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def event_uid(*identity: str) -> str:
+    """Return a UID made from what an event is (never where its row sits)."""
+    digest = hashlib.sha256("\x1f".join(_norm(p) for p in identity).encode("utf-8")).hexdigest()
+    return f"{digest[:32]}@{UID_DOMAIN}"
+
+
+def _uids(scope: Sequence[str], items: Sequence, identity: Callable, when: Callable) -> list[str]:
+    """Return a UID per item: scope + identity, with the date added where several items share an
+    identity, and a count added where even the date is shared (two identical rows)."""
+    counts: dict[tuple, int] = {}
+    for item in items:
+        counts[identity(item)] = counts.get(identity(item), 0) + 1
+    seen: dict[tuple, int] = {}
+    uids = []
+    for item in items:
+        key = identity(item)
+        if counts[key] > 1:
+            key = (*key, when(item).isoformat())
+        seen[key] = seen.get(key, 0) + 1
+        uids.append(event_uid(*scope, *key, *(() if seen[key] == 1 else (f"#{seen[key]}",))))
+    return uids
+
+
+def _task_identity(t: Task) -> tuple[str, ...]:
+    return ("task", t.stage, t.task, t.detail)
+
+
+def _meeting_identity(m: Meeting) -> tuple[str, ...]:
+    return ("meeting", m.meeting)
+
+
+def _review_identity(r: ReviewEvent) -> tuple[str, ...]:
+    return ("review", r.kind, r.title)
+
+
+# --- times --------------------------------------------------------------------------------------
+
+_TIME = r"(\d{1,2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?"
+_TIME_RANGE = re.compile(rf"^\s*{_TIME}\s*(?:(?:-|\u2013|to)\s*{_TIME})?\s*$")
+
+
+def _clock(hour: str, minute: str | None, half: str | None, default_half: str | None) -> dt.time | None:
+    h, m = int(hour), int(minute or 0)
+    half = (half or default_half or "").lower().replace(".", "")
+    if half:
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if half == "pm" else 0)
+    if h > 23 or m > 59:
+        return None
+    return dt.time(h, m)
+
+
+def meeting_times(text: str) -> tuple[dt.time, dt.time | None] | None:
+    """Return a meeting's start and (if written) end time from `3:15 PM`, `15:15` or `3:15-4:30 PM`;
+    None when the text is not a time (`after school`)."""
+    m = _TIME_RANGE.match(text or "")
+    if not m or (m.group(3) is None and m.group(2) is None and m.group(4) is None):
+        return None                                   # a bare number is not a time
+    start = _clock(m.group(1), m.group(2), m.group(3), m.group(6))
+    end = _clock(m.group(4), m.group(5), m.group(6), m.group(3)) if m.group(4) else None
+    if start is None or (m.group(4) and end is None):
+        return None
+    return start, end
+
+
+def _meeting_span(meeting: Meeting) -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
+    times = meeting_times(meeting.time)
+    if times is None:
+        return meeting.date, meeting.date + dt.timedelta(days=1)
+    start = dt.datetime.combine(meeting.date, times[0])
+    end = dt.datetime.combine(meeting.date, times[1]) if times[1] else start + MEETING_LENGTH
+    return start, end if end > start else start + MEETING_LENGTH
+
+
+# --- events -------------------------------------------------------------------------------------
+
+def _lines(*pairs: tuple[str, str]) -> str:
+    return "\n".join(f"{label}: {value}" for label, value in pairs if value)
+
+
+def _day(date: dt.date) -> tuple[dt.date, dt.date]:
+    return date, date + dt.timedelta(days=1)
+
+
+def _task_event(packet: Packet, task: Task, uid: str, suffix: str, people: tuple[Person, ...]) -> CalendarEvent:
+    status = task_status(task, packet.as_of)
+    return CalendarEvent(
+        uid, f"{task_title(task)}{suffix}" + (" (done)" if task.completed else ""), *_day(task.expected),
+        _lines(("Stage", task.stage), ("Responsibility", task.responsibility), ("People", names(people)),
+               ("Status", f"{status} as of {long_date(packet.as_of)}"),
+               ("Completed", long_date(task.completed)), ("Notes", task.notes)),
+        categories=("Task", task.stage), attendees=people)
+
+
+def _meeting_event(meeting: Meeting, uid: str, suffix: str, people: tuple[Person, ...]) -> CalendarEvent:
+    start, end = _meeting_span(meeting)
+    return CalendarEvent(
+        uid, f"{meeting.meeting}{suffix}", start, end,
+        _lines(("Time", "" if isinstance(start, dt.datetime) else meeting.time), ("People", names(people))),
+        location=meeting.location, categories=("Meeting",), attendees=people)
+
+
+def _review_event(event: ReviewEvent, uid: str, suffix: str, people: tuple[Person, ...],
+                  schools: str = "", reviewers: str | None = None) -> CalendarEvent:
+    return CalendarEvent(
+        uid, f"{review_title(event)}{suffix}", *_day(event.due),
+        _lines(("Review step", REVIEW_LABELS.get(event.kind, event.kind)),
+               ("Reviewer", event.reviewer if reviewers is None else reviewers),
+               ("People", names(people)), ("Schools", schools)),
+        categories=("Review", REVIEW_LABELS.get(event.kind, event.kind)), attendees=people)
+
+
+def school_events(packet: Packet) -> list[CalendarEvent]:
+    """Return every dated task, meeting and review date of one school as calendar events."""
+    sid = packet.school.school_id
+    scope = (packet.district_name, sid)
+    suffix = f" \u2014 {packet.school.name}"
+    tasks = [t for t in packet.tasks if t.expected]
+    events = [_task_event(packet, t, uid, suffix, responsible_people(packet, t.responsibility))
+              for t, uid in zip(tasks, _uids(scope, tasks, _task_identity, lambda t: t.expected))]
+    events += [_meeting_event(m, uid, suffix, responsible_people(packet, m.meeting))
+               for m, uid in zip(packet.meetings, _uids(scope, packet.meetings, _meeting_identity,
+                                                        lambda m: m.date))]
+    events += [_review_event(r, uid, suffix, responsible_people(packet, r.reviewer))
+               for r, uid in zip(packet.review, _uids(scope, packet.review, _review_identity, lambda r: r.due))]
+    return sorted(events, key=_order)
+
+
+def _order(event: CalendarEvent) -> tuple:
+    start = event.start if isinstance(event.start, dt.datetime) else dt.datetime.combine(event.start, dt.time())
+    return start, event.summary, event.uid
+
+
+def _shared_people(groups: Iterable[tuple[Packet, str]]) -> tuple[Person, ...]:
+    """Return the people a text names across several schools, each once; only the district-wide staff
+    among them when they are too many to invite."""
+    people: dict[tuple[str, str], Person] = {}
+    for packet, text in groups:
+        for person in responsible_people(packet, text):
+            people.setdefault((person.name, person.email.casefold()), person)
+    found = tuple(people.values())
+    return found if len(found) <= MAX_DISTRICT_ATTENDEES else tuple(p for p in found if p.school_id is None)
+
+
+def district_events(packets: Sequence[Packet]) -> list[CalendarEvent]:
+    """Return the district's events: the timeline rows and meetings shared by every school, once each,
+    and every school's review dates, one event per step and day with the schools that share it."""
+    if not packets:
+        return []
+    scope = (packets[0].district_name, "district")
+    tasks: dict[Task, list[Packet]] = {}
+    meetings: dict[Meeting, list[Packet]] = {}
+    reviews: dict[tuple, list[tuple[Packet, ReviewEvent]]] = {}
+    for packet in packets:
+        for t in packet.tasks:
+            if t.school_id is None and t.expected:
+                tasks.setdefault(t, []).append(packet)
+        for m in packet.meetings:
+            if m.school_id is None:
+                meetings.setdefault(m, []).append(packet)
+        for r in packet.review:
+            reviews.setdefault((r.kind, review_title(r), r.due), []).append((packet, r))
+
+    first = packets[0]
+    task_list = list(tasks)
+    events = [_task_event(first, t, uid, "", _shared_people((p, t.responsibility) for p in tasks[t]))
+              for t, uid in zip(task_list, _uids(scope, task_list, _task_identity, lambda t: t.expected))]
+    meeting_list = list(meetings)
+    events += [_meeting_event(m, uid, "", _shared_people((p, m.meeting) for p in meetings[m]))
+               for m, uid in zip(meeting_list, _uids(scope, meeting_list, _meeting_identity, lambda m: m.date))]
+    review_list = [pairs[0][1] for pairs in reviews.values()]
+    for (key, pairs), uid in zip(reviews.items(), _uids(scope, review_list, _review_identity, lambda r: r.due)):
+        schools = [p.school for p, _ in pairs]
+        suffix = f" \u2014 {schools[0].name}" if len(schools) == 1 else f" \u2014 {len(schools)} schools"
+        reviewers = "; ".join(dict.fromkeys(r.reviewer for _, r in pairs if r.reviewer))
+        events.append(_review_event(pairs[0][1], uid, suffix, _shared_people((p, r.reviewer) for p, r in pairs),
+                                    "; ".join(f"{s.school_id} {s.name}" for s in schools), reviewers))
+    return sorted(events, key=_order)
+
+
+# --- iCalendar ----------------------------------------------------------------------------------
+
+def _attendee(person: Person) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.email}")
+    address.params["cn"] = vText(person.name)          # ROLE is left at its default, REQ-PARTICIPANT
+    return address
+
+
+def to_ical(name: str, events: Iterable[CalendarEvent], stamp: dt.datetime | None = None) -> bytes:
+    """Return an iCalendar file holding the events; DTSTAMP is `stamp` (default: now), in UTC."""
+    stamp = (stamp or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", vText(name))              # as text: a name may hold any character, even a newline
+    calendar.add("x-wr-calname", vText(name))
+    for item in events:
+        event = Event()
+        event.add("uid", item.uid)
+        event.add("dtstamp", stamp)
+        event.add("dtstart", item.start)
+        event.add("dtend", item.end)
+        event.add("summary", item.summary)
+        if item.description:
+            event.add("description", item.description)
+        if item.location:
+            event.add("location", item.location)
+        if item.categories:
+            event.add("categories", list(item.categories))
+        if item.all_day:
+            event.add("transp", "TRANSPARENT")      # a deadline does not make anyone busy all day
+        invited: set[str] = set()
+        for person in item.attendees:
+            if person.email and person.email.casefold() not in invited:
+                invited.add(person.email.casefold())
+                event.add("attendee", _attendee(person))
+        calendar.add_component(event)
+    return calendar.to_ical(sorted=False)     # in the order written; sorting costs a fifth of the time
+
+
+def school_calendar(packet: Packet, stamp: dt.datetime | None = None) -> bytes:
+    """Return one school's calendar (.ics) with every dated task, meeting and review date."""
+    return to_ical(f"{packet.school.name} \u00b7 plan {packet.planning_year.label}", school_events(packet), stamp)
+
+
+def district_calendar(district_name: str, planning_year: str, packets: Sequence[Packet],
+                      stamp: dt.datetime | None = None) -> bytes:
+    """Return the district's calendar (.ics): shared timeline rows and meetings, and every review date."""
+    return to_ical(f"{district_name} \u00b7 plans {planning_year}", district_events(packets), stamp)

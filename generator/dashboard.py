@@ -1,0 +1,153 @@
+"""Dashboard: output/index.html, the district's roll-up as one static page that opens from disk.
+
+The page is templates/dashboard.html (Jinja, autoescaped: school names are text, never markup) filled
+with plain data from here: a row per school with links relative to index.html, only to files that exist,
+and the timeline chart's geometry (an inline SVG the template draws: a row per school, a marker per
+task and review date, a line at the as-of date). All CSS and script are inline; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import quote
+
+import jinja2
+
+from . import package
+from .calendars import CALENDAR_KEY
+from .findings import PacketsError
+from .model import School
+from .render.context import DONE, OVERDUE, long_date, short_date
+from .render.docx import jinja_env
+from .render.reference import TEMPLATES
+from .rollup import APPROACHING_DAYS, CHECK_IN, STATUSES, Rollup, status_counts
+
+DASHBOARD = "index.html"
+DASHBOARD_TEMPLATE = "dashboard.html"
+PDF_KEY = "packet"                     # the packet PDF is document_name(settings, school, "packet", ".pdf")
+
+# The timeline chart's geometry, in SVG user units (CSS pixels at 100%).
+LABEL_WIDTH = 230
+PLOT_WIDTH = 860
+ROW_HEIGHT = 26
+AXIS_HEIGHT = 46
+MONTH_LABEL_WIDTH = 30
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def href(*parts: str) -> str:
+    """Return a link relative to index.html, each path part percent-encoded (`#` or `%` in a name)."""
+    return "/".join(quote(p) for p in parts)
+
+
+def school_links(settings, school: School) -> dict[str, str]:
+    """Return links to the school's packet folder, its PDF and its calendar: those that exist, else ''."""
+    out = Path(settings.output)
+    folder = package.packet_folder(settings, school)
+    links = {"folder": href(folder.name) + "/" if folder.is_dir() else ""}
+    for key, form, suffix in (("pdf", PDF_KEY, ".pdf"), ("calendar", CALENDAR_KEY, ".ics")):
+        name = package.document_name(settings, school, form, suffix)
+        links[key] = href(folder.name, name) if (out / folder.name / name).is_file() else ""
+    return links
+
+
+def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def chart(rows: Sequence[Rollup], as_of: dt.date, planning_year) -> dict[str, Any]:
+    """Return the timeline chart's geometry: months along the top, a row per school, a marker per date."""
+    dates = [d.date for r in rows for d in r.dates] + [as_of, planning_year.first_day, planning_year.last_day]
+    months = _month_starts(min(dates), max(dates))
+    start = months[0]
+    end = (months[-1] + dt.timedelta(days=32)).replace(day=1)
+    span = (end - start).days
+
+    def x(day: dt.date) -> float:
+        return round(LABEL_WIDTH + (day - start).days / span * PLOT_WIDTH, 1)
+
+    chart_rows = []
+    for i, r in enumerate(rows):
+        y = AXIS_HEIGHT + i * ROW_HEIGHT + ROW_HEIGHT / 2
+        markers = []
+        for d in r.dates:
+            if d.kind == "task":
+                shape = {DONE: "done", OVERDUE: "overdue"}.get(d.state, "due")
+            else:
+                shape = "checkin" if d.kind == CHECK_IN else "review"
+            markers.append({"x": x(d.date), "shape": shape,
+                            "label": f"{d.title}: {long_date(d.date)} ({_marker_words[shape]})"})
+        chart_rows.append({"school_id": r.school_id, "label": f"{r.school_id} {r.school}", "y": y,
+                           "status": r.status, "markers": markers})
+    bottom = AXIS_HEIGHT + len(rows) * ROW_HEIGHT + 4
+    every = max(1, math.ceil(MONTH_LABEL_WIDTH / (PLOT_WIDTH / len(months))))   # labels must not overlap
+    today = x(as_of)
+    return {
+        "width": LABEL_WIDTH + PLOT_WIDTH + 20, "height": bottom + 24, "left": LABEL_WIDTH,
+        "right": LABEL_WIDTH + PLOT_WIDTH, "top": AXIS_HEIGHT - 4, "bottom": bottom,
+        "months": [{"x": x(m), "label": MONTHS[m.month - 1] if i % every == 0 else "",
+                    "year": str(m.year) if i == 0 or m.month == 1 else ""} for i, m in enumerate(months)],
+        "today": {"x": today, "label": f"As of {short_date(as_of)}",
+                  "anchor": "end" if today > LABEL_WIDTH + PLOT_WIDTH - 90 else "start"},
+        "rows": chart_rows,
+        "first": long_date(start), "last": long_date(end - dt.timedelta(days=1)),
+    }
+
+
+_marker_words = {"done": "done", "due": "due", "overdue": "overdue", "review": "review date",
+                 "checkin": "check-in"}
+
+
+def _row(r: Rollup, links: dict[str, str]) -> dict[str, Any]:
+    return {
+        "school_id": r.school_id, "school": r.school, "designation": r.designation, "readiness": r.readiness,
+        "status": r.status, "tasks": r.tasks, "done": r.done, "due": r.due, "overdue": r.overdue,
+        "not_scheduled": r.not_scheduled,
+        "next_deadline": r.next_deadline.title if r.next_deadline else "",
+        "next_deadline_date": long_date(r.next_deadline.date) if r.next_deadline else "",
+        "next_deadline_sort": r.next_deadline.date.isoformat() if r.next_deadline else "9999-12-31",
+        "review_stage": r.review_stage,
+        "next_review": r.next_review.title if r.next_review else "",
+        "next_review_date": long_date(r.next_review.date) if r.next_review else "",
+        "next_review_sort": r.next_review.date.isoformat() if r.next_review else "9999-12-31",
+        "overdue_tasks": list(r.overdue_tasks),
+        "links": links,
+    }
+
+
+def dashboard_context(settings, schools: Sequence[School], rows: Sequence[Rollup],
+                      built_at: dt.datetime, district_files: Sequence[str] = ()) -> dict[str, Any]:
+    """Return what templates/dashboard.html receives; `district_files` are the files written beside
+    index.html (with it, or before it) to link from its header."""
+    by_id = {s.school_id: s for s in schools}
+    return {
+        "district": {"name": settings.district_name},
+        "planning_year": settings.planning_year.label,
+        "as_of": long_date(settings.as_of),
+        "built_at": built_at.strftime("%Y-%m-%d %H:%M"),
+        "approaching_days": APPROACHING_DAYS,
+        "statuses": STATUSES,
+        "counts": status_counts(list(rows)),
+        "rows": [_row(r, school_links(settings, by_id[r.school_id])) for r in rows],
+        "files": [{"name": name, "href": href(name)} for name in district_files],
+        "chart": chart(rows, settings.as_of, settings.planning_year) if rows else None,
+    }
+
+
+def render_dashboard(context: dict[str, Any], template: Path = TEMPLATES / DASHBOARD_TEMPLATE) -> bytes:
+    """Return index.html made from the dashboard template and its context."""
+    try:
+        text = template.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PacketsError(f"{template}: the dashboard template is missing; restore it from git.") from None
+    try:
+        return jinja_env(autoescape=True).from_string(text).render(context).encode("utf-8")
+    except jinja2.TemplateError as exc:
+        raise PacketsError(f"{template.name}: the template does not fit its data ({exc}).") from None

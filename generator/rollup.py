@@ -1,0 +1,152 @@
+"""Roll-up: each school's progress on its timeline and review cycle as one plain row, for the district's view.
+
+Every task of a school's timeline is counted in exactly one of four columns, the statuses the school's
+own Schedule shows (as of the build's as-of date):
+- done: it has a completion date;
+- due: open, expected on or after the as-of date (still to do, not late);
+- overdue: open, expected before the as-of date (a task past due with no completion date);
+- not scheduled: open, with no expected date.
+so done + due + overdue + not scheduled = tasks.
+
+A school's status is "overdue" when any task is overdue; else "approaching" when an open task, or a
+review deadline (a review step other than a check-in), falls within APPROACHING_DAYS days of the as-of
+date (that day included); else "on target". Its next deadline is the earliest open task or review
+deadline on or after the as-of date. Its review stage is the latest review step (first draft, feedback,
+final review, board approval) whose date has come; "Not started" when none has; "" when the school has
+no review dates. Check-ins are routine meetings, not steps: they show as the next review date only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Packet, ReviewEvent
+from .render.context import DONE, NOT_SCHEDULED, OVERDUE as TASK_OVERDUE, UPCOMING, long_date, task_status
+
+APPROACHING_DAYS = 14
+OVERDUE = "overdue"
+APPROACHING = "approaching"
+ON_TARGET = "on target"
+STATUSES = (OVERDUE, APPROACHING, ON_TARGET)          # most urgent first
+CHECK_IN = "check-in"
+NOT_STARTED = "Not started"
+REVIEW_LABELS = {"first-draft": "First draft due", "feedback": "Feedback", "final-review": "Final review",
+                 "board-approval": "Board approval", CHECK_IN: "Check-in"}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One dated thing a school must do: a task or a review step."""
+
+    date: dt.date
+    title: str
+    kind: str                  # "task", or the review step's kind
+    state: str = ""            # a task's status on the schedule: Done, Upcoming, Overdue
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One school's progress, as of a day."""
+
+    school_id: str
+    school: str
+    designation: str
+    as_of: dt.date
+    tasks: int
+    done: int
+    due: int
+    overdue: int
+    not_scheduled: int
+    status: str
+    next_deadline: Deadline | None
+    review_stage: str
+    next_review: Deadline | None
+    dates: tuple[Deadline, ...] = ()          # every dated task and review date, for the timeline chart
+    overdue_tasks: tuple[str, ...] = ()
+    readiness: str = ""                       # Ready / Not ready / Failed, from the build
+
+
+def task_title(task) -> str:
+    """Return a task's name with its detail: `Complete the DF \u2013 Submit DF ...`."""
+    return f"{task.task} \u2013 {task.detail}" if task.detail else task.task
+
+
+def review_title(event: ReviewEvent) -> str:
+    """Return a review step's title, or its kind's label when it has none."""
+    return event.title or REVIEW_LABELS.get(event.kind, event.kind)
+
+
+def _review_deadline(event: ReviewEvent) -> Deadline:
+    return Deadline(event.due, review_title(event), event.kind)
+
+
+def review_stage(review: tuple[ReviewEvent, ...], as_of: dt.date) -> str:
+    """Return the latest review step whose date has come, "Not started", or "" with no review dates."""
+    steps = [e for e in review if e.kind != CHECK_IN]
+    if not review:
+        return ""
+    passed = sorted((e for e in steps if e.due <= as_of), key=lambda e: e.due)
+    return review_title(passed[-1]) if passed else NOT_STARTED
+
+
+def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
+    """Return one school's roll-up row as of the packet's as-of date."""
+    as_of = packet.as_of
+    statuses = [task_status(t, as_of) for t in packet.tasks]
+    counts = {s: statuses.count(s) for s in (DONE, UPCOMING, TASK_OVERDUE, NOT_SCHEDULED)}
+    dates = [Deadline(t.expected, task_title(t), "task", s) for t, s in zip(packet.tasks, statuses) if t.expected]
+    open_tasks = [d for d in dates if d.state == UPCOMING]
+    review = sorted(packet.review, key=lambda e: e.due)
+    review_deadlines = [_review_deadline(e) for e in review if e.kind != CHECK_IN and e.due >= as_of]
+    ahead = sorted(open_tasks + review_deadlines, key=lambda d: (d.date, d.title))
+    horizon = as_of + dt.timedelta(days=APPROACHING_DAYS)
+    if counts[TASK_OVERDUE]:
+        status = OVERDUE
+    elif ahead and ahead[0].date <= horizon:
+        status = APPROACHING
+    else:
+        status = ON_TARGET
+    next_review = next((_review_deadline(e) for e in review if e.due >= as_of), None)
+    dates += [_review_deadline(e) for e in review]
+    return Rollup(
+        school_id=packet.school.school_id, school=packet.school.name, designation=packet.school.designation,
+        as_of=as_of, tasks=len(packet.tasks), done=counts[DONE], due=counts[UPCOMING],
+        overdue=counts[TASK_OVERDUE], not_scheduled=counts[NOT_SCHEDULED], status=status,
+        next_deadline=ahead[0] if ahead else None, review_stage=review_stage(tuple(review), as_of),
+        next_review=next_review, dates=tuple(sorted(dates, key=lambda d: (d.date, d.title))),
+        overdue_tasks=tuple(task_title(t) for t, s in zip(packet.tasks, statuses) if s == TASK_OVERDUE),
+        readiness=readiness)
+
+
+def status_counts(rows: list[Rollup]) -> dict[str, int]:
+    """Return how many schools have each status, most urgent first."""
+    return {s: sum(r.status == s for r in rows) for s in STATUSES}
+
+
+def report_rows(rows: list[Rollup], folders: dict[str, str]) -> list[dict[str, Any]]:
+    """Return the rows of district.xlsx: one per school, dates as dates."""
+    return [{
+        "school_id": r.school_id, "school": r.school, "designation": r.designation, "readiness": r.readiness,
+        "status": r.status, "tasks": r.tasks, "done": r.done, "due": r.due, "overdue": r.overdue,
+        "not_scheduled": r.not_scheduled,
+        "next_deadline_date": r.next_deadline.date if r.next_deadline else None,
+        "next_deadline": r.next_deadline.title if r.next_deadline else "",
+        "review_stage": r.review_stage,
+        "next_review_date": r.next_review.date if r.next_review else None,
+        "next_review": r.next_review.title if r.next_review else "",
+        "overdue_tasks": "\n".join(r.overdue_tasks),
+        "folder": folders.get(r.school_id, ""),
+    } for r in rows]
+
+
+def report_context(settings, rows: list[Rollup], folders: dict[str, str], built_at: dt.datetime) -> dict[str, Any]:
+    """Return what templates/district.xlsx receives: the district, a one-line summary and a row per school."""
+    counts = status_counts(rows)
+    return {
+        "district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
+        "as_of": long_date(settings.as_of), "built_at": built_at,
+        "summary": f"{len(rows)} school(s): " + ", ".join(f"{counts[s]} {s}" for s in STATUSES),
+        "rows": report_rows(rows, folders),
+    }

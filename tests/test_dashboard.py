@@ -1,0 +1,219 @@
+"""Dashboard: output/index.html opens from disk in headless Chromium, lists every school, filters by
+status and by text, sorts from the keyboard, links only to files that exist, and reads well."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import openpyxl
+import pytest
+
+from conftest import AS_OF, SAMPLE, run_cli
+from generator import package
+from generator.dashboard import dashboard_context, render_dashboard, school_links
+from generator.model import School
+from generator.rollup import STATUSES, school_rollup
+from generator.pipeline import load_district
+from generator.settings import load_settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+DAY = dt.date.fromisoformat(AS_OF)
+
+
+# --- the page as HTML, without a browser ---------------------------------------------------------
+
+def test_links_only_to_files_that_exist_and_encoded(tmp_path):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY)
+    school = School("01#1", "100% Hope & Co", "Targeted")
+    assert school_links(settings, school) == {"folder": "", "pdf": "", "calendar": ""}
+    folder = package.packet_folder(settings, school)
+    folder.mkdir(parents=True)
+    links = school_links(settings, school)
+    assert links["folder"] == "01%231-100-hope-co/" and links["pdf"] == links["calendar"] == ""
+    (folder / package.document_name(settings, school, "packet", ".pdf")).write_bytes(b"%PDF-1.7")
+    (folder / package.document_name(settings, school, "calendar", ".ics")).write_bytes(b"BEGIN:VCALENDAR")
+    links = school_links(settings, school)
+    assert links["pdf"] == "01%231-100-hope-co/01%231-packet.pdf"
+    assert links["calendar"] == "01%231-100-hope-co/01%231-calendar.ics"
+    for link in links.values():
+        assert (settings.output / unquote(link)).exists()
+
+
+def test_school_text_is_escaped(tmp_path):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    district, _ = load_district(settings)
+    school = dataclasses.replace(district.packets[0].school, name='<script>alert("x")</script> & Sons')
+    packet = dataclasses.replace(district.packets[0], school=school)
+    html = render_dashboard(dashboard_context(settings, [school], [school_rollup(packet, "Ready")],
+                                              dt.datetime(2026, 11, 23, 9))).decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Sons" in html
+    assert re.search(r"<html lang=\"en\">", html)
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+
+
+# --- in the browser ------------------------------------------------------------------------------
+
+@pytest.fixture
+def built(sample_output):
+    return sample_output
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; CI installs the Debian chromium package.")
+        pytest.skip(f"{CHROMIUM} is missing (install the Debian packages chromium and chromium-driver); "
+                    "CI runs these tests.")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, built):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.requests, page.problems = [], []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and page.problems.append(message.text))
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page.goto((built / "index.html").as_uri())
+    yield page
+    context.close()
+
+
+def roster(built) -> list[dict]:
+    ws = openpyxl.load_workbook(built / "district.xlsx")["Schools"]
+    headers = [c.value for c in ws[4]]
+    return [dict(zip(headers, row)) for row in ws.iter_rows(min_row=5, values_only=True) if row[0]]
+
+
+def visible_ids(page) -> list[str]:
+    return page.eval_on_selector_all("#schools tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.schoolId)")
+
+
+def test_lists_every_school_and_makes_no_request_off_disk(page, built):
+    schools = roster(built)
+    assert visible_ids(page) == [s["School ID"] for s in schools]
+    for school in schools:
+        assert page.locator("#schools tbody").get_by_text(school["School"], exact=True).is_visible()
+    assert page.locator("#shown").inner_text() == f"Showing {len(schools)} of {len(schools)} schools"
+    assert page.locator("svg[role=img] g[data-school-id]").count() == len(schools)     # the timeline's rows
+    assert all(url.startswith("file://") for url in page.requests), page.requests
+    assert page.problems == []
+
+
+def test_status_filter_hides_and_shows_rows(page, built):
+    schools = roster(built)
+    status = page.get_by_label("Status", exact=True)
+    for wanted in STATUSES:
+        status.select_option(wanted)
+        ids = [s["School ID"] for s in schools if s["Status"] == wanted]
+        assert visible_ids(page) == ids
+        hidden = page.locator(f"#schools tbody tr:not([data-status='{wanted}'])")
+        assert all(hidden.nth(i).is_hidden() for i in range(hidden.count()))
+        assert page.locator("#shown").inner_text() == f"Showing {len(ids)} of {len(schools)} schools"
+    assert len({s["Status"] for s in schools}) >= 2              # the sample exercises more than one status
+    status.select_option("")
+    assert len(visible_ids(page)) == len(schools)
+
+
+def test_text_search_filters_by_name_or_id(page, built):
+    schools = roster(built)
+    search = page.get_by_label("Search schools")
+    search.fill("riverbend high")
+    assert visible_ids(page) == ["0101"]
+    search.fill("0104")
+    assert visible_ids(page) == ["0104"]
+    search.fill("no such school")
+    assert visible_ids(page) == [] and page.locator("#shown").inner_text().startswith("Showing 0 of")
+    search.fill("")
+    assert len(visible_ids(page)) == len(schools)
+
+
+def test_sorts_from_the_keyboard(page, built):
+    page.get_by_label("Search schools").focus()
+    for _ in range(30):                                       # Tab along, as a keyboard user would
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Overdue":
+            break
+    else:
+        pytest.fail("the Overdue column's sort button cannot be reached with Tab")
+    header = page.locator("#schools thead th", has_text="Overdue")
+    page.keyboard.press("Enter")
+    assert header.get_attribute("aria-sort") == "ascending"
+    overdue = [int(v) for v in page.eval_on_selector_all(
+        "#schools tbody tr td:nth-child(7)", "cells => cells.map(c => c.dataset.sort)")]
+    assert overdue == sorted(overdue)
+    page.keyboard.press("Space")
+    assert header.get_attribute("aria-sort") == "descending"
+    overdue = [int(v) for v in page.eval_on_selector_all(
+        "#schools tbody tr td:nth-child(7)", "cells => cells.map(c => c.dataset.sort)")]
+    assert overdue == sorted(overdue, reverse=True)
+    assert page.locator("#schools thead th[aria-sort]").count() == 1
+    page.locator("#schools thead button", has_text="School").press("Enter")
+    names = page.eval_on_selector_all("#schools tbody tr td:first-child a", "links => links.map(a => a.textContent)")
+    assert names == sorted(names, key=str.lower)
+
+
+def test_every_link_resolves_to_an_existing_file(page, built):
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    assert len(hrefs) >= 2 * len(roster(built))              # each school's folder and calendar at least
+    for link in hrefs:
+        url = urlparse(link)
+        assert url.scheme == "file", link
+        assert Path(unquote(url.path)).exists(), link
+        if url.fragment:
+            assert page.locator(f"#{url.fragment}").count() == 1
+    for name in ("district.xlsx", "district.ics", "readiness.xlsx"):
+        assert page.get_by_role("link", name=name).count() == 1
+
+
+def _luminance(rgb: str) -> float:
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", rgb)[:3])
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(foreground: str, background: str) -> float:
+    light, dark = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_text_has_enough_contrast_and_controls_have_labels(page):
+    colours = page.evaluate("""() => {
+        const bg = el => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
+                             if (c !== 'rgba(0, 0, 0, 0)') return c; } return 'rgb(255, 255, 255)'; };
+        const text = 'h1, header p, header a, th button, td, td .sub, td a, .badge, label, #shown, footer dd';
+        return [...document.querySelectorAll(text)]
+            .map(el => [el.tagName + '.' + el.className, getComputedStyle(el).color, bg(el)]);
+    }""")
+    assert colours
+    for what, fg, bg in colours:
+        assert contrast(fg, bg) >= 4.5, (what, fg, bg)
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("#schools caption").inner_text()
+    for control in ("Status", "Search schools"):
+        assert page.get_by_label(control, exact=True).count() == 1
+    assert page.locator("#schools thead th button").count() == 10
+
+
+def test_screenshot(page, tmp_path):
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
