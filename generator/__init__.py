@@ -1,3 +1,3 @@
 """Plan packets: a district's spreadsheets to school-improvement plan packets."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

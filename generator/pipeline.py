@@ -7,21 +7,25 @@ raises InputError carrying every finding, and leaves the output folder as it was
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from typing import Any, Callable, Iterator
 
-from . import package
+from . import package, packet_manifest
+from .calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
+from .dashboard import DASHBOARD, dashboard_context, render_dashboard
 from .findings import ERROR, WARNING, Finding, InputError, PacketsError, errors
 from .load import load_inputs
 from .manifest import Manifest, packet_fingerprint, run_digest, templates_digest
 from .model import District, Packet, School, build_district
 from .normalize import normalize_sheet
 from .readiness import check_packet, is_ready
+from .rollup import report_context, school_rollup
 from .render import FORMS, RENDERERS, packet_contexts, render_packet
+from .render.hyperlinks import link_paths
 from .render.reference import TEMPLATES
 from .schema import SHEETS
 from .settings import Settings
@@ -29,6 +33,8 @@ from .validate import validate_tables
 
 READINESS_REPORT = "readiness.xlsx"
 READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted
+DISTRICT_REPORT = "district.xlsx"
+DISTRICT_VIEW = (DISTRICT_REPORT, DISTRICT_CALENDAR, DASHBOARD)     # written together after the packets
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class PacketResult:
     built_at: dt.datetime | None = None
     error: str = ""
     skipped: bool = False         # unchanged since the last build, so not rebuilt
+    pdf_error: str = ""           # why the combined PDF was not made (the Word and Excel packet is complete)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,10 @@ class BuildReport:
     @property
     def skipped(self) -> tuple[PacketResult, ...]:
         return tuple(r for r in self.results if r.skipped)
+
+    @property
+    def pdf_failed(self) -> tuple[PacketResult, ...]:
+        return tuple(r for r in self.results if r.pdf_error)
 
 
 def load_district(settings: Settings) -> tuple[District, list[Finding]]:
@@ -98,10 +109,17 @@ def _build_one(settings: Settings, packet: Packet, strict: bool) -> PacketResult
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, TEMPLATES)
     files = {package.document_name(settings, school, form.key, form.suffix): documents[form.key] for form in FORMS}
+    files[package.document_name(settings, school, CALENDAR_KEY, ".ics")] = school_calendar(packet)
     folder = package.packet_folder(settings, school)
+    ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
+    files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
+                                                                             findings, built_at)
     written = package.write_files(folder, files)
-    return PacketResult(school.school_id, school.name, school.designation, folder, tuple(written), findings,
-                        is_ready(findings, strict), dt.datetime.now().replace(microsecond=0))
+    # A combined PDF from an earlier build no longer matches these documents; --pdf makes a new one.
+    (folder / package.packet_pdf_name(settings, school)).unlink(missing_ok=True)
+    documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
+    return PacketResult(school.school_id, school.name, school.designation, folder, documents, findings,
+                        ready, built_at)
 
 
 def _build_isolated(job: tuple[Settings, Packet, bool]) -> PacketResult:
@@ -152,18 +170,19 @@ def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
 
 
 def build(settings: Settings, strict: bool = False, progress: Callable[[PacketResult], None] | None = None,
-          jobs: int = 1, force: bool = False) -> BuildReport:
+          jobs: int = 1, force: bool = False, pdf: bool = False) -> BuildReport:
     """Build every school's packet (or those in settings.schools) and the district readiness report.
 
     Schools whose inputs, templates and generator are unchanged since the last build are skipped
     (force rebuilds them). With jobs > 1 packets are built in that many processes; results come back
-    in roster order, and each school's result is reported as soon as it is known.
+    in roster order, and each school's result is reported as soon as it is known. With pdf, each school
+    also gets its combined PDF (made where missing or out of date), all converted by one LibreOffice.
     """
     manifest = Manifest.load(settings.output)
     templates = templates_digest(TEMPLATES)
-    digest = run_digest(settings, templates, strict)
+    digest = run_digest(settings, templates, strict, pdf)
     report_path = Path(settings.output) / READINESS_REPORT
-    if not force and manifest.unchanged_run(digest, report_path):
+    if not force and manifest.unchanged_run(digest, report_path) and district_view_present(settings):
         return _unchanged_run(settings, manifest, report_path, progress)
 
     district, input_findings = load_district(settings)
@@ -187,10 +206,13 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
         results.append(result)
         if progress:
             progress(result)
-    failed = any(r.error for r in results)
+    if pdf:
+        results = _add_pdfs(settings, district, results, manifest, fingerprints)
+    failed = any(r.error or r.pdf_error for r in results)
     manifest.finish_run(None if failed else digest, [r.school_id for r in results])
     manifest.save()
     report = write_readiness_report(settings, results)
+    write_district_view(settings, district, results)
     return BuildReport(tuple(results), tuple(input_findings), report)
 
 
@@ -230,6 +252,54 @@ def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult
     return [_build_isolated(job) for job in jobs]
 
 
+def _add_pdfs(settings: Settings, district: District, results: list[PacketResult], manifest: Manifest,
+              fingerprints: dict[str, str]) -> list[PacketResult]:
+    """Return the results with each school's combined PDF made where it is missing or out of date: a
+    school built now, or one whose PDF's cover shows another readiness (--strict changed). A school
+    whose PDF fails, or every school when LibreOffice is missing, keeps its complete Word and Excel
+    packet and says why in pdf_error."""
+    from .combine import PdfOutcome, make_packet_pdfs, pdf_job
+    from .pdf import PdfConverter
+
+    packets = {p.school.school_id: p for p in district.packets}
+    jobs = {}
+    for r in results:
+        if r.error:
+            continue
+        target = r.folder / package.packet_pdf_name(settings, packets[r.school_id].school)
+        recorded = packet_manifest.read(r.folder).get("readiness", {}) if r.skipped else {}
+        if r.skipped and target in r.documents and target.is_file() and recorded.get("ready") == r.ready:
+            continue
+        jobs[r.school_id] = pdf_job(settings, packets[r.school_id], r.folder, r.ready, r.findings, r.built_at)
+    if not jobs:
+        return results
+    try:
+        with PdfConverter() as converter:
+            outcomes = {o.school_id: o for o in make_packet_pdfs(list(jobs.values()), converter)}
+    except PacketsError as exc:             # LibreOffice missing or not startable: no school gets a PDF
+        outcomes = {sid: PdfOutcome(sid, None, str(exc)) for sid in jobs}
+    updated = []
+    for r in results:
+        outcome = outcomes.get(r.school_id)
+        if outcome is None:
+            updated.append(r)
+            continue
+        target = jobs[r.school_id].target
+        documents = tuple(d for d in r.documents if d != target)
+        if outcome.error:
+            target.unlink(missing_ok=True)      # an older PDF would not match the packet
+            r = replace(r, documents=documents, pdf_error=outcome.error)
+        else:
+            # Every document is hashed again, as the PDF was made from them as they are on disk now.
+            packet_manifest.add_files(r.folder, documents + (target,),
+                                      packet_manifest.readiness_entry(r.ready, r.findings))
+            r = replace(r, documents=documents + (target,))
+        manifest.record(r.school_id, fingerprints[r.school_id], r.folder, r.documents, r.built_at, r.school_name,
+                        r.designation, r.ready)
+        updated.append(r)
+    return updated
+
+
 def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     """Return one row per school for the district readiness report."""
     out = Path(settings.output)
@@ -244,9 +314,10 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
             "ready": "Failed" if r.error else ("Ready" if r.ready else "Not ready"),
             "errors": sum(f.severity == ERROR for f in r.findings),
             "warnings": sum(f.severity == WARNING for f in r.findings),
-            "missing": r.error or "\n".join(problems),
+            "missing": r.error or "\n".join(([f"No PDF: {r.pdf_error}"] if r.pdf_error else []) + problems),
             "folder": str(r.folder.relative_to(out)) if r.folder else "",
             "documents": "\n".join(str(p.relative_to(out)) for p in r.documents),
+            "pdf": next((str(p.relative_to(out)) for p in r.documents if p.suffix == ".pdf"), ""),
             "built_at": r.built_at,
         })
     return rows
@@ -257,5 +328,30 @@ def write_readiness_report(settings: Settings, results) -> Path:
     path = Path(settings.output) / READINESS_REPORT
     context = {"district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
                "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results)}
-    package.write_atomic(path, RENDERERS[".xlsx"](TEMPLATES / READINESS_REPORT, context))
+    report = RENDERERS[".xlsx"](TEMPLATES / READINESS_REPORT, context)
+    package.write_atomic(path, link_paths(report, TEMPLATES / READINESS_REPORT, ("folder", "pdf")))
     return path
+
+
+def district_view_present(settings: Settings) -> bool:
+    """Return True when the district's roll-up, calendar and dashboard are all in the output folder."""
+    return all((Path(settings.output) / name).is_file() for name in DISTRICT_VIEW)
+
+
+def write_district_view(settings: Settings, district: District, results) -> list[Path]:
+    """Write output/district.xlsx (a roll-up row per school), district.ics and index.html (the dashboard),
+    all or none, for the schools of this run."""
+    out = Path(settings.output)
+    readiness = {r.school_id: "Failed" if r.error else ("Ready" if r.ready else "Not ready") for r in results}
+    packets = [p for p in district.packets if p.school.school_id in readiness]
+    rows = [school_rollup(p, readiness[p.school.school_id]) for p in packets]
+    built_at = dt.datetime.now().replace(microsecond=0)
+    folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in results if r.folder}
+    dashboard = dashboard_context(settings, [p.school for p in packets], rows, built_at,
+                                  (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT))
+    return package.write_files(out, {
+        DISTRICT_REPORT: RENDERERS[".xlsx"](TEMPLATES / DISTRICT_REPORT,
+                                            report_context(settings, rows, folders, built_at)),
+        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets),
+        DASHBOARD: render_dashboard(dashboard),
+    })

@@ -318,8 +318,8 @@ def test_filled_in_folder_builds(copy, tmp_path):
         "0001", "Orchard Elementary", "Comprehensive")
     assert result.folder == output / "0001-orchard-elementary" and result.folder.is_dir()
     names = sorted(p.name for p in result.folder.iterdir())
-    assert names == sorted(f"0001-{form.key}{form.suffix}" for form in FORMS)
-    assert len([n for n in names if n.endswith(".docx")]) == 3
+    assert names == sorted([f"0001-{form.key}{form.suffix}" for form in FORMS] + ["0001-calendar.ics", "manifest.json"])
+    assert len([n for n in names if n.endswith(".docx")]) == len([f for f in FORMS if f.suffix == ".docx"])
     assert report.report.is_file()
 
 

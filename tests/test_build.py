@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import openpyxl
 import pytest
@@ -76,8 +77,9 @@ def test_one_folder_per_school_with_every_document(built):
     assert len(folders) == len(schools) >= 8
     for school_id, _, _ in schools:
         names = sorted(p.name for p in packet(out, school_id).iterdir())
-        assert names == sorted(f"{school_id}-{form}" for form in (
-            "schedule.docx", "schedule-tracker.xlsx", "isbe-grid.docx", "isbe-grid-tracker.xlsx", "plan.docx"))
+        assert names == sorted([f"{school_id}-{form}" for form in (
+            "schedule.docx", "schedule-tracker.xlsx", "isbe-grid.docx", "isbe-grid-tracker.xlsx", "plan.docx",
+            "review.docx", "calendar.ics")] + ["manifest.json"])
     assert (out / "readiness.xlsx").is_file()
     assert not list(out.rglob(".tmp-*"))
 
@@ -127,33 +129,46 @@ def expected_timeline(school_id):
     return merged
 
 
+def source_dates(source) -> list[dt.date]:
+    """A timeline row's dates: its Expected Date, or for the sample's repeating rows (Repeats like "2nd
+    Friday"), worked out here without the generator: that weekday in the first date's week of the month,
+    each month through Until."""
+    first = source["Expected Date"].date()
+    if not source.get("Repeats"):
+        return [first]
+    assert re.fullmatch(r"(1st|2nd|3rd|4th) (Mon|Tues|Wednes|Thurs|Fri)day", source["Repeats"])
+    days = (first + dt.timedelta(days=n) for n in range((source["Until"].date() - first).days + 1))
+    return [d for d in days if d.weekday() == first.weekday() and (d.day - 1) // 7 == (first.day - 1) // 7]
+
+
 @pytest.mark.parametrize("school_id", ["0104", "0107"])
 def test_schedule_dates_match_the_sample_timeline(built, school_id):
     out, _ = built
     rows = schedule_rows(Document(packet(out, school_id) / f"{school_id}-schedule.docx"))
     timeline = expected_timeline(school_id)
     task = None
-    checked = 0
+    seen: dict[tuple, int] = {}
     for _, task_cell, responsibility, expected, completed in rows:
         if task_cell.startswith("\u2013 "):
             key_task, detail = task, task_cell[2:]
         else:
             task = key_task = task_cell
             detail = ""
-        source = next((r for (s, t, d), r in timeline.items() if t == key_task and d == detail), None)
-        if source is None:
+        key = next(((s, t, d) for (s, t, d) in timeline if t == key_task and d == detail), None)
+        if key is None:
             continue
-        checked += 1
-        assert expected == full_date(source["Expected Date"]), (key_task, detail)
+        source = timeline[key]
+        seen[key] = seen.get(key, 0) + 1                  # a repeating row has a schedule row per date
+        due = source_dates(source)[seen[key] - 1]
+        assert expected == full_date(due), (key_task, detail)
         assert responsibility == source["Responsibility"]
-        due = source["Expected Date"].date() if source["Expected Date"] else None
         if source["Completion Date"]:
             assert completed == full_date(source["Completion Date"])
         elif due and due < dt.date.fromisoformat(AS_OF):
             assert completed == "OVERDUE"
         else:
             assert completed == ""
-    assert checked == len(timeline)
+    assert seen == {key: len(source_dates(r)) for key, r in timeline.items()}
 
 
 def test_overdue_task_is_marked_and_shaded(built):
@@ -240,7 +255,7 @@ def test_context_prints_what_the_templates_receive():
     result = run_cli("context", "0103", "--inputs", str(SAMPLE), "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"schedule", "schedule-tracker", "isbe-grid", "isbe-grid-tracker", "plan"}
+    assert set(data) == {"schedule", "schedule-tracker", "isbe-grid", "isbe-grid-tracker", "plan", "review"}
     assert data["schedule"]["school"]["name"] == "José Martí Elementary School"
     designation = data["plan"]["school"]["designation"]
     assert data["isbe-grid"]["column_titles"]["principal"] == f"{designation} School Principal"
@@ -256,7 +271,7 @@ def test_validate_reports_not_ready_school_and_exits_1():
 
 def test_validate_exits_0_when_every_school_is_ready(inputs):
     # Keep only school 0101 (ready) on the roster and drop every other school's rows.
-    for book, sheets in (("roster.xlsx", ("Schools", "People")), ("timeline.xlsx", ("Tasks", "Meetings")),
+    for book, sheets in (("roster.xlsx", ("Schools", "People")), ("timeline.xlsx", ("Tasks", "Meetings", "Review")),
                          ("goals.xlsx", ("Problems", "Goals", "Benchmarks", "Strategies", "Activities",
                                          "Monitoring", "Supports"))):
         for sheet in sheets:

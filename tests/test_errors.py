@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import icalendar
 import openpyxl
 import pytest
 from docx import Document
@@ -99,6 +102,12 @@ def all_text(path):
         parts += [c.text for t in doc.tables for r in t.rows for c in r.cells]
         parts += [p.text for s in doc.sections for p in s.footer.paragraphs]
         return "\n".join(parts)
+    if path.suffix == ".json":                 # the packet's manifest.json
+        return json.loads(path.read_text(encoding="utf-8"))["school"]
+    if path.suffix == ".ics":                  # names are in event text; long lines are folded
+        calendar = icalendar.Calendar.from_ical(path.read_bytes())
+        return "\n".join(str(c.get(key, "")) for c in calendar.walk() for key in ("X-WR-CALNAME", "SUMMARY",
+                                                                                  "DESCRIPTION"))
     wb = openpyxl.load_workbook(path)
     return "\n".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
 

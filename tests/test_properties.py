@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -39,6 +40,7 @@ from generator.model import School
 from generator.normalize import DATE_YEARS, clean_text, format_time, is_blank, parse_date, parse_number
 from generator.package import MAX_NAME, document_name, packet_folder, safe_name, slugify
 from generator.pipeline import build
+from generator.render import FORMS
 from generator.schema import (ACTIVITIES, DESIGNATIONS, GOAL_TYPES, ROLES, SCHOOLS, SHEETS, STAGES,
                               SUPPORT_CATEGORIES, Sheet)
 from generator.settings import PlanningYear, Settings, load_settings
@@ -84,6 +86,14 @@ BASE: dict[str, list[dict[str, Any]]] = {
     ],
     "Meetings": [
         {"meeting": "Leadership Team Meeting", "date": D(2026, 9, 16), "time": "3:30 PM", "location": "Library"},
+    ],
+    "Review": [
+        {"step": "First Draft", "title": "First draft due", "reviewer": "Principal", "due": D(2027, 4, 23)},
+        {"step": "Check-in", "reviewer": "Superintendent", "due": D(2026, 9, 15), "repeats": "monthly",
+         "until": D(2026, 12, 15), "skip": "2026-10-15"},
+    ],
+    "Holidays": [
+        {"name": "Thanksgiving break", "date": D(2026, 11, 26), "through": D(2026, 11, 27)},
     ],
     "Problems": [
         {"school_id": "0101", "problem_id": "P1", "text": "Students do not read fluently.",
@@ -426,10 +436,13 @@ def test_build_either_builds_valid_documents_or_reports_problems(case):
         assert len(set(folders)) == len(folders), f"two schools share a packet folder: {folders}"
         for r in report.results:
             assert r.folder.parent == out and r.folder.is_dir()
-            assert len(r.documents) == 5 and all(p.parent == r.folder and p.is_file() for p in r.documents)
+            assert len(r.documents) == len(FORMS) + 1              # every form and the school's calendar
+            assert all(p.parent == r.folder and p.is_file() for p in r.documents)
             for path in r.documents:
                 if path.suffix == ".docx":
                     check_docx(path)
+                elif path.suffix == ".ics":
+                    assert icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
                 else:
                     check_xlsx(path)
             (schedule,) = [p for p in r.documents if p.name.endswith("schedule.docx")]

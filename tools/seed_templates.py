@@ -11,7 +11,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -157,6 +157,64 @@ def footer(section, text):
         run.font.size = Pt(8)
 
 
+def add_field(paragraph, instruction, shown="1", size=8):
+    """Append a Word field (PAGE, NUMPAGES) as begin/instruction/separate/result/end runs, the form
+    Word itself writes (python-docx has no field API). `shown` is the text until the field is computed."""
+    def run_with(tag=None, **attrs):
+        run = paragraph.add_run()
+        run.font.size = Pt(size)
+        if tag:
+            el = OxmlElement(tag)
+            for name, value in attrs.items():
+                el.set(qn(name), value)
+            run._r.append(el)
+        return run
+
+    run_with("w:fldChar", **{"w:fldCharType": "begin"})
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run_with()._r.append(instr)
+    run_with("w:fldChar", **{"w:fldCharType": "separate"})
+    run_with().text = shown
+    run_with("w:fldChar", **{"w:fldCharType": "end"})
+
+
+def running_heads(doc, section, header_text):
+    """Put `header_text` (the school's name) in the page header and "Page X of Y" under the footer,
+    and have Word update fields on open, so a packet opened in Word shows correct numbers."""
+    # Header and footer sit inside the margins, so they take no room from the page's content.
+    section.header_distance = section.top_margin // 2
+    section.footer_distance = section.bottom_margin // 2
+    p = section.header.paragraphs[0]
+    p.text = header_text
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for run in p.runs:
+        run.font.size = Pt(8)
+    p = section.footer.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run("Page ").font.size = Pt(8)
+    add_field(p, "PAGE")
+    p.add_run(" of ").font.size = Pt(8)
+    add_field(p, "NUMPAGES")
+    settings = doc.settings.element
+    update = settings.find(qn("w:updateFields"))
+    if update is None:
+        update = OxmlElement("w:updateFields")
+        # CT_Settings is a sequence: updateFields comes before these (Word rejects misplaced elements).
+        settings.insert_element_before(update, "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat",
+                                       "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema", "w:themeFontLang",
+                                       "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
+                                       "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions",
+                                       "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+                                       "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol",
+                                       "w:listSeparator")
+    update.set(qn("w:val"), "true")
+
+
+HEADER_TEXT = "{{ school.name }} \u00b7 {{ district.name }}"
+
+
 # --- the forms ----------------------------------------------------------------------------------
 
 def schedule_docx(path):
@@ -210,6 +268,7 @@ def schedule_docx(path):
     doc.add_paragraph("Tasks marked OVERDUE passed their expected date with no date of completion "
                       "as of {{ as_of }}.").runs[0].italic = True
     footer(section, "{{ school.name }} \u00b7 Schedule for Plan Development \u00b7 {{ planning_year }}")
+    running_heads(doc, section, HEADER_TEXT)
     doc.save(path)
 
 
@@ -271,6 +330,7 @@ def isbe_grid_docx(path):
                     "FOR ISI SCHOOLS").bold = True
     footer(section, "Please note that document will print best on legal-sized (8.5\"x14\") paper. "
                     "isbe.net/SchoolImprovement \u2022 schoolimprovement@isbe.net")
+    running_heads(doc, section, HEADER_TEXT)
     doc.save(path)
 
 
@@ -369,6 +429,151 @@ def plan_docx(path):
         "{%tr for p in signatories %}", ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}", "", ""],
         "{%tr endfor %}"])
     footer(section, "{{ school.name }} \u00b7 Plan for Improvement \u00b7 {{ planning_year }}")
+    running_heads(doc, section, HEADER_TEXT)
+    doc.save(path)
+
+
+def cover_docx(path):
+    """The first pages of a school's combined PDF: a cover, then the contents with page numbers."""
+    doc = Document()
+    base_styles(doc, size=11)
+    page(doc, 8.5, 11, 1.0)
+    district = doc.add_paragraph()
+    district.add_run("{{ district.name }}").bold = True
+    for _ in range(4):
+        doc.add_paragraph()
+    doc.add_paragraph("School Improvement Plan Packet", style="Title")
+    doc.add_paragraph("{{ school.name }}", style="Subtitle")
+    doc.add_paragraph()
+    table = kv_table(doc, (
+        ("School ID", "{{ school.id }}"),
+        ("District", "{{ district.name }}"),
+        ("Designation", "{{ school.designation }}"),
+        ("Planning year", "{{ planning_year }}"),
+        ("Principal", "{{ school.principal }}"),
+        ("Built", "{{ built_on }}"),
+    ), widths=(2.0, 4.5))
+    row = table.add_row()
+    write(row.cells[0], "Readiness", bold=True)
+    shade(row.cells[0], BAND_FILL)
+    write(row.cells[1], "{% cellbg status_fill %}{{ status }}", bold=True)
+    add_para(row.cells[1], "{{ status_detail }}")
+    set_widths(table, (2.0, 4.5))
+    doc.add_page_break()
+
+    doc.add_heading("Contents", level=1)
+    grid_table(doc, ("Document", "Pages", "Page"), (4.9, 0.8, 0.8), [
+        "{%tr for item in contents %}", ["{{ item.title }}", "{{ item.pages }}", "{{ item.page }}"],
+        "{%tr endfor %}"])
+    note = doc.add_paragraph("Page numbers are pages of this PDF. Each form also numbers its own pages in its "
+                             "footer. The Word and Excel files in the packet folder are the editable originals.")
+    note.runs[0].italic = True
+    doc.save(path)
+
+
+def tall(row, inches):
+    """Give a table row room to write in by hand."""
+    row.height = Inches(inches)
+    row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+
+
+def comment_box(doc, labels=("Strengths", "Revisions requested")):
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for label in labels:
+        row = table.add_row()
+        write(row.cells[0], label, bold=True)
+        shade(row.cells[0], BAND_FILL)
+        tall(row, 0.9)
+        no_split(row)
+    set_widths(table, (1.6, 5.4))
+    return table
+
+
+def review_docx(path):
+    """The district's plan review form (seed 003): the school's review cycle, the quality rubric (levels from
+    review_rubric.csv, with the readiness rules' findings), reviewer comments and the approval block."""
+    doc = Document()
+    base_styles(doc)
+    section = page(doc, 8.5, 11, 0.75)
+    doc.add_paragraph("Plan Review", style="Title")
+    doc.add_paragraph("{{ school.name }} \u00b7 {{ district.name }} \u00b7 Planning year {{ planning_year }}",
+                      style="Subtitle")
+    kv_table(doc, (
+        ("School", "{{ school.name }} ({{ school.id }})"),
+        ("Designation and plan level", "{{ plan_level }}{% if school.essa_status %} \u00b7 "
+                                       "{{ school.essa_status }}{% endif %}"),
+        ("Principal", "{{ school.principal }}"),
+        ("District liaison", "{{ district.liaison }}"),
+        ("First draft due", "{{ first_draft_due }}"),
+        ("Final review", "{{ final_review_due }}"),
+        ("Board approval", "{% if board_approval %}approved {{ board_approval }}{% else %}scheduled "
+                           "{{ board_approval_scheduled }}{% endif %}"),
+    ))
+
+    doc.add_heading("Review Cycle", level=1)
+    grid_table(doc, ("Step", "Due", "Reviewer", "Date completed"), (2.6, 1.3, 1.9, 1.2), [
+        "{%tr for e in cycle %}", ["{{ e.title }}", "{{ e.due }}", "{{ e.reviewer }}", ""], "{%tr endfor %}"])
+    doc.add_paragraph("{%p if not cycle %}")
+    doc.add_paragraph("No review dates are set yet: add them on the Review sheet of timeline.xlsx.")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_heading("Check-ins on the Plan", level=2)
+    doc.add_paragraph("{%p if check_ins %}")
+    grid_table(doc, ("Check-in", "Date", "With", "Notes"), (1.6, 1.5, 2.1, 1.8), [
+        "{%tr for e in check_ins %}", ["{{ e.title }}", "{{ e.due }}", "{{ e.reviewer }}", ""], "{%tr endfor %}"])
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph("No check-ins are scheduled yet.")
+    doc.add_paragraph("{%p endif %}")
+
+    doc.add_heading("Quality Rubric", level=1)
+    doc.add_paragraph("For each criterion, tick the level that describes the plan and note the evidence. "
+                      "Automatic checks are the readiness rules' findings for this plan as of "
+                      "{{ as_of }}.").paragraph_format.keep_with_next = True
+    table = doc.add_table(rows=1, cols=3)
+    table.style = "Table Grid"
+    header_row(table, ("Criterion", "Level (tick one)", "Evidence and comments"))
+    loop_row(table, "{%tr for c in rubric %}")
+    row = table.add_row()
+    no_split(row)
+    criterion, levels, _ = row.cells
+    write(criterion, "{{ c.criterion }}", bold=True)
+    add_para(criterion, "{{ c.question }}").runs[0].italic = True
+    add_para(criterion, "{%p if c.rules %}")
+    check = add_para(criterion, "Automatic check: {{ c.check }}")
+    check.runs[0].font.size = Pt(8)
+    add_para(criterion, "{%p for f in c.findings %}")
+    add_para(criterion, "{{ f }}", style="List Bullet").runs[0].font.size = Pt(8)
+    add_para(criterion, "{%p endfor %}")
+    add_para(criterion, "{%p endif %}")
+    write(levels, "{%p for l in c.levels %}")
+    level = add_para(levels, "\u2610 ")
+    level.add_run("{{ l.level }}").bold = True
+    level.add_run("{% if l.descriptor %}: {{ l.descriptor }}{% endif %}")
+    add_para(levels, "{%p endfor %}")
+    loop_row(table, "{%tr endfor %}")
+    set_widths(table, (2.1, 2.9, 2.0))
+
+    doc.add_heading("Reviewer Comments", level=1)
+    doc.add_paragraph("{%p for r in rounds %}")
+    doc.add_heading("{{ r.title }}", level=2)
+    doc.add_paragraph("Reviewer: {{ r.reviewer }} \u00b7 due {{ r.due }}").paragraph_format.keep_with_next = True
+    comment_box(doc)
+    doc.add_paragraph("Returned to the school on: ____________________")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p if not rounds %}")
+    comment_box(doc)
+    doc.add_paragraph("{%p endif %}")
+
+    # The approval block on a page of its own, so its signatures stay together.
+    doc.add_heading("Approval", level=1).paragraph_format.page_break_before = True
+    doc.add_paragraph("Recommendation:   \u2610 Approve   \u2610 Approve with revisions   \u2610 Revise and resubmit")
+    doc.add_paragraph("Local board approval: scheduled {{ board_approval_scheduled }}"
+                      "{% if board_approval %}; approved {{ board_approval }}{% endif %}")
+    signatures = grid_table(doc, ("Role", "Name", "Signature", "Date"), (2.2, 2.1, 1.8, 0.9), [
+        "{%tr for s in signatures %}", ["{{ s.role }}", "{{ s.name }}", "", ""], "{%tr endfor %}"])
+    tall(signatures.rows[2], 0.45)
+    footer(section, "{{ school.name }} \u00b7 Plan Review \u00b7 {{ planning_year }}")
+    running_heads(doc, section, HEADER_TEXT)
     doc.save(path)
 
 
@@ -459,10 +664,62 @@ def readiness_xlsx(path):
             ("School ID", "school_id", 10), ("School", "school", 34), ("Designation", "designation", 15),
             ("Ready", "ready", 11), ("Errors", "errors", 8), ("Warnings", "warnings", 9),
             ("What is missing", "missing", 90), ("Packet folder", "folder", 34), ("Documents", "documents", 44),
-            ("Built", "built_at", 18)),
+            ("Built", "built_at", 18), ("Packet PDF", "pdf", 40)),
         freeze="C5")
+    for link in ("H5", "K5"):            # the build makes these cells links to the folder and the PDF
+        ws[link].font = Font(color="0563C1", underline="single")
     ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5<>"Ready"'], fill=fill("F4CCCC")))
     ws.conditional_formatting.add("D5:D5", FormulaRule(formula=['$D5="Ready"'], fill=fill("D9EAD3")))
+    wb.save(path)
+
+
+DISTRICT_TERMS = (
+    ("Status", "overdue: a task is past its expected date with no completion date. approaching: an open "
+               "task or a review deadline is due within 14 days of the as-of date. on target: neither."),
+    ("Tasks", "Every task of the school's timeline (a repeating row counts once per date). Each is counted "
+              "once: Done + Due + Overdue + Not scheduled = Tasks."),
+    ("Done", "Tasks with a completion date."),
+    ("Due", "Open tasks expected on or after the as-of date: still to do, not late."),
+    ("Overdue", "Open tasks expected before the as-of date."),
+    ("Not scheduled", "Open tasks with no expected date."),
+    ("Next deadline", "The earliest open task or review deadline on or after the as-of date."),
+    ("Review stage", "The latest review step (first draft, feedback, final review, board approval) whose date "
+                     "has come; Not started before the first."),
+    ("Next review", "The next review date, check-ins included."),
+)
+
+
+def district_xlsx(path):
+    wb, ws = tracker_sheet(
+        "Schools", "District progress \u2014 {{ district.name }}",
+        "Planning year {{ planning_year }} \u00b7 status as of {{ as_of }} \u00b7 built {{ built_at }}", (
+            ("School ID", "school_id", 10), ("School", "school", 32), ("Designation", "designation", 14),
+            ("Readiness", "readiness", 11), ("Status", "status", 12), ("Tasks", "tasks", 7),
+            ("Done", "done", 7), ("Due", "due", 7), ("Overdue", "overdue", 8),
+            ("Not scheduled", "not_scheduled", 10), ("Next deadline", "next_deadline_date", 12),
+            ("What is due next", "next_deadline", 40), ("Review stage", "review_stage", 18),
+            ("Next review", "next_review_date", 12), ("Review step", "next_review", 24),
+            ("Overdue tasks", "overdue_tasks", 50), ("Packet folder", "folder", 34)),
+        freeze="C5")
+    ws["A3"] = "{{ summary }}"
+    ws["A3"].font = Font(bold=True)
+    for status, colour in (("overdue", "F4CCCC"), ("approaching", "FFF2CC"), ("on target", "D9EAD3")):
+        ws.conditional_formatting.add("E5:E5", FormulaRule(formula=[f'$E5="{status}"'], fill=fill(colour)))
+    ws.conditional_formatting.add("I5:I5", FormulaRule(formula=["$I5>0"], fill=fill("F4CCCC")))
+    about = wb.create_sheet("About")
+    about["A1"] = "What the columns mean"
+    about["A1"].font = Font(bold=True, size=14)
+    about.column_dimensions["A"].width = 16
+    about.column_dimensions["B"].width = 100
+    for row, (term, meaning) in enumerate(DISTRICT_TERMS, start=3):
+        about.cell(row=row, column=1, value=term).font = Font(bold=True)
+        about.cell(row=row, column=2, value=meaning).alignment = Alignment(wrap_text=True, vertical="top")
+        about.cell(row=row, column=1).alignment = Alignment(vertical="top")
+        about.row_dimensions[row].height = 15 * -(-len(meaning) // 95)     # office suites do not grow rows
+    about.page_setup.orientation = "landscape"
+    about.page_setup.fitToWidth = 1
+    about.page_setup.fitToHeight = 0
+    about.sheet_properties.pageSetUpPr.fitToPage = True
     wb.save(path)
 
 
@@ -478,8 +735,9 @@ def validation_xlsx(path):
 
 
 BUILDERS = {"schedule.docx": schedule_docx, "isbe_grid.docx": isbe_grid_docx, "plan.docx": plan_docx,
+            "cover.docx": cover_docx, "review.docx": review_docx,
             "schedule.xlsx": schedule_xlsx, "isbe_grid.xlsx": isbe_grid_xlsx, "readiness.xlsx": readiness_xlsx,
-            "validation.xlsx": validation_xlsx}
+            "validation.xlsx": validation_xlsx, "district.xlsx": district_xlsx}
 
 
 def main(names):
