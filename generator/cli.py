@@ -81,11 +81,13 @@ def main():
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Build in this many processes at once. Default: the machine's cores.")
 @click.option("--force", is_flag=True, help="Rebuild every packet, even those whose inputs have not changed.")
+@click.option("--pdf", is_flag=True,
+              help="Also make each school's combined PDF (cover, contents, every Word form) with LibreOffice.")
 @common_as_of
 @common_strict
 @common_report
 @click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
-def build(inputs, output, schools, jobs, force, as_of, strict, report, verbose):
+def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verbose):
     """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
     the ISBE planning-year grid (.docx and .xlsx) and the Plan for Improvement, plus
     output/readiness.xlsx.
@@ -93,6 +95,10 @@ def build(inputs, output, schools, jobs, force, as_of, strict, report, verbose):
     Input errors stop the run before anything is written. A school whose plan is not ready
     still gets its packet; readiness.xlsx says what is missing. A school whose inputs, templates
     and generator have not changed since the last build is skipped (--force rebuilds it).
+
+    With --pdf each packet also gets <id>-packet.pdf: a cover, the contents and every Word form, with
+    bookmarks, converted by headless LibreOffice (which must be installed). If a PDF cannot be made the
+    Word and Excel packet is still complete, and the run says why and exits 1.
     """
     import os
     import time
@@ -104,18 +110,34 @@ def build(inputs, output, schools, jobs, force, as_of, strict, report, verbose):
         started = time.perf_counter()
         with _progress() as progress:
             result = build_packets(settings, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
-                                   force=force)
+                                   force=force, pdf=pdf)
         _echo_findings(result.input_findings, verbose)
         ready = sum(r.ready for r in result.results)
         built = len(result.results) - len(result.failed) - len(result.skipped)
         click.echo(f"Built {built}, skipped {len(result.skipped)} unchanged, failed {len(result.failed)} "
                    f"in {time.perf_counter() - started:.1f} s; {ready} of {len(result.results)} school(s) ready. "
                    f"Packets in {settings.output}; readiness: {result.report}")
+        if pdf:
+            made = sum(any(p.suffix == ".pdf" for p in r.documents) for r in result.results)
+            click.echo(f"Packet PDFs: {made} of {len(result.results)} school(s).")
+            _echo_pdf_errors(result.pdf_failed)
         if result.failed:
             for r in result.failed:
                 click.echo(r.error, err=True)
+        if result.failed or result.pdf_failed:
             sys.exit(1)
     _run(body, _report_path(inputs, report))
+
+
+def _echo_pdf_errors(failed) -> None:
+    """Print why PDFs were not made, each reason once with the schools it stopped (LibreOffice missing
+    stops them all)."""
+    by_reason: dict[str, list[str]] = {}
+    for r in failed:
+        by_reason.setdefault(r.pdf_error, []).append(r.school_id)
+    for reason, ids in by_reason.items():
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        click.echo(f"error: no PDF for {shown} (the Word and Excel packet is complete): {reason}", err=True)
 
 
 class _progress:
@@ -256,6 +278,78 @@ def context(school_id, inputs, as_of, form):
             contexts = contexts[form]
         click.echo(json.dumps(contexts, indent=2, ensure_ascii=False, default=_json_default))
     _run(body)
+
+
+@main.command()
+@common_inputs
+@click.option("--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="The folder `packets build` wrote the packets to.")
+@click.option("--school", "schools", multiple=True, metavar="ID",
+              help="Send only this school's packet (repeat for several). Default: every school.")
+@click.option("--only-ready", is_flag=True, help="Send only the packets of schools whose plan is ready.")
+@click.option("--smtp", is_flag=True,
+              help="Send through the SMTP server ([smtp] in email.toml, or PACKETS_SMTP_HOST, _PORT, _USER, "
+                   "_PASSWORD, _SECURITY). Without it, messages are written to output/outbox/.")
+@click.option("--dry-run", is_flag=True, help="Print who would receive what; write and send nothing.")
+@click.option("--resend", is_flag=True, help="Send again packets already sent (with --school, only those).")
+@common_as_of
+@common_strict
+def send(inputs, output, schools, only_ready, smtp, dry_run, resend, as_of, strict):
+    """Email each school's finished packet to its reviewers, as inputs/email.toml says.
+
+    Sends what the last `packets build` made (it does not build). By default each message is written
+    as an .eml file into output/outbox/ with a listing of who receives what; --smtp sends them. A
+    packet already sent is not sent again until it changes; output/send-ledger.json records every
+    message delivered. Exit 0 when all went, 1 when a school was held back or not (fully) sent, 2
+    when the settings or inputs stop the run.
+    """
+    from .delivery import send as delivery
+    from .delivery.settings import load_email_settings, smtp_config, smtp_password
+    from .delivery.transport import SmtpSender
+
+    def usage_error(exc):
+        if isinstance(exc, InputError):
+            _echo_findings(exc.findings)
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+    try:
+        settings = _settings(inputs, output, as_of, schools)
+        email = load_email_settings(Path(inputs))
+        config = smtp_config(email) if smtp else None
+        password = smtp_password(config) if smtp and not dry_run else ""
+        deliveries = delivery.plan(settings, email, strict=strict, resend=resend)
+    except PacketsError as exc:
+        usage_error(exc)
+
+    count = 0
+
+    def progress(outcome):
+        nonlocal count
+        count += 1
+        for line in delivery.outcome_lines(outcome, count, len(deliveries)):
+            click.echo(line, err=outcome.problem and line.startswith("  error"))
+
+    try:
+        if dry_run:
+            for line in delivery.listing(deliveries):
+                click.echo(line)
+            outcomes = delivery.dry_run(deliveries, only_ready, smtp)
+            click.echo("Dry run: nothing was written or sent.")
+        elif smtp:
+            outcomes = delivery.send_smtp(deliveries, settings.output, email, SmtpSender(config, password),
+                                          only_ready, resend, progress)
+            click.echo(f"Ledger of what was sent: {settings.output / delivery.LEDGER}")
+        else:
+            outcomes = delivery.write_outbox(deliveries, settings.output, email, only_ready, progress)
+            click.echo(f"Outbox: {settings.output / delivery.OUTBOX} (who receives what: "
+                       f"{delivery.LISTING}). Open an .eml file to send it, or run with --smtp.")
+    except PacketsError as exc:
+        usage_error(exc)
+    click.echo(delivery.summary_line(outcomes))
+    sys.exit(1 if any(o.problem for o in outcomes) else 0)
 
 
 def _json_default(value):

@@ -1,0 +1,219 @@
+"""Compose: a school's review email as an RFC 5322 message: the subject and body from email.toml's
+Jinja templates, and its attachments (the documents, the combined PDF, or one zip of them).
+
+Headers are built with the email package (Address objects, policy SMTP), and every value from the
+spreadsheets is made one line first, so a name or subject can never add a header of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import mimetypes
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from ..findings import PacketsError
+from .recipients import Recipient, one_line
+from .settings import EmailSettings
+
+_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+    ".zip": "application/zip",
+    ".ics": "text/calendar",
+}
+
+
+class _Policy(EmailPolicy):
+    """policy.SMTP (CRLF line ends, headers folded at 78 characters), except that a plain-text
+    Subject too long for one line is folded between words. The email package would move a subject
+    of 70 to 77 characters whole onto a second line ("Subject:" CRLF SP text), which is valid but
+    which Python's own parser (3.11, among others) then reads back with a leading space."""
+
+    def fold_binary(self, name: str, value) -> bytes:
+        folded = _fold_words(name, str(value), self.max_line_length, self.linesep)
+        return folded.encode("ascii") if folded else super().fold_binary(name, value)
+
+    def fold(self, name: str, value) -> str:
+        return _fold_words(name, str(value), self.max_line_length, self.linesep) or super().fold(name, value)
+
+
+def _fold_words(name: str, text: str, width: int, linesep: str) -> str:
+    """Return `Name: text` folded before spaces into lines of at most `width`, or '' when the email
+    package should fold it: not a Subject, short enough already, not plain ASCII, or holding what
+    could read as an encoded word or a word too long for a line."""
+    if (name.lower() != "subject" or len(name) + 2 + len(text) <= width or not text.isascii()
+            or "=?" in text or any(len(word) > width // 2 for word in text.split(" "))):
+        return ""
+    lines = [f"{name}:"]
+    for word in text.split(" "):
+        if len(lines[-1]) + 1 + len(word) > width and len(lines[-1]) > len(name) + 1:
+            lines.append("")
+        lines[-1] += " " + word
+    return linesep.join(lines) + linesep
+
+
+POLICY = _Policy(linesep="\r\n")
+
+
+def template_env() -> jinja2.Environment:
+    """Return the environment for email.toml's templates: sandboxed (the file is staff-edited), plain
+    text (no HTML escaping), and strict, so a misspelt field fails before anything is sent."""
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
+                                lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@dataclass(frozen=True)
+class Templates:
+    subject: jinja2.Template
+    body: jinja2.Template
+    where: str                # e.g. "inputs/email.toml [designation.Intensive]"
+
+
+def compile_templates(settings: EmailSettings) -> dict[str | None, Templates]:
+    """Return each rule set's compiled templates, keyed by designation (None: [default]); a syntax
+    error is a PacketsError naming the table and key."""
+    env = template_env()
+    compiled = {}
+    for designation, rules in [(None, settings.default), *settings.by_designation.items()]:
+        where = f"{settings.path} [{'designation.' + designation if designation else 'default'}]"
+        parts = {}
+        for key in ("subject", "body"):
+            try:
+                parts[key] = env.from_string(getattr(rules, key))
+            except jinja2.TemplateSyntaxError as exc:
+                raise PacketsError(f"{where} {key}: template error on line {exc.lineno}: {exc.message}.") from None
+        compiled[designation] = Templates(parts["subject"], parts["body"], where)
+    return compiled
+
+
+def render(templates: Templates, context: dict[str, Any]) -> tuple[str, str]:
+    """Return (subject, body) for one school; a template that does not fit the data is a PacketsError."""
+    out = {}
+    for key in ("subject", "body"):
+        try:
+            out[key] = getattr(templates, key).render(context)
+        except jinja2.TemplateError as exc:
+            raise PacketsError(f"{templates.where} {key}: {exc}. Fix: use only the fields listed in README, "
+                               f"'Emailing packets for review'.") from None
+    body = out["body"].replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
+    return one_line(out["subject"]), body
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AttachmentPlan:
+    """What a school's email carries: `files` attached one by one, or zipped into `zip_name`."""
+
+    files: tuple[Path, ...]
+    kind: str                 # documents | pdf | zip
+    size: int                 # bytes of the files, before any zip
+    zip_name: str = ""
+    zip_time: tuple = (1980, 1, 1, 0, 0, 0)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.zip_name] if self.zip_name else [p.name for p in self.files]
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def plan_attachments(documents: list[Path], pdf_name: str, mode: str, limit: int, zip_name: str,
+                     built_at: dt.datetime) -> AttachmentPlan | str:
+    """Return what to attach, or why nothing can be: mode `pdf` with no combined PDF built."""
+    pdf = [d for d in documents if d.name == pdf_name]
+    others = [d for d in documents if d.name != pdf_name]
+    if mode == "pdf" or (mode == "auto" and pdf):
+        if not pdf:
+            return (f"email.toml asks for the combined PDF ({pdf_name}), and the last build made none. "
+                    f"Fix: build it with `packets build --pdf`, or set attach = \"auto\".")
+        files, kind = pdf, "pdf"
+    else:
+        files, kind = others, "documents"
+    size = sum(f.stat().st_size for f in files)
+    if limit and size > limit and len(files) > 0:
+        return AttachmentPlan(tuple(files), "zip", size, zip_name, built_at.timetuple()[:6])
+    return AttachmentPlan(tuple(files), kind, size)
+
+
+def attachment_parts(plan: AttachmentPlan) -> list[Part]:
+    """Return the attachments' bytes: each file, or one zip of them all. The zip is the same bytes for
+    the same documents (fixed times and order), so its hash says whether the packet changed."""
+    if not plan.zip_name:
+        return [Part(f.name, f.read_bytes()) for f in plan.files]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for f in plan.files:
+            info = zipfile.ZipInfo(f.name, date_time=plan.zip_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, f.read_bytes())
+    return [Part(plan.zip_name, buffer.getvalue())]
+
+
+def _content_type(name: str) -> tuple[str, str]:
+    suffix = Path(name).suffix.lower()
+    kind = _TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    main, sub = kind.split("/", 1)
+    return main, sub
+
+
+# --- the message -------------------------------------------------------------------------------
+
+def new_message_id(school_id: str, domain: str) -> str:
+    """Return a new, unique Message-ID naming the school, e.g. `<3f9c...e1.0104@district.org>`. Shorter
+    than make_msgid's, so that `Message-ID: <...>` fits on one line (see _Policy)."""
+    tag = re.sub(r"[^A-Za-z0-9-]", "", school_id)[:16]
+    return f"<{uuid.uuid4().hex[:20]}{'.' + tag if tag else ''}@{domain}>"
+
+
+def header_address(recipient: Recipient) -> Address:
+    user, domain = recipient.address.rsplit("@", 1)
+    return Address(display_name=one_line(recipient.name), username=user, domain=domain)
+
+
+def build_message(settings: EmailSettings, to: tuple[Recipient, ...], cc: tuple[Recipient, ...], subject: str,
+                  body: str, parts: list[Part], message_id: str, date: dt.datetime,
+                  unsent: bool = False) -> EmailMessage:
+    """Return the message. `unsent` marks an outbox draft, which Outlook then opens ready to send."""
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = settings.sender
+    msg["To"] = [header_address(r) for r in to]
+    if cc:
+        msg["Cc"] = [header_address(r) for r in cc]
+    if settings.reply_to:
+        msg["Reply-To"] = settings.reply_to
+    msg["Subject"] = one_line(subject)
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    if unsent:
+        msg["X-Unsent"] = "1"
+    msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    for part in parts:
+        main, sub = _content_type(part.name)
+        # Always as bytes (base64), text files too, so each arrives exactly as built.
+        msg.add_attachment(part.data, maintype=main, subtype=sub, filename=part.name)
+    return msg

@@ -1,0 +1,133 @@
+"""Send ledger: output/send-ledger.json, what was delivered to whom, for which version of each packet.
+
+It is rewritten atomically after every message the server accepts, so a run that dies midway
+leaves it true: what it lists was delivered; whatever it does not list is sent by the next run.
+A packet counts as the same while its version is the same (send.packet_version: it changes with the
+school's inputs, the templates or the generator, not with the day it was built); a new version's
+sends start afresh, and the earlier ones move to `earlier`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import package
+from ..findings import PacketsError
+
+LEDGER = "send-ledger.json"
+LOCK = ".send-ledger.lock"
+VERSION = 1
+
+
+@dataclass
+class Ledger:
+    path: Path
+    schools: dict[str, dict] = field(default_factory=dict)
+    # Each school's entry as one line of JSON, made again only when that school changes: the file is
+    # rewritten after every message, and re-encoding thousands of unchanged schools each time made a
+    # large district's run quadratic.
+    _lines: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, output: Path) -> "Ledger":
+        """Return the output folder's ledger; none yet is an empty one. An unreadable ledger stops the
+        run: treating it as empty would send every packet a second time."""
+        path = Path(output) / LEDGER
+        if not path.exists():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            schools = data["schools"]
+            if not isinstance(schools, dict):
+                raise ValueError("'schools' is not an object")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise PacketsError(f"{path} cannot be read ({exc}). It records what was already sent, so nothing "
+                               f"is sent without it. Fix: restore it from a backup, or move it away to send "
+                               f"every packet again.") from None
+        return cls(path, schools)
+
+    def delivered(self, school_id: str, version: str) -> set[str]:
+        """Return the addresses (lower case) this version of the school's packet was delivered to."""
+        entry = self.schools.get(school_id, {})
+        if entry.get("version") != version:
+            return set()
+        return {a.lower() for m in entry.get("messages", ()) for a in m.get("delivered", ())}
+
+    def last_sent(self, school_id: str) -> str:
+        messages = self.schools.get(school_id, {}).get("messages", ())
+        return messages[-1].get("sent_at", "") if messages else ""
+
+    def record(self, school_id: str, name: str, version: str, message: dict) -> None:
+        """Add one accepted message for a school and write the ledger to disk at once."""
+        entry = self.schools.get(school_id)
+        if entry and entry.get("version") != version:
+            earlier = entry.get("earlier", [])
+            earlier.append({"version": entry.get("version"), "messages": entry.get("messages", [])})
+            entry = {"earlier": earlier}
+        entry = entry or {}
+        entry.update(name=name, version=version)
+        entry["messages"] = entry.get("messages", []) + [message]
+        self.schools[school_id] = {k: entry[k] for k in ("name", "version", "messages", "earlier") if k in entry}
+        self._lines.pop(school_id, None)
+        self.save()
+
+    def save(self) -> None:
+        """Write the ledger atomically: valid JSON, one line per school."""
+        for sid in self.schools.keys() - self._lines.keys():
+            self._lines[sid] = f"{json.dumps(sid)}: {json.dumps(self.schools[sid], ensure_ascii=False)}"
+        text = (f'{{"version": {VERSION}, "schools": {{\n'
+                + ",\n".join(self._lines[sid] for sid in sorted(self.schools)) + "\n}}\n")
+        package.write_atomic(self.path, text.encode("utf-8"))
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().astimezone().replace(microsecond=0)
+
+
+class SendLock:
+    """Hold output/.send-ledger.lock while sending, so two runs at once cannot both send a packet.
+    The operating system releases it if the process dies, so a crash never leaves it stuck."""
+
+    def __init__(self, output: Path):
+        self.path = Path(output) / LOCK
+        self.handle = None
+
+    def __enter__(self) -> "SendLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")
+        try:
+            _lock(self.handle)
+        except OSError:
+            self.handle.close()
+            raise PacketsError(f"Another `packets send` is running on {self.path.parent}. Fix: wait for it "
+                               f"to finish, then run again (what it sends is recorded).") from None
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        _unlock(self.handle)
+        self.handle.close()
+        return False
+
+
+if os.name == "nt":  # pragma: no cover
+    import msvcrt
+
+    def _lock(handle) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(handle) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _lock(handle) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(handle) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

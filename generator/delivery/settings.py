@@ -1,0 +1,250 @@
+"""Email settings: inputs/email.toml (who receives each school's packet, what the message says, how
+it is attached) and the SMTP server, which environment variables may override.
+
+The SMTP password is never read from a file: only from PACKETS_SMTP_PASSWORD, at the moment of
+logging in, and it is kept in no settings object, so it cannot end up in a message or a log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Mapping
+
+from email_validator import EmailNotValidError, validate_email
+
+from ..findings import PacketsError
+from ..schema import DESIGNATIONS, ROLES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+EMAIL_FILE = "email.toml"
+ATTACH_MODES = ("documents", "pdf", "auto")
+SECURITY_MODES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+ENV_PREFIX = "PACKETS_SMTP_"
+PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
+
+_RULE_KEYS = {"to", "cc", "district_cc", "subject", "body"}
+_EMAIL_KEYS = {"from", "reply_to", "attach", "zip_over_mb", "review_days"}
+_SMTP_KEYS = {"host", "port", "security", "user", "timeout", "helo"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Who receives a school's review email and what it says: roles from the school's own roster rows
+    (to, cc), roles of district-wide staff copied (district_cc), and Jinja templates."""
+
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    district_cc: tuple[str, ...]
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to connect; no password here (see smtp_password)."""
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    timeout: float = 60.0
+    helo: str = ""                       # the name given in EHLO; default: this machine's name
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def is_loopback(self) -> bool:
+        """Return True for a server on this machine, whose traffic never crosses a network."""
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    path: Path
+    sender: Address
+    reply_to: Address | None
+    attach: str
+    zip_over_bytes: int
+    review_days: int
+    default: Rules
+    by_designation: Mapping[str, Rules] = field(default_factory=dict)
+    smtp: SmtpConfig = SmtpConfig()
+
+    def rules_for(self, designation: str) -> Rules:
+        return self.by_designation.get(designation, self.default)
+
+
+def _fail(path: Path, where: str, problem: str, fix: str = "") -> PacketsError:
+    return PacketsError(f"{path}: {where}: {problem}" + (f" Fix: {fix}" if fix else ""))
+
+
+def parse_address(text: str, path: Path, where: str) -> Address:
+    """Return 'Name <addr>' or a bare address as an Address, the address checked."""
+    name, addr = parseaddr(str(text))
+    if not addr or "\n" in text or "\r" in text:
+        raise _fail(path, where, f"'{text}' is not an email address.", "Write it as \"Name <name@example.org>\".")
+    try:
+        checked = validate_email(addr, check_deliverability=False, allow_smtputf8=False).ascii_email
+    except EmailNotValidError as exc:
+        raise _fail(path, where, f"'{addr}' is not a valid email address ({exc}).") from None
+    user, domain = checked.rsplit("@", 1)
+    return Address(display_name=" ".join(name.split()), username=user, domain=domain)
+
+
+def _roles(value, path: Path, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(path, where, "must be a list of roles.", 'Write it as ["Principal", "Facilitator"].')
+    canonical = {r.casefold(): r for r in ROLES}
+    roles = []
+    for role in value:
+        if role.strip().casefold() not in canonical:
+            raise _fail(path, where, f"'{role}' is not a role on the People sheet.",
+                        f"Use one of: {', '.join(ROLES)}.")
+        roles.append(canonical[role.strip().casefold()])
+    return tuple(dict.fromkeys(roles))
+
+
+def _table(data: dict, key: str, path: Path) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise _fail(path, f"[{key}]", "must be a table of settings, not a single value.")
+    return value
+
+
+def _check_keys(table: dict, allowed: set[str], path: Path, where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise _fail(path, where, f"unknown setting(s) {', '.join(unknown)}.",
+                    f"Use only {', '.join(sorted(allowed))}.")
+
+
+def _rules(table: dict, base: Rules | None, path: Path, where: str) -> Rules:
+    _check_keys(table, _RULE_KEYS, path, where)
+    values = {}
+    for key in ("to", "cc", "district_cc"):
+        if key in table:
+            values[key] = _roles(table[key], path, f"{where} {key}")
+        else:
+            values[key] = getattr(base, key) if base else ()
+    for key in ("subject", "body"):
+        text = table.get(key, getattr(base, key) if base else "")
+        if not isinstance(text, str) or not text.strip():
+            raise _fail(path, f"{where} {key}", "is missing or empty.",
+                        f"Give a {key} template, e.g. {key} = \"{{{{ school.name }}}} ...\".")
+        values[key] = text
+    return Rules(**values)
+
+
+def _number(table: dict, key: str, default, path: Path, where: str, low=0):
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+        raise _fail(path, f"{where} {key}", f"'{value}' must be a number of at least {low}.")
+    return value
+
+
+def _smtp(table: dict, path: Path) -> SmtpConfig:
+    _check_keys(table, _SMTP_KEYS, path, "[smtp]")
+    security = str(table.get("security", "starttls")).lower()
+    if security not in SECURITY_MODES:
+        raise _fail(path, "[smtp] security", f"'{security}' is not one of {', '.join(SECURITY_MODES)}.")
+    port = int(_number(table, "port", DEFAULT_PORTS[security], path, "[smtp]", 1))
+    return SmtpConfig(str(table.get("host", "")).strip(), port, security, str(table.get("user", "")).strip(),
+                      float(_number(table, "timeout", 60, path, "[smtp]", 1)), str(table.get("helo", "")).strip())
+
+
+def load_email_settings(inputs: Path) -> EmailSettings:
+    """Return inputs/email.toml as EmailSettings; any mistake is one PacketsError naming the setting."""
+    path = Path(inputs) / EMAIL_FILE
+    if not path.is_file():
+        raise PacketsError(f"{path}: not found. Fix: create it (the sample district's inputs/{EMAIL_FILE} "
+                           f"is a starting point; see README, 'Emailing packets for review').")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PacketsError(f"{path}: not valid TOML ({exc}).") from None
+    smtp_table = _table(data, "smtp", path)
+    if "password" in smtp_table:
+        raise _fail(path, "[smtp] password", "passwords are never read from a file.",
+                    f"Remove it and set {PASSWORD_ENV} in the environment instead.")
+    _check_keys(data, {"email", "smtp", "default", "designation"}, path, "top level")
+
+    email = _table(data, "email", path)
+    _check_keys(email, _EMAIL_KEYS, path, "[email]")
+    if not email.get("from"):
+        raise _fail(path, "[email] from", "is missing.",
+                    'Add from = "School Improvement <improvement@your-district.org>".')
+    sender = parse_address(email["from"], path, "[email] from")
+    reply_to = parse_address(email["reply_to"], path, "[email] reply_to") if email.get("reply_to") else None
+    attach = str(email.get("attach", "auto")).lower()
+    if attach not in ATTACH_MODES:
+        raise _fail(path, "[email] attach", f"'{attach}' is not one of {', '.join(ATTACH_MODES)}.")
+    zip_over = _number(email, "zip_over_mb", 10, path, "[email]", 0)
+    review_days = int(_number(email, "review_days", 14, path, "[email]", 0))
+
+    default = _rules(_table(data, "default", path), None, path, "[default]")
+    by_designation = {}
+    canonical = {d.casefold(): d for d in DESIGNATIONS}
+    for name, table in _table(data, "designation", path).items():
+        if name.casefold() not in canonical:
+            raise _fail(path, f"[designation.{name}]", f"'{name}' is not a designation.",
+                        f"Use one of: {', '.join(DESIGNATIONS)}.")
+        if not isinstance(table, dict):
+            raise _fail(path, f"[designation.{name}]", "must be a table of settings.")
+        by_designation[canonical[name.casefold()]] = _rules(table, default, path, f"[designation.{name}]")
+
+    return EmailSettings(path, sender, reply_to, attach, int(zip_over * 1024 * 1024), review_days, default,
+                         by_designation, _smtp(smtp_table, path))
+
+
+def smtp_config(settings: EmailSettings, environ: Mapping[str, str] = os.environ) -> SmtpConfig:
+    """Return the SMTP server to use: email.toml's [smtp], each field overridden by PACKETS_SMTP_HOST,
+    _PORT, _USER and _SECURITY when set."""
+    base = settings.smtp
+    security = environ.get(ENV_PREFIX + "SECURITY", "").strip().lower() or base.security
+    if security not in SECURITY_MODES:
+        raise PacketsError(f"{ENV_PREFIX}SECURITY='{security}' is not one of {', '.join(SECURITY_MODES)}.")
+    port_text = environ.get(ENV_PREFIX + "PORT", "").strip()
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise PacketsError(f"{ENV_PREFIX}PORT='{port_text}' is not a port number.")
+        port = int(port_text)
+    elif security != base.security and base.port == DEFAULT_PORTS[base.security]:
+        port = DEFAULT_PORTS[security]
+    else:
+        port = base.port
+    host = environ.get(ENV_PREFIX + "HOST", "").strip() or base.host
+    if not host:
+        raise PacketsError(f"No SMTP server is named. Fix: set host under [smtp] in {settings.path}, "
+                           f"or {ENV_PREFIX}HOST in the environment.")
+    user = environ.get(ENV_PREFIX + "USER", "").strip() or base.user
+    return SmtpConfig(host, port, security, user, base.timeout, base.helo)
+
+
+def smtp_password(config: SmtpConfig, environ: Mapping[str, str] = os.environ) -> str:
+    """Return the SMTP password from the environment: '' when no user is set; an error when one is
+    and the password is not."""
+    password = environ.get(PASSWORD_ENV, "")
+    if config.user and not password:
+        raise PacketsError(f"The SMTP user is {config.user} and no password is set. Fix: set {PASSWORD_ENV} "
+                           f"in the environment (it is never read from a file).")
+    return password

@@ -1,0 +1,637 @@
+"""`packets send`: review emails to each school's own reviewers, through a real SMTP server on loopback.
+
+The sample district is built once; each test works on its own copy. An aiosmtpd server started by the
+test receives the messages, and the assertions are on what it received: envelope recipients, headers,
+attachments and their bytes. A guard makes any connection to a host other than this machine fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import time
+import zipfile
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from generator.delivery.ledger import LEDGER, Ledger, SendLock
+from generator.delivery.compose import build_message, compile_templates, render
+from generator.delivery.recipients import Recipient
+from generator.delivery.send import review_due
+from generator.delivery.settings import load_email_settings
+from generator.findings import PacketsError
+from generator.model import ReviewEvent
+from generator.pipeline import load_district
+from generator.settings import load_settings
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
+
+SCHOOLS = ["0101", "0102", "0103", "0104", "0105", "0106", "0107", "0108", "0109"]
+# The sample email.toml: the principal, and copies to these roles (Intensive schools add District Staff).
+TO_ROLES = {"Principal"}
+CC_ROLES = {"School Improvement Coordinator", "Leadership Team Chair", "Facilitator"}
+INTENSIVE = {"0102", "0103", "0108"}
+
+
+# --- no network but this machine ---------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Fail any connection to a host other than this machine, and keep real SMTP settings out."""
+    real_connect = socket.socket.connect
+
+    def connect(sock, address):
+        if isinstance(address, tuple) and not ipaddress.ip_address(address[0].split("%")[0]).is_loopback:
+            raise AssertionError(f"a test tried to reach {address}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getfqdn", lambda name="": "localhost")     # no DNS lookups either
+    for key in ("HOST", "PORT", "USER", "PASSWORD", "SECURITY"):
+        monkeypatch.delenv(f"PACKETS_SMTP_{key}", raising=False)
+
+
+# --- a district built once, copied per test ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("built")
+    shutil.copytree(SAMPLE, base / "inputs")
+    result = run_cli("build", "--inputs", str(base / "inputs"), "--output", str(base / "output"),
+                     "--as-of", AS_OF, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return base
+
+
+@dataclass
+class District:
+    inputs: Path
+    output: Path
+
+    def send(self, *args: str):
+        return run_cli("send", "--inputs", str(self.inputs), "--output", str(self.output), "--as-of", AS_OF, *args)
+
+    def build(self, *args: str):
+        result = run_cli("build", "--inputs", str(self.inputs), "--output", str(self.output), "--as-of", AS_OF,
+                         "--jobs", "1", *args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def ledger(self) -> dict:
+        return json.loads((self.output / LEDGER).read_text(encoding="utf-8"))["schools"]
+
+    def documents(self, sid: str) -> list[str]:
+        """The file names the build manifest lists for the school."""
+        manifest = json.loads((self.output / "build-manifest.json").read_text(encoding="utf-8"))
+        return [Path(d).name for d in manifest["schools"][sid]["documents"]]
+
+    def folder(self, sid: str) -> Path:
+        return next(self.output.glob(f"{sid}-*/"))
+
+    def email_toml(self, old: str, new: str) -> None:
+        path = self.inputs / "email.toml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def district(built, tmp_path) -> District:
+    shutil.copytree(built / "inputs", tmp_path / "inputs")
+    shutil.copytree(built / "output", tmp_path / "output")
+    return District(tmp_path / "inputs", tmp_path / "output")
+
+
+def roster_people(inputs: Path) -> list[dict]:
+    """The People sheet read straight from the workbook, independent of the code under test."""
+    ws = openpyxl.load_workbook(inputs / "roster.xlsx")["People"]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:] if any(r)]
+
+
+def school_names(inputs: Path) -> dict[str, str]:
+    ws = openpyxl.load_workbook(inputs / "roster.xlsx")["Schools"]
+    return {r[0]: r[1] for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+
+
+def review_due_dates(inputs: Path) -> dict[str, str]:
+    """Each school's review due date as the issue defines it: its first first-draft or feedback step
+    on or after the build day, else 14 days after the build."""
+    built_on = dt.date.fromisoformat(AS_OF)
+    district, _ = load_district(load_settings(inputs, None, built_on))
+    dates = {}
+    for packet in district.packets:
+        due = next((e.due for e in packet.review if e.kind in ("first-draft", "feedback") and e.due >= built_on),
+                   built_on + dt.timedelta(days=14))
+        dates[packet.school.school_id] = f"{due:%B} {due.day}, {due.year}"
+    return dates
+
+
+def expected_recipients(inputs: Path, sid: str) -> tuple[set[str], set[str]]:
+    people = [p for p in roster_people(inputs) if p["School ID"] == sid and p["Email"]]
+    cc_roles = CC_ROLES | ({"District Staff"} if sid in INTENSIVE else set())
+    to = {p["Email"] for p in people if p["Role"] in TO_ROLES}
+    cc = {p["Email"] for p in people if p["Role"] in cc_roles} - to
+    return to, cc
+
+
+# --- the SMTP server ---------------------------------------------------------------------------
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: object
+
+    @property
+    def school(self) -> str:
+        return self.attachments()[0][0][:4]
+
+    def attachments(self) -> list[tuple[str, bytes]]:
+        return [(a.get_filename(), a.get_payload(decode=True)) for a in self.message.iter_attachments()]
+
+
+class Recorder:
+    """An aiosmtpd handler that keeps what it accepts; it can refuse addresses, or die after N messages."""
+
+    def __init__(self):
+        self.received: list[Received] = []
+        self.refuse: set[str] = set()
+        self.die_after: int | None = None
+        self.die_before_reply = True          # die with message N+1 transmitted and unanswered
+        self.controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.die_after is not None and len(self.received) >= self.die_after and self.die_before_reply:
+            self._die(server)
+            return "421 4.3.2 Shutting down"
+        message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        if self.die_after is not None and len(self.received) >= self.die_after and not self.die_before_reply:
+            self.controller.loop.call_soon(self._die, server)      # right after this message's 250
+        return "250 2.0.0 Accepted"
+
+    def _die(self, server):
+        """Stop listening and drop the open connection, as a server that is killed does."""
+        self.controller.server.close()
+        server.transport.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """Start an SMTP server on loopback (again, for a restart) and point PACKETS_SMTP_HOST/PORT at it."""
+    controllers = []
+
+    def start(handler: Recorder | None = None, **kwargs) -> Recorder:
+        handler = handler or Recorder()
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="localhost", **kwargs)
+        controller.start()
+        handler.controller = controller
+        controllers.append(controller)
+        monkeypatch.setenv("PACKETS_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("PACKETS_SMTP_PORT", str(port))
+        return handler
+
+    yield start
+    for controller in controllers:
+        controller.stop(no_assert=True)
+
+
+# --- delivering ----------------------------------------------------------------------------------
+
+def test_each_school_gets_one_message_with_only_its_recipients_and_documents(district, smtp):
+    server = smtp()
+    result = district.send("--smtp")
+    assert result.exit_code == 0, result.output
+    assert "9 sent" in result.output
+    assert sorted(r.school for r in server.received) == SCHOOLS
+
+    for got in server.received:
+        sid = got.school
+        to, cc = expected_recipients(district.inputs, sid)
+        assert set(got.rcpt_tos) == to | cc                       # the envelope: this school's people only
+        assert {a.addr_spec for a in got.message["To"].addresses} == to
+        assert {a.addr_spec for a in got.message["Cc"].addresses} == cc
+        assert got.mail_from == "school-improvement@rcusd117.example.org"
+        folder = district.folder(sid)
+        attached = dict(got.attachments())
+        assert sorted(attached) == sorted(district.documents(sid))
+        for name, data in attached.items():
+            assert name.startswith(f"{sid}-")
+            assert data == (folder / name).read_bytes()            # byte for byte the built document
+        due = review_due_dates(district.inputs)[sid]
+        assert got.message["Subject"] == (f"{school_names(district.inputs)[sid]}: 2026-27 improvement "
+                                                  f"plan for review by {due}")
+        body = got.message.get_body(("plain",)).get_content()
+        assert f"School ID {sid}" in body
+        assert f"by {due}" in body
+
+    ledger = district.ledger()
+    assert sorted(ledger) == SCHOOLS
+    for sid, entry in ledger.items():
+        (message,) = entry["messages"]
+        got = next(r for r in server.received if r.school == sid)
+        assert message["message_id"] == got.message["Message-ID"]
+        assert sorted(message["delivered"]) == sorted(got.rcpt_tos)
+        assert message["refused"] == {}
+        for part in message["attachments"]:
+            assert part["sha256"] == hashlib.sha256(dict(got.attachments())[part["name"]]).hexdigest()
+
+
+def test_not_ready_school_says_so_and_only_ready_skips_it(district, smtp):
+    server = smtp()
+    result = district.send("--smtp", "--only-ready")
+    assert result.exit_code == 0, result.output
+    assert "0107 Cedar Grove Elementary: skipped (not ready)" in result.output
+    assert sorted(r.school for r in server.received) == [s for s in SCHOOLS if s != "0107"]
+
+    result = district.send("--smtp", "--school", "0107")
+    assert result.exit_code == 0, result.output
+    body = server.received[-1].message.get_body(("plain",)).get_content()
+    assert "NOT yet ready" in body and "[two-academic-goals]" in body
+
+
+def test_a_second_run_sends_nothing_and_a_changed_school_is_sent_again(district, smtp):
+    server = smtp()
+    assert district.send("--smtp").exit_code == 0
+    assert len(server.received) == 9
+
+    again = district.send("--smtp")
+    assert again.exit_code == 0, again.output
+    assert "9 already sent" in again.output
+    assert len(server.received) == 9
+
+    # A rebuild that changes nothing (even on another day) is not a new packet.
+    run_cli("build", "--inputs", str(district.inputs), "--output", str(district.output), "--force",
+            "--as-of", "2026-11-30", "--jobs", "1")
+    assert district.send("--smtp", "--as-of", "2026-11-30").exit_code == 0
+    assert len(server.received) == 9
+
+    def edit(ws):
+        for r in range(2, ws.max_row + 1):
+            if ws.cell(r, header_column(ws, "School ID")).value == "0104":
+                cell = ws.cell(r, header_column(ws, "SMART Goal"))
+                cell.value = f"{cell.value} (revised)"
+                return
+        raise AssertionError("no goal for 0104")
+
+    edit_sheet(district.inputs / "goals.xlsx", "Goals", edit)
+    district.build()
+    result = district.send("--smtp")
+    assert result.exit_code == 0, result.output
+    assert [r.school for r in server.received[9:]] == ["0104"]
+    entry = district.ledger()["0104"]
+    assert len(entry["messages"]) == 1 and len(entry["earlier"]) == 1
+
+    assert district.send("--smtp", "--school", "0101", "--resend").exit_code == 0
+    assert [r.school for r in server.received[10:]] == ["0101"]
+
+
+@pytest.mark.parametrize("before_reply", [True, False], ids=["mid-message", "between-messages"])
+def test_server_killed_halfway_ledger_lists_exactly_the_delivered(district, smtp, before_reply):
+    first = Recorder()
+    first.die_after = 4
+    first.die_before_reply = before_reply
+    smtp(first)
+    result = district.send("--smtp")
+    assert result.exit_code == 1
+    assert len(first.received) == 4
+    delivered = sorted(r.school for r in first.received)
+    assert sorted(district.ledger()) == delivered                  # exactly what the server accepted
+    assert "not sent" in result.output
+
+    second = smtp()                                                # the server is back (on a new port)
+    result = district.send("--smtp")
+    assert result.exit_code == 0, result.output
+    assert sorted(r.school for r in second.received) == sorted(set(SCHOOLS) - set(delivered))
+    assert sorted(r.school for r in first.received + second.received) == SCHOOLS      # each exactly once
+    assert sorted(district.ledger()) == SCHOOLS
+
+    assert district.send("--smtp").exit_code == 0
+    assert len(second.received) == 5
+
+
+def test_a_refused_address_is_recorded_and_only_it_is_tried_again(district, smtp):
+    server = smtp()
+    server.refuse = {"jennifer.walsh@rcusd117.example.org"}
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 1
+    assert "partly sent" in result.output
+    assert "Jennifer Walsh <jennifer.walsh@rcusd117.example.org> (roster.xlsx, sheet People, row 9) refused: 550" \
+        in result.output
+    (message,) = district.ledger()["0101"]["messages"]
+    assert "jennifer.walsh@rcusd117.example.org" in message["refused"]
+    assert "jennifer.walsh@rcusd117.example.org" not in message["delivered"]
+    assert len(message["delivered"]) == 3
+
+    server.refuse = set()
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 0, result.output
+    assert len(server.received) == 3
+    assert server.received[-1].rcpt_tos == ["jennifer.walsh@rcusd117.example.org"]
+    assert [a.addr_spec for a in server.received[-1].message["To"].addresses] == ["jennifer.walsh@rcusd117.example.org"]
+    assert len(district.ledger()["0101"]["messages"]) == 2
+
+    district.send("--smtp", "--school", "0101")
+    assert len(server.received) == 3
+
+
+def test_a_packet_older_than_its_inputs_is_held_until_rebuilt(district, smtp):
+    district.build("--force", "--as-of", "2026-12-20", "--school", "0101", "--school", "0102")   # no send date matches
+    server = smtp()
+    result = district.send("--smtp", "--school", "0101")
+    assert result.exit_code == 0, result.output                  # nothing changed since it was built
+
+    _set_person(district.inputs, "marcus.bell@rcusd117.example.org", "Phone", "(309) 555-9999")
+    later = time.time() + 5
+    os.utime(district.inputs / "roster.xlsx", (later, later))
+    result = district.send("--smtp", "--school", "0102")
+    assert result.exit_code == 1
+    assert "0102 Prairie View Middle School: HELD" in result.output
+    assert "have changed since this packet was built" in result.output
+    assert len(server.received) == 1
+
+    district.build("--school", "0101", "--school", "0102")
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 0, result.output
+    assert [r.school for r in server.received] == ["0101", "0101", "0102"]    # 0101's packet changed
+
+
+# --- safe addresses ----------------------------------------------------------------------------
+
+def _set_person(inputs: Path, email: str, column: str, value) -> int:
+    holder = {}
+
+    def edit(ws):
+        row = find_row(ws, "Email", email)
+        ws.cell(row, header_column(ws, column)).value = value
+        holder["row"] = row
+    edit_sheet(inputs / "roster.xlsx", "People", edit)
+    return holder["row"]
+
+
+def test_a_bad_address_holds_its_school_and_names_the_roster_row(district, smtp):
+    row = _set_person(district.inputs, "jennifer.walsh@rcusd117.example.org", "Email", "jennifer.walsh@@rcusd117")
+    district.build()
+    server = smtp()
+    result = district.send("--smtp")
+    assert result.exit_code == 1
+    assert "0101 Riverbend High School: HELD" in result.output
+    assert f"roster.xlsx, sheet People, row {row}, column E (Email)" in result.output
+    assert "'jennifer.walsh@@rcusd117' is not a valid email address" in result.output
+    assert sorted(r.school for r in server.received) == [s for s in SCHOOLS if s != "0101"]
+    assert "0101" not in district.ledger()
+
+
+def test_a_school_with_no_reviewer_is_reported_not_skipped(district, smtp):
+    _set_person(district.inputs, "douglas.whitaker@rcusd117.example.org", "Email", None)
+    district.build()
+    server = smtp()
+    result = district.send("--smtp")
+    assert result.exit_code == 1
+    assert "0107 Cedar Grove Elementary: HELD" in result.output
+    assert "No reviewer" in result.output
+    assert "Douglas Whitaker (Principal) has no email address" in result.output
+    assert "0107" not in {r.school for r in server.received}
+    assert "1 HELD" in result.output
+
+
+def test_line_breaks_in_a_name_cannot_add_headers(district, smtp):
+    evil = "Marcus Bell\r\nBcc: spy@evil.example.org\r\nX-Evil: 1"
+    _set_person(district.inputs, "marcus.bell@rcusd117.example.org", "Name", evil)
+    district.build()
+    server = smtp()
+    result = district.send("--smtp", "--school", "0101")
+    assert result.exit_code == 0, result.output
+    (got,) = server.received
+    assert got.message["Bcc"] is None and got.message["X-Evil"] is None
+    assert not any("evil" in a for a in got.rcpt_tos)
+    assert "Bcc: spy@evil.example.org X-Evil: 1" in str(got.message["To"])      # kept, as part of the name
+    raw_headers = got.message.as_bytes().split(b"\r\n\r\n", 1)[0].lower()
+    assert b"\nbcc:" not in raw_headers and b"\nx-evil:" not in raw_headers
+
+
+def test_line_breaks_in_a_subject_from_the_data_cannot_add_headers(tmp_path):
+    (tmp_path / "email.toml").write_text((SAMPLE / "email.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    email = load_email_settings(tmp_path)
+    templates = compile_templates(email)[None]
+    context = {"school": {"name": "Riverbend High\r\nBcc: spy@evil.example.org\nX-Evil: 1", "id": "0101",
+                          "designation": "Comprehensive"},
+               "planning_year": "2026-27", "review": {"due": "December 7, 2026", "title": ""}, "to": ["A"],
+               "built": "November 23, 2026", "ready": True, "warnings": 0, "errors": 0, "findings": [],
+               "attachments": [], "zipped": False, "sender": "S", "district": {"name": "D"}}
+    subject, body = render(templates, context)
+    to = Recipient("Eve\nBcc: spy@evil.example.org", "Principal", "eve@rcusd117.example.org", "To", "row 2")
+    message = build_message(email, (to,), (), subject, body, [], "<1@rcusd117.example.org>",
+                            dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc))
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    assert parsed["Subject"] == ("Riverbend High Bcc: spy@evil.example.org X-Evil: 1: 2026-27 improvement "
+                                         "plan for review by December 7, 2026")
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["eve@rcusd117.example.org"]
+
+
+# --- the outbox ----------------------------------------------------------------------------------
+
+def test_without_smtp_eml_files_are_written_and_parse(district):
+    result = district.send()
+    assert result.exit_code == 0, result.output
+    outbox = district.output / "outbox"
+    files = sorted(outbox.glob("*.eml"))
+    assert [f.name[:4] for f in files] == SCHOOLS
+    for path in files:
+        message = BytesParser(policy=policy.default).parse(path.open("rb"))
+        sid = path.name[:4]
+        to, cc = expected_recipients(district.inputs, sid)
+        assert {a.addr_spec for a in message["To"].addresses} == to
+        assert {a.addr_spec for a in message["Cc"].addresses} == cc
+        assert message["X-Unsent"] == "1"                      # Outlook opens it as a draft to send
+        head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
+        assert all(len(line) <= 78 for line in head.split(b"\r\n"))     # RFC 5322's line length
+        assert message["Subject"].startswith(school_names(district.inputs)[sid])
+        assert message["Message-ID"].endswith("@rcusd117.example.org>")
+        for part in message.iter_attachments():
+            assert part.get_payload(decode=True) == (district.folder(sid) / part.get_filename()).read_bytes()
+    listing = (outbox / "recipients.txt").read_text(encoding="utf-8")
+    assert "To: Marcus Bell <marcus.bell@rcusd117.example.org> (Principal; roster.xlsx, sheet People, row 8)" \
+        in listing
+    assert not (district.output / LEDGER).exists()            # nothing was sent
+
+
+def test_dry_run_writes_and_sends_nothing(district, smtp):
+    server = smtp()
+    before = sorted(p for p in district.output.rglob("*"))
+    for args in ((), ("--smtp",)):
+        result = district.send("--dry-run", *args)
+        assert result.exit_code == 0, result.output
+        assert "Dry run: nothing was written or sent." in result.output
+        due = review_due_dates(district.inputs)["0101"]
+        assert f"Subject: Riverbend High School: 2026-27 improvement plan for review by {due}" in result.output
+    assert sorted(p for p in district.output.rglob("*")) == before
+    assert server.received == []
+
+
+def test_outbox_leaves_out_schools_already_sent(district, smtp):
+    district.send()
+    assert (district.output / "outbox" / "0101-riverbend-high-school.eml").exists()
+    smtp()
+    assert district.send("--smtp", "--school", "0101").exit_code == 0
+    result = district.send()
+    assert "0101 Riverbend High School: already sent" in result.output
+    assert not (district.output / "outbox" / "0101-riverbend-high-school.eml").exists()
+    assert (district.output / "outbox" / "0102-prairie-view-middle-school.eml").exists()
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+def test_large_packets_go_as_one_zip_of_the_documents(district, smtp):
+    district.email_toml("zip_over_mb = 10", "zip_over_mb = 0.05")
+    server = smtp()
+    assert district.send("--smtp", "--school", "0103").exit_code == 0
+    (got,) = server.received
+    ((name, data),) = got.attachments()
+    assert name == "0103-jose-marti-elementary-school.zip"
+    folder = district.folder("0103")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sorted(archive.namelist()) == sorted(district.documents("0103"))
+        for member in archive.namelist():
+            assert archive.read(member) == (folder / member).read_bytes()
+
+
+def test_the_combined_pdf_is_attached_alone_when_built(district, smtp):
+    folder = district.folder("0105")
+    pdf = folder / "0105-packet.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n% a stand-in for the combined packet\n%%EOF\n")
+    manifest_path = district.output / "build-manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["schools"]["0105"]["documents"].append(f"{folder.name}/0105-packet.pdf")
+    manifest_path.write_text(json.dumps(manifest))
+    server = smtp()
+    assert district.send("--smtp", "--school", "0105", "--school", "0106").exit_code == 0
+    by_school = {r.school: r.attachments() for r in server.received}
+    assert by_school["0105"] == [("0105-packet.pdf", pdf.read_bytes())]
+    assert sorted(n for n, _ in by_school["0106"]) == sorted(district.documents("0106"))   # no PDF: the documents
+
+    district.email_toml('attach = "auto"', 'attach = "pdf"')
+    result = district.send("--smtp", "--school", "0104", "--dry-run")
+    assert result.exit_code == 1
+    assert "packets build --pdf" in result.output
+
+
+# --- settings and the server -------------------------------------------------------------------
+
+def test_settings_mistakes_stop_before_anything_is_sent(district, smtp):
+    server = smtp()
+    district.email_toml('to = ["Principal"]', 'to = ["Principle"]')
+    result = district.send("--smtp")
+    assert result.exit_code == 2
+    assert "[default] to: 'Principle' is not a role" in result.output
+    assert "Traceback" not in result.output
+
+    district.email_toml('to = ["Principle"]', 'to = ["Principal"]')
+    district.email_toml("# user = ", 'password = "hunter2"\n# user = ')
+    result = district.send("--smtp")
+    assert result.exit_code == 2
+    assert "passwords are never read from a file" in result.output and "hunter2" not in result.output
+
+    district.email_toml('password = "hunter2"\n', "")
+    district.email_toml("{{ school.name }}:", "{{ school.nmae }}:")
+    result = district.send("--smtp")
+    assert result.exit_code == 2
+    assert "[default] subject" in result.output and "nmae" in result.output
+    assert server.received == []
+
+
+def test_the_password_comes_from_the_environment_and_is_never_printed(district, smtp, monkeypatch):
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"pa55-w0rd"
+        logins.append((auth_data.login, ok))
+        return AuthResult(success=ok, handled=ok)       # a failure not handled: the server answers 535
+
+    server = smtp(Recorder(), authenticator=authenticator, auth_require_tls=False)
+    monkeypatch.setenv("PACKETS_SMTP_USER", "school-improvement")
+    result = district.send("--smtp", "--school", "0101")
+    assert result.exit_code == 2
+    assert "PACKETS_SMTP_PASSWORD" in result.output
+
+    monkeypatch.setenv("PACKETS_SMTP_PASSWORD", "wrong-pa55")
+    result = district.send("--smtp", "--school", "0101")
+    assert result.exit_code == 1 and "refused the login" in result.output
+    assert "wrong-pa55" not in result.output
+
+    monkeypatch.setenv("PACKETS_SMTP_PASSWORD", "pa55-w0rd")
+    result = district.send("--smtp", "--school", "0101")
+    assert result.exit_code == 0, result.output
+    assert "pa55-w0rd" not in result.output
+    assert logins[-1] == (b"school-improvement", True)
+    assert len(server.received) == 1
+    assert "pa55-w0rd" not in (district.output / LEDGER).read_text()
+
+
+def test_no_build_or_unreachable_server_is_reported_plainly(district, tmp_path, monkeypatch):
+    result = run_cli("send", "--inputs", str(district.inputs), "--output", str(tmp_path / "empty"))
+    assert result.exit_code == 2 and "run `packets build` first" in result.output
+
+    monkeypatch.setenv("PACKETS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PACKETS_SMTP_PORT", str(free_port()))           # nothing listens there
+    result = district.send("--smtp")
+    assert result.exit_code == 1
+    assert "Cannot connect to the SMTP server 127.0.0.1" in result.output
+    assert "9 not sent" in result.output
+    assert not (district.output / LEDGER).exists() or district.ledger() == {}
+
+
+def test_one_run_at_a_time(tmp_path):
+    with SendLock(tmp_path):
+        with pytest.raises(PacketsError, match="Another `packets send` is running"):
+            with SendLock(tmp_path):
+                pass
+    with SendLock(tmp_path):                                    # released when the first ended
+        pass
+
+
+def test_an_unreadable_ledger_stops_rather_than_sending_twice(tmp_path):
+    (tmp_path / LEDGER).write_text("{not json")
+    with pytest.raises(PacketsError, match="nothing is sent without it"):
+        Ledger.load(tmp_path)
+
+
+def test_review_due_is_the_next_draft_or_feedback_step_else_review_days_after_the_build():
+    built_on = dt.date(2026, 11, 23)
+
+    class Packet:
+        review = (ReviewEvent("first-draft", "First draft", dt.date(2026, 11, 1)),
+                  ReviewEvent("check-in", "Check-in", dt.date(2026, 12, 1)),
+                  ReviewEvent("feedback", "Feedback round 1", dt.date(2027, 1, 15), "Siobhan O'Brien"),
+                  ReviewEvent("first-draft", "Second draft", dt.date(2027, 2, 1)))
+
+    assert review_due(Packet(), built_on, 14) == (dt.date(2027, 1, 15), "Feedback round 1")
+    Packet.review = ()
+    assert review_due(Packet(), built_on, 14) == (dt.date(2026, 12, 7), "")
