@@ -24,7 +24,7 @@ from .model import District, Packet, School, build_district
 from .normalize import normalize_sheet
 from .readiness import check_packet, is_ready
 from .rollup import report_context, school_rollup
-from .render import FORMS, RENDERERS, packet_contexts, render_packet
+from .render import FORMS, packet_contexts, render_document, render_packet
 from .render.hyperlinks import link_paths
 from .render.reference import TEMPLATES
 from .schema import SHEETS
@@ -328,7 +328,7 @@ def write_readiness_report(settings: Settings, results) -> Path:
     path = Path(settings.output) / READINESS_REPORT
     context = {"district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
                "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results)}
-    report = RENDERERS[".xlsx"](TEMPLATES / READINESS_REPORT, context)
+    report = render_document(TEMPLATES / READINESS_REPORT, context)
     package.write_atomic(path, link_paths(report, TEMPLATES / READINESS_REPORT, ("folder", "pdf")))
     return path
 
@@ -350,8 +350,8 @@ def write_district_view(settings: Settings, district: District, results) -> list
     dashboard = dashboard_context(settings, [p.school for p in packets], rows, built_at,
                                   (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT))
     return package.write_files(out, {
-        DISTRICT_REPORT: RENDERERS[".xlsx"](TEMPLATES / DISTRICT_REPORT,
-                                            report_context(settings, rows, folders, built_at)),
+        DISTRICT_REPORT: render_document(TEMPLATES / DISTRICT_REPORT,
+                                         report_context(settings, rows, folders, built_at)),
         DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets),
         DASHBOARD: render_dashboard(dashboard),
     })

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import package
 from .findings import ERROR, NOTE, WARNING, Finding
-from .render import RENDERERS
+from .render import render_document
 from .render.reference import TEMPLATES
 
 VALIDATION_REPORT = "validation.xlsx"
@@ -55,5 +55,5 @@ def write_validation_report(path: Path, findings, summary: str) -> Path:
     """Write validation.xlsx: the same findings as the terminal report, a row per problem."""
     context = {"summary": summary, "checked_at": dt.datetime.now().replace(microsecond=0),
                "rows": validation_rows(findings)}
-    package.write_atomic(path, RENDERERS[".xlsx"](TEMPLATES / VALIDATION_REPORT, context))
+    package.write_atomic(path, render_document(TEMPLATES / VALIDATION_REPORT, context))
     return path

@@ -138,3 +138,25 @@ def test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightf
     assert prepared(path) is None
     context = packet_contexts(packets[0])["schedule-tracker"]
     assert workbook_content(render_document(path, context)) == workbook_content(render_xlsx(path, context))
+
+
+def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, monkeypatch):
+    """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
+    from generator import pipeline, report
+    from generator.findings import ERROR, Finding
+    seen = []
+
+    def spy(template, context):
+        seen.append((template, context))
+        return real(template, context)
+    real = pipeline.render_document
+    monkeypatch.setattr(pipeline, "render_document", spy)
+    monkeypatch.setattr(report, "render_document", spy)
+    settings = load_settings(SAMPLE, tmp_path / "output", dt.date.fromisoformat(AS_OF))
+    pipeline.build(settings)
+    broken = Finding(ERROR, "=A broken <cell> & more", file="roster.xlsx", sheet="Schools", row=3, column="B")
+    report.write_validation_report(tmp_path / "validation.xlsx", [broken], "1 error")
+    assert sorted(t.name for t, _ in seen) == ["district.xlsx", "readiness.xlsx", "validation.xlsx"]
+    for template, context in seen:
+        assert prepared(template) is not None, template.name
+        assert workbook_content(prepared(template).render(context)) == workbook_content(render_xlsx(template, context))
