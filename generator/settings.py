@@ -87,6 +87,14 @@ def _check_pattern(pattern: str, key: str) -> str:
     return pattern
 
 
+def read_toml(path: Path) -> dict:
+    """Return a settings file's tables; a file that is not TOML is one PacketsError naming it."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PacketsError(f"{path}: not valid TOML ({exc}).") from None
+
+
 def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | None = None,
                   schools: tuple[str, ...] = ()) -> Settings:
     """Return the settings for a run from `inputs/settings.toml` and the command line's choices."""
@@ -98,10 +106,7 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
     if not path.is_file():
         raise PacketsError(f"{path}: not found. Fix: create it with [district] name and planning_year "
                            f"(see README, 'Settings').")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PacketsError(f"{path}: not valid TOML ({exc}).") from None
+    data = read_toml(path)
 
     district = data.get("district", {})
     out = data.get("output", {})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import sys
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -20,11 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..findings import PacketsError
 from ..schema import DESIGNATIONS, ROLES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from ..settings import read_toml
 
 EMAIL_FILE = "email.toml"
 ATTACH_MODES = ("documents", "pdf", "auto")
@@ -178,10 +173,7 @@ def load_email_settings(inputs: Path) -> EmailSettings:
     if not path.is_file():
         raise PacketsError(f"{path}: not found. Fix: create it (the sample district's inputs/{EMAIL_FILE} "
                            f"is a starting point; see README, 'Emailing packets for review').")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PacketsError(f"{path}: not valid TOML ({exc}).") from None
+    data = read_toml(path)
     smtp_table = _table(data, "smtp", path)
     if "password" in smtp_table:
         raise _fail(path, "[smtp] password", "passwords are never read from a file.",
