@@ -1,4 +1,4 @@
-"""Authoring: blank input workbooks and settings.toml, generated from the schema the loader reads.
+"""Authoring: blank input workbooks, settings.toml and email.toml, generated from the schema the loader reads.
 
 `init_inputs` writes roster.xlsx, timeline.xlsx, goals.xlsx and settings.toml into a folder. Every
 sheet, header, dropdown and note comes from generator/schema.py, so a blank workbook cannot drift
@@ -24,6 +24,8 @@ from .findings import PacketsError
 from .load import WORKBOOK_SUFFIXES
 from .normalize import SERIAL_RANGE, clean_text, parse_date
 from .schema import SHEETS, WORKBOOKS, Column, Sheet
+from .delivery.settings import EMAIL_FILE
+from .render.reference import TEMPLATES
 from .settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Settings
 
 INSTRUCTIONS_SHEET = "Instructions"
@@ -322,9 +324,9 @@ def _shadowing_inputs(folder: Path) -> list[Path]:
 
 def init_inputs(folder: Path, district: str = "Your District Name", planning_year: str = "2026-27",
                 overwrite: bool = False) -> list[Path]:
-    """Write blank roster.xlsx, timeline.xlsx, goals.xlsx and a settings.toml into `folder` (created if
-    needed) and return their paths. Refuses, writing nothing, when any of them already exists, unless
-    `overwrite`; all four files are written or none.
+    """Write blank roster.xlsx, timeline.xlsx, goals.xlsx, a settings.toml and an email.toml (from
+    templates/email.toml) into `folder` (created if needed) and return their paths. Refuses, writing
+    nothing, when any of them already exists, unless `overwrite`; all the files are written or none.
 
     A sheet kept as a CSV file (roster_schools.csv) or a workbook saved as .xlsm/.ods would be read instead
     of the blank workbook, so init refuses such a folder even with `overwrite`; it never deletes files."""
@@ -339,7 +341,7 @@ def init_inputs(folder: Path, district: str = "Your District Name", planning_yea
     if folder.exists() and not folder.is_dir():
         raise PacketsError(f"'{folder}' is a file, not a folder. Fix: choose a folder for the new inputs.")
 
-    names = [f"{stem}.xlsx" for stem in WORKBOOKS] + [SETTINGS_FILE]
+    names = [f"{stem}.xlsx" for stem in WORKBOOKS] + [SETTINGS_FILE, EMAIL_FILE]
     targets = [folder / n for n in names]
     if folder.is_dir():
         shadows = _shadowing_inputs(folder)
@@ -357,6 +359,7 @@ def init_inputs(folder: Path, district: str = "Your District Name", planning_yea
 
     files = {f"{stem}.xlsx": workbook_bytes(stem, name, year.label) for stem in WORKBOOKS}
     files[SETTINGS_FILE] = settings_text(name, year).encode("utf-8")
+    files[EMAIL_FILE] = (TEMPLATES / EMAIL_FILE).read_bytes()     # who receives the packets: edit before sending
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return package.write_files(folder, files)

@@ -215,7 +215,7 @@ def validate(inputs, as_of, strict, report, verbose):
 @click.option("--planning-year", default="2026-27", show_default=True, help="The planning year, e.g. 2026-27.")
 @click.option("--force", is_flag=True, help="Overwrite existing input workbooks in FOLDER.")
 def init(folder, district, planning_year, force):
-    """Write blank input workbooks (roster, timeline, goals) and settings.toml into FOLDER.
+    """Write blank input workbooks (roster, timeline, goals), settings.toml and email.toml into FOLDER.
 
     The workbooks have the exact headers, an Instructions sheet, comments on every header,
     dropdowns for designations, roles and stages, and date formats. Fill them in, then run

@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-FILES = [f"{stem}.xlsx" for stem in WORKBOOKS] + ["settings.toml"]
+FILES = [f"{stem}.xlsx" for stem in WORKBOOKS] + ["settings.toml", "email.toml"]
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +275,7 @@ def test_init_command_then_validate(tmp_path):
     folder = tmp_path / "district"
     result = run_cli("init", str(folder), "--district", "Maple Grove SD 12", "--planning-year", "2027-28")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in folder.iterdir()) == ["goals.xlsx", "roster.xlsx", "settings.toml", "timeline.xlsx"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
     assert 'name = "Maple Grove SD 12"' in (folder / "settings.toml").read_text()
     again = run_cli("init", str(folder))
     assert again.exit_code == 1 and "--force" in again.output
@@ -330,3 +330,10 @@ def test_filled_in_folder_reports_bad_cells_by_sheet_and_row(copy):
         load_district(load_settings(inputs, as_of=dt.date(2026, 11, 23)))
     (finding,) = caught.value.findings
     assert (finding.file, finding.sheet, finding.row, finding.header) == ("roster.xlsx", "People", 2, "Role")
+
+
+def test_init_writes_email_settings_that_load(blank):
+    from generator.delivery.settings import load_email_settings
+    folder, _ = blank
+    settings = load_email_settings(folder)
+    assert "example.org" in str(settings.sender) and "Riverbend" not in (folder / "email.toml").read_text()
