@@ -64,6 +64,15 @@ common_report = click.option("--report", "report", type=click.Path(dir_okay=Fals
                              help="Where to write validation.xlsx (default: inside the inputs folder).")
 
 
+def output_folder(help: str):
+    return click.option("--output", "output", default="output", show_default=True,
+                        type=click.Path(file_okay=False), help=help)
+
+
+def school_filter(help: str):
+    return click.option("--school", "schools", multiple=True, metavar="ID", help=help)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Build school-improvement plan packets from a district's spreadsheets.
@@ -74,10 +83,8 @@ def main():
 
 @main.command()
 @common_inputs
-@click.option("--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder the packets are written to (one sub-folder per school).")
-@click.option("--school", "schools", multiple=True, metavar="ID",
-              help="Build only this school (repeat for several). Default: every school on the roster.")
+@output_folder("Folder the packets are written to (one sub-folder per school).")
+@school_filter("Build only this school (repeat for several). Default: every school on the roster.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Build in this many processes at once. Default: the machine's cores.")
 @click.option("--force", is_flag=True, help="Rebuild every packet, even those whose inputs have not changed.")
@@ -89,8 +96,9 @@ def main():
 @click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
 def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verbose):
     """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
-    the ISBE planning-year grid (.docx and .xlsx) and the Plan for Improvement, plus
-    output/readiness.xlsx.
+    the ISBE planning-year grid (.docx and .xlsx), the Plan for Improvement, the Plan Review
+    form and the school's calendar (.ics); then output/readiness.xlsx and the district's view
+    (district.xlsx, district.ics, index.html).
 
     Input errors stop the run before anything is written. A school whose plan is not ready
     still gets its packet; readiness.xlsx says what is missing. A school whose inputs, templates
@@ -282,10 +290,8 @@ def context(school_id, inputs, as_of, form):
 
 @main.command()
 @common_inputs
-@click.option("--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="The folder `packets build` wrote the packets to.")
-@click.option("--school", "schools", multiple=True, metavar="ID",
-              help="Send only this school's packet (repeat for several). Default: every school.")
+@output_folder("The folder `packets build` wrote the packets to.")
+@school_filter("Send only this school's packet (repeat for several). Default: every school.")
 @click.option("--only-ready", is_flag=True, help="Send only the packets of schools whose plan is ready.")
 @click.option("--smtp", is_flag=True,
               help="Send through the SMTP server ([smtp] in email.toml, or PACKETS_SMTP_HOST, _PORT, _USER, "
