@@ -93,9 +93,10 @@ class Manifest:
         return all((output / doc).is_file() for doc in entry.get("documents", ()))
 
     def record(self, school_id: str, fingerprint: str, folder: Path, documents, built_at: dt.datetime,
-               name: str = "", designation: str = "", ready: bool = False) -> None:
+               name: str = "", designation: str = "", ready: bool = False, as_of: dt.date | None = None) -> None:
         output = self.path.parent
         self.entries[school_id] = {
+            "as_of": as_of.isoformat() if as_of else None,       # the day overdue was judged by
             "fingerprint": fingerprint, "name": name, "designation": designation, "ready": ready,
             "folder": folder.relative_to(output).as_posix(),
             "documents": [Path(d).relative_to(output).as_posix() for d in documents],

@@ -202,7 +202,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
         result = next(built) if sid in stale_ids else _skipped(settings, packet, strict, manifest.entry(sid))
         if not result.error:
             manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at,
-                            result.school_name, result.designation, result.ready)
+                            result.school_name, result.designation, result.ready, settings.as_of)
         results.append(result)
         if progress:
             progress(result)
@@ -295,7 +295,7 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
                                       packet_manifest.readiness_entry(r.ready, r.findings))
             r = replace(r, documents=documents + (target,))
         manifest.record(r.school_id, fingerprints[r.school_id], r.folder, r.documents, r.built_at, r.school_name,
-                        r.designation, r.ready)
+                        r.designation, r.ready, settings.as_of)
         updated.append(r)
     return updated
 

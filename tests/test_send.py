@@ -12,10 +12,8 @@ import hashlib
 import io
 import ipaddress
 import json
-import os
 import shutil
 import socket
-import time
 import zipfile
 from dataclasses import dataclass
 from email import policy
@@ -362,24 +360,22 @@ def test_a_refused_address_is_recorded_and_only_it_is_tried_again(district, smtp
 
 
 def test_a_packet_older_than_its_inputs_is_held_until_rebuilt(district, smtp):
-    district.build("--force", "--as-of", "2026-12-20", "--school", "0101", "--school", "0102")   # no send date matches
+    district.build("--force", "--as-of", "2026-12-20", "--school", "0101", "--school", "0102")   # not today
     server = smtp()
     result = district.send("--smtp", "--school", "0101")
-    assert result.exit_code == 0, result.output                  # nothing changed since it was built
+    assert result.exit_code == 0, result.output                  # the build recorded its day: still current
 
-    _set_person(district.inputs, "marcus.bell@rcusd117.example.org", "Phone", "(309) 555-9999")
-    later = time.time() + 5
-    os.utime(district.inputs / "roster.xlsx", (later, later))
-    result = district.send("--smtp", "--school", "0102")
+    _set_person(district.inputs, "marcus.bell@rcusd117.example.org", "Phone", "(309) 555-9999")   # 0101's principal
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
     assert result.exit_code == 1
-    assert "0102 Prairie View Middle School: HELD" in result.output
+    assert "0101 Riverbend High School: HELD" in result.output
     assert "have changed since this packet was built" in result.output
-    assert len(server.received) == 1
+    assert [r.school for r in server.received] == ["0101", "0102"]          # 0102's packet is still current
 
     district.build("--school", "0101", "--school", "0102")
     result = district.send("--smtp", "--school", "0101", "--school", "0102")
     assert result.exit_code == 0, result.output
-    assert [r.school for r in server.received] == ["0101", "0101", "0102"]    # 0101's packet changed
+    assert [r.school for r in server.received] == ["0101", "0102", "0101"]  # only 0101's packet changed
 
 
 # --- safe addresses ----------------------------------------------------------------------------

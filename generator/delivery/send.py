@@ -28,7 +28,7 @@ from .compose import (AttachmentPlan, Templates, attachment_parts, build_message
                       new_message_id, plan_attachments, render)
 from .ledger import LEDGER, Ledger, SendLock, now
 from .recipients import Recipient, school_recipients
-from .settings import EMAIL_FILE, EmailSettings
+from .settings import EmailSettings
 from .transport import NotDelivered, ServerUnavailable, SmtpSender, write_eml
 
 OUTBOX = "outbox"
@@ -103,30 +103,16 @@ _VERSION_DAY = dt.date(2000, 1, 1)
 
 
 def packet_version(packet: Packet, settings: Settings, entry: dict, templates: str) -> tuple[Packet | None, str]:
-    """Return the packet as it was built (with the as-of day the build used) and its version for the
-    ledger, which changes only when the school's inputs, the templates or the generator change.
-
-    The build's fingerprint is matched with today's or the build day's as-of date. A build made with
-    another --as-of cannot be matched; it is taken as current when no input or template file changed
-    since it was built. Otherwise (None, ''): the documents are older than the inputs."""
-    built_at = dt.datetime.fromisoformat(entry["built_at"])
-    version = packet_fingerprint(dataclasses.replace(packet, as_of=_VERSION_DAY), settings, templates)
-    for as_of in dict.fromkeys((settings.as_of, built_at.date())):
-        candidate = dataclasses.replace(packet, as_of=as_of)
-        if packet_fingerprint(candidate, settings, templates) == entry.get("fingerprint"):
-            return candidate, version
-    if _changed_since(settings, built_at):
+    """Return the packet as it was built (with the as-of day the build recorded) and its version for
+    the ledger, which changes only when the school's inputs, the templates or the generator change;
+    (None, '') when the documents were built from other inputs than today's."""
+    recorded = entry.get("as_of")
+    if not recorded:
+        return None, ""                       # built before the manifest recorded the day: rebuild
+    candidate = dataclasses.replace(packet, as_of=dt.date.fromisoformat(recorded))
+    if packet_fingerprint(candidate, settings, templates) != entry.get("fingerprint"):
         return None, ""
-    return packet, version
-
-
-def _changed_since(settings: Settings, built_at: dt.datetime) -> bool:
-    """Return True when an input or template file was modified after the build."""
-    files = [p for p in Path(settings.inputs).iterdir()
-             if p.is_file() and not p.name.startswith(("~$", ".")) and p.name not in ("validation.xlsx", EMAIL_FILE)]
-    files += [p for p in TEMPLATES.rglob("*") if p.is_file() and not p.name.startswith("~$")]
-    limit = built_at.timestamp() + 1            # built_at is to the second
-    return any(p.stat().st_mtime > limit for p in files)
+    return candidate, packet_fingerprint(dataclasses.replace(packet, as_of=_VERSION_DAY), settings, templates)
 
 
 def _documents(settings: Settings, packet: Packet, entry: dict) -> tuple[list[Path], list[Finding]]:
