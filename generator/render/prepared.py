@@ -32,6 +32,48 @@ _PARAGRAPH_MARKED = re.compile(r"\n<w:p([ >])")
 # The characters docxtpl's resolve_listing turns into tabs, line breaks, paragraphs and page breaks.
 _LISTING_MARKS = ("\t", "\a", "\n", "\f")
 _PNG_DEFAULT = '<Default Extension="png" ContentType="image/png"/>'
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Tags that change how many cells a row has: docxtpl's column loops, column spans and horizontal merges.
+_CELL_COUNT_TAGS = re.compile(r"\{[%{]-?\s*(tc|colspan|hm)\b")
+_ROW_TAG = re.compile(r"\{[%{]-?\s*tr\b")
+_BLOCK_OPEN = re.compile(r"\{%-?\s*(?:p\s+|r\s+)?(?:if|for)\b")
+_BLOCK_CLOSE = re.compile(r"\{%-?\s*(?:p\s+|r\s+)?(?:endif|endfor)\b")
+
+
+def _text(element) -> str:
+    return "".join(element.itertext())
+
+
+def tables_keep_their_shape(xml: str) -> bool:
+    """Return True when no rendering of this template body can leave a table whose rows and grid
+    disagree, so docxtpl's fix_tables (which re-counts every cell of every table) has nothing to do.
+
+    That holds when nothing changes a row's cell count (no tc, colspan or hm tags, and every if/for
+    opened in a cell closes in it), every row already spans exactly the table's grid columns, and
+    each table's first row is not a row tag, so rendering only repeats or drops whole rows and
+    never empties a table. Counted as fix_tables counts: a row's gridSpans, every row under a table.
+    """
+    tree = etree.fromstring(xml.encode("utf-8"))
+    if _CELL_COUNT_TAGS.search(_text(tree)):
+        return False
+    for table in tree.iter(_W + "tbl"):
+        grid = table.find(_W + "tblGrid")
+        rows = [r for r in table.iter(_W + "tr") if not _ROW_TAG.search(_text(r))]
+        first = table.find(_W + "tr")
+        if grid is None or first is None or _ROW_TAG.search(_text(first)):
+            return False
+        columns = len(grid.findall(_W + "gridCol"))
+        for row in rows:
+            span = 0
+            for cell in row.findall(_W + "tc"):
+                text = _text(cell)
+                if len(_BLOCK_OPEN.findall(text)) != len(_BLOCK_CLOSE.findall(text)):
+                    return False
+                grid_span = cell.find(f"{_W}tcPr/{_W}gridSpan")
+                span += 1 if grid_span is None else int(grid_span.get(_W + "val"))
+            if span != columns:
+                return False
+    return True
 
 
 @dataclass
@@ -85,6 +127,7 @@ class PreparedDocx:
         body_end = original.rindex("</w:body>") + len("</w:body>")
         self.document_head, self.document_tail = original[:body_start], original[body_end:]
         self.body = self._compile(env, self.tpl.get_xml())
+        self.tables_keep_their_shape = tables_keep_their_shape(self.tpl.get_xml())
         self.parts = tuple(
             _Part(part.partname.lstrip("/"), self._compile(env, self.tpl.get_part_xml(part)),
                   self.tpl.get_headers_footers_encoding(self.tpl.get_part_xml(part)))
@@ -131,7 +174,10 @@ class PreparedDocx:
         host = _ImageHost(pictures)
         context = with_pictures(host, context)
         body = self._finish(self.body.render(context))
-        tree = self.tpl.fix_tables(body)
+        if self.tables_keep_their_shape:
+            tree = etree.fromstring(body, parser=etree.XMLParser(recover=True))    # as fix_tables parses
+        else:
+            tree = self.tpl.fix_tables(body)
         self.tpl.docx_ids_index = 1000
         self.tpl.fix_docpr_ids(tree)
         document = self.document_head + etree.tostring(tree, encoding="unicode") + self.document_tail

@@ -1,0 +1,76 @@
+"""The prepared Word path skips docxtpl's fix_tables only when rendering cannot change a table's shape;
+otherwise it runs it, and the document matches docxtpl's own either way."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from docx import Document
+
+from generator.render import FORMS, prepared
+from generator.render.docx import render_docx
+from generator.render.reference import TEMPLATES
+
+
+def grid_columns(data: bytes) -> list[int]:
+    return [len(t._tbl.tblGrid.gridCol_lst) for t in Document(io.BytesIO(data)).tables]
+
+
+def cells(data: bytes) -> list[list[list[str]]]:
+    return [[[c.text for c in r.cells] for r in t.rows] for t in Document(io.BytesIO(data)).tables]
+
+
+def template(path, rows: list[list[str]], columns: int = 3):
+    """A .docx with one table of `columns` grid columns and the given rows of cell texts."""
+    doc = Document()
+    table = doc.add_table(rows=0, cols=columns)
+    for texts in rows:
+        row = table.add_row()
+        for cell, text in zip(row.cells, texts):
+            cell.text = text
+        for extra in row.cells[len(texts):]:
+            extra._tc.getparent().remove(extra._tc)        # a row with fewer cells than the grid
+    doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("form", [f for f in FORMS if f.suffix == ".docx"], ids=lambda f: f.key)
+def test_the_packet_templates_take_the_path_without_fix_tables(form):
+    assert prepared(TEMPLATES / form.template).tables_keep_their_shape
+
+
+FIXED = {
+    "column loop": [["{%tc for c in cols %}", "{{ c }}", "{%tc endfor %}"], ["{{ school }}", "b", "c"]],
+    "row loop first": [["{%tr for c in cols %}"], ["{{ c }}", "b", "c"], ["{%tr endfor %}"]],
+    "if across cells": [["{% if school %}a", "b", "c{% endif %}"], ["1", "2", "3"]],
+    "short row": [["a", "b", "c"], ["{{ school }}", "only two"]],
+}
+
+
+@pytest.mark.parametrize("case", FIXED, ids=str)
+def test_a_table_that_may_change_shape_goes_through_fix_tables_like_docxtpl(tmp_path, case):
+    path = template(tmp_path / "t.docx", FIXED[case])
+    ready = prepared(path)
+    assert not ready.tables_keep_their_shape
+    context = {"school": "Lincoln & Douglas <Academy>", "cols": ["x", "y", "z", "w"]}
+    ours, theirs = ready.render(context), render_docx(path, context)
+    assert cells(ours) == cells(theirs)
+    assert grid_columns(ours) == grid_columns(theirs)
+
+
+def test_a_column_loop_widens_the_grid_as_docxtpl_does(tmp_path):
+    path = template(tmp_path / "t.docx", [["{%tc for c in cols %}", "{{ c }}", "{%tc endfor %}"]])
+    data = prepared(path).render({"cols": ["a", "b", "c", "d", "e"]})
+    assert cells(data) == [[["a", "b", "c", "d", "e"]]]
+    assert grid_columns(data) == [5]
+
+
+def test_row_loops_and_cell_tags_keep_the_shape(tmp_path):
+    path = template(tmp_path / "t.docx", [["Name", "When", "Who"], ["{%tr for c in cols %}"],
+                                         ["{{ c }}", "{% if c %}yes{% endif %}", "z"], ["{%tr endfor %}"]])
+    ready = prepared(path)
+    assert ready.tables_keep_their_shape
+    data = ready.render({"cols": ["a", "b"]})
+    assert cells(data) == cells(render_docx(path, {"cols": ["a", "b"]}))
+    assert cells(data) == [[["Name", "When", "Who"], ["a", "yes", "z"], ["b", "yes", "z"]]]
