@@ -298,9 +298,8 @@ def context(school_id, inputs, as_of, form):
                    "_PASSWORD, _SECURITY). Without it, messages are written to output/outbox/.")
 @click.option("--dry-run", is_flag=True, help="Print who would receive what; write and send nothing.")
 @click.option("--resend", is_flag=True, help="Send again packets already sent (with --school, only those).")
-@common_as_of
 @common_strict
-def send(inputs, output, schools, only_ready, smtp, dry_run, resend, as_of, strict):
+def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     """Email each school's finished packet to its reviewers, as inputs/email.toml says.
 
     Sends what the last `packets build` made (it does not build). By default each message is written
@@ -322,7 +321,8 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, as_of, stri
         sys.exit(2)
 
     try:
-        settings = _settings(inputs, output, as_of, schools)
+        # No --as-of: each packet is judged by the day its build recorded (see delivery.send).
+        settings = _settings(inputs, output, schools=schools)
         email = load_email_settings(Path(inputs))
         config = smtp_config(email) if smtp else None
         password = smtp_password(config) if smtp and not dry_run else ""
