@@ -160,3 +160,83 @@ def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, mo
     for template, context in seen:
         assert prepared(template) is not None, template.name
         assert workbook_content(prepared(template).render(context)) == workbook_content(render_xlsx(template, context))
+
+
+def tricky_rows(row: dict) -> list[dict]:
+    """Rows giving every field of a schedule row values a remembered cell could be mixed up with:
+    equal-looking values of other types, texts differing only in spaces, escapes or length."""
+    values = ["1", 1, True, 1.0, "True", 0.0, -0.0, dt.date(2027, 1, 2), dt.datetime(2027, 1, 2),
+              dt.datetime(2027, 1, 2, 15, 30), dt.time(9, 30), "=1", "1 ", " 1", "a & b", "a &amp; b",
+              "x" * 50, "x" * 51, "word " * 30, ["one", "two"], "one\ntwo", None, "", "-", "@ home"]
+    return [{key: value for key in row} for value in values]
+
+
+def test_remembered_cells_are_never_mixed_up(packets):
+    """The same prepared template writes many rows and workbooks: a text or date is written in each
+    column with that column's style and width, whatever other values came before it."""
+    template = TEMPLATES / "schedule.xlsx"
+    context = packet_contexts(packets[0])["schedule-tracker"]
+    rows = tricky_rows(context["rows"][0])
+    ready = prepared(template)
+    for case in (rows, rows[::-1], rows[::2] + rows[1::2], context["rows"]):
+        assert workbook_content(ready.render({**context, "rows": case})) == \
+            workbook_content(render_xlsx(template, {**context, "rows": case}))
+
+
+def test_a_long_run_holds_a_bounded_number_of_cells(packets, monkeypatch):
+    from generator.render import prepared_xlsx
+    from generator.render.docx import jinja_env
+    monkeypatch.setattr(prepared_xlsx, "_REMEMBER_CHARS", 6400)
+    template = TEMPLATES / "isbe_grid.xlsx"
+    ready = prepared_xlsx.PreparedXlsx(template, jinja_env(autoescape=False))
+    context = packet_contexts(packets[0])["isbe-grid-tracker"]
+    for school in range(30):
+        rows = [{**row, "person": f"Person {school}-{i}", "tasks": f"{row['tasks']} ({school})"}
+                for i, row in enumerate(context["rows"])]
+        data = ready.render({**context, "rows": rows})
+        for column in ready.sheets[0].loop.columns:
+            assert column.held <= 6400 and sum(len(x) for x, _ in column.known.values()) <= 6400
+    assert workbook_content(data) == workbook_content(render_xlsx(template, {**context, "rows": rows}))
+
+
+def test_a_repeated_row_mixing_text_outside_fields_and_fixed_cells_matches_openpyxl(tmp_path, packets):
+    path = tmp_path / "schedule.xlsx"
+    wb = load_workbook(TEMPLATES / "schedule.xlsx")
+    ws = wb.worksheets[0]
+    ws["B5"] = "Task: {{ row.task }} ({{ row.status or 'open' }})"
+    ws["C5"] = "{{ school.name }}"
+    ws["D5"] = "fixed & kept"
+    ws["H5"] = "{{ planning_year }}"
+    wb.save(path)
+    ready = prepared(path)
+    assert ready is not None
+    for packet in packets[:3]:
+        context = packet_contexts(packet)["schedule-tracker"]
+        assert workbook_content(ready.render(context)) == workbook_content(render_xlsx(path, context))
+
+
+def test_rows_that_are_not_plain_dicts_are_read_as_openpyxl_reads_them(packets):
+    from collections import OrderedDict
+    from generator.findings import PacketsError
+    template = TEMPLATES / "schedule.xlsx"
+    context = packet_contexts(packets[0])["schedule-tracker"]
+    case = {**context, "rows": [OrderedDict(r) for r in context["rows"][:3]] + context["rows"][3:5]}
+    assert workbook_content(prepared(template).render(case)) == workbook_content(render_xlsx(template, case))
+    for rows in ([{"stage": "only a stage"}], ["not a row"], [context["rows"][0], {}]):
+        with pytest.raises(PacketsError) as fast:
+            prepared(template).render({**context, "rows": rows})
+        with pytest.raises(PacketsError) as plain:
+            render_xlsx(template, {**context, "rows": rows})
+        assert str(fast.value) == str(plain.value)
+
+
+def test_control_characters_are_dropped_every_time_a_text_is_written(packets):
+    """openpyxl refuses such text; the prepared path drops the characters, also for remembered text."""
+    template = TEMPLATES / "schedule.xlsx"
+    context = packet_contexts(packets[0])["schedule-tracker"]
+    row = context["rows"][0]
+    dirty = [{**row, "task": "bell\x07 and\x01 tab\tok", "notes": "=\x0bformula"}] * 3
+    clean = [{**row, "task": "bell and tab\tok", "notes": "=formula"}] * 3
+    for _ in range(2):
+        assert workbook_content(prepared(template).render({**context, "rows": dirty})) == \
+            workbook_content(render_xlsx(template, {**context, "rows": clean}))

@@ -9,6 +9,11 @@ registered in the stylesheet up front, so every other part of the package is the
 school and is compressed once into a base package. Each workbook is that base with its own sheets
 appended, the markers replaced by the school's cells.
 
+The repeated row is most of a workbook's cost, so its cells are written without per-cell work that
+the same text needs only once: each column remembers the XML and wrapped-line count of the texts
+and dates it has written (district text repeats from row to row and school to school), and a row
+is its remembered pieces joined by its row number.
+
 Templates using what this path does not reproduce (hyperlinks or comments in templated cells, rows
 after the repeated row) raise Unprepared; render_document then uses render_xlsx for them.
 """
@@ -68,26 +73,85 @@ class _Slot:
         return self.text
 
     def xml(self, ref: str, value: Any) -> str:
+        return f'<c r="{ref}"{self.tail(value)}'
+
+    def tail(self, value: Any) -> str:
+        """The cell's XML after its reference `<c r="A5"`: style, type and value."""
         value = cell_data(value)
         style = self.style
         if value is None or value == "":
-            return f'<c r="{ref}"{_s(style)}/>'
+            return f'{_s(style)}/>'
         if isinstance(value, bool):
-            return f'<c r="{ref}"{_s(style)} t="b"><v>{int(value)}</v></c>'
+            return f'{_s(style)} t="b"><v>{int(value)}</v></c>'
         if isinstance(value, (dt.date, dt.time)):
             kind = dt.datetime if isinstance(value, dt.datetime) else type(value)
-            return f'<c r="{ref}"{_s(self.dated.get(kind, style))} t="n"><v>{to_excel(value)}</v></c>'
+            return f'{_s(self.dated.get(kind, style))} t="n"><v>{to_excel(value)}</v></c>'
         if isinstance(value, (int, float)):
-            return f'<c r="{ref}"{_s(style)} t="n"><v>{value!r}</v></c>'
+            return f'{_s(style)} t="n"><v>{value!r}</v></c>'
         text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
         if text.startswith(FORMULA_STARTS):
             style = self.quoted
         space = ' xml:space="preserve"' if text != text.strip() else ""
-        return f'<c r="{ref}"{_s(style)} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+        return f'{_s(style)} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+    def lines(self, value: Any) -> int:
+        """How many lines the cell's text takes when its row's height is fitted (1: no fitting)."""
+        value = cell_data(value)
+        return _wrapped_lines(value, self.width) if self.wrap and isinstance(value, str) else 1
 
 
 def _s(style: int) -> str:
     return f' s="{style}"' if style else ""
+
+
+# Values whose cells a column remembers. Keys of these kinds never compare equal across kinds (a date
+# is never equal to a datetime), unlike 1, 1.0 and True, whose cells differ and are never remembered.
+_REMEMBERED = frozenset({str, dt.date, dt.datetime, dt.time})
+# Characters of text and XML a column holds before it starts afresh: bounds memory over a statewide
+# run (a few MB a column at most), while the district's recurring text is back within a workbook.
+_REMEMBER_CHARS = 200_000
+_NO_FIELD = object()        # a column that reads no field of the item directly
+
+
+class _Column:
+    """One cell of the repeated row, set up to write many rows fast: the item field it reads, and the
+    XML and line count of each text or date it has written. District text (stages, roles, activities,
+    dates) repeats from row to row and school to school; it is escaped and measured once."""
+
+    __slots__ = ("slot", "field", "fixed", "after", "known", "held", "blank")
+
+    def __init__(self, slot: _Slot, var: str, after: str):
+        self.slot = slot
+        path = slot.single.split(".") if slot.single else ()
+        self.field = path[1] if len(path) == 2 and path[0] == var else _NO_FIELD
+        self.fixed = not (slot.single or slot.compiled)     # the template's own value, no placeholder
+        self.after = after            # what follows this cell's XML: the next cell up to its row number
+        self.known: dict[Any, tuple[str, int]] = {}
+        self.held = 0                 # characters in `known`
+        self.blank = self.entry(None)
+
+    def entry(self, value: Any) -> tuple[str, int]:
+        """The cell's XML from after its row number up to the next cell's row number, and its lines."""
+        return f'"{self.slot.tail(value)}{self.after}', self.slot.lines(value)
+
+    def remember(self, value: Any) -> tuple[str, int]:
+        """The entry of a text or date, kept for its next use unless it is too long to be worth it."""
+        found = self.entry(value)
+        size = len(found[0]) + (len(value) if isinstance(value, str) else 0)
+        if size > _REMEMBER_CHARS // 64:
+            return found
+        if self.held + size > _REMEMBER_CHARS:
+            self.known.clear()
+            self.held = 0
+        self.known[value] = found
+        self.held += size
+        return found
+
+
+def _columns(slots: tuple[_Slot, ...], var: str) -> tuple[_Column, ...]:
+    """The repeated row's columns; each one's XML ends where the next cell's row number goes."""
+    afters = [f'<c r="{s.column}' for s in slots[1:]] + ["</row>"]
+    return tuple(_Column(slot, var, after) for slot, after in zip(slots, afters))
 
 
 @dataclass(frozen=True)
@@ -97,12 +161,19 @@ class _Loop:
     row: int
     slots: tuple[_Slot, ...]
     height: float | None
+    columns: tuple[_Column, ...]
+
+    def opening(self, lines: int) -> str:
+        """A row's XML from after its row number up to its first cell's row number."""
+        height = self.height or _fitted_height(lines)
+        attrs = f' ht="{height}" customHeight="1"' if height else ""
+        return f'"{attrs}><c r="{self.slots[0].column}'
 
 
 @dataclass(frozen=True)
 class _Sheet:
     part: str                            # zip entry, e.g. xl/worksheets/sheet1.xml
-    xml: str                             # the sheet as openpyxl wrote it, with markers
+    pieces: tuple[str, ...]              # the sheet as openpyxl wrote it, split at markers: text, marker, text...
     cells: dict[str, tuple[str, _Slot]]  # marker -> (cell reference, slot)
     loop: _Loop | None
     dimension: str                       # e.g. "A1:H" (the last row is added per workbook)
@@ -116,7 +187,10 @@ class _Sheet:
             last = self.loop.row + max(len(items), 1) - 1
         cells["last"] = str(last)
         cells["dimension"] = f"{self.dimension}{last}" if self.loop else self.dimension
-        return _MARKED.sub(lambda m: cells[m.group(1)], self.xml)
+        pieces = list(self.pieces)
+        for i in range(1, len(pieces), 2):
+            pieces[i] = cells[pieces[i]]
+        return "".join(pieces)
 
     def _rows(self, context: dict[str, Any], items) -> list[str]:
         loop = self.loop
@@ -124,22 +198,44 @@ class _Sheet:
             height = f' ht="{loop.height}" customHeight="1"' if loop.height else ""
             return [f'<row r="{loop.row}"{height}>'
                     + "".join(s.xml(f"{s.column}{loop.row}", None) for s in loop.slots) + "</row>"]
+        # Each row is its pieces joined by its row number: one join, not a string per cell.
+        columns, var, remembered = loop.columns, loop.var, _REMEMBERED
+        openings: dict[int, str] = {}
         rows = []
-        for offset, item in enumerate(items):
-            r = loop.row + offset
-            scope = {**context, loop.var: item}
-            values = [cell_data(slot.value(scope)) for slot in loop.slots]
-            height = loop.height or _fitted_height(loop.slots, values)
-            attrs = f' ht="{height}" customHeight="1"' if height else ""
-            rows.append(f'<row r="{r}"{attrs}>'
-                        + "".join(s.xml(f"{s.column}{r}", v) for s, v in zip(loop.slots, values)) + "</row>")
+        for number, item in enumerate(items, start=loop.row):
+            fields = item if item.__class__ is dict else {}      # others are read as _lookup reads them
+            scope = None
+            pieces = ['<row r="', ""]
+            lines = 1
+            for column in columns:
+                value = fields.get(column.field, _NO_FIELD)
+                if value is _NO_FIELD:
+                    if column.fixed:
+                        value = column.slot.text
+                    else:
+                        if scope is None:
+                            scope = {**context, var: item}
+                        value = column.slot.value(scope)
+                if value.__class__ in remembered:
+                    found = column.known.get(value) or column.remember(value)
+                elif value is None:
+                    found = column.blank
+                else:
+                    found = column.entry(value)
+                pieces.append(found[0])
+                if found[1] > lines:
+                    lines = found[1]
+            opening = openings.get(lines)
+            if opening is None:
+                opening = openings[lines] = loop.opening(lines)
+            pieces[1] = opening
+            rows.append(str(number).join(pieces))
         return rows
 
 
-def _fitted_height(slots: tuple[_Slot, ...], values: list[Any], line_height: float = 13.0) -> float | None:
-    """The height render_xlsx's fit_row_height gives a row holding these values, or None to leave it."""
-    lines = max((_wrapped_lines(v, s.width) for s, v in zip(slots, values) if s.wrap and isinstance(v, str)),
-                default=1)
+def _fitted_height(lines: int, line_height: float = 13.0) -> float | None:
+    """The height render_xlsx's fit_row_height gives a row whose text takes this many lines, or None
+    to leave it."""
     return min(lines * line_height, 409) if lines > 1 else None
 
 
@@ -160,8 +256,8 @@ class PreparedXlsx:
             if not cells and not loop:
                 continue
             part = ws.path.lstrip("/")
-            self.sheets.append(_Sheet(part, self._marked(entries[part].decode("utf-8"), cells, loop),
-                                      cells, loop, dimension))
+            marked = self._marked(entries[part].decode("utf-8"), cells, loop)
+            self.sheets.append(_Sheet(part, tuple(_MARKED.split(marked)), cells, loop, dimension))
         changing = {sheet.part for sheet in self.sheets}
         base = io.BytesIO()
         with zipfile.ZipFile(base, "w", zipfile.ZIP_DEFLATED) as z:
@@ -219,7 +315,9 @@ class PreparedXlsx:
         row = list(ws[loop_row])
         match = _LOOP.match(row[0].value)
         slots = tuple(self._slot(ws, c, c.value[match.end():] if c is row[0] else c.value) for c in row)
-        loop = _Loop(match.group(1), match.group(2), loop_row, slots, ws.row_dimensions[loop_row].height)
+        var = match.group(1)
+        loop = _Loop(var, match.group(2), loop_row, slots, ws.row_dimensions[loop_row].height,
+                     _columns(slots, var))
         row[0].value = _MARK.format("loop")      # the whole row is replaced by the repeated rows
         _stretch(ws, loop_row, _SENTINEL_ROW)
         return cells, loop, re.sub(r"\d+$", "", dimension)
