@@ -9,11 +9,14 @@ import json
 import shutil
 
 import pytest
-from icalendar import Calendar
+from hypothesis import given, settings as hsettings, strategies as st
+from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar.parser import _foldline
 
 from conftest import AS_OF, SAMPLE, run_cli
-from generator.calendars import (district_calendar, meeting_times, responsible_people, school_calendar,
-                                 school_events)
+from generator import calendars
+from generator.calendars import (PRODID, CalendarEvent, district_calendar, district_events, meeting_times,
+                                 responsible_people, school_calendar, school_events, to_ical)
 from generator.model import Meeting, Person, ReviewEvent, Task
 from generator.pipeline import load_district
 from generator.settings import load_settings
@@ -123,6 +126,16 @@ def test_people_without_email_are_named_not_invited(sample):
     assert "People: Pat Doe" in str(event["description"])
 
 
+def test_an_email_cell_of_several_lines_is_named_not_invited(sample):
+    broken = Person("Pat Doe", "Principal", email="pat.doe@example.org\nsecond line", school_id="0101")
+    packet = dataclasses.replace(sample, people=(broken, Person("Lee Roe", "Principal", email="lee@example.org")),
+                                 tasks=(Task("Stage 1: Identify Critical Needs", "Draft", "Principal", DAY),),
+                                 meetings=(), review=())
+    (event,) = events_of(school_calendar(packet, STAMP))
+    assert attendees(event) == ["mailto:lee@example.org"]
+    assert "People: Pat Doe; Lee Roe" in str(event["description"])
+
+
 def test_text_is_data_in_the_calendar(sample):
     tricky = "Plan, review; adopt \\ <b>\"now\"</b>\nline two"
     packet = dataclasses.replace(sample, tasks=(Task("Stage 1: Identify Critical Needs", tricky, "Principal", DAY,
@@ -216,3 +229,149 @@ def test_a_school_name_of_several_lines_is_still_one_calendar(sample):
     assert f"X-WR-CALNAME:{escaped} \u00b7 plan 2026-27" in lines                      # RFC 5545 TEXT escapes
     assert all(str(e["summary"]).endswith(school.name) or str(e["summary"]).endswith("(done)")
                for e in calendar.walk("VEVENT"))
+
+
+# --- the iCalendar text: what icalendar itself writes, byte for byte ------------------------------
+
+def icalendar_writes(name: str, events, stamp: dt.datetime) -> bytes:
+    """Return the calendar as icalendar's Calendar.to_ical writes it: how calendars.py wrote it before it
+    wrote lines itself (15 ms a school), kept here as the reference its output must equal."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", vText(name))
+    calendar.add("x-wr-calname", vText(name))
+    for item in events:
+        event = Event()
+        event.add("uid", item.uid)
+        event.add("dtstamp", stamp)
+        event.add("dtstart", item.start)
+        event.add("dtend", item.end)
+        event.add("summary", item.summary)
+        if item.description:
+            event.add("description", item.description)
+        if item.location:
+            event.add("location", item.location)
+        if item.categories:
+            event.add("categories", list(item.categories))
+        if item.all_day:
+            event.add("transp", "TRANSPARENT")
+        invited: set[str] = set()
+        for person in item.attendees:
+            if person.email and person.email.casefold() not in invited:
+                invited.add(person.email.casefold())
+                address = vCalAddress(f"mailto:{person.email}")
+                address.params["cn"] = vText(person.name)
+                event.add("attendee", address)
+        calendar.add_component(event)
+    return calendar.to_ical(sorted=False)
+
+
+# accents, CJK, emoji (4 octets), and the characters that escaping and folding treat specially
+TRICKY = st.sampled_from(["a", " ", "\u00e9", "\u00d8", "\u6797", "\u5c0f", "\U0001f600", "\\", "^", ",", ";", ":",
+                          "\"", "\r", "\n", "\\N", "\t"])
+TEXT = st.lists(st.one_of(TRICKY, st.characters(blacklist_categories=("Cs",))), max_size=160).map("".join)
+LINE = st.lists(st.one_of(TRICKY.filter(lambda c: "\n" not in c),
+                          st.characters(blacklist_categories=("Cs",), blacklist_characters="\n")),
+                max_size=300).map("".join)
+
+
+# long lines dense in multi-octet characters and escapes, so that they meet the fold point often
+AT_THE_FOLD = st.lists(st.sampled_from(["a", "\u00e9", "\u6797", "\U0001f600", "\\", "^"]), min_size=70,
+                       max_size=240).map("".join)
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(st.one_of(LINE, AT_THE_FOLD))
+def test_lines_fold_exactly_as_icalendar_folds_them(line):
+    folded = calendars._fold(line)
+    assert folded == _foldline(line).encode("utf-8")
+    pieces = folded.split(b"\r\n ")
+    assert all(len(piece) <= 74 for piece in pieces)
+    assert "".join(piece.decode("utf-8") for piece in pieces) == line       # no character is ever split
+
+
+@pytest.mark.parametrize("line", [
+    "a" * 73 + "\\,b",                                       # an escape at the fold moves to the next line
+    "a" * 72 + "\u00e9" + "z" * 10,                             # a 2-octet character ends exactly at the limit
+    "a" * 73 + "\u00e9" + "z" * 10,                             # ... or would straddle it
+    "\u6797" * 60, "\U0001f600" * 40, "Zo\u00eb \u00d1\u00fa\u00f1ez-\u00d8rsted \u6797\u5c0f\u660e " * 8,
+    "a" * 74, "a" * 75, "", "^" * 200, "\\" * 200,
+])
+def test_folding_edges(line):
+    assert calendars._fold(line) == _foldline(line).encode("utf-8")
+
+
+PEOPLE = st.builds(Person, name=TEXT, role=st.just("Principal"),          # an address never holds a line break
+                   email=st.one_of(st.just(""), st.emails(), LINE.filter(lambda text: "\r" not in text)))
+SPANS = st.one_of(
+    st.dates().map(lambda d: (d, d + dt.timedelta(days=1)) if d < dt.date.max else (d, d)),
+    st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(9999, 1, 1),
+                 timezones=st.sampled_from([None, dt.timezone.utc, dt.timezone(dt.timedelta(hours=1))]))
+    .map(lambda t: (t, t + dt.timedelta(hours=1))))
+EVENTS = st.builds(lambda uid, span, summary, description, location, categories, people: CalendarEvent(
+    uid, summary, *span, description, location, tuple(categories), tuple(people)),
+    TEXT, SPANS, TEXT, TEXT, TEXT, st.lists(TEXT, max_size=3), st.lists(PEOPLE, max_size=4))
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(TEXT, st.lists(EVENTS, max_size=4), st.datetimes(min_value=dt.datetime(2000, 1, 1),
+                                                         timezones=st.just(dt.timezone.utc)))
+def test_any_calendar_is_written_as_icalendar_writes_it(name, events, stamp):
+    stamp = stamp.replace(microsecond=0)
+    assert to_ical(name, events, stamp) == icalendar_writes(name, events, stamp)
+
+
+def test_equal_times_in_different_zones_are_written_in_their_own_zones():
+    noon = dt.datetime(2027, 1, 4, 12, tzinfo=dt.timezone.utc)
+    one = noon.astimezone(dt.timezone(dt.timedelta(hours=1)))                # the same instant, 13:00 at UTC+1
+    events = [CalendarEvent(f"u{i}", "Meeting", start, start + dt.timedelta(hours=1))
+              for i, start in enumerate((noon, one, noon.replace(tzinfo=None)))]
+    data = to_ical("Zones", events, STAMP)
+    assert data == icalendar_writes("Zones", events, STAMP)
+    assert b"DTSTART:20270104T120000Z" in data and b"T130000" in data
+
+
+def test_the_sample_calendars_are_what_icalendar_writes(district):
+    for packet in district.packets:
+        name = f"{packet.school.name} \u00b7 plan {packet.planning_year.label}"
+        assert school_calendar(packet, STAMP) == icalendar_writes(name, school_events(packet), STAMP)
+    name = f"{district.name} \u00b7 plans 2026-27"
+    assert district_calendar(district.name, "2026-27", district.packets, STAMP) == \
+        icalendar_writes(name, district_events(district.packets), STAMP)
+
+
+def test_accented_and_cjk_names_fold_between_characters(sample):
+    people = tuple(Person(name, "Principal", email=f"p{i}@example.org", school_id="0101")
+                   for i, name in enumerate(["Zo\u00eb \u00d1\u00fa\u00f1ez-\u00d8rsted de la Pe\u00f1a y Garc\u00eda",
+                                             "\u6797\u5c0f\u660e\u00b7\u738b\u5927\u5049" * 6]))
+    school = dataclasses.replace(sample.school, name="\u00c9cole \u00c9l\u00e9mentaire \u00ab Les \u00c9rables \u00bb "
+                                                     "\u5317\u4eac\u5e02\u7b2c\u4e00\u4e2d\u5b66" * 3)
+    packet = dataclasses.replace(sample, school=school, people=people, meetings=(), review=(),
+                                 tasks=(Task("Stage 1: Identify Critical Needs", "Draft \u2014 \u8349\u7a3f " * 9,
+                                             "Principal", DAY),))
+    data = school_calendar(packet, STAMP)
+    lines = data.split(b"\r\n")
+    assert lines.pop() == b"" and any(line.startswith(b" ") for line in lines)
+    for line in lines:
+        assert 0 < len(line) <= 75
+        line.decode("utf-8")                                     # whole characters on every line, or this raises
+    (event,) = events_of(data)
+    assert str(event["summary"]).endswith(school.name)
+    assert attendees(event) == ["mailto:p0@example.org", "mailto:p1@example.org"]
+    assert data == icalendar_writes(f"{school.name} \u00b7 plan {packet.planning_year.label}",
+                                    school_events(packet), STAMP)
+
+
+def test_the_district_calendar_asks_each_school_about_a_text_once(district, monkeypatch):
+    asked: list[tuple[str, str]] = []
+
+    def counting(packet, text):
+        asked.append((packet.school.school_id, text))
+        return responsible_people(packet, text)
+    monkeypatch.setattr(calendars, "responsible_people", counting)
+    packets = [dataclasses.replace(p, school=dataclasses.replace(p.school, school_id=f"{p.school.school_id}-{copy}"))
+               for copy in range(4) for p in district.packets]                   # 36 schools
+    district_events(packets)
+    assert asked and len(asked) == len(set(asked))                              # linear: once per school and text
