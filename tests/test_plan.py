@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import openpyxl
+import PIL.Image
 import pytest
 from docx import Document
 
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
 from generator import docs
 from generator.model import Activity, Plan, Strategy
-from generator.render.chart import timeline_chart
+from generator.render.chart import PALETTE, month_ticks, timeline_chart
 from generator.render.context import submission_route
 
 
@@ -90,6 +92,70 @@ def test_chart_leaves_out_undated_activities_and_draws_today_only_within_the_yea
     assert outside.png == later.png                     # ... and not when today is outside the year
     assert timeline_chart(_plan(dated, Activity("S1", "Reversed", dt.date(2027, 9, 1), dt.date(2027, 8, 1))),
                           dt.date(2026, 11, 23)).png == outside.png
+
+
+def _pixels(picture):
+    image = PIL.Image.open(io.BytesIO(picture.png))
+    return image.convert("RGB"), image.info.get("dpi")
+
+
+def _colour_count(image, hex_colour):
+    rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return sum(count for count, colour in image.getcolors(1 << 20) if colour == rgb)
+
+
+def _activities(count, start=dt.date(2027, 8, 1), end=dt.date(2028, 5, 1)):
+    return [Activity("S1", f"Activity {n}", start, end) for n in range(count)]
+
+
+def test_chart_picture_is_print_sized_and_grows_a_row_per_activity():
+    one, five = (timeline_chart(_plan(*_activities(n)), dt.date(2026, 11, 23)) for n in (1, 5))
+    (small, dpi), (tall, _) = _pixels(one), _pixels(five)
+    assert dpi == pytest.approx((150, 150), abs=0.1)       # so Word and viewers size it at 7 inches
+    assert small.width == tall.width == 7 * 150
+    assert tall.height - small.height == 4 * 0.3 * 150      # 0.3 inch a bar
+
+
+def test_chart_draws_each_strategy_in_its_own_colour_and_today_in_red():
+    plan = Plan(strategies=(Strategy("S1", "Tutoring", activities=tuple(_activities(2))),
+                            Strategy("S2", "Attendance", activities=(
+                                Activity("S2", "Home visits", dt.date(2027, 9, 1), dt.date(2029, 12, 1)),))))
+    inside, _ = _pixels(timeline_chart(plan, dt.date(2027, 9, 1)))
+    outside, _ = _pixels(timeline_chart(plan, dt.date(2026, 11, 23)))
+    for strategy_colour in PALETTE[:2]:
+        assert _colour_count(inside, strategy_colour) > 1000 and _colour_count(outside, strategy_colour) > 1000
+    assert _colour_count(inside, "#C00000") > 100                 # today's dashed line, and its legend entry
+    assert _colour_count(outside, "#C00000") == 0
+    assert _colour_count(outside, PALETTE[2]) == 0                # no third strategy, no third colour
+
+
+def test_chart_ticks_each_month_of_the_school_year_and_fewer_over_years():
+    year = month_ticks(dt.date(2027, 7, 1), dt.date(2028, 6, 30))
+    assert year == [dt.date(2027 + (6 + k) // 12, (6 + k) % 12 + 1, 1) for k in range(13)]     # Jul to Jul
+    three_years = month_ticks(dt.date(2027, 7, 1), dt.date(2030, 6, 30))
+    assert len(three_years) <= 14 and three_years[0] == dt.date(2027, 7, 1)
+    assert three_years[-1] == dt.date(2030, 7, 1)
+    stretched = month_ticks(dt.date(2027, 7, 1), dt.date(2028, 8, 15))
+    assert stretched[-1] == dt.date(2028, 8, 1)                  # none past the chart's right edge
+
+
+def test_chart_is_the_same_picture_whatever_was_drawn_before():
+    """The process reuses one Figure for every chart: nothing of one chart may show in the next."""
+    from generator.render import chart
+
+    first = _plan(*_activities(3))
+    other = Plan(strategies=tuple(Strategy(f"S{n}", "A strategy " * 9, activities=(
+        Activity(f"S{n}", "A long activity name " * 5, dt.date(2026, 9, 1), dt.date(2029, 1, 1)),))
+        for n in range(1, 10)))
+    chart._blank.cache_clear()                                   # a fresh Figure, as a new process has
+    chart._draw.cache_clear()
+    fresh = timeline_chart(first, dt.date(2027, 9, 1)).png
+    timeline_chart(other, dt.date(2027, 3, 1))
+    chart._draw.cache_clear()
+    assert timeline_chart(first, dt.date(2027, 9, 1)).png == fresh
+    canvas, ax = chart._blank()
+    assert not (ax.lines or ax.collections or ax.patches or ax.texts or canvas.figure.texts
+                or canvas.figure.legends)                         # each chart's artists were removed
 
 
 @pytest.mark.parametrize("designation,level,route", [
