@@ -82,8 +82,13 @@ def _filled_frame(rows: list[list], merged: list[tuple[int, int, int, int]]) -> 
     # a formatted but empty cell), and they hold nothing.
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
-    width = max((i + 1 for row in rows for i, v in enumerate(row) if v is not None), default=0)
-    return pd.DataFrame([row[:width] for row in rows], dtype=object)
+    width = 0
+    for row in rows:                        # each row is read from its end, only as far as the widest so far
+        for i in range(len(row) - 1, width - 1, -1):
+            if row[i] is not None:
+                width = i + 1
+                break
+    return pd.DataFrame([row if len(row) == width else row[:width] for row in rows], dtype=object)
 
 
 def sheet_frame(ws) -> pd.DataFrame:
@@ -114,8 +119,9 @@ _HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*\bhidden=\"(?:1|true)\"")
 
 def _has_hidden_rows(path: Path) -> bool:
     with zipfile.ZipFile(path) as z:
-        return any(_HIDDEN_ROW.search(z.read(name)) for name in z.namelist()
-                   if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+        sheets = (z.read(name) for name in z.namelist() if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+        # The plain search first: most sheets hide nothing, and it is far quicker than the pattern.
+        return any(b"hidden=" in xml and _HIDDEN_ROW.search(xml) for xml in sheets)
 
 
 def _calamine_value(value):
@@ -138,7 +144,9 @@ def _read_calamine(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
         if meta.typ != SheetTypeEnum.WorkSheet:
             continue
         sheet = book.get_sheet_by_name(meta.name)
-        rows = [[_calamine_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        # Most cells are text, kept as they are without a call each.
+        rows = [[v if v.__class__ is str and v else _calamine_value(v) for v in row]
+                for row in sheet.to_python(skip_empty_area=False)]
         merged = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
         last = max((m[2] for m in merged), default=0)    # openpyxl's rows reach to the end of merged cells
         rows += [[None] * len(rows[0] if rows else [None]) for _ in range(last - len(rows))]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from functools import lru_cache
+from typing import Any, Callable, Mapping
 
 from .normalize import Row, Table
-from .recurrence import row_dates
 from .schema import (BENCHMARK_TERMS, REVIEW_STEPS, ROLE_SYNONYMS, ROLES, SERIES_DATE, STAGES,
                      canonical_choice)
-from .validate import closed_days
+from .validate import closed_days, series_dates
 
 # ReviewEvent.kind of each Step on the Review sheet.
 REVIEW_KINDS = dict(zip(REVIEW_STEPS, ("first-draft", "feedback", "final-review", "board-approval", "check-in")))
@@ -231,7 +231,7 @@ def _source(table: Table, row: Row) -> Source:
 
 
 def _text(row: Row, key: str) -> str:
-    value = row[key]
+    value = row.values.get(key)
     return "" if value is None else str(value)
 
 
@@ -267,32 +267,79 @@ class _Calendar:
     def dates(self, table: Table, row: Row) -> tuple[dt.date, ...]:
         key = (table.file, table.sheet, row.number)
         if key not in self._dates:
-            self._dates[key] = row_dates(row[SERIES_DATE[table.spec.name]], row["repeats"], row["until"],
-                                         row["skip"] or (), self.closed, self.default_until)
+            first, repeats = row[SERIES_DATE[table.spec.name]], row["repeats"]
+            self._dates[key] = (first,) if repeats is None else series_dates(
+                first, repeats, row["until"], row["skip"] or (), self.closed, self.default_until)
         return self._dates[key]
 
 
-def merge_timeline(series: list[tuple[Task, ...]], school_id: str) -> tuple[Task, ...]:
-    """Return the school's timeline from the rows' tasks (a repeating row gives several, one per date):
-    district-wide rows, each replaced by the school's own row for the same stage, task and detail; the
-    school's extra rows added. Ordered by stage, then by first appearance; a row's dates stay together."""
-    def key(t: Task):
-        return (t.stage, t.task.casefold(), t.detail.casefold())
+class _Shared:
+    """What district-wide rows make, made once: every school's packet holds the same records (frozen and
+    equal, so nothing can tell), which keeps a large district's model, and the work sent to each
+    process, from repeating a district-wide person, meeting or review step for every school."""
 
-    own = {key(s[0]): s for s in series if s[0].school_id == school_id}
-    merged = [own.pop(key(s[0]), s) for s in series if s[0].school_id is None]
-    merged += [s for s in series if s[0].school_id == school_id and key(s[0]) in own]
-    first_seen: dict[tuple[str, str], int] = {}
-    for i, s in enumerate(series):
-        first_seen.setdefault((s[0].stage, s[0].task.casefold()), i)
-    ordered = sorted(merged, key=lambda s: (STAGES.index(s[0].stage), first_seen[(s[0].stage, s[0].task.casefold())]))
-    return tuple(t for s in ordered for t in s)
+    def __init__(self):
+        self._made: dict[tuple, Any] = {}
+
+    def get(self, key: tuple, make: Callable[[], Any]) -> Any:
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = make()
+        return found
+
+    def record(self, make: Callable[..., Any], table: Table, row: Row, *args) -> Any:
+        """Return make(table, row, *args): made anew for a school's own row, once for a district-wide row."""
+        if row.values.get("school_id") is not None:
+            return make(table, row, *args)
+        return self.get((make, table.file, table.sheet, row.number), lambda: make(table, row, *args))
+
+
+def _timeline_key(task: Task) -> tuple[str, str, str]:
+    return (task.stage, task.task.casefold(), task.detail.casefold())
+
+
+class _Timeline:
+    """The district-wide Tasks rows, each a series of tasks (a repeating row gives several, one per date),
+    keyed and ordered once, with each school's own rows merged in (merge)."""
+
+    def __init__(self, district: list[tuple[Task, ...]]):
+        self.district = district
+        self.keys = [_timeline_key(s[0]) for s in district]
+        self.first_seen: dict[tuple[str, str], int] = {}
+        for i, s in enumerate(district):
+            self.first_seen.setdefault((s[0].stage, s[0].task.casefold()), i)
+        self.orders = [self._order(s[0], {}) for s in district]
+        self.alone = self._flat(list(zip(self.orders, district)))      # a school with no rows of its own
+
+    def _order(self, task: Task, own_first_seen: dict[tuple[str, str], int]) -> tuple[int, int]:
+        """Stage, then where the task (by stage and name) first appears: district rows, then the school's."""
+        name = (task.stage, task.task.casefold())
+        return STAGES.index(task.stage), self.first_seen[name] if name in self.first_seen else own_first_seen[name]
+
+    @staticmethod
+    def _flat(ordered: list[tuple[tuple[int, int], tuple[Task, ...]]]) -> tuple[Task, ...]:
+        return tuple(t for _, s in sorted(ordered, key=lambda pair: pair[0]) for t in s)
+
+    def merge(self, own: list[tuple[Task, ...]]) -> tuple[Task, ...]:
+        """Return a school's timeline: the district-wide rows, each replaced by the school's own row for the
+        same stage, task and detail; the school's extra rows added. Ordered by stage, then by first
+        appearance; a row's dates stay together."""
+        if not own:
+            return self.alone
+        replacing = {_timeline_key(s[0]): s for s in own}
+        merged = [(order, replacing.pop(key, s)) for key, s, order in zip(self.keys, self.district, self.orders)]
+        own_first_seen: dict[tuple[str, str], int] = {}
+        for i, s in enumerate(own, start=len(self.district)):
+            own_first_seen.setdefault((s[0].stage, s[0].task.casefold()), i)
+        merged += [(self._order(s[0], own_first_seen), s) for s in own if _timeline_key(s[0]) in replacing]
+        return self._flat(merged)
 
 
 def _task(table: Table, row: Row) -> Task:
-    return Task(stage=row["stage"], task=_text(row, "task"), responsibility=_text(row, "responsibility"),
-                expected=row["expected"], completed=row["completed"], detail=_text(row, "detail"),
-                notes=_text(row, "notes"), school_id=row["school_id"], source=_source(table, row))
+    v = row.values
+    return Task(stage=v.get("stage"), task=_text(row, "task"), responsibility=_text(row, "responsibility"),
+                expected=v.get("expected"), completed=v.get("completed"), detail=_text(row, "detail"),
+                notes=_text(row, "notes"), school_id=v.get("school_id"), source=_source(table, row))
 
 
 def _task_series(table: Table, row: Row, calendar: _Calendar) -> tuple[Task, ...]:
@@ -306,22 +353,34 @@ def _task_series(table: Table, row: Row, calendar: _Calendar) -> tuple[Task, ...
                  for d in calendar.dates(table, row))
 
 
+def _person(table: Table, row: Row) -> Person:
+    v = row.values
+    return Person(_text(row, "name"), v.get("role"), _text(row, "title"), _text(row, "email"), _text(row, "phone"),
+                  v.get("school_id"), _source(table, row))
+
+
 def _meetings(table: Table, row: Row, calendar: _Calendar) -> tuple[Meeting, ...]:
-    """Return a Meetings row as meetings: one, or one per date of its series."""
-    return tuple(Meeting(_text(row, "meeting"), d, _text(row, "time"), _text(row, "location"), row["school_id"],
-                         _source(table, row)) for d in calendar.dates(table, row))
+    """Return a Meetings row as meetings: one, or one per date of its series (all pointing at the row)."""
+    name, time, location = _text(row, "meeting"), _text(row, "time"), _text(row, "location")
+    school_id, source = row.values.get("school_id"), _source(table, row)
+    return tuple(Meeting(name, d, time, location, school_id, source) for d in calendar.dates(table, row))
+
+
+@lru_cache(maxsize=1024)
+def _role(text: str) -> str | None:
+    return canonical_choice(text, ROLES, ROLE_SYNONYMS) if text else None
 
 
 def _reviewer(text: str, people: tuple[Person, ...]) -> str:
     """Return a Reviewer cell for one school: a roster role becomes the names of the school's people in it
     (`Priya Raman (District Staff)`); a name, or a role nobody fills, stays as written."""
-    role = canonical_choice(text, ROLES, ROLE_SYNONYMS) if text else None
+    role = _role(text)
     found = sorted((p for p in people if p.role == role), key=lambda p: p.school_id is None)
     named = list(dict.fromkeys(p.name for p in found))
     return f"{'; '.join(named)} ({role})" if named else text
 
 
-def _review(index: _BySchool, calendar: _Calendar, school_id: str,
+def _review(index: _BySchool, calendar: _Calendar, shared: _Shared, school_id: str,
             people: tuple[Person, ...]) -> tuple[ReviewEvent, ...]:
     """Return the school's review cycle in date order: the district's default rows, except for the steps the
     school has rows of its own for, which replace them."""
@@ -338,8 +397,11 @@ def _review(index: _BySchool, calendar: _Calendar, school_id: str,
         if not title:
             counts[step] = counts.get(step, 0) + 1
             title = REVIEW_TITLES[step] + (f" {counts[step]}" if step in NUMBERED_STEPS else "")
-        events.append(ReviewEvent(REVIEW_KINDS[step], title, due, _reviewer(_text(row, "reviewer"), people),
-                                  _source(table, row)))
+        reviewer = _reviewer(_text(row, "reviewer"), people)
+        # A district-wide step reads the same for most schools: those schools share one event.
+        events.append(shared.get((ReviewEvent, table.file, table.sheet, row.number, due, title, reviewer),
+                                 lambda: ReviewEvent(REVIEW_KINDS[step], title, due, reviewer,
+                                                     shared.record(_source, table, row))))
     return tuple(events)
 
 
@@ -385,21 +447,19 @@ def build_district(tables: Mapping[str, Table], settings) -> District:
         for t, r in ((tables["Schools"], r) for r in tables["Schools"].rows))
     index = _BySchool(tables)
     calendar = _Calendar(tables, settings.planning_year)
-    district_tasks = [_task_series(t, r, calendar) for t, r in index.rows("Tasks", None)]
+    shared = _Shared()
+    timeline = _Timeline([_task_series(t, r, calendar) for t, r in index.rows("Tasks", None)])
     packets = []
     for school in schools:
         if settings.schools and school.school_id not in settings.schools:
             continue
         sid = school.school_id
-        people = tuple(
-            Person(_text(r, "name"), r["role"], _text(r, "title"), _text(r, "email"), _text(r, "phone"),
-                   r["school_id"], _source(t, r))
-            for t, r in index.rows("People", sid, district_wide=True))
+        people = tuple(shared.record(_person, t, r) for t, r in index.rows("People", sid, district_wide=True))
         meetings = tuple(sorted(
-            (m for t, r in index.rows("Meetings", sid, district_wide=True) for m in _meetings(t, r, calendar)),
+            (m for t, r in index.rows("Meetings", sid, district_wide=True)
+             for m in shared.record(_meetings, t, r, calendar)),
             key=lambda m: m.date))
-        tasks = merge_timeline(district_tasks + [_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)],
-                               sid)
+        tasks = timeline.merge([_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)])
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
-                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, sid, people)))
+                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people)))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from .findings import ERROR, NOTE, WARNING, Finding
 from .load import RawSheet
 from .recurrence import FIX as REPEATS_FIX, parse_repeats
-from .schema import CHOICE_SYNONYMS, Column, Sheet, canonical_choice
+from .schema import CHOICE_SYNONYMS, Column, Sheet, canonical_choice, header_key
 
 HEADER_SEARCH_ROWS = 30
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -73,14 +73,12 @@ def is_blank(value: Any) -> bool:
     """Return True for an empty cell: None, NaN, NaT or text of only spaces."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if value.__class__.__name__ in ("NaTType",):
-        return True
     if isinstance(value, str):
         # Visible text is not blank; only text with line breaks or control characters needs cleaning.
         return not value.strip() or (not value.isprintable() and not clean_text(value))
-    return False
+    if isinstance(value, float):
+        return math.isnan(value)
+    return value.__class__.__name__ == "NaTType"
 
 
 def clean_text(value: Any) -> str:
@@ -198,13 +196,17 @@ def parse_number(value: Any) -> int | float:
 def _find_header(raw: RawSheet, spec: Sheet) -> tuple[int | None, dict[int, Column]]:
     """Return the frame row of the header (the best-matching of the first rows) and its matched columns."""
     best_row, best = None, {}
+    # Column.matches, with each column's accepted headers worked out once rather than for every cell.
+    accepted = [(c, {header_key(c.name), header_key(c.key)} | {header_key(s) for s in c.synonyms})
+                for c in spec.columns]
     for i in range(min(HEADER_SEARCH_ROWS, len(raw.frame))):
         matched: dict[int, Column] = {}
         taken: set[str] = set()
         for j, cell in enumerate(raw.frame.iloc[i].tolist()):
             if is_blank(cell):
                 continue
-            col = next((c for c in spec.columns if c.key not in taken and c.matches(clean_text(cell))), None)
+            key = header_key(clean_text(cell))
+            col = next((c for c, headers in accepted if c.key not in taken and key in headers), None)
             if col is not None:
                 matched[j] = col
                 taken.add(col.key)
@@ -222,6 +224,12 @@ class _Problem:
 
 _FIXES = {"date": DATE_FIX, "dates": f"{DATE_FIX[:-1]}; separate several dates with semicolons.",
           "number": "type a number such as 2.", "repeats": REPEATS_FIX}
+
+
+# Column kinds whose cells repeat down a sheet, worth converting once per distinct cell.
+_RECURRING_KINDS = frozenset({"choice", "date", "dates", "time", "number", "repeats"})
+# Column kinds whose value is the cell's tidy text.
+_PLAIN_KINDS = frozenset({"text", "id"})
 
 
 def _convert(col: Column, value: Any) -> tuple[Any, _Problem | None]:
@@ -285,20 +293,39 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
 
     rows: list[Row] = []
     frame_rows = raw.frame.values.tolist()       # once: frame.iloc per row costs more than the row's checks
+    empty_row = dict.fromkeys(col.key for col in spec.columns)
+    # A stage, a role, a date or a Repeats pattern recurs down a long sheet: each distinct cell of such a
+    # column is converted once (its value is immutable, so rows may share it).
+    fields = [(j, col, col.kind in _PLAIN_KINDS, {} if col.kind in _RECURRING_KINDS else None)
+              for j, col in matched.items()]
     for i in range(header_row + 1, len(frame_rows)):
         cells = frame_rows[i]
         if all(is_blank(c) for c in cells):
             continue
         number = i + 1
-        values: dict[str, Any] = {col.key: None for col in spec.columns}
-        for j, col in matched.items():
+        values: dict[str, Any] = empty_row.copy()
+        for j, col, plain, converted in fields:
             cell = cells[j] if j < len(cells) else None
+            if (plain and cell.__class__ is str and cell and cell[0] != " " and cell[-1] != " "
+                    and "  " not in cell and cell.isprintable()):
+                values[col.key] = cell          # the usual cell, tidy text already: clean_text would keep it
+                continue
             if is_blank(cell):
                 if col.required:
                     findings.append(Finding(ERROR, f"{col.name} is empty.", **_at(where, number, columns[col.key]),
                                             fix=f"Fill in {col.name} (for example: {col.example})."))
                 continue
-            value, problem = _convert(col, cell)
+            if converted is None:
+                value, problem = _convert(col, cell)
+            else:
+                key = (cell.__class__, cell)          # 1, 1.0 and True are equal keys, but not equal cells
+                try:
+                    known = converted.get(key)
+                    if known is None:
+                        known = converted[key] = _convert(col, cell)
+                except TypeError:                     # a cell of a type that cannot be a key
+                    known = _convert(col, cell)
+                value, problem = known
             if problem:
                 findings.append(Finding(problem.severity, problem.message[:1].upper() + problem.message[1:],
                                         **_at(where, number, columns[col.key]), value=clean_text(cell),

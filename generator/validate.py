@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Mapping
 
 from .findings import ERROR, NOTE, WARNING, Finding
@@ -53,6 +54,7 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
     if schools is None:
         return findings
     known = [r["school_id"] for r in schools.rows if r["school_id"]]
+    known_ids = set(known)          # a list here made a 5,000-school district's check quadratic
     listed = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
     for name in SCHOOL_SHEETS:
         table = tables.get(name)
@@ -60,7 +62,7 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
             continue
         for row in table.rows:
             sid = row["school_id"]
-            if sid is not None and sid not in known:
+            if sid is not None and sid not in known_ids:
                 zeros_lost = [k for k in known if sid.isdigit() and k.lstrip("0") == sid and k != sid]
                 fix = (f"Excel dropped the leading zeros: write '{zeros_lost[0]}' and format the column as Text."
                        if zeros_lost else
@@ -167,6 +169,14 @@ def _holidays(tables: Mapping[str, Table]) -> list[Finding]:
     return findings
 
 
+@lru_cache(maxsize=4096)
+def series_dates(first: dt.date, repeats, until: dt.date | None, skip: tuple[dt.date, ...],
+                 closed: frozenset[dt.date], last_day: dt.date) -> tuple[dt.date, ...]:
+    """Return a repeating row's dates (recurrence.row_dates), remembered: a large district's rows repeat
+    the same patterns from the same dates, and validation and the model both need each row's dates."""
+    return row_dates(first, repeats, until, skip, closed, last_day)
+
+
 def _shown(value) -> str:
     if isinstance(value, tuple):
         return "; ".join(d.isoformat() for d in value)
@@ -206,7 +216,7 @@ def _series_row(table: Table, row, key: str, closed: frozenset[dt.date], last_da
                                f"({last_day:%m/%d/%Y}), and has no Until date.",
                         **table.at(row, "until"), **where, fix="Write the last date of the series in Until.")]
     try:
-        dates = row_dates(first, repeats, until, row["skip"] or (), closed, last_day)
+        dates = series_dates(first, repeats, until, row["skip"] or (), closed, last_day)
     except ValueError as exc:
         field = "until" if until else "repeats"
         return [Finding(ERROR, f"{str(exc)[:1].upper()}{str(exc)[1:]}.", **table.at(row, field),

@@ -328,3 +328,29 @@ def test_time_column_normalised_in_sheet():
     assert findings == []
     assert [(r["date"], r["time"]) for r in table.rows] == [
         (dt.date(2026, 9, 16), "3:30 PM"), (dt.date(2026, 10, 21), "3:30-4:30 PM")]
+
+
+# --- a long sheet: recurring cells converted once, each row still checked -------------------------
+
+def test_recurring_cells_give_each_row_its_own_value_and_finding():
+    header = ("School ID", "School Name", "Designation", "Support Level")
+    rows = [[f"{i:04d}", f"School {i}", designation, level]
+            for i, (designation, level) in enumerate([("Targeted", 2), ("Targeted", 2.0), (" targeted ", "2"),
+                                                      ("Intensive", True), ("intensive", 2), ("Intensive", True),
+                                                      ("Unknown", 1), ("Unknown", 1)], start=1)]
+    table, findings = normalize_sheet(schools(*rows, header=header), SCHOOLS)
+    assert [r["designation"] for r in table.rows] == ["Targeted"] * 3 + ["Intensive"] * 3 + [None] * 2
+    # True equals 1 as a Python key, but a TRUE cell is not the number 1: the memo keys on the cell's type too.
+    assert [r["support_level"] for r in table.rows] == [2, 2, 2, None, 2, None, 1, 1]
+    located = sorted((f.row, f.column, f.value) for f in errors_of(findings))
+    assert located == [(5, "D", "True"), (7, "D", "True"), (8, "C", "Unknown"), (9, "C", "Unknown")]
+
+
+def test_tidy_text_fast_path_agrees_with_clean_text():
+    cells = ["Lincoln Elementary", " Lincoln", "Lincoln ", "Lincoln  Elementary", "Lin\tcoln", "Lin\ncoln",
+             "Lincoln\u00a0Elementary", "\x07Lincoln", "x", "0101", "  "]
+    table, _ = normalize_sheet(schools(*[[f"{i:04d}", name, "Targeted"] for i, name in enumerate(cells, 1)]),
+                               SCHOOLS)
+    expected = [clean_text(c) for c in cells if clean_text(c)]
+    assert [r["name"] for r in table.rows if r["name"]] == expected
+    assert [r["name"] for r in table.rows][-1] is None          # a name of spaces is blank
