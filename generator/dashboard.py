@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import quote
 
 import jinja2
@@ -19,11 +21,11 @@ import jinja2
 from . import package
 from .calendars import CALENDAR_KEY
 from .findings import PacketsError
-from .model import School
+from .model import Packet, School
 from .render.context import DONE, OVERDUE, long_date, short_date
 from .render.docx import jinja_env
 from .render.reference import TEMPLATES
-from .rollup import APPROACHING_DAYS, CHECK_IN, STATUSES, Rollup, status_counts
+from .rollup import APPROACHING_DAYS, CHECK_IN, STATUSES, Deadline, Rollup, school_dates, status_counts
 
 DASHBOARD = "index.html"
 DASHBOARD_TEMPLATE = "dashboard.html"
@@ -62,30 +64,77 @@ def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-def chart(rows: Sequence[Rollup], as_of: dt.date, planning_year) -> dict[str, Any]:
-    """Return the timeline chart's geometry: months along the top, a row per school, a marker per date."""
-    dates = [d.date for r in rows for d in r.dates] + [as_of, planning_year.first_day, planning_year.last_day]
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A task or review date on the timeline chart: where it goes, its symbol and its tooltip."""
+
+    x: float
+    shape: str                 # done | due | overdue | review | checkin (the symbols the template defines)
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChartRow:
+    """One school's row of the timeline chart."""
+
+    school_id: str
+    label: str
+    y: float
+    status: str
+    markers: tuple[Marker, ...]
+
+
+class _Scale:
+    """Where a day falls along the chart, in SVG units."""
+
+    def __init__(self, start: dt.date, end: dt.date):
+        self.start, self.span = start, (end - start).days
+
+    def x(self, day: dt.date) -> float:
+        return round(LABEL_WIDTH + (day - self.start).days / self.span * PLOT_WIDTH, 1)
+
+
+class _ChartRows:
+    """The chart's rows, each made as the template reaches it: a statewide district's markers (some forty a
+    school, each with its tooltip) are never all held at once. Iterable again, like a list."""
+
+    def __init__(self, rows: Sequence[Rollup], packets: dict[str, Packet], scale: _Scale):
+        self.rows, self.packets, self.scale = rows, packets, scale
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[ChartRow]:
+        for i, r in enumerate(self.rows):
+            markers = tuple(_marker(d, self.scale) for d in school_dates(self.packets[r.school_id]))
+            yield ChartRow(r.school_id, f"{r.school_id} {r.school}", AXIS_HEIGHT + i * ROW_HEIGHT + ROW_HEIGHT / 2,
+                           r.status, markers)
+
+
+_TASK_SHAPES = {DONE: "done", OVERDUE: "overdue"}        # any other task is due
+_marker_words = {"done": "done", "due": "due", "overdue": "overdue", "review": "review date",
+                 "checkin": "check-in"}
+
+
+def _marker(d: Deadline, scale: _Scale) -> Marker:
+    if d.kind == "task":
+        shape = _TASK_SHAPES.get(d.state, "due")
+    else:
+        shape = "checkin" if d.kind == CHECK_IN else "review"
+    return Marker(scale.x(d.date), shape, f"{d.title}: {long_date(d.date)} ({_marker_words[shape]})")
+
+
+def chart(rows: Sequence[Rollup], packets: dict[str, Packet], as_of: dt.date, planning_year) -> dict[str, Any]:
+    """Return the timeline chart's geometry: months along the top, a row per school (its packet keyed by
+    school ID), a marker per date."""
+    shown = [packets[r.school_id] for r in rows]
+    dates = [t.expected for p in shown for t in p.tasks if t.expected] + [e.due for p in shown for e in p.review]
+    dates += [as_of, planning_year.first_day, planning_year.last_day]
     months = _month_starts(min(dates), max(dates))
     start = months[0]
     end = (months[-1] + dt.timedelta(days=32)).replace(day=1)
-    span = (end - start).days
-
-    def x(day: dt.date) -> float:
-        return round(LABEL_WIDTH + (day - start).days / span * PLOT_WIDTH, 1)
-
-    chart_rows = []
-    for i, r in enumerate(rows):
-        y = AXIS_HEIGHT + i * ROW_HEIGHT + ROW_HEIGHT / 2
-        markers = []
-        for d in r.dates:
-            if d.kind == "task":
-                shape = {DONE: "done", OVERDUE: "overdue"}.get(d.state, "due")
-            else:
-                shape = "checkin" if d.kind == CHECK_IN else "review"
-            markers.append({"x": x(d.date), "shape": shape,
-                            "label": f"{d.title}: {long_date(d.date)} ({_marker_words[shape]})"})
-        chart_rows.append({"school_id": r.school_id, "label": f"{r.school_id} {r.school}", "y": y,
-                           "status": r.status, "markers": markers})
+    scale = _Scale(start, end)
+    x = scale.x
     bottom = AXIS_HEIGHT + len(rows) * ROW_HEIGHT + 4
     every = max(1, math.ceil(MONTH_LABEL_WIDTH / (PLOT_WIDTH / len(months))))   # labels must not overlap
     today = x(as_of)
@@ -96,13 +145,9 @@ def chart(rows: Sequence[Rollup], as_of: dt.date, planning_year) -> dict[str, An
                     "year": str(m.year) if i == 0 or m.month == 1 else ""} for i, m in enumerate(months)],
         "today": {"x": today, "label": f"As of {short_date(as_of)}",
                   "anchor": "end" if today > LABEL_WIDTH + PLOT_WIDTH - 90 else "start"},
-        "rows": chart_rows,
+        "rows": _ChartRows(rows, packets, scale),
         "first": long_date(start), "last": long_date(end - dt.timedelta(days=1)),
     }
-
-
-_marker_words = {"done": "done", "due": "due", "overdue": "overdue", "review": "review date",
-                 "checkin": "check-in"}
 
 
 def _row(r: Rollup, links: dict[str, str]) -> dict[str, Any]:
@@ -122,11 +167,11 @@ def _row(r: Rollup, links: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def dashboard_context(settings, schools: Sequence[School], rows: Sequence[Rollup],
+def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup],
                       built_at: dt.datetime, district_files: Sequence[str] = ()) -> dict[str, Any]:
-    """Return what templates/dashboard.html receives; `district_files` are the files written beside
-    index.html (with it, or before it) to link from its header."""
-    by_id = {s.school_id: s for s in schools}
+    """Return what templates/dashboard.html receives: a row per roll-up row, from the school's packet;
+    `district_files` are the files written beside index.html (with it, or before it) to link from its header."""
+    by_id = {p.school.school_id: p for p in packets}
     return {
         "district": {"name": settings.district_name},
         "planning_year": settings.planning_year.label,
@@ -135,19 +180,35 @@ def dashboard_context(settings, schools: Sequence[School], rows: Sequence[Rollup
         "approaching_days": APPROACHING_DAYS,
         "statuses": STATUSES,
         "counts": status_counts(list(rows)),
-        "rows": [_row(r, school_links(settings, by_id[r.school_id])) for r in rows],
+        "rows": [_row(r, school_links(settings, by_id[r.school_id].school)) for r in rows],
         "files": [{"name": name, "href": href(name)} for name in district_files],
-        "chart": chart(rows, settings.as_of, settings.planning_year) if rows else None,
+        "chart": chart(rows, by_id, settings.as_of, settings.planning_year) if rows else None,
     }
 
 
-def render_dashboard(context: dict[str, Any], template: Path = TEMPLATES / DASHBOARD_TEMPLATE) -> bytes:
-    """Return index.html made from the dashboard template and its context."""
+def dashboard_chunks(context: dict[str, Any], template: Path = TEMPLATES / DASHBOARD_TEMPLATE) -> Iterator[bytes]:
+    """Return index.html made from the dashboard template and its context, as UTF-8 blocks made as they
+    are read: a statewide page (8 MB a thousand schools) is written out piece by piece, never whole."""
     try:
         text = template.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PacketsError(f"{template}: the dashboard template is missing; restore it from git.") from None
     try:
-        return jinja_env(autoescape=True).from_string(text).render(context).encode("utf-8")
+        compiled = jinja_env(autoescape=True).from_string(text)
     except jinja2.TemplateError as exc:
         raise PacketsError(f"{template.name}: the template does not fit its data ({exc}).") from None
+    return _utf8_blocks(compiled.generate(context), template.name)
+
+
+def _utf8_blocks(pieces: Iterator[str], name: str, size: int = 4096) -> Iterator[bytes]:
+    """Yield the rendered pieces, `size` at a time, joined and encoded: a write per block, not per piece."""
+    try:
+        while block := list(islice(pieces, size)):
+            yield "".join(block).encode("utf-8")
+    except jinja2.TemplateError as exc:
+        raise PacketsError(f"{name}: the template does not fit its data ({exc}).") from None
+
+
+def render_dashboard(context: dict[str, Any], template: Path = TEMPLATES / DASHBOARD_TEMPLATE) -> bytes:
+    """Return index.html made from the dashboard template and its context."""
+    return b"".join(dashboard_chunks(context, template))

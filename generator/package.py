@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import Iterable
 
 from .findings import PacketsError
 
@@ -77,14 +78,18 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
-def _stage(directory: Path, suffix: str, data: bytes) -> Path:
-    """Return a hidden temporary file in `directory` holding `data`, flushed to disk."""
+def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes]) -> Path:
+    """Return a hidden temporary file in `directory` holding `data`, flushed to disk. `data` may come in
+    blocks, so a large file made piece by piece (the dashboard) is never whole in memory."""
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
         os.chmod(tmp, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                handle.write(data)
+            else:
+                handle.writelines(data)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -114,7 +119,7 @@ def _keep_copy(path: Path) -> Path | None:
     return backup
 
 
-def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
+def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]]) -> list[Path]:
     """Write a packet's documents into its folder, all or none: every document is complete in a
     temporary file before any is moved into place, and if a move fails the documents already moved
     are put back as they were, so a packet never mixes new and old documents."""

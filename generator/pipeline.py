@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterator
 
 from . import package, packet_manifest
 from .calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
-from .dashboard import DASHBOARD, dashboard_context, render_dashboard
+from .collector import collector_paused
+from .dashboard import DASHBOARD, dashboard_chunks, dashboard_context
 from .findings import ERROR, WARNING, Finding, InputError, PacketsError, errors
 from .load import load_inputs
 from .manifest import Manifest, packet_fingerprint, run_digest, templates_digest
@@ -73,13 +74,15 @@ class BuildReport:
         return tuple(r for r in self.results if r.pdf_error)
 
 
+@collector_paused()          # millions of objects, no cycles: see collector.py
 def load_district(settings: Settings) -> tuple[District, list[Finding]]:
     """Return the district model and the non-blocking findings; raise InputError listing every error."""
     raw, findings = load_inputs(settings.inputs)
     tables = {}
     for spec in SHEETS:
         if spec.name in raw:
-            tables[spec.name], found = normalize_sheet(raw[spec.name], spec)
+            # Each sheet as read is let go once normalized, not held while the rest are.
+            tables[spec.name], found = normalize_sheet(raw.pop(spec.name), spec)
             findings += found
     findings += validate_tables(tables, settings.planning_year)
     unknown = [sid for sid in settings.schools
@@ -323,6 +326,7 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     return rows
 
 
+@collector_paused()
 def write_readiness_report(settings: Settings, results) -> Path:
     """Write output/readiness.xlsx: one row per school, ready or not, what is missing, its documents."""
     path = Path(settings.output) / READINESS_REPORT
@@ -338,6 +342,7 @@ def district_view_present(settings: Settings) -> bool:
     return all((Path(settings.output) / name).is_file() for name in DISTRICT_VIEW)
 
 
+@collector_paused()
 def write_district_view(settings: Settings, district: District, results) -> list[Path]:
     """Write output/district.xlsx (a roll-up row per school), district.ics and index.html (the dashboard),
     all or none, for the schools of this run."""
@@ -347,11 +352,11 @@ def write_district_view(settings: Settings, district: District, results) -> list
     rows = [school_rollup(p, readiness[p.school.school_id]) for p in packets]
     built_at = dt.datetime.now().replace(microsecond=0)
     folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in results if r.folder}
-    dashboard = dashboard_context(settings, [p.school for p in packets], rows, built_at,
+    dashboard = dashboard_context(settings, packets, rows, built_at,
                                   (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT))
     return package.write_files(out, {
         DISTRICT_REPORT: render_document(TEMPLATES / DISTRICT_REPORT,
                                          report_context(settings, rows, folders, built_at)),
         DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets),
-        DASHBOARD: render_dashboard(dashboard),
+        DASHBOARD: dashboard_chunks(dashboard),        # written as it is made: never whole in memory
     })

@@ -63,7 +63,6 @@ class Rollup:
     next_deadline: Deadline | None
     review_stage: str
     next_review: Deadline | None
-    dates: tuple[Deadline, ...] = ()          # every dated task and review date, for the timeline chart
     overdue_tasks: tuple[str, ...] = ()
     readiness: str = ""                       # Ready / Not ready / Failed, from the build
 
@@ -91,13 +90,26 @@ def review_stage(review: tuple[ReviewEvent, ...], as_of: dt.date) -> str:
     return review_title(passed[-1]) if passed else NOT_STARTED
 
 
+def _dated_tasks(packet: Packet, statuses: list[str]) -> list[Deadline]:
+    return [Deadline(t.expected, task_title(t), "task", s) for t, s in zip(packet.tasks, statuses) if t.expected]
+
+
+def school_dates(packet: Packet) -> tuple[Deadline, ...]:
+    """Return every dated task and review date of a school, in date order (the timeline chart's markers).
+
+    Made when wanted, not kept in the roll-up row: some forty a school, each with its title, they were
+    most of a statewide district view's memory."""
+    statuses = [task_status(t, packet.as_of) for t in packet.tasks]
+    dates = _dated_tasks(packet, statuses) + [_review_deadline(e) for e in sorted(packet.review, key=lambda e: e.due)]
+    return tuple(sorted(dates, key=lambda d: (d.date, d.title)))
+
+
 def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
     """Return one school's roll-up row as of the packet's as-of date."""
     as_of = packet.as_of
     statuses = [task_status(t, as_of) for t in packet.tasks]
     counts = {s: statuses.count(s) for s in (DONE, UPCOMING, TASK_OVERDUE, NOT_SCHEDULED)}
-    dates = [Deadline(t.expected, task_title(t), "task", s) for t, s in zip(packet.tasks, statuses) if t.expected]
-    open_tasks = [d for d in dates if d.state == UPCOMING]
+    open_tasks = [d for d in _dated_tasks(packet, statuses) if d.state == UPCOMING]
     review = sorted(packet.review, key=lambda e: e.due)
     review_deadlines = [_review_deadline(e) for e in review if e.kind != CHECK_IN and e.due >= as_of]
     ahead = sorted(open_tasks + review_deadlines, key=lambda d: (d.date, d.title))
@@ -109,13 +121,12 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
     else:
         status = ON_TARGET
     next_review = next((_review_deadline(e) for e in review if e.due >= as_of), None)
-    dates += [_review_deadline(e) for e in review]
     return Rollup(
         school_id=packet.school.school_id, school=packet.school.name, designation=packet.school.designation,
         as_of=as_of, tasks=len(packet.tasks), done=counts[DONE], due=counts[UPCOMING],
         overdue=counts[TASK_OVERDUE], not_scheduled=counts[NOT_SCHEDULED], status=status,
         next_deadline=ahead[0] if ahead else None, review_stage=review_stage(tuple(review), as_of),
-        next_review=next_review, dates=tuple(sorted(dates, key=lambda d: (d.date, d.title))),
+        next_review=next_review,
         overdue_tasks=tuple(task_title(t) for t, s in zip(packet.tasks, statuses) if s == TASK_OVERDUE),
         readiness=readiness)
 

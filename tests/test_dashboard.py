@@ -15,8 +15,9 @@ import openpyxl
 import pytest
 
 from conftest import AS_OF, SAMPLE, run_cli
-from generator import package
-from generator.dashboard import dashboard_context, render_dashboard, school_links
+from generator import package, pipeline
+from generator.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
+from generator.findings import PacketsError
 from generator.model import School
 from generator.rollup import STATUSES, school_rollup
 from generator.pipeline import load_district
@@ -52,7 +53,7 @@ def test_school_text_is_escaped(tmp_path):
     district, _ = load_district(settings)
     school = dataclasses.replace(district.packets[0].school, name='<script>alert("x")</script> & Sons')
     packet = dataclasses.replace(district.packets[0], school=school)
-    html = render_dashboard(dashboard_context(settings, [school], [school_rollup(packet, "Ready")],
+    html = render_dashboard(dashboard_context(settings, [packet], [school_rollup(packet, "Ready")],
                                               dt.datetime(2026, 11, 23, 9))).decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Sons" in html
@@ -217,3 +218,59 @@ def test_screenshot(page, tmp_path):
     page.screenshot(path=str(shot), full_page=True)
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+# --- a statewide page: written as it is made -------------------------------------------------------
+
+def many_schools(settings, count):
+    district, _ = load_district(settings)
+    packet = district.packets[0]
+    packets = [dataclasses.replace(packet, school=dataclasses.replace(packet.school, school_id=f"{i:05d}",
+                                                                      name=f"School {i} <&>"))
+               for i in range(count)]
+    return packets, [school_rollup(p, "Ready") for p in packets]
+
+
+def test_page_comes_in_blocks_equal_to_the_whole_and_renders_again_the_same(tmp_path):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    packets, rows = many_schools(settings, 300)
+    context = dashboard_context(settings, packets, rows, dt.datetime(2026, 11, 23, 9))
+    blocks = list(dashboard_chunks(context))
+    assert len(blocks) > 1 and all(isinstance(b, bytes) for b in blocks)
+    page = b"".join(blocks)
+    assert page == render_dashboard(context)                 # the chart's rows are made afresh each time
+    html = page.decode("utf-8")
+    assert html.count('<g data-school-id="') == 300 and html.rstrip().endswith("</html>")
+    assert "School 299 &lt;&amp;&gt;" in html
+
+
+def test_a_template_that_does_not_fit_fails_with_its_name_not_a_traceback(tmp_path):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    packets, rows = many_schools(settings, 2)
+    context = dashboard_context(settings, packets, rows, dt.datetime(2026, 11, 23, 9))
+    broken = tmp_path / "dashboard.html"
+    broken.write_text("<p>{{ district.name }}</p>{% for r in rows %}{{ r.no_such_field }}{% endfor %}")
+    with pytest.raises(PacketsError, match="dashboard.html: the template does not fit its data"):
+        b"".join(dashboard_chunks(context, broken))
+    with pytest.raises(PacketsError, match="the dashboard template is missing"):
+        dashboard_chunks(context, tmp_path / "gone.html")
+
+
+def test_a_page_that_fails_half_written_leaves_the_last_district_view(tmp_path, monkeypatch):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    district, _ = load_district(settings)
+    out = settings.output
+    out.mkdir(parents=True)
+    for name in ("index.html", "district.xlsx", "district.ics"):
+        (out / name).write_bytes(b"last run's " + name.encode())
+
+    def failing(context):
+        yield b"<!DOCTYPE html><html>" * 1000
+        raise PacketsError("dashboard.html: the template does not fit its data (boom).")
+
+    monkeypatch.setattr(pipeline, "dashboard_chunks", failing)
+    with pytest.raises(PacketsError, match="boom"):
+        pipeline.write_district_view(settings, district, [])
+    assert sorted(p.name for p in out.iterdir()) == ["district.ics", "district.xlsx", "index.html"]
+    for name in ("index.html", "district.xlsx", "district.ics"):
+        assert (out / name).read_bytes() == b"last run's " + name.encode()

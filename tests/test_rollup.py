@@ -14,7 +14,7 @@ from conftest import AS_OF, SAMPLE, edit_sheet, header_column, run_cli
 from generator.model import Packet, Plan, ReviewEvent, School, Task
 from generator.pipeline import load_district
 from generator.rollup import (APPROACHING, NOT_STARTED, ON_TARGET, OVERDUE, STATUSES, report_rows, review_stage,
-                              school_rollup)
+                              school_dates, school_rollup)
 from generator.settings import PlanningYear, load_settings
 
 DAY = dt.date.fromisoformat(AS_OF)
@@ -76,6 +76,19 @@ def test_next_deadline_is_the_earliest_open_task_or_review_step_ahead():
     row = school_rollup(packet(tasks))
     assert (row.next_deadline.date, row.next_deadline.title) == (days(20), "open")
     assert school_rollup(packet([task("done", days(2), days(1))])).next_deadline is None
+
+
+def test_school_dates_are_every_dated_task_and_review_date_in_order():
+    tasks = [task("later", days(20)), task("no date", None), task("past, open", days(-3)),
+             Task(STAGE, "Complete the DF", "Principal", days(-3), days(-4), detail="Submit DF")]
+    review = [ReviewEvent("check-in", "Check-in 1", days(7)), ReviewEvent("first-draft", "", days(-3))]
+    dates = school_dates(packet(tasks, review))
+    assert [(d.date, d.title, d.kind, d.state) for d in dates] == [
+        (days(-3), "Complete the DF \u2013 Submit DF", "task", "Done"),
+        (days(-3), "First draft due", "first-draft", ""),
+        (days(-3), "past, open", "task", "Overdue"),
+        (days(7), "Check-in 1", "check-in", ""),
+        (days(20), "later", "task", "Upcoming")]
 
 
 def test_review_stage_is_the_latest_step_passed():
