@@ -158,6 +158,24 @@ def test_chart_is_the_same_picture_whatever_was_drawn_before():
                 or canvas.figure.legends)                         # each chart's artists were removed
 
 
+def test_a_picture_below_the_top_of_a_context_fails_clearly_rather_than_printing(tmp_path):
+    """Pictures are placed from a context's top level; one nested in a table's rows is an error that
+    says so, in both Word paths, never a Python repr printed into the document."""
+    from generator.findings import PacketsError
+    from generator.render import prepared
+    from generator.render.docx import render_docx
+
+    doc = Document()
+    doc.add_paragraph("{{ chart }}{% for r in rows %}{{ r.chart }}{% endfor %}")
+    doc.save(tmp_path / "t.docx")
+    picture = timeline_chart(_plan(*_activities(2)), dt.date(2027, 9, 1))
+    placed = prepared(tmp_path / "t.docx").render({"chart": picture, "rows": []})
+    assert len(Document(io.BytesIO(placed)).inline_shapes) == 1
+    for render in (prepared(tmp_path / "t.docx").render, lambda c: render_docx(tmp_path / "t.docx", c)):
+        with pytest.raises(PacketsError, match="top-level value"):
+            render({"chart": picture, "rows": [{"chart": picture}]})
+
+
 @pytest.mark.parametrize("designation,level,route", [
     ("Intensive", 1, "CDE FMTA"), ("Intensive", 3, "CDE FMTA"), ("Targeted", 3, "CDE FMTA"),
     ("Targeted", 1, "SELPA"), ("Targeted", 2, "SELPA")])

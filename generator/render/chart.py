@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..findings import PacketsError
 from ..model import Plan
 
 # Colour-blind-safe palette (Okabe-Ito), one colour per strategy; prints distinguishably in grey too.
@@ -27,6 +28,13 @@ class Picture:
     def __json__(self) -> dict:
         return {"picture": "png", "bytes": len(self.png), "width_inches": self.width_inches,
                 "description": self.description}
+
+    def __html__(self) -> str:
+        # Reached only when a template prints a Picture that with_pictures did not place.
+        raise PacketsError(f"A picture ({self.description or 'image'}) must be a top-level value of a "
+                           "template's context to be placed in a Word document.")
+
+    __str__ = __html__
 
 
 MAX_YEARS = 3     # a plan spans a school year or a few; a later end date is drawn cut off at the edge

@@ -19,16 +19,15 @@ def jinja_env(autoescape: bool) -> jinja2.Environment:
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=autoescape)
 
 
-def with_pictures(host, value: Any) -> Any:
-    """Return the context with each Picture made into a docxtpl InlineImage placed through `host`
-    (a DocxTemplate, or anything with the `current_rendering_part` docxtpl draws images into)."""
-    if isinstance(value, Picture):
-        return InlineImage(host, io.BytesIO(value.png), width=Inches(value.width_inches))
-    if isinstance(value, dict):
-        return {k: with_pictures(host, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_pictures(host, v) for v in value]
-    return value
+def with_pictures(host, context: dict[str, Any]) -> dict[str, Any]:
+    """Return the context with each Picture among its values made into a docxtpl InlineImage placed
+    through `host` (a DocxTemplate, or anything with the `current_rendering_part` docxtpl draws into).
+
+    Pictures are top-level values (a template places `{{ timeline_chart }}`): looking through every
+    row of every table for them cost a millisecond a packet. A Picture put anywhere else fails with a
+    clear error when the template reaches it (Picture.__html__), rather than printing as text."""
+    return {k: InlineImage(host, io.BytesIO(v.png), width=Inches(v.width_inches)) if isinstance(v, Picture) else v
+            for k, v in context.items()}
 
 
 def render_docx(template: Path, context: dict[str, Any]) -> bytes:
