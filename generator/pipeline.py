@@ -7,6 +7,7 @@ raises InputError carrying every finding, and leaves the output folder as it was
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections import deque
@@ -239,7 +240,7 @@ def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: in
         return
     size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
     chunks = (list(islice(work, size)) for _ in range(0, len(packets), size))
-    with ProcessPoolExecutor(max_workers=min(jobs, len(packets))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=_worker_start()) as pool:
         # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
         # (Executor.map would pickle and queue every school's packet at once).
         pending: deque = deque()
@@ -249,6 +250,17 @@ def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: in
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+
+
+def _worker_start() -> multiprocessing.context.BaseContext:
+    """Return how pool workers start: from a fork server that has imported the generator, where the
+    platform has one. A worker forked from this process would hold the whole district's model (every
+    school's rows), so each worker's memory would grow with the district; these hold only their work."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult]:
