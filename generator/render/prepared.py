@@ -189,7 +189,7 @@ class PreparedDocx:
         rels = rels.replace("</Relationships>", "".join(added) + "</Relationships>")
 
         buffer = io.BytesIO(self.base)
-        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as z:
+        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
             z.writestr("[Content_Types].xml", self.content_types if pictures.placed else
                        self.entries["[Content_Types].xml"])
             z.writestr(self.document_name, document.encode("utf-8"))

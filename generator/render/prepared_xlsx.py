@@ -348,7 +348,7 @@ class PreparedXlsx:
         except (jinja2.TemplateError, PacketsError) as exc:
             raise PacketsError(f"{self.path.name}: {exc}") from None
         buffer = io.BytesIO(self.base)
-        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as z:
+        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
             for part, xml in sheets:
                 z.writestr(part, xml.encode("utf-8"))
         return buffer.getvalue()
