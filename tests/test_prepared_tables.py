@@ -74,3 +74,17 @@ def test_row_loops_and_cell_tags_keep_the_shape(tmp_path):
     data = ready.render({"cols": ["a", "b"]})
     assert cells(data) == cells(render_docx(path, {"cols": ["a", "b"]}))
     assert cells(data) == [[["Name", "When", "Who"], ["a", "yes", "z"], ["b", "yes", "z"]]]
+
+
+def test_a_body_that_is_not_well_formed_is_recovered_as_docxtpl_recovers_it(tmp_path):
+    """Only a template can make the XML malformed (values are escaped); such a body goes through
+    lxml's recovering parse as in docxtpl, and the document reads the same."""
+    path = template(tmp_path / "t.docx", [["{{ a }}", "b", "c"]])
+    doc = Document(path)
+    doc.add_paragraph("{{ raw|safe }} after")
+    doc.save(path)
+    context = {"a": "x & y", "raw": "</w:r>"}          # closes a run inside its text: malformed
+    ours = Document(io.BytesIO(prepared(path).render(context)))
+    theirs = Document(io.BytesIO(render_docx(path, context)))
+    assert [p.text for p in ours.paragraphs] == [p.text for p in theirs.paragraphs]
+    assert cells(prepared(path).render(context)) == [[["x & y", "b", "c"]]]
