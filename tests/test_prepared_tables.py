@@ -88,3 +88,19 @@ def test_a_body_that_is_not_well_formed_is_recovered_as_docxtpl_recovers_it(tmp_
     theirs = Document(io.BytesIO(render_docx(path, context)))
     assert [p.text for p in ours.paragraphs] == [p.text for p in theirs.paragraphs]
     assert cells(prepared(path).render(context)) == [[["x & y", "b", "c"]]]
+
+
+def test_line_breaks_and_tabs_in_values_become_word_breaks_as_in_docxtpl(tmp_path):
+    path = template(tmp_path / "t.docx", [["{{ a }}", "b", "c"]])
+    doc = Document(path)
+    doc.add_paragraph("{{ text }}")
+    doc.save(path)
+    for text in ("one line", "line one\nline two\tand a tab", "page\fbreak"):
+        context = {"a": "cell\nbreak", "text": text}
+        ours, theirs = prepared(path).render(context), render_docx(path, context)
+        body = Document(io.BytesIO(ours)).element.body
+        assert [p.text for p in Document(io.BytesIO(ours)).paragraphs] == \
+            [p.text for p in Document(io.BytesIO(theirs)).paragraphs]
+        assert cells(ours) == cells(theirs)
+        assert len(body.xpath(".//w:br")) == text.count("\n") + text.count("\f") + 1     # + the cell's
+        assert len(body.xpath(".//w:tab")) == text.count("\t")

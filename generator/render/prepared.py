@@ -29,8 +29,9 @@ from ..findings import PacketsError
 from .docx import with_pictures
 
 _PARAGRAPH_MARK = re.compile(r"<w:p([ >])")
-# The characters docxtpl's resolve_listing turns into tabs, line breaks, paragraphs and page breaks.
-_LISTING_MARKS = ("\t", "\a", "\n", "\f")
+# A text holding a character docxtpl's resolve_listing turns into a tab, line break, paragraph or page
+# break: it changes only such text (`<w:t>` content; the XML of a picture has line breaks of its own).
+_LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
 _PNG_DEFAULT = '<Default Extension="png" ContentType="image/png"/>'
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Tags that change how many cells a row has: docxtpl's column loops, column spans and horizontal merges.
@@ -174,7 +175,7 @@ class PreparedDocx:
         # Undo the line break _compile put before each paragraph (two plain replaces beat a regex here).
         xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        if not any(mark in xml for mark in _LISTING_MARKS):
+        if not _LISTING_TEXT.search(xml):
             return xml                 # resolve_listing would rewrite every paragraph to change nothing
         return self.tpl.resolve_listing(xml)
 
