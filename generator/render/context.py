@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..model import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
@@ -45,6 +46,7 @@ def _month_day(m: re.Match, planning_year) -> dt.date | None:
         return None
 
 
+@lru_cache(maxsize=4096)         # the grid's reference text is the same for every school of a run
 def resolve_dates(text: str, planning_year) -> str:
     """Return text with each month-day date (`Jan. 31`, `June 30`) written in full with its year in the
     planning year (August to December fall in its first year, January to July in its second), and the
@@ -59,6 +61,11 @@ def resolve_dates(text: str, planning_year) -> str:
 def due_date(lines, planning_year) -> dt.date | None:
     """Return the date an activity's text says something is due: a date written after 'due' (or
     'by'), else the last date written; None when the text names no date."""
+    return _due_date(tuple(lines), planning_year)
+
+
+@lru_cache(maxsize=4096)
+def _due_date(lines: tuple[str, ...], planning_year) -> dt.date | None:
     text = " ".join(lines)
     found = [(m, _month_day(m, planning_year)) for m in _MONTH_DAY.finditer(text)]
     found = [(m, d) for m, d in found if d]
