@@ -10,7 +10,8 @@ from typing import Any, Callable, Mapping
 from .normalize import Row, Table
 from .schema import (BENCHMARK_TERMS, REVIEW_STEPS, ROLE_SYNONYMS, ROLES, SERIES_DATE, STAGES,
                      canonical_choice)
-from .validate import closed_days, series_dates
+from .recurrence import row_dates
+from .validate import closed_days
 
 # ReviewEvent.kind of each Step on the Review sheet.
 REVIEW_KINDS = dict(zip(REVIEW_STEPS, ("first-draft", "feedback", "final-review", "board-approval", "check-in")))
@@ -268,8 +269,8 @@ class _Calendar:
         key = (table.file, table.sheet, row.number)
         if key not in self._dates:
             first, repeats = row[SERIES_DATE[table.spec.name]], row["repeats"]
-            self._dates[key] = (first,) if repeats is None else series_dates(
-                first, repeats, row["until"], row["skip"] or (), self.closed, self.default_until)
+            self._dates[key] = row_dates(first, repeats, row["until"], row["skip"] or (), self.closed,
+                                         self.default_until)
         return self._dates[key]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from typing import Iterable
 
@@ -174,10 +175,13 @@ def days_off(spans: Iterable[tuple[dt.date, dt.date | None]]) -> frozenset[dt.da
     return frozenset(days)
 
 
-def row_dates(first: dt.date, repeats: Repeats | None, until: dt.date | None, skip: Iterable[dt.date],
+@lru_cache(maxsize=4096)
+def row_dates(first: dt.date, repeats: Repeats | None, until: dt.date | None, skip: tuple[dt.date, ...],
               closed: frozenset[dt.date], default_until: dt.date) -> tuple[dt.date, ...]:
     """Return the dates of one timeline row: its own date, or, when it repeats, its series through Until
-    (or `default_until`), leaving out its Skip Dates and the days the district is `closed`."""
+    (or `default_until`), leaving out its Skip Dates and the days the district is `closed`. Remembered:
+    a large district's rows repeat the same patterns from the same dates, and validation and the model
+    both need each row's dates."""
     if repeats is None:
         return (first,)
     return series(first, repeats, until or default_until, set(skip or ()) | closed)

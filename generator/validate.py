@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Mapping
 
 from .findings import ERROR, NOTE, WARNING, Finding
@@ -169,14 +168,6 @@ def _holidays(tables: Mapping[str, Table]) -> list[Finding]:
     return findings
 
 
-@lru_cache(maxsize=4096)
-def series_dates(first: dt.date, repeats, until: dt.date | None, skip: tuple[dt.date, ...],
-                 closed: frozenset[dt.date], last_day: dt.date) -> tuple[dt.date, ...]:
-    """Return a repeating row's dates (recurrence.row_dates), remembered: a large district's rows repeat
-    the same patterns from the same dates, and validation and the model both need each row's dates."""
-    return row_dates(first, repeats, until, skip, closed, last_day)
-
-
 def _shown(value) -> str:
     if isinstance(value, tuple):
         return "; ".join(d.isoformat() for d in value)
@@ -216,7 +207,7 @@ def _series_row(table: Table, row, key: str, closed: frozenset[dt.date], last_da
                                f"({last_day:%m/%d/%Y}), and has no Until date.",
                         **table.at(row, "until"), **where, fix="Write the last date of the series in Until.")]
     try:
-        dates = series_dates(first, repeats, until, row["skip"] or (), closed, last_day)
+        dates = row_dates(first, repeats, until, row["skip"] or (), closed, last_day)
     except ValueError as exc:
         field = "until" if until else "repeats"
         return [Finding(ERROR, f"{str(exc)[:1].upper()}{str(exc)[1:]}.", **table.at(row, field),
