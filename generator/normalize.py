@@ -81,11 +81,17 @@ def is_blank(value: Any) -> bool:
     return value.__class__.__name__ == "NaTType"
 
 
+def is_tidy(value: Any) -> bool:
+    """Return True for non-empty text clean_text keeps as it is: most cells, which then need no work
+    (isprintable is False for tabs, line breaks and control characters)."""
+    return (value.__class__ is str and value != "" and value[0] != " " and value[-1] != " "
+            and "  " not in value and value.isprintable())
+
+
 def clean_text(value: Any) -> str:
     """Return a cell as tidy text: spaces folded, ends trimmed, XML-illegal characters removed."""
-    if (type(value) is str and value.isprintable() and "  " not in value
-            and not value.startswith(" ") and not value.endswith(" ")):
-        return value       # most cells: already tidy (isprintable is False for tabs, breaks, controls)
+    if is_tidy(value):
+        return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -306,9 +312,8 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
         values: dict[str, Any] = empty_row.copy()
         for j, col, plain, converted in fields:
             cell = cells[j] if j < len(cells) else None
-            if (plain and cell.__class__ is str and cell and cell[0] != " " and cell[-1] != " "
-                    and "  " not in cell and cell.isprintable()):
-                values[col.key] = cell          # the usual cell, tidy text already: clean_text would keep it
+            if plain and is_tidy(cell):
+                values[col.key] = cell          # the usual cell: its value is the text as it is
                 continue
             if is_blank(cell):
                 if col.required:
