@@ -240,3 +240,18 @@ def test_control_characters_are_dropped_every_time_a_text_is_written(packets):
     for _ in range(2):
         assert workbook_content(prepared(template).render({**context, "rows": dirty})) == \
             workbook_content(render_xlsx(template, {**context, "rows": clean}))
+
+
+def test_a_dictionarys_keys_are_read_first_and_missing_names_still_fail_loudly():
+    import jinja2
+    from types import SimpleNamespace
+
+    from generator.render.docx import jinja_env
+
+    env = jinja_env(autoescape=True)
+    # A column named like a dict method is the row's value, not the method; escaping still applies.
+    page = env.from_string("{{ row.items }}|{{ row.name }}|{{ obj.name }}|{{ row.get('name') }}")
+    assert page.render(row={"items": "Books & <pens>", "name": "Lincoln"}, obj=SimpleNamespace(name="Obj")) \
+        == "Books &amp; &lt;pens&gt;|Lincoln|Obj|Lincoln"
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ row.missing }}").render(row={"name": "Lincoln"})
