@@ -139,13 +139,14 @@ def _calamine_value(value):
 def _read_calamine(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Read with calamine (compiled, an order of magnitude faster than openpyxl on large rosters)."""
     book = CalamineWorkbook.from_path(str(path))
-    frames, notes = {}, []
+    frames, notes, texts = {}, [], {}
     for meta in book.sheets_metadata:
         if meta.typ != SheetTypeEnum.WorkSheet:
             continue
         sheet = book.get_sheet_by_name(meta.name)
-        # Most cells are text, kept as they are without a call each.
-        rows = [[v if v.__class__ is str and v else _calamine_value(v) for v in row]
+        # Most cells are text, kept as they are without a call each; a text met before is the same
+        # object (roles, stages, task names repeat from school to school), held once for the whole run.
+        rows = [[texts.setdefault(v, v) if v.__class__ is str and v else _calamine_value(v) for v in row]
                 for row in sheet.to_python(skip_empty_area=False)]
         merged = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
         last = max((m[2] for m in merged), default=0)    # openpyxl's rows reach to the end of merged cells

@@ -61,3 +61,20 @@ def test_a_workbook_with_hidden_rows_is_read_by_openpyxl_and_they_are_noted(tmp_
     frames, notes = read_workbook(path)
     assert frames["People"].iat[2, 0] == "name 2"
     assert any("Rows 3 are hidden" in n.message for n in notes)
+
+
+def test_a_text_repeated_across_rows_and_sheets_is_held_once(tmp_path):
+    # A district's roles, stages and task names repeat in every school's rows: one object each keeps
+    # a statewide district's model small.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "People"
+    for school in ("0101", "0102"):
+        ws.append([school, "Principal", f"Name {school}"])
+    wb.create_sheet("Staff").append(["0103", "Principal"])
+    path = tmp_path / "roster.xlsx"
+    wb.save(path)
+    frames, _ = _read_calamine(path)
+    people, staff = frames["People"], frames["Staff"]
+    assert people.iat[0, 1] == "Principal" and people.iat[0, 1] is people.iat[1, 1] is staff.iat[0, 1]
+    assert people.iat[0, 2] == "Name 0101" and people.iat[1, 2] == "Name 0102"
