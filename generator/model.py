@@ -21,7 +21,7 @@ REVIEW_TITLES = {"First Draft": "First draft due", "Feedback Round": "Feedback r
 NUMBERED_STEPS = ("Feedback Round", "Check-in")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where a record came from, so a finding about it can point at the cell to fix."""
 
@@ -36,7 +36,7 @@ class Source:
         return {"file": self.file, "sheet": self.sheet, "row": self.row, "column": letter, "header": header}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class School:
     school_id: str
     name: str
@@ -51,7 +51,7 @@ class School:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     name: str
     role: str
@@ -62,7 +62,7 @@ class Person:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     stage: str
     task: str
@@ -79,7 +79,7 @@ class Task:
         return self.completed is None and self.expected is not None and self.expected < as_of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meeting:
     meeting: str
     date: dt.date
@@ -89,7 +89,7 @@ class Meeting:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProblemOfPractice:
     problem_id: str
     text: str
@@ -97,7 +97,7 @@ class ProblemOfPractice:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Benchmark:
     goal_id: str
     term: str
@@ -108,7 +108,7 @@ class Benchmark:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Goal:
     goal_id: str
     goal_type: str
@@ -128,7 +128,7 @@ class Goal:
         return self.goal_type == "Academic"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Activity:
     strategy_id: str
     activity: str
@@ -140,7 +140,7 @@ class Activity:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Strategy:
     strategy_id: str
     text: str
@@ -151,7 +151,7 @@ class Strategy:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonitoringItem:
     goal_id: str
     evidence: str
@@ -160,7 +160,7 @@ class MonitoringItem:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Support:
     category: str
     description: str
@@ -169,7 +169,7 @@ class Support:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """One school's Plan for Improvement content."""
 
@@ -183,7 +183,7 @@ class Plan:
         return tuple(s for s in self.supports if s.category == category)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewEvent:
     """One dated step of the district's review cycle for a school (seed 003): a draft due, a feedback
     round, the final review, board approval, or a check-in meeting."""
@@ -195,7 +195,7 @@ class ReviewEvent:
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Packet:
     """Everything one school's packet is made from."""
 
@@ -216,7 +216,7 @@ class Packet:
         return tuple(sorted(found, key=lambda p: p.school_id is None))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class District:
     name: str
     planning_year: Any
