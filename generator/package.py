@@ -78,9 +78,14 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
-def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes]) -> Path:
-    """Return a hidden temporary file in `directory` holding `data`, flushed to disk. `data` may come in
-    blocks, so a large file made piece by piece (the dashboard) is never whole in memory."""
+# Where the system can flush every file at once (Unix), a first build's documents need not each be flushed.
+CAN_DEFER_FLUSH = hasattr(os, "sync")
+
+
+def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: bool = True) -> Path:
+    """Return a hidden temporary file in `directory` holding `data`, flushed to disk unless `flush` is
+    False. `data` may come in blocks, so a large file made piece by piece (the dashboard) is never
+    whole in memory."""
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
@@ -91,7 +96,8 @@ def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes]) -> Path:
             else:
                 handle.writelines(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if flush:
+                os.fsync(handle.fileno())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -107,6 +113,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def flush_all() -> None:
+    """Flush every file written so far to disk: what write_files(deferred=True) left to the caller."""
+    if CAN_DEFER_FLUSH:
+        os.sync()
+
+
 def _keep_copy(path: Path) -> Path | None:
     """Return a hidden copy of an existing file (a hard link where the file system allows), or None."""
     if not path.exists():
@@ -119,15 +131,22 @@ def _keep_copy(path: Path) -> Path | None:
     return backup
 
 
-def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]]) -> list[Path]:
+def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]], deferred: bool = False) -> list[Path]:
     """Write a packet's documents into its folder, all or none: every document is complete in a
     temporary file before any is moved into place, and if a move fails the documents already moved
-    are put back as they were, so a packet never mixes new and old documents."""
+    are put back as they were, so a packet never mixes new and old documents.
+
+    Each document is flushed to disk before it replaces an older one, so not even a power cut can
+    lose a good document. With `deferred` (where CAN_DEFER_FLUSH), a document that replaces nothing
+    is not flushed one by one: nothing older can be lost, and the caller calls flush_all() before
+    recording it anywhere. A first build of thousands of packets saves most of its flushes."""
     staged: list[tuple[Path, Path]] = []
     placed: list[tuple[Path, Path | None]] = []
     try:
         for name, data in files.items():
-            staged.append((folder / name, _stage(folder, Path(name).suffix, data)))
+            target = folder / name
+            flush = not (deferred and CAN_DEFER_FLUSH) or target.exists()
+            staged.append((target, _stage(folder, Path(name).suffix, data, flush)))
         for target, tmp in staged:
             backup = _keep_copy(target)
             placed.append((target, backup))

@@ -108,7 +108,7 @@ def school_context(settings: Settings, school_id: str) -> dict[str, Any]:
     return packet_contexts(district.packets[0])
 
 
-def _build_one(settings: Settings, packet: Packet, strict: bool) -> PacketResult:
+def _build_one(settings: Settings, packet: Packet, strict: bool, first: bool = False) -> PacketResult:
     school = packet.school
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, TEMPLATES)
@@ -118,7 +118,8 @@ def _build_one(settings: Settings, packet: Packet, strict: bool) -> PacketResult
     ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
     files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
                                                                              findings, built_at)
-    written = package.write_files(folder, files)
+    # A school built for the first time has no earlier documents to lose: build() flushes them all at once.
+    written = package.write_files(folder, files, deferred=first)
     # A combined PDF from an earlier build no longer matches these documents; --pdf makes a new one.
     (folder / package.packet_pdf_name(settings, school)).unlink(missing_ok=True)
     documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
@@ -126,12 +127,12 @@ def _build_one(settings: Settings, packet: Packet, strict: bool) -> PacketResult
                         ready, built_at)
 
 
-def _build_isolated(job: tuple[Settings, Packet, bool]) -> PacketResult:
+def _build_isolated(job: tuple[Settings, Packet, bool, bool]) -> PacketResult:
     """Build one packet; whatever goes wrong is reported for that school alone, so the batch goes on."""
-    settings, packet, strict = job
+    settings, packet, strict, first = job
     school = packet.school
     try:
-        return _build_one(settings, packet, strict)
+        return _build_one(settings, packet, strict, first)
     except Exception as exc:  # one school's failure must not stop the others; it is reported by name
         detail = str(exc) if isinstance(exc, (PacketsError, OSError)) else f"{type(exc).__name__}: {exc}"
         return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
@@ -198,7 +199,8 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     stale = [p for p in district.packets if force or not manifest.is_current(p.school.school_id,
                                                                           fingerprints[p.school.school_id])]
     stale_ids = {p.school.school_id for p in stale}
-    built = _build_all(settings, stale, strict, jobs)
+    first = {sid for sid in stale_ids if not manifest.entry(sid)}
+    built = _build_all(settings, stale, strict, jobs, first)
 
     results = []
     for packet in district.packets:
@@ -213,6 +215,8 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     if pdf:
         results = _add_pdfs(settings, district, results, manifest, fingerprints)
     failed = any(r.error or r.pdf_error for r in results)
+    if first:
+        package.flush_all()           # before the manifest vouches for the first-built packets
     manifest.finish_run(None if failed else digest, [r.school_id for r in results])
     manifest.save()
     report = write_readiness_report(settings, results)
@@ -232,9 +236,11 @@ def _unchanged_run(settings: Settings, manifest: Manifest, report: Path,
     return BuildReport(tuple(results), (), report)
 
 
-def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: int) -> Iterator[PacketResult]:
-    """Yield each packet's result in the order given, building in `jobs` processes when worth it."""
-    work = ((settings, p, strict) for p in packets)
+def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: int,
+               first: set[str] = frozenset()) -> Iterator[PacketResult]:
+    """Yield each packet's result in the order given, building in `jobs` processes when worth it. The
+    schools in `first` have never been built here (see _build_one)."""
+    work = ((settings, p, strict, p.school.school_id in first) for p in packets)
     if jobs <= 1 or len(packets) < 2:
         yield from map(_build_isolated, work)
         return
@@ -263,7 +269,7 @@ def _worker_start() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult]:
+def _build_chunk(jobs: list[tuple[Settings, Packet, bool, bool]]) -> list[PacketResult]:
     return [_build_isolated(job) for job in jobs]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+from generator import package
+from generator.manifest import Manifest
 from generator.render import FORMS
 
 
@@ -132,3 +136,23 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
     assert (output / "readiness.xlsx").is_file()
     if change == "strict":                       # the same packets, judged more strictly
         assert "8 of 9 school(s) ready" not in again.output
+
+
+@pytest.mark.skipif(not package.CAN_DEFER_FLUSH, reason="needs os.sync")
+def test_a_first_build_flushes_once_before_the_manifest_and_a_rebuild_flushes_each_document(inputs, output,
+                                                                                          monkeypatch):
+    events = []
+    monkeypatch.setattr(package.os, "fsync", lambda fd: events.append(
+        "packet" if Path(os.readlink(f"/proc/self/fd/{fd}")).parent != output else "report"))
+    monkeypatch.setattr(package.os, "sync", lambda: events.append("sync"))
+    real_save = Manifest.save
+    monkeypatch.setattr(Manifest, "save", lambda self: (events.append("manifest"), real_save(self)))
+
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    assert "packet" not in events                 # nothing to lose yet: no document flushed one by one
+    assert events.index("sync") < events.index("manifest")     # all on disk before the manifest says so
+
+    events.clear()
+    assert build(inputs, output, "--jobs", "1", "--force").exit_code == 0
+    assert "sync" not in events
+    assert events.count("packet") == 9 * (len(FORMS) + 2)     # each document, calendar and manifest.json

@@ -156,11 +156,11 @@ def test_write_files_staging_failure_leaves_old_packet(tmp_path, monkeypatch):
     folder = old_packet(tmp_path)
     real_stage, calls = package._stage, []
 
-    def flaky(directory, suffix, data):
+    def flaky(directory, suffix, data, flush=True):
         calls.append(suffix)
         if len(calls) == 2:
             raise OSError("disk full")
-        return real_stage(directory, suffix, data)
+        return real_stage(directory, suffix, data, flush)
     monkeypatch.setattr(package, "_stage", flaky)
     with pytest.raises(OSError, match="disk full"):
         write_files(folder, NEW)
@@ -198,3 +198,28 @@ def test_written_files_are_readable_by_others_not_owner_only(tmp_path):
     os.umask(umask)
     for path in (tmp_path / "a.xlsx", tmp_path / "p" / "b.docx"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def flushed_names(monkeypatch) -> list[str]:
+    """Record the suffix of each file flushed to disk (fsync) from now on."""
+    flushed, real_fsync = [], os.fsync
+
+    def fsync(fd):
+        flushed.append(Path(os.readlink(f"/proc/self/fd/{fd}")).suffix)
+        return real_fsync(fd)
+    monkeypatch.setattr(package.os, "fsync", fsync)
+    return flushed
+
+
+@pytest.mark.skipif(not package.CAN_DEFER_FLUSH or not Path("/proc/self/fd").is_dir(),
+                    reason="needs os.sync and /proc")
+def test_only_a_document_that_replaces_nothing_is_left_to_be_flushed_later(tmp_path, monkeypatch):
+    flushed = flushed_names(monkeypatch)
+    folder = old_packet(tmp_path)
+    (folder / "c.docx").unlink()
+    write_files(folder, NEW, deferred=True)
+    assert flushed == [".docx", ".xlsx"]          # a.docx and b.xlsx replaced older ones; c.docx is new
+    flushed.clear()
+    write_files(folder, {"d.docx": b"new d"})     # not deferred: flushed, new or not
+    assert flushed == [".docx"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == {**NEW, "d.docx": b"new d"}
