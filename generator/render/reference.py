@@ -47,7 +47,8 @@ def _read_table(path: Path, **kwargs) -> pd.DataFrame:
     try:
         if path.suffix == ".csv":
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        return pd.read_excel(path, dtype=object, **kwargs)
+        # Named: pandas warns that its default engine (openpyxl, which these files are read with) will change.
+        return pd.read_excel(path, dtype=object, engine="openpyxl", **kwargs)
     except FileNotFoundError:
         raise PacketsError(f"{path}: the form's reference file is missing; restore it from git.") from None
     except Exception as exc:  # any reader failure means the file needs fixing, said in one line
