@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -107,26 +107,57 @@ def make_district(n: int, folder: Path, books: tuple[str, ...] = ("roster", "tim
         target.save(folder / f"{book}.xlsx")
 
 
-def peak_mb() -> tuple[float, float]:
-    """Return the peak resident memory of this process and of its largest finished child, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return own / 1024, children / 1024          # Linux counts KB
+def peak_mb() -> float:
+    """Return the peak resident memory of this process, in MB (Linux counts KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class WorkerPeaks(threading.Thread):
+    """Samples, while a build runs, the peak resident memory (VmHWM) of every process descended from
+    this one: the pool's workers are children of the fork server, so this process never waits for
+    them, and getrusage's figure for children would also count a fork server's copy of this process
+    from before it started Python afresh. Linux only (/proc); elsewhere the peak stays 0."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak_kb, self.done = 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.sample()
+
+    def sample(self) -> None:
+        family, processes = {os.getpid()}, {}
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+                processes[int(status.parent.name)] = (int(fields["PPid"]), int(fields.get("VmHWM", "0 kB").split()[0]))
+            except (OSError, KeyError, ValueError):
+                continue            # a process that ended while being read
+        while True:                 # grow the family by children of its members until none is added
+            children = {pid for pid, (ppid, _) in processes.items() if ppid in family} - family
+            if not children:
+                break
+            family |= children
+        self.peak_kb = max([self.peak_kb] + [processes[pid][1] for pid in family - {os.getpid()}])
+
+    def stop(self) -> float:
+        self.sample()
+        self.done.set()
+        return self.peak_kb / 1024
 
 
 def timed_build(folder: Path, output: Path, jobs: int) -> tuple[float, list[str], tuple[float, float]]:
     """Return the seconds one build takes, the schools it built (not skipped), and the peak memory in MB
     of the building process and of its largest pool worker."""
     settings = load_settings(folder, output, AS_OF)
+    workers = WorkerPeaks()
+    workers.start()
     started = time.perf_counter()
     report = build(settings, jobs=jobs)
     seconds = time.perf_counter() - started
     assert not report.failed, report.failed[0].error
-    # Pool workers are children of the fork server: their peaks reach this process once it has stopped.
-    server = getattr(multiprocessing.forkserver, "_forkserver", None)
-    if hasattr(server, "_stop"):
-        server._stop()
-    return seconds, [r.school_id for r in report.results if not r.skipped], peak_mb()
+    return seconds, [r.school_id for r in report.results if not r.skipped], (peak_mb(), workers.stop())
 
 
 def in_own_process(function, *args):
