@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -78,8 +79,9 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
-# Where the system can flush every file at once (Unix), a first build's documents need not each be flushed.
-CAN_DEFER_FLUSH = hasattr(os, "sync")
+# Where one call flushes every file and returns only when they are on disk (Linux's sync; POSIX lets
+# other systems return sooner), a first build's documents need not each be flushed.
+CAN_DEFER_FLUSH = sys.platform.startswith("linux")
 
 
 def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: bool = True) -> Path:

@@ -138,7 +138,7 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
         assert "8 of 9 school(s) ready" not in again.output
 
 
-@pytest.mark.skipif(not package.CAN_DEFER_FLUSH, reason="needs os.sync")
+@pytest.mark.skipif(not package.CAN_DEFER_FLUSH, reason="defers flushes on Linux only")
 def test_a_first_build_flushes_once_before_the_manifest_and_a_rebuild_flushes_each_document(inputs, output,
                                                                                           monkeypatch):
     events = []

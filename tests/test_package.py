@@ -212,7 +212,7 @@ def flushed_names(monkeypatch) -> list[str]:
 
 
 @pytest.mark.skipif(not package.CAN_DEFER_FLUSH or not Path("/proc/self/fd").is_dir(),
-                    reason="needs os.sync and /proc")
+                    reason="defers flushes on Linux only")
 def test_only_a_document_that_replaces_nothing_is_left_to_be_flushed_later(tmp_path, monkeypatch):
     flushed = flushed_names(monkeypatch)
     folder = old_packet(tmp_path)
@@ -223,3 +223,13 @@ def test_only_a_document_that_replaces_nothing_is_left_to_be_flushed_later(tmp_p
     write_files(folder, {"d.docx": b"new d"})     # not deferred: flushed, new or not
     assert flushed == [".docx"]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == {**NEW, "d.docx": b"new d"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_where_one_sync_cannot_be_trusted_every_document_is_flushed(tmp_path, monkeypatch):
+    monkeypatch.setattr(package, "CAN_DEFER_FLUSH", False)
+    monkeypatch.setattr(package.os, "sync", lambda: pytest.fail("sync is not relied on here"))
+    flushed = flushed_names(monkeypatch)
+    write_files(tmp_path / "0101-lincoln", NEW, deferred=True)
+    package.flush_all()
+    assert sorted(flushed) == [".docx", ".docx", ".xlsx"]
