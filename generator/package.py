@@ -80,7 +80,7 @@ FILE_MODE = 0o666 & ~_umask()
 
 
 # Where one call flushes every file and returns only when they are on disk (Linux's sync; POSIX lets
-# other systems return sooner), a first build's documents need not each be flushed.
+# other systems return sooner), a batch of documents need not each be flushed.
 CAN_DEFER_FLUSH = sys.platform.startswith("linux")
 
 
@@ -116,7 +116,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def flush_all() -> None:
-    """Flush every file written so far to disk: what write_files(deferred=True) left to the caller."""
+    """Flush every file written so far to disk: what stage_files(flush=False) left to the caller."""
     if CAN_DEFER_FLUSH:
         os.sync()
 
@@ -133,22 +133,38 @@ def _keep_copy(path: Path) -> Path | None:
     return backup
 
 
-def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]], deferred: bool = False) -> list[Path]:
-    """Write a packet's documents into its folder, all or none: every document is complete in a
-    temporary file before any is moved into place, and if a move fails the documents already moved
-    are put back as they were, so a packet never mixes new and old documents.
+def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]]) -> list[Path]:
+    """Write a packet's documents into its folder, all or none (see place_files), each flushed to disk
+    before it is moved into place, so not even a power cut can lose a good document."""
+    return place_files(stage_files(folder, files))
 
-    Each document is flushed to disk before it replaces an older one, so not even a power cut can
-    lose a good document. With `deferred` (where CAN_DEFER_FLUSH), a document that replaces nothing
-    is not flushed one by one: nothing older can be lost, and the caller calls flush_all() before
-    recording it anywhere. A first build of thousands of packets saves most of its flushes."""
+
+def stage_files(folder: Path, files: dict[str, bytes | Iterable[bytes]],
+                flush: bool = True) -> list[tuple[Path, Path]]:
+    """Return (target, temporary file) pairs: each document written to a hidden file in `folder`, all
+    of them or none. With flush False (only where CAN_DEFER_FLUSH) the caller calls flush_all()
+    before place_files moves any of them over an older document, and before recording them."""
     staged: list[tuple[Path, Path]] = []
-    placed: list[tuple[Path, Path | None]] = []
     try:
         for name, data in files.items():
-            target = folder / name
-            flush = not (deferred and CAN_DEFER_FLUSH) or target.exists()
-            staged.append((target, _stage(folder, Path(name).suffix, data, flush)))
+            staged.append((folder / name, _stage(folder, Path(name).suffix, data, flush)))
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def discard(staged: list[tuple[Path, Path]]) -> None:
+    """Remove the temporary files of staged documents that were not moved into place."""
+    for _, tmp in staged:
+        tmp.unlink(missing_ok=True)
+
+
+def place_files(staged: list[tuple[Path, Path]]) -> list[Path]:
+    """Move staged documents into place, all or none: if a move fails, the documents already moved are
+    put back as they were, so a packet never mixes new and old documents."""
+    placed: list[tuple[Path, Path | None]] = []
+    try:
         for target, tmp in staged:
             backup = _keep_copy(target)
             placed.append((target, backup))
@@ -161,8 +177,7 @@ def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]], deferre
                 target.unlink(missing_ok=True)
         raise
     finally:
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
+        discard(staged)
         for _, backup in placed:
             if backup is not None:
                 backup.unlink(missing_ok=True)

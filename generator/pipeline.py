@@ -108,7 +108,19 @@ def school_context(settings: Settings, school_id: str) -> dict[str, Any]:
     return packet_contexts(district.packets[0])
 
 
-def _build_one(settings: Settings, packet: Packet, strict: bool, first: bool = False) -> PacketResult:
+@dataclass(frozen=True)
+class _StagedPacket:
+    """One school's packet, every document written to a temporary file beside its place."""
+
+    school: School
+    folder: Path
+    files: list[tuple[Path, Path]]           # (target, temporary file), as package.stage_files returns
+    findings: tuple[Finding, ...]
+    ready: bool
+    built_at: dt.datetime
+
+
+def _stage_one(settings: Settings, packet: Packet, strict: bool) -> _StagedPacket:
     school = packet.school
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, TEMPLATES)
@@ -118,25 +130,40 @@ def _build_one(settings: Settings, packet: Packet, strict: bool, first: bool = F
     ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
     files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
                                                                              findings, built_at)
-    # A school built for the first time has no earlier documents to lose: build() flushes them all at once.
-    written = package.write_files(folder, files, deferred=first)
+    # Not flushed file by file where one sync can do it: _build_chunk syncs before any older document
+    # is replaced, and build() before the manifest records the packets.
+    staged = package.stage_files(folder, files, flush=not package.CAN_DEFER_FLUSH)
+    return _StagedPacket(school, folder, staged, findings, ready, built_at)
+
+
+def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
+    school, folder = staged.school, staged.folder
+    written = package.place_files(staged.files)
     # A combined PDF from an earlier build no longer matches these documents; --pdf makes a new one.
     (folder / package.packet_pdf_name(settings, school)).unlink(missing_ok=True)
     documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
-    return PacketResult(school.school_id, school.name, school.designation, folder, documents, findings,
-                        ready, built_at)
+    return PacketResult(school.school_id, school.name, school.designation, folder, documents, staged.findings,
+                        staged.ready, staged.built_at)
 
 
-def _build_isolated(job: tuple[Settings, Packet, bool, bool]) -> PacketResult:
-    """Build one packet; whatever goes wrong is reported for that school alone, so the batch goes on."""
-    settings, packet, strict, first = job
-    school = packet.school
+def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
+    """Return step(*args), or what went wrong as that school's failed result, so the batch goes on."""
     try:
-        return _build_one(settings, packet, strict, first)
+        return step(*args)
     except Exception as exc:  # one school's failure must not stop the others; it is reported by name
         detail = str(exc) if isinstance(exc, (PacketsError, OSError)) else f"{type(exc).__name__}: {exc}"
         return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
                             error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
+
+
+def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult]:
+    """Build a few schools' packets: write every document to a temporary file, put them all on disk
+    with one sync if any is to replace an older document, then move each packet into place."""
+    staged = [_isolated(packet.school, _stage_one, settings, packet, strict) for settings, packet, strict in jobs]
+    if any(isinstance(s, _StagedPacket) and any(target.exists() for target, _ in s.files) for s in staged):
+        package.flush_all()
+    return [_isolated(s.school, _place_one, settings, s) if isinstance(s, _StagedPacket) else s
+            for (settings, _, _), s in zip(jobs, staged)]
 
 
 def _recorded(settings: Settings, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
@@ -199,8 +226,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     stale = [p for p in district.packets if force or not manifest.is_current(p.school.school_id,
                                                                           fingerprints[p.school.school_id])]
     stale_ids = {p.school.school_id for p in stale}
-    first = {sid for sid in stale_ids if not manifest.entry(sid)}
-    built = _build_all(settings, stale, strict, jobs, first)
+    built = _build_all(settings, stale, strict, jobs)
 
     results = []
     for packet in district.packets:
@@ -215,8 +241,8 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     if pdf:
         results = _add_pdfs(settings, district, results, manifest, fingerprints)
     failed = any(r.error or r.pdf_error for r in results)
-    if first:
-        package.flush_all()           # before the manifest vouches for the first-built packets
+    if stale:
+        package.flush_all()           # the new packets are on disk before the manifest records them
     manifest.finish_run(None if failed else digest, [r.school_id for r in results])
     manifest.save()
     report = write_readiness_report(settings, results)
@@ -236,16 +262,15 @@ def _unchanged_run(settings: Settings, manifest: Manifest, report: Path,
     return BuildReport(tuple(results), (), report)
 
 
-def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: int,
-               first: set[str] = frozenset()) -> Iterator[PacketResult]:
-    """Yield each packet's result in the order given, building in `jobs` processes when worth it. The
-    schools in `first` have never been built here (see _build_one)."""
-    work = ((settings, p, strict, p.school.school_id in first) for p in packets)
-    if jobs <= 1 or len(packets) < 2:
-        yield from map(_build_isolated, work)
-        return
+def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: int) -> Iterator[PacketResult]:
+    """Yield each packet's result in the order given, building in `jobs` processes when worth it."""
+    work = ((settings, p, strict) for p in packets)
     size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
     chunks = (list(islice(work, size)) for _ in range(0, len(packets), size))
+    if jobs <= 1 or len(packets) < 2:
+        for chunk in chunks:
+            yield from _build_chunk(chunk)
+        return
     with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=_worker_start()) as pool:
         # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
         # (Executor.map would pickle and queue every school's packet at once).
@@ -267,10 +292,6 @@ def _worker_start() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return context
-
-
-def _build_chunk(jobs: list[tuple[Settings, Packet, bool, bool]]) -> list[PacketResult]:
-    return [_build_isolated(job) for job in jobs]
 
 
 def _add_pdfs(settings: Settings, district: District, results: list[PacketResult], manifest: Manifest,

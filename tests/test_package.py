@@ -211,25 +211,26 @@ def flushed_names(monkeypatch) -> list[str]:
     return flushed
 
 
-@pytest.mark.skipif(not package.CAN_DEFER_FLUSH or not Path("/proc/self/fd").is_dir(),
-                    reason="defers flushes on Linux only")
-def test_only_a_document_that_replaces_nothing_is_left_to_be_flushed_later(tmp_path, monkeypatch):
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_written_documents_are_each_flushed_and_staged_ones_only_when_asked(tmp_path, monkeypatch):
     flushed = flushed_names(monkeypatch)
     folder = old_packet(tmp_path)
-    (folder / "c.docx").unlink()
-    write_files(folder, NEW, deferred=True)
-    assert flushed == [".docx", ".xlsx"]          # a.docx and b.xlsx replaced older ones; c.docx is new
-    flushed.clear()
-    write_files(folder, {"d.docx": b"new d"})     # not deferred: flushed, new or not
+    write_files(folder, {"d.docx": b"new d"})
     assert flushed == [".docx"]
+    flushed.clear()
+    staged = package.stage_files(folder, NEW, flush=False)
+    assert flushed == [] and (folder / "a.docx").read_bytes() == b"old a.docx"     # nothing moved yet
+    assert package.place_files(staged) == [folder / name for name in NEW]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == {**NEW, "d.docx": b"new d"}
+    assert leftovers(folder) == []
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
-def test_where_one_sync_cannot_be_trusted_every_document_is_flushed(tmp_path, monkeypatch):
-    monkeypatch.setattr(package, "CAN_DEFER_FLUSH", False)
-    monkeypatch.setattr(package.os, "sync", lambda: pytest.fail("sync is not relied on here"))
-    flushed = flushed_names(monkeypatch)
-    write_files(tmp_path / "0101-lincoln", NEW, deferred=True)
-    package.flush_all()
-    assert sorted(flushed) == [".docx", ".docx", ".xlsx"]
+def test_a_staging_failure_leaves_no_temporary_file(tmp_path, monkeypatch):
+    folder = old_packet(tmp_path)
+
+    def files():
+        yield b"first block"
+        raise OSError("disk full")
+    with pytest.raises(OSError, match="disk full"):
+        package.stage_files(folder, {"a.docx": b"new a", "b.xlsx": files()})
+    assert leftovers(folder) == [] and (folder / "a.docx").read_bytes() == b"old a.docx"
