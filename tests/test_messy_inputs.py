@@ -163,7 +163,7 @@ def as_xlsm(inputs: Path):
 
 def as_ods(inputs: Path):
     path = inputs / "timeline.xlsx"
-    frames = pd.read_excel(path, sheet_name=None, dtype=object)
+    frames = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     with pd.ExcelWriter(inputs / "timeline.ods", engine="odf") as writer:
         for sheet, frame in frames.items():
             frame.to_excel(writer, sheet_name=sheet, index=False)
