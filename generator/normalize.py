@@ -39,7 +39,7 @@ DATE_FIX = "write the date as 2026-11-15 (year-month-day) or 11/15/2026 (month/d
 _EMAIL = re.compile(r"^[^@\s<>,;\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One data row: its Excel row number and its values by field name (None when blank)."""
 
