@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
@@ -79,9 +80,24 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
-# Where one call flushes every file and returns only when they are on disk (Linux's sync; POSIX lets
-# other systems return sooner), a batch of documents need not each be flushed.
-CAN_DEFER_FLUSH = sys.platform.startswith("linux")
+def _syncfs():
+    """Return Linux's syncfs(fd) from the C library, or None where there is none.
+
+    syncfs flushes the one file system holding fd and returns when its files are on disk, so a batch
+    of documents need not be flushed one by one. sync(), which Python has, would flush every file
+    system (and wait on any hung network mount), and elsewhere than Linux may return sooner."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    call.argtypes, call.restype = [ctypes.c_int], ctypes.c_int
+    return call
+
+
+_SYNCFS = _syncfs()
+CAN_DEFER_FLUSH = _SYNCFS is not None
 
 
 def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: bool = True) -> Path:
@@ -115,10 +131,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def flush_all() -> None:
-    """Flush every file written so far to disk: what stage_files(flush=False) left to the caller."""
-    if CAN_DEFER_FLUSH:
-        os.sync()
+def flush_all(folder: Path) -> None:
+    """Flush every file written so far on the file system holding `folder` to disk: what
+    stage_files(flush=False) left to the caller."""
+    if not CAN_DEFER_FLUSH:
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _SYNCFS(fd) != 0:
+            error = ctypes.get_errno()
+            raise PacketsError(f"Could not put the documents in {folder} on disk: {os.strerror(error)}.")
+    finally:
+        os.close(fd)
 
 
 def _keep_copy(path: Path) -> Path | None:

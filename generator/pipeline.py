@@ -151,9 +151,13 @@ def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
     try:
         return step(*args)
     except Exception as exc:  # one school's failure must not stop the others; it is reported by name
-        detail = str(exc) if isinstance(exc, (PacketsError, OSError)) else f"{type(exc).__name__}: {exc}"
-        return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
-                            error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
+        return _failed(school, exc)
+
+
+def _failed(school: School, exc: Exception) -> PacketResult:
+    detail = str(exc) if isinstance(exc, (PacketsError, OSError)) else f"{type(exc).__name__}: {exc}"
+    return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
+                        error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
 
 
 def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult]:
@@ -161,9 +165,16 @@ def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult
     with one sync if any is to replace an older document, then move each packet into place."""
     staged = [_isolated(packet.school, _stage_one, settings, packet, strict) for settings, packet, strict in jobs]
     if any(isinstance(s, _StagedPacket) and any(target.exists() for target, _ in s.files) for s in staged):
-        package.flush_all()
+        try:
+            package.flush_all(jobs[0][0].output)
+        except PacketsError as exc:        # the disk failed: no older document is replaced
+            for s in staged:
+                if isinstance(s, _StagedPacket):
+                    package.discard(s.files)
+            return [_failed(s.school, exc) if isinstance(s, _StagedPacket) else s for s in staged]
     return [_isolated(s.school, _place_one, settings, s) if isinstance(s, _StagedPacket) else s
             for (settings, _, _), s in zip(jobs, staged)]
+
 
 
 def _recorded(settings: Settings, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
@@ -242,7 +253,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
         results = _add_pdfs(settings, district, results, manifest, fingerprints)
     failed = any(r.error or r.pdf_error for r in results)
     if stale:
-        package.flush_all()           # the new packets are on disk before the manifest records them
+        package.flush_all(settings.output)     # the new packets are on disk before the manifest records them
     manifest.finish_run(None if failed else digest, [r.school_id for r in results])
     manifest.save()
     report = write_readiness_report(settings, results)

@@ -144,7 +144,8 @@ def record_disk_events(monkeypatch, output) -> list[str]:
     events = []
     monkeypatch.setattr(package.os, "fsync", lambda fd: events.append(
         "packet flushed" if Path(os.readlink(f"/proc/self/fd/{fd}")).parent != output else "report flushed"))
-    monkeypatch.setattr(package.os, "sync", lambda: events.append("sync"))
+    real_syncfs = package._SYNCFS
+    monkeypatch.setattr(package, "_SYNCFS", lambda fd: (events.append("sync"), real_syncfs(fd))[1])
     real_replace = os.replace
 
     def replace(src, dst):
@@ -181,3 +182,24 @@ def test_where_one_sync_cannot_be_trusted_every_packet_file_is_flushed(inputs, o
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     assert "sync" not in events
     assert events.count("packet flushed") == events.count("packet placed") == 9 * (len(FORMS) + 2)
+
+
+@pytest.mark.skipif(not package.CAN_DEFER_FLUSH, reason="defers flushes on Linux only")
+def test_a_disk_that_cannot_flush_replaces_no_document_and_says_so(inputs, output, monkeypatch):
+    import ctypes
+    import errno
+
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    before = {p: p.read_bytes() for p in output.rglob("*.docx")}
+
+    def failing(fd):
+        ctypes.set_errno(errno.EIO)
+        return -1
+    monkeypatch.setattr(package, "_SYNCFS", failing)
+    result = build(inputs, output, "--jobs", "1", "--force")
+    assert result.exit_code == 1
+    assert "Error building the packet for 0101" in result.output
+    assert "Could not put the documents in" in result.output and "Input/output error" in result.output
+    assert "Traceback" not in result.output
+    assert {p: p.read_bytes() for p in output.rglob("*.docx")} == before
+    assert not list(output.rglob(".tmp-*"))
