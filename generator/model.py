@@ -232,7 +232,7 @@ def _source(table: Table, row: Row) -> Source:
 
 
 def _text(row: Row, key: str) -> str:
-    value = row.values.get(key)
+    value = row[key]
     return "" if value is None else str(value)
 
 
@@ -245,7 +245,7 @@ class _BySchool:
         for name, table in tables.items():
             groups = self.groups.setdefault(name, {})
             for row in table.rows:
-                groups.setdefault(row.values.get("school_id"), []).append((table, row))
+                groups.setdefault(row["school_id"], []).append((table, row))
 
     def rows(self, sheet: str, school_id: str | None, district_wide: bool = False) -> list[tuple[Table, Row]]:
         """Return the sheet's rows for a school (and its district-wide rows first, if asked), in sheet order."""
@@ -290,7 +290,7 @@ class _Shared:
 
     def record(self, make: Callable[..., Any], table: Table, row: Row, *args) -> Any:
         """Return make(table, row, *args): made anew for a school's own row, once for a district-wide row."""
-        if row.values.get("school_id") is not None:
+        if row["school_id"] is not None:
             return make(table, row, *args)
         return self.get((make, table.file, table.sheet, row.number), lambda: make(table, row, *args))
 
@@ -337,7 +337,7 @@ class _Timeline:
 
 
 def _task(table: Table, row: Row) -> Task:
-    v = row.values
+    v = row
     return Task(stage=v.get("stage"), task=_text(row, "task"), responsibility=_text(row, "responsibility"),
                 expected=v.get("expected"), completed=v.get("completed"), detail=_text(row, "detail"),
                 notes=_text(row, "notes"), school_id=v.get("school_id"), source=_source(table, row))
@@ -355,7 +355,7 @@ def _task_series(table: Table, row: Row, calendar: _Calendar) -> tuple[Task, ...
 
 
 def _person(table: Table, row: Row) -> Person:
-    v = row.values
+    v = row
     return Person(_text(row, "name"), v.get("role"), _text(row, "title"), _text(row, "email"), _text(row, "phone"),
                   v.get("school_id"), _source(table, row))
 
@@ -363,7 +363,7 @@ def _person(table: Table, row: Row) -> Person:
 def _meetings(table: Table, row: Row, calendar: _Calendar) -> tuple[Meeting, ...]:
     """Return a Meetings row as meetings: one, or one per date of its series (all pointing at the row)."""
     name, time, location = _text(row, "meeting"), _text(row, "time"), _text(row, "location")
-    school_id, source = row.values.get("school_id"), _source(table, row)
+    school_id, source = row["school_id"], _source(table, row)
     return tuple(Meeting(name, d, time, location, school_id, source) for d in calendar.dates(table, row))
 
 

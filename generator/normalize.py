@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from openpyxl.utils import get_column_letter
 
@@ -41,13 +41,25 @@ _EMAIL = re.compile(r"^[^@\s<>,;\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One data row: its Excel row number and its values by field name (None when blank)."""
+    """One data row: its Excel row number and its values by field name (None when blank).
+
+    The values are in the sheet's field order, beside the sheet's one map of field positions: a
+    dictionary per row held every name again, a third of a large district's memory while loading."""
 
     number: int
-    values: dict[str, Any]
+    cells: tuple[Any, ...]
+    positions: Mapping[str, int] = field(compare=False, repr=False)
 
     def __getitem__(self, key: str) -> Any:
-        return self.values.get(key)
+        return self.get(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self.positions.get(key)
+        return default if i is None else self.cells[i]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(zip(self.positions, self.cells))
 
 
 @dataclass(frozen=True)
@@ -299,21 +311,21 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
 
     rows: list[Row] = []
     frame_rows = raw.frame.values.tolist()       # once: frame.iloc per row costs more than the row's checks
-    empty_row = dict.fromkeys(col.key for col in spec.columns)
+    positions = {col.key: i for i, col in enumerate(spec.columns)}
     # A stage, a role, a date or a Repeats pattern recurs down a long sheet: each distinct cell of such a
     # column is converted once (its value is immutable, so rows may share it).
-    fields = [(j, col, col.kind in _PLAIN_KINDS, {} if col.kind in _RECURRING_KINDS else None)
+    fields = [(j, col, positions[col.key], col.kind in _PLAIN_KINDS, {} if col.kind in _RECURRING_KINDS else None)
               for j, col in matched.items()]
     for i in range(header_row + 1, len(frame_rows)):
         cells = frame_rows[i]
         if all(is_blank(c) for c in cells):
             continue
         number = i + 1
-        values: dict[str, Any] = empty_row.copy()
-        for j, col, plain, converted in fields:
+        values: list[Any] = [None] * len(positions)
+        for j, col, at, plain, converted in fields:
             cell = cells[j] if j < len(cells) else None
             if plain and is_tidy(cell):
-                values[col.key] = cell          # the usual cell: its value is the text as it is
+                values[at] = cell               # the usual cell: its value is the text as it is
                 continue
             if is_blank(cell):
                 if col.required:
@@ -335,6 +347,6 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
                 findings.append(Finding(problem.severity, problem.message[:1].upper() + problem.message[1:],
                                         **_at(where, number, columns[col.key]), value=clean_text(cell),
                                         fix=problem.fix))
-            values[col.key] = value
-        rows.append(Row(number, values))
+            values[at] = value
+        rows.append(Row(number, tuple(values), positions))
     return Table(spec, raw.file, raw.sheet, tuple(rows), columns), findings
