@@ -133,8 +133,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def flush_all(folder: Path) -> None:
     """Flush every file written so far on the file system holding `folder` to disk: what
-    stage_files(flush=False) left to the caller."""
-    if not CAN_DEFER_FLUSH:
+    stage_files(flush=False) left to the caller. A folder never made holds nothing to flush."""
+    if not CAN_DEFER_FLUSH or not Path(folder).is_dir():
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
