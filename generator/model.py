@@ -337,10 +337,9 @@ class _Timeline:
 
 
 def _task(table: Table, row: Row) -> Task:
-    v = row
-    return Task(stage=v.get("stage"), task=_text(row, "task"), responsibility=_text(row, "responsibility"),
-                expected=v.get("expected"), completed=v.get("completed"), detail=_text(row, "detail"),
-                notes=_text(row, "notes"), school_id=v.get("school_id"), source=_source(table, row))
+    return Task(stage=row["stage"], task=_text(row, "task"), responsibility=_text(row, "responsibility"),
+                expected=row["expected"], completed=row["completed"], detail=_text(row, "detail"),
+                notes=_text(row, "notes"), school_id=row["school_id"], source=_source(table, row))
 
 
 def _task_series(table: Table, row: Row, calendar: _Calendar) -> tuple[Task, ...]:
@@ -355,9 +354,8 @@ def _task_series(table: Table, row: Row, calendar: _Calendar) -> tuple[Task, ...
 
 
 def _person(table: Table, row: Row) -> Person:
-    v = row
-    return Person(_text(row, "name"), v.get("role"), _text(row, "title"), _text(row, "email"), _text(row, "phone"),
-                  v.get("school_id"), _source(table, row))
+    return Person(_text(row, "name"), row["role"], _text(row, "title"), _text(row, "email"), _text(row, "phone"),
+                  row["school_id"], _source(table, row))
 
 
 def _meetings(table: Table, row: Row, calendar: _Calendar) -> tuple[Meeting, ...]:

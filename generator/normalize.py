@@ -51,15 +51,8 @@ class Row:
     positions: Mapping[str, int] = field(compare=False, repr=False)
 
     def __getitem__(self, key: str) -> Any:
-        return self.get(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
         i = self.positions.get(key)
-        return default if i is None else self.cells[i]
-
-    @property
-    def values(self) -> dict[str, Any]:
-        return dict(zip(self.positions, self.cells))
+        return None if i is None else self.cells[i]
 
 
 @dataclass(frozen=True)
