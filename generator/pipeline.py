@@ -124,8 +124,9 @@ def _stage_one(settings: Settings, packet: Packet, strict: bool) -> _StagedPacke
     school = packet.school
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, TEMPLATES)
-    files = {package.document_name(settings, school, form.key, form.suffix): documents[form.key] for form in FORMS}
-    files[package.document_name(settings, school, CALENDAR_KEY, ".ics")] = school_calendar(packet)
+    names = package.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
+    files = {names[form.key]: documents[form.key] for form in FORMS}
+    files[names[CALENDAR_KEY]] = school_calendar(packet)
     folder = package.packet_folder(settings, school)
     ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
     files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
