@@ -343,3 +343,22 @@ def test_a_new_folder_pattern_removes_the_old_packet_folder_but_not_staff_files(
         folder = output / f"2026-27-{sid}"
         assert {p.name for p in folder.iterdir()} == _listed(folder) | {"manifest.json"}
     assert sorted(p.name for p in output.iterdir() if p.is_dir()) == [old_0102.name, "2026-27-0101", "2026-27-0102"]
+
+
+def test_a_hand_edited_build_manifest_cannot_remove_files_outside_the_packet_folders(inputs, output, tmp_path):
+    import json
+    _build(inputs, output)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not the generator's")
+    (output / "kept.txt").write_text("not a packet's")
+    path = output / "build-manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entry = data["schools"]["0101"]
+    entry["documents"] += ["../victim.txt", f"{entry['folder']}/../../victim.txt", "kept.txt", str(victim)]
+    entry["folder"] = ".."
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    _set_pattern(inputs, "file", "{form}-{school_id}")
+    _build(inputs, output)
+    assert victim.read_text() == "not the generator's" and (output / "kept.txt").is_file()
+    assert tmp_path.is_dir() and output.is_dir()
