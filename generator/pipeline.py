@@ -123,9 +123,9 @@ class _StagedPacket:
 
 def _stage_one(settings: Settings, packet: Packet, strict: bool) -> _StagedPacket:
     school = packet.school
+    names = package.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, TEMPLATES)
-    names = package.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
     files = {names[form.key]: documents[form.key] for form in FORMS}
     files[names[CALENDAR_KEY]] = school_calendar(packet)
     folder = package.packet_folder(settings, school)
