@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, package
+from .load import WORKBOOK_SUFFIXES
+from .schema import SHEETS
+from .settings import SETTINGS_FILE
 
 MANIFEST = "build-manifest.json"
 
@@ -32,14 +35,20 @@ def packet_fingerprint(packet, settings, templates: str) -> str:
 
 
 def input_files(folder: Path) -> list[Path]:
-    """Return the files of an inputs folder a build reads from, by name: not Excel's lock files, hidden
-    files, or the validation report written there."""
-    return [path for path in sorted(Path(folder).iterdir())
-            if path.is_file() and not path.name.startswith(("~$", ".")) and path.name != "validation.xlsx"]
+    """Return the files of an inputs folder a build reads: settings.toml, each sheet's CSV file and each
+    workbook, under the names the loader looks for (the first of roster.xlsx, .xlsm, .ods that exists).
+    Nothing else there is read or hashed: not a 600 MB video left in the folder, email.toml (only
+    `packets send` reads it), Excel's lock files, or the validation report written there."""
+    folder = Path(folder)
+    names = {SETTINGS_FILE, *(spec.csv_name for spec in SHEETS)}
+    for stem in {spec.workbook for spec in SHEETS}:
+        found = [stem + suffix for suffix in WORKBOOK_SUFFIXES if (folder / (stem + suffix)).is_file()]
+        names.update(found[:1])
+    return [folder / name for name in sorted(names) if (folder / name).is_file()]
 
 
 def run_digest(settings, templates: str, strict: bool, pdf: bool = False) -> str:
-    """Return a hash of everything a whole run depends on: every file in the inputs folder, the
+    """Return a hash of everything a whole run depends on: every input file it reads (input_files), the
     templates, the settings and options, and the generator's version. When it matches the last run's,
     nothing can have changed, and the inputs need not even be read."""
     digest = hashlib.sha256()

@@ -69,6 +69,22 @@ def packet_pdf_name(settings, school) -> str:
     return document_name(settings, school, "packet", ".pdf")
 
 
+def document_names(settings, school, forms: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Return each (form key, suffix)'s file name by form key, refusing names that two files of the
+    packet would share (the combined PDF's too), as Windows and macOS compare them, ignoring case: a
+    name cut at MAX_NAME can lose its {form}, and one document would silently overwrite another."""
+    names = {key: document_name(settings, school, key, suffix) for key, suffix in forms}
+    taken = {packet_pdf_name(settings, school).casefold(): "packet"}
+    for key, name in names.items():
+        other = taken.setdefault(name.casefold(), key)
+        if other != key:
+            raise PacketsError(
+                f"settings.toml [output] file = '{settings.file_pattern}' gives two files of school "
+                f"{school.school_id}'s packet ({other} and {key}) the name '{name}'. Fix: put {{form}} nearer "
+                f"the start of the pattern or shorten it (names are cut at {MAX_NAME} characters).")
+    return names
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

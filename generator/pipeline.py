@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections import deque
@@ -122,10 +123,11 @@ class _StagedPacket:
 
 def _stage_one(settings: Settings, packet: Packet, strict: bool) -> _StagedPacket:
     school = packet.school
+    names = package.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, TEMPLATES)
-    files = {package.document_name(settings, school, form.key, form.suffix): documents[form.key] for form in FORMS}
-    files[package.document_name(settings, school, CALENDAR_KEY, ".ics")] = school_calendar(packet)
+    files = {names[form.key]: documents[form.key] for form in FORMS}
+    files[names[CALENDAR_KEY]] = school_calendar(packet)
     folder = package.packet_folder(settings, school)
     ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
     files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
@@ -144,6 +146,63 @@ def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
     documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
     return PacketResult(school.school_id, school.name, school.designation, folder, documents, staged.findings,
                         staged.ready, staged.built_at)
+
+
+def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[str, dict],
+                       results: list[PacketResult]) -> None:
+    """Remove the files an earlier build recorded for each school rebuilt now that no school's packet
+    holds any more: its documents under an earlier file-name pattern, and under an earlier folder
+    pattern its old folder's too, so a packet folder holds what its manifest.json lists. Only files
+    the generator recorded are removed, never a staff member's own; an old folder only once empty.
+    Called once the new packets are on disk, so a failure in between leaves the old documents."""
+    out = Path(settings.output)
+    kept: dict[str, set[str]] = {}          # every file a school's packet holds now, by its name ignoring case
+    for e in manifest.entries.values():
+        for d in [*e.get("documents", ()), f"{e.get('folder')}/{packet_manifest.PACKET_MANIFEST}"]:
+            kept.setdefault(str(d).casefold(), set()).add(str(d))
+    for r in results:
+        old = previous.get(r.school_id) or {}
+        if r.error or r.skipped or not old:
+            continue
+        recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
+        folder = old.get("folder")
+        moved = (_plain_name(folder)
+                 and folder.casefold() != r.folder.relative_to(out).as_posix().casefold())
+        if moved:
+            listed = packet_manifest.read(out / folder).get("files", [])
+            names = [e["file"] for e in listed if isinstance(e, dict) and isinstance(e.get("file"), str)]
+            recorded += [f"{folder}/{name}" for name in names + [packet_manifest.PACKET_MANIFEST]]
+        for relative in recorded:
+            parts = relative.split("/")
+            # Only a file directly inside a packet folder: a manifest edited by hand cannot reach further.
+            if (len(parts) != 2 or not all(map(_plain_name, parts))
+                    or any(_same_file(out / relative, out / k) for k in kept.get(relative.casefold(), ()))):
+                continue
+            try:
+                (out / relative).unlink(missing_ok=True)
+            except OSError:        # open in Word, say: it stays, and the new packet is complete regardless
+                pass
+        if moved:
+            try:
+                (out / folder).rmdir()
+            except OSError:        # staff files in it, or already gone
+                pass
+
+
+def _plain_name(name) -> bool:
+    """Return True for one plain file or folder name, as packet_folder and document_name make them."""
+    return isinstance(name, str) and bool(name) and not name.startswith(".") and not set(name) & set("/\\:")
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Return True when two names are one file: on Windows and macOS, names differing only in case.
+    When that cannot be told, True: a file kept by mistake is better than a document lost."""
+    if str(path) == str(other):
+        return True
+    try:
+        return path.exists() and os.path.samefile(path, other)
+    except OSError:
+        return True
 
 
 def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
@@ -237,6 +296,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     stale = [p for p in district.packets if force or not manifest.is_current(p.school.school_id,
                                                                           fingerprints[p.school.school_id])]
     stale_ids = {p.school.school_id for p in stale}
+    previous = {sid: manifest.entry(sid) for sid in stale_ids}       # record() replaces, not edits, these
     built = _build_all(settings, stale, strict, jobs)
 
     results = []
@@ -254,6 +314,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     failed = any(r.error or r.pdf_error for r in results)
     if stale:
         package.flush_all(settings.output)     # the new packets are on disk before the manifest records them
+        _remove_superseded(settings, manifest, previous, results)
     manifest.finish_run(None if failed else digest, [r.school_id for r in results])
     manifest.save()
     report = write_readiness_report(settings, results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import string
 import sys
@@ -20,6 +21,10 @@ SETTINGS_FILE = "settings.toml"
 
 # Fields a file-name pattern may use; anything else is refused so a typo cannot silently vanish.
 NAME_FIELDS = {"school_id", "slug", "form", "year", "district"}
+# The keys settings.toml may hold, by table; anything else is refused so a misspelt key is not ignored.
+SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of"}, "output": {"folder", "file"}}
+# Years every date the generator computes stays valid in (a series runs to June 30 after the end year).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class PlanningYear:
                 end += start // 100 * 100 + (100 if end < start % 100 else 0)
             if end != start + 1:
                 raise ValueError(f"'{text}' does not span two consecutive years; write it as {start}-{(start + 1) % 100:02d}")
+        if not FIRST_YEAR <= start <= LAST_YEAR:
+            raise ValueError(f"'{text}' is not a school year from {FIRST_YEAR} to {LAST_YEAR}")
         return cls(start)
 
 
@@ -75,22 +82,52 @@ class Settings:
 
 
 def _check_pattern(pattern: str, key: str) -> str:
+    where = f"{SETTINGS_FILE}: [output] {key} = '{pattern}'"
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)
+                  if name is not None]
     except ValueError as exc:
-        raise PacketsError(f"{SETTINGS_FILE}: [output] {key} = '{pattern}' is not a valid pattern ({exc}).") from None
-    unknown = sorted(n for n in names if n not in NAME_FIELDS)
+        raise PacketsError(f"{where} is not a valid pattern ({exc}).") from None
+    unknown = sorted({n for n, _, _ in fields if n not in NAME_FIELDS and n.isidentifier()})
     if unknown:
         raise PacketsError(
             f"{SETTINGS_FILE}: [output] {key} uses unknown field(s) {', '.join('{' + n + '}' for n in unknown)}. "
             f"Fix: use only {', '.join('{' + n + '}' for n in sorted(NAME_FIELDS))}.")
+    # A format (:d), conversion (!r), attribute (.x), index ([0]) or number ({0}, {}) would fail or
+    # quote the name at build time; only a field's plain name is a pattern.
+    for name, spec, conversion in fields:
+        if name not in NAME_FIELDS or spec or conversion:
+            text = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            plain = next((n for n in sorted(NAME_FIELDS) if name.startswith(n)), "school_id")
+            raise PacketsError(f"{where}: {text} is not a plain field. Fix: write fields as {{{plain}}}, without "
+                               f"a format, conversion, attribute or index.")
+    if key == "file" and "form" not in {n for n, _, _ in fields}:
+        raise PacketsError(f"{where} does not use {{form}}, so every document of a packet would get the same "
+                           f"name. Fix: add {{form}}, e.g. file = \"{Settings.file_pattern}\".")
     return pattern
+
+
+def refuse_unknown(table: dict, allowed, path: Path, where: str = "") -> None:
+    """Raise a PacketsError naming the first key of `table` not in `allowed`, and the known key nearest
+    to it: a misspelt setting must stop the run, not be silently ignored. `where` is the table's name
+    as written ("[district]"), or "" for the top level, whose keys are tables."""
+    unknown = sorted(set(table) - set(allowed))
+    if not unknown:
+        return
+    key = unknown[0]
+    show = (lambda k: f"[{k}]") if not where else str
+    kind = "table" if not where and isinstance(table[key], dict) else "key"
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    hint = f"Did you mean {show(close[0])}?" if close else f"Use one of: {', '.join(map(show, sorted(allowed)))}."
+    name = f"[{key}]" if kind == "table" else f"{where} {key}".strip()
+    raise PacketsError(f"{path}: unknown {kind} {name}. {hint}")
 
 
 def read_toml(path: Path) -> dict:
     """Return a settings file's tables; a file that is not TOML is one PacketsError naming it."""
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        # utf-8-sig: Notepad and some editors start the file with a byte-order mark, which TOML refuses.
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PacketsError(f"{path}: not valid TOML ({exc}).") from None
 
@@ -107,6 +144,7 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         raise PacketsError(f"{path}: not found. Fix: create it with [district] name and planning_year "
                            f"(see README, 'Settings').")
     data = read_toml(path)
+    refuse_unknown(data, SETTINGS_KEYS, path)
 
     district = data.get("district", {})
     out = data.get("output", {})
@@ -114,6 +152,7 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         if not isinstance(value, dict):
             raise PacketsError(f"{path}: [{table}] must be a table of settings (a [{table}] line followed by "
                                f"name = value lines), not a single value.")
+        refuse_unknown(value, SETTINGS_KEYS[table], path, f"[{table}]")
     name = str(district.get("name", "")).strip()
     if not name:
         raise PacketsError(f"{path}: [district] name is missing. Fix: add name = \"Your District\".")

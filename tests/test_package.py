@@ -234,3 +234,131 @@ def test_a_staging_failure_leaves_no_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         package.stage_files(folder, {"a.docx": b"new a", "b.xlsx": files()})
     assert leftovers(folder) == [] and (folder / "a.docx").read_bytes() == b"old a.docx"
+
+
+# --- every document of a packet gets its own name ------------------------------------------------
+
+PACKET_FORMS = [("schedule", ".docx"), ("plan", ".docx"), ("grid", ".xlsx"), ("calendar", ".ics")]
+
+
+def test_document_names_gives_each_form_its_name(out_settings):
+    names = package.document_names(out_settings, school("0101"), PACKET_FORMS)
+    assert names == {"schedule": "0101-schedule.docx", "plan": "0101-plan.docx", "grid": "0101-grid.xlsx",
+                     "calendar": "0101-calendar.ics"}
+
+
+@pytest.mark.parametrize("pattern, name", [
+    ("x" * MAX_NAME + "-{form}", "Lincoln Elementary"),      # the form is cut off at MAX_NAME
+    ("{slug}-{form}", "A " * 60 + "School"),               # so it is for a long school name alone
+    ("{form}", "Lincoln"),                                  # the PDF "packet" against a form named so
+])
+def test_document_names_that_collide_are_refused_naming_the_setting(out_settings, pattern, name):
+    settings = dataclasses.replace(out_settings, file_pattern=pattern)
+    forms = PACKET_FORMS + ([("PACKET", ".pdf")] if pattern == "{form}" else [])
+    with pytest.raises(package.PacketsError) as caught:
+        package.document_names(settings, school("0101", name), forms)
+    assert "[output] file" in str(caught.value) and "0101" in str(caught.value)
+
+
+def test_a_school_whose_documents_would_share_a_name_fails_by_name_and_keeps_its_packet(inputs, output):
+    from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+    build = ("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "1",
+             "--school", "0101")
+    assert run_cli(*build).exit_code == 0
+    folder = next(output.glob("0101-*/"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    path = inputs / "settings.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('file = "{school_id}-{form}"',
+                                                             'file = "{school_id}-{slug}-{form}"'), encoding="utf-8")
+
+    def rename(ws):
+        ws.cell(find_row(ws, "School ID", "0101"), header_column(ws, "School Name")).value = "Riverbend " * 12
+    edit_sheet(inputs / "roster.xlsx", "Schools", rename)
+    result = run_cli(*build)
+    assert result.exit_code == 1
+    assert "0101" in result.output and "[output] file" in result.output and "Traceback" not in result.output
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+# --- a rebuild under another naming pattern leaves only the new packet ------------------------------
+
+def _set_pattern(inputs: Path, key: str, pattern: str) -> None:
+    path = inputs / "settings.toml"
+    lines = [f'{key} = "{pattern}"' if line.startswith(f"{key} = ") else line
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _listed(folder: Path) -> set[str]:
+    import json
+    return {e["file"] for e in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]}
+
+
+def _build(inputs: Path, output: Path):
+    from conftest import AS_OF, run_cli
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "1",
+                     "--school", "0101", "--school", "0102")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_a_new_file_pattern_removes_the_documents_of_the_old_one(inputs, output):
+    _build(inputs, output)
+    folder = next(output.glob("0101-*/"))
+    (folder / "notes from the principal.txt").write_text("staff's own file")
+    old = {p.name for p in folder.iterdir()}
+    assert "0101-schedule.docx" in old
+
+    _set_pattern(inputs, "file", "{form}-{school_id}")
+    _build(inputs, output)
+    names = {p.name for p in folder.iterdir()}
+    assert "schedule-0101.docx" in names and not any(n.startswith("0101-") for n in names)
+    assert names == _listed(folder) | {"manifest.json", "notes from the principal.txt"}
+    assert (folder / "notes from the principal.txt").read_text() == "staff's own file"
+    assert not [p for p in output.rglob("*") if p.name.startswith((".tmp-", ".old-"))]
+
+
+def test_a_file_pattern_changed_only_in_case_leaves_exactly_the_new_documents(inputs, output):
+    _build(inputs, output)
+    _set_pattern(inputs, "file", "{school_id}-{form}-X")
+    _build(inputs, output)
+    _set_pattern(inputs, "file", "{school_id}-{form}-x")
+    _build(inputs, output)
+    folder = next(output.glob("0101-*/"))
+    names = {p.name for p in folder.iterdir()}
+    assert "0101-schedule-x.docx" in names
+    assert names == _listed(folder) | {"manifest.json"}
+
+
+def test_a_new_folder_pattern_removes_the_old_packet_folder_but_not_staff_files(inputs, output):
+    _build(inputs, output)
+    old_0101, old_0102 = next(output.glob("0101-*/")), next(output.glob("0102-*/"))
+    (old_0102 / "minutes.docx").write_bytes(b"staff's own file")
+
+    _set_pattern(inputs, "folder", "{year}-{school_id}")
+    _build(inputs, output)
+    assert not old_0101.exists()
+    assert [p.name for p in old_0102.iterdir()] == ["minutes.docx"]
+    for sid in ("0101", "0102"):
+        folder = output / f"2026-27-{sid}"
+        assert {p.name for p in folder.iterdir()} == _listed(folder) | {"manifest.json"}
+    assert sorted(p.name for p in output.iterdir() if p.is_dir()) == [old_0102.name, "2026-27-0101", "2026-27-0102"]
+
+
+def test_a_hand_edited_build_manifest_cannot_remove_files_outside_the_packet_folders(inputs, output, tmp_path):
+    import json
+    _build(inputs, output)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not the generator's")
+    (output / "kept.txt").write_text("not a packet's")
+    path = output / "build-manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entry = data["schools"]["0101"]
+    entry["documents"] += ["../victim.txt", f"{entry['folder']}/../../victim.txt", "kept.txt", str(victim)]
+    entry["folder"] = ".."
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    _set_pattern(inputs, "file", "{form}-{school_id}")
+    _build(inputs, output)
+    assert victim.read_text() == "not the generator's" and (output / "kept.txt").is_file()
+    assert tmp_path.is_dir() and output.is_dir()

@@ -132,3 +132,98 @@ def test_missing_inputs_folder(tmp_path):
 def test_district_written_as_a_string_is_a_clear_error(tmp_path):
     with pytest.raises(PacketsError, match="settings.toml"):
         load_settings(write(tmp_path, 'district = "Riverbend"\n'))
+
+
+# --- patterns that would lose documents or stop a build with a traceback ----------------------------
+
+BASE = '[district]\nname = "D"\nplanning_year = "2026-27"\n'
+
+
+@pytest.mark.parametrize("pattern", ["{school_id}", "{school_id}-{slug}", "packet", "{year}"])
+def test_a_file_pattern_without_form_is_refused(tmp_path, pattern):
+    with pytest.raises(PacketsError) as caught:
+        load_settings(write(tmp_path, BASE + f'[output]\nfile = "{pattern}"\n'))
+    message = str(caught.value)
+    assert "settings.toml: [output] file" in message and "{form}" in message
+
+
+@pytest.mark.parametrize("key", ["folder", "file"])
+@pytest.mark.parametrize("pattern", ["{school_id:d}", "{school_id!r}", "{school_id.x}", "{school_id[0]}",
+                                     "{}", "{0}", "{school_id:{form}}", "{form!s:>9}"])
+def test_a_pattern_field_must_be_a_plain_name(tmp_path, key, pattern):
+    other = "file" if key == "folder" else "folder"
+    text = BASE + f'[output]\n{key} = "{pattern}-{{form}}"\n{other} = "{{school_id}}-{{form}}"\n'
+    with pytest.raises(PacketsError) as caught:
+        load_settings(write(tmp_path, text))
+    assert f"settings.toml: [output] {key} " in str(caught.value)
+
+
+@pytest.mark.parametrize("year", ["0000-01", "9999", "9999-00", "1899-1900", "2200-01", "0001"])
+def test_a_planning_year_outside_the_range_is_refused(tmp_path, year):
+    with pytest.raises(PacketsError, match=r"settings.toml: \[district\] planning_year: .*1900") as caught:
+        load_settings(write(tmp_path, f'[district]\nname = "D"\nplanning_year = "{year}"\n'))
+    assert year in str(caught.value)
+
+
+@pytest.mark.parametrize("year", ["1900-01", "2198-99", "2199"])
+def test_planning_years_at_the_ends_of_the_range_are_accepted(tmp_path, year):
+    s = load_settings(write(tmp_path, f'[district]\nname = "D"\nplanning_year = "{year}"\n'))
+    assert s.planning_year.last_day.year == s.planning_year.start + 1
+
+
+@pytest.mark.parametrize("edit, says", [
+    (('file = "{school_id}-{form}"', 'file = "{school_id}"'), "[output] file"),
+    (('folder = "{school_id}-{slug}"', 'folder = "{school_id:d}"'), "[output] folder"),
+    (('folder = "{school_id}-{slug}"', 'folder = "{school_id!r}"'), "[output] folder"),
+    (('planning_year = "2026-27"', 'planning_year = "9999"'), "[district] planning_year"),
+    (('planning_year = "2026-27"', 'planning_year = "0000-01"'), "[district] planning_year"),
+    (('[output]', '[outptu]'), "[outptu]"),
+])
+def test_the_build_refuses_bad_settings_with_one_line(inputs, output, edit, says):
+    from conftest import AS_OF, run_cli
+    path = inputs / "settings.toml"
+    text = path.read_text(encoding="utf-8")
+    assert edit[0] in text
+    path.write_text(text.replace(edit[0], edit[1]), encoding="utf-8")
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "1")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "settings.toml" in lines[0], result.output
+    assert says in lines[0] and "Traceback" not in result.output
+    assert not output.exists()
+
+
+# --- unknown keys and tables, and a byte-order mark ------------------------------------------------
+
+@pytest.mark.parametrize("text, says", [
+    (BASE + "as_off = 2026-11-23\n", "settings.toml: unknown key [district] as_off. Did you mean as_of?"),
+    (BASE + '[outptu]\nfile = "{school_id}-{form}"\n', "settings.toml: unknown table [outptu]. Did you mean [output]?"),
+    (BASE + '[output]\nfiles = "{school_id}-{form}"\n', "settings.toml: unknown key [output] files. Did you mean file?"),
+    ('title = "x"\n' + BASE, "settings.toml: unknown key title."),
+    (BASE + "[output]\ncolour = 3\n", "settings.toml: unknown key [output] colour. Use one of: file, folder."),
+])
+def test_unknown_settings_are_refused_with_the_nearest_known_one(tmp_path, text, says):
+    with pytest.raises(PacketsError) as caught:
+        load_settings(write(tmp_path, text))
+    assert says in str(caught.value)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    folder = write(tmp_path, "")
+    (folder / "settings.toml").write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_settings(folder).district_name == "Riverbend CUSD 117"
+
+
+def test_email_toml_accepts_a_byte_order_mark_and_refuses_unknown_keys_by_name(tmp_path):
+    from generator.delivery.settings import load_email_settings
+    sample = (Path(__file__).resolve().parent.parent / "inputs" / "email.toml").read_text(encoding="utf-8")
+    folder = write(tmp_path, GOOD)
+    (folder / "email.toml").write_bytes(b"\xef\xbb\xbf" + sample.encode("utf-8"))
+    assert load_email_settings(folder).attach in ("documents", "pdf", "auto")
+
+    assert "\n[email]\n" in sample
+    (folder / "email.toml").write_text(sample.replace("\n[email]\n", "\n[email]\nreplyto = \"a@b.org\"\n"),
+                                       encoding="utf-8")
+    with pytest.raises(PacketsError) as caught:
+        load_email_settings(folder)
+    assert "email.toml: unknown key [email] replyto. Did you mean reply_to?" in str(caught.value)

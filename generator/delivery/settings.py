@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..findings import PacketsError
 from ..schema import DESIGNATIONS, ROLES
-from ..settings import read_toml
+from ..settings import read_toml, refuse_unknown
 
 EMAIL_FILE = "email.toml"
 ATTACH_MODES = ("documents", "pdf", "auto")
@@ -127,10 +127,7 @@ def _table(data: dict, key: str, path: Path) -> dict:
 
 
 def _check_keys(table: dict, allowed: set[str], path: Path, where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise _fail(path, where, f"unknown setting(s) {', '.join(unknown)}.",
-                    f"Use only {', '.join(sorted(allowed))}.")
+    refuse_unknown(table, allowed, path, "" if where == "top level" else where)
 
 
 def _rules(table: dict, base: Rules | None, path: Path, where: str) -> Rules:
