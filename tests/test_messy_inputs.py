@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 import shutil
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from docx import Document
 from openpyxl.styles import PatternFill
 
-from conftest import AS_OF, SAMPLE, run_cli
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, run_cli
 
 SCHOOLS = ("0101", "0104", "0107")      # a ready school, one whose name has '&', the incomplete one
 
@@ -324,3 +325,52 @@ def test_a_csv_in_no_one_legacy_encoding_is_an_error_not_a_guess(inputs):
     (line,) = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
     assert line.startswith("error: roster_people.csv, row 4: ") and "0xB3" in line, line
     assert "save it again as csv utf-8" in line.lower(), line
+
+
+# --- Unicode forms and look-alike IDs, end to end --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def clean_accented(tmp_path_factory):
+    return build_texts(SAMPLE, tmp_path_factory.mktemp("accented") / "output", ACCENTED_SCHOOLS)
+
+
+def decomposed(ws):
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.value = unicodedata.normalize("NFD", cell.value)
+
+
+@pytest.mark.parametrize("people_as", ["xlsx", "csv"])
+def test_a_roster_saved_decomposed_matches_names_typed_composed(clean_accented, inputs, tmp_path, people_as):
+    """A Mac may save María as Mari + a combining accent: the roster's names still match the goals' Person
+    Responsible (typed composed), and the documents spell them as before."""
+    each_sheet(inputs, decomposed, workbooks=("roster",))
+    if people_as == "csv":
+        replace_people_sheet(inputs, csv_text(people_rows(inputs)).encode("utf-8"))
+        assert unicodedata.normalize("NFD", "María") in (inputs / "roster_people.csv").read_text("utf-8")
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    for school in ACCENTED_SCHOOLS:
+        assert re.search(rf"^{school} .*: ready$", result.output, re.M), result.output
+    assert build_texts(inputs, tmp_path / "output", ACCENTED_SCHOOLS) == clean_accented
+
+
+def test_school_ids_with_invisible_or_full_width_characters_are_read_with_a_warning(clean_accented, inputs, tmp_path):
+    def people(ws):
+        ws.cell(row=find_row(ws, "Name", "María José Peña"), column=1).value = "0103\u200b"
+        ws.cell(row=find_row(ws, "Name", "Lucía Fernández"), column=1).value = "\u20660103\u2069"
+    def goals(ws):
+        ws.cell(row=find_row(ws, "School ID", "0105"), column=1).value = "０１０５"
+    edit_sheet(inputs / "roster.xlsx", "People", people)
+    edit_sheet(inputs / "goals.xlsx", "Goals", goals)
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    warnings = [ln for ln in result.output.splitlines() if "it is read as" in ln]
+    assert len(warnings) == 3, result.output
+    assert any(ln.startswith("warning: roster.xlsx, sheet People, row ") and "'0103<U+200B>'" in ln
+               and "U+200B ZERO WIDTH SPACE" in ln for ln in warnings), warnings
+    assert any("'<U+2066>0103<U+2069>'" in ln for ln in warnings), warnings
+    assert any(ln.startswith("warning: goals.xlsx, sheet Goals, row ") and "full-width" in ln for ln in warnings)
+    assert "\u200b" not in result.output and "\u2066" not in result.output
+    for school in ACCENTED_SCHOOLS:
+        assert re.search(rf"^{school} .*: ready$", result.output, re.M), result.output
+    assert build_texts(inputs, tmp_path / "output", ACCENTED_SCHOOLS) == clean_accented
