@@ -154,7 +154,7 @@ def decode_csv(file: str, data: bytes) -> tuple[str, str, list[Finding]]:
         return body.decode("utf-8"), ",", []
     except UnicodeDecodeError:
         pass
-    if marked or any(not line.isascii() and _is_utf8(line) for line in body.split(b"\n")):
+    if marked or any(not line.isascii() and _is_utf8(line) for line in re.split(rb"\r\n?|\n", body)):
         raise _not_utf8_throughout(file, body.decode("utf-8", "surrogateescape"))
     readings = []
     for order, (codec, label) in enumerate(LEGACY_ENCODINGS):

@@ -126,3 +126,10 @@ def test_old_mac_line_ends_count_rows():
     with pytest.raises(CsvEncodingError) as caught:
         decode_csv("x.csv", data)
     assert caught.value.finding.row == 3 and "on line 3 reads as '³' in 'Ma³gorzata'" in caught.value.finding.message
+
+
+def test_a_mixed_file_with_old_mac_line_ends_is_found_mixed():
+    data = "Name\rJosé\r".encode() + "Renée\r".encode("cp1252")
+    with pytest.raises(CsvEncodingError) as caught:
+        decode_csv("x.csv", data)
+    assert caught.value.finding.row == 3 and "Line 3 is not UTF-8" in caught.value.finding.message
