@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -16,7 +19,9 @@ from .findings import ERROR, NOTE, WARNING, Finding
 from .schema import SHEETS, Sheet, header_key
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
-CSV_ENCODINGS = ("utf-8-sig", "cp1252")
+# Encodings an older Excel saves "CSV" in, tried (in this order) only when a file is not UTF-8.
+LEGACY_ENCODINGS = (("cp1252", "Windows-1252"), ("mac_roman", "Mac Roman"))
+SAVE_AS_UTF8 = "save it again as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8 (Comma delimited))."
 
 
 @dataclass(frozen=True)
@@ -28,15 +33,172 @@ class RawSheet:
     frame: pd.DataFrame
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    last_error: Exception | None = None
-    for encoding in CSV_ENCODINGS:
+class CsvEncodingError(Exception):
+    """A CSV file whose bytes cannot be read as text without guessing; carries the located finding."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(finding.line())
+        self.finding = finding
+
+
+def _locate(text: str, position: int) -> tuple[int, int, list[str]]:
+    """Return the file line, the row and the row's cells at a character position of CSV text.
+
+    Rows are counted as Excel counts them, so a finding's row is the row staff see: a line break
+    inside a quoted cell (a two-line title) starts no new row. Lines end as in any of Windows, Unix
+    or old Mac files.
+    """
+    lines = list(io.StringIO(text, newline=""))
+    line, consumed = 0, 0
+    while line < len(lines) and consumed <= position:
+        consumed += len(lines[line])
+        line += 1
+    reader = csv.reader(lines)
+    row = 0
+    for row, cells in enumerate(reader, start=1):
+        if reader.line_num >= line:
+            return line, row, cells
+    return line, row, []
+
+
+def _bytes_shown(chars: str) -> str:
+    """Return undecodable bytes (held as surrogate escapes) as `0xED`, `0xE1 0xB3`."""
+    shown = [f"0x{ord(c) - 0xDC00:02X}" for c in dict.fromkeys(chars)]
+    return ("byte " if len(shown) == 1 else "bytes ") + " ".join(shown)
+
+
+def _clipped(cell: str, at: int = 0, width: int = 60) -> str:
+    start = max(0, min(at - width // 2, len(cell) - width))
+    return ("..." if start else "") + cell[start:start + width] + ("..." if start + width < len(cell) else "")
+
+
+def _not_utf8_throughout(file: str, text: str) -> CsvEncodingError:
+    """The error for a UTF-8 file with some lines in another encoding (`text` holds their bytes as
+    surrogate escapes): reading it whole either way would garble one part, so it is refused."""
+    position = next(i for i, c in enumerate(text) if "\udc80" <= c <= "\udcff")
+    line, row, cells = _locate(text, position)
+    cell = next((c for c in cells if any("\udc80" <= ch <= "\udcff" for ch in c)), "")
+    bad = "".join(ch for ch in cell if "\udc80" <= ch <= "\udcff")
+    legacy = cell.encode("utf-8", "surrogateescape").decode("cp1252", "replace")
+    first = next((i for i, ch in enumerate(cell) if "\udc80" <= ch <= "\udcff"), 0)
+    return CsvEncodingError(Finding(
+        ERROR, f"Line {line} is not UTF-8 text like the rest of the file: {_bytes_shown(bad)} in the cell "
+               f"'{_clipped(legacy, first)}' (as Windows-1252 would read them). Nothing of the file was read, "
+               f"rather than garble one part or the other.",
+        file=file, row=row, value=_clipped(legacy, first),
+        fix=f"Check row {row} (retype its accented letters if they look wrong), then {SAVE_AS_UTF8}"))
+
+
+_APOSTROPHES = frozenset("\u2019\u2018\u00b4\u02bc")
+_CONTRACTION = re.compile(r"(?:s|t|d|ll|m|re|ve)\b")
+_BY_NUMBERS = frozenset("°€£½¼¾")
+
+
+def _reading(text: str) -> tuple[int, int, int]:
+    """Judge text decoded with a legacy encoding: how many characters look mis-decoded, how many look
+    as Western European text usually does, and where the first odd one is (-1 when none).
+
+    Odd: an upper-case letter straight after a lower-case one, or a lower-case one straight before an
+    upper-case one (José read with the wrong encoding is JosŽ or JosÈ; O’Brien is OíBrien), or a symbol
+    inside a word (Małgorzata read as Windows-1252 is Ma³gorzata). Usual: an accented Latin letter in a
+    word, an apostrophe as English, French and Italian use one (O’Brien, don’t, l’école; not María as
+    Mar’a), a degree, currency or fraction sign by a number (25°C, €10).
+    """
+    odd = usual = 0
+    first = -1
+    for match in re.finditer(r"[^\x00-\x7f]", text):
+        i, c = match.start(), match.group()
+        before = text[i - 1] if i else ""
+        after = text[i + 1:i + 2]
+        if c.isalpha():
+            wrong = (c.isupper() and before.islower()) or (c.islower() and c != "\u00df" and after.isupper())
+            usual += not wrong and "\u00c0" <= c <= "\u00ff" and (before.isalpha() or after.isalpha())
+        elif c in _APOSTROPHES and before.isalpha() and after.isalpha():
+            wrong = False
+            # Counted twice: the one sign O’Brien has against OÕBrien, its other reading.
+            usual += 2 * (after.isupper() or before in "lLdD" or bool(_CONTRACTION.match(text, i + 1)))
+        elif c in _BY_NUMBERS and (before.isdigit() or after.isdigit()):
+            wrong = False
+            usual += 1
+        else:
+            wrong = before.isalpha() and after.isalpha()
+        if wrong:
+            odd += 1
+            first = i if first < 0 else first
+    return odd, usual, first
+
+
+def decode_csv(file: str, data: bytes) -> tuple[str, str, list[Finding]]:
+    """Return a CSV file's text, its delimiter and a finding saying how it was decoded when not as UTF-8.
+
+    UTF-8 (with or without BOM) is read as it is. UTF-16 with a BOM (Excel's "Unicode Text") is read,
+    tab-separated when its first line has tabs. A file with no UTF-8 in it is read as Windows-1252 or
+    Mac Roman, whichever reads more like words (see _reading; Windows-1252 when neither does better), and
+    says so. Raises
+    CsvEncodingError, locating the first bad line, for a file that is UTF-8 except for some lines, and
+    for one that no legacy encoding reads sensibly: either would otherwise reach documents garbled.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
-                               skip_blank_lines=False, encoding=encoding)
-        except UnicodeDecodeError as exc:
-            last_error = exc
-    raise last_error  # type: ignore[misc]
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise CsvEncodingError(Finding(
+                ERROR, "The file starts as UTF-16 text but is not UTF-16 throughout.", file=file,
+                fix=SAVE_AS_UTF8[:1].upper() + SAVE_AS_UTF8[1:])) from None
+        tabs = "\t" in text.partition("\n")[0]
+        return text, "\t" if tabs else ",", [Finding(
+            NOTE, "Read as UTF-16 (Excel's Unicode Text)" + (", tab-separated." if tabs else "."), file=file)]
+    marked = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8):] if marked else data
+    try:
+        return body.decode("utf-8"), ",", []
+    except UnicodeDecodeError:
+        pass
+    if marked or any(not line.isascii() and _is_utf8(line) for line in re.split(rb"\r\n?|\n", body)):
+        raise _not_utf8_throughout(file, body.decode("utf-8", "surrogateescape"))
+    readings = []
+    for order, (codec, label) in enumerate(LEGACY_ENCODINGS):
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError:
+            continue                    # bytes Windows-1252 leaves undefined: not that encoding
+        odd, usual, at = _reading(text)
+        readings.append((odd, -usual, order, at, text, label))
+    odd, _, _, at, text, label = min(readings)
+    if odd:
+        line, row, cells = _locate(text, at)
+        cell = next((c for c in cells if _reading(c)[0]), "")
+        shown = _clipped(cell, _reading(cell)[2])
+        # Both legacy encodings give one character per byte: the character's place is the byte's.
+        raise CsvEncodingError(Finding(
+            ERROR, f"The file is not UTF-8, and no older encoding reads it as words: byte 0x{body[at]:02X} "
+                   f"on line {line} reads as '{text[at]}' in '{shown}' ({label}).",
+            file=file, row=row, value=shown, fix=SAVE_AS_UTF8[:1].upper() + SAVE_AS_UTF8[1:]))
+    position = next(i for i, c in enumerate(text) if not c.isascii())
+    _, row, cells = _locate(text, position)
+    example = next((c for c in cells if not c.isascii()), "")
+    if label == "Windows-1252":
+        return text, ",", [Finding(
+            NOTE, f"Read as Windows-1252, not UTF-8 (row {row} reads '{_clipped(example)}').", file=file,
+            fix=f"If accented letters look wrong, {SAVE_AS_UTF8}")]
+    return text, ",", [Finding(
+        WARNING, f"Read as {label} (an older Mac Excel's CSV), not UTF-8: the encoding is a guess "
+                 f"(row {row} reads '{_clipped(example)}').", file=file,
+        fix=f"Check the accented letters, or {SAVE_AS_UTF8}")]
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[Finding]]:
+    text, delimiter, notes = decode_csv(path.name, path.read_bytes())
+    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                       sep=delimiter), notes
 
 
 def _unreadable(exc: Exception) -> str:
@@ -45,8 +207,6 @@ def _unreadable(exc: Exception) -> str:
         return "Cannot be opened: it is locked or you lack permission. Close it in Excel and try again."
     if isinstance(exc, pd.errors.EmptyDataError):
         return "The file is empty."
-    if isinstance(exc, UnicodeDecodeError):
-        return "The CSV file's text encoding is not UTF-8 or Windows-1252. Save it again as CSV UTF-8."
     return ("Not a readable workbook: it may be corrupt, password-protected, or another kind of file renamed. "
             "Open it in Excel and save it again as .xlsx without a password.")
 
@@ -208,9 +368,14 @@ def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[
         csv_path = folder / spec.csv_name
         if csv_path.is_file():
             try:
-                found[spec.name] = RawSheet(csv_path.name, "", _read_csv(csv_path))
+                frame, notes = _read_csv(csv_path)
+            except CsvEncodingError as exc:
+                findings.append(exc.finding)
             except Exception as exc:  # any reader failure is a problem with the file, reported as such
                 findings.append(Finding(ERROR, _unreadable(exc), file=csv_path.name))
+            else:
+                found[spec.name] = RawSheet(csv_path.name, "", frame)
+                findings.extend(notes)
             continue
 
         if spec.workbook not in books:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -28,6 +29,13 @@ SERIAL_RANGE = (20000, 80000)
 # that prints as boxes (C1); tabs and line breaks are kept.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+# Characters that do not show, yet make one ID differ from another: zero-width spaces and joiners, the
+# word joiner, BOM, soft hyphen, and the controls of text direction (which also reorder what a report
+# shows). IDs are copied from web pages, PDFs and e-mails with them; other text keeps them (joiners
+# belong to some scripts and to emoji).
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Full-width letters, digits and signs (and the ideographic space), typed with an East Asian keyboard.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 
 DATE_FORMATS = (
     "%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m.%d.%Y",
@@ -90,11 +98,14 @@ def is_tidy(value: Any) -> bool:
     """Return True for non-empty text clean_text keeps as it is: most cells, which then need no work
     (isprintable is False for tabs, line breaks and control characters)."""
     return (value.__class__ is str and value != "" and value[0] != " " and value[-1] != " "
-            and "  " not in value and value.isprintable())
+            and "  " not in value and value.isprintable()
+            and (value.isascii() or unicodedata.is_normalized("NFC", value)))
 
 
 def clean_text(value: Any) -> str:
-    """Return a cell as tidy text: spaces folded, ends trimmed, XML-illegal characters removed."""
+    """Return a cell as tidy text: spaces folded, ends trimmed, XML-illegal characters removed, and in
+    Unicode's composed form (NFC), so that a name a Mac saved decomposed (e and an accent apart)
+    matches the same name typed elsewhere."""
     if is_tidy(value):
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -105,6 +116,8 @@ def clean_text(value: Any) -> str:
         value = value.date() if value.time() == dt.time() else value
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line).strip()
 
@@ -231,6 +244,38 @@ class _Problem:
     message: str
     fix: str
     severity: str = ERROR
+    value: str | None = None          # the cell as the finding shows it, when not its clean text
+
+
+def _shown(text: str) -> str:
+    """Return text with its invisible characters written out (`0101<U+200B>`), so a report shows them
+    and a direction control cannot reorder the report's line."""
+    return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
+def _id_value(col: Column, text: str) -> tuple[str | None, _Problem | None]:
+    """Return an ID without invisible characters and with full-width ones as their ordinary forms, and a
+    warning saying so: IDs must match exactly from sheet to sheet, and these differences cannot be seen."""
+    invisible = dict.fromkeys(_INVISIBLE.findall(text))
+    wide = _FULL_WIDTH.search(text) is not None
+    if not invisible and not wide:
+        return text, None
+    read = _FULL_WIDTH.sub(lambda m: " " if m.group() == "\u3000" else chr(ord(m.group()) - 0xFEE0),
+                           _INVISIBLE.sub("", text))
+    read = clean_text(read)
+    names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'FORMAT CHARACTER')}" for c in invisible)
+    has = []
+    if invisible:
+        has.append(f"invisible character{'s' * (len(invisible) > 1)} ({names})")
+    if wide:
+        has.append("full-width characters")
+    fix = ("Retype it with ordinary letters and digits (invisible characters come with IDs copied from web "
+           "pages, PDFs or e-mail; full-width ones from an East Asian keyboard's full-width mode).")
+    if not read:
+        return None, _Problem(f"{col.name} holds only {' and '.join(has)}; it is read as empty.", fix,
+                              ERROR if col.required else WARNING, _shown(text))
+    return read, _Problem(f"{col.name} '{_shown(text)}' has {' and '.join(has)}; it is read as '{read}'.", fix,
+                          WARNING, _shown(text))
 
 
 _FIXES = {"date": DATE_FIX, "dates": f"{DATE_FIX[:-1]}; separate several dates with semicolons.",
@@ -266,6 +311,8 @@ def _convert(col: Column, value: Any) -> tuple[Any, _Problem | None]:
             return None, _Problem(f"'{text}' is not a known {col.name.lower()}.",
                                   f"Use one of: {'; '.join(col.choices)}.")
         return choice, None
+    if col.kind == "id" and not text.isascii():
+        return _id_value(col, text)
     if col.kind == "email" and not _EMAIL.match(text):
         return text, _Problem(f"'{text}' is not an email address.", "Write it as name@example.org.", WARNING)
     return text, None
@@ -307,7 +354,9 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
     positions = {col.key: i for i, col in enumerate(spec.columns)}
     # A stage, a role, a date or a Repeats pattern recurs down a long sheet: each distinct cell of such a
     # column is converted once (its value is immutable, so rows may share it).
-    fields = [(j, col, positions[col.key], col.kind in _PLAIN_KINDS, {} if col.kind in _RECURRING_KINDS else None)
+    # An ID's fast path is for plain ASCII only: a full-width digit is printable, yet needs reading.
+    fields = [(j, col, positions[col.key], col.kind in _PLAIN_KINDS, col.kind == "id",
+               {} if col.kind in _RECURRING_KINDS else None)
               for j, col in matched.items()]
     for i in range(header_row + 1, len(frame_rows)):
         cells = frame_rows[i]
@@ -315,9 +364,9 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
             continue
         number = i + 1
         values: list[Any] = [None] * len(positions)
-        for j, col, at, plain, converted in fields:
+        for j, col, at, plain, ascii_only, converted in fields:
             cell = cells[j] if j < len(cells) else None
-            if plain and is_tidy(cell):
+            if plain and is_tidy(cell) and not (ascii_only and not cell.isascii()):
                 values[at] = cell               # the usual cell: its value is the text as it is
                 continue
             if is_blank(cell):
@@ -338,7 +387,8 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
                 value, problem = known
             if problem:
                 findings.append(Finding(problem.severity, problem.message[:1].upper() + problem.message[1:],
-                                        **_at(where, number, columns[col.key]), value=clean_text(cell),
+                                        **_at(where, number, columns[col.key]),
+                                        value=clean_text(cell) if problem.value is None else problem.value,
                                         fix=problem.fix))
             values[at] = value
         rows.append(Row(number, tuple(values), positions))

@@ -47,6 +47,11 @@ def _unique_keys(table: Table) -> list[Finding]:
     return findings
 
 
+def _folded(school_id: str) -> str:
+    """Return the form two School IDs share when they differ only by case or leading zeros."""
+    return school_id.casefold().lstrip("0") or "0"
+
+
 def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
     findings = []
     schools = tables.get("Schools")
@@ -54,6 +59,9 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
         return findings
     known = [r["school_id"] for r in schools.rows if r["school_id"]]
     known_ids = set(known)          # a list here made a 5,000-school district's check quadratic
+    by_folded: dict[str, str] = {}
+    for k in known:
+        by_folded.setdefault(_folded(k), k)
     listed = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
     for name in SCHOOL_SHEETS:
         table = tables.get(name)
@@ -62,13 +70,37 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
         for row in table.rows:
             sid = row["school_id"]
             if sid is not None and sid not in known_ids:
-                zeros_lost = [k for k in known if sid.isdigit() and k.lstrip("0") == sid and k != sid]
-                fix = (f"Excel dropped the leading zeros: write '{zeros_lost[0]}' and format the column as Text."
-                       if zeros_lost else
-                       f"Use a School ID from the roster ({listed}), or add the school to the Schools sheet.")
+                means = by_folded.get(_folded(sid))
+                if means and sid.isdigit() and means.isdigit() and len(means) > len(sid):
+                    fix = f"Excel dropped the leading zeros: write '{means}' and format the column as Text."
+                elif means:
+                    fix = f"It probably means the roster's '{means}': write it as the roster does."
+                else:
+                    fix = f"Use a School ID from the roster ({listed}), or add the school to the Schools sheet."
                 findings.append(Finding(
                     ERROR, f"Unknown School ID '{sid}': it is not on the Schools sheet of the roster.",
                     **table.at(row, "school_id"), value=sid, fix=fix))
+    return findings
+
+
+def _leading_zeros(tables: Mapping[str, Table]) -> list[Finding]:
+    """Roster School IDs that differ only by leading zeros (0101 and 101) are two schools here, but are
+    more likely one school typed twice, once where Excel dropped the zeros."""
+    schools = tables.get("Schools")
+    findings = []
+    first: dict[str, tuple[str, int]] = {}
+    for row in schools.rows if schools else ():
+        sid = row["school_id"]
+        if not sid:
+            continue
+        other = first.setdefault(sid.lstrip("0") or "0", (sid, row.number))
+        if other[0].casefold() != sid.casefold():        # the same ID again is a duplicate, reported as such
+            findings.append(Finding(
+                WARNING, f"School IDs '{other[0]}' (row {other[1]}) and '{sid}' (row {row.number}) differ only "
+                         f"by leading zeros; they are read as two schools.",
+                **schools.at(row, "school_id"), value=sid, school_id=sid,
+                fix="If they are one school, keep one row, and format the School ID column as Text so Excel "
+                    "keeps the zeros; if two, give one of them another ID."))
     return findings
 
 
@@ -260,6 +292,7 @@ def validate_tables(tables: Mapping[str, Table], planning_year) -> list[Finding]
         findings += _unique_keys(table)
     findings += _has_schools(tables)
     findings += _known_schools(tables)
+    findings += _leading_zeros(tables)
     findings += _support_levels(tables)
     findings += _task_dates(tables, planning_year)
     findings += _references(tables)

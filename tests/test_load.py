@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 
 import openpyxl
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import SAMPLE
-from generator.load import _read_calamine, read_workbook, read_workbook_openpyxl
+from generator.load import CsvEncodingError, _read_calamine, decode_csv, read_workbook, read_workbook_openpyxl
 
 
 def assert_same(path):
@@ -78,3 +79,57 @@ def test_a_text_repeated_across_rows_and_sheets_is_held_once(tmp_path):
     people, staff = frames["People"], frames["Staff"]
     assert people.iat[0, 1] == "Principal" and people.iat[0, 1] is people.iat[1, 1] is staff.iat[0, 1]
     assert people.iat[0, 2] == "Name 0101" and people.iat[1, 2] == "Name 0102"
+
+
+# --- CSV text encodings ---------------------------------------------------------------------------------
+
+WORDS = ["María José Peña", "O’Brien", "don’t", "Schröder", "dell’anno", "Zoë", "Müller – Smith", "naïve",
+         "5½ in", "25°C", "€10", "“Quoted”", "STRAßE", "ÉCOLE JOSÉ", "Ångström", "François", "Bjørn", "Ñandú"]
+
+
+@pytest.mark.parametrize("encoding, label, severity", [("cp1252", "Windows-1252", "note"),
+                                                        ("mac_roman", "Mac Roman", "warning")])
+@pytest.mark.parametrize("word", WORDS)
+def test_a_legacy_csv_is_read_in_the_encoding_it_reads_as_words_in(encoding, label, severity, word):
+    if encoding == "mac_roman" and word == "5½ in":
+        pytest.skip("Mac Roman has no ½")
+    text, delimiter, (finding,) = decode_csv("roster_people.csv", f"Name,Role\r\n{word},Principal\r\n".encode(encoding))
+    assert text.splitlines()[1] == f"{word},Principal" and delimiter == ","
+    assert (finding.severity, finding.file) == (severity, "roster_people.csv")
+    assert finding.message.startswith(f"Read as {label}") and f"row 2 reads '{word}'" in finding.message
+
+
+@pytest.mark.parametrize("data", [b"Name\n" + "José".encode(), "Name\nJosé".encode("utf-8-sig"), b"Name\nJose\n"])
+def test_utf8_is_read_as_it_is_without_a_note(data):
+    assert decode_csv("x.csv", data) == (data.decode("utf-8-sig"), ",", [])
+
+
+def test_utf8_marked_by_a_bom_with_a_windows_1252_line_is_refused():
+    data = codecs.BOM_UTF8 + b"Name\nJose\n" + "Renée".encode("cp1252")
+    with pytest.raises(CsvEncodingError) as caught:
+        decode_csv("x.csv", data)
+    finding = caught.value.finding
+    assert (finding.severity, finding.row, finding.value) == ("error", 3, "Renée")
+    assert "Line 3 is not UTF-8" in finding.message and "byte 0xE9" in finding.message
+
+
+def test_utf16_is_read_comma_or_tab_separated():
+    assert decode_csv("x.csv", "a\tb\nRenée\tx\n".encode("utf-16"))[:2] == ("a\tb\nRenée\tx\n", "\t")
+    assert decode_csv("x.csv", "a,b\nRenée,x\n".encode("utf-16-be").join([codecs.BOM_UTF16_BE, b""]))[:2] == \
+        ("a,b\nRenée,x\n", ",")
+    with pytest.raises(CsvEncodingError, match="not UTF-16 throughout"):
+        decode_csv("x.csv", "a,b\n".encode("utf-16") + b"\x00\xd8")
+
+
+def test_old_mac_line_ends_count_rows():
+    data = "Name\rJosé\rMałgorzata\r".encode("cp1250")
+    with pytest.raises(CsvEncodingError) as caught:
+        decode_csv("x.csv", data)
+    assert caught.value.finding.row == 3 and "on line 3 reads as '³' in 'Ma³gorzata'" in caught.value.finding.message
+
+
+def test_a_mixed_file_with_old_mac_line_ends_is_found_mixed():
+    data = "Name\rJosé\r".encode() + "Renée\r".encode("cp1252")
+    with pytest.raises(CsvEncodingError) as caught:
+        decode_csv("x.csv", data)
+    assert caught.value.finding.row == 3 and "Line 3 is not UTF-8" in caught.value.finding.message

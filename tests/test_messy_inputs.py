@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 import shutil
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 from docx import Document
 from openpyxl.styles import PatternFill
 
-from conftest import AS_OF, SAMPLE, run_cli
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, run_cli
 
 SCHOOLS = ("0101", "0104", "0107")      # a ready school, one whose name has '&', the incomplete one
 
@@ -36,9 +38,9 @@ def document_text(folder: Path) -> dict[str, str]:
     return texts
 
 
-def build_texts(inputs: Path, output: Path) -> dict[str, dict[str, str]]:
+def build_texts(inputs: Path, output: Path, schools=SCHOOLS) -> dict[str, dict[str, str]]:
     args = ["build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF]
-    for school in SCHOOLS:
+    for school in schools:
         args += ["--school", school]
     result = run_cli(*args)
     assert result.exit_code == 0, result.output
@@ -212,3 +214,163 @@ def test_messy_inputs_build_the_same_documents(clean, tmp_path, variation):
     for folder, documents in clean.items():
         for name, text in documents.items():
             assert messy[folder][name] == text, (variation, name)
+
+
+# --- CSV text encodings, end to end ---------------------------------------------------------------------
+# The schools whose people have accented names: 0103's María José Peña and Lucía Fernández, 0105's Zoë,
+# 0109's Renée. Each names an activity's Person Responsible, so a garbled name makes the school NOT READY.
+ACCENTED_SCHOOLS = ("0103", "0105", "0109")
+
+
+def people_rows(inputs: Path) -> list[list[str]]:
+    ws = openpyxl.load_workbook(inputs / "roster.xlsx")["People"]
+    return [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+
+
+def csv_text(rows, delimiter=",") -> str:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
+
+
+def replace_people_sheet(inputs: Path, data: bytes):
+    """The roster's People sheet kept as roster_people.csv instead (the CSV wins over the workbook's sheet)."""
+    (inputs / "roster_people.csv").write_bytes(data)
+
+
+@pytest.fixture(scope="module")
+def legacy_inputs(tmp_path_factory):
+    """The sample with the one name Windows-1252 and Mac Roman cannot spell (Nguyễn) spelled Nguyen,
+    and what it builds for the accented schools read from the workbook."""
+    inputs = tmp_path_factory.mktemp("legacy") / "inputs"
+    shutil.copytree(SAMPLE, inputs)
+    for book, sheet in (("roster", "People"), ("goals", "Activities")):
+        wb = openpyxl.load_workbook(inputs / f"{book}.xlsx")
+        for row in wb[sheet].iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "Nguyễn" in cell.value:
+                    cell.value = cell.value.replace("Nguyễn", "Nguyen")
+        wb.save(inputs / f"{book}.xlsx")
+    return inputs, build_texts(inputs, inputs.parent / "output", ACCENTED_SCHOOLS)
+
+
+def assert_builds_the_same(legacy_inputs, tmp_path, data: bytes, says: str):
+    source, expected = legacy_inputs
+    inputs = tmp_path / "inputs"
+    shutil.copytree(source, inputs)
+    replace_people_sheet(inputs, data)
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF, "--verbose")
+    assert says in result.output, result.output
+    for school in ACCENTED_SCHOOLS:
+        assert re.search(rf"^{school} .*: ready$", result.output, re.M), result.output
+    built = build_texts(inputs, tmp_path / "output", ACCENTED_SCHOOLS)
+    assert built == expected
+    everything = "\n".join(t for docs in built.values() for t in docs.values())
+    assert "María José Peña" in everything and "Renée Thibodeaux" in everything
+    assert not re.search("[ÃÂ]|Ž|’a", everything)            # no UTF-8 read as Windows-1252, no Mac Roman misread
+
+
+def test_a_windows_1252_csv_is_read_with_a_note(legacy_inputs, tmp_path):
+    rows = people_rows(legacy_inputs[0])
+    assert_builds_the_same(legacy_inputs, tmp_path, csv_text(rows).encode("cp1252"),
+                           "note: roster_people.csv: Read as Windows-1252")
+
+
+def test_a_mac_roman_csv_is_recognised_and_said_to_be(legacy_inputs, tmp_path):
+    rows = people_rows(legacy_inputs[0])
+    assert_builds_the_same(legacy_inputs, tmp_path, csv_text(rows).encode("mac_roman"),
+                           "warning: roster_people.csv: Read as Mac Roman")
+
+
+def test_an_excel_unicode_text_file_utf16_with_tabs_is_read(legacy_inputs, tmp_path):
+    rows = people_rows(legacy_inputs[0])
+    assert_builds_the_same(legacy_inputs, tmp_path, csv_text(rows, "\t").encode("utf-16"),
+                           "note: roster_people.csv: Read as UTF-16")
+
+
+def test_a_utf8_csv_with_one_windows_1252_line_is_an_error_naming_the_line(inputs, tmp_path):
+    rows = people_rows(inputs)
+    at = next(i for i, r in enumerate(rows) if r[1] == "Lucía Fernández")
+    lines = csv_text(rows).encode("utf-8").split(b"\r\n")
+    lines[at] = lines[at].decode("utf-8").encode("cp1252")     # one row pasted in from an older export
+    replace_people_sheet(inputs, b"\r\n".join(lines))
+    for command in (["validate"], ["build", "--output", str(tmp_path / "output")]):
+        result = run_cli(*command, "--inputs", str(inputs), "--as-of", AS_OF)
+        assert result.exit_code == 1, result.output
+        (line,) = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+        assert line.startswith(f"error: roster_people.csv, row {at + 1}: "), line
+        assert f"Line {at + 1} is not" in line and "0xED" in line and "'Lucía Fernández'" in line, line
+        assert "save it again as CSV UTF-8" in line, line
+        assert "LucÃ" not in result.output
+    assert not (tmp_path / "output").exists() or not any(p.is_dir() for p in (tmp_path / "output").iterdir())
+
+
+def test_a_line_break_inside_a_cell_counts_rows_as_excel_does(inputs):
+    rows = people_rows(inputs)
+    rows[1][3] = "Principal\n(acting)"          # a quoted cell over two lines: file line numbers run ahead
+    at = next(i for i, r in enumerate(rows) if r[1] == "Renée Thibodeaux")
+    text = csv_text(rows).encode("utf-8").replace("Renée".encode(), "Renée".encode("cp1252"))
+    replace_people_sheet(inputs, text)
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert f"error: roster_people.csv, row {at + 1}: Line {at + 2} is not" in result.output, result.output
+
+
+def test_a_csv_in_no_one_legacy_encoding_is_an_error_not_a_guess(inputs):
+    rows = people_rows(inputs)
+    rows[3][1] = "Małgorzata Wójcik"            # Central European (Windows-1250): ł reads as ³ in 1252
+    replace_people_sheet(inputs, csv_text(rows).encode("cp1250", errors="replace"))
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    assert result.exit_code == 1
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert line.startswith("error: roster_people.csv, row 4: ") and "0xB3" in line, line
+    assert "save it again as csv utf-8" in line.lower(), line
+
+
+# --- Unicode forms and look-alike IDs, end to end --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def clean_accented(tmp_path_factory):
+    return build_texts(SAMPLE, tmp_path_factory.mktemp("accented") / "output", ACCENTED_SCHOOLS)
+
+
+def decomposed(ws):
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.value = unicodedata.normalize("NFD", cell.value)
+
+
+@pytest.mark.parametrize("people_as", ["xlsx", "csv"])
+def test_a_roster_saved_decomposed_matches_names_typed_composed(clean_accented, inputs, tmp_path, people_as):
+    """A Mac may save María as Mari + a combining accent: the roster's names still match the goals' Person
+    Responsible (typed composed), and the documents spell them as before."""
+    each_sheet(inputs, decomposed, workbooks=("roster",))
+    if people_as == "csv":
+        replace_people_sheet(inputs, csv_text(people_rows(inputs)).encode("utf-8"))
+        assert unicodedata.normalize("NFD", "María") in (inputs / "roster_people.csv").read_text("utf-8")
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    for school in ACCENTED_SCHOOLS:
+        assert re.search(rf"^{school} .*: ready$", result.output, re.M), result.output
+    assert build_texts(inputs, tmp_path / "output", ACCENTED_SCHOOLS) == clean_accented
+
+
+def test_school_ids_with_invisible_or_full_width_characters_are_read_with_a_warning(clean_accented, inputs, tmp_path):
+    def people(ws):
+        ws.cell(row=find_row(ws, "Name", "María José Peña"), column=1).value = "0103\u200b"
+        ws.cell(row=find_row(ws, "Name", "Lucía Fernández"), column=1).value = "\u20660103\u2069"
+    def goals(ws):
+        ws.cell(row=find_row(ws, "School ID", "0105"), column=1).value = "０１０５"
+    edit_sheet(inputs / "roster.xlsx", "People", people)
+    edit_sheet(inputs / "goals.xlsx", "Goals", goals)
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    warnings = [ln for ln in result.output.splitlines() if "it is read as" in ln]
+    assert len(warnings) == 3, result.output
+    assert any(ln.startswith("warning: roster.xlsx, sheet People, row ") and "'0103<U+200B>'" in ln
+               and "U+200B ZERO WIDTH SPACE" in ln for ln in warnings), warnings
+    assert any("'<U+2066>0103<U+2069>'" in ln for ln in warnings), warnings
+    assert any(ln.startswith("warning: goals.xlsx, sheet Goals, row ") and "full-width" in ln for ln in warnings)
+    assert "\u200b" not in result.output and "\u2066" not in result.output
+    for school in ACCENTED_SCHOOLS:
+        assert re.search(rf"^{school} .*: ready$", result.output, re.M), result.output
+    assert build_texts(inputs, tmp_path / "output", ACCENTED_SCHOOLS) == clean_accented

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pandas as pd
 import pytest
 
-from generator.findings import ERROR, NOTE
+from generator.findings import ERROR, NOTE, WARNING
 from generator.load import RawSheet
 from generator.normalize import clean_text, format_time, is_blank, normalize_sheet, parse_date
-from generator.schema import PEOPLE, ROLES, SCHOOLS, TASKS
+from generator.schema import PEOPLE, ROLES, SCHOOLS, TASKS, header_key
 
 
 def raw(rows, file="roster.xlsx", sheet="Schools") -> RawSheet:
@@ -354,3 +355,59 @@ def test_tidy_text_fast_path_agrees_with_clean_text():
     expected = [clean_text(c) for c in cells if clean_text(c)]
     assert [r["name"] for r in table.rows if r["name"]] == expected
     assert [r["name"] for r in table.rows][-1] is None          # a name of spaces is blank
+
+
+# --- Unicode: one form for every text, IDs without invisible or full-width characters --------------------
+
+NFC_NAME = "María José Peña"
+NFD_NAME = unicodedata.normalize("NFD", NFC_NAME)        # as a Mac may save it: letters and accents apart
+
+
+@pytest.mark.parametrize("cell", [NFD_NAME, f" {NFD_NAME} ", NFD_NAME.replace(" ", "\u00a0")])
+def test_text_in_decomposed_form_is_read_composed(cell):
+    assert NFD_NAME != NFC_NAME
+    assert clean_text(cell) == NFC_NAME
+    table, findings = normalize_sheet(raw([["School ID", "Name", "Role"], ["0103", cell, "Principal"]],
+                                          sheet="People"), PEOPLE)
+    assert findings == [] and table.rows[0]["name"] == NFC_NAME
+
+
+def test_choices_and_headers_in_decomposed_form_match():
+    decomposed = unicodedata.normalize("NFD", "Désignation")
+    assert header_key(clean_text(decomposed)) == header_key("Désignation")
+    table, findings = normalize_sheet(schools(["0101", unicodedata.normalize("NFD", "Lycée"), "Targeted"]), SCHOOLS)
+    assert table.rows[0]["name"] == "Lycée" and findings == []
+
+
+@pytest.mark.parametrize("written, read, says", [
+    ("0101\u200b", "0101", "U+200B ZERO WIDTH SPACE"),
+    ("\ufeff0101", "0101", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    ("01\u00ad01", "0101", "U+00AD SOFT HYPHEN"),
+    ("0101\u200d", "0101", "U+200D ZERO WIDTH JOINER"),
+    ("\u202e0101\u202c", "0101", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("\u20660101\u2069", "0101", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ("0101\u200f", "0101", "U+200F RIGHT-TO-LEFT MARK"),
+    ("０１０１", "0101", "full-width"),
+    ("ＡＢ\u3000１", "AB 1", "full-width"),
+])
+def test_an_id_loses_invisible_bidi_and_full_width_characters_with_a_warning(written, read, says):
+    table, findings = normalize_sheet(schools([written, "Lincoln", "Targeted"]), SCHOOLS)
+    assert table.rows[0]["school_id"] == read
+    (warning,) = findings
+    assert (warning.severity, warning.row, warning.column, warning.header) == (WARNING, 2, "A", "School ID")
+    assert says in warning.message and f"it is read as '{read}'" in warning.message
+    # shown (0101<U+200B>), neither hidden nor reordering the report's line; a wide space is a space
+    assert warning.value.replace("\u3000", " ").isprintable()
+
+
+def test_an_id_of_only_invisible_characters_is_empty():
+    table, findings = normalize_sheet(schools(["\u200b", "Lincoln", "Targeted"]), SCHOOLS)
+    (error,) = findings
+    assert table.rows[0]["school_id"] is None
+    assert error.severity == ERROR and "only invisible character (U+200B" in error.message and error.value == "<U+200B>"
+
+
+def test_an_ordinary_text_keeps_its_joiners():
+    # Joiners belong to some scripts and emoji; only IDs, which must match exactly, lose them.
+    table, findings = normalize_sheet(schools(["0101", "Lincoln \U0001F469\u200d\U0001F3EB", "Targeted"]), SCHOOLS)
+    assert table.rows[0]["name"] == "Lincoln \U0001F469\u200d\U0001F3EB" and findings == []

@@ -79,6 +79,26 @@ def test_unknown_school_id_names_value_and_column(sheet, header, row):
     assert "0101, 0102" in problem.fix
 
 
+def test_school_ids_differing_only_by_leading_zeros_are_a_warning():
+    findings = validate(Schools=SCHOOLS + [["101", "Lincoln Again", "Targeted", 1], ["00101", "Lincoln 3", "Targeted"]])
+    assert [(f.severity, f.row, f.column, f.value) for f in findings] == [("warning", 4, "A", "101"),
+                                                                          ("warning", 5, "A", "00101")]
+    assert findings[0].message == ("School IDs '0101' (row 2) and '101' (row 4) differ only by leading zeros; "
+                                   "they are read as two schools.")
+
+
+@pytest.mark.parametrize("used, means", [("00101", "0101"), ("0102 ", None), ("lin-1", "LIN-1")])
+def test_an_unknown_school_id_says_which_roster_id_it_probably_means(used, means):
+    schools = SCHOOLS + [["LIN-1", "Lincoln Annex", "Targeted", 1]]
+    findings = validate(Schools=schools, People=[["School ID", "Name", "Role"], [used, "Pat Lee", "Principal"]])
+    if means is None:                              # the cell's spaces are trimmed: it is 0102
+        assert findings == []
+        return
+    (problem,) = findings
+    assert problem.severity == ERROR and problem.value == used
+    assert problem.fix.startswith(f"It probably means the roster's '{means}': write it as the roster does"), problem.fix
+
+
 def test_blank_school_id_is_district_wide_not_unknown():
     assert validate(People=[["School ID", "Name", "Role"], [None, "Pat Lee", "Superintendent"]]) == []
 
