@@ -30,6 +30,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .findings import PacketsError
+from .load import CsvEncodingError, decode_csv
 from .package import write_atomic
 from .schema import DESIGNATIONS, PEOPLE, SCHOOLS, header_key
 
@@ -68,7 +69,6 @@ _CA_DISTRICT_PREFIX = 7           # county 2 + district 5
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, or an encrypted (password-protected) workbook
-_TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 
 _MAX_WIDTH = 60
 _FORMULA_STARTS = ("=", "+", "-", "@")
@@ -166,16 +166,11 @@ def _read_workbook(path: Path, data: bytes, seen: list[list[str]]) -> _Table | N
 
 
 def _read_text(path: Path, data: bytes, seen: list[list[str]]) -> _Table | None:
-    # Excel's "Unicode Text" export is UTF-16 with a byte-order mark.
-    encodings = ("utf-16",) if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _TEXT_ENCODINGS
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _unreadable(path, "its text encoding is not UTF-8 or Windows-1252; save it again as CSV UTF-8.")
+    # Decoded as the inputs' CSV files are: a file mixing encodings is refused rather than read garbled.
+    try:
+        text, _, _ = decode_csv(path.name, data)
+    except CsvEncodingError as exc:
+        raise _unreadable(path, f"{exc.finding.message} Fix: {exc.finding.fix}") from None
     if "\x00" in text:
         raise _unreadable(path, "it is neither an .xlsx workbook nor a CSV text file.")
     first = text.split("\n", 1)[0]

@@ -135,6 +135,24 @@ def test_california_text_file_with_lost_zeros_and_blank_name(tmp_path):
     assert people == []
 
 
+def test_a_directory_mixing_utf8_and_windows_1252_is_refused_not_read_garbled(tmp_path):
+    """Decoded as the inputs' CSV files are: one Windows-1252 line in a UTF-8 file is named, never
+    read whole as Windows-1252 (which would turn every UTF-8 name into mojibake)."""
+    header = ["CDSCode", "StatusType", "County", "District", "School", "GSserved", "AdmFName1", "AdmLName1"]
+    rows = [["01611196090005", "Active", "Alameda", "Alameda Unified", "Escuela Peña", "4-5", "María", "Ruiz"],
+            ["01611196090013", "Active", "Alameda", "Alameda Unified", "Edison Elementary", "K-5", "José", "Núñez"]]
+    lines = ["\t".join(r) for r in [header, *rows]]
+    path = tmp_path / "pubschls.txt"
+    path.write_bytes("\n".join(lines[:2]).encode("utf-8") + b"\n" + lines[2].encode("cp1252") + b"\n")
+    with pytest.raises(PacketsError, match="pubschls.txt") as caught:
+        read_directory(path)
+    assert "line 3" in str(caught.value).lower() and "\n" not in str(caught.value)
+    path.write_bytes("\n".join(lines).encode("cp1252") + b"\n")          # Windows-1252 throughout is read
+    schools, people, _ = read_directory(path)
+    assert [s["School Name"] for s in schools] == ["Escuela Peña", "Edison Elementary"]
+    assert "María Ruiz" in {p["Name"] for p in people}
+
+
 # --- Illinois ---------------------------------------------------------------------------------
 
 def test_illinois_counts(il_all):
