@@ -12,6 +12,7 @@ import hashlib
 import io
 import ipaddress
 import json
+import re
 import shutil
 import socket
 import zipfile
@@ -152,6 +153,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: object
+    raw: bytes = b""                         # the message's bytes as the server received them
 
     @property
     def school(self) -> str:
@@ -182,7 +184,8 @@ class Recorder:
             self._die(server)
             return "421 4.3.2 Shutting down"
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message,
+                                      envelope.original_content))
         if self.die_after is not None and len(self.received) >= self.die_after and not self.die_before_reply:
             self.controller.loop.call_soon(self._die, server)      # right after this message's 250
         return "250 2.0.0 Accepted"
@@ -450,6 +453,169 @@ def test_line_breaks_in_a_subject_from_the_data_cannot_add_headers(tmp_path):
     assert parsed["Subject"] == ("Riverbend High Bcc: spy@evil.example.org X-Evil: 1: 2026-27 improvement "
                                          "plan for review by December 7, 2026")
     assert [a.addr_spec for a in parsed["To"].addresses] == ["eve@rcusd117.example.org"]
+
+
+# Names a spreadsheet may hold, and what each must read as in a header: no quote, angle bracket,
+# backslash or line break survives, so none can close the display name early and add an address.
+HOSTILE_NAMES = {
+    "marcus.bell@rcusd117.example.org": (       # 0101's principal (To)
+        'Marcus Bell <attacker@evil.example>, "Principal of Riverbend High School, Building 1',
+        "Marcus Bell (attacker@evil.example), Principal of Riverbend High School, Building 1"),
+    "jennifer.walsh@rcusd117.example.org": (    # 0101's leadership team chair (Cc)
+        'Robert "Bob" Smith <Assistant Superintendent>', "Robert Bob Smith (Assistant Superintendent)"),
+    "hannah.schultz@rcusd117.example.org": (    # 0101's facilitator (Cc)
+        "Schultz, Hannah; Coach\\Facilitator (acting)\r\nBcc: spy@evil.example",
+        "Schultz, Hannah; Coach/Facilitator (acting) Bcc: spy@evil.example"),
+    "yolanda.pierce@rcusd117.example.org": (    # 0102's principal: a name that looks like an encoded word
+        "Yolanda =?utf-8?q?Pierce?= <attacker@evil.example>", "Yolanda =?utf-8?q?Pierce?= (attacker@evil.example)"),
+    "maria.pena@rcusd117.example.org": (        # 0103's principal: long, not ASCII, with specials
+        'María José Peña, Directora "Escuela" <Primaria> José Martí, Edificio 2, Sala 14',
+        "María José Peña, Directora Escuela (Primaria) José Martí, Edificio 2, Sala 14"),
+    "cedric.johnson@rcusd117.example.org": (    # 0104's principal
+        '"Johnson, Cedric" <cedric.johnson@evil.example>', "Johnson, Cedric (cedric.johnson@evil.example)"),
+    "latoya.greene@rcusd117.example.org": (     # 0104's chair: one word too long for a header line
+        "Latoya" + "x" * 90, "Latoya" + "x" * 90),
+}
+
+
+def _hostile_district(district: District) -> District:
+    def edit(ws):
+        for address, (name, _) in HOSTILE_NAMES.items():
+            ws.cell(find_row(ws, "Email", address), header_column(ws, "Name")).value = name
+    edit_sheet(district.inputs / "roster.xlsx", "People", edit)
+    district.build()
+    return district
+
+
+def _school_addresses(inputs: Path, sid: str) -> set[str]:
+    return {p["Email"] for p in roster_people(inputs) if p["School ID"] == sid and p["Email"]}
+
+
+def _decoded_header(raw: bytes, field: str) -> str:
+    """The header as a reader sees it (RFC 2047 decoding, with the folding undone)."""
+    from email.header import decode_header, make_header
+    parsed = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    value = parsed[field] or ""
+    return str(make_header(decode_header(value.replace("\r\n", "").replace("\n", ""))))
+
+
+def _assert_only_the_schools_roster(raw: bytes, sid: str, inputs: Path) -> None:
+    """Every To and Cc address of the message is one of the school's roster addresses, and they are
+    exactly the ones chosen; every hostile name reads as its safe form; no line is too long."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    own = _school_addresses(inputs, sid)
+    to, cc = expected_recipients(inputs, sid)
+    for field, expected in (("To", to), ("Cc", cc)):
+        got = [a.addr_spec for a in message[field].addresses]
+        assert set(got) <= own, (sid, field, got)
+        assert sorted(got) == sorted(expected), (sid, field, got)
+        shown = _decoded_header(raw, field)
+        for address, (_, safe) in HOSTILE_NAMES.items():
+            if address in expected:
+                assert f"{safe} <{address}>" in shown or f'"{safe}" <{address}>' in shown, shown
+    assert message["Bcc"] is None
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n")), head.decode()
+    assert [a.addr_spec for a in message["From"].addresses] == ["school-improvement@rcusd117.example.org"]
+
+
+def test_a_name_cannot_add_a_recipient_to_an_outbox_message(district):
+    _hostile_district(district)
+    result = district.send()
+    assert result.exit_code == 0, result.output
+    files = sorted((district.output / "outbox").glob("*.eml"))
+    assert [f.name[:4] for f in files] == SCHOOLS
+    for path in files:
+        _assert_only_the_schools_roster(path.read_bytes(), path.name[:4], district.inputs)
+    message = BytesParser(policy=policy.default).parsebytes(files[0].read_bytes())
+    assert [a.display_name for a in message["To"].addresses] == [HOSTILE_NAMES["marcus.bell@rcusd117.example.org"][1]]
+
+
+def test_a_name_cannot_add_a_recipient_to_a_sent_message(district, smtp):
+    _hostile_district(district)
+    server = smtp()
+    result = district.send("--smtp")
+    assert result.exit_code == 0, result.output
+    assert sorted(r.school for r in server.received) == SCHOOLS
+    for got in server.received:
+        assert set(got.rcpt_tos) <= _school_addresses(district.inputs, got.school)
+        _assert_only_the_schools_roster(got.raw, got.school, district.inputs)
+    for sid, entry in district.ledger().items():
+        for line in entry["messages"][0]["to"] + entry["messages"][0]["cc"]:
+            assert line.count("<") == 1 and line.endswith(">")
+
+
+def test_the_listing_names_only_the_schools_roster_addresses(district):
+    _hostile_district(district)
+    assert district.send().exit_code == 0
+    listing = (district.output / "outbox" / "recipients.txt").read_text(encoding="utf-8")
+    sid, seen = None, 0
+    for line in listing.splitlines():
+        if line[:4].isdigit():
+            sid = line[:4]
+        elif line.startswith(("  To: ", "  Cc: ")):
+            addresses = re.findall(r"<([^<>]*)>", line)
+            assert len(addresses) == 1 and addresses[0] in _school_addresses(district.inputs, sid), line
+            seen += 1
+    assert seen > 9
+    assert ("  To: Marcus Bell (attacker@evil.example), Principal of Riverbend High School, Building 1 "
+            "<marcus.bell@rcusd117.example.org> (Principal;") in listing
+
+
+@pytest.mark.parametrize("smtp_run", [False, True], ids=["outbox", "smtp"])
+def test_a_message_whose_recipients_read_back_wrong_is_refused(district, smtp, monkeypatch, smtp_run):
+    """Whatever the email package does to a header: were the names not made safe (and the headers
+    folded by Python), 0101's message would reach attacker@evil.example; it is refused, the others go."""
+    from email.policy import EmailPolicy
+    from generator.delivery import compose, recipients
+    monkeypatch.setattr(recipients, "display_name", recipients.one_line)
+    monkeypatch.setattr(compose, "display_name", recipients.one_line)
+    monkeypatch.setattr(compose._Policy, "fold_binary", EmailPolicy.fold_binary)
+    monkeypatch.setattr(compose._Policy, "fold", EmailPolicy.fold)
+    _hostile_district(district)
+    server = smtp()
+    result = district.send(*(["--smtp"] if smtp_run else []))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    line = next(l for l in result.output.splitlines() if l.startswith("[1/9] 0101"))
+    assert "0101 Riverbend High School: FAILED" in line
+    assert "attacker@evil.example" in line and "marcus.bell@rcusd117.example.org" in line
+    assert "not sent" in line or "not written" in line
+    if smtp_run:
+        assert "0101" not in {r.school for r in server.received}
+        assert "0101" not in district.ledger()
+        for got in server.received:
+            _assert_addresses_only(got.message, district.inputs, got.school)
+    else:
+        assert not list((district.output / "outbox").glob("0101-*.eml"))
+        for path in (district.output / "outbox").glob("*.eml"):
+            _assert_addresses_only(BytesParser(policy=policy.default).parsebytes(path.read_bytes()),
+                                   district.inputs, path.name[:4])
+
+
+def _assert_addresses_only(message, inputs: Path, sid: str) -> None:
+    for field in ("To", "Cc"):
+        if message[field] is not None:
+            assert {a.addr_spec for a in message[field].addresses} <= _school_addresses(inputs, sid)
+
+
+def test_the_sender_from_email_toml_is_one_safe_address(district):
+    sample_from = 'from = "Riverbend CUSD 117 School Improvement <school-improvement@rcusd117.example.org>"'
+    district.email_toml(sample_from, 'from = "School <school-improvement@rcusd117.example.org>, spy@evil.example"')
+    result = district.send()
+    assert result.exit_code == 2
+    assert "[email] from" in result.output and "one address" in result.output
+    assert "Traceback" not in result.output
+
+    district.email_toml('from = "School <school-improvement@rcusd117.example.org>, spy@evil.example"',
+                        'from = \'"Improvement, School \\\\ \\"Riverbend\\"" <school-improvement@rcusd117.example.org>\'')
+    result = district.send("--school", "0101")
+    assert result.exit_code == 0, result.output
+    raw = next((district.output / "outbox").glob("0101-*.eml")).read_bytes()
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    (sender,) = message["From"].addresses
+    assert sender.addr_spec == "school-improvement@rcusd117.example.org"
+    assert sender.display_name == "Improvement, School / Riverbend"
 
 
 # --- the outbox ----------------------------------------------------------------------------------

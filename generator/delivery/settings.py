@@ -11,7 +11,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from email.headerregistry import Address
-from email.utils import parseaddr
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Mapping
 
@@ -92,8 +92,14 @@ def _fail(path: Path, where: str, problem: str, fix: str = "") -> PacketsError:
 
 
 def parse_address(text: str, path: Path, where: str) -> Address:
-    """Return 'Name <addr>' or a bare address as an Address, the address checked."""
-    name, addr = parseaddr(str(text))
+    """Return 'Name <addr>' or a bare address as an Address, the address checked and the name made
+    safe for a header (recipients.display_name)."""
+    from .recipients import display_name            # here: recipients imports this module
+    parsed = getaddresses([str(text)])
+    if len(parsed) > 1:
+        raise _fail(path, where, f"'{text}' is more than one address; it must be one address.",
+                    "Write it as \"Name <name@example.org>\" (a comma in the name goes inside quotes).")
+    name, addr = parsed[0] if parsed else ("", "")
     if not addr or "\n" in text or "\r" in text:
         raise _fail(path, where, f"'{text}' is not an email address.", "Write it as \"Name <name@example.org>\".")
     try:
@@ -101,7 +107,7 @@ def parse_address(text: str, path: Path, where: str) -> Address:
     except EmailNotValidError as exc:
         raise _fail(path, where, f"'{addr}' is not a valid email address ({exc}).") from None
     user, domain = checked.rsplit("@", 1)
-    return Address(display_name=" ".join(name.split()), username=user, domain=domain)
+    return Address(display_name=display_name(name), username=user, domain=domain)
 
 
 def _roles(value, path: Path, where: str) -> tuple[str, ...]:

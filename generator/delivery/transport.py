@@ -11,7 +11,6 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 
 from .. import package
@@ -34,10 +33,10 @@ class Accepted:
     refused: dict[str, str] = field(default_factory=dict)      # address -> the server's reply
 
 
-def write_eml(folder: Path, name: str, message: EmailMessage) -> Path:
-    """Write one message as an .eml file (atomically) and return its path."""
+def write_eml(folder: Path, name: str, data: bytes) -> Path:
+    """Write one message's bytes as an .eml file (atomically) and return its path."""
     path = Path(folder) / (package.safe_name(name, "message") + ".eml")
-    package.write_atomic(path, message.as_bytes())
+    package.write_atomic(path, data)
     return path
 
 
