@@ -7,6 +7,7 @@ attachments and their bytes. A guard makes any connection to a host other than t
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -755,6 +756,80 @@ def test_the_password_comes_from_the_environment_and_is_never_printed(district, 
     assert logins[-1] == (b"school-improvement", True)
     assert len(server.received) == 1
     assert "pa55-w0rd" not in (district.output / LEDGER).read_text()
+
+
+class SlowReply(Recorder):
+    """A server that takes `delay` seconds to answer the end of the first message(s): it has the
+    message, and is still working on it (a virus scan, a slow disk)."""
+
+    def __init__(self, delay: float, slow: int = 1):
+        super().__init__()
+        self.delay, self.slow, self.answered = delay, slow, 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.answered += 1
+        if self.answered <= self.slow:
+            await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_final_reply_slower_than_the_command_timeout_is_waited_for_and_recorded(district, smtp):
+    """The end-of-data wait is RFC 5321's 10 minutes by default, not the 1 s command timeout set here:
+    with the short wait, the message was delivered, not recorded, and sent again by the next run."""
+    district.email_toml("port = 587", "port = 587\ntimeout = 1")
+    server = smtp(SlowReply(delay=2.5))
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 0, result.output
+    assert "2 sent" in result.output
+    assert sorted(district.ledger()) == ["0101", "0102"]
+    assert district.send("--smtp", "--school", "0101", "--school", "0102").exit_code == 0
+    assert sorted(r.school for r in server.received) == ["0101", "0102"]          # each once
+
+
+def test_a_final_reply_slower_than_the_data_timeout_is_reported_as_perhaps_delivered(district, smtp):
+    district.email_toml("port = 587", "port = 587\ntimeout = 1\ndata_timeout = 1.5")
+    server = smtp(SlowReply(delay=3))
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 1
+    line = next(l for l in result.output.splitlines() if "0101 Riverbend High School" in l)
+    assert "FAILED" in line and "no reply within 1.5 s" in line
+    assert "may or may not have delivered it" in line and "sends it again" in line
+    assert "Traceback" not in result.output
+    assert sorted(district.ledger()) == ["0102"]                  # the next message still went, and is recorded
+    assert "0102" in {r.school for r in server.received}
+
+
+@pytest.mark.parametrize("old, new, where", [
+    ("zip_over_mb = 10", "zip_over_mb = nan", "[email] zip_over_mb"),
+    ("zip_over_mb = 10", "zip_over_mb = inf", "[email] zip_over_mb"),
+    ("zip_over_mb = 10", "zip_over_mb = -1", "[email] zip_over_mb"),
+    ("zip_over_mb = 10", "zip_over_mb = 1e300", "[email] zip_over_mb"),
+    ("review_days = 14", "review_days = nan", "[email] review_days"),
+    ("review_days = 14", "review_days = inf", "[email] review_days"),
+    ("review_days = 14", "review_days = -3", "[email] review_days"),
+    ("review_days = 14", "review_days = 1e12", "[email] review_days"),
+    ("review_days = 14", "review_days = 2.5", "[email] review_days"),
+    ("port = 587", "port = nan", "[smtp] port"),
+    ("port = 587", "port = inf", "[smtp] port"),
+    ("port = 587", "port = 70000", "[smtp] port"),
+    ("port = 587", "port = 0", "[smtp] port"),
+    ("port = 587", "port = 587.5", "[smtp] port"),
+    ("port = 587", "port = 587\ntimeout = nan", "[smtp] timeout"),
+    ("port = 587", "port = 587\ntimeout = inf", "[smtp] timeout"),
+    ("port = 587", "port = 587\ntimeout = -1", "[smtp] timeout"),
+    ("port = 587", "port = 587\ndata_timeout = nan", "[smtp] data_timeout"),
+    ("port = 587", "port = 587\ndata_timeout = inf", "[smtp] data_timeout"),
+    ("port = 587", "port = 587\ndata_timeout = 0", "[smtp] data_timeout"),
+])
+def test_a_number_in_email_toml_that_is_not_a_finite_number_in_range_stops_the_run(district, old, new, where):
+    district.email_toml(old, new)
+    for args in ((), ("--smtp",)):
+        result = district.send(*args)
+        assert result.exit_code == 2, result.output
+        errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+        assert len(errors) == 1 and f"email.toml: {where}:" in errors[0], result.output
+        assert "Traceback" not in result.output
+    assert not (district.output / "outbox").exists()
 
 
 def test_no_build_or_unreachable_server_is_reported_plainly(district, tmp_path, monkeypatch):

@@ -169,7 +169,14 @@ class SmtpSender:
         except (smtplib.SMTPServerDisconnected, OSError):
             raise _ClosedBeforeData() from None
         try:
-            code, text = smtp.data(data)
+            # The reply to the end of the message may take minutes (RFC 5321 4.5.3.2: wait 10); given up
+            # on sooner, a message the server delivers is not recorded and the next run sends it again.
+            smtp.sock.settimeout(self.config.data_timeout)
+            try:
+                code, text = smtp.data(data)
+            finally:
+                if smtp.sock is not None:             # None once smtplib has closed it
+                    smtp.sock.settimeout(self.config.timeout)
         except smtplib.SMTPDataError as exc:          # the server said no to DATA itself: nothing sent
             if exc.smtp_code == 421:
                 self._drop()
@@ -180,6 +187,11 @@ class SmtpSender:
                 from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
+            if _timed_out(exc):
+                raise NotDelivered(f"no reply within {self.config.data_timeout:g} s to the end of the message "
+                                   f"(data_timeout): the server may or may not have delivered it. It is not "
+                                   f"recorded as sent, so the next run sends it again; ask the recipients "
+                                   f"whether it arrived first, or they may get it twice") from None
             raise NotDelivered(f"the connection was lost before the server confirmed the message ({exc}); "
                                f"it is not recorded as sent") from None
         if code != 250:
@@ -195,6 +207,11 @@ class SmtpSender:
             self.smtp.rset()
         except (OSError, smtplib.SMTPException):
             self._drop()
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Return True when the error is a timeout, also one smtplib reports as a lost connection."""
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
 
 
 class _ClosedBeforeData(Exception):
