@@ -860,6 +860,64 @@ def test_an_unreadable_ledger_stops_rather_than_sending_twice(tmp_path):
         Ledger.load(tmp_path)
 
 
+def test_a_symlinked_outbox_is_refused_not_followed_outside_output(district, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outbox = district.output / "outbox"
+    outbox.symlink_to(elsewhere, target_is_directory=True)
+    result = district.send()
+    assert result.exit_code == 2
+    errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and f"{outbox} is a symbolic link" in errors[0], result.output
+    assert list(elsewhere.iterdir()) == []
+
+    outbox.unlink()
+    outbox.mkdir()
+    (outbox / "recipients.txt").symlink_to(elsewhere / "listing.txt")
+    result = district.send()
+    assert result.exit_code == 2 and f"{outbox / 'recipients.txt'} is a symbolic link" in result.output
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_symlinked_eml_is_refused_for_its_school_and_the_others_are_written(district, tmp_path):
+    target = tmp_path / "elsewhere.eml"
+    target.write_bytes(b"keep me")
+    outbox = district.output / "outbox"
+    outbox.mkdir()
+    link = outbox / "0101-riverbend-high-school.eml"
+    link.symlink_to(target)
+    result = district.send()
+    assert result.exit_code == 1
+    line = next(l for l in result.output.splitlines() if "0101 Riverbend High School" in l)
+    assert "FAILED" in line and f"{link} is a symbolic link" in line
+    assert target.read_bytes() == b"keep me" and link.is_symlink()
+    assert len(list(outbox.glob("*.eml"))) == 9                     # the link, and the other eight written
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text", [
+    "[]", "null", '"schools"', '{"version": 1}', '{"schools": 5}', '{"schools": {"0101": "x"}}',
+    '{"schools": {"0101": {"version": 5, "messages": []}}}',
+    '{"schools": {"0101": {"version": "v", "messages": 5}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [5]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [{"delivered": "a@rcusd117.example.org"}]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [{"delivered": [1], "sent_at": ""}]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [{"delivered": [], "sent_at": 3}]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [], "earlier": {}}}}',
+])
+def test_a_ledger_of_the_wrong_shape_stops_the_run_with_one_line(district, smtp, text):
+    server = smtp()
+    (district.output / LEDGER).write_text(text, encoding="utf-8")
+    for args in ((), ("--smtp",)):
+        result = district.send(*args)
+        assert result.exit_code == 2, result.output
+        errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+        assert len(errors) == 1 and str(district.output / LEDGER) in errors[0], result.output
+        assert "is not a send ledger" in errors[0] and "nothing is sent without it" in errors[0]
+    assert server.received == [] and not (district.output / "outbox").exists()
+    assert (district.output / LEDGER).read_text(encoding="utf-8") == text
+
+
 def test_review_due_is_the_next_draft_or_feedback_step_else_review_days_after_the_build():
     built_on = dt.date(2026, 11, 23)
 

@@ -29,7 +29,7 @@ from .compose import (AttachmentPlan, MisaddressedMessage, Templates, attachment
 from .ledger import LEDGER, Ledger, SendLock, now
 from .recipients import Recipient, school_recipients
 from .settings import EmailSettings
-from .transport import NotDelivered, ServerUnavailable, SmtpSender, write_eml
+from .transport import LinkedPath, NotDelivered, ServerUnavailable, SmtpSender, refuse_link, write_eml
 
 OUTBOX = "outbox"
 LISTING = "recipients.txt"
@@ -293,6 +293,8 @@ def write_outbox(deliveries: list[Delivery], output: Path, email: EmailSettings,
     A school not written this run (already sent, held, not ready) has any older outbox file of its
     removed, so a stale message cannot be sent by hand."""
     folder = Path(output) / OUTBOX
+    refuse_link(folder)
+    refuse_link(folder / LISTING)
     outcomes = []
     for d in deliveries:
         outcome = _status_before_sending(d, only_ready)
@@ -304,6 +306,8 @@ def write_outbox(deliveries: list[Delivery], output: Path, email: EmailSettings,
             except MisaddressedMessage as exc:
                 (folder / f"{d.name}.eml").unlink(missing_ok=True)
                 outcome = _misaddressed(d, exc, "not written")
+            except LinkedPath as exc:
+                outcome = Outcome(d, FAILED, str(exc))
             except OSError as exc:
                 outcome = Outcome(d, FAILED, f"could not write the message ({exc})")
         else:

@@ -8,6 +8,7 @@ delivered: it is not recorded, and the next run sends it.
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -33,9 +34,22 @@ class Accepted:
     refused: dict[str, str] = field(default_factory=dict)      # address -> the server's reply
 
 
+class LinkedPath(PacketsError):
+    """A path the outbox would write is a symbolic link, which could lead outside the output folder."""
+
+
+def refuse_link(path: Path) -> None:
+    """Raise LinkedPath when `path` is a symbolic link (even one to nothing): the outbox is written
+    only where it lies, never through a link to elsewhere."""
+    if Path(path).is_symlink():
+        raise LinkedPath(f"{path} is a symbolic link (to {os.readlink(path)}), so nothing is written through "
+                         f"it. Fix: remove the link; `packets send` makes what it needs in its place.")
+
+
 def write_eml(folder: Path, name: str, data: bytes) -> Path:
     """Write one message's bytes as an .eml file (atomically) and return its path."""
     path = Path(folder) / (package.safe_name(name, "message") + ".eml")
+    refuse_link(path)
     package.write_atomic(path, data)
     return path
 
