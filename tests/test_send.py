@@ -26,10 +26,13 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from hypothesis import example, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from generator.delivery.ledger import LEDGER, Ledger, SendLock
-from generator.delivery.compose import build_message, compile_templates, render
-from generator.delivery.recipients import Recipient
+from generator.delivery.compose import build_message, checked_bytes, compile_templates, render
+from generator.delivery.recipients import Recipient, display_name
 from generator.delivery.send import review_due
 from generator.delivery.settings import load_email_settings
 from generator.findings import PacketsError
@@ -617,6 +620,31 @@ def test_the_sender_from_email_toml_is_one_safe_address(district):
     (sender,) = message["From"].addresses
     assert sender.addr_spec == "school-improvement@rcusd117.example.org"
     assert sender.display_name == "Improvement, School / Riverbend"
+
+
+_NAME_CHARACTERS = st.sampled_from(list(' ,;:"<>()[]\\@.=?_-\'\tab\r\nZéñ漢'))
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@example(names=[","])                                  # one word that must be quoted
+@example(names=["", "", "000000:){¡¡¡¡¡¡¡¡"])         # an encoded word right after "Cc: "
+@given(names=st.lists(st.lists(_NAME_CHARACTERS, max_size=100).map("".join) | st.text(max_size=120),
+                      min_size=1, max_size=4))
+def test_any_name_reads_back_as_its_safe_form_beside_its_own_address(names):
+    email = load_email_settings(SAMPLE)
+    people = tuple(Recipient(n, "Principal", f"p{i}@rcusd117.example.org", "To", "row 2") for i, n in enumerate(names))
+    to, cc = people[:2], people[2:]
+    message = build_message(email, to, cc, "S", "b\n", [], "<1@rcusd117.example.org>",
+                            dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc))
+    raw = checked_bytes(message, email, to, cc)                   # refuses any other address
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert [a.addr_spec for a in parsed["To"].addresses] == [r.address for r in to]
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n")), head
+    shown = _decoded_header(raw, "To")
+    for r in to:
+        assert display_name(r.name) in shown
+        assert not set('"<>\\\r\n') & set(display_name(r.name))
 
 
 # --- the outbox ----------------------------------------------------------------------------------

@@ -83,12 +83,12 @@ def _fold_words(name: str, text: str, width: int, linesep: str) -> str:
 _ADDRESS_FIELDS = {"from", "to", "cc", "reply-to"}
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")     # RFC 5322 atext: a word that needs no quotes
 _LONGEST_WORD = 60            # a longer word is encoded, so that it can be split across lines
-_ENCODED_WORD = 75            # RFC 2047's limit for one encoded word
+_ENCODED_WORD = 60            # RFC 2047 allows 75; 60 fits after "Reply-To: " on a 78-character line
 
 
 def _encoded_words(text: str) -> list[str]:
     """Return text as RFC 2047 encoded words (UTF-8, Q encoding, which encodes every special such as
-    a comma), each of whole characters and at most 75 long. A reader joins adjacent encoded words
+    a comma), each of whole characters and at most 60 long. A reader joins adjacent encoded words
     without the space between them, so text's own spaces are inside the words (as `_`)."""
     words, chunk = [], ""
     for ch in text:
@@ -113,7 +113,8 @@ def _name_words(name: str) -> list[str]:
         return words
     if name.isascii() and "=?" not in name and all(len(w) <= _LONGEST_WORD for w in words):
         words = [w.replace("\\", "\\\\").replace('"', '\\"') for w in words]
-        words[0], words[-1] = '"' + words[0], words[-1] + '"'
+        words[0] = '"' + words[0]
+        words[-1] += '"'                      # the same word when the name is one word
         return words
     out, run = [], []
     for word in words:
