@@ -161,14 +161,14 @@ def _rules(table: dict, base: Rules | None, path: Path, where: str) -> Rules:
     return Rules(**values)
 
 
-def _number(table: dict, key: str, default, path: Path, where: str, low=0, high=1e6, whole=False):
+def _number(table: dict, key: str, default, path: Path, where: str, low=0, high=1_000_000, whole=False):
     """Return a number setting, checked to be finite and from `low` to `high` (a whole number if
     `whole`): nan or inf would pass a `< low` test and fail later with a traceback, or never time out."""
     value = table.get(key, default)
     kind = "a whole number" if whole else "a number"
     if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
             or not low <= value <= high or (whole and value != int(value))):
-        raise _fail(path, f"{where} {key}", f"'{value}' must be {kind} from {low:g} to {high:g}.")
+        raise _fail(path, f"{where} {key}", f"'{value}' must be {kind} from {low:,} to {high:,}.")
     return value
 
 
@@ -207,7 +207,7 @@ def load_email_settings(inputs: Path) -> EmailSettings:
     attach = str(email.get("attach", "auto")).lower()
     if attach not in ATTACH_MODES:
         raise _fail(path, "[email] attach", f"'{attach}' is not one of {', '.join(ATTACH_MODES)}.")
-    zip_over = _number(email, "zip_over_mb", 10, path, "[email]", 0, 1e6)
+    zip_over = _number(email, "zip_over_mb", 10, path, "[email]", 0, 1_000_000)
     review_days = int(_number(email, "review_days", 14, path, "[email]", 0, 3660, whole=True))
 
     default = _rules(_table(data, "default", path), None, path, "[default]")
