@@ -7,11 +7,13 @@ attachments and their bytes. A guard makes any connection to a host other than t
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
 import ipaddress
 import json
+import re
 import shutil
 import socket
 import zipfile
@@ -24,10 +26,13 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from hypothesis import example, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from generator.delivery.ledger import LEDGER, Ledger, SendLock
-from generator.delivery.compose import build_message, compile_templates, render
-from generator.delivery.recipients import Recipient
+from generator.delivery.compose import build_message, checked_bytes, compile_templates, render
+from generator.delivery.recipients import Recipient, display_name
 from generator.delivery.send import review_due
 from generator.delivery.settings import load_email_settings
 from generator.findings import PacketsError
@@ -152,6 +157,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: object
+    raw: bytes = b""                         # the message's bytes as the server received them
 
     @property
     def school(self) -> str:
@@ -182,7 +188,8 @@ class Recorder:
             self._die(server)
             return "421 4.3.2 Shutting down"
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message,
+                                      envelope.original_content))
         if self.die_after is not None and len(self.received) >= self.die_after and not self.die_before_reply:
             self.controller.loop.call_soon(self._die, server)      # right after this message's 250
         return "250 2.0.0 Accepted"
@@ -452,6 +459,194 @@ def test_line_breaks_in_a_subject_from_the_data_cannot_add_headers(tmp_path):
     assert [a.addr_spec for a in parsed["To"].addresses] == ["eve@rcusd117.example.org"]
 
 
+# Names a spreadsheet may hold, and what each must read as in a header: no quote, angle bracket,
+# backslash or line break survives, so none can close the display name early and add an address.
+HOSTILE_NAMES = {
+    "marcus.bell@rcusd117.example.org": (       # 0101's principal (To)
+        'Marcus Bell <attacker@evil.example>, "Principal of Riverbend High School, Building 1',
+        "Marcus Bell (attacker@evil.example), Principal of Riverbend High School, Building 1"),
+    "jennifer.walsh@rcusd117.example.org": (    # 0101's leadership team chair (Cc)
+        'Robert "Bob" Smith <Assistant Superintendent>', "Robert Bob Smith (Assistant Superintendent)"),
+    "hannah.schultz@rcusd117.example.org": (    # 0101's facilitator (Cc)
+        "Schultz, Hannah; Coach\\Facilitator (acting)\r\nBcc: spy@evil.example",
+        "Schultz, Hannah; Coach/Facilitator (acting) Bcc: spy@evil.example"),
+    "yolanda.pierce@rcusd117.example.org": (    # 0102's principal: a name that looks like an encoded word
+        "Yolanda =?utf-8?q?Pierce?= <attacker@evil.example>", "Yolanda =?utf-8?q?Pierce?= (attacker@evil.example)"),
+    "maria.pena@rcusd117.example.org": (        # 0103's principal: long, not ASCII, with specials
+        'María José Peña, Directora "Escuela" <Primaria> José Martí, Edificio 2, Sala 14',
+        "María José Peña, Directora Escuela (Primaria) José Martí, Edificio 2, Sala 14"),
+    "cedric.johnson@rcusd117.example.org": (    # 0104's principal
+        '"Johnson, Cedric" <cedric.johnson@evil.example>', "Johnson, Cedric (cedric.johnson@evil.example)"),
+    "latoya.greene@rcusd117.example.org": (     # 0104's chair: one word too long for a header line
+        "Latoya" + "x" * 90, "Latoya" + "x" * 90),
+}
+
+
+def _hostile_district(district: District) -> District:
+    def edit(ws):
+        for address, (name, _) in HOSTILE_NAMES.items():
+            ws.cell(find_row(ws, "Email", address), header_column(ws, "Name")).value = name
+    edit_sheet(district.inputs / "roster.xlsx", "People", edit)
+    district.build()
+    return district
+
+
+def _school_addresses(inputs: Path, sid: str) -> set[str]:
+    return {p["Email"] for p in roster_people(inputs) if p["School ID"] == sid and p["Email"]}
+
+
+def _decoded_header(raw: bytes, field: str) -> str:
+    """The header as a reader sees it (RFC 2047 decoding, with the folding undone)."""
+    from email.header import decode_header, make_header
+    parsed = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    value = parsed[field] or ""
+    return str(make_header(decode_header(value.replace("\r\n", "").replace("\n", ""))))
+
+
+def _assert_only_the_schools_roster(raw: bytes, sid: str, inputs: Path) -> None:
+    """Every To and Cc address of the message is one of the school's roster addresses, and they are
+    exactly the ones chosen; every hostile name reads as its safe form; no line is too long."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    own = _school_addresses(inputs, sid)
+    to, cc = expected_recipients(inputs, sid)
+    for field, expected in (("To", to), ("Cc", cc)):
+        got = [a.addr_spec for a in message[field].addresses]
+        assert set(got) <= own, (sid, field, got)
+        assert sorted(got) == sorted(expected), (sid, field, got)
+        shown = _decoded_header(raw, field)
+        for address, (_, safe) in HOSTILE_NAMES.items():
+            if address in expected:
+                assert f"{safe} <{address}>" in shown or f'"{safe}" <{address}>' in shown, shown
+    assert message["Bcc"] is None
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n")), head.decode()
+    assert [a.addr_spec for a in message["From"].addresses] == ["school-improvement@rcusd117.example.org"]
+
+
+def test_a_name_cannot_add_a_recipient_to_an_outbox_message(district):
+    _hostile_district(district)
+    result = district.send()
+    assert result.exit_code == 0, result.output
+    files = sorted((district.output / "outbox").glob("*.eml"))
+    assert [f.name[:4] for f in files] == SCHOOLS
+    for path in files:
+        _assert_only_the_schools_roster(path.read_bytes(), path.name[:4], district.inputs)
+    message = BytesParser(policy=policy.default).parsebytes(files[0].read_bytes())
+    assert [a.display_name for a in message["To"].addresses] == [HOSTILE_NAMES["marcus.bell@rcusd117.example.org"][1]]
+
+
+def test_a_name_cannot_add_a_recipient_to_a_sent_message(district, smtp):
+    _hostile_district(district)
+    server = smtp()
+    result = district.send("--smtp")
+    assert result.exit_code == 0, result.output
+    assert sorted(r.school for r in server.received) == SCHOOLS
+    for got in server.received:
+        assert set(got.rcpt_tos) <= _school_addresses(district.inputs, got.school)
+        _assert_only_the_schools_roster(got.raw, got.school, district.inputs)
+    for sid, entry in district.ledger().items():
+        for line in entry["messages"][0]["to"] + entry["messages"][0]["cc"]:
+            assert line.count("<") == 1 and line.endswith(">")
+
+
+def test_the_listing_names_only_the_schools_roster_addresses(district):
+    _hostile_district(district)
+    assert district.send().exit_code == 0
+    listing = (district.output / "outbox" / "recipients.txt").read_text(encoding="utf-8")
+    sid, seen = None, 0
+    for line in listing.splitlines():
+        if line[:4].isdigit():
+            sid = line[:4]
+        elif line.startswith(("  To: ", "  Cc: ")):
+            addresses = re.findall(r"<([^<>]*)>", line)
+            assert len(addresses) == 1 and addresses[0] in _school_addresses(district.inputs, sid), line
+            seen += 1
+    assert seen > 9
+    assert ("  To: Marcus Bell (attacker@evil.example), Principal of Riverbend High School, Building 1 "
+            "<marcus.bell@rcusd117.example.org> (Principal;") in listing
+
+
+@pytest.mark.parametrize("smtp_run", [False, True], ids=["outbox", "smtp"])
+def test_a_message_whose_recipients_read_back_wrong_is_refused(district, smtp, monkeypatch, smtp_run):
+    """Whatever the email package does to a header: were the names not made safe (and the headers
+    folded by Python), 0101's message would reach attacker@evil.example; it is refused, the others go."""
+    from email.policy import EmailPolicy
+    from generator.delivery import compose, recipients
+    monkeypatch.setattr(recipients, "display_name", recipients.one_line)
+    monkeypatch.setattr(compose, "display_name", recipients.one_line)
+    monkeypatch.setattr(compose._Policy, "fold_binary", EmailPolicy.fold_binary)
+    monkeypatch.setattr(compose._Policy, "fold", EmailPolicy.fold)
+    _hostile_district(district)
+    server = smtp()
+    result = district.send(*(["--smtp"] if smtp_run else []))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    line = next(l for l in result.output.splitlines() if l.startswith("[1/9] 0101"))
+    assert "0101 Riverbend High School: FAILED" in line
+    assert "attacker@evil.example" in line and "marcus.bell@rcusd117.example.org" in line
+    assert "not sent" in line or "not written" in line
+    if smtp_run:
+        assert "0101" not in {r.school for r in server.received}
+        assert "0101" not in district.ledger()
+        for got in server.received:
+            _assert_addresses_only(got.message, district.inputs, got.school)
+    else:
+        assert not list((district.output / "outbox").glob("0101-*.eml"))
+        for path in (district.output / "outbox").glob("*.eml"):
+            _assert_addresses_only(BytesParser(policy=policy.default).parsebytes(path.read_bytes()),
+                                   district.inputs, path.name[:4])
+
+
+def _assert_addresses_only(message, inputs: Path, sid: str) -> None:
+    for field in ("To", "Cc"):
+        if message[field] is not None:
+            assert {a.addr_spec for a in message[field].addresses} <= _school_addresses(inputs, sid)
+
+
+def test_the_sender_from_email_toml_is_one_safe_address(district):
+    sample_from = 'from = "Riverbend CUSD 117 School Improvement <school-improvement@rcusd117.example.org>"'
+    district.email_toml(sample_from, 'from = "School <school-improvement@rcusd117.example.org>, spy@evil.example"')
+    result = district.send()
+    assert result.exit_code == 2
+    assert "[email] from" in result.output and "one address" in result.output
+    assert "Traceback" not in result.output
+
+    district.email_toml('from = "School <school-improvement@rcusd117.example.org>, spy@evil.example"',
+                        'from = \'"Improvement, School \\\\ \\"Riverbend\\"" <school-improvement@rcusd117.example.org>\'')
+    result = district.send("--school", "0101")
+    assert result.exit_code == 0, result.output
+    raw = next((district.output / "outbox").glob("0101-*.eml")).read_bytes()
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    (sender,) = message["From"].addresses
+    assert sender.addr_spec == "school-improvement@rcusd117.example.org"
+    assert sender.display_name == "Improvement, School / Riverbend"
+
+
+_NAME_CHARACTERS = st.sampled_from(list(' ,;:"<>()[]\\@.=?_-\'\tab\r\nZéñ漢'))
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@example(names=[","])                                  # one word that must be quoted
+@example(names=["", "", "000000:){¡¡¡¡¡¡¡¡"])         # an encoded word right after "Cc: "
+@given(names=st.lists(st.lists(_NAME_CHARACTERS, max_size=100).map("".join) | st.text(max_size=120),
+                      min_size=1, max_size=4))
+def test_any_name_reads_back_as_its_safe_form_beside_its_own_address(names):
+    email = load_email_settings(SAMPLE)
+    people = tuple(Recipient(n, "Principal", f"p{i}@rcusd117.example.org", "To", "row 2") for i, n in enumerate(names))
+    to, cc = people[:2], people[2:]
+    message = build_message(email, to, cc, "S", "b\n", [], "<1@rcusd117.example.org>",
+                            dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc))
+    raw = checked_bytes(message, email, to, cc)                   # refuses any other address
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert [a.addr_spec for a in parsed["To"].addresses] == [r.address for r in to]
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n")), head
+    shown = _decoded_header(raw, "To")
+    for r in to:
+        assert display_name(r.name) in shown
+        assert not set('"<>\\\r\n') & set(display_name(r.name))
+
+
 # --- the outbox ----------------------------------------------------------------------------------
 
 def test_without_smtp_eml_files_are_written_and_parse(district):
@@ -591,6 +786,80 @@ def test_the_password_comes_from_the_environment_and_is_never_printed(district, 
     assert "pa55-w0rd" not in (district.output / LEDGER).read_text()
 
 
+class SlowReply(Recorder):
+    """A server that takes `delay` seconds to answer the end of the first message(s): it has the
+    message, and is still working on it (a virus scan, a slow disk)."""
+
+    def __init__(self, delay: float, slow: int = 1):
+        super().__init__()
+        self.delay, self.slow, self.answered = delay, slow, 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.answered += 1
+        if self.answered <= self.slow:
+            await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_final_reply_slower_than_the_command_timeout_is_waited_for_and_recorded(district, smtp):
+    """The end-of-data wait is RFC 5321's 10 minutes by default, not the 1 s command timeout set here:
+    with the short wait, the message was delivered, not recorded, and sent again by the next run."""
+    district.email_toml("port = 587", "port = 587\ntimeout = 1")
+    server = smtp(SlowReply(delay=2.5))
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 0, result.output
+    assert "2 sent" in result.output
+    assert sorted(district.ledger()) == ["0101", "0102"]
+    assert district.send("--smtp", "--school", "0101", "--school", "0102").exit_code == 0
+    assert sorted(r.school for r in server.received) == ["0101", "0102"]          # each once
+
+
+def test_a_final_reply_slower_than_the_data_timeout_is_reported_as_perhaps_delivered(district, smtp):
+    district.email_toml("port = 587", "port = 587\ntimeout = 1\ndata_timeout = 1.5")
+    server = smtp(SlowReply(delay=3))
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 1
+    line = next(l for l in result.output.splitlines() if "0101 Riverbend High School" in l)
+    assert "FAILED" in line and "no reply within 1.5 s" in line
+    assert "may or may not have delivered it" in line and "sends it again" in line
+    assert "Traceback" not in result.output
+    assert sorted(district.ledger()) == ["0102"]                  # the next message still went, and is recorded
+    assert "0102" in {r.school for r in server.received}
+
+
+@pytest.mark.parametrize("old, new, where", [
+    ("zip_over_mb = 10", "zip_over_mb = nan", "[email] zip_over_mb"),
+    ("zip_over_mb = 10", "zip_over_mb = inf", "[email] zip_over_mb"),
+    ("zip_over_mb = 10", "zip_over_mb = -1", "[email] zip_over_mb"),
+    ("zip_over_mb = 10", "zip_over_mb = 1e300", "[email] zip_over_mb"),
+    ("review_days = 14", "review_days = nan", "[email] review_days"),
+    ("review_days = 14", "review_days = inf", "[email] review_days"),
+    ("review_days = 14", "review_days = -3", "[email] review_days"),
+    ("review_days = 14", "review_days = 1e12", "[email] review_days"),
+    ("review_days = 14", "review_days = 2.5", "[email] review_days"),
+    ("port = 587", "port = nan", "[smtp] port"),
+    ("port = 587", "port = inf", "[smtp] port"),
+    ("port = 587", "port = 70000", "[smtp] port"),
+    ("port = 587", "port = 0", "[smtp] port"),
+    ("port = 587", "port = 587.5", "[smtp] port"),
+    ("port = 587", "port = 587\ntimeout = nan", "[smtp] timeout"),
+    ("port = 587", "port = 587\ntimeout = inf", "[smtp] timeout"),
+    ("port = 587", "port = 587\ntimeout = -1", "[smtp] timeout"),
+    ("port = 587", "port = 587\ndata_timeout = nan", "[smtp] data_timeout"),
+    ("port = 587", "port = 587\ndata_timeout = inf", "[smtp] data_timeout"),
+    ("port = 587", "port = 587\ndata_timeout = 0", "[smtp] data_timeout"),
+])
+def test_a_number_in_email_toml_that_is_not_a_finite_number_in_range_stops_the_run(district, old, new, where):
+    district.email_toml(old, new)
+    for args in ((), ("--smtp",)):
+        result = district.send(*args)
+        assert result.exit_code == 2, result.output
+        errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+        assert len(errors) == 1 and f"email.toml: {where}:" in errors[0], result.output
+        assert "Traceback" not in result.output
+    assert not (district.output / "outbox").exists()
+
+
 def test_no_build_or_unreachable_server_is_reported_plainly(district, tmp_path, monkeypatch):
     result = run_cli("send", "--inputs", str(district.inputs), "--output", str(tmp_path / "empty"))
     assert result.exit_code == 2 and "run `packets build` first" in result.output
@@ -617,6 +886,64 @@ def test_an_unreadable_ledger_stops_rather_than_sending_twice(tmp_path):
     (tmp_path / LEDGER).write_text("{not json")
     with pytest.raises(PacketsError, match="nothing is sent without it"):
         Ledger.load(tmp_path)
+
+
+def test_a_symlinked_outbox_is_refused_not_followed_outside_output(district, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outbox = district.output / "outbox"
+    outbox.symlink_to(elsewhere, target_is_directory=True)
+    result = district.send()
+    assert result.exit_code == 2
+    errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and f"{outbox} is a symbolic link" in errors[0], result.output
+    assert list(elsewhere.iterdir()) == []
+
+    outbox.unlink()
+    outbox.mkdir()
+    (outbox / "recipients.txt").symlink_to(elsewhere / "listing.txt")
+    result = district.send()
+    assert result.exit_code == 2 and f"{outbox / 'recipients.txt'} is a symbolic link" in result.output
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_symlinked_eml_is_refused_for_its_school_and_the_others_are_written(district, tmp_path):
+    target = tmp_path / "elsewhere.eml"
+    target.write_bytes(b"keep me")
+    outbox = district.output / "outbox"
+    outbox.mkdir()
+    link = outbox / "0101-riverbend-high-school.eml"
+    link.symlink_to(target)
+    result = district.send()
+    assert result.exit_code == 1
+    line = next(l for l in result.output.splitlines() if "0101 Riverbend High School" in l)
+    assert "FAILED" in line and f"{link} is a symbolic link" in line
+    assert target.read_bytes() == b"keep me" and link.is_symlink()
+    assert len(list(outbox.glob("*.eml"))) == 9                     # the link, and the other eight written
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text", [
+    "[]", "null", '"schools"', '{"version": 1}', '{"schools": 5}', '{"schools": {"0101": "x"}}',
+    '{"schools": {"0101": {"version": 5, "messages": []}}}',
+    '{"schools": {"0101": {"version": "v", "messages": 5}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [5]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [{"delivered": "a@rcusd117.example.org"}]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [{"delivered": [1], "sent_at": ""}]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [{"delivered": [], "sent_at": 3}]}}}',
+    '{"schools": {"0101": {"version": "v", "messages": [], "earlier": {}}}}',
+])
+def test_a_ledger_of_the_wrong_shape_stops_the_run_with_one_line(district, smtp, text):
+    server = smtp()
+    (district.output / LEDGER).write_text(text, encoding="utf-8")
+    for args in ((), ("--smtp",)):
+        result = district.send(*args)
+        assert result.exit_code == 2, result.output
+        errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+        assert len(errors) == 1 and str(district.output / LEDGER) in errors[0], result.output
+        assert "is not a send ledger" in errors[0] and "nothing is sent without it" in errors[0]
+    assert server.received == [] and not (district.output / "outbox").exists()
+    assert (district.output / LEDGER).read_text(encoding="utf-8") == text
 
 
 def test_review_due_is_the_next_draft_or_feedback_step_else_review_days_after_the_build():

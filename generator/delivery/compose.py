@@ -2,7 +2,11 @@
 Jinja templates, and its attachments (the documents, the combined PDF, or one zip of them).
 
 Headers are built with the email package (Address objects, policy SMTP), and every value from the
-spreadsheets is made one line first, so a name or subject can never add a header of its own.
+spreadsheets is made one line first, so a name or subject can never add a header of its own. The
+address headers are folded here, not by the email package (whose folding, in Python 3.11, drops the
+quotes around a long display name, so that a comma in it starts another address), and every message
+is read back before it is written or sent: one that would reach anyone but its own recipients is
+refused.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import re
 import uuid
 import zipfile
 from dataclasses import dataclass
+from email import policy as email_policy
+from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
@@ -26,7 +33,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..findings import PacketsError
-from .recipients import Recipient, one_line
+from .recipients import Recipient, display_name, one_line
 from .settings import EmailSettings
 
 _TYPES = {
@@ -40,16 +47,22 @@ _TYPES = {
 
 class _Policy(EmailPolicy):
     """policy.SMTP (CRLF line ends, headers folded at 78 characters), except that a plain-text
-    Subject too long for one line is folded between words. The email package would move a subject
-    of 70 to 77 characters whole onto a second line ("Subject:" CRLF SP text), which is valid but
-    which Python's own parser (3.11, among others) then reads back with a leading space."""
+    Subject too long for one line is folded between words, and From, To, Cc and Reply-To are folded
+    by _fold_addresses. The email package would move a subject of 70 to 77 characters whole onto a
+    second line ("Subject:" CRLF SP text), which is valid but which Python's own parser (3.11, among
+    others) then reads back with a leading space."""
 
     def fold_binary(self, name: str, value) -> bytes:
-        folded = _fold_words(name, str(value), self.max_line_length, self.linesep)
+        folded = self._fold_here(name, value)
         return folded.encode("ascii") if folded else super().fold_binary(name, value)
 
     def fold(self, name: str, value) -> str:
-        return _fold_words(name, str(value), self.max_line_length, self.linesep) or super().fold(name, value)
+        return self._fold_here(name, value) or super().fold(name, value)
+
+    def _fold_here(self, name: str, value) -> str:
+        if name.lower() in _ADDRESS_FIELDS and getattr(value, "addresses", None):
+            return _fold_addresses(name, value.addresses, self.max_line_length, self.linesep)
+        return _fold_words(name, str(value), self.max_line_length, self.linesep)
 
 
 def _fold_words(name: str, text: str, width: int, linesep: str) -> str:
@@ -64,6 +77,82 @@ def _fold_words(name: str, text: str, width: int, linesep: str) -> str:
         if len(lines[-1]) + 1 + len(word) > width and len(lines[-1]) > len(name) + 1:
             lines.append("")
         lines[-1] += " " + word
+    return linesep.join(lines) + linesep
+
+
+_ADDRESS_FIELDS = {"from", "to", "cc", "reply-to"}
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")     # RFC 5322 atext: a word that needs no quotes
+_LONGEST_WORD = 60            # a longer word is encoded, so that it can be split across lines
+_ENCODED_WORD = 60            # RFC 2047 allows 75; 60 fits after "Reply-To: " on a 78-character line
+
+
+def _encoded_words(text: str) -> list[str]:
+    """Return text as RFC 2047 encoded words (UTF-8, Q encoding, which encodes every special such as
+    a comma), each of whole characters and at most 60 long. A reader joins adjacent encoded words
+    without the space between them, so text's own spaces are inside the words (as `_`)."""
+    words, chunk = [], ""
+    for ch in text:
+        if chunk and len(quoprimime.header_encode((chunk + ch).encode("utf-8"), "utf-8")) > _ENCODED_WORD:
+            words.append(quoprimime.header_encode(chunk.encode("utf-8"), "utf-8"))
+            chunk = ""
+        chunk += ch
+    return words + [quoprimime.header_encode(chunk.encode("utf-8"), "utf-8")] if chunk else words
+
+
+def _is_atom(word: str) -> bool:
+    return bool(_ATOM.fullmatch(word)) and "=?" not in word and len(word) <= _LONGEST_WORD
+
+
+def _name_words(name: str) -> list[str]:
+    """Return a display name as the words of a header phrase, each a place the line may fold: plain
+    words when it has no specials; one quoted string when it is ASCII with specials (a comma, a
+    bracket); else plain words and encoded words (for letters beyond ASCII, a word too long for a
+    line, or text a reader would take for an encoded word, `=?...?=`)."""
+    words = name.split()
+    if all(_is_atom(w) for w in words):
+        return words
+    if name.isascii() and "=?" not in name and all(len(w) <= _LONGEST_WORD for w in words):
+        words = [w.replace("\\", "\\\\").replace('"', '\\"') for w in words]
+        words[0] = '"' + words[0]
+        words[-1] += '"'                      # the same word when the name is one word
+        return words
+    out, run = [], []
+    for word in words:
+        if _is_atom(word):
+            out += _encoded_words(" ".join(run)) if run else []
+            out.append(word)
+            run = []
+        else:
+            run.append(word)
+    return out + (_encoded_words(" ".join(run)) if run else [])
+
+
+def _fold_addresses(name: str, addresses, width: int, linesep: str) -> str:
+    """Return an address header, `Name: a, b`, folded only between an address's words: each address
+    kept whole on a line when it fits, and a display name never split inside a word."""
+    units = []
+    for i, address in enumerate(addresses):
+        words = (_name_words(address.display_name) + [f"<{address.addr_spec}>"] if address.display_name
+                 else [address.addr_spec])
+        if i < len(addresses) - 1:
+            words[-1] += ","
+        units.append(words)
+    lines = [f"{name}:"]
+
+    def started() -> bool:
+        return len(lines) > 1 or lines[0] != f"{name}:"
+
+    for words in units:
+        unit = " ".join(words)
+        if len(lines[-1]) + 1 + len(unit) > width and started() and 1 + len(unit) <= width:
+            lines.append("")
+        if len(lines[-1]) + 1 + len(unit) <= width:
+            lines[-1] += " " + unit
+            continue
+        for word in words:
+            if len(lines[-1]) + 1 + len(word) > width and started() and lines[-1]:
+                lines.append("")
+            lines[-1] += " " + word
     return linesep.join(lines) + linesep
 
 
@@ -192,7 +281,7 @@ def new_message_id(school_id: str, domain: str) -> str:
 
 def header_address(recipient: Recipient) -> Address:
     user, domain = recipient.address.rsplit("@", 1)
-    return Address(display_name=one_line(recipient.name), username=user, domain=domain)
+    return Address(display_name=display_name(recipient.name), username=user, domain=domain)
 
 
 def build_message(settings: EmailSettings, to: tuple[Recipient, ...], cc: tuple[Recipient, ...], subject: str,
@@ -217,3 +306,25 @@ def build_message(settings: EmailSettings, to: tuple[Recipient, ...], cc: tuple[
         # Always as bytes (base64), text files too, so each arrives exactly as built.
         msg.add_attachment(part.data, maintype=main, subtype=sub, filename=part.name)
     return msg
+
+
+class MisaddressedMessage(PacketsError):
+    """A composed message that, read back, is not from the sender and to exactly its recipients."""
+
+
+def checked_bytes(message: EmailMessage, settings: EmailSettings, to: tuple[Recipient, ...],
+                  cc: tuple[Recipient, ...]) -> bytes:
+    """Return the message as it is to be written or sent, once its bytes, read back as a mail program
+    reads them, have exactly the intended From, To, Cc and Reply-To addresses and no Bcc; else
+    MisaddressedMessage. Whatever the email package does to a header, no one else can be reached."""
+    data = message.as_bytes()
+    parsed = BytesParser(policy=email_policy.default).parsebytes(data, headersonly=True)
+    intended = {"From": [settings.sender.addr_spec], "To": [r.address for r in to], "Cc": [r.address for r in cc],
+                "Reply-To": [settings.reply_to.addr_spec] if settings.reply_to else [], "Bcc": []}
+    for field, want in intended.items():
+        headers = parsed.get_all(field) or []
+        got = [one_line(a.addr_spec) for header in headers for a in getattr(header, "addresses", ())]
+        if len(headers) > 1 or got != want or (want and not headers):
+            raise MisaddressedMessage(f"read back, its {field} header would name {', '.join(got) or 'no one'} "
+                                      f"instead of {', '.join(want) or 'no one'}")
+    return data

@@ -39,16 +39,16 @@ class Ledger:
         path = Path(output) / LEDGER
         if not path.exists():
             return cls(path)
+        fix = ("It records what was already sent, so nothing is sent without it. Fix: restore it from a "
+               "backup, or move it away to send every packet again.")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            schools = data["schools"]
-            if not isinstance(schools, dict):
-                raise ValueError("'schools' is not an object")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise PacketsError(f"{path} cannot be read ({exc}). It records what was already sent, so nothing "
-                               f"is sent without it. Fix: restore it from a backup, or move it away to send "
-                               f"every packet again.") from None
-        return cls(path, schools)
+        except (OSError, ValueError) as exc:
+            raise PacketsError(f"{path} cannot be read ({exc}). {fix}") from None
+        problem = _shape_problem(data)
+        if problem:
+            raise PacketsError(f"{path} is not a send ledger: {problem}. {fix}")
+        return cls(path, data["schools"])
 
     def delivered(self, school_id: str, version: str) -> set[str]:
         """Return the addresses (lower case) this version of the school's packet was delivered to."""
@@ -82,6 +82,30 @@ class Ledger:
         text = (f'{{"version": {VERSION}, "schools": {{\n'
                 + ",\n".join(self._lines[sid] for sid in sorted(self.schools)) + "\n}}\n")
         package.write_atomic(self.path, text.encode("utf-8"))
+
+
+def _shape_problem(data) -> str:
+    """Return what is wrong with the shape of a ledger read as JSON, or '' when nothing is. Valid JSON
+    of another shape would otherwise fail, mid-run, with a traceback (or read "abc" as three addresses)."""
+    if not isinstance(data, dict) or not isinstance(data.get("schools"), dict):
+        return "it has no \"schools\" object"
+    for sid, entry in data["schools"].items():
+        where = f"school {sid}"
+        if not isinstance(entry, dict):
+            return f"{where} is not an object"
+        for key in ("name", "version"):
+            if key in entry and not isinstance(entry[key], str):
+                return f"{where}: \"{key}\" is not text"
+        for key in ("messages", "earlier"):
+            if not isinstance(entry.get(key, []), list) or not all(isinstance(m, dict) for m in entry.get(key, [])):
+                return f"{where}: \"{key}\" is not a list of objects"
+        for number, message in enumerate(entry.get("messages", []), 1):
+            delivered = message.get("delivered", [])
+            if not isinstance(delivered, list) or not all(isinstance(a, str) for a in delivered):
+                return f"{where}, message {number}: \"delivered\" is not a list of addresses"
+            if not isinstance(message.get("sent_at", ""), str):
+                return f"{where}, message {number}: \"sent_at\" is not text"
+    return ""
 
 
 def now() -> dt.datetime:

@@ -27,6 +27,18 @@ def one_line(text: str) -> str:
     return " ".join(cleaned.split())
 
 
+# A quote or an angle bracket in a name could end the display name early and start an address of its
+# own: Python 3.11 drops the quotes around a long name when it folds the header. Round brackets and a
+# slash keep what the name said readable.
+_NAME_SAFE = str.maketrans({'"': None, "<": "(", ">": ")", "\\": "/"})
+
+
+def display_name(text: str) -> str:
+    """Return a name as it may stand in a To, Cc or From header: one line, with no quote, angle
+    bracket or backslash, e.g. `Robert "Bob" Smith <Assistant>` -> `Robert Bob Smith (Assistant)`."""
+    return " ".join(one_line(text).translate(_NAME_SAFE).split())
+
+
 @dataclass(frozen=True)
 class Recipient:
     name: str
@@ -90,7 +102,7 @@ def school_recipients(packet: Packet, rules: Rules) -> Recipients:
                     fix="Correct the address in the Email column."))
                 continue
             # A person listed under several roles (or for To and Cc) receives one copy, To first.
-            chosen.setdefault(address.lower(), Recipient(one_line(person.name), person.role, address, field,
+            chosen.setdefault(address.lower(), Recipient(display_name(person.name), person.role, address, field,
                                                          _row_text(person)))
 
     own = [p for p in packet.people if p.school_id == sid]

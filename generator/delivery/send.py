@@ -24,12 +24,12 @@ from ..readiness import check_packet, is_ready
 from ..render.context import long_date
 from ..render.reference import TEMPLATES
 from ..settings import Settings
-from .compose import (AttachmentPlan, Templates, attachment_parts, build_message, compile_templates,
-                      new_message_id, plan_attachments, render)
+from .compose import (AttachmentPlan, MisaddressedMessage, Templates, attachment_parts, build_message,
+                      checked_bytes, compile_templates, new_message_id, plan_attachments, render)
 from .ledger import LEDGER, Ledger, SendLock, now
 from .recipients import Recipient, school_recipients
 from .settings import EmailSettings
-from .transport import NotDelivered, ServerUnavailable, SmtpSender, write_eml
+from .transport import LinkedPath, NotDelivered, ServerUnavailable, SmtpSender, refuse_link, write_eml
 
 OUTBOX = "outbox"
 LISTING = "recipients.txt"
@@ -267,10 +267,18 @@ def _status_before_sending(d: Delivery, only_ready: bool) -> Outcome | None:
     return None
 
 
-def _message(d: Delivery, email: EmailSettings, parts, unsent: bool):
+def _message(d: Delivery, email: EmailSettings, parts, unsent: bool) -> tuple[bytes, str]:
+    """Return the school's message as it is to be written or sent, and its Message-ID;
+    MisaddressedMessage when, read back, it would not reach exactly its own recipients."""
     to, cc = d.headers()
     message_id = new_message_id(d.school_id, email.sender.domain)
-    return build_message(email, to, cc, d.subject, d.body, parts, message_id, now(), unsent), message_id
+    message = build_message(email, to, cc, d.subject, d.body, parts, message_id, now(), unsent)
+    return checked_bytes(message, email, to, cc), message_id
+
+
+def _misaddressed(d: Delivery, exc: MisaddressedMessage, what: str) -> Outcome:
+    return Outcome(d, FAILED, f"{what}: {exc}. Fix: simplify these recipients' names on the People sheet "
+                              f"of roster.xlsx")
 
 
 def dry_run(deliveries: list[Delivery], only_ready: bool, smtp: bool) -> list[Outcome]:
@@ -285,14 +293,21 @@ def write_outbox(deliveries: list[Delivery], output: Path, email: EmailSettings,
     A school not written this run (already sent, held, not ready) has any older outbox file of its
     removed, so a stale message cannot be sent by hand."""
     folder = Path(output) / OUTBOX
+    refuse_link(folder)
+    refuse_link(folder / LISTING)
     outcomes = []
     for d in deliveries:
         outcome = _status_before_sending(d, only_ready)
         if outcome is None:
             try:
-                message, message_id = _message(d, email, attachment_parts(d.attachments), unsent=True)
-                path = write_eml(folder, d.name, message)
+                data, message_id = _message(d, email, attachment_parts(d.attachments), unsent=True)
+                path = write_eml(folder, d.name, data)
                 outcome = Outcome(d, WRITTEN, str(path), path, message_id)
+            except MisaddressedMessage as exc:
+                (folder / f"{d.name}.eml").unlink(missing_ok=True)
+                outcome = _misaddressed(d, exc, "not written")
+            except LinkedPath as exc:
+                outcome = Outcome(d, FAILED, str(exc))
             except OSError as exc:
                 outcome = Outcome(d, FAILED, f"could not write the message ({exc})")
         else:
@@ -352,11 +367,14 @@ def _send_one(d: Delivery, email: EmailSettings, sender: SmtpSender, ledger: Led
         parts = attachment_parts(d.attachments)
     except OSError as exc:
         return Outcome(d, FAILED, f"could not read the documents ({exc})")
-    message, message_id = _message(d, email, parts, unsent=False)
+    try:
+        data, message_id = _message(d, email, parts, unsent=False)
+    except MisaddressedMessage as exc:
+        return _misaddressed(d, exc, "not sent")
     to, cc = d.headers()
     by_address = {r.address: r for r in to + cc}
     try:
-        accepted = sender.send(email.sender.addr_spec, list(by_address), message.as_bytes())
+        accepted = sender.send(email.sender.addr_spec, list(by_address), data)
     except ServerUnavailable as exc:
         return Outcome(d, NOT_SENT, str(exc))
     except NotDelivered as exc:

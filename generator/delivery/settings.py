@@ -8,10 +8,11 @@ logging in, and it is kept in no settings object, so it cannot end up in a messa
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field
 from email.headerregistry import Address
-from email.utils import parseaddr
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Mapping
 
@@ -30,7 +31,10 @@ PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
 
 _RULE_KEYS = {"to", "cc", "district_cc", "subject", "body"}
 _EMAIL_KEYS = {"from", "reply_to", "attach", "zip_over_mb", "review_days"}
-_SMTP_KEYS = {"host", "port", "security", "user", "timeout", "helo"}
+_SMTP_KEYS = {"host", "port", "security", "user", "timeout", "data_timeout", "helo"}
+# RFC 5321 4.5.3.2: a client waits at least 10 minutes for the reply to the end of a message. Giving up
+# sooner leaves a message the server may well have delivered unrecorded, and the next run sends it again.
+DATA_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,9 @@ class SmtpConfig:
     port: int = 587
     security: str = "starttls"
     user: str = ""
-    timeout: float = 60.0
+    timeout: float = 60.0                # seconds: connecting, and each command's reply
     helo: str = ""                       # the name given in EHLO; default: this machine's name
+    data_timeout: float = DATA_TIMEOUT   # seconds: sending a message, and the reply to its end
 
     @property
     def where(self) -> str:
@@ -92,8 +97,14 @@ def _fail(path: Path, where: str, problem: str, fix: str = "") -> PacketsError:
 
 
 def parse_address(text: str, path: Path, where: str) -> Address:
-    """Return 'Name <addr>' or a bare address as an Address, the address checked."""
-    name, addr = parseaddr(str(text))
+    """Return 'Name <addr>' or a bare address as an Address, the address checked and the name made
+    safe for a header (recipients.display_name)."""
+    from .recipients import display_name            # here: recipients imports this module
+    parsed = getaddresses([str(text)])
+    if len(parsed) > 1:
+        raise _fail(path, where, f"'{text}' is more than one address; it must be one address.",
+                    "Write it as \"Name <name@example.org>\" (a comma in the name goes inside quotes).")
+    name, addr = parsed[0] if parsed else ("", "")
     if not addr or "\n" in text or "\r" in text:
         raise _fail(path, where, f"'{text}' is not an email address.", "Write it as \"Name <name@example.org>\".")
     try:
@@ -101,7 +112,7 @@ def parse_address(text: str, path: Path, where: str) -> Address:
     except EmailNotValidError as exc:
         raise _fail(path, where, f"'{addr}' is not a valid email address ({exc}).") from None
     user, domain = checked.rsplit("@", 1)
-    return Address(display_name=" ".join(name.split()), username=user, domain=domain)
+    return Address(display_name=display_name(name), username=user, domain=domain)
 
 
 def _roles(value, path: Path, where: str) -> tuple[str, ...]:
@@ -147,10 +158,14 @@ def _rules(table: dict, base: Rules | None, path: Path, where: str) -> Rules:
     return Rules(**values)
 
 
-def _number(table: dict, key: str, default, path: Path, where: str, low=0):
+def _number(table: dict, key: str, default, path: Path, where: str, low=0, high=1_000_000, whole=False):
+    """Return a number setting, checked to be finite and from `low` to `high` (a whole number if
+    `whole`): nan or inf would pass a `< low` test and fail later with a traceback, or never time out."""
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-        raise _fail(path, f"{where} {key}", f"'{value}' must be a number of at least {low}.")
+    kind = "a whole number" if whole else "a number"
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or not low <= value <= high or (whole and value != int(value))):
+        raise _fail(path, f"{where} {key}", f"'{value}' must be {kind} from {low:,} to {high:,}.")
     return value
 
 
@@ -159,9 +174,11 @@ def _smtp(table: dict, path: Path) -> SmtpConfig:
     security = str(table.get("security", "starttls")).lower()
     if security not in SECURITY_MODES:
         raise _fail(path, "[smtp] security", f"'{security}' is not one of {', '.join(SECURITY_MODES)}.")
-    port = int(_number(table, "port", DEFAULT_PORTS[security], path, "[smtp]", 1))
+    port = int(_number(table, "port", DEFAULT_PORTS[security], path, "[smtp]", 1, 65535, whole=True))
+    day = 24 * 3600
     return SmtpConfig(str(table.get("host", "")).strip(), port, security, str(table.get("user", "")).strip(),
-                      float(_number(table, "timeout", 60, path, "[smtp]", 1)), str(table.get("helo", "")).strip())
+                      float(_number(table, "timeout", 60, path, "[smtp]", 1, day)), str(table.get("helo", "")).strip(),
+                      float(_number(table, "data_timeout", DATA_TIMEOUT, path, "[smtp]", 1, day)))
 
 
 def load_email_settings(inputs: Path) -> EmailSettings:
@@ -187,8 +204,8 @@ def load_email_settings(inputs: Path) -> EmailSettings:
     attach = str(email.get("attach", "auto")).lower()
     if attach not in ATTACH_MODES:
         raise _fail(path, "[email] attach", f"'{attach}' is not one of {', '.join(ATTACH_MODES)}.")
-    zip_over = _number(email, "zip_over_mb", 10, path, "[email]", 0)
-    review_days = int(_number(email, "review_days", 14, path, "[email]", 0))
+    zip_over = _number(email, "zip_over_mb", 10, path, "[email]", 0, 1_000_000)
+    review_days = int(_number(email, "review_days", 14, path, "[email]", 0, 3660, whole=True))
 
     default = _rules(_table(data, "default", path), None, path, "[default]")
     by_designation = {}
@@ -226,7 +243,7 @@ def smtp_config(settings: EmailSettings, environ: Mapping[str, str] = os.environ
         raise PacketsError(f"No SMTP server is named. Fix: set host under [smtp] in {settings.path}, "
                            f"or {ENV_PREFIX}HOST in the environment.")
     user = environ.get(ENV_PREFIX + "USER", "").strip() or base.user
-    return SmtpConfig(host, port, security, user, base.timeout, base.helo)
+    return SmtpConfig(host, port, security, user, base.timeout, base.helo, base.data_timeout)
 
 
 def smtp_password(config: SmtpConfig, environ: Mapping[str, str] = os.environ) -> str:

@@ -8,10 +8,10 @@ delivered: it is not recorded, and the next run sends it.
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 
 from .. import package
@@ -34,10 +34,23 @@ class Accepted:
     refused: dict[str, str] = field(default_factory=dict)      # address -> the server's reply
 
 
-def write_eml(folder: Path, name: str, message: EmailMessage) -> Path:
-    """Write one message as an .eml file (atomically) and return its path."""
+class LinkedPath(PacketsError):
+    """A path the outbox would write is a symbolic link, which could lead outside the output folder."""
+
+
+def refuse_link(path: Path) -> None:
+    """Raise LinkedPath when `path` is a symbolic link (even one to nothing): the outbox is written
+    only where it lies, never through a link to elsewhere."""
+    if Path(path).is_symlink():
+        raise LinkedPath(f"{path} is a symbolic link (to {os.readlink(path)}), so nothing is written through "
+                         f"it. Fix: remove the link; `packets send` makes what it needs in its place.")
+
+
+def write_eml(folder: Path, name: str, data: bytes) -> Path:
+    """Write one message's bytes as an .eml file (atomically) and return its path."""
     path = Path(folder) / (package.safe_name(name, "message") + ".eml")
-    package.write_atomic(path, message.as_bytes())
+    refuse_link(path)
+    package.write_atomic(path, data)
     return path
 
 
@@ -170,7 +183,14 @@ class SmtpSender:
         except (smtplib.SMTPServerDisconnected, OSError):
             raise _ClosedBeforeData() from None
         try:
-            code, text = smtp.data(data)
+            # The reply to the end of the message may take minutes (RFC 5321 4.5.3.2: wait 10); given up
+            # on sooner, a message the server delivers is not recorded and the next run sends it again.
+            smtp.sock.settimeout(self.config.data_timeout)
+            try:
+                code, text = smtp.data(data)
+            finally:
+                if smtp.sock is not None:             # None once smtplib has closed it
+                    smtp.sock.settimeout(self.config.timeout)
         except smtplib.SMTPDataError as exc:          # the server said no to DATA itself: nothing sent
             if exc.smtp_code == 421:
                 self._drop()
@@ -181,6 +201,11 @@ class SmtpSender:
                 from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
+            if _timed_out(exc):
+                raise NotDelivered(f"no reply within {self.config.data_timeout:g} s to the end of the message "
+                                   f"(data_timeout): the server may or may not have delivered it. It is not "
+                                   f"recorded as sent, so the next run sends it again; ask the recipients "
+                                   f"whether it arrived first, or they may get it twice") from None
             raise NotDelivered(f"the connection was lost before the server confirmed the message ({exc}); "
                                f"it is not recorded as sent") from None
         if code != 250:
@@ -196,6 +221,11 @@ class SmtpSender:
             self.smtp.rset()
         except (OSError, smtplib.SMTPException):
             self._drop()
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Return True when the error is a timeout, also one smtplib reports as a lost connection."""
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
 
 
 class _ClosedBeforeData(Exception):
