@@ -322,3 +322,29 @@ def test_a_build_killed_during_pdf_conversion_leaves_no_libreoffice_and_the_next
                            cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TMPDIR": str(temp)})
     assert again.returncode == 0, again.stderr
     assert not work.exists()
+
+
+def libreoffice_of(pid: int) -> set[int]:
+    """The LibreOffice processes converting for the build `pid` (its working folder is in their command)."""
+    found = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if f"packets-pdf-{pid}-".encode() in cmdline.read_bytes():
+                found.add(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+@POSIX
+def test_a_build_killed_while_libreoffice_converts_leaves_no_libreoffice(inputs, tmp_path):
+    from generator.pdf import find_soffice
+    if find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    (tmp_path / "tmp").mkdir()
+    proc = start_build(inputs, tmp_path / "output", "--jobs", "1", "--pdf", env={"TMPDIR": str(tmp_path / "tmp")})
+    assert wait_until(lambda: len(libreoffice_of(proc.pid)) >= 3, 20)      # guard, oosplash, soffice.bin
+    office = libreoffice_of(proc.pid)
+    proc.kill()
+    proc.wait()
+    assert wait_until(lambda: not running(office), 5), f"still running: {running(office)}"
