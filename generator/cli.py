@@ -134,7 +134,13 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verb
                 click.echo(r.error, err=True)
         if result.failed or result.pdf_failed:
             sys.exit(1)
-    _run(body, _report_path(inputs, report))
+    try:
+        _run(body, _report_path(inputs, report))
+    except KeyboardInterrupt:
+        # The workers and LibreOffice were stopped on the way out; every document placed is whole.
+        click.echo("Interrupted: the build stopped; earlier documents are intact; run the build again "
+                   "to finish it.", err=True)
+        sys.exit(130)
 
 
 def _echo_pdf_errors(failed) -> None:

@@ -68,6 +68,9 @@ class Manifest:
     path: Path
     entries: dict[str, dict] = field(default_factory=dict)
     run: dict = field(default_factory=dict)          # the last complete run: its digest and schools
+    # Schools a run set out to rebuild: until that run records them, their packets may be part new,
+    # part old (it was killed midway), so they are not current whatever their entries say.
+    pending: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, output: Path) -> "Manifest":
@@ -77,9 +80,10 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
             entries = data["schools"] if isinstance(data.get("schools"), dict) else {}
             run = data["last_run"] if isinstance(data.get("last_run"), dict) else {}
+            pending = {str(sid) for sid in data.get("pending", ())} if isinstance(data.get("pending"), list) else set()
         except (OSError, ValueError, AttributeError, KeyError):
-            entries, run = {}, {}
-        return cls(path, entries, run)
+            entries, run, pending = {}, {}, set()
+        return cls(path, entries, run, pending)
 
     def unchanged_run(self, digest: str, report: Path) -> bool:
         """Return True when the last run had this digest, built every school, and its files are all there."""
@@ -89,14 +93,23 @@ class Manifest:
         return bool(schools) and all(
             sid in self.entries and self.is_current(sid, self.entries[sid].get("fingerprint")) for sid in schools)
 
+    def begin_run(self, rebuilding) -> None:
+        """Record, before anything is written, that a run is under way: until finish_run, the last run's
+        district view and the packets being rebuilt are not vouched for, so a run killed midway is
+        made good by the next one, not skipped as unchanged."""
+        self.run = {}
+        self.pending = set(self.pending) | set(rebuilding)
+
     def finish_run(self, digest: str | None, schools: list[str]) -> None:
-        """Record the run just made; digest None (a school failed) means the next run must look again."""
+        """Record the run just made, its packets and district view all written; digest None (a school
+        failed) means the next run must look again."""
         self.run = {"digest": digest, "schools": schools} if digest else {}
+        self.pending = set()
 
     def is_current(self, school_id: str, fingerprint: str) -> bool:
         """Return True when the school's packet was built from the same inputs and is still all on disk."""
         entry = self.entries.get(school_id)
-        if not entry or entry.get("fingerprint") != fingerprint:
+        if not entry or entry.get("fingerprint") != fingerprint or school_id in self.pending:
             return False
         output = self.path.parent
         return all((output / doc).is_file() for doc in entry.get("documents", ()))
@@ -116,5 +129,7 @@ class Manifest:
         return self.entries.get(school_id, {})
 
     def save(self) -> None:
-        data = {"generator_version": __version__, "last_run": self.run, "schools": dict(sorted(self.entries.items()))}
+        data = {"generator_version": __version__, "last_run": self.run,
+                **({"pending": sorted(self.pending)} if self.pending else {}),
+                "schools": dict(sorted(self.entries.items()))}
         package.write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))

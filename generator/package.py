@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -15,6 +16,8 @@ from typing import Iterable
 from .findings import PacketsError
 
 MAX_NAME = 80
+TMP_PREFIX = ".tmp-"          # a document being written, not yet in place
+OLD_PREFIX = ".old-"          # an older document kept while its packet's new documents are moved into place
 # File systems limit a name to 255 bytes; a suffix and a temporary-file prefix must still fit.
 MAX_NAME_BYTES = 200
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
@@ -121,7 +124,7 @@ def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: b
     False. `data` may come in blocks, so a large file made piece by piece (the dashboard) is never
     whole in memory."""
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=suffix, dir=directory)
     try:
         os.chmod(tmp, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
@@ -165,7 +168,8 @@ def _keep_copy(path: Path) -> Path | None:
     """Return a hidden copy of an existing file (a hard link where the file system allows), or None."""
     if not path.exists():
         return None
-    backup = Path(tempfile.mktemp(prefix=".old-", suffix=path.suffix, dir=path.parent))
+    # The name says whose copy it is, so a run killed mid-move leaves a copy the next run can place.
+    backup = path.parent / f"{OLD_PREFIX}{secrets.token_hex(4)}-{path.name}"
     try:
         os.link(path, backup)
     except OSError:
@@ -222,3 +226,38 @@ def place_files(staged: list[tuple[Path, Path]]) -> list[Path]:
             if backup is not None:
                 backup.unlink(missing_ok=True)
     return [target for target, _ in staged]
+
+
+_OLD_COPY = re.compile(re.escape(OLD_PREFIX) + r"[0-9a-f]{8}-(?P<target>.+)\Z", re.S)
+
+
+def remove_leftovers(output: Path) -> int:
+    """Remove what killed runs left in the output folder and its packet folders: temporary files
+    never moved into place, and the older documents kept while a packet was being placed. A kept
+    copy whose document is missing is put back instead. Only ever called under the output folder's
+    lock, so no other run's files are being written. Return how many files were tidied."""
+    output = Path(output)
+    if not output.is_dir():
+        return 0
+    tidied = 0
+    folders = [output] + [entry.path for entry in os.scandir(output)
+                          if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")]
+    for folder in folders:
+        try:
+            entries = [e for e in os.scandir(folder) if e.name.startswith((TMP_PREFIX, OLD_PREFIX))]
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            path = Path(entry.path)
+            kept = _OLD_COPY.match(entry.name)
+            try:
+                if kept and not (path.parent / kept["target"]).exists():
+                    os.replace(path, path.parent / kept["target"])
+                else:
+                    path.unlink()
+                tidied += 1
+            except OSError:
+                pass                      # tidying is best effort: the build does not depend on it
+    return tidied

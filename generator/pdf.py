@@ -9,9 +9,11 @@ would return at once with nothing converted.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ SOFFICE_ENV = "PACKETS_SOFFICE"          # the soffice program to use, when it i
 STARTUP_SECONDS = 90                     # a first start makes the profile; slow machines take a while
 SECONDS_PER_FILE = 30
 RESTARTS = 3                             # after LibreOffice dies mid-batch, how often the rest is retried
+WORK_PREFIX = "packets-pdf-"             # then the owning process's id: see remove_stale_work_folders
 INSTALL_HINT = ("Fix: install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer libreoffice-calc; "
                 f"Windows/macOS: libreoffice.org), or set {SOFFICE_ENV} to its soffice program.")
 
@@ -70,7 +73,7 @@ class PdfConverter:
         self._batches = 0
 
     def __enter__(self) -> "PdfConverter":
-        self._work = Path(tempfile.mkdtemp(prefix="packets-pdf-"))
+        self._work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
         return self
 
     def __exit__(self, *exc) -> bool:
@@ -147,21 +150,74 @@ class PdfConverter:
                    "--nolockcheck", f"-env:UserInstallation={profile}", "--convert-to", "pdf",
                    "--outdir", str(outbox), *map(str, paths)]
         limit = self.timeout(len(paths))
+        watch = None
         try:
+            if os.name == "posix":
+                # The guard's end of a pipe only this process holds: when this process ends, however
+                # it ends, the guard stops LibreOffice (see _GUARD).
+                watch, alive = os.pipe()
+                command = [sys.executable, "-I", "-c", _GUARD, str(watch), *command]
             # A session of its own: soffice is a launcher whose children must be stopped with it.
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, cwd=self._work, start_new_session=True)
+                                    stderr=subprocess.PIPE, cwd=self._work, start_new_session=True,
+                                    pass_fds=(watch,) if watch is not None else ())
         except OSError as exc:
+            if watch is not None:
+                os.close(alive)
             raise PacketsError(f"LibreOffice ({self.soffice}) could not be started: {exc}. {INSTALL_HINT}") from None
+        finally:
+            if watch is not None:
+                os.close(watch)
         try:
             _, err = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             _stop(proc)
             return False, f"LibreOffice did not finish within {limit:.0f} s and was stopped"
+        finally:
+            if watch is not None:
+                os.close(alive)          # an interrupted build (Ctrl-C) stops LibreOffice here
         if proc.returncode != 0:
             last = (err.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
             return False, f"LibreOffice stopped with exit code {proc.returncode}" + (f" ({last})" if last else "")
         return True, ""
+
+
+# Runs soffice in the guard's own process group and stops the whole group when the build's end of
+# the pipe closes: the build ended, or was killed mid-conversion (a kill leaves no chance to stop
+# soffice from the build itself, and LibreOffice's own processes would run on). An exit code from a
+# signal is passed on as a shell would give it.
+_GUARD = """
+import os, signal, subprocess, sys, threading
+watch = int(sys.argv[1])
+soffice = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL)
+def stop_when_the_build_ends():
+    os.read(watch, 1)
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=stop_when_the_build_ends, daemon=True).start()
+code = soffice.wait()
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def remove_stale_work_folders() -> int:
+    """Remove the working folders (copies of documents, a LibreOffice profile) that converters of
+    killed builds left in the temporary folder: those named for a process of this user that is no
+    longer running. Return how many were removed."""
+    if os.name != "posix":
+        return 0
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*"):
+        owner = re.match(rf"{re.escape(WORK_PREFIX)}(\d+)-", folder.name)
+        try:
+            if not owner or folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(owner[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        except (OSError, OverflowError):
+            continue                 # still running (or not ours to judge)
+    return removed
 
 
 def _whole_pdf(path: Path) -> bytes | None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections import deque
@@ -25,6 +28,7 @@ from .load import load_inputs
 from .manifest import Manifest, packet_fingerprint, run_digest, templates_digest
 from .model import District, Packet, School, build_district
 from .normalize import normalize_sheet
+from .outputlock import OutputLock
 from .readiness import check_packet, is_ready
 from .rollup import report_context, school_rollup
 from .render import FORMS, packet_contexts, render_document, render_packet
@@ -279,47 +283,76 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     (force rebuilds them). With jobs > 1 packets are built in that many processes; results come back
     in roster order, and each school's result is reported as soon as it is known. With pdf, each school
     also gets its combined PDF (made where missing or out of date), all converted by one LibreOffice.
+
+    One build or send at a time writes an output folder: another one running stops this one with a
+    PacketsError before anything is read or written.
     """
+    with OutputLock(settings.output, "build") as lock:
+        return _build(settings, strict, progress, jobs, force, pdf, lock.interrupted)
+
+
+def _build(settings: Settings, strict: bool, progress: Callable[[PacketResult], None] | None, jobs: int,
+           force: bool, pdf: bool, interrupted: bool) -> BuildReport:
     manifest = Manifest.load(settings.output)
     templates = templates_digest(TEMPLATES)
     digest = run_digest(settings, templates, strict, pdf)
     report_path = Path(settings.output) / READINESS_REPORT
     if not force and manifest.unchanged_run(digest, report_path) and district_view_present(settings):
+        if interrupted:                 # a send was killed: its leftovers go, though nothing is built
+            _remove_leftovers(settings)
         return _unchanged_run(settings, manifest, report_path, progress)
 
     district, input_findings = load_district(settings)
     clashes = _folder_clashes(settings, district)
     if clashes:
         raise InputError(input_findings + clashes)
+    _remove_leftovers(settings)
 
     fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
     stale = [p for p in district.packets if force or not manifest.is_current(p.school.school_id,
                                                                           fingerprints[p.school.school_id])]
     stale_ids = {p.school.school_id for p in stale}
     previous = {sid: manifest.entry(sid) for sid in stale_ids}       # record() replaces, not edits, these
+    if stale or manifest.run:
+        # Before anything is replaced, so a run killed midway (Ctrl-C, a kill, a power cut) leaves a
+        # manifest that vouches neither for the packets it was rebuilding nor for the district view
+        # it had yet to write: the next run rebuilds those and writes the view again.
+        manifest.begin_run(stale_ids)
+        manifest.save()
     built = _build_all(settings, stale, strict, jobs)
 
     results = []
-    for packet in district.packets:
-        sid = packet.school.school_id
-        result = next(built) if sid in stale_ids else _skipped(settings, packet, strict, manifest.entry(sid))
-        if not result.error:
-            manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at,
-                            result.school_name, result.designation, result.ready, settings.as_of)
-        results.append(result)
-        if progress:
-            progress(result)
+    try:
+        for packet in district.packets:
+            sid = packet.school.school_id
+            result = next(built) if sid in stale_ids else _skipped(settings, packet, strict, manifest.entry(sid))
+            if not result.error:
+                manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at,
+                                result.school_name, result.designation, result.ready, settings.as_of)
+            results.append(result)
+            if progress:
+                progress(result)
+    finally:
+        built.close()           # interrupted: the workers stop now, not after the chunks queued for them
     if pdf:
         results = _add_pdfs(settings, district, results, manifest, fingerprints)
     failed = any(r.error or r.pdf_error for r in results)
     if stale:
         package.flush_all(settings.output)     # the new packets are on disk before the manifest records them
         _remove_superseded(settings, manifest, previous, results)
-    manifest.finish_run(None if failed else digest, [r.school_id for r in results])
-    manifest.save()
     report = write_readiness_report(settings, results)
     write_district_view(settings, district, results)
+    # Last: the manifest says this run is complete only once its district view is written.
+    manifest.finish_run(None if failed else digest, [r.school_id for r in results])
+    manifest.save()
     return BuildReport(tuple(results), tuple(input_findings), report)
+
+
+def _remove_leftovers(settings: Settings) -> None:
+    """Remove what killed runs left: temporary files in the output folder, converters' working folders."""
+    from .pdf import remove_stale_work_folders
+    package.remove_leftovers(settings.output)
+    remove_stale_work_folders()
 
 
 def _unchanged_run(settings: Settings, manifest: Manifest, report: Path,
@@ -343,16 +376,57 @@ def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: in
         for chunk in chunks:
             yield from _build_chunk(chunk)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=_worker_start()) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=_worker_start(),
+                             initializer=_worker_init) as pool:
         # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
         # (Executor.map would pickle and queue every school's packet at once).
         pending: deque = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_build_chunk, chunk))
-            if len(pending) >= jobs * 3:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+        try:
+            for chunk in chunks:
+                pending.append(pool.submit(_build_chunk, chunk))
+                if len(pending) >= jobs * 3:
+                    yield from _next_results(pending)
+            while pending:
+                yield from _next_results(pending)
+        except BaseException:       # Ctrl-C, or the build stopped (GeneratorExit) with work still queued
+            if not all(future.done() for future in pending):
+                _stop_workers(pool)
+            raise
+
+
+def _next_results(pending: deque) -> list[PacketResult]:
+    """Return the oldest chunk's results, leaving it in `pending` while they are awaited."""
+    results = pending[0].result()
+    pending.popleft()
+    return results
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers mid-chunk: what they had not yet moved into place is left as temporary
+    files, which the next run removes. (shutdown alone would wait for every chunk queued.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+
+
+def _worker_init() -> None:
+    """Prepare a pool worker: Ctrl-C is left to the main process, which stops the workers itself
+    (a worker interrupted on its own would print its traceback), and the worker ends as soon as the
+    main process does, however it ends. Its parent is the fork server, which outlives a killed main
+    process for as long as any worker runs, so the worker watches the main process itself:
+    multiprocessing's parent sentinel is readable once the main process is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), name="end-with-build", daemon=True).start()
+
+
+def _end_with(sentinel) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _worker_start() -> multiprocessing.context.BaseContext:

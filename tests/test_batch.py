@@ -140,7 +140,7 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
 
 def record_disk_events(monkeypatch, output) -> list[str]:
     """Record, in order: each file flushed (a packet's or a top-level report's), each sync, each packet
-    document moved into place, and each save of the build manifest."""
+    document moved into place, and each save of the build manifest (its first, "run begun", records no packet)."""
     events = []
     monkeypatch.setattr(package.os, "fsync", lambda fd: events.append(
         "packet flushed" if Path(os.readlink(f"/proc/self/fd/{fd}")).parent != output else "report flushed"))
@@ -154,7 +154,9 @@ def record_disk_events(monkeypatch, output) -> list[str]:
         return real_replace(src, dst)
     monkeypatch.setattr(package.os, "replace", replace)
     real_save = Manifest.save
-    monkeypatch.setattr(Manifest, "save", lambda self: (events.append("manifest"), real_save(self)))
+    # A run first saves the manifest to say which packets it is rebuilding; then, at the end, it records them.
+    monkeypatch.setattr(Manifest, "save", lambda self: (
+        events.append("run begun" if self.pending else "manifest"), real_save(self)))
     return events
 
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import package
 from ..findings import PacketsError
+from ..outputlock import OutputLock
 
 LEDGER = "send-ledger.json"
-LOCK = ".send-ledger.lock"
 VERSION = 1
 
 
@@ -112,46 +111,10 @@ def now() -> dt.datetime:
     return dt.datetime.now().astimezone().replace(microsecond=0)
 
 
-class SendLock:
-    """Hold output/.send-ledger.lock while sending, so two runs at once cannot both send a packet.
-    The operating system releases it if the process dies, so a crash never leaves it stuck."""
+class SendLock(OutputLock):
+    """Hold the output folder's lock while sending, so two runs at once cannot both send a packet, and
+    no send reads a packet a build is still writing. The operating system releases it if the process
+    dies, so a crash never leaves it stuck."""
 
     def __init__(self, output: Path):
-        self.path = Path(output) / LOCK
-        self.handle = None
-
-    def __enter__(self) -> "SendLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")
-        try:
-            _lock(self.handle)
-        except OSError:
-            self.handle.close()
-            raise PacketsError(f"Another `packets send` is running on {self.path.parent}. Fix: wait for it "
-                               f"to finish, then run again (what it sends is recorded).") from None
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        _unlock(self.handle)
-        self.handle.close()
-        return False
-
-
-if os.name == "nt":  # pragma: no cover
-    import msvcrt
-
-    def _lock(handle) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-
-    def _unlock(handle) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _lock(handle) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock(handle) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        super().__init__(output, "send")

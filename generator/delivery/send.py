@@ -292,6 +292,12 @@ def write_outbox(deliveries: list[Delivery], output: Path, email: EmailSettings,
     """Write one .eml per school still to be sent into output/outbox/, and the listing beside them.
     A school not written this run (already sent, held, not ready) has any older outbox file of its
     removed, so a stale message cannot be sent by hand."""
+    with SendLock(output):               # not while a build (or another send) is writing the folder
+        return _write_outbox(deliveries, output, email, only_ready, progress)
+
+
+def _write_outbox(deliveries: list[Delivery], output: Path, email: EmailSettings, only_ready: bool,
+                  progress: Callable[[Outcome], None] | None) -> list[Outcome]:
     folder = Path(output) / OUTBOX
     refuse_link(folder)
     refuse_link(folder / LISTING)
