@@ -385,6 +385,25 @@ def test_a_packet_older_than_its_inputs_is_held_until_rebuilt(district, smtp):
     assert [r.school for r in server.received] == ["0101", "0102", "0101"]  # only 0101's packet changed
 
 
+def test_a_school_whose_last_build_was_interrupted_is_held_until_rebuilt(district, smtp):
+    """A build killed midway leaves its schools pending in the build manifest: their folders may hold
+    part of the old packet and part of the new, which must not be mailed as either."""
+    path = district.output / "build-manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["pending"] = ["0102"]                  # as build() saves it before replacing anything
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    server = smtp()
+    result = district.send("--smtp", "--school", "0101", "--school", "0102")
+    assert result.exit_code == 1
+    assert "0102 " in result.output and "interrupted" in result.output
+    assert [r.school for r in server.received] == ["0101"]
+
+    district.build("--school", "0102")
+    result = district.send("--smtp", "--school", "0102")
+    assert result.exit_code == 0, result.output
+    assert [r.school for r in server.received] == ["0101", "0102"]
+
+
 # --- safe addresses ----------------------------------------------------------------------------
 
 def _set_person(inputs: Path, email: str, column: str, value) -> int:

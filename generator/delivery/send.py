@@ -197,6 +197,10 @@ def _plan_one(settings, email, compiled, manifest, ledger, templates, packet, st
     if not entry:
         return dataclasses.replace(base, problems=(_problem(
             packet, "This school's packet has not been built.", f"Run `packets build --school {sid}`."),))
+    if sid in manifest.pending:
+        return dataclasses.replace(base, problems=(_problem(
+            packet, "The last build of this packet was interrupted, so its documents may be part old and part new.",
+            f"Run `packets build --school {sid}` (or the whole build again), then send."),))
     built, version = packet_version(packet, settings, entry, templates)
     if built is None:
         return dataclasses.replace(base, problems=(_problem(
