@@ -20,6 +20,8 @@ SETTINGS_FILE = "settings.toml"
 
 # Fields a file-name pattern may use; anything else is refused so a typo cannot silently vanish.
 NAME_FIELDS = {"school_id", "slug", "form", "year", "district"}
+# How far the day overdue is judged by may lie from the planning year.
+AS_OF_YEARS = 10
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,11 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         when = when.date()
     if not isinstance(when, dt.date):
         raise PacketsError(f"{path}: [district] as_of must be a date such as 2026-11-23.")
+    if (as_of or district.get("as_of")) and abs(when.year - year.start) > AS_OF_YEARS:
+        # A date given that far off is a typing slip, and one near 9999 overflows the dates counted from it.
+        where = "--as-of" if as_of else f"{path}: [district] as_of"
+        raise PacketsError(f"{where} {when.isoformat()} is more than {AS_OF_YEARS} years from the planning year "
+                           f"{year.label}. Fix: give a date within the planning year, or correct planning_year.")
 
     return Settings(
         inputs=inputs,
