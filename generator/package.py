@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import re
 import shutil
@@ -122,9 +123,40 @@ def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: b
     return Path(tmp)
 
 
+def _named(exc: OSError, path: Path) -> OSError:
+    """Return exc naming the file being written: a full disk's failed write names none, and a
+    temporary file's name would mean nothing to the reader."""
+    if exc.filename is None or Path(str(exc.filename)).name.startswith(".tmp-"):
+        exc.filename, exc.filename2 = str(path), None
+    return exc
+
+
+def _refuse_folder(path: Path) -> None:
+    """Raise IsADirectoryError naming `path` when a folder stands where the file goes: found before
+    anything is written, so nothing is half replaced."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+
+
+def ensure_writable(folder: Path, names: Iterable[str] = ()) -> None:
+    """Make the folder (and its parents), check a file can be made in it, and that no folder stands
+    where one of the named files goes: each is one error before the build starts, not one per school
+    or one after every packet was replaced."""
+    try:
+        _stage(Path(folder), ".probe", b"", flush=False).unlink()
+    except OSError as exc:
+        raise _named(exc, Path(folder)) from None
+    for name in names:
+        _refuse_folder(Path(folder) / name)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old file or the whole new one, never a part."""
-    tmp = _stage(path.parent, path.suffix, data)
+    _refuse_folder(path)
+    try:
+        tmp = _stage(path.parent, path.suffix, data)
+    except OSError as exc:
+        raise _named(exc, path) from None
     try:
         os.replace(tmp, path)
     finally:
@@ -171,7 +203,11 @@ def stage_files(folder: Path, files: dict[str, bytes | Iterable[bytes]],
     staged: list[tuple[Path, Path]] = []
     try:
         for name, data in files.items():
-            staged.append((folder / name, _stage(folder, Path(name).suffix, data, flush)))
+            _refuse_folder(folder / name)
+            try:
+                staged.append((folder / name, _stage(folder, Path(name).suffix, data, flush)))
+            except OSError as exc:
+                raise _named(exc, folder / name) from None
     except BaseException:
         discard(staged)
         raise
