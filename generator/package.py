@@ -126,7 +126,8 @@ def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: b
 def _named(exc: OSError, path: Path) -> OSError:
     """Return exc naming the file being written: a full disk's failed write names none, and a
     temporary file's name would mean nothing to the reader."""
-    if exc.filename is None or Path(str(exc.filename)).name.startswith(".tmp-"):
+    # An OSError made without an errno (not from the system) prints no file name: left as it is.
+    if exc.errno is not None and (exc.filename is None or Path(str(exc.filename)).name.startswith(".tmp-")):
         exc.filename, exc.filename2 = str(path), None
     return exc
 
