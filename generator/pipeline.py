@@ -230,6 +230,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
         return _unchanged_run(settings, manifest, report_path, progress)
 
     district, input_findings = load_district(settings)
+    input_findings = manifest.findings + input_findings
     clashes = _folder_clashes(settings, district)
     if clashes:
         raise InputError(input_findings + clashes)
