@@ -60,7 +60,9 @@ def _write_report(path: Path, findings, summary_line: str) -> None:
     try:
         write_validation_report(path, findings, summary_line)
         click.echo(f"The same report, a row per problem: {path}")
-    except (OSError, PacketsError) as exc:
+    except OSError as exc:
+        click.echo(f"warning: could not write the report: {os_error_text(exc)}", err=True)
+    except PacketsError as exc:
         click.echo(f"warning: could not write {path} ({exc}).", err=True)
 
 

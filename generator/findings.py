@@ -91,7 +91,7 @@ _OS_FIXES = {
     errno.EPERM: "make it writable for you, or choose another folder",
     errno.EROFS: "choose a folder on a disk that is not read-only",
     errno.EISDIR: "move or rename that folder; a file of that name goes there",
-    errno.ENOTDIR: "part of that path is a file, not a folder: move it or choose another path",
+    errno.ENOTDIR: "move that file away, or choose another path",
 }
 
 

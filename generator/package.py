@@ -105,7 +105,10 @@ def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: b
     """Return a hidden temporary file in `directory` holding `data`, flushed to disk unless `flush` is
     False. `data` may come in blocks, so a large file made piece by piece (the dashboard) is never
     whole in memory."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:                 # a file where the folder goes; "File exists" says too little
+        raise NotADirectoryError(errno.ENOTDIR, "a file, not a folder", str(directory)) from None
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
         os.chmod(tmp, FILE_MODE)
@@ -133,10 +136,14 @@ def _named(exc: OSError, path: Path) -> OSError:
 
 
 def _refuse_folder(path: Path) -> None:
-    """Raise IsADirectoryError naming `path` when a folder stands where the file goes: found before
-    anything is written, so nothing is half replaced."""
+    """Raise IsADirectoryError naming `path` when a folder stands where the file goes, found before
+    anything is written so nothing is half replaced; and refuse a device or pipe, which moving a file
+    over would remove (as root, `--report /dev/null` would replace /dev/null)."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if path.exists() and not path.is_file():
+        raise FileExistsError(errno.EEXIST, "not a regular file (a device, pipe or socket), so not replaced",
+                              str(path))
 
 
 def ensure_writable(folder: Path, names: Iterable[str] = ()) -> None:

@@ -125,6 +125,33 @@ def test_a_document_that_is_a_folder_fails_that_school_only_in_a_worker(inputs, 
            {p: b for p, b in before.items() if p.parts[0].startswith("0103")}
 
 
+def test_a_packet_folder_that_is_a_file_fails_that_school_in_one_line(inputs, output, built):
+    folder = output / "0102-prairie-view-middle-school"
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    folder.write_text("not a folder")
+    result = build(inputs, output)
+    assert result.exit_code == 1
+    assert f"Error building the packet for 0102 (Prairie View Middle School): {folder}: a file, not a folder. " \
+           "Fix: move that file away, or choose another path." in result.output.splitlines(), result.output
+    assert "Built 0, skipped 8 unchanged, failed 1" in result.output
+    assert folder.read_text() == "not a folder"
+
+
+def test_a_report_or_document_is_never_moved_over_a_pipe_or_device(inputs, tmp_path):
+    # As root, moving a file over /dev/null replaces the device: a pipe stands in for it here.
+    pipe = tmp_path / "report.xlsx"
+    os.mkfifo(pipe)
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        package.write_atomic(pipe, b"data")
+    result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF, "--report", str(pipe))
+    assert "Traceback" not in result.output
+    assert f"warning: could not write the report: {pipe}: not a regular file" in result.output, result.output
+    assert pipe.is_fifo()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
+
+
 class _FullDisk:
     """A file opened for writing whose writes fail as on a full disk."""
 
