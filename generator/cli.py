@@ -9,15 +9,39 @@ from pathlib import Path
 
 import click
 
-from .findings import ERROR, NOTE, WARNING, InputError, PacketsError, summary
+from .findings import ERROR, NOTE, WARNING, InputError, PacketsError, os_error_text, summary
 
 INPUTS_HELP = "Folder holding settings.toml, roster.xlsx, timeline.xlsx and goals.xlsx."
 
 
 def _settings(inputs, output=None, as_of=None, schools=()):
     from .settings import load_settings
+    if output:
+        _check_output_folder(Path(output))
     return load_settings(Path(inputs), Path(output) if output else None, as_of.date() if as_of else None,
                          tuple(schools))
+
+
+def _check_output_folder(folder: Path) -> None:
+    """Refuse an --output that is, or lies inside, a file; a folder not there yet is made by the build."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                where = f"{folder}" if path == folder else f"{folder}: {path}"
+                raise PacketsError(f"--output {where} is a file, not a folder. Fix: choose a folder for --output.")
+            return
+
+
+def _tolerant_output() -> None:
+    """Make stdout and stderr write what their encoding cannot show as escapes (`\\u5317`): a log
+    redirected on Windows is cp1252, and a school's name must not stop the build that prints it."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):       # a stream already written to in a way that cannot change
+                pass
 
 
 def _echo_findings(findings, verbose: bool = False) -> None:
@@ -36,14 +60,21 @@ def _write_report(path: Path, findings, summary_line: str) -> None:
     try:
         write_validation_report(path, findings, summary_line)
         click.echo(f"The same report, a row per problem: {path}")
-    except (OSError, PacketsError) as exc:
+    except OSError as exc:
+        click.echo(f"warning: could not write the report: {os_error_text(exc)}", err=True)
+    except PacketsError as exc:
         click.echo(f"warning: could not write {path} ({exc}).", err=True)
 
 
-def _run(func, report: Path | None = None):
-    """Run a command body; a problem the user can fix is printed as plain lines, never a traceback."""
+def _run(func, report: Path | None = None, doing: str = "running the command"):
+    """Run a command body; a problem the user can fix is printed as plain lines, never a traceback.
+    A file-system failure (a full disk, a folder that cannot be written, a folder where a file goes)
+    is one line: what was being done, the path, and why."""
     try:
         return func()
+    except OSError as exc:
+        click.echo(f"error: {doing}: {os_error_text(exc)}", err=True)
+        sys.exit(1)
     except InputError as exc:
         _echo_findings(exc.findings)
         if report is not None:
@@ -65,8 +96,9 @@ common_report = click.option("--report", "report", type=click.Path(dir_okay=Fals
 
 
 def output_folder(help: str):
+    # An --output that is a file is refused by _check_output_folder, in the one-line form of every error.
     return click.option("--output", "output", default="output", show_default=True,
-                        type=click.Path(file_okay=False), help=help)
+                        type=click.Path(), help=help)
 
 
 def school_filter(help: str):
@@ -79,6 +111,7 @@ def main():
 
     Start with `packets validate` to see what is missing, then `packets build`.
     """
+    _tolerant_output()
 
 
 @main.command()
@@ -135,7 +168,7 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verb
         if result.failed or result.pdf_failed:
             sys.exit(1)
     try:
-        _run(body, _report_path(inputs, report))
+        _run(body, _report_path(inputs, report), doing="building the packets")
     except KeyboardInterrupt:
         # The workers and LibreOffice were stopped on the way out; every document placed is whole.
         click.echo("Interrupted: the build stopped; earlier documents are intact; run the build again "
@@ -220,7 +253,7 @@ def validate(inputs, as_of, strict, report, verbose):
         _write_report(_report_path(inputs, report), [f for f in all_findings if f.severity != NOTE], line)
         click.echo(line)
         sys.exit(1 if not_ready else 0)
-    _run(body, _report_path(inputs, report))
+    _run(body, _report_path(inputs, report), doing="validating the inputs")
 
 
 @main.command()
@@ -241,7 +274,7 @@ def init(folder, district, planning_year, force):
         for path in init_inputs(Path(folder), district, planning_year, overwrite=force):
             click.echo(f"wrote {path}")
         click.echo(f"Next: fill in the workbooks, then `packets validate --inputs {folder}`.")
-    _run(body)
+    _run(body, doing="writing the input workbooks")
 
 
 @main.command("import-directory")
@@ -272,7 +305,7 @@ def import_directory(directory_file, district, output, force):
             click.echo(f"Skipped {count}: {reason}.")
         for note in report.notes:
             click.echo(f"Note: {note}")
-    _run(body)
+    _run(body, doing="importing the directory")
 
 
 @main.command()
@@ -291,7 +324,7 @@ def context(school_id, inputs, as_of, form):
                 raise PacketsError(f"No form '{form}'. Forms: {', '.join(contexts)}.")
             contexts = contexts[form]
         click.echo(json.dumps(contexts, indent=2, ensure_ascii=False, default=_json_default))
-    _run(body)
+    _run(body, doing="reading the inputs")
 
 
 @main.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
+from pathlib import Path
 
 ERROR = "error"
 WARNING = "warning"
@@ -80,3 +82,25 @@ class InputError(PacketsError):
     def __init__(self, findings):
         self.findings = list(findings)
         super().__init__(summary(self.findings, nothing_written=True))
+
+
+_OS_FIXES = {
+    errno.ENOSPC: "free space on that disk, then run again",
+    errno.EDQUOT: "free space within your disk quota, then run again",
+    errno.EACCES: "make it writable for you, or choose another folder",
+    errno.EPERM: "make it writable for you, or choose another folder",
+    errno.EROFS: "choose a folder on a disk that is not read-only",
+    errno.EISDIR: "move or rename that folder; a file of that name goes there",
+    errno.ENOTDIR: "move that file away, or choose another path",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """Return a file-system error as `<path>: <reason>. Fix: ...`, the file named rather than our own
+    temporary copy of it (os.replace names both)."""
+    path = exc.filename
+    if exc.filename2 and Path(str(path)).name.startswith((".tmp-", ".old-")):
+        path = exc.filename2
+    text = f"{path}: {exc.strerror or exc}" if path else str(exc.strerror or exc)
+    fix = _OS_FIXES.get(exc.errno)
+    return f"{text}. Fix: {fix}." if fix else text

@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import __version__, package
+from .findings import WARNING, Finding
 from .load import WORKBOOK_SUFFIXES
 from .schema import SHEETS
 from .settings import SETTINGS_FILE
@@ -61,6 +62,72 @@ def run_digest(settings, templates: str, strict: bool, pdf: bool = False) -> str
     return digest.hexdigest()
 
 
+def _unused(problem: str) -> Finding:
+    return Finding(WARNING, f"Not used, as {problem}: every packet is rebuilt, and the manifest written anew.",
+                   file=MANIFEST)
+
+
+def _shape_problem(data) -> str:
+    """Return what keeps data from being a manifest as save() writes it, or '' when nothing does."""
+    if not isinstance(data, dict) or not isinstance(data.get("schools"), dict):
+        return "it does not hold a \"schools\" table"
+    run = data.get("last_run", {})
+    if not isinstance(run, dict) or run and not (
+            isinstance(run.get("digest"), str) and isinstance(run.get("schools"), list)
+            and all(isinstance(sid, str) for sid in run["schools"])):
+        return "its \"last_run\" is not a digest and a list of schools"
+    pending = data.get("pending", [])
+    if not isinstance(pending, list) or not all(isinstance(sid, str) for sid in pending):
+        return "its \"pending\" is not a list of schools"
+    for sid, entry in data["schools"].items():
+        if not _entry_whole(entry):
+            return f"the entry of school {sid} lacks its fingerprint, folder, documents or time built"
+    return ""
+
+
+def _relative(path) -> bool:
+    """Return True for a path that stays inside the output folder."""
+    return isinstance(path, str) and bool(path) and not PurePosixPath(path).is_absolute() \
+        and ".." not in PurePosixPath(path).parts
+
+
+def _entry_whole(entry) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str) \
+            or not _relative(entry.get("folder")) or not isinstance(entry.get("documents"), list) \
+            or not all(_relative(d) for d in entry["documents"]) \
+            or not all(isinstance(entry.get(key, ""), str) for key in ("name", "designation")) \
+            or not isinstance(entry.get("ready", False), bool):
+        return False
+    try:
+        dt.datetime.fromisoformat(entry["built_at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _packet_manifest_intact(folder: Path, documents: list[str]) -> bool:
+    """Return True when the packet's manifest.json reads as a build writes it, lists every document,
+    and each file it lists is there at its recorded size: a damaged one would otherwise travel with a
+    packet skipped as unchanged. (Sizes, not hashes: this runs for every school of every build.)"""
+    from . import packet_manifest          # it imports this module
+    data = packet_manifest.read(folder)
+    files = data.get("files")
+    if not isinstance(files, list) or not isinstance(data.get("readiness"), dict):
+        return False
+    sizes = {}
+    for item in files:
+        if not isinstance(item, dict) or not isinstance(item.get("file"), str) or "/" in item["file"] \
+                or "\\" in item["file"] or type(item.get("size")) is not int:
+            return False
+        sizes[item["file"]] = item["size"]
+    if not {PurePosixPath(d).name for d in documents} <= sizes.keys():
+        return False
+    try:
+        return all((folder / name).stat().st_size == size for name, size in sizes.items())
+    except OSError:
+        return False
+
+
 @dataclass
 class Manifest:
     """The record of the last build in an output folder, one entry per school."""
@@ -72,18 +139,23 @@ class Manifest:
     # part old (it was killed midway), so they are not current whatever their entries say.
     pending: set[str] = field(default_factory=set)
 
+    findings: list[Finding] = field(default_factory=list)     # why a manifest found was not used
+
     @classmethod
     def load(cls, output: Path) -> "Manifest":
-        """Return the output folder's manifest; a missing or unreadable one is empty (everything rebuilds)."""
+        """Return the output folder's manifest; a missing or unreadable one is empty (everything rebuilds),
+        and one not as a build writes it is empty too, with a warning saying so."""
         path = Path(output) / MANIFEST
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            entries = data["schools"] if isinstance(data.get("schools"), dict) else {}
-            run = data["last_run"] if isinstance(data.get("last_run"), dict) else {}
-            pending = {str(sid) for sid in data.get("pending", ())} if isinstance(data.get("pending"), list) else set()
-        except (OSError, ValueError, AttributeError, KeyError):
-            entries, run, pending = {}, {}, set()
-        return cls(path, entries, run, pending)
+        except OSError:
+            return cls(path)
+        except ValueError as exc:
+            return cls(path, findings=[_unused(f"it is not JSON ({exc})")])
+        problem = _shape_problem(data)
+        if problem:
+            return cls(path, findings=[_unused(problem)])
+        return cls(path, data["schools"], data.get("last_run", {}), set(data.get("pending", ())))
 
     def unchanged_run(self, digest: str, report: Path) -> bool:
         """Return True when the last run had this digest, built every school, and its files are all there."""
@@ -112,7 +184,8 @@ class Manifest:
         if not entry or entry.get("fingerprint") != fingerprint or school_id in self.pending:
             return False
         output = self.path.parent
-        return all((output / doc).is_file() for doc in entry.get("documents", ()))
+        return (all((output / doc).is_file() for doc in entry["documents"])
+                and _packet_manifest_intact(output / entry["folder"], entry["documents"]))
 
     def record(self, school_id: str, fingerprint: str, folder: Path, documents, built_at: dt.datetime,
                name: str = "", designation: str = "", ready: bool = False, as_of: dt.date | None = None) -> None:

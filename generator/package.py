@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import re
 import secrets
@@ -123,7 +124,10 @@ def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: b
     """Return a hidden temporary file in `directory` holding `data`, flushed to disk unless `flush` is
     False. `data` may come in blocks, so a large file made piece by piece (the dashboard) is never
     whole in memory."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:                 # a file where the folder goes; "File exists" says too little
+        raise NotADirectoryError(errno.ENOTDIR, "a file, not a folder", str(directory)) from None
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=suffix, dir=directory)
     try:
         os.chmod(tmp, FILE_MODE)
@@ -141,9 +145,45 @@ def _stage(directory: Path, suffix: str, data: bytes | Iterable[bytes], flush: b
     return Path(tmp)
 
 
+def _named(exc: OSError, path: Path) -> OSError:
+    """Return exc naming the file being written: a full disk's failed write names none, and a
+    temporary file's name would mean nothing to the reader."""
+    # An OSError made without an errno (not from the system) prints no file name: left as it is.
+    if exc.errno is not None and (exc.filename is None or Path(str(exc.filename)).name.startswith(".tmp-")):
+        exc.filename, exc.filename2 = str(path), None
+    return exc
+
+
+def _refuse_folder(path: Path) -> None:
+    """Raise IsADirectoryError naming `path` when a folder stands where the file goes, found before
+    anything is written so nothing is half replaced; and refuse a device or pipe, which moving a file
+    over would remove (as root, `--report /dev/null` would replace /dev/null)."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if path.exists() and not path.is_file():
+        raise FileExistsError(errno.EEXIST, "not a regular file (a device, pipe or socket), so not replaced",
+                              str(path))
+
+
+def ensure_writable(folder: Path, names: Iterable[str] = ()) -> None:
+    """Make the folder (and its parents), check a file can be made in it, and that no folder stands
+    where one of the named files goes: each is one error before the build starts, not one per school
+    or one after every packet was replaced."""
+    try:
+        _stage(Path(folder), ".probe", b"", flush=False).unlink()
+    except OSError as exc:
+        raise _named(exc, Path(folder)) from None
+    for name in names:
+        _refuse_folder(Path(folder) / name)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old file or the whole new one, never a part."""
-    tmp = _stage(path.parent, path.suffix, data)
+    _refuse_folder(path)
+    try:
+        tmp = _stage(path.parent, path.suffix, data)
+    except OSError as exc:
+        raise _named(exc, path) from None
     try:
         os.replace(tmp, path)
     finally:
@@ -191,7 +231,11 @@ def stage_files(folder: Path, files: dict[str, bytes | Iterable[bytes]],
     staged: list[tuple[Path, Path]] = []
     try:
         for name, data in files.items():
-            staged.append((folder / name, _stage(folder, Path(name).suffix, data, flush)))
+            _refuse_folder(folder / name)
+            try:
+                staged.append((folder / name, _stage(folder, Path(name).suffix, data, flush)))
+            except OSError as exc:
+                raise _named(exc, folder / name) from None
     except BaseException:
         discard(staged)
         raise

@@ -23,9 +23,9 @@ from . import package, packet_manifest
 from .calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
 from .collector import collector_paused
 from .dashboard import DASHBOARD, dashboard_chunks, dashboard_context
-from .findings import ERROR, WARNING, Finding, InputError, PacketsError, errors
+from .findings import ERROR, WARNING, Finding, InputError, PacketsError, errors, os_error_text
 from .load import load_inputs
-from .manifest import Manifest, packet_fingerprint, run_digest, templates_digest
+from .manifest import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
 from .model import District, Packet, School, build_district
 from .normalize import normalize_sheet
 from .outputlock import OutputLock
@@ -218,7 +218,8 @@ def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
 
 
 def _failed(school: School, exc: Exception) -> PacketResult:
-    detail = str(exc) if isinstance(exc, (PacketsError, OSError)) else f"{type(exc).__name__}: {exc}"
+    detail = (os_error_text(exc) if isinstance(exc, OSError) else str(exc) if isinstance(exc, PacketsError)
+              else f"{type(exc).__name__}: {exc}")
     return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
                         error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
 
@@ -303,9 +304,11 @@ def _build(settings: Settings, strict: bool, progress: Callable[[PacketResult], 
         return _unchanged_run(settings, manifest, report_path, progress)
 
     district, input_findings = load_district(settings)
+    input_findings = manifest.findings + input_findings
     clashes = _folder_clashes(settings, district)
     if clashes:
         raise InputError(input_findings + clashes)
+    package.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
     _remove_leftovers(settings)
 
     fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}

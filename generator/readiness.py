@@ -157,10 +157,13 @@ def _monitoring(packet: Packet):
 
 
 def _support_rule(name: str, category: str, what: str):
+    # "has no" takes the noun without its article: "no a communication plan" is not English.
+    missing = re.sub(r"^(a|an) ", "", what)
+
     @rule(name, ERROR, f"The plan includes {what}.")
     def check(packet: Packet):
         if not packet.plan.supports_in(category):
-            yield _finding(packet, name, f"The plan has no {what}.",
+            yield _finding(packet, name, f"The plan has no {missing}.",
                            fix=f"Add a row with Category '{category}' on the Supports sheet of goals.xlsx.",
                            sheet="Supports")
     return check

@@ -25,6 +25,8 @@ NAME_FIELDS = {"school_id", "slug", "form", "year", "district"}
 SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of"}, "output": {"folder", "file"}}
 # Years every date the generator computes stays valid in (a series runs to June 30 after the end year).
 FIRST_YEAR, LAST_YEAR = 1900, 2199
+# How far the day overdue is judged by may lie from the planning year.
+AS_OF_YEARS = 10
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,11 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         when = when.date()
     if not isinstance(when, dt.date):
         raise PacketsError(f"{path}: [district] as_of must be a date such as 2026-11-23.")
+    if (as_of or district.get("as_of")) and abs(when.year - year.start) > AS_OF_YEARS:
+        # A date given that far off is a typing slip, and one near 9999 overflows the dates counted from it.
+        where = "--as-of" if as_of else f"{path}: [district] as_of"
+        raise PacketsError(f"{where} {when.isoformat()} is more than {AS_OF_YEARS} years from the planning year "
+                           f"{year.label}. Fix: give a date within the planning year, or correct planning_year.")
 
     return Settings(
         inputs=inputs,

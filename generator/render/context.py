@@ -77,11 +77,9 @@ def _due_date(lines: tuple[str, ...], planning_year) -> dt.date | None:
 
 def names(people: tuple[Person, ...]) -> str:
     """Return people's names joined for display, each once, in roster order."""
-    seen: list[str] = []
-    for p in people:
-        if p.name not in seen:
-            seen.append(p.name)
-    return "; ".join(seen)
+    # A dict keeps first-seen order and finds a name in constant time; a list search made this
+    # quadratic, and a district-wide role may hold tens of thousands of people.
+    return "; ".join(dict.fromkeys(p.name for p in people))
 
 
 def _person(p: Person) -> dict[str, str]:
