@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -349,6 +350,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     """
     from .delivery import send as delivery
     from .delivery.settings import load_email_settings, smtp_config, smtp_password
+    from .delivery.ledger import SendLock
     from .delivery.transport import SmtpSender
 
     def usage_error(exc):
@@ -359,40 +361,54 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
             click.echo(f"error: {exc}", err=True)
         sys.exit(2)
 
-    try:
-        # No --as-of: each packet is judged by the day its build recorded (see delivery.send).
-        settings = _settings(inputs, output, schools=schools)
-        email = load_email_settings(Path(inputs))
-        config = smtp_config(email) if smtp else None
-        password = smtp_password(config) if smtp and not dry_run else ""
-        deliveries = delivery.plan(settings, email, strict=strict, resend=resend)
-    except PacketsError as exc:
-        usage_error(exc)
+    with contextlib.ExitStack() as held:
+        try:
+            # No --as-of: each packet is judged by the day its build recorded (see delivery.send).
+            settings = _settings(inputs, output, schools=schools)
+            email = load_email_settings(Path(inputs))
+            config = smtp_config(email) if smtp else None
+            password = smtp_password(config) if smtp and not dry_run else ""
+            if not dry_run:
+                # From planning to the last message: a build finishing in between would change the
+                # packets under the plan.
+                held.enter_context(SendLock(settings.output))
+            deliveries = delivery.plan(settings, email, strict=strict, resend=resend)
+        except PacketsError as exc:
+            usage_error(exc)
+        except OSError as exc:
+            usage_error(f"reading the build: {os_error_text(exc)}")
 
-    count = 0
+        count = 0
 
-    def progress(outcome):
-        nonlocal count
-        count += 1
-        for line in delivery.outcome_lines(outcome, count, len(deliveries)):
-            click.echo(line, err=outcome.problem and line.startswith("  error"))
+        def progress(outcome):
+            nonlocal count
+            count += 1
+            for line in delivery.outcome_lines(outcome, count, len(deliveries)):
+                click.echo(line, err=outcome.problem and line.startswith("  error"))
 
-    try:
-        if dry_run:
-            for line in delivery.listing(deliveries):
-                click.echo(line)
-            outcomes = delivery.dry_run(deliveries, only_ready, smtp)
-            click.echo("Dry run: nothing was written or sent.")
-        elif smtp:
-            outcomes = delivery.send_smtp(deliveries, settings.output, email, SmtpSender(config, password),
-                                          only_ready, resend, progress)
-            click.echo(f"Ledger of what was sent: {settings.output / delivery.LEDGER}")
-        else:
-            outcomes = delivery.write_outbox(deliveries, settings.output, email, only_ready, progress)
-            click.echo(f"Outbox: {settings.output / delivery.OUTBOX} (who receives what: "
-                       f"{delivery.LISTING}). Open an .eml file to send it, or run with --smtp.")
-    except PacketsError as exc:
-        usage_error(exc)
+        try:
+            if dry_run:
+                for line in delivery.listing(deliveries):
+                    click.echo(line)
+                outcomes = delivery.dry_run(deliveries, only_ready, smtp)
+                click.echo("Dry run: nothing was written or sent.")
+            elif smtp:
+                outcomes = delivery.send_smtp(deliveries, settings.output, email, SmtpSender(config, password),
+                                              only_ready, resend, progress)
+                click.echo(f"Ledger of what was sent: {settings.output / delivery.LEDGER}")
+            else:
+                outcomes = delivery.write_outbox(deliveries, settings.output, email, only_ready, progress)
+                click.echo(f"Outbox: {settings.output / delivery.OUTBOX} (who receives what: "
+                           f"{delivery.LISTING}). Open an .eml file to send it, or run with --smtp.")
+        except PacketsError as exc:
+            usage_error(exc)
+        except OSError as exc:
+            click.echo(f"error: sending the packets: {os_error_text(exc)}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: every message already sent or written is recorded; run send again "
+                       "for the rest.", err=True)
+            sys.exit(130)
     click.echo(delivery.summary_line(outcomes))
     sys.exit(1 if any(o.problem for o in outcomes) else 0)
 

@@ -18,6 +18,11 @@ from .findings import PacketsError
 
 LOCK_FILE = ".packets.lock"
 
+# Output folders this process holds: the command, and how many holds of it are nested. `packets send`
+# holds its folder from planning to the last message, and the sending functions it calls take the same
+# lock again; another command in the same process is refused as another process would be.
+_HELD: dict[str, list] = {}
+
 
 class OutputLock:
     """Hold output/.packets.lock while `packets <command>` writes to the output folder."""
@@ -29,8 +34,20 @@ class OutputLock:
         self.interrupted = False       # a run before this one ended without releasing the lock cleanly
         self._fd: int | None = None
         self._made_folder = False
+        self._nested = False
+        self._key = ""
 
     def __enter__(self) -> "OutputLock":
+        key = self._key = os.path.realpath(self.output)
+        if key in _HELD:
+            command, _ = _HELD[key]
+            if command != self.command:
+                raise PacketsError(f"Another `packets {command}` is running on {self.output} (pid {os.getpid()}): "
+                                   f"one build or send at a time per output folder. Fix: wait for it to "
+                                   f"finish, then run again.")
+            _HELD[key][1] += 1
+            self._nested = True
+            return self
         try:
             self._made_folder = not self.output.exists()
             self.output.mkdir(parents=True, exist_ok=True)
@@ -39,6 +56,7 @@ class OutputLock:
             self._remove_folder_made()
             raise PacketsError(f"Cannot write to the output folder {self.output}: "
                                f"{exc.strerror or exc}.") from None
+        _HELD[key] = [self.command, 1]
         return self
 
     def _acquire(self) -> int:
@@ -70,6 +88,10 @@ class OutputLock:
         return fd
 
     def __exit__(self, exc_type, *exc) -> bool:
+        if self._nested:
+            _HELD[self._key][1] -= 1
+            return False
+        del _HELD[self._key]
         # Ctrl-C or a signal may have stopped workers mid-write: the file stays as the sign for the
         # next run to tidy up. Any other error was cleaned up where it happened.
         clean = exc_type is None or issubclass(exc_type, Exception)

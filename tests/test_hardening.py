@@ -196,19 +196,30 @@ def fill_disk(monkeypatch, only_suffix: str = ""):
     monkeypatch.setattr(package.os, "fdopen", fdopen)
 
 
-def test_a_full_disk_fails_each_school_by_path_and_the_run_in_one_line(inputs, output, built, monkeypatch):
+def test_a_full_disk_stops_the_run_in_one_line_before_any_packet_is_replaced(inputs, output, built, monkeypatch):
     before = documents(output)
     fill_disk(monkeypatch)
     result = build(inputs, output, "--force")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    # The progress lines say it: the run stops on the manifest before its closing list of failures.
-    failed = [line for line in result.output.splitlines() if "FAILED -> Error building" in line]
-    assert len(failed) == 9 and all(": No space left on device. Fix: free space" in line for line in failed), failed
-    assert str(output / "0101-riverbend-high-school") in failed[0]
+    # The manifest is saved (saying the run is under way) before any packet is touched, so that is
+    # where a full disk stops the run.
     line = one_error_line(result)
     assert line.startswith(f"error: building the packets: {output / 'build-manifest.json'}: No space left on device")
     assert documents(output) == before
+
+
+def test_a_disk_that_fills_on_the_documents_fails_each_school_by_path(inputs, output, built, monkeypatch):
+    before = documents(output)
+    fill_disk(monkeypatch, ".docx")
+    result = build(inputs, output, "--force")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("Error building")]
+    assert len(failed) == 9 and all(": No space left on device. Fix: free space" in line for line in failed), failed
+    assert str(output / "0101-riverbend-high-school") in failed[0]
+    packets = lambda files: {p: data for p, data in files.items() if len(p.parts) > 1}     # noqa: E731
+    assert packets(documents(output)) == packets(before)          # every school kept its earlier packet
 
 
 def test_a_disk_that_fills_on_the_dashboard_keeps_the_earlier_district_view(inputs, output, built, monkeypatch):

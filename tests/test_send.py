@@ -893,12 +893,43 @@ def test_no_build_or_unreachable_server_is_reported_plainly(district, tmp_path, 
 
 
 def test_one_run_at_a_time(tmp_path):
+    import subprocess
+    import sys
+    other_run = [sys.executable, "-c", "import sys; from generator.delivery.ledger import SendLock\n"
+                 "with SendLock(sys.argv[1]): pass", str(tmp_path)]
     with SendLock(tmp_path):
-        with pytest.raises(PacketsError, match="Another `packets send` is running"):
-            with SendLock(tmp_path):
-                pass
-    with SendLock(tmp_path):                                    # released when the first ended
-        pass
+        refused = subprocess.run(other_run, capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0 and "Another `packets send` is running" in refused.stderr
+        with SendLock(tmp_path):            # this run's own nested hold (send's planning, then sending)
+            pass
+        assert subprocess.run(other_run, capture_output=True, timeout=60).returncode != 0   # still held
+    assert subprocess.run(other_run, capture_output=True, timeout=60).returncode == 0      # released
+
+
+def test_a_send_holds_the_folder_from_planning_to_the_last_message(district, monkeypatch):
+    """A build that finished between send's planning and its sending would change the packets under
+    the plan: the folder is held from the start, so such a build is refused."""
+    import subprocess
+    import sys
+
+    from generator.delivery import send as delivery
+    planned = delivery.plan
+    refused = []
+
+    def plan_then_try_a_build(*args, **kwargs):
+        deliveries = planned(*args, **kwargs)
+        build = subprocess.run([sys.executable, "-m", "generator.cli", "build", "--inputs", str(district.inputs),
+                                "--output", str(district.output), "--force", "--jobs", "1"],
+                               capture_output=True, text=True, timeout=120)
+        refused.append((build.returncode, build.stderr))
+        return deliveries
+
+    monkeypatch.setattr(delivery, "plan", plan_then_try_a_build)
+    result = district.send()
+    assert result.exit_code == 0, result.output
+    (code, stderr), = refused
+    assert code == 1 and "Another `packets send` is running" in stderr and "Traceback" not in stderr, stderr
+    assert len(list((district.output / "outbox").glob("*.eml"))) == 9
 
 
 def test_an_unreadable_ledger_stops_rather_than_sending_twice(tmp_path):
