@@ -10,13 +10,13 @@ from pathlib import Path
 
 import click
 
-from .findings import ERROR, NOTE, WARNING, InputError, PacketsError, os_error_text, summary
+from generator.findings import ERROR, NOTE, WARNING, InputError, PacketsError, os_error_text, summary
 
 INPUTS_HELP = "Folder holding settings.toml, roster.xlsx, timeline.xlsx and goals.xlsx."
 
 
 def _settings(inputs, output=None, as_of=None, schools=()):
-    from .settings import load_settings
+    from generator.settings import load_settings
     if output:
         _check_output_folder(Path(output))
     return load_settings(Path(inputs), Path(output) if output else None, as_of.date() if as_of else None,
@@ -46,7 +46,7 @@ def _tolerant_output() -> None:
 
 
 def _echo_findings(findings, verbose: bool = False) -> None:
-    from .report import text_lines
+    from generator.render.validation import text_lines
     for line in text_lines(findings, verbose):
         click.echo(line, err=line.startswith("error:"))
 
@@ -57,7 +57,7 @@ def _report_path(inputs, report) -> Path:
 
 def _write_report(path: Path, findings, summary_line: str) -> None:
     """Write validation.xlsx for staff who do not read terminals; failing to write it is only a warning."""
-    from .report import write_validation_report
+    from generator.pipeline import write_validation_report
     try:
         write_validation_report(path, findings, summary_line)
         click.echo(f"The same report, a row per problem: {path}")
@@ -145,7 +145,7 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verb
     import os
     import time
 
-    from .pipeline import build as build_packets
+    from generator.pipeline import build as build_packets
 
     def body():
         settings = _settings(inputs, output, as_of, schools)
@@ -231,8 +231,8 @@ def validate(inputs, as_of, strict, report, verbose):
     Exits 0 when every school is ready for submission, 1 with the report otherwise. The same
     report is written as validation.xlsx (in the inputs folder unless --report says where).
     """
-    from .pipeline import readiness
-    from .readiness import is_ready
+    from generator.pipeline import readiness
+    from generator.model.readiness import is_ready
 
     def body():
         district, input_findings, by_school = readiness(_settings(inputs, as_of=as_of))
@@ -269,7 +269,7 @@ def init(folder, district, planning_year, force):
     dropdowns for designations, roles and stages, and date formats. Fill them in, then run
     `packets validate --inputs FOLDER` and `packets build --inputs FOLDER`.
     """
-    from .authoring import init_inputs
+    from generator.setup.authoring import init_inputs
 
     def body():
         for path in init_inputs(Path(folder), district, planning_year, overwrite=force):
@@ -291,7 +291,8 @@ def import_directory(directory_file, district, output, force):
     directory (told apart by their headers). Codes keep their leading zeros; closed schools and
     district rows are left out; principals become people where the file names them.
     """
-    from .directory import read_directory, write_roster
+    from generator.inputs.directory import read_directory
+    from generator.setup.directory import write_roster
 
     def body():
         target = Path(output)
@@ -316,7 +317,7 @@ def import_directory(directory_file, district, output, force):
 @click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...).")
 def context(school_id, inputs, as_of, form):
     """Print as JSON exactly the data each template receives for SCHOOL_ID, for template authors."""
-    from .pipeline import school_context
+    from generator.pipeline import school_context
 
     def body():
         contexts = school_context(_settings(inputs, as_of=as_of), school_id)
@@ -348,10 +349,11 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     message delivered. Exit 0 when all went, 1 when a school was held back or not (fully) sent, 2
     when the settings or inputs stop the run.
     """
-    from .delivery import send as delivery
-    from .delivery.settings import load_email_settings, smtp_config, smtp_password
-    from .delivery.ledger import SendLock
-    from .delivery.transport import SmtpSender
+    from generator.delivery import send as delivery
+    from generator.delivery.settings import load_email_settings, smtp_config, smtp_password
+    from generator.delivery.ledger import SendLock
+    from generator.pipeline import plan_delivery
+    from generator.delivery.transport import SmtpSender
 
     def usage_error(exc):
         if isinstance(exc, InputError):
@@ -372,7 +374,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
                 # From planning to the last message: a build finishing in between would change the
                 # packets under the plan.
                 held.enter_context(SendLock(settings.output))
-            deliveries = delivery.plan(settings, email, strict=strict, resend=resend)
+            deliveries = plan_delivery(settings, email, strict=strict, resend=resend)
         except PacketsError as exc:
             usage_error(exc)
         except OSError as exc:

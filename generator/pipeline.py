@@ -19,24 +19,29 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from typing import Any, Callable, Iterator
 
-from . import package, packet_manifest
-from .calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
-from .collector import collector_paused
-from .dashboard import DASHBOARD, dashboard_chunks, dashboard_context
-from .findings import ERROR, WARNING, Finding, InputError, PacketsError, errors, os_error_text
-from .load import load_inputs
-from .manifest import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
-from .model import District, Packet, School, build_district
-from .normalize import normalize_sheet
-from .outputlock import OutputLock
-from .readiness import check_packet, is_ready
-from .rollup import report_context, school_rollup
-from .render import FORMS, packet_contexts, render_document, render_packet
-from .render.hyperlinks import link_paths
-from .render.reference import TEMPLATES
-from .schema import SHEETS
-from .settings import Settings
-from .validate import validate_tables
+from generator.delivery import send as delivery
+from generator.output import packet_manifest
+from generator.output import atomic, naming
+from generator.render.calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
+from generator.collector import collector_paused
+from generator.render.dashboard import DASHBOARD, dashboard_chunks, dashboard_context, school_links
+from generator.findings import ERROR, WARNING, Finding, InputError, PacketsError, errors, os_error_text
+from generator.inputs.read import load_inputs
+from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
+from generator.model.records import District, Packet, School
+from generator.model.build import build_district
+from generator.inputs.normalize import normalize_sheet
+from generator.output.lock import OutputLock
+from generator.model.readiness import check_packet, is_ready
+from generator.render.district import report_context
+from generator.model.rollup import school_rollup
+from generator.render import FORMS, packet_contexts, render_document, render_packet
+from generator.render.hyperlinks import link_paths
+from generator.render.template_data import TEMPLATES
+from generator.render.validation import validation_report
+from generator.inputs.schema import SHEETS
+from generator.settings import Settings
+from generator.inputs.validate import validate_tables
 
 READINESS_REPORT = "readiness.xlsx"
 READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted
@@ -107,6 +112,14 @@ def readiness(settings: Settings) -> tuple[District, list[Finding], dict[str, li
     return district, findings, {p.school.school_id: check_packet(p) for p in district.packets}
 
 
+def plan_delivery(settings: Settings, email, strict: bool = False, resend: bool = False) -> list:
+    """Return each selected school's planned review email (delivery.send.Delivery), from the last build:
+    a folder no build has written stops before the inputs are read."""
+    delivery.require_build(settings.output)
+    district, _ = load_district(settings)
+    return delivery.plan(settings, email, district, strict=strict, resend=resend)
+
+
 def school_context(settings: Settings, school_id: str) -> dict[str, Any]:
     """Return exactly what each of the school's templates receives, keyed by form."""
     district, _ = load_district(Settings(**{**settings.__dict__, "schools": (school_id,)}))
@@ -119,7 +132,7 @@ class _StagedPacket:
 
     school: School
     folder: Path
-    files: list[tuple[Path, Path]]           # (target, temporary file), as package.stage_files returns
+    files: list[tuple[Path, Path]]           # (target, temporary file), as atomic.stage_files returns
     findings: tuple[Finding, ...]
     ready: bool
     built_at: dt.datetime
@@ -127,26 +140,26 @@ class _StagedPacket:
 
 def _stage_one(settings: Settings, packet: Packet, strict: bool) -> _StagedPacket:
     school = packet.school
-    names = package.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
+    names = naming.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, TEMPLATES)
     files = {names[form.key]: documents[form.key] for form in FORMS}
     files[names[CALENDAR_KEY]] = school_calendar(packet)
-    folder = package.packet_folder(settings, school)
+    folder = naming.packet_folder(settings, school)
     ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
     files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
                                                                              findings, built_at)
     # Not flushed file by file where one sync can do it: _build_chunk syncs before any older document
     # is replaced, and build() before the manifest records the packets.
-    staged = package.stage_files(folder, files, flush=not package.CAN_DEFER_FLUSH)
+    staged = atomic.stage_files(folder, files, flush=not atomic.CAN_DEFER_FLUSH)
     return _StagedPacket(school, folder, staged, findings, ready, built_at)
 
 
 def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
     school, folder = staged.school, staged.folder
-    written = package.place_files(staged.files)
+    written = atomic.place_files(staged.files)
     # A combined PDF from an earlier build no longer matches these documents; --pdf makes a new one.
-    (folder / package.packet_pdf_name(settings, school)).unlink(missing_ok=True)
+    (folder / naming.packet_pdf_name(settings, school)).unlink(missing_ok=True)
     documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
     return PacketResult(school.school_id, school.name, school.designation, folder, documents, staged.findings,
                         staged.ready, staged.built_at)
@@ -230,11 +243,11 @@ def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult
     staged = [_isolated(packet.school, _stage_one, settings, packet, strict) for settings, packet, strict in jobs]
     if any(isinstance(s, _StagedPacket) and any(target.exists() for target, _ in s.files) for s in staged):
         try:
-            package.flush_all(jobs[0][0].output)
+            atomic.flush_all(jobs[0][0].output)
         except PacketsError as exc:        # the disk failed: no older document is replaced
             for s in staged:
                 if isinstance(s, _StagedPacket):
-                    package.discard(s.files)
+                    atomic.discard(s.files)
             return [_failed(s.school, exc) if isinstance(s, _StagedPacket) else s for s in staged]
     return [_isolated(s.school, _place_one, settings, s) if isinstance(s, _StagedPacket) else s
             for (settings, _, _), s in zip(jobs, staged)]
@@ -265,7 +278,7 @@ def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
     seen: dict[str, School] = {}
     findings = []
     for school in district.schools:          # every school on the roster, not only those being built
-        name = package.packet_folder(settings, school).name.casefold()
+        name = naming.packet_folder(settings, school).name.casefold()
         other = seen.setdefault(name, school)
         if other is not school:
             findings.append(Finding(
@@ -308,7 +321,7 @@ def _build(settings: Settings, strict: bool, progress: Callable[[PacketResult], 
     clashes = _folder_clashes(settings, district)
     if clashes:
         raise InputError(input_findings + clashes)
-    package.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
+    atomic.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
     _remove_leftovers(settings)
 
     fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
@@ -341,7 +354,7 @@ def _build(settings: Settings, strict: bool, progress: Callable[[PacketResult], 
         results = _add_pdfs(settings, district, results, manifest, fingerprints)
     failed = any(r.error or r.pdf_error for r in results)
     if stale:
-        package.flush_all(settings.output)     # the new packets are on disk before the manifest records them
+        atomic.flush_all(settings.output)     # the new packets are on disk before the manifest records them
         _remove_superseded(settings, manifest, previous, results)
     report = write_readiness_report(settings, results)
     write_district_view(settings, district, results)
@@ -353,8 +366,8 @@ def _build(settings: Settings, strict: bool, progress: Callable[[PacketResult], 
 
 def _remove_leftovers(settings: Settings) -> None:
     """Remove what killed runs left: temporary files in the output folder, converters' working folders."""
-    from .pdf import remove_stale_work_folders
-    package.remove_leftovers(settings.output)
+    from generator.output.pdf import remove_stale_work_folders
+    atomic.remove_leftovers(settings.output)
     remove_stale_work_folders()
 
 
@@ -449,15 +462,15 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
     school built now, or one whose PDF's cover shows another readiness (--strict changed). A school
     whose PDF fails, or every school when LibreOffice is missing, keeps its complete Word and Excel
     packet and says why in pdf_error."""
-    from .combine import PdfOutcome, make_packet_pdfs, pdf_job
-    from .pdf import PdfConverter
+    from generator.output.combine import PdfOutcome, make_packet_pdfs, pdf_job
+    from generator.output.pdf import PdfConverter
 
     packets = {p.school.school_id: p for p in district.packets}
     jobs = {}
     for r in results:
         if r.error:
             continue
-        target = r.folder / package.packet_pdf_name(settings, packets[r.school_id].school)
+        target = r.folder / naming.packet_pdf_name(settings, packets[r.school_id].school)
         recorded = packet_manifest.read(r.folder).get("readiness", {}) if r.skipped else {}
         if r.skipped and target in r.documents and target.is_file() and recorded.get("ready") == r.ready:
             continue
@@ -491,6 +504,12 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
     return updated
 
 
+def write_validation_report(path: Path, findings, summary: str) -> Path:
+    """Write validation.xlsx (the findings a row each, for staff who prefer Excel to a terminal) to path."""
+    atomic.write_atomic(Path(path), validation_report(findings, summary))
+    return Path(path)
+
+
 def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     """Return one row per school for the district readiness report."""
     out = Path(settings.output)
@@ -521,7 +540,7 @@ def write_readiness_report(settings: Settings, results) -> Path:
     context = {"district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
                "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results)}
     report = render_document(TEMPLATES / READINESS_REPORT, context)
-    package.write_atomic(path, link_paths(report, TEMPLATES / READINESS_REPORT, ("folder", "pdf")))
+    atomic.write_atomic(path, link_paths(report, TEMPLATES / READINESS_REPORT, ("folder", "pdf")))
     return path
 
 
@@ -540,9 +559,11 @@ def write_district_view(settings: Settings, district: District, results) -> list
     rows = [school_rollup(p, readiness[p.school.school_id]) for p in packets]
     built_at = dt.datetime.now().replace(microsecond=0)
     folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in results if r.folder}
+    links = {r.school_id: school_links(folders.get(r.school_id), [d.relative_to(out).as_posix() for d in r.documents])
+             for r in results}
     dashboard = dashboard_context(settings, packets, rows, built_at,
-                                  (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT))
-    return package.write_files(out, {
+                                  (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links)
+    return atomic.write_files(out, {
         DISTRICT_REPORT: render_document(TEMPLATES / DISTRICT_REPORT,
                                          report_context(settings, rows, folders, built_at)),
         DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets),

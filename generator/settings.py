@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import PacketsError
+from generator.findings import PacketsError
 
 if sys.version_info >= (3, 11):
     import tomllib

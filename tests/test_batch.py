@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
-from generator import package
-from generator.manifest import Manifest
+from generator.output import atomic
+from generator.output.build_record import Manifest
 from generator.render import FORMS
 
 
@@ -142,17 +142,17 @@ def record_disk_events(monkeypatch, output) -> list[str]:
     """Record, in order: each file flushed (a packet's or a top-level report's), each sync, each packet
     document moved into place, and each save of the build manifest (its first, "run begun", records no packet)."""
     events = []
-    monkeypatch.setattr(package.os, "fsync", lambda fd: events.append(
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: events.append(
         "packet flushed" if Path(os.readlink(f"/proc/self/fd/{fd}")).parent != output else "report flushed"))
-    real_syncfs = package._SYNCFS
-    monkeypatch.setattr(package, "_SYNCFS", lambda fd: (events.append("sync"), real_syncfs(fd))[1])
+    real_syncfs = atomic._SYNCFS
+    monkeypatch.setattr(atomic, "_SYNCFS", lambda fd: (events.append("sync"), real_syncfs(fd))[1])
     real_replace = os.replace
 
     def replace(src, dst):
         if Path(dst).parent != output and not Path(dst).name.startswith("."):
             events.append("packet placed")
         return real_replace(src, dst)
-    monkeypatch.setattr(package.os, "replace", replace)
+    monkeypatch.setattr(atomic.os, "replace", replace)
     real_save = Manifest.save
     # A run first saves the manifest to say which packets it is rebuilding; then, at the end, it records them.
     monkeypatch.setattr(Manifest, "save", lambda self: (
@@ -160,7 +160,7 @@ def record_disk_events(monkeypatch, output) -> list[str]:
     return events
 
 
-@pytest.mark.skipif(not package.CAN_DEFER_FLUSH or not Path("/proc/self/fd").is_dir(),
+@pytest.mark.skipif(not atomic.CAN_DEFER_FLUSH or not Path("/proc/self/fd").is_dir(),
                     reason="defers flushes on Linux only")
 def test_packets_reach_the_disk_by_one_sync_before_they_replace_older_ones_or_the_manifest_records_them(
         inputs, output, monkeypatch):
@@ -179,14 +179,14 @@ def test_packets_reach_the_disk_by_one_sync_before_they_replace_older_ones_or_th
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
 def test_where_one_sync_cannot_be_trusted_every_packet_file_is_flushed(inputs, output, monkeypatch):
-    monkeypatch.setattr(package, "CAN_DEFER_FLUSH", False)
+    monkeypatch.setattr(atomic, "CAN_DEFER_FLUSH", False)
     events = record_disk_events(monkeypatch, output)
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     assert "sync" not in events
     assert events.count("packet flushed") == events.count("packet placed") == 9 * (len(FORMS) + 2)
 
 
-@pytest.mark.skipif(not package.CAN_DEFER_FLUSH, reason="defers flushes on Linux only")
+@pytest.mark.skipif(not atomic.CAN_DEFER_FLUSH, reason="defers flushes on Linux only")
 def test_a_disk_that_cannot_flush_replaces_no_document_and_says_so(inputs, output, monkeypatch):
     import ctypes
     import errno
@@ -197,7 +197,7 @@ def test_a_disk_that_cannot_flush_replaces_no_document_and_says_so(inputs, outpu
     def failing(fd):
         ctypes.set_errno(errno.EIO)
         return -1
-    monkeypatch.setattr(package, "_SYNCFS", failing)
+    monkeypatch.setattr(atomic, "_SYNCFS", failing)
     result = build(inputs, output, "--jobs", "1", "--force")
     assert result.exit_code == 1
     assert "Error building the packet for 0101" in result.output

@@ -14,10 +14,9 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from icalendar.parser import _foldline
 
 from conftest import AS_OF, SAMPLE, run_cli
-from generator import calendars
-from generator.calendars import (PRODID, CalendarEvent, district_calendar, district_events, meeting_times,
-                                 responsible_people, school_calendar, school_events, to_ical)
-from generator.model import Meeting, Person, ReviewEvent, Task
+from generator.render import calendars
+from generator.render.calendars import (PRODID, CalendarEvent, district_calendar, district_events, meeting_times, responsible_people, school_calendar, school_events, to_ical)
+from generator.model.records import Meeting, Person, ReviewEvent, Task
 from generator.pipeline import load_district
 from generator.settings import load_settings
 

@@ -14,12 +14,13 @@ from urllib.parse import unquote, urlparse
 import openpyxl
 import pytest
 
-from conftest import AS_OF, SAMPLE, run_cli
-from generator import package, pipeline
-from generator.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
+from conftest import AS_OF, SAMPLE
+from generator import pipeline
+from generator.output import naming
+from generator.render.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
 from generator.findings import PacketsError
-from generator.model import School
-from generator.rollup import STATUSES, school_rollup
+from generator.model.records import School
+from generator.model.rollup import STATUSES, school_rollup
 from generator.pipeline import load_district
 from generator.settings import load_settings
 
@@ -31,21 +32,24 @@ DAY = dt.date.fromisoformat(AS_OF)
 
 # --- the page as HTML, without a browser ---------------------------------------------------------
 
-def test_links_only_to_files_that_exist_and_encoded(tmp_path):
-    settings = load_settings(SAMPLE, tmp_path / "out", DAY)
-    school = School("01#1", "100% Hope & Co", "Targeted")
-    assert school_links(settings, school) == {"folder": "", "pdf": "", "calendar": ""}
-    folder = package.packet_folder(settings, school)
-    folder.mkdir(parents=True)
-    links = school_links(settings, school)
-    assert links["folder"] == "01%231-100-hope-co/" and links["pdf"] == links["calendar"] == ""
-    (folder / package.document_name(settings, school, "packet", ".pdf")).write_bytes(b"%PDF-1.7")
-    (folder / package.document_name(settings, school, "calendar", ".ics")).write_bytes(b"BEGIN:VCALENDAR")
-    links = school_links(settings, school)
+def test_links_go_to_what_the_build_wrote_and_are_encoded():
+    assert school_links(None, ()) == {"folder": "", "pdf": "", "calendar": ""}
+    links = school_links("01#1-100-hope-co", ["01#1-100-hope-co/01#1-plan.docx"])
+    assert links == {"folder": "01%231-100-hope-co/", "pdf": "", "calendar": ""}
+    links = school_links("01#1-100-hope-co", ["01#1-100-hope-co/01#1-plan.docx", "01#1-100-hope-co/01#1-packet.pdf",
+                                              "01#1-100-hope-co/01#1-calendar.ics"])
     assert links["pdf"] == "01%231-100-hope-co/01%231-packet.pdf"
     assert links["calendar"] == "01%231-100-hope-co/01%231-calendar.ics"
-    for link in links.values():
-        assert (settings.output / unquote(link)).exists()
+
+
+def test_the_dashboards_links_resolve_to_the_built_files(tmp_path):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101", "0104"))
+    pipeline.build(settings)
+    html = (settings.output / "index.html").read_text(encoding="utf-8")
+    targets = [unquote(h) for h in re.findall(r'href="([^"#?]+)"', html) if not h.startswith(("http", "mailto"))]
+    assert any(t.endswith("-calendar.ics") for t in targets) and any(t.endswith("/") for t in targets)
+    for target in targets:
+        assert (settings.output / target).exists(), target
 
 
 def test_school_text_is_escaped(tmp_path):

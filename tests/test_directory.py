@@ -14,11 +14,11 @@ import openpyxl
 import pytest
 
 from conftest import SAMPLE, AS_OF, header_column
-from generator.directory import (CALIFORNIA, DEFAULT_DESIGNATION, ILLINOIS, DistrictNotFound, ImportReport,
-                                 read_directory, write_roster)
+from generator.inputs.directory import (CALIFORNIA, DEFAULT_DESIGNATION, ILLINOIS, DistrictNotFound, ImportReport, read_directory)
+from generator.setup.directory import write_roster
 from generator.findings import PacketsError
 from generator.pipeline import load_district
-from generator.schema import PEOPLE, SCHOOLS
+from generator.inputs.schema import PEOPLE, SCHOOLS
 from generator.settings import load_settings
 
 DATA = Path(__file__).resolve().parent / "data"

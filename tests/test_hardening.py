@@ -14,9 +14,9 @@ import openpyxl
 import pytest
 
 from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
-from generator import package
-from generator.model import Person
-from generator.readiness import check_packet
+from generator.output import atomic
+from generator.model.records import Person
+from generator.model.readiness import check_packet
 from generator.render.context import names
 
 
@@ -144,7 +144,7 @@ def test_a_report_or_document_is_never_moved_over_a_pipe_or_device(inputs, tmp_p
     pipe = tmp_path / "report.xlsx"
     os.mkfifo(pipe)
     with pytest.raises(FileExistsError, match="not a regular file"):
-        package.write_atomic(pipe, b"data")
+        atomic.write_atomic(pipe, b"data")
     result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF, "--report", str(pipe))
     assert "Traceback" not in result.output
     assert f"warning: could not write the report: {pipe}: not a regular file" in result.output, result.output
@@ -179,7 +179,7 @@ class _FullDisk:
 
 def fill_disk(monkeypatch, only_suffix: str = ""):
     """Make every staged write (or only those of files ending in only_suffix) fail with ENOSPC."""
-    real_fdopen, real_mkstemp = os.fdopen, package.tempfile.mkstemp
+    real_fdopen, real_mkstemp = os.fdopen, atomic.tempfile.mkstemp
     suffixes: dict[int, str] = {}
 
     def mkstemp(*args, suffix="", **kwargs):
@@ -192,8 +192,8 @@ def fill_disk(monkeypatch, only_suffix: str = ""):
         handle = real_fdopen(fd, *args, **kwargs)
         return _FullDisk(handle) if suffix is not None and suffix.endswith(only_suffix) else handle
 
-    monkeypatch.setattr(package.tempfile, "mkstemp", mkstemp)
-    monkeypatch.setattr(package.os, "fdopen", fdopen)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(atomic.os, "fdopen", fdopen)
 
 
 def test_a_full_disk_stops_the_run_in_one_line_before_any_packet_is_replaced(inputs, output, built, monkeypatch):
@@ -239,7 +239,7 @@ def test_an_output_folder_that_cannot_be_written_is_one_line(inputs, output, bui
 
     def refused(*args, dir=None, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))
-    monkeypatch.setattr(package.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refused)
     result = build(inputs, output, "--force")
     assert result.exit_code == 1
     line = one_error_line(result)
@@ -386,7 +386,7 @@ def _names_as_before(people) -> str:
 
 
 def test_names_of_every_sample_role_are_as_before(settings):
-    from generator.schema import ROLES
+    from generator.inputs.schema import ROLES
     from generator.pipeline import load_district
     district, _ = load_district(settings)
     for packet in district.packets:

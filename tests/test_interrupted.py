@@ -15,10 +15,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import AS_OF, ROOT, SAMPLE, edit_sheet, find_row, header_column, run_cli
+from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
 from generator import pipeline
-from generator.manifest import MANIFEST
-from generator.outputlock import LOCK_FILE
+from generator.output.build_record import MANIFEST
+from generator.output.lock import LOCK_FILE
 
 POSIX = pytest.mark.skipif(not Path("/proc/self/stat").is_file() or os.name != "posix",
                            reason="needs Linux's /proc and signals")
@@ -338,7 +338,7 @@ def libreoffice_of(pid: int) -> set[int]:
 
 @POSIX
 def test_a_build_killed_while_libreoffice_converts_leaves_no_libreoffice(inputs, tmp_path):
-    from generator.pdf import find_soffice
+    from generator.output.pdf import find_soffice
     if find_soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     (tmp_path / "tmp").mkdir()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import SAMPLE
-from generator.load import CsvEncodingError, _read_calamine, decode_csv, read_workbook, read_workbook_openpyxl
+from generator.inputs.read import (CsvEncodingError, _read_calamine, decode_csv, read_workbook, read_workbook_openpyxl)
 
 
 def assert_same(path):

@@ -9,11 +9,12 @@ import pickle
 import pandas as pd
 
 from conftest import AS_OF, SAMPLE
-from generator.load import RawSheet, load_inputs
-from generator.model import Task, _BySchool, _Calendar, _task_series, build_district
-from generator.normalize import normalize_sheet
+from generator.inputs.read import RawSheet, load_inputs
+from generator.model.records import Task
+from generator.model.build import _BySchool, _Calendar, _task_series, build_district
+from generator.inputs.normalize import normalize_sheet
 from generator.pipeline import load_district
-from generator.schema import SHEETS, STAGES
+from generator.inputs.schema import SHEETS, STAGES
 from generator.settings import load_settings
 
 SPECS = {s.name: s for s in SHEETS}

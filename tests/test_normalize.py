@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from generator.findings import ERROR, NOTE, WARNING
-from generator.load import RawSheet
-from generator.normalize import clean_text, format_time, is_blank, normalize_sheet, parse_date
-from generator.schema import PEOPLE, ROLES, SCHOOLS, TASKS, header_key
+from generator.inputs.read import RawSheet
+from generator.inputs.normalize import clean_text, format_time, is_blank, normalize_sheet, parse_date
+from generator.inputs.schema import PEOPLE, ROLES, SCHOOLS, TASKS, header_key
 
 
 def raw(rows, file="roster.xlsx", sheet="Schools") -> RawSheet:
@@ -321,7 +321,7 @@ def test_format_time(value, expected):
 
 
 def test_time_column_normalised_in_sheet():
-    from generator.schema import MEETINGS
+    from generator.inputs.schema import MEETINGS
     table, findings = normalize_sheet(raw([["Meeting", "Date", "Time"],
                                            ["BLT", "2026-09-16", 0.6458333],
                                            ["BLT", "2026-10-21", "3:30-4:30 PM"]], "timeline.xlsx", "Meetings"),

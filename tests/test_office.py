@@ -15,7 +15,7 @@ from docx import Document
 from pypdf import PdfReader
 
 from conftest import AS_OF, SAMPLE, run_cli
-from generator.pdf import PdfConverter, find_soffice
+from generator.output.pdf import PdfConverter, find_soffice
 
 LETTER, LETTER_LANDSCAPE, LEGAL_LANDSCAPE = (612, 792), (792, 612), (1008, 612)
 

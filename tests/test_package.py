@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from generator import package
-from generator.package import (MAX_NAME, document_name, packet_folder, safe_name, slugify, write_atomic,
-                               write_files)
+from generator.output import atomic, naming
+from generator.output.naming import MAX_NAME, document_name, packet_folder, safe_name, slugify
+from generator.output.atomic import write_atomic, write_files
 
 
 @pytest.mark.parametrize("text, slug", [
@@ -126,7 +126,7 @@ def test_write_atomic_failure_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
 
     def refuse(src, dst):
         raise PermissionError("locked by Excel")
-    monkeypatch.setattr(package.os, "replace", refuse)
+    monkeypatch.setattr(atomic.os, "replace", refuse)
     with pytest.raises(PermissionError):
         write_atomic(path, b"new")
     assert path.read_bytes() == b"old"
@@ -154,14 +154,14 @@ NEW = {"a.docx": b"new a", "b.xlsx": b"new b", "c.docx": b"new c"}
 
 def test_write_files_staging_failure_leaves_old_packet(tmp_path, monkeypatch):
     folder = old_packet(tmp_path)
-    real_stage, calls = package._stage, []
+    real_stage, calls = atomic._stage, []
 
     def flaky(directory, suffix, data, flush=True):
         calls.append(suffix)
         if len(calls) == 2:
             raise OSError("disk full")
         return real_stage(directory, suffix, data, flush)
-    monkeypatch.setattr(package, "_stage", flaky)
+    monkeypatch.setattr(atomic, "_stage", flaky)
     with pytest.raises(OSError, match="disk full"):
         write_files(folder, NEW)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == {
@@ -179,7 +179,7 @@ def test_write_files_replace_failure_restores_the_whole_packet(tmp_path, monkeyp
         if len(calls) == 2:
             raise PermissionError("b.xlsx is open in Excel")
         return real_replace(src, dst)
-    monkeypatch.setattr(package.os, "replace", flaky)
+    monkeypatch.setattr(atomic.os, "replace", flaky)
     with pytest.raises(PermissionError):
         write_files(folder, NEW)
     assert leftovers(folder) == []
@@ -191,7 +191,7 @@ def test_written_files_are_readable_by_others_not_owner_only(tmp_path):
     """mkstemp makes owner-only files; packets are shared on drives, so they get ordinary permissions."""
     import os
     import stat
-    from generator.package import write_atomic, write_files
+    from generator.output.atomic import write_atomic, write_files
     write_atomic(tmp_path / "a.xlsx", b"x")
     write_files(tmp_path / "p", {"b.docx": b"y"})
     umask = os.umask(0)
@@ -207,7 +207,7 @@ def flushed_names(monkeypatch) -> list[str]:
     def fsync(fd):
         flushed.append(Path(os.readlink(f"/proc/self/fd/{fd}")).suffix)
         return real_fsync(fd)
-    monkeypatch.setattr(package.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
     return flushed
 
 
@@ -218,9 +218,9 @@ def test_written_documents_are_each_flushed_and_staged_ones_only_when_asked(tmp_
     write_files(folder, {"d.docx": b"new d"})
     assert flushed == [".docx"]
     flushed.clear()
-    staged = package.stage_files(folder, NEW, flush=False)
+    staged = atomic.stage_files(folder, NEW, flush=False)
     assert flushed == [] and (folder / "a.docx").read_bytes() == b"old a.docx"     # nothing moved yet
-    assert package.place_files(staged) == [folder / name for name in NEW]
+    assert atomic.place_files(staged) == [folder / name for name in NEW]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == {**NEW, "d.docx": b"new d"}
     assert leftovers(folder) == []
 
@@ -232,7 +232,7 @@ def test_a_staging_failure_leaves_no_temporary_file(tmp_path, monkeypatch):
         yield b"first block"
         raise OSError("disk full")
     with pytest.raises(OSError, match="disk full"):
-        package.stage_files(folder, {"a.docx": b"new a", "b.xlsx": files()})
+        atomic.stage_files(folder, {"a.docx": b"new a", "b.xlsx": files()})
     assert leftovers(folder) == [] and (folder / "a.docx").read_bytes() == b"old a.docx"
 
 
@@ -242,7 +242,7 @@ PACKET_FORMS = [("schedule", ".docx"), ("plan", ".docx"), ("grid", ".xlsx"), ("c
 
 
 def test_document_names_gives_each_form_its_name(out_settings):
-    names = package.document_names(out_settings, school("0101"), PACKET_FORMS)
+    names = naming.document_names(out_settings, school("0101"), PACKET_FORMS)
     assert names == {"schedule": "0101-schedule.docx", "plan": "0101-plan.docx", "grid": "0101-grid.xlsx",
                      "calendar": "0101-calendar.ics"}
 
@@ -255,8 +255,8 @@ def test_document_names_gives_each_form_its_name(out_settings):
 def test_document_names_that_collide_are_refused_naming_the_setting(out_settings, pattern, name):
     settings = dataclasses.replace(out_settings, file_pattern=pattern)
     forms = PACKET_FORMS + ([("PACKET", ".pdf")] if pattern == "{form}" else [])
-    with pytest.raises(package.PacketsError) as caught:
-        package.document_names(settings, school("0101", name), forms)
+    with pytest.raises(naming.PacketsError) as caught:
+        naming.document_names(settings, school("0101", name), forms)
     assert "[output] file" in str(caught.value) and "0101" in str(caught.value)
 
 

@@ -22,11 +22,11 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from conftest import AS_OF, SAMPLE, run_cli
-from generator.combine import combine, contents, pdf_forms
+from generator.output.combine import combine, contents, pdf_forms
 from generator.findings import PacketsError
-from generator.manifest import MANIFEST
-from generator.packet_manifest import PACKET_MANIFEST
-from generator.pdf import SOFFICE_ENV, PdfConverter, find_soffice, require_soffice
+from generator.output.build_record import MANIFEST
+from generator.output.packet_manifest import PACKET_MANIFEST
+from generator.output.pdf import SOFFICE_ENV, PdfConverter, find_soffice, require_soffice
 
 LEGAL_LANDSCAPE = (1008, 612)
 LETTER = (612, 792)
@@ -310,7 +310,7 @@ def test_readiness_links_each_school_to_its_folder_and_pdf(built):
 
 
 def test_convert_to_pdf_raises_naming_the_file_that_failed(fake_soffice, tmp_path):
-    from generator.pdf import convert_to_pdf
+    from generator.output.pdf import convert_to_pdf
     good, bad = tmp_path / "good.docx", tmp_path / "bad.docx"
     good.write_bytes(b"fine")
     bad.write_bytes(b"FAKE-BAD")

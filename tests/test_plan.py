@@ -11,8 +11,8 @@ import pytest
 from docx import Document
 
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
-from generator import docs
-from generator.model import Activity, Plan, Strategy
+from generator.setup import docs
+from generator.model.records import Activity, Plan, Strategy
 from generator.render.chart import PALETTE, month_ticks, timeline_chart
 from generator.render.context import submission_route
 

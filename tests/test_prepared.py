@@ -16,7 +16,7 @@ from generator.pipeline import load_district
 from generator.render import FORMS, packet_contexts, prepared
 from generator.render.docx import render_docx
 from generator.render.xlsx import render_xlsx
-from generator.render.reference import TEMPLATES
+from generator.render.template_data import TEMPLATES
 from generator.settings import load_settings
 
 
@@ -142,7 +142,8 @@ def test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightf
 
 def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, monkeypatch):
     """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
-    from generator import pipeline, report
+    from generator import pipeline
+    from generator.render import validation
     from generator.findings import ERROR, Finding
     seen = []
 
@@ -151,11 +152,11 @@ def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, mo
         return real(template, context)
     real = pipeline.render_document
     monkeypatch.setattr(pipeline, "render_document", spy)
-    monkeypatch.setattr(report, "render_document", spy)
+    monkeypatch.setattr(validation, "render_document", spy)
     settings = load_settings(SAMPLE, tmp_path / "output", dt.date.fromisoformat(AS_OF))
     pipeline.build(settings)
     broken = Finding(ERROR, "=A broken <cell> & more", file="roster.xlsx", sheet="Schools", row=3, column="B")
-    report.write_validation_report(tmp_path / "validation.xlsx", [broken], "1 error")
+    pipeline.write_validation_report(tmp_path / "validation.xlsx", [broken], "1 error")
     assert sorted(t.name for t, _ in seen) == ["district.xlsx", "readiness.xlsx", "validation.xlsx"]
     for template, context in seen:
         assert prepared(template) is not None, template.name
@@ -184,11 +185,11 @@ def test_remembered_cells_are_never_mixed_up(packets):
 
 
 def test_a_long_run_holds_a_bounded_number_of_cells(packets, monkeypatch):
-    from generator.render import prepared_xlsx
-    from generator.render.docx import jinja_env
-    monkeypatch.setattr(prepared_xlsx, "_REMEMBER_CHARS", 6400)
+    from generator.render.fast import xlsx
+    from generator.render.jinja import jinja_env
+    monkeypatch.setattr(xlsx, "_REMEMBER_CHARS", 6400)
     template = TEMPLATES / "isbe_grid.xlsx"
-    ready = prepared_xlsx.PreparedXlsx(template, jinja_env(autoescape=False))
+    ready = xlsx.PreparedXlsx(template, jinja_env(autoescape=False))
     context = packet_contexts(packets[0])["isbe-grid-tracker"]
     for school in range(30):
         rows = [{**row, "person": f"Person {school}-{i}", "tasks": f"{row['tasks']} ({school})"}
@@ -246,7 +247,7 @@ def test_a_dictionarys_keys_are_read_first_and_missing_names_still_fail_loudly()
     import jinja2
     from types import SimpleNamespace
 
-    from generator.render.docx import jinja_env
+    from generator.render.jinja import jinja_env
 
     env = jinja_env(autoescape=True)
     # A column named like a dict method is the row's value, not the method; escaping still applies.

@@ -10,7 +10,7 @@ from docx import Document
 
 from generator.render import FORMS, prepared
 from generator.render.docx import render_docx
-from generator.render.reference import TEMPLATES
+from generator.render.template_data import TEMPLATES
 
 
 def grid_columns(data: bytes) -> list[int]:

@@ -36,13 +36,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from conftest import AS_OF
 from generator.cli import main
 from generator.findings import ERROR, InputError, PacketsError
-from generator.model import School
-from generator.normalize import DATE_YEARS, clean_text, format_time, is_blank, parse_date, parse_number
-from generator.package import MAX_NAME, document_name, packet_folder, safe_name, slugify
+from generator.model.records import School
+from generator.inputs.normalize import DATE_YEARS, clean_text, format_time, is_blank, parse_date, parse_number
+from generator.output.naming import MAX_NAME, document_name, packet_folder, safe_name, slugify
 from generator.pipeline import build
 from generator.render import FORMS
-from generator.schema import (ACTIVITIES, DESIGNATIONS, GOAL_TYPES, ROLES, SCHOOLS, SHEETS, STAGES,
-                              SUPPORT_CATEGORIES, Sheet)
+from generator.inputs.schema import (ACTIVITIES, DESIGNATIONS, GOAL_TYPES, ROLES, SCHOOLS, SHEETS, STAGES, SUPPORT_CATEGORIES, Sheet)
 from generator.settings import PlanningYear, Settings, load_settings
 
 AS_OF_DATE = dt.date.fromisoformat(AS_OF)
@@ -632,7 +631,7 @@ def test_activity_in_year_9999_is_reported_not_a_traceback(tmp_path):
 def test_a_far_activity_end_date_does_not_stall_the_chart():
     """Found while writing the properties: the chart drew a tick per month of its span, so an end date in
     2126 took seconds and one in 9999 took minutes."""
-    from generator.model import Activity, Plan, Strategy
+    from generator.model.records import Activity, Plan, Strategy
     from generator.render.chart import timeline_chart
 
     def seconds_to_draw(end: dt.date) -> float:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
-import pytest
 
 from conftest import AS_OF, run_cli
-from generator.manifest import input_files, run_digest
+from generator.output.build_record import input_files, run_digest
 
 BIG = 600 * 1024 * 1024
 

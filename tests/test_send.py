@@ -36,7 +36,7 @@ from generator.delivery.recipients import Recipient, display_name
 from generator.delivery.send import review_due
 from generator.delivery.settings import load_email_settings
 from generator.findings import PacketsError
-from generator.model import ReviewEvent
+from generator.model.records import ReviewEvent
 from generator.pipeline import load_district
 from generator.settings import load_settings
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli

@@ -10,12 +10,12 @@ import pytest
 
 from conftest import edit_sheet, find_row, header_column
 from generator.findings import ERROR, InputError
-from generator.load import RawSheet
-from generator.normalize import normalize_sheet
+from generator.inputs.read import RawSheet
+from generator.inputs.normalize import normalize_sheet
 from generator.pipeline import load_district
-from generator.schema import SHEETS
+from generator.inputs.schema import SHEETS
 from generator.settings import PlanningYear
-from generator.validate import stage_starts, validate_tables
+from generator.inputs.validate import stage_starts, validate_tables
 
 YEAR = PlanningYear(2026)
 SPECS = {s.name: s for s in SHEETS}

@@ -33,13 +33,13 @@ import openpyxl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import package  # noqa: E402
-from generator.pipeline import build, load_district  # noqa: E402
-from generator.render import FORMS, RENDERERS, packet_contexts, render_packet  # noqa: E402
-from generator.render.chart import _draw  # noqa: E402
-from generator.render.docx import render_docx  # noqa: E402
-from generator.render.reference import TEMPLATES  # noqa: E402
-from generator.settings import load_settings  # noqa: E402
+from generator.output import atomic, naming
+from generator.pipeline import build, load_district
+from generator.render import FORMS, RENDERERS, packet_contexts, render_packet
+from generator.render.chart import _draw
+from generator.render.docx import render_docx
+from generator.render.template_data import TEMPLATES
+from generator.settings import load_settings
 
 SAMPLE = ROOT / "inputs"
 DIRECTORY = ROOT.parent / "shared" / "data" / "ca_public_schools_2018-06.xlsx"
@@ -173,15 +173,15 @@ def straightforward_packet(packet, settings) -> None:
     files = {}
     for form in FORMS:
         render = render_docx if form.suffix == ".docx" else RENDERERS[form.suffix]
-        files[package.document_name(settings, packet.school, form.key, form.suffix)] = \
+        files[naming.document_name(settings, packet.school, form.key, form.suffix)] = \
             render(TEMPLATES / form.template, contexts[form.key])
-    package.write_files(package.packet_folder(settings, packet.school), files)
+    atomic.write_files(naming.packet_folder(settings, packet.school), files)
 
 
 def prepared_packet(packet, settings) -> None:
     documents = render_packet(packet)
-    files = {package.document_name(settings, packet.school, f.key, f.suffix): documents[f.key] for f in FORMS}
-    package.write_files(package.packet_folder(settings, packet.school), files)
+    files = {naming.document_name(settings, packet.school, f.key, f.suffix): documents[f.key] for f in FORMS}
+    atomic.write_files(naming.packet_folder(settings, packet.school), files)
 
 
 def ratio(folder: Path, count: int) -> tuple[float, float, float]:

@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import package
-from ..findings import PacketsError
-from ..outputlock import OutputLock
+from generator.output import atomic
+from generator.findings import PacketsError
+from generator.output.lock import OutputLock
 
 LEDGER = "send-ledger.json"
 VERSION = 1
@@ -80,7 +80,7 @@ class Ledger:
             self._lines[sid] = f"{json.dumps(sid)}: {json.dumps(self.schools[sid], ensure_ascii=False)}"
         text = (f'{{"version": {VERSION}, "schools": {{\n'
                 + ",\n".join(self._lines[sid] for sid in sorted(self.schools)) + "\n}}\n")
-        package.write_atomic(self.path, text.encode("utf-8"))
+        atomic.write_atomic(self.path, text.encode("utf-8"))
 
 
 def _shape_problem(data) -> str:

@@ -15,21 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import package
-from ..findings import ERROR, WARNING, Finding, PacketsError
-from ..manifest import Manifest, packet_fingerprint, templates_digest
-from ..model import Packet
-from ..pipeline import load_district
-from ..readiness import check_packet, is_ready
-from ..render.context import long_date
-from ..render.reference import TEMPLATES
-from ..settings import Settings
-from .compose import (AttachmentPlan, MisaddressedMessage, Templates, attachment_parts, build_message,
-                      checked_bytes, compile_templates, new_message_id, plan_attachments, render)
-from .ledger import LEDGER, Ledger, SendLock, now
-from .recipients import Recipient, school_recipients
-from .settings import EmailSettings
-from .transport import LinkedPath, NotDelivered, ServerUnavailable, SmtpSender, refuse_link, write_eml
+from generator.output import atomic, naming
+from generator.findings import ERROR, WARNING, Finding, PacketsError
+from generator.output.build_record import Manifest, packet_fingerprint, templates_digest
+from generator.model.records import District, Packet
+from generator.model.readiness import check_packet, is_ready
+from generator.render.context import long_date
+from generator.render.template_data import TEMPLATES
+from generator.settings import Settings
+from generator.delivery.compose import (AttachmentPlan, MisaddressedMessage, Templates, attachment_parts, build_message, checked_bytes, compile_templates, new_message_id, plan_attachments, render)
+from generator.delivery.ledger import Ledger, SendLock, now
+from generator.delivery.recipients import Recipient, school_recipients
+from generator.delivery.settings import EmailSettings
+from generator.delivery.transport import (LinkedPath, NotDelivered, ServerUnavailable, SmtpSender, refuse_link, write_eml)
 
 OUTBOX = "outbox"
 LISTING = "recipients.txt"
@@ -117,7 +115,7 @@ def packet_version(packet: Packet, settings: Settings, entry: dict, templates: s
 
 def _documents(settings: Settings, packet: Packet, entry: dict) -> tuple[list[Path], list[Finding]]:
     """Return the school's built documents, each checked to be a file inside the school's own folder."""
-    folder = package.packet_folder(settings, packet.school).resolve()
+    folder = naming.packet_folder(settings, packet.school).resolve()
     output = Path(settings.output)
     documents, problems = [], []
     if (output / entry.get("folder", "")).resolve() != folder:
@@ -173,15 +171,21 @@ def message_context(packet: Packet, findings: list[Finding], ready: bool, due: t
     }
 
 
-def plan(settings: Settings, email: EmailSettings, strict: bool = False, resend: bool = False) -> list[Delivery]:
+def require_build(output: Path) -> Manifest:
+    """Return the output folder's build manifest; a folder no build has written is a PacketsError."""
+    manifest = Manifest.load(output)
+    if not manifest.entries:
+        raise PacketsError(f"No build found in {output}. Fix: run `packets build` first; "
+                           f"`packets send` sends what the last build made.")
+    return manifest
+
+
+def plan(settings: Settings, email: EmailSettings, district: District, strict: bool = False,
+         resend: bool = False) -> list[Delivery]:
     """Return every selected school's planned email, in roster order, each with its problems."""
     compiled: dict[str | None, Templates] = compile_templates(email)
-    manifest = Manifest.load(settings.output)
-    if not manifest.entries:
-        raise PacketsError(f"No build found in {settings.output}. Fix: run `packets build` first; "
-                           f"`packets send` sends what the last build made.")
+    manifest = require_build(settings.output)
     ledger = Ledger.load(settings.output)
-    district, _ = load_district(settings)
     templates = templates_digest(TEMPLATES)
     return [_plan_one(settings, email, compiled, manifest, ledger, templates, packet, strict, resend)
             for packet in district.packets]
@@ -190,7 +194,7 @@ def plan(settings: Settings, email: EmailSettings, strict: bool = False, resend:
 def _plan_one(settings, email, compiled, manifest, ledger, templates, packet, strict, resend) -> Delivery:
     school = packet.school
     sid = school.school_id
-    name = package.packet_folder(settings, school).name
+    name = naming.packet_folder(settings, school).name
     entry = manifest.entry(sid)
     findings = check_packet(packet)
     base = Delivery(sid, school.name, school.designation, is_ready(findings, strict), "", name)
@@ -216,7 +220,7 @@ def _plan_one(settings, email, compiled, manifest, ledger, templates, packet, st
     built_at = dt.datetime.fromisoformat(entry["built_at"])
     attachments = None
     if documents:
-        pdf_name = package.document_name(settings, school, PDF_FORM, ".pdf")
+        pdf_name = naming.document_name(settings, school, PDF_FORM, ".pdf")
         chosen = plan_attachments(documents, pdf_name, email.attach, email.zip_over_bytes, name + ".zip",
                                   built_at)
         if isinstance(chosen, str):
@@ -325,7 +329,7 @@ def _write_outbox(deliveries: list[Delivery], output: Path, email: EmailSettings
         outcomes.append(outcome)
         if progress:
             progress(outcome)
-    package.write_atomic(folder / LISTING, "\n".join(listing(deliveries)).encode("utf-8"))
+    atomic.write_atomic(folder / LISTING, "\n".join(listing(deliveries)).encode("utf-8"))
     return outcomes
 
 

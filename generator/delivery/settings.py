@@ -18,9 +18,9 @@ from typing import Mapping
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..findings import PacketsError
-from ..schema import DESIGNATIONS, ROLES
-from ..settings import read_toml, refuse_unknown
+from generator.findings import PacketsError
+from generator.inputs.schema import DESIGNATIONS, ROLES
+from generator.settings import read_toml, refuse_unknown
 
 EMAIL_FILE = "email.toml"
 ATTACH_MODES = ("documents", "pdf", "auto")
@@ -99,7 +99,7 @@ def _fail(path: Path, where: str, problem: str, fix: str = "") -> PacketsError:
 def parse_address(text: str, path: Path, where: str) -> Address:
     """Return 'Name <addr>' or a bare address as an Address, the address checked and the name made
     safe for a header (recipients.display_name)."""
-    from .recipients import display_name            # here: recipients imports this module
+    from generator.delivery.recipients import display_name
     parsed = getaddresses([str(text)])
     if len(parsed) > 1:
         raise _fail(path, where, f"'{text}' is more than one address; it must be one address.",

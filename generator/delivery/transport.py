@@ -14,9 +14,9 @@ import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import package
-from ..findings import PacketsError
-from .settings import PASSWORD_ENV, SmtpConfig
+from generator.output import atomic, naming
+from generator.findings import PacketsError
+from generator.delivery.settings import PASSWORD_ENV, SmtpConfig
 
 
 class ServerUnavailable(PacketsError):
@@ -48,9 +48,9 @@ def refuse_link(path: Path) -> None:
 
 def write_eml(folder: Path, name: str, data: bytes) -> Path:
     """Write one message's bytes as an .eml file (atomically) and return its path."""
-    path = Path(folder) / (package.safe_name(name, "message") + ".eml")
+    path = Path(folder) / (naming.safe_name(name, "message") + ".eml")
     refuse_link(path)
-    package.write_atomic(path, data)
+    atomic.write_atomic(path, data)
     return path
 
 

@@ -7,13 +7,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from ..model import Packet
-from .context import grid_context, plan_context, review_context, schedule_context
-from .docx import jinja_env, render_docx
-from .prepared import PreparedDocx
-from .prepared_xlsx import PreparedXlsx, Unprepared
-from .reference import TEMPLATES
-from .xlsx import render_xlsx
+from generator.model.records import Packet
+from generator.render.context import grid_context, plan_context, review_context, schedule_context
+from generator.render.jinja import jinja_env
+from generator.render.docx import render_docx
+from generator.render.fast.docx import PreparedDocx
+from generator.render.fast.xlsx import PreparedXlsx, Unprepared
+from generator.render.template_data import TEMPLATES
+from generator.render.xlsx import render_xlsx
 
 RENDERERS = {".docx": render_docx, ".xlsx": render_xlsx}
 

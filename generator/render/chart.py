@@ -9,8 +9,8 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..findings import PacketsError
-from ..model import Plan
+from generator.findings import PacketsError
+from generator.model.records import Plan
 
 # Colour-blind-safe palette (Okabe-Ito), one colour per strategy; prints distinguishably in grey too.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

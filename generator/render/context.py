@@ -7,16 +7,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..model import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
-from ..readiness import check_packet
-from . import reference
-from .chart import timeline_chart
+from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
+from generator.model.readiness import check_packet
+from generator.render import template_data
+from generator.render.chart import timeline_chart
+from generator.model.status import OVERDUE, task_status
 
 OVERDUE_FILL = "F4CCCC"     # light red: the cell shading of an overdue task
-DONE = "Done"
-OVERDUE = "Overdue"
-UPCOMING = "Upcoming"
-NOT_SCHEDULED = "Not scheduled"
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
@@ -110,17 +107,6 @@ def common_context(packet: Packet) -> dict[str, Any]:
     }
 
 
-# --- Schedule for Plan Development ------------------------------------------------------------
-
-def task_status(task: Task | None, as_of: dt.date) -> str:
-    """Return Done, Overdue, Upcoming or Not scheduled for a schedule row."""
-    if task is None or (task.expected is None and task.completed is None):
-        return NOT_SCHEDULED
-    if task.completed is not None:
-        return DONE
-    return OVERDUE if task.is_overdue(as_of) else UPCOMING
-
-
 def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.date) -> dict[str, Any]:
     status = task_status(t, as_of)
     return {
@@ -139,7 +125,7 @@ def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.
 
 def schedule_rows(packet: Packet) -> list[dict[str, Any]]:
     """Return one row per task or sub-task, in form order: the form's tasks first, then the timeline's own."""
-    known = reference.schedule_tasks()
+    known = template_data.schedule_tasks()
     by_task: dict[tuple[str, str], list[Task]] = {}
     for t in packet.tasks:
         by_task.setdefault((t.stage, t.task.casefold()), []).append(t)
@@ -200,10 +186,10 @@ def grid_context(packet: Packet) -> dict[str, Any]:
     year = packet.planning_year
     columns = [{"key": c.key, "title": c.title.replace("{designation}", packet.school.designation),
                 "people": names(packet.people_in(*c.roles))}
-               for c in reference.grid_columns()]
+               for c in template_data.grid_columns()]
     months: list[dict[str, Any]] = []
     tracker: list[dict[str, Any]] = []
-    for activity in reference.grid_activities():
+    for activity in template_data.grid_activities():
         if not months or months[-1]["name"] != activity.month:
             months.append({"name": activity.month, "label": activity.month.upper(), "activities": []})
         cells = {key: [resolve_dates(line, year) for line in lines] for key, lines in activity.cells.items()}
@@ -302,7 +288,7 @@ def rubric_rows(packet: Packet) -> list[dict[str, Any]]:
     for f in check_packet(packet):
         found.setdefault(f.rule, []).append(f.message)
     rows = []
-    for c in reference.review_rubric():
+    for c in template_data.review_rubric():
         messages = [m for rule in c.rules for m in found.get(rule, [])]
         shown = messages[:RUBRIC_FINDINGS]
         if len(messages) > len(shown):
@@ -341,7 +327,7 @@ def review_context(packet: Packet) -> dict[str, Any]:
         "board_approval_scheduled": first_of.get("board-approval", {}).get("due", ""),
         "board_approval": long_date(s.board_approval),
         "rubric": rubric_rows(packet),
-        "levels": [level for level, _ in reference.review_rubric()[0].levels],
+        "levels": [level for level, _ in template_data.review_rubric()[0].levels],
         "rounds": rounds,
         "signatures": signatures,
     }

@@ -23,8 +23,8 @@ from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..findings import PacketsError
-from .docx import jinja_env
+from generator.findings import PacketsError
+from generator.render.jinja import jinja_env
 
 _LOOP = re.compile(r"^\{%\s*for\s+(\w+)\s+in\s+([\w.]+)\s*%\}")
 _SINGLE = re.compile(r"^\{\{\s*([\w.]+)\s*\}\}$")

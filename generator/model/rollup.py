@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from .model import Packet, ReviewEvent
-from .render.context import DONE, NOT_SCHEDULED, OVERDUE as TASK_OVERDUE, UPCOMING, long_date, task_status
+from generator.model.records import Packet, ReviewEvent
+from generator.model.status import DONE, NOT_SCHEDULED, OVERDUE as TASK_OVERDUE, UPCOMING, task_status
 
 APPROACHING_DAYS = 14
 OVERDUE = "overdue"
@@ -134,30 +133,3 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
 def status_counts(rows: list[Rollup]) -> dict[str, int]:
     """Return how many schools have each status, most urgent first."""
     return {s: sum(r.status == s for r in rows) for s in STATUSES}
-
-
-def report_rows(rows: list[Rollup], folders: dict[str, str]) -> list[dict[str, Any]]:
-    """Return the rows of district.xlsx: one per school, dates as dates."""
-    return [{
-        "school_id": r.school_id, "school": r.school, "designation": r.designation, "readiness": r.readiness,
-        "status": r.status, "tasks": r.tasks, "done": r.done, "due": r.due, "overdue": r.overdue,
-        "not_scheduled": r.not_scheduled,
-        "next_deadline_date": r.next_deadline.date if r.next_deadline else None,
-        "next_deadline": r.next_deadline.title if r.next_deadline else "",
-        "review_stage": r.review_stage,
-        "next_review_date": r.next_review.date if r.next_review else None,
-        "next_review": r.next_review.title if r.next_review else "",
-        "overdue_tasks": "\n".join(r.overdue_tasks),
-        "folder": folders.get(r.school_id, ""),
-    } for r in rows]
-
-
-def report_context(settings, rows: list[Rollup], folders: dict[str, str], built_at: dt.datetime) -> dict[str, Any]:
-    """Return what templates/district.xlsx receives: the district, a one-line summary and a row per school."""
-    counts = status_counts(rows)
-    return {
-        "district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
-        "as_of": long_date(settings.as_of), "built_at": built_at,
-        "summary": f"{len(rows)} school(s): " + ", ".join(f"{counts[s]} {s}" for s in STATUSES),
-        "rows": report_rows(rows, folders),
-    }

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .findings import PacketsError
+from generator.findings import PacketsError
 
 SOFFICE_ENV = "PACKETS_SOFFICE"          # the soffice program to use, when it is not on PATH
 STARTUP_SECONDS = 90                     # a first start makes the profile; slow machines take a while

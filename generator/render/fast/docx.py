@@ -25,8 +25,8 @@ from docx.oxml.shape import CT_Inline
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from ..findings import PacketsError
-from .docx import with_pictures
+from generator.findings import PacketsError
+from generator.render.docx import with_pictures
 
 _PARAGRAPH_MARK = re.compile(r"<w:p([ >])")
 # A text holding a character docxtpl's resolve_listing turns into a tab, line break, paragraph or page

@@ -12,24 +12,22 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
-from typing import Any, Iterator, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 import jinja2
 
-from . import package
-from .calendars import CALENDAR_KEY
-from .findings import PacketsError
-from .model import Packet, School
-from .render.context import DONE, OVERDUE, long_date, short_date
-from .render.docx import jinja_env
-from .render.reference import TEMPLATES
-from .rollup import APPROACHING_DAYS, CHECK_IN, STATUSES, Deadline, Rollup, school_dates, status_counts
+from generator.findings import PacketsError
+from generator.model.records import Packet, School
+from generator.model.status import DONE, OVERDUE
+from generator.render.context import long_date, short_date
+from generator.render.jinja import jinja_env
+from generator.render.template_data import TEMPLATES
+from generator.model.rollup import (APPROACHING_DAYS, CHECK_IN, STATUSES, Deadline, Rollup, school_dates, status_counts)
 
 DASHBOARD = "index.html"
 DASHBOARD_TEMPLATE = "dashboard.html"
-PDF_KEY = "packet"                     # the packet PDF is document_name(settings, school, "packet", ".pdf")
 
 # The timeline chart's geometry, in SVG user units (CSS pixels at 100%).
 LABEL_WIDTH = 230
@@ -45,14 +43,14 @@ def href(*parts: str) -> str:
     return "/".join(quote(p) for p in parts)
 
 
-def school_links(settings, school: School) -> dict[str, str]:
-    """Return links to the school's packet folder, its PDF and its calendar: those that exist, else ''."""
-    out = Path(settings.output)
-    folder = package.packet_folder(settings, school)
-    links = {"folder": href(folder.name) + "/" if folder.is_dir() else ""}
-    for key, form, suffix in (("pdf", PDF_KEY, ".pdf"), ("calendar", CALENDAR_KEY, ".ics")):
-        name = package.document_name(settings, school, form, suffix)
-        links[key] = href(folder.name, name) if (out / folder.name / name).is_file() else ""
+def school_links(folder: str | None, documents: Sequence[str]) -> dict[str, str]:
+    """Return links to a school's packet folder, its PDF and its calendar, from what the build wrote
+    (paths relative to the output folder); '' for what it did not write."""
+    links = {"folder": href(*PurePosixPath(folder).parts) + "/" if folder else "", "pdf": "", "calendar": ""}
+    for document in documents:
+        key = {".pdf": "pdf", ".ics": "calendar"}.get(PurePosixPath(document).suffix)
+        if key:
+            links[key] = href(*PurePosixPath(document).parts)
     return links
 
 
@@ -168,9 +166,13 @@ def _row(r: Rollup, links: dict[str, str]) -> dict[str, Any]:
 
 
 def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup],
-                      built_at: dt.datetime, district_files: Sequence[str] = ()) -> dict[str, Any]:
+                      built_at: dt.datetime, district_files: Sequence[str] = (),
+                      links: Mapping[str, dict[str, str]] | None = None) -> dict[str, Any]:
     """Return what templates/dashboard.html receives: a row per roll-up row, from the school's packet;
-    `district_files` are the files written beside index.html (with it, or before it) to link from its header."""
+    `district_files` are the files written beside index.html (with it, or before it) to link from its header,
+    and `links` each school's school_links, from the build's results (none: no links)."""
+    links = links or {}
+    no_links = school_links(None, ())
     by_id = {p.school.school_id: p for p in packets}
     return {
         "district": {"name": settings.district_name},
@@ -180,7 +182,7 @@ def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup
         "approaching_days": APPROACHING_DAYS,
         "statuses": STATUSES,
         "counts": status_counts(list(rows)),
-        "rows": [_row(r, school_links(settings, by_id[r.school_id].school)) for r in rows],
+        "rows": [_row(r, links.get(r.school_id, no_links)) for r in rows],
         "files": [{"name": name, "href": href(name)} for name in district_files],
         "chart": chart(rows, by_id, settings.as_of, settings.planning_year) if rows else None,
     }

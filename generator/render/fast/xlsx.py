@@ -37,8 +37,8 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 from xml.sax.saxutils import escape
 
-from ..findings import PacketsError
-from .xlsx import _LOOP, _SINGLE, FORMULA_STARTS, _lookup, _stretch, _wrapped_lines, cell_data
+from generator.findings import PacketsError
+from generator.render.xlsx import _LOOP, _SINGLE, FORMULA_STARTS, _lookup, _stretch, _wrapped_lines, cell_data
 
 # Private-use characters never occur in a template's own XML, so they delimit markers safely.
 _MARK = "\ue000{}\ue001"

@@ -8,11 +8,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import __version__, package
-from .findings import WARNING, Finding
-from .load import WORKBOOK_SUFFIXES
-from .schema import SHEETS
-from .settings import SETTINGS_FILE
+from generator import __version__
+from generator.output import atomic
+from generator.findings import WARNING, Finding
+from generator.inputs.read import WORKBOOK_SUFFIXES
+from generator.inputs.schema import SHEETS
+from generator.settings import SETTINGS_FILE
 
 MANIFEST = "build-manifest.json"
 
@@ -109,7 +110,7 @@ def _packet_manifest_intact(folder: Path, documents: list[str]) -> bool:
     """Return True when the packet's manifest.json reads as a build writes it, lists every document,
     and each file it lists is there at its recorded size: a damaged one would otherwise travel with a
     packet skipped as unchanged. (Sizes, not hashes: this runs for every school of every build.)"""
-    from . import packet_manifest          # it imports this module
+    from generator.output import packet_manifest
     data = packet_manifest.read(folder)
     files = data.get("files")
     if not isinstance(files, list) or not isinstance(data.get("readiness"), dict):
@@ -205,4 +206,4 @@ class Manifest:
         data = {"generator_version": __version__, "last_run": self.run,
                 **({"pending": sorted(self.pending)} if self.pending else {}),
                 "schools": dict(sorted(self.entries.items()))}
-        package.write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+        atomic.write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))

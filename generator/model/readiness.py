@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .findings import ERROR, WARNING, Finding
-from .model import Packet
-from .schema import SHEETS
+from generator.findings import ERROR, WARNING, Finding
+from generator.model.records import Packet
+from generator.inputs.schema import SHEETS
 
 _QUANTITY = re.compile(r"\d")
 

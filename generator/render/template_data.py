@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..findings import PacketsError
-from ..normalize import clean_text, is_blank
-from ..readiness import RULES
-from ..schema import ROLES, STAGES, header_key
+from generator.findings import PacketsError
+from generator.inputs.normalize import clean_text, is_blank
+from generator.model.readiness import RULES
+from generator.inputs.schema import ROLES, STAGES, header_key
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 

@@ -1,4 +1,4 @@
-"""Report: findings for people, as grouped terminal lines and as validation.xlsx."""
+"""Validation report: findings for people, as grouped terminal lines and as validation.xlsx."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import datetime as dt
 from itertools import groupby
 from pathlib import Path
 
-from . import package
-from .findings import ERROR, NOTE, WARNING, Finding
-from .render import render_document
-from .render.reference import TEMPLATES
+from generator.findings import ERROR, NOTE, WARNING, Finding
+from generator.render import render_document
+from generator.render.template_data import TEMPLATES
 
 VALIDATION_REPORT = "validation.xlsx"
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, NOTE: 2}
@@ -51,9 +50,8 @@ def validation_rows(findings) -> list[dict]:
              "fix": f.fix, "rule": f.rule} for f in ordered]
 
 
-def write_validation_report(path: Path, findings, summary: str) -> Path:
-    """Write validation.xlsx: the same findings as the terminal report, a row per problem."""
+def validation_report(findings, summary: str) -> bytes:
+    """Return validation.xlsx: the same findings as the terminal report, a row per problem."""
     context = {"summary": summary, "checked_at": dt.datetime.now().replace(microsecond=0),
                "rows": validation_rows(findings)}
-    package.write_atomic(path, render_document(TEMPLATES / VALIDATION_REPORT, context))
-    return path
+    return render_document(TEMPLATES / VALIDATION_REPORT, context)

@@ -19,14 +19,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from . import package
-from .findings import PacketsError
-from .load import WORKBOOK_SUFFIXES
-from .normalize import SERIAL_RANGE, clean_text, parse_date
-from .schema import SHEETS, WORKBOOKS, Column, Sheet
-from .delivery.settings import EMAIL_FILE
-from .render.reference import TEMPLATES
-from .settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Settings
+from generator.output import atomic
+from generator.findings import PacketsError
+from generator.inputs.read import WORKBOOK_SUFFIXES
+from generator.inputs.normalize import SERIAL_RANGE, clean_text, parse_date
+from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet
+from generator.delivery.settings import EMAIL_FILE
+from generator.render.template_data import TEMPLATES
+from generator.settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Settings
 
 INSTRUCTIONS_SHEET = "Instructions"
 LISTS_SHEET = "Lists"
@@ -362,7 +362,7 @@ def init_inputs(folder: Path, district: str = "Your District Name", planning_yea
     files[EMAIL_FILE] = (TEMPLATES / EMAIL_FILE).read_bytes()     # who receives the packets: edit before sending
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        return package.write_files(folder, files)
+        return atomic.write_files(folder, files)
     except OSError as exc:
         raise PacketsError(f"Cannot write the blank inputs into {folder}: {exc.strerror or exc}. "
                            f"Close the workbooks in Excel if they are open, and check the folder's "

@@ -15,8 +15,8 @@ import openpyxl
 import pandas as pd
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from .findings import ERROR, NOTE, WARNING, Finding
-from .schema import SHEETS, Sheet, header_key
+from generator.findings import ERROR, NOTE, WARNING, Finding
+from generator.inputs.schema import SHEETS, Sheet, header_key
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 # Encodings an older Excel saves "CSV" in, tried (in this order) only when a file is not UTF-8.

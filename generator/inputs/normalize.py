@@ -15,10 +15,10 @@ from typing import Any, Mapping
 
 from openpyxl.utils import get_column_letter
 
-from .findings import ERROR, NOTE, WARNING, Finding
-from .load import RawSheet
-from .recurrence import FIX as REPEATS_FIX, parse_repeats
-from .schema import CHOICE_SYNONYMS, Column, Sheet, canonical_choice, header_key
+from generator.findings import ERROR, NOTE, WARNING, Finding
+from generator.inputs.read import RawSheet
+from generator.inputs.recurrence import FIX as REPEATS_FIX, parse_repeats
+from generator.inputs.schema import CHOICE_SYNONYMS, Column, Sheet, canonical_choice, header_key
 
 HEADER_SEARCH_ROWS = 30
 EXCEL_EPOCH = dt.date(1899, 12, 30)

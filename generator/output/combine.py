@@ -17,13 +17,14 @@ from typing import Any, Sequence
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 
-from . import __version__, package
-from .findings import ERROR, WARNING, Finding, PacketsError
-from .model import Packet
-from .pdf import PdfConverter
-from .render import FORMS, render_document
-from .render.context import common_context, long_date
-from .render.reference import TEMPLATES
+from generator import __version__
+from generator.output import atomic, naming
+from generator.findings import ERROR, WARNING, Finding, PacketsError
+from generator.model.records import Packet
+from generator.output.pdf import PdfConverter
+from generator.render import FORMS, render_document
+from generator.render.context import common_context, long_date
+from generator.render.template_data import TEMPLATES
 
 COVER_TEMPLATE = "cover.docx"
 COVER_PAGES = 2                  # cover.docx as laid out: the cover page, then the contents page
@@ -79,9 +80,9 @@ def pdf_job(settings, packet: Packet, folder: Path, ready: bool, findings: Seque
             built_at: dt.datetime) -> PdfJob:
     """Return the job for a school whose Word forms are in `folder`."""
     school = packet.school
-    forms = tuple((form.title, folder / package.document_name(settings, school, form.key, form.suffix))
+    forms = tuple((form.title, folder / naming.document_name(settings, school, form.key, form.suffix))
                   for form in pdf_forms())
-    return PdfJob(school.school_id, folder / package.packet_pdf_name(settings, school), forms,
+    return PdfJob(school.school_id, folder / naming.packet_pdf_name(settings, school), forms,
                   cover_context(packet, ready, findings, built_at))
 
 
@@ -155,7 +156,7 @@ def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
         sid = job.school_id
         if sid in covers and sid not in errors:
             try:
-                package.write_atomic(job.target, combine(covers[sid], form_pdfs[sid], job.cover))
+                atomic.write_atomic(job.target, combine(covers[sid], form_pdfs[sid], job.cover))
             except (OSError, PacketsError, PyPdfError) as exc:
                 errors[sid] = f"the PDF could not be written ({exc})"
         if sid in errors:

@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from .findings import PacketsError
+from generator.findings import PacketsError
 
 LOCK_FILE = ".packets.lock"
 

@@ -15,9 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import __version__, package
-from .findings import ERROR, WARNING, Finding
-from .manifest import input_files
+from generator import __version__
+from generator.output import atomic
+from generator.findings import ERROR, WARNING, Finding
+from generator.output.build_record import input_files
 
 PACKET_MANIFEST = "manifest.json"
 
@@ -80,7 +81,7 @@ def add_files(folder: Path, paths: Iterable[Path], readiness: dict[str, Any] | N
     data.setdefault("generator", {"name": "plan-packets", "version": __version__})
     if readiness is not None:
         data["readiness"] = readiness
-    package.write_atomic(Path(folder) / PACKET_MANIFEST, _dump(data))
+    atomic.write_atomic(Path(folder) / PACKET_MANIFEST, _dump(data))
 
 
 def _dump(data: dict[str, Any]) -> bytes:

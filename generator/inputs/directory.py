@@ -25,14 +25,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from .findings import PacketsError
-from .load import CsvEncodingError, decode_csv
-from .package import write_atomic
-from .schema import DESIGNATIONS, PEOPLE, SCHOOLS, header_key
+from generator.findings import PacketsError
+from generator.inputs.read import CsvEncodingError, decode_csv
+from generator.inputs.schema import DESIGNATIONS, PEOPLE, SCHOOLS, header_key
 
 CALIFORNIA = "California pubschls"
 ILLINOIS = "Illinois RCDTS"
@@ -69,9 +65,6 @@ _CA_DISTRICT_PREFIX = 7           # county 2 + district 5
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, or an encrypted (password-protected) workbook
-
-_MAX_WIDTH = 60
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -491,56 +484,3 @@ def read_directory(path: Path, district: str | None = None) -> tuple[list[dict],
         notes=tuple(notes),
     )
     return result.schools, result.people, report
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing the roster
-
-
-def _cell_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-def _write_sheet(ws, spec, rows: list[dict]) -> None:
-    columns = spec.columns
-    ws.append([c.name for c in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    widths = [len(c.name) for c in columns]
-    for row in rows:
-        ws.append([_cell_value(row.get(c.name)) for c in columns])
-        for j, c in enumerate(columns):
-            value = row.get(c.name)
-            if value is not None:
-                widths[j] = max(widths[j], max(len(line) for line in str(value).split("\n")) if str(value) else 0)
-    for j, c in enumerate(columns, start=1):
-        letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = min(widths[j - 1] + 2, _MAX_WIDTH)
-        for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-            if c.kind == "id":
-                cell.number_format = "@"          # ids stay text if someone retypes them in Excel
-            elif c.kind == "date" and isinstance(cell.value, (dt.date, dt.datetime)):
-                cell.number_format = "yyyy-mm-dd"
-            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
-                cell.data_type = "s"              # a name starting with = stays text, never a formula
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-
-
-def roster_bytes(schools: list[dict], people: list[dict]) -> bytes:
-    """Return a roster workbook (sheets Schools and People, schema headers) as .xlsx bytes."""
-    wb = openpyxl.Workbook()
-    _write_sheet(wb.active, SCHOOLS, schools)
-    wb.active.title = SCHOOLS.name
-    _write_sheet(wb.create_sheet(PEOPLE.name), PEOPLE, people)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def write_roster(schools: list[dict], people: list[dict], path: Path) -> None:
-    """Write the roster workbook to `path` atomically: readers see the old file or the whole new one."""
-    write_atomic(Path(path), roster_bytes(schools, people))

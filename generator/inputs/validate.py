@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Mapping
 
-from .findings import ERROR, NOTE, WARNING, Finding
-from .normalize import Table
-from .recurrence import MAX_DAYS_OFF, days_off, row_dates
-from .schema import SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
+from generator.findings import ERROR, NOTE, WARNING, Finding
+from generator.inputs.normalize import Table
+from generator.inputs.recurrence import MAX_DAYS_OFF, days_off, row_dates
+from generator.inputs.schema import SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
 
 # Sheets whose rows belong to a school and may not name a school the roster lacks.
 SCHOOL_SHEETS = ("People", "Tasks", "Meetings", "Review", "Problems", "Goals", "Benchmarks", "Strategies",

@@ -1,0 +1,1 @@
+"""Inputs: reading the district's spreadsheets and state directories, normalizing and validating them."""

@@ -1,0 +1,1 @@
+"""Output: names, atomic files, the batch protocol, build records, packet manifests and PDFs."""

@@ -1,0 +1,36 @@
+"""District: the context of district.xlsx, a roll-up row per school."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from generator.render.context import long_date
+from generator.model.rollup import Rollup, STATUSES, status_counts
+
+
+def report_rows(rows: list[Rollup], folders: dict[str, str]) -> list[dict[str, Any]]:
+    """Return the rows of district.xlsx: one per school, dates as dates."""
+    return [{
+        "school_id": r.school_id, "school": r.school, "designation": r.designation, "readiness": r.readiness,
+        "status": r.status, "tasks": r.tasks, "done": r.done, "due": r.due, "overdue": r.overdue,
+        "not_scheduled": r.not_scheduled,
+        "next_deadline_date": r.next_deadline.date if r.next_deadline else None,
+        "next_deadline": r.next_deadline.title if r.next_deadline else "",
+        "review_stage": r.review_stage,
+        "next_review_date": r.next_review.date if r.next_review else None,
+        "next_review": r.next_review.title if r.next_review else "",
+        "overdue_tasks": "\n".join(r.overdue_tasks),
+        "folder": folders.get(r.school_id, ""),
+    } for r in rows]
+
+
+def report_context(settings, rows: list[Rollup], folders: dict[str, str], built_at: dt.datetime) -> dict[str, Any]:
+    """Return what templates/district.xlsx receives: the district, a one-line summary and a row per school."""
+    counts = status_counts(rows)
+    return {
+        "district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
+        "as_of": long_date(settings.as_of), "built_at": built_at,
+        "summary": f"{len(rows)} school(s): " + ", ".join(f"{counts[s]} {s}" for s in STATUSES),
+        "rows": report_rows(rows, folders),
+    }
