@@ -351,7 +351,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     """
     from generator.delivery import send as delivery
     from generator.delivery.settings import load_email_settings, smtp_config, smtp_password
-    from generator.delivery.ledger import SendLock
+    from generator.delivery.ledger import LEDGER, SendLock
     from generator.pipeline import plan_delivery
     from generator.delivery.transport import SmtpSender
 
@@ -397,7 +397,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
             elif smtp:
                 outcomes = delivery.send_smtp(deliveries, settings.output, email, SmtpSender(config, password),
                                               only_ready, resend, progress)
-                click.echo(f"Ledger of what was sent: {settings.output / delivery.LEDGER}")
+                click.echo(f"Ledger of what was sent: {settings.output / LEDGER}")
             else:
                 outcomes = delivery.write_outbox(deliveries, settings.output, email, only_ready, progress)
                 click.echo(f"Outbox: {settings.output / delivery.OUTBOX} (who receives what: "

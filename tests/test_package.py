@@ -249,7 +249,6 @@ def test_document_names_gives_each_form_its_name(out_settings):
 
 @pytest.mark.parametrize("pattern, name", [
     ("x" * MAX_NAME + "-{form}", "Lincoln Elementary"),      # the form is cut off at MAX_NAME
-    ("{slug}-{form}", "A " * 60 + "School"),               # so it is for a long school name alone
     ("{form}", "Lincoln"),                                  # the PDF "packet" against a form named so
 ])
 def test_document_names_that_collide_are_refused_naming_the_setting(out_settings, pattern, name):
@@ -260,20 +259,30 @@ def test_document_names_that_collide_are_refused_naming_the_setting(out_settings
     assert "[output] file" in str(caught.value) and "0101" in str(caught.value)
 
 
+def test_a_long_school_id_or_name_is_shortened_so_each_document_keeps_its_form(out_settings):
+    """Cutting `{school_id}-{slug}-{form}` at MAX_NAME dropped the form, so every document of a school
+    with a long ID or name got one name: the ID and name are shortened instead."""
+    for sid, name in [("0" * 79, "Alpha Elementary School"), ("0101", "Riverbend " * 12),
+                      ("0101", "Escuela Peña " * 20)]:
+        settings = dataclasses.replace(out_settings, file_pattern="{school_id}-{slug}-{form}")
+        names = naming.document_names(settings, school(sid, name), PACKET_FORMS)
+        assert [n.rsplit("-", 1)[-1] for n in names.values()] == ["schedule.docx", "plan.docx", "grid.xlsx",
+                                                                 "calendar.ics"]
+        assert all(len(Path(n).stem) <= MAX_NAME for n in names.values())
+        assert all(n.startswith(sid[:8]) for n in names.values())
+        folder = naming.packet_folder(settings, school(sid, name)).name
+        assert len(folder) <= MAX_NAME and folder.startswith(sid[:8])
+
+
 def test_a_school_whose_documents_would_share_a_name_fails_by_name_and_keeps_its_packet(inputs, output):
-    from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+    from conftest import AS_OF, run_cli
     build = ("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "1",
              "--school", "0101")
     assert run_cli(*build).exit_code == 0
     folder = next(output.glob("0101-*/"))
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    path = inputs / "settings.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('file = "{school_id}-{form}"',
-                                                             'file = "{school_id}-{slug}-{form}"'), encoding="utf-8")
-
-    def rename(ws):
-        ws.cell(find_row(ws, "School ID", "0101"), header_column(ws, "School Name")).value = "Riverbend " * 12
-    edit_sheet(inputs / "roster.xlsx", "Schools", rename)
+    long_text = "school-improvement-plan-packet-document-for-the-planning-year-of-the-district-"   # 80 characters
+    _set_pattern(inputs, "file", "{school_id}-" + long_text + "{form}")
     result = run_cli(*build)
     assert result.exit_code == 1
     assert "0101" in result.output and "[output] file" in result.output and "Traceback" not in result.output

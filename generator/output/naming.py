@@ -45,9 +45,31 @@ def name_fields(settings, school, form: str = "") -> dict[str, str]:
             "form": form, "year": settings.planning_year.label, "district": slugify(settings.district_name)}
 
 
+# The fields a long school ID, name or district makes long: shortened so a name fits MAX_NAME whole.
+_SHORTENED_FIELDS = ("school_id", "slug", "district")
+_SHORTEST_FIELD = 8
+
+
+def _fitted(pattern: str, fields: dict[str, str]) -> str:
+    """Return pattern filled with fields, the longest school-derived values shortened until it fits
+    MAX_NAME characters and MAX_NAME_BYTES bytes: cutting the whole name instead would drop what
+    follows them, such as the {form} that keeps a packet's documents apart."""
+    name = pattern.format(**fields)
+    while len(name) > MAX_NAME or len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        longest = max((k for k in _SHORTENED_FIELDS if "{" + k + "}" in pattern
+                       and len(fields[k]) > _SHORTEST_FIELD), key=lambda k: len(fields[k]), default=None)
+        if longest is None:
+            break                   # what is left is the pattern's own text; safe_name cuts it
+        over = max(len(name) - MAX_NAME, 1)
+        value = fields[longest]
+        fields = {**fields, longest: value[:max(_SHORTEST_FIELD, len(value) - over)].rstrip(" .-")}
+        name = pattern.format(**fields)
+    return name
+
+
 def packet_folder(settings, school) -> Path:
     """Return the school's packet folder, always directly inside the output folder."""
-    name = safe_name(settings.folder_pattern.format(**name_fields(settings, school)), "school")
+    name = safe_name(_fitted(settings.folder_pattern, name_fields(settings, school)), "school")
     folder = Path(settings.output) / name
     if folder.resolve().parent != Path(settings.output).resolve():
         raise PacketsError(f"The packet folder name '{name}' would leave the output folder.")
@@ -56,7 +78,7 @@ def packet_folder(settings, school) -> Path:
 
 def document_name(settings, school, form_key: str, suffix: str) -> str:
     """Return a document's file name, e.g. `0101-schedule.docx`."""
-    return safe_name(settings.file_pattern.format(**name_fields(settings, school, form_key)), form_key) + suffix
+    return safe_name(_fitted(settings.file_pattern, name_fields(settings, school, form_key)), form_key) + suffix
 
 
 def packet_pdf_name(settings, school) -> str:
@@ -75,6 +97,6 @@ def document_names(settings, school, forms: Iterable[tuple[str, str]]) -> dict[s
         if other != key:
             raise PacketsError(
                 f"settings.toml [output] file = '{settings.file_pattern}' gives two files of school "
-                f"{school.school_id}'s packet ({other} and {key}) the name '{name}'. Fix: put {{form}} nearer "
-                f"the start of the pattern or shorten it (names are cut at {MAX_NAME} characters).")
+                f"{school.school_id}'s packet ({other} and {key}) the name '{name}'. Fix: shorten the pattern's "
+                f"own text, or put {{form}} nearer its start (names are cut at {MAX_NAME} characters).")
     return names
