@@ -42,7 +42,7 @@ bench: install
 
 # Regenerate docs/readiness.md and docs/inputs.md from the code.
 docs: install
-	$(BIN)/python -m generator.docs
+	$(BIN)/python -m generator.setup.docs
 
 clean:
 	rm -rf $(OUTPUT)/* $(VENV)

@@ -83,8 +83,8 @@ class Settings:
     schools: tuple[str, ...] = field(default=())   # limit a run to these school ids
 
 
-def _check_pattern(pattern: str, key: str) -> str:
-    where = f"{SETTINGS_FILE}: [output] {key} = '{pattern}'"
+def _check_pattern(pattern: str, key: str, path: Path) -> str:
+    where = f"{path}: [output] {key} = '{pattern}'"
     try:
         fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)
                   if name is not None]
@@ -93,7 +93,7 @@ def _check_pattern(pattern: str, key: str) -> str:
     unknown = sorted({n for n, _, _ in fields if n not in NAME_FIELDS and n.isidentifier()})
     if unknown:
         raise PacketsError(
-            f"{SETTINGS_FILE}: [output] {key} uses unknown field(s) {', '.join('{' + n + '}' for n in unknown)}. "
+            f"{path}: [output] {key} uses unknown field(s) {', '.join('{' + n + '}' for n in unknown)}. "
             f"Fix: use only {', '.join('{' + n + '}' for n in sorted(NAME_FIELDS))}.")
     # A format (:d), conversion (!r), attribute (.x), index ([0]) or number ({0}, {}) would fail or
     # quote the name at build time; only a field's plain name is a pattern.
@@ -180,7 +180,7 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         district_name=name,
         planning_year=year,
         as_of=when,
-        folder_pattern=_check_pattern(str(out.get("folder", Settings.folder_pattern)), "folder"),
-        file_pattern=_check_pattern(str(out.get("file", Settings.file_pattern)), "file"),
+        folder_pattern=_check_pattern(str(out.get("folder", Settings.folder_pattern)), "folder", path),
+        file_pattern=_check_pattern(str(out.get("file", Settings.file_pattern)), "file", path),
         schools=tuple(schools),
     )

@@ -1,4 +1,4 @@
-"""Importing a state school directory as a roster: generator/directory.py.
+"""Importing a state school directory as a roster: generator/inputs/directory.py and generator/setup/directory.py.
 
 The excerpts in tests/data are real rows, unmodified, from the California Department of Education
 public schools directory (June 2018) and the Illinois State Board of Education RCDTS directory.

@@ -114,7 +114,7 @@ def test_a_build_interrupted_midway_never_leaves_a_packet_the_manifest_vouches_f
 
 HOLD = """
 import sys, time
-from generator.outputlock import OutputLock
+from generator.output.lock import OutputLock
 with OutputLock(sys.argv[1], sys.argv[2]):
     print("held", flush=True)
     time.sleep(60)

@@ -8,7 +8,7 @@ from pathlib import Path
 from generator.model.readiness import RULES
 from generator.inputs.schema import SHEETS, Sheet
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def readiness_markdown() -> str:
@@ -16,7 +16,7 @@ def readiness_markdown() -> str:
     lines = [
         "# Readiness rules",
         "",
-        "<!-- Generated from generator/readiness.py by `make docs`; edit the rules there. -->",
+        "<!-- Generated from generator/model/readiness.py by `make docs`; edit the rules there. -->",
         "",
         "`packets validate` and `readiness.xlsx` check each school's plan against these rules. A school",
         "with any **error** is *not ready*; its packet is still built. **Warnings** are soft issues;",
@@ -46,7 +46,7 @@ def inputs_markdown() -> str:
     lines = [
         "# Input contract",
         "",
-        "<!-- Generated from generator/schema.py by `make docs`; edit the schema there. -->",
+        "<!-- Generated from generator/inputs/schema.py by `make docs`; edit the schema there. -->",
         "",
         "Headers are matched ignoring case, spaces and punctuation; the names under *also accepted as*",
         "work too. Dates may be Excel dates, `2026-11-15`, `11/15/2026` or `Nov 15, 2026`. Blank rows are",
