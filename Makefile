@@ -10,7 +10,7 @@ ARGS ?=
 
 SCHOOL_OPTS := $(foreach s,$(SCHOOL),--school $(s))
 
-.PHONY: packets pdf validate test bench docs install clean
+.PHONY: packets pdf validate test lint bench docs install clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so dependency edits reinstall.
 $(VENV)/.installed: pyproject.toml
@@ -33,6 +33,13 @@ validate: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Style (ruff), types (mypy) and the import contract (import-linter: data flows one way), all configured
+# in pyproject.toml.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Build synthetic districts of 100, 1000 and 5000 schools and print timings (see docs/performance.md).
 # BENCH_ARGS="--sizes 100 1000" for a shorter run.

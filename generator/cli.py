@@ -231,8 +231,8 @@ def validate(inputs, as_of, strict, report, verbose):
     Exits 0 when every school is ready for submission, 1 with the report otherwise. The same
     report is written as validation.xlsx (in the inputs folder unless --report says where).
     """
-    from generator.pipeline import readiness
     from generator.model.readiness import is_ready
+    from generator.pipeline import readiness
 
     def body():
         district, input_findings, by_school = readiness(_settings(inputs, as_of=as_of))
@@ -350,10 +350,10 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     when the settings or inputs stop the run.
     """
     from generator.delivery import send as delivery
-    from generator.delivery.settings import load_email_settings, smtp_config, smtp_password
     from generator.delivery.ledger import LEDGER, SendLock
-    from generator.pipeline import plan_delivery
+    from generator.delivery.settings import load_email_settings, smtp_config, smtp_password
     from generator.delivery.transport import SmtpSender
+    from generator.pipeline import plan_delivery
 
     def usage_error(exc):
         if isinstance(exc, InputError):

@@ -12,36 +12,35 @@ import multiprocessing.connection
 import os
 import signal
 import threading
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from itertools import islice
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from generator.delivery import send as delivery
-from generator.output import packet_manifest
-from generator.output import atomic, naming
-from generator.render.calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
 from generator.collector import collector_paused
-from generator.render.dashboard import DASHBOARD, dashboard_chunks, dashboard_context, school_links
+from generator.delivery import send as delivery
 from generator.findings import ERROR, WARNING, Finding, InputError, PacketsError, errors, os_error_text
-from generator.inputs.read import load_inputs
-from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
-from generator.model.records import District, Packet, School
-from generator.model.build import build_district
 from generator.inputs.normalize import normalize_sheet
-from generator.output.lock import OutputLock
+from generator.inputs.read import load_inputs
+from generator.inputs.schema import SHEETS
+from generator.inputs.validate import validate_tables
+from generator.model.build import build_district
 from generator.model.readiness import check_packet, is_ready
-from generator.render.district import report_context
+from generator.model.records import District, Packet, School
 from generator.model.rollup import school_rollup
+from generator.output import atomic, naming, packet_manifest
+from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
+from generator.output.lock import OutputLock
 from generator.render import FORMS, packet_contexts, render_document, render_packet
+from generator.render.calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
+from generator.render.dashboard import DASHBOARD, dashboard_chunks, dashboard_context, school_links
+from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
 from generator.render.template_data import TEMPLATES
 from generator.render.validation import validation_report
-from generator.inputs.schema import SHEETS
 from generator.settings import Settings
-from generator.inputs.validate import validate_tables
 
 READINESS_REPORT = "readiness.xlsx"
 READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted

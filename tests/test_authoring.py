@@ -9,14 +9,30 @@ import sys
 import openpyxl
 import pytest
 
-from generator.setup import authoring
-from generator.setup.authoring import (DATE_EXAMPLES, INSTRUCTIONS_SHEET, LISTS_SHEET, init_inputs, settings_text, workbook_bytes)
 from generator.findings import InputError, PacketsError
 from generator.inputs.normalize import parse_date
+from generator.inputs.schema import (
+    BENCHMARK_TERMS,
+    DESIGNATIONS,
+    GOAL_TYPES,
+    ROLES,
+    SHEETS,
+    STAGES,
+    SUPPORT_CATEGORIES,
+    WORKBOOKS,
+)
 from generator.pipeline import build, load_district
 from generator.render import FORMS
-from generator.inputs.schema import (BENCHMARK_TERMS, DESIGNATIONS, GOAL_TYPES, ROLES, SHEETS, STAGES, SUPPORT_CATEGORIES, WORKBOOKS)
 from generator.settings import PlanningYear, load_settings
+from generator.setup import authoring
+from generator.setup.authoring import (
+    DATE_EXAMPLES,
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
+    init_inputs,
+    settings_text,
+    workbook_bytes,
+)
 
 from conftest import header_column
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
 from generator.output import atomic
 from generator.output.build_record import Manifest
 from generator.render import FORMS
+
+from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
 
 
 def build(inputs, output, *extra):
@@ -56,6 +57,7 @@ def test_force_and_a_template_change_rebuild_everything(inputs, output, monkeypa
     assert "unchanged" not in statuses(forced).values()
 
     import shutil
+
     from generator import pipeline
     templates = tmp_path / "templates"
     shutil.copytree(pipeline.TEMPLATES, templates)

@@ -9,16 +9,29 @@ import json
 import shutil
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from icalendar import Calendar, Event, vCalAddress, vText
 from icalendar.parser import _foldline
 
-from conftest import AS_OF, SAMPLE, run_cli
-from generator.render import calendars
-from generator.render.calendars import (PRODID, CalendarEvent, district_calendar, district_events, meeting_times, responsible_people, school_calendar, school_events, to_ical)
 from generator.model.records import Meeting, Person, ReviewEvent, Task
 from generator.pipeline import load_district
+from generator.render import calendars
+from generator.render.calendars import (
+    PRODID,
+    CalendarEvent,
+    district_calendar,
+    district_events,
+    meeting_times,
+    responsible_people,
+    school_calendar,
+    school_events,
+    to_ical,
+)
 from generator.settings import load_settings
+
+from conftest import AS_OF, SAMPLE, run_cli
 
 DAY = dt.date.fromisoformat(AS_OF)
 STAMP = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)

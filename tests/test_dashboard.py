@@ -14,15 +14,14 @@ from urllib.parse import unquote, urlparse
 import openpyxl
 import pytest
 
-from conftest import AS_OF, SAMPLE
 from generator import pipeline
-from generator.output import naming
-from generator.render.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
 from generator.findings import PacketsError
-from generator.model.records import School
 from generator.model.rollup import STATUSES, school_rollup
 from generator.pipeline import load_district
+from generator.render.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
 from generator.settings import load_settings
+
+from conftest import AS_OF, SAMPLE
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -13,13 +13,21 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import SAMPLE, AS_OF, header_column
-from generator.inputs.directory import (CALIFORNIA, DEFAULT_DESIGNATION, ILLINOIS, DistrictNotFound, ImportReport, read_directory)
-from generator.setup.directory import write_roster
 from generator.findings import PacketsError
-from generator.pipeline import load_district
+from generator.inputs.directory import (
+    CALIFORNIA,
+    DEFAULT_DESIGNATION,
+    ILLINOIS,
+    DistrictNotFound,
+    ImportReport,
+    read_directory,
+)
 from generator.inputs.schema import PEOPLE, SCHOOLS
+from generator.pipeline import load_district
 from generator.settings import load_settings
+from generator.setup.directory import write_roster
+
+from conftest import AS_OF, SAMPLE, header_column
 
 DATA = Path(__file__).resolve().parent / "data"
 CA = DATA / "ca_pubschls_excerpt.xlsx"

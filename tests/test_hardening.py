@@ -13,11 +13,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
-from generator.output import atomic
-from generator.model.records import Person
 from generator.model.readiness import check_packet
+from generator.model.records import Person
+from generator.output import atomic
 from generator.render.context import names
+
+from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
 
 
 def build(inputs, output, *extra, jobs="1"):

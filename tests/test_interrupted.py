@@ -15,10 +15,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
 from generator import pipeline
 from generator.output.build_record import MANIFEST
 from generator.output.lock import LOCK_FILE
+
+from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
 
 POSIX = pytest.mark.skipif(not Path("/proc/self/stat").is_file() or os.name != "posix",
                            reason="needs Linux's /proc and signals")

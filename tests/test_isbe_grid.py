@@ -14,9 +14,10 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.shared import Inches
 
-from conftest import AS_OF, ROOT, SAMPLE, run_cli
 from generator.render.context import due_date, resolve_dates
 from generator.settings import PlanningYear
+
+from conftest import AS_OF, ROOT, SAMPLE, run_cli
 
 SEED = Path(__file__).parent / "data" / "isbe_grid_seed_002.txt"
 ACTIVITIES = ROOT / "templates" / "isbe_grid_activities.xlsx"

@@ -9,8 +9,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from generator.inputs.read import CsvEncodingError, _read_calamine, decode_csv, read_workbook, read_workbook_openpyxl
+
 from conftest import SAMPLE
-from generator.inputs.read import (CsvEncodingError, _read_calamine, decode_csv, read_workbook, read_workbook_openpyxl)
 
 
 def assert_same(path):

@@ -8,14 +8,15 @@ import pickle
 
 import pandas as pd
 
-from conftest import AS_OF, SAMPLE
-from generator.inputs.read import RawSheet, load_inputs
-from generator.model.records import Task
-from generator.model.build import _BySchool, _Calendar, _task_series, build_district
 from generator.inputs.normalize import normalize_sheet
-from generator.pipeline import load_district
+from generator.inputs.read import RawSheet, load_inputs
 from generator.inputs.schema import SHEETS, STAGES
+from generator.model.build import _BySchool, _Calendar, _task_series, build_district
+from generator.model.records import Task
+from generator.pipeline import load_district
 from generator.settings import load_settings
+
+from conftest import AS_OF, SAMPLE
 
 SPECS = {s.name: s for s in SHEETS}
 SCHOOLS = [["School ID", "School Name", "Designation"], ["0101", "Lincoln", "Targeted"],

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from generator.findings import ERROR, NOTE, WARNING
-from generator.inputs.read import RawSheet
 from generator.inputs.normalize import clean_text, format_time, is_blank, normalize_sheet, parse_date
+from generator.inputs.read import RawSheet
 from generator.inputs.schema import PEOPLE, ROLES, SCHOOLS, TASKS, header_key
 
 

@@ -14,8 +14,9 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from conftest import AS_OF, SAMPLE, run_cli
 from generator.output.pdf import PdfConverter, find_soffice
+
+from conftest import AS_OF, SAMPLE, run_cli
 
 LETTER, LETTER_LANDSCAPE, LEGAL_LANDSCAPE = (612, 792), (792, 612), (1008, 612)
 

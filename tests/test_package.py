@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from generator.output import atomic, naming
-from generator.output.naming import MAX_NAME, document_name, packet_folder, safe_name, slugify
 from generator.output.atomic import write_atomic, write_files
+from generator.output.naming import MAX_NAME, document_name, packet_folder, safe_name, slugify
 
 
 @pytest.mark.parametrize("text, slug", [
@@ -63,8 +63,9 @@ def test_safe_name_never_contains_separators_or_controls():
 
 @pytest.fixture
 def out_settings(tmp_path):
-    from generator.settings import PlanningYear, Settings
     import datetime as dt
+
+    from generator.settings import PlanningYear, Settings
     return Settings(inputs=tmp_path / "inputs", output=tmp_path / "output", district_name="Riverbend CUSD",
                     planning_year=PlanningYear(2026), as_of=dt.date(2026, 11, 23))
 
@@ -191,6 +192,7 @@ def test_written_files_are_readable_by_others_not_owner_only(tmp_path):
     """mkstemp makes owner-only files; packets are shared on drives, so they get ordinary permissions."""
     import os
     import stat
+
     from generator.output.atomic import write_atomic, write_files
     write_atomic(tmp_path / "a.xlsx", b"x")
     write_files(tmp_path / "p", {"b.docx": b"y"})

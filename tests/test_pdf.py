@@ -21,12 +21,13 @@ import openpyxl
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from conftest import AS_OF, SAMPLE, run_cli
-from generator.output.combine import combine, contents, pdf_forms
 from generator.findings import PacketsError
 from generator.output.build_record import MANIFEST
+from generator.output.combine import combine, contents, pdf_forms
 from generator.output.packet_manifest import PACKET_MANIFEST
 from generator.output.pdf import SOFFICE_ENV, PdfConverter, find_soffice, require_soffice
+
+from conftest import AS_OF, SAMPLE, run_cli
 
 LEGAL_LANDSCAPE = (1008, 612)
 LETTER = (612, 792)

@@ -10,11 +10,12 @@ import PIL.Image
 import pytest
 from docx import Document
 
-from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
-from generator.setup import docs
 from generator.model.records import Activity, Plan, Strategy
 from generator.render.chart import PALETTE, month_ticks, timeline_chart
 from generator.render.context import submission_route
+from generator.setup import docs
+
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
 
 
 def sheet_rows(book, sheet, school_id):

@@ -11,13 +11,14 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from conftest import AS_OF, SAMPLE
 from generator.pipeline import load_district
 from generator.render import FORMS, packet_contexts, prepared
 from generator.render.docx import render_docx
-from generator.render.xlsx import render_xlsx
 from generator.render.template_data import TEMPLATES
+from generator.render.xlsx import render_xlsx
 from generator.settings import load_settings
+
+from conftest import AS_OF, SAMPLE
 
 
 def content(data: bytes) -> dict:
@@ -143,8 +144,8 @@ def test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightf
 def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, monkeypatch):
     """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
     from generator import pipeline
-    from generator.render import validation
     from generator.findings import ERROR, Finding
+    from generator.render import validation
     seen = []
 
     def spy(template, context):
@@ -218,6 +219,7 @@ def test_a_repeated_row_mixing_text_outside_fields_and_fixed_cells_matches_openp
 
 def test_rows_that_are_not_plain_dicts_are_read_as_openpyxl_reads_them(packets):
     from collections import OrderedDict
+
     from generator.findings import PacketsError
     template = TEMPLATES / "schedule.xlsx"
     context = packet_contexts(packets[0])["schedule-tracker"]
@@ -244,8 +246,9 @@ def test_control_characters_are_dropped_every_time_a_text_is_written(packets):
 
 
 def test_a_dictionarys_keys_are_read_first_and_missing_names_still_fail_loudly():
-    import jinja2
     from types import SimpleNamespace
+
+    import jinja2
 
     from generator.render.jinja import jinja_env
 

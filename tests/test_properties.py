@@ -30,19 +30,32 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from docx import Document
-from hypothesis import HealthCheck, event, example, given, reject, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, event, example, given, reject
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from conftest import AS_OF
 from generator.cli import main
 from generator.findings import ERROR, InputError, PacketsError
-from generator.model.records import School
 from generator.inputs.normalize import DATE_YEARS, clean_text, format_time, is_blank, parse_date, parse_number
+from generator.inputs.schema import (
+    ACTIVITIES,
+    DESIGNATIONS,
+    GOAL_TYPES,
+    ROLES,
+    SCHOOLS,
+    SHEETS,
+    STAGES,
+    SUPPORT_CATEGORIES,
+    Sheet,
+)
+from generator.model.records import School
 from generator.output.naming import MAX_NAME, document_name, packet_folder, safe_name, slugify
 from generator.pipeline import build
 from generator.render import FORMS
-from generator.inputs.schema import (ACTIVITIES, DESIGNATIONS, GOAL_TYPES, ROLES, SCHOOLS, SHEETS, STAGES, SUPPORT_CATEGORIES, Sheet)
 from generator.settings import PlanningYear, Settings, load_settings
+
+from conftest import AS_OF
 
 AS_OF_DATE = dt.date.fromisoformat(AS_OF)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -11,16 +11,17 @@ import pandas as pd
 import pytest
 from docx import Document
 
-from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
 from generator.findings import ERROR, NOTE, WARNING, InputError
-from generator.inputs.read import RawSheet
-from generator.model.build import build_district
 from generator.inputs.normalize import normalize_sheet, parse_dates
-from generator.pipeline import load_district
+from generator.inputs.read import RawSheet
 from generator.inputs.recurrence import MAX_OCCURRENCES, days_off, parse_repeats, series
 from generator.inputs.schema import SHEETS
-from generator.settings import PlanningYear, Settings, load_settings
 from generator.inputs.validate import validate_tables
+from generator.model.build import build_district
+from generator.pipeline import load_district
+from generator.settings import PlanningYear, Settings, load_settings
+
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
 
 D = dt.date
 YEAR = PlanningYear(2026)

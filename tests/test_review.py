@@ -13,14 +13,15 @@ import openpyxl
 import pytest
 from docx import Document
 
-from conftest import AS_OF, SAMPLE, edit_sheet, header_column, run_cli
 from generator.findings import WARNING, PacketsError
+from generator.model.readiness import RULES, check_packet
 from generator.model.records import REVIEW_KINDS
 from generator.pipeline import load_district
-from generator.model.readiness import RULES, check_packet
 from generator.render import FORMS, packet_contexts, render_document
 from generator.render.template_data import TEMPLATES, review_rubric
 from generator.settings import load_settings
+
+from conftest import AS_OF, SAMPLE, edit_sheet, header_column, run_cli
 
 RUBRIC = TEMPLATES / "review_rubric.csv"
 

@@ -10,12 +10,22 @@ import shutil
 import openpyxl
 import pytest
 
-from conftest import AS_OF, SAMPLE, edit_sheet, header_column, run_cli
 from generator.model.records import Packet, Plan, ReviewEvent, School, Task
+from generator.model.rollup import (
+    APPROACHING,
+    NOT_STARTED,
+    ON_TARGET,
+    OVERDUE,
+    STATUSES,
+    review_stage,
+    school_dates,
+    school_rollup,
+)
 from generator.pipeline import load_district
-from generator.model.rollup import (APPROACHING, NOT_STARTED, ON_TARGET, OVERDUE, STATUSES, review_stage, school_dates, school_rollup)
 from generator.render.district import report_rows
 from generator.settings import PlanningYear, load_settings
+
+from conftest import AS_OF, SAMPLE, edit_sheet, header_column, run_cli
 
 DAY = dt.date.fromisoformat(AS_OF)
 STAGE = "Stage 1: Identify Critical Needs"

@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+from generator.output.build_record import input_files, run_digest
 
 from conftest import AS_OF, run_cli
-from generator.output.build_record import input_files, run_digest
 
 BIG = 600 * 1024 * 1024
 

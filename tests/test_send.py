@@ -30,8 +30,8 @@ from hypothesis import example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from generator.delivery.ledger import LEDGER, Ledger, SendLock
 from generator.delivery.compose import build_message, checked_bytes, compile_templates, render
+from generator.delivery.ledger import LEDGER, Ledger, SendLock
 from generator.delivery.recipients import Recipient, display_name
 from generator.delivery.send import review_due
 from generator.delivery.settings import load_email_settings
@@ -39,6 +39,7 @@ from generator.findings import PacketsError
 from generator.model.records import ReviewEvent
 from generator.pipeline import load_district
 from generator.settings import load_settings
+
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
 
 SCHOOLS = ["0101", "0102", "0103", "0104", "0105", "0106", "0107", "0108", "0109"]
@@ -590,6 +591,7 @@ def test_a_message_whose_recipients_read_back_wrong_is_refused(district, smtp, m
     """Whatever the email package does to a header: were the names not made safe (and the headers
     folded by Python), 0101's message would reach attacker@evil.example; it is refused, the others go."""
     from email.policy import EmailPolicy
+
     from generator.delivery import compose, recipients
     monkeypatch.setattr(recipients, "display_name", recipients.one_line)
     monkeypatch.setattr(compose, "display_name", recipients.one_line)

@@ -8,14 +8,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import edit_sheet, find_row, header_column
 from generator.findings import ERROR, InputError
-from generator.inputs.read import RawSheet
 from generator.inputs.normalize import normalize_sheet
-from generator.pipeline import load_district
+from generator.inputs.read import RawSheet
 from generator.inputs.schema import SHEETS
-from generator.settings import PlanningYear
 from generator.inputs.validate import stage_starts, validate_tables
+from generator.pipeline import load_district
+from generator.settings import PlanningYear
+
+from conftest import edit_sheet, find_row, header_column
 
 YEAR = PlanningYear(2026)
 SPECS = {s.name: s for s in SHEETS}
@@ -244,6 +245,7 @@ def test_pipeline_reports_every_error_in_the_sample(inputs, settings):
 def test_school_id_that_lost_its_leading_zeros_says_so(inputs):
     """Excel turns a typed 0104 into the number 104; the message says how to keep the zeros."""
     import openpyxl
+
     from generator.findings import InputError
     from generator.pipeline import load_district
     from generator.settings import load_settings

@@ -75,6 +75,7 @@ def test_date_cell_before_saving_is_a_date():
 
 def test_text_beyond_excels_cell_limit_is_cut_visibly():
     from openpyxl import Workbook
+
     from generator.render.xlsx import EXCEL_CELL_LIMIT, set_value
     cell = Workbook().active["A1"]
     set_value(cell, "x" * 40000)

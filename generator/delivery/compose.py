@@ -32,9 +32,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from generator.findings import PacketsError
 from generator.delivery.recipients import Recipient, display_name, one_line
 from generator.delivery.settings import EmailSettings
+from generator.findings import PacketsError
 
 _TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.output import atomic
 from generator.findings import PacketsError
+from generator.output import atomic
 from generator.output.lock import OutputLock
 
 LEDGER = "send-ledger.json"

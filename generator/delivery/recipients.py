@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from generator.delivery.settings import Rules
 from generator.findings import ERROR, WARNING, Finding
 from generator.model.records import Packet, Person
-from generator.delivery.settings import Rules
 
 TO = "To"
 CC = "Cc"

@@ -15,19 +15,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from generator.output import atomic, naming
-from generator.findings import ERROR, WARNING, Finding, PacketsError
-from generator.output.build_record import Manifest, packet_fingerprint, templates_digest
-from generator.model.records import District, Packet
-from generator.model.readiness import check_packet, is_ready
-from generator.render.context import long_date
-from generator.render.template_data import TEMPLATES
-from generator.settings import Settings
-from generator.delivery.compose import (AttachmentPlan, MisaddressedMessage, Templates, attachment_parts, build_message, checked_bytes, compile_templates, new_message_id, plan_attachments, render)
+from generator.delivery.compose import (
+    AttachmentPlan,
+    MisaddressedMessage,
+    Templates,
+    attachment_parts,
+    build_message,
+    checked_bytes,
+    compile_templates,
+    new_message_id,
+    plan_attachments,
+    render,
+)
 from generator.delivery.ledger import Ledger, SendLock, now
 from generator.delivery.recipients import Recipient, school_recipients
 from generator.delivery.settings import EmailSettings
-from generator.delivery.transport import (LinkedPath, NotDelivered, ServerUnavailable, SmtpSender, refuse_link, write_eml)
+from generator.delivery.transport import LinkedPath, NotDelivered, ServerUnavailable, SmtpSender, refuse_link, write_eml
+from generator.findings import ERROR, WARNING, Finding, PacketsError
+from generator.model.readiness import check_packet, is_ready
+from generator.model.records import District, Packet
+from generator.output import atomic, naming
+from generator.output.build_record import Manifest, packet_fingerprint, templates_digest
+from generator.render.context import long_date
+from generator.render.template_data import TEMPLATES
+from generator.settings import Settings
 
 OUTBOX = "outbox"
 LISTING = "recipients.txt"

@@ -14,9 +14,9 @@ import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.output import atomic, naming
-from generator.findings import PacketsError
 from generator.delivery.settings import PASSWORD_ENV, SmtpConfig
+from generator.findings import PacketsError
+from generator.output import atomic, naming
 
 
 class ServerUnavailable(PacketsError):

@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 
 from generator.findings import ERROR, NOTE, WARNING, Finding
 from generator.inputs.read import RawSheet
-from generator.inputs.recurrence import FIX as REPEATS_FIX, parse_repeats
+from generator.inputs.recurrence import FIX as REPEATS_FIX
+from generator.inputs.recurrence import parse_repeats
 from generator.inputs.schema import CHOICE_SYNONYMS, Column, Sheet, canonical_choice, header_key
 
 HEADER_SEARCH_ROWS = 30

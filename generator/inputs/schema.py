@@ -8,8 +8,8 @@ blank workbooks are generated from it, so the three cannot drift apart.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 DESIGNATIONS = ("Intensive", "Comprehensive", "Targeted")
 

@@ -8,11 +8,38 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from generator.inputs.normalize import Row, Table
-from generator.inputs.schema import (BENCHMARK_TERMS, REVIEW_STEPS, ROLE_SYNONYMS, ROLES, SERIES_DATE, STAGES, canonical_choice)
 from generator.inputs.recurrence import row_dates
+from generator.inputs.schema import (
+    BENCHMARK_TERMS,
+    REVIEW_STEPS,
+    ROLE_SYNONYMS,
+    ROLES,
+    SERIES_DATE,
+    STAGES,
+    canonical_choice,
+)
 from generator.inputs.validate import closed_days
-from generator.model.records import (Activity, Benchmark, District, Goal, Meeting, MonitoringItem, NUMBERED_STEPS, Packet, Person, Plan, ProblemOfPractice, REVIEW_KINDS, REVIEW_TITLES, ReviewEvent, School, Source, Strategy, Support, Task)
-
+from generator.model.records import (
+    NUMBERED_STEPS,
+    REVIEW_KINDS,
+    REVIEW_TITLES,
+    Activity,
+    Benchmark,
+    District,
+    Goal,
+    Meeting,
+    MonitoringItem,
+    Packet,
+    Person,
+    Plan,
+    ProblemOfPractice,
+    ReviewEvent,
+    School,
+    Source,
+    Strategy,
+    Support,
+    Task,
+)
 
 # --- building the model from validated tables -------------------------------------------------
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from generator.findings import ERROR, WARNING, Finding
-from generator.model.records import Packet
 from generator.inputs.schema import SHEETS
+from generator.model.records import Packet
 
 _QUANTITY = re.compile(r"\d")
 

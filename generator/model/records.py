@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from generator.inputs.schema import (REVIEW_STEPS)
+from generator.inputs.schema import REVIEW_STEPS
 
 # ReviewEvent.kind of each Step on the Review sheet.
 REVIEW_KINDS = dict(zip(REVIEW_STEPS, ("first-draft", "feedback", "final-review", "board-approval", "check-in")))

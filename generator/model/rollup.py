@@ -22,7 +22,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from generator.model.records import Packet, ReviewEvent
-from generator.model.status import DONE, NOT_SCHEDULED, OVERDUE as TASK_OVERDUE, UPCOMING, task_status
+from generator.model.status import DONE, NOT_SCHEDULED, UPCOMING, task_status
+from generator.model.status import OVERDUE as TASK_OVERDUE
 
 APPROACHING_DAYS = 14
 OVERDUE = "overdue"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from generator.model.records import Task
+
 DONE = "Done"
 OVERDUE = "Overdue"
 UPCOMING = "Upcoming"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from generator.findings import PacketsError
+
 TMP_PREFIX = ".tmp-"          # a document being written, not yet in place
 OLD_PREFIX = ".old-"          # an older document kept while its packet's new documents are moved into place
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from generator import __version__
-from generator.output import atomic
 from generator.findings import WARNING, Finding
 from generator.inputs.read import WORKBOOK_SUFFIXES
 from generator.inputs.schema import SHEETS
+from generator.output import atomic
 from generator.settings import SETTINGS_FILE
 
 MANIFEST = "build-manifest.json"

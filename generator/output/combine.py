@@ -18,9 +18,9 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 
 from generator import __version__
-from generator.output import atomic, naming
 from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.records import Packet
+from generator.output import atomic, naming
 from generator.output.pdf import PdfConverter
 from generator.render import FORMS, render_document
 from generator.render.context import common_context, long_date

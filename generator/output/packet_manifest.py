@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from generator import __version__
-from generator.output import atomic
 from generator.findings import ERROR, WARNING, Finding
+from generator.output import atomic
 from generator.output.build_record import input_files
 
 PACKET_MANIFEST = "manifest.json"

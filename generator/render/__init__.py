@@ -9,10 +9,10 @@ from typing import Any, Callable
 
 from generator.model.records import Packet
 from generator.render.context import grid_context, plan_context, review_context, schedule_context
-from generator.render.jinja import jinja_env
 from generator.render.docx import render_docx
 from generator.render.fast.docx import PreparedDocx
 from generator.render.fast.xlsx import PreparedXlsx, Unprepared
+from generator.render.jinja import jinja_env
 from generator.render.template_data import TEMPLATES
 from generator.render.xlsx import render_xlsx
 

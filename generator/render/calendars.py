@@ -36,12 +36,12 @@ from icalendar import Component, vCalAddress, vText
 from icalendar.parser import Contentline, _escape_char
 
 from generator.findings import PacketsError
-from generator.model.records import Meeting, Packet, Person, ReviewEvent, Task
-from generator.render.context import long_date, names
-from generator.model.status import task_status
-from generator.render.template_data import TEMPLATES, grid_columns
-from generator.model.rollup import REVIEW_LABELS, review_title, task_title
 from generator.inputs.schema import ROLE_SYNONYMS, ROLES, header_key
+from generator.model.records import Meeting, Packet, Person, ReviewEvent, Task
+from generator.model.rollup import REVIEW_LABELS, review_title, task_title
+from generator.model.status import task_status
+from generator.render.context import long_date, names
+from generator.render.template_data import TEMPLATES, grid_columns
 
 CALENDAR_KEY = "calendar"               # the {form} part of a school calendar's file name: 0101-calendar.ics
 DISTRICT_CALENDAR = "district.ics"

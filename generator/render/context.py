@@ -7,11 +7,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
 from generator.model.readiness import check_packet
+from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
+from generator.model.status import OVERDUE, task_status
 from generator.render import template_data
 from generator.render.chart import timeline_chart
-from generator.model.status import OVERDUE, task_status
 
 OVERDUE_FILL = "F4CCCC"     # light red: the cell shading of an overdue task
 

@@ -19,12 +19,12 @@ from urllib.parse import quote
 import jinja2
 
 from generator.findings import PacketsError
-from generator.model.records import Packet, School
+from generator.model.records import Packet
+from generator.model.rollup import APPROACHING_DAYS, CHECK_IN, STATUSES, Deadline, Rollup, school_dates, status_counts
 from generator.model.status import DONE, OVERDUE
 from generator.render.context import long_date, short_date
 from generator.render.jinja import jinja_env
 from generator.render.template_data import TEMPLATES
-from generator.model.rollup import (APPROACHING_DAYS, CHECK_IN, STATUSES, Deadline, Rollup, school_dates, status_counts)
 
 DASHBOARD = "index.html"
 DASHBOARD_TEMPLATE = "dashboard.html"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from generator.model.rollup import STATUSES, Rollup, status_counts
 from generator.render.context import long_date
-from generator.model.rollup import Rollup, STATUSES, status_counts
 
 
 def report_rows(rows: list[Rollup], folders: dict[str, str]) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ from typing import Any
 import jinja2
 
 
-
 class DataEnvironment(jinja2.Environment):
     """A Jinja environment for contexts of plain data, where `row.field` is a dictionary's key.
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,8 +11,8 @@ import pandas as pd
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import clean_text, is_blank
-from generator.model.readiness import RULES
 from generator.inputs.schema import ROLES, STAGES, header_key
+from generator.model.readiness import RULES
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 

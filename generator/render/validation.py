@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import groupby
-from pathlib import Path
 
 from generator.findings import ERROR, NOTE, WARNING, Finding
 from generator.render import render_document

@@ -19,12 +19,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from generator.output import atomic
-from generator.findings import PacketsError
-from generator.inputs.read import WORKBOOK_SUFFIXES
-from generator.inputs.normalize import SERIAL_RANGE, clean_text, parse_date
-from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet
 from generator.delivery.settings import EMAIL_FILE
+from generator.findings import PacketsError
+from generator.inputs.normalize import SERIAL_RANGE, clean_text, parse_date
+from generator.inputs.read import WORKBOOK_SUFFIXES
+from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet
+from generator.output import atomic
 from generator.render.template_data import TEMPLATES
 from generator.settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Settings
 

@@ -24,8 +24,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from generator.output.atomic import write_atomic
 from generator.inputs.schema import PEOPLE, SCHOOLS
+from generator.output.atomic import write_atomic
 
 _MAX_WIDTH = 60
 _FORMULA_STARTS = ("=", "+", "-", "@")

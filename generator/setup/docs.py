@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from generator.model.readiness import RULES
 from generator.inputs.schema import SHEETS, Sheet
+from generator.model.readiness import RULES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
