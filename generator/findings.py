@@ -102,5 +102,5 @@ def os_error_text(exc: OSError) -> str:
     if exc.filename2 and Path(str(path)).name.startswith((".tmp-", ".old-")):
         path = exc.filename2
     text = f"{path}: {exc.strerror or exc}" if path else str(exc.strerror or exc)
-    fix = _OS_FIXES.get(exc.errno)
+    fix = _OS_FIXES.get(exc.errno) if exc.errno is not None else None
     return f"{text}. Fix: {fix}." if fix else text

@@ -61,8 +61,8 @@ class _Policy(EmailPolicy):
 
     def _fold_here(self, name: str, value) -> str:
         if name.lower() in _ADDRESS_FIELDS and getattr(value, "addresses", None):
-            return _fold_addresses(name, value.addresses, self.max_line_length, self.linesep)
-        return _fold_words(name, str(value), self.max_line_length, self.linesep)
+            return _fold_addresses(name, value.addresses, self.max_line_length or 78, self.linesep)
+        return _fold_words(name, str(value), self.max_line_length or 78, self.linesep)
 
 
 def _fold_words(name: str, text: str, width: int, linesep: str) -> str:
@@ -116,7 +116,8 @@ def _name_words(name: str) -> list[str]:
         words[0] = '"' + words[0]
         words[-1] += '"'                      # the same word when the name is one word
         return words
-    out, run = [], []
+    out: list[str] = []
+    run: list[str] = []
     for word in words:
         if _is_atom(word):
             out += _encoded_words(" ".join(run)) if run else []

@@ -74,7 +74,8 @@ def _row_text(person: Person) -> str:
 def check_address(text: str) -> tuple[str, str]:
     """Return (the address as sent, '') for a good address, or ('', why) for a bad one."""
     try:
-        return validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False).ascii_email, ""
+        valid = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
+        return valid.ascii_email or valid.normalized, ""          # ASCII always, as SMTPUTF8 is not allowed
     except EmailNotValidError as exc:
         return "", str(exc)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -108,7 +108,8 @@ def parse_address(text: str, path: Path, where: str) -> Address:
     if not addr or "\n" in text or "\r" in text:
         raise _fail(path, where, f"'{text}' is not an email address.", "Write it as \"Name <name@example.org>\".")
     try:
-        checked = validate_email(addr, check_deliverability=False, allow_smtputf8=False).ascii_email
+        valid = validate_email(addr, check_deliverability=False, allow_smtputf8=False)
+        checked = valid.ascii_email or valid.normalized        # ASCII always, as SMTPUTF8 is not allowed
     except EmailNotValidError as exc:
         raise _fail(path, where, f"'{addr}' is not a valid email address ({exc}).") from None
     user, domain = checked.rsplit("@", 1)
@@ -143,7 +144,7 @@ def _check_keys(table: dict, allowed: set[str], path: Path, where: str) -> None:
 
 def _rules(table: dict, base: Rules | None, path: Path, where: str) -> Rules:
     _check_keys(table, _RULE_KEYS, path, where)
-    values = {}
+    values: dict[str, Any] = {}
     for key in ("to", "cc", "district_cc"):
         if key in table:
             values[key] = _roles(table[key], path, f"{where} {key}")

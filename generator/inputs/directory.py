@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import openpyxl
 
@@ -98,7 +98,7 @@ class DistrictNotFound(PacketsError):
 class _Table:
     format: str
     headers: list[str]
-    rows: list[tuple]
+    rows: list[Sequence[Any]]
     index: dict[str, int]                # header_key -> column position (first occurrence)
 
     def getter(self, header: str):
@@ -117,7 +117,7 @@ def _detect(cells: Iterable[Any]) -> str | None:
     return None
 
 
-def _table_from_rows(rows: Iterator[tuple], seen: list[list[str]]) -> _Table | None:
+def _table_from_rows(rows: Iterator[Sequence[Any]], seen: list[list[str]]) -> _Table | None:
     """Find the header row among the first rows; return the table, or None (keeping what was seen)."""
     for _ in range(HEADER_SEARCH_ROWS):
         try:

@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeGuard
 
 from openpyxl.utils import get_column_letter
 
@@ -95,7 +95,7 @@ def is_blank(value: Any) -> bool:
     return value.__class__.__name__ == "NaTType"
 
 
-def is_tidy(value: Any) -> bool:
+def is_tidy(value: Any) -> TypeGuard[str]:
     """Return True for non-empty text clean_text keeps as it is: most cells, which then need no work
     (isprintable is False for tabs, line breaks and control characters)."""
     return (value.__class__ is str and value != "" and value[0] != " " and value[-1] != " "
@@ -220,7 +220,8 @@ def parse_number(value: Any) -> int | float:
 
 def _find_header(raw: RawSheet, spec: Sheet) -> tuple[int | None, dict[int, Column]]:
     """Return the frame row of the header (the best-matching of the first rows) and its matched columns."""
-    best_row, best = None, {}
+    best_row: int | None = None
+    best: dict[int, Column] = {}
     # Column.matches, with each column's accepted headers worked out once rather than for every cell.
     accepted = [(c, {header_key(c.name), header_key(c.key)} | {header_key(s) for s in c.synonyms})
                 for c in spec.columns]
@@ -328,7 +329,7 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
     """Return a sheet's rows typed by the schema, and every problem found in them."""
     findings: list[Finding] = []
     header_row, matched = _find_header(raw, spec)
-    where = {"file": raw.file, "sheet": raw.sheet}
+    where: dict[str, Any] = {"file": raw.file, "sheet": raw.sheet}
     if header_row is None:
         needed = ", ".join(c.name for c in spec.columns if c.required)
         findings.append(Finding(ERROR, f"No header row found: none of the first {HEADER_SEARCH_ROWS} rows "
@@ -356,7 +357,8 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
     # A stage, a role, a date or a Repeats pattern recurs down a long sheet: each distinct cell of such a
     # column is converted once (its value is immutable, so rows may share it).
     # An ID's fast path is for plain ASCII only: a full-width digit is printable, yet needs reading.
-    fields = [(j, col, positions[col.key], col.kind in _PLAIN_KINDS, col.kind == "id",
+    fields: list[tuple[int, Column, int, bool, bool, dict[Any, Any] | None]] = [
+              (j, col, positions[col.key], col.kind in _PLAIN_KINDS, col.kind == "id",
                {} if col.kind in _RECURRING_KINDS else None)
               for j, col in matched.items()]
     for i in range(header_row + 1, len(frame_rows)):

@@ -299,7 +299,9 @@ def _calamine_value(value):
 def _read_calamine(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Read with calamine (compiled, an order of magnitude faster than openpyxl on large rosters)."""
     book = CalamineWorkbook.from_path(str(path))
-    frames, notes, texts = {}, [], {}
+    frames: dict[str, pd.DataFrame] = {}
+    notes: list[Finding] = []
+    texts: dict[str, str] = {}
     for meta in book.sheets_metadata:
         if meta.typ != SheetTypeEnum.WorkSheet:
             continue

@@ -94,10 +94,10 @@ def parse_repeats(text: str) -> Repeats:
             frequency, interval = "monthly", 3
         elif word in ("every", "each") and following == "month":
             frequency = frequency or "monthly"
-        elif _weekday(word) is not None:
-            weekdays.append(_weekday(word))
-        elif _ordinal(word) is not None:
-            ordinals.append(_ordinal(word))
+        elif (weekday := _weekday(word)) is not None:
+            weekdays.append(weekday)
+        elif (ordinal := _ordinal(word)) is not None:
+            ordinals.append(ordinal)
         elif word not in _FILLER:
             raise ValueError(f"'{typed}' is not a way of repeating that is understood ('{word}' is not known)")
         i += step

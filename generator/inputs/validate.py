@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Mapping
+from typing import Any, Mapping
 
 from generator.findings import ERROR, NOTE, WARNING, Finding
 from generator.inputs.normalize import Table
@@ -24,7 +24,7 @@ REFERENCES = {
 
 
 def _unique_keys(table: Table) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     keys = table.spec.key_columns
     if not keys:
         return findings
@@ -53,7 +53,7 @@ def _folded(school_id: str) -> str:
 
 
 def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     schools = tables.get("Schools")
     if schools is None:
         return findings
@@ -87,9 +87,11 @@ def _leading_zeros(tables: Mapping[str, Table]) -> list[Finding]:
     """Roster School IDs that differ only by leading zeros (0101 and 101) are two schools here, but are
     more likely one school typed twice, once where Excel dropped the zeros."""
     schools = tables.get("Schools")
-    findings = []
+    findings: list[Finding] = []
     first: dict[str, tuple[str, int]] = {}
-    for row in schools.rows if schools else ():
+    if schools is None:
+        return findings
+    for row in schools.rows:
         sid = row["school_id"]
         if not sid:
             continue
@@ -114,8 +116,10 @@ def _has_schools(tables: Mapping[str, Table]) -> list[Finding]:
 
 def _support_levels(tables: Mapping[str, Table]) -> list[Finding]:
     table = tables.get("Schools")
-    findings = []
-    for row in table.rows if table else ():
+    findings: list[Finding] = []
+    if table is None:
+        return findings
+    for row in table.rows:
         level = row["support_level"]
         if level is not None and level not in (1, 2, 3):
             findings.append(Finding(ERROR, f"Support Level {level} is not 1, 2 or 3.",
@@ -128,7 +132,9 @@ def stage_starts(tables: Mapping[str, Table], planning_year) -> dict[str, dt.dat
     """Return when each stage may start: the Stages sheet where given, else the planning year's first day."""
     starts = {stage: planning_year.first_day for stage in STAGES}
     table = tables.get("Stages")
-    for row in table.rows if table else ():
+    if table is None:
+        return starts
+    for row in table.rows:
         if row["stage"] and row["starts"]:
             starts[row["stage"]] = row["starts"]
     return starts
@@ -140,7 +146,7 @@ def _task_dates(tables: Mapping[str, Table], planning_year) -> list[Finding]:
         return []
     starts = stage_starts(tables, planning_year)
     where = "the Stages sheet of the timeline" if tables.get("Stages") else f"the planning year ({planning_year.label})"
-    findings = []
+    findings: list[Finding] = []
     for row in table.rows:
         stage, expected = row["stage"], row["expected"]
         if stage and expected and expected < starts[stage]:
@@ -153,7 +159,7 @@ def _task_dates(tables: Mapping[str, Table], planning_year) -> list[Finding]:
 
 
 def _references(tables: Mapping[str, Table]) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     for (sheet, key), (target, target_key) in REFERENCES.items():
         table, other = tables.get(sheet), tables.get(target)
         if table is None:
@@ -173,7 +179,9 @@ def holiday_names(tables: Mapping[str, Table]) -> dict[dt.date, str]:
     """Return every day on the Holidays sheet (each day of a break included) with the holiday's name."""
     table = tables.get("Holidays")
     names: dict[dt.date, str] = {}
-    for row in table.rows if table else ():
+    if table is None:
+        return names
+    for row in table.rows:
         for day in sorted(days_off([(row["date"], row["through"])] if row["date"] else [])):
             names.setdefault(day, row["name"] or "a holiday")
     return names
@@ -186,8 +194,10 @@ def closed_days(tables: Mapping[str, Table]) -> frozenset[dt.date]:
 
 def _holidays(tables: Mapping[str, Table]) -> list[Finding]:
     table = tables.get("Holidays")
-    findings = []
-    for row in table.rows if table else ():
+    findings: list[Finding] = []
+    if table is None:
+        return findings
+    for row in table.rows:
         start, through = row["date"], row["through"]
         if start and through and through < start:
             findings.append(Finding(ERROR, f"Through ({through:%m/%d/%Y}) is before the Date ({start:%m/%d/%Y}).",
@@ -208,7 +218,7 @@ def _shown(value) -> str:
 
 def _single_date_row(table: Table, row, key: str, holidays: dict[dt.date, str]) -> list[Finding]:
     """A row that does not repeat: Until and Skip Dates mean nothing there; a meeting on a holiday is a clash."""
-    findings = []
+    findings: list[Finding] = []
     for field, label in (("until", "Until"), ("skip", "Skip Dates")):
         if row[field] is not None:
             findings.append(Finding(
@@ -227,7 +237,7 @@ def _single_date_row(table: Table, row, key: str, holidays: dict[dt.date, str]) 
 def _series_row(table: Table, row, key: str, closed: frozenset[dt.date], last_day: dt.date) -> list[Finding]:
     """A repeating row: a step that happens once may not repeat; the series needs an end and some dates."""
     first, repeats, until = row[key], row["repeats"], row["until"]
-    where = {"school_id": row["school_id"] or ""}
+    where: dict[str, Any] = {"school_id": row["school_id"] or ""}
     if first is None:
         return []                                       # the empty date is reported already
     if table.spec.name == "Review" and row["step"] in SINGLE_REVIEW_STEPS:
@@ -254,10 +264,12 @@ def _repeating_rows(tables: Mapping[str, Table], planning_year) -> list[Finding]
     """Check the rows of Tasks, Meetings and Review for what repeating means to them."""
     holidays = holiday_names(tables)
     closed = frozenset(holidays)
-    findings = []
+    findings: list[Finding] = []
     for sheet, key in SERIES_DATE.items():
         table = tables.get(sheet)
-        for row in table.rows if table else ():
+        if table is None:
+            continue
+        for row in table.rows:
             if row["repeats"] is None:
                 findings += _single_date_row(table, row, key, holidays)
             else:
@@ -268,9 +280,11 @@ def _repeating_rows(tables: Mapping[str, Table], planning_year) -> list[Finding]
 def _review_steps(tables: Mapping[str, Table]) -> list[Finding]:
     """A school (or the district's default cycle) has one first draft, one final review, one board approval."""
     table = tables.get("Review")
-    findings = []
+    findings: list[Finding] = []
     seen: dict[tuple, int] = {}
-    for row in table.rows if table else ():
+    if table is None:
+        return findings
+    for row in table.rows:
         if row["step"] not in SINGLE_REVIEW_STEPS:
             continue
         key = (row["school_id"], row["step"])

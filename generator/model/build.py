@@ -213,10 +213,11 @@ def _review(index: _BySchool, calendar: _Calendar, shared: _Shared, school_id: s
             counts[step] = counts.get(step, 0) + 1
             title = REVIEW_TITLES[step] + (f" {counts[step]}" if step in NUMBERED_STEPS else "")
         reviewer = _reviewer(_text(row, "reviewer"), people)
-        # A district-wide step reads the same for most schools: those schools share one event.
+        # A district-wide step reads the same for most schools: those schools share one event. (get calls
+        # the lambda at once, if at all, so it sees this iteration's values.)
         events.append(shared.get((ReviewEvent, table.file, table.sheet, row.number, due, title, reviewer),
-                                 lambda: ReviewEvent(REVIEW_KINDS[step], title, due, reviewer,
-                                                     shared.record(_source, table, row))))
+                                 lambda: ReviewEvent(REVIEW_KINDS[step], title, due, reviewer,  # noqa: B023
+                                                     shared.record(_source, table, row))))  # noqa: B023
     return tuple(events)
 
 

@@ -116,7 +116,8 @@ def _activity_timeline(packet: Packet):
                                    a.source, key, fix=f"Fill in the {label}.")
             if a.start and a.end and a.end < a.start:
                 yield _finding(packet, "activity-timeline",
-                               f"Activity '{a.activity}' ends ({a.end:%m/%d/%Y}) before it starts ({a.start:%m/%d/%Y}).",
+                               f"Activity '{a.activity}' ends ({a.end:%m/%d/%Y}) before it starts "
+                               f"({a.start:%m/%d/%Y}).",
                                a.source, "end", value=a.end.isoformat(), fix="Correct the start or end date.")
 
 
@@ -137,13 +138,15 @@ def _activity_owner(packet: Packet):
     for s in packet.plan.strategies:
         for a in s.activities:
             if not a.owner:
-                yield _finding(packet, "activity-owner-on-roster", f"Activity '{a.activity}' has no person responsible.",
+                yield _finding(packet, "activity-owner-on-roster",
+                               f"Activity '{a.activity}' has no person responsible.",
                                a.source, "owner", fix="Name the person responsible, as written on the roster.")
             elif a.owner.casefold() not in names:
                 yield _finding(packet, "activity-owner-on-roster",
                                f"Person Responsible '{a.owner}' is not on the roster for {packet.school.name}.",
                                a.source, "owner", value=a.owner,
-                               fix="Use the name exactly as on the People sheet of roster.xlsx, or add the person there.")
+                               fix="Use the name exactly as on the People sheet of roster.xlsx, or add the person "
+                                   "there.")
 
 
 @rule("monitoring-covers-goals", ERROR, "The monitoring plan covers every SMART goal.")

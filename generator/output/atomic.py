@@ -11,7 +11,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from generator.findings import PacketsError
 
@@ -147,13 +147,13 @@ def _keep_copy(path: Path) -> Path | None:
     return backup
 
 
-def write_files(folder: Path, files: dict[str, bytes | Iterable[bytes]]) -> list[Path]:
+def write_files(folder: Path, files: Mapping[str, bytes | Iterable[bytes]]) -> list[Path]:
     """Write a packet's documents into its folder, all or none (see place_files), each flushed to disk
     before it is moved into place, so not even a power cut can lose a good document."""
     return place_files(stage_files(folder, files))
 
 
-def stage_files(folder: Path, files: dict[str, bytes | Iterable[bytes]],
+def stage_files(folder: Path, files: Mapping[str, bytes | Iterable[bytes]],
                 flush: bool = True) -> list[tuple[Path, Path]]:
     """Return (target, temporary file) pairs: each document written to a hidden file in `folder`, all
     of them or none. With flush False (only where CAN_DEFER_FLUSH) the caller calls flush_all()

@@ -164,7 +164,7 @@ class Manifest:
             return False
         schools = self.run.get("schools", [])
         return bool(schools) and all(
-            sid in self.entries and self.is_current(sid, self.entries[sid].get("fingerprint")) for sid in schools)
+            sid in self.entries and self.is_current(sid, self.entries[sid].get("fingerprint", "")) for sid in schools)
 
     def begin_run(self, rebuilding) -> None:
         """Record, before anything is written, that a run is under way: until finish_run, the last run's

@@ -144,9 +144,10 @@ def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
         if failed:
             errors[job.school_id] = " ".join(failed)
             continue
+        pdfs = [c.pdf for c in results if c.pdf is not None]       # every one, as none failed
         try:
-            counts[job.school_id] = [page_count(c.pdf) for c in results]
-            form_pdfs[job.school_id] = [(title, c.pdf) for (title, _), c in zip(job.forms, results)]
+            counts[job.school_id] = [page_count(pdf) for pdf in pdfs]
+            form_pdfs[job.school_id] = [(title, pdf) for (title, _), pdf in zip(job.forms, pdfs)]
         except PyPdfError as exc:
             errors[job.school_id] = f"LibreOffice made a PDF that cannot be read ({exc})"
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from pathlib import Path
+from typing import Literal
 
 from generator.findings import PacketsError
 
@@ -87,7 +89,7 @@ class OutputLock:
                                  "since": dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")}).encode())
         return fd
 
-    def __exit__(self, exc_type, *exc) -> bool:
+    def __exit__(self, exc_type, *exc) -> Literal[False]:
         if self._nested:
             _HELD[self._key][1] -= 1
             return False
@@ -97,6 +99,7 @@ class OutputLock:
         clean = exc_type is None or issubclass(exc_type, Exception)
         if clean and os.name != "nt":
             self.path.unlink(missing_ok=True)        # while still held: no other run is between
+        assert self._fd is not None            # entered, not nested
         _unlock(self._fd)
         os.close(self._fd)
         self._fd = None
@@ -135,7 +138,7 @@ def _since(holder: dict) -> str:
     return f" (pid {holder['pid']}" + (f", since {holder['since']}" if holder.get("since") else "") + ")"
 
 
-if os.name == "nt":  # pragma: no cover
+if sys.platform == "win32":  # pragma: no cover
     import msvcrt
 
     _LOCKED_BYTE = 1 << 20       # past the holder's note, so a second run can still read who holds it

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 from generator.findings import PacketsError
 
@@ -76,7 +76,7 @@ class PdfConverter:
         self._work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
@@ -145,6 +145,8 @@ class PdfConverter:
 
     def _run(self, paths: list[Path], outbox: Path) -> tuple[bool, str]:
         """Run one soffice over `paths`; return (it ended normally, what went wrong otherwise)."""
+        if self._work is None:
+            raise RuntimeError("PdfConverter converts only inside its `with` block")
         profile = (self._work / "profile").as_uri()
         command = [self.soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
                    "--nolockcheck", f"-env:UserInstallation={profile}", "--convert-to", "pdf",
@@ -248,4 +250,4 @@ def convert_to_pdf(paths: Sequence[Path]) -> list[bytes]:
     failed = [c.error for c in conversions if c.pdf is None]
     if failed:
         raise PacketsError(failed[0] + (f" ({len(failed) - 1} more failed)" if len(failed) > 1 else ""))
-    return [c.pdf for c in conversions]
+    return [c.pdf for c in conversions if c.pdf is not None]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -150,7 +151,7 @@ class _Lists:
 
     def __init__(self, wb: Workbook):
         self.wb = wb
-        self.ws = None
+        self.ws: Any = None           # the hidden sheet of long choice lists, made when first needed
         self.ranges: dict[tuple[str, ...], str] = {}
 
     def formula(self, col: Column) -> str:
