@@ -1,4 +1,6 @@
-"""Excel rendering: an openpyxl template whose cells hold `{{ ... }}` placeholders.
+"""Excel rendering, the reference engine: an openpyxl template whose cells hold `{{ ... }}` placeholders,
+filled through openpyxl's object model. The fast engine (render/fast/xlsx.py) must give exactly what
+this gives.
 
 The template convention, for staff who restyle templates:
 - a cell holding exactly `{{ path.to.value }}` receives that value with its type (a date stays a date);
