@@ -33,7 +33,7 @@ from generator.model.rollup import school_rollup
 from generator.output import atomic, naming, packet_manifest
 from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
 from generator.output.lock import OutputLock
-from generator.render import FORMS, packet_contexts, render_document, render_packet
+from generator.render import FORMS, check_engine, packet_contexts, render_document, render_packet
 from generator.render.calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
 from generator.render.dashboard import DASHBOARD, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
@@ -300,6 +300,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
     One build or send at a time writes an output folder: another one running stops this one with a
     PacketsError before anything is read or written.
     """
+    check_engine()          # an unknown PACKETS_ENGINE is one error here, not one per school
     with OutputLock(settings.output, "build") as lock:
         return _build(settings, strict, progress, jobs, force, pdf, lock.interrupted)
 

@@ -1,12 +1,27 @@
-"""Render: each form is a template in templates/ plus the context builder that feeds it."""
+"""Render: each form is a template in templates/ plus the context builder that feeds it.
+
+Two engines render a template, one specification: the reference engines, render/docx.py (docxtpl) and
+render/xlsx.py (openpyxl), are what a document must be; the fast engines in render/fast/ prepare each
+template once per process and must give exactly the same documents (tests/test_prepared.py and
+tests/test_prepared_tables.py compare them). render_document uses the fast engine where a template
+has one, unless the environment variable PACKETS_ENGINE says otherwise:
+
+- unset, empty or `fast`: the fast engines (the reference ones for templates they cannot reproduce);
+- `reference`: the reference engines for every document, e.g. to rule out a fast-engine difference.
+  Build workers inherit the environment, so a whole build follows it.
+
+Any other value stops the run with one error (check_engine) instead of being ignored.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
+from generator.findings import PacketsError
 from generator.model.records import Packet
 from generator.render.context import grid_context, plan_context, review_context, schedule_context
 from generator.render.docx import render_docx
@@ -16,7 +31,10 @@ from generator.render.jinja import jinja_env
 from generator.render.template_data import TEMPLATES
 from generator.render.xlsx import render_xlsx
 
-RENDERERS = {".docx": render_docx, ".xlsx": render_xlsx}
+RENDERERS = {".docx": render_docx, ".xlsx": render_xlsx}       # the reference engines
+
+ENGINE_ENV = "PACKETS_ENGINE"
+ENGINES = ("fast", "reference")
 
 
 @dataclass(frozen=True)
@@ -70,8 +88,20 @@ def prepared(path: Path) -> PreparedDocx | PreparedXlsx | None:
     return _prepared(path, stat.st_size, stat.st_mtime_ns)
 
 
+def check_engine() -> str:
+    """Return the engine PACKETS_ENGINE chooses ('fast' when unset or empty); an unknown one is a PacketsError."""
+    chosen = os.environ.get(ENGINE_ENV, "").strip().lower() or "fast"
+    if chosen not in ENGINES:
+        raise PacketsError(f"{ENGINE_ENV}={os.environ[ENGINE_ENV]!r} is not an engine. Fix: set it to 'reference' "
+                           "(every document rendered by the reference engines) or 'fast', or unset it.")
+    return chosen
+
+
 def render_document(template: Path, context: dict[str, Any]) -> bytes:
-    """Return one document from its prepared template (the straightforward renderer when it has none)."""
+    """Return one document from its prepared template (the reference engine when it has none, or when
+    PACKETS_ENGINE=reference)."""
+    if check_engine() == "reference":
+        return RENDERERS[template.suffix](template, context)
     ready = prepared(template)
     if ready is None:
         return RENDERERS[template.suffix](template, context)

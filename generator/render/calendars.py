@@ -33,13 +33,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from icalendar import Component, vCalAddress, vText
-from icalendar.parser import Contentline, _escape_char
+from icalendar.parser import Contentline
 
 from generator.findings import PacketsError
 from generator.inputs.schema import ROLE_SYNONYMS, ROLES, header_key
 from generator.model.records import Meeting, Packet, Person, ReviewEvent, Task
 from generator.model.rollup import REVIEW_LABELS, review_title, task_title
 from generator.model.status import task_status
+from generator.render.adapters.icalendar_internals import escape_text
 from generator.render.context import long_date, names
 from generator.render.template_data import TEMPLATES, grid_columns
 
@@ -383,7 +384,7 @@ def _fold(line: str) -> bytes:
 
 def _text_line(name: str, value: str) -> bytes:
     """Return a TEXT property's content line (`SUMMARY:...`); `name` in upper case, as icalendar writes it."""
-    return _fold(f"{name}:{_escape_char(value)}")
+    return _fold(f"{name}:{escape_text(value)}")
 
 
 def _typed_line(name: str, value: object) -> bytes:

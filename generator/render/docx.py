@@ -1,4 +1,6 @@
-"""Word rendering: a docxtpl template filled with a strict, autoescaping Jinja environment."""
+"""Word rendering, the reference engine: a docxtpl template filled with a strict, autoescaping Jinja
+environment, through docxtpl's documented API only. The fast engine (render/fast/docx.py) must give
+exactly what this gives."""
 
 from __future__ import annotations
 

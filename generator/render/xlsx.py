@@ -1,4 +1,6 @@
-"""Excel rendering: an openpyxl template whose cells hold `{{ ... }}` placeholders.
+"""Excel rendering, the reference engine: an openpyxl template whose cells hold `{{ ... }}` placeholders,
+filled through openpyxl's object model. The fast engine (render/fast/xlsx.py) must give exactly what
+this gives.
 
 The template convention, for staff who restyle templates:
 - a cell holding exactly `{{ path.to.value }}` receives that value with its type (a date stays a date);
@@ -10,7 +12,6 @@ The template convention, for staff who restyle templates:
 
 from __future__ import annotations
 
-import copy
 import io
 import re
 from pathlib import Path
@@ -24,6 +25,7 @@ from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.findings import PacketsError
+from generator.render.adapters import openpyxl_internals
 from generator.render.jinja import jinja_env
 
 _LOOP = re.compile(r"^\{%\s*for\s+(\w+)\s+in\s+([\w.]+)\s*%\}")
@@ -131,7 +133,7 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
     cells = list(ws[loop_row])
     match = _LOOP.match(cells[0].value)
     var, source = match.group(1), match.group(2)
-    templates = [(c.column, (c.value[match.end():] if c is cells[0] else c.value), copy.copy(c._style))
+    templates = [(c.column, (c.value[match.end():] if c is cells[0] else c.value), openpyxl_internals.style_of(c))
                  for c in cells]
     height = ws.row_dimensions[loop_row].height
     items = _lookup(context, source)
@@ -142,7 +144,7 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
         for column, text, style in templates:
             cell = ws.cell(row=r, column=column)
             written.append(cell)
-            cell._style = copy.copy(style)
+            openpyxl_internals.set_style(cell, style)
             if isinstance(text, str) and "{{" in text:
                 _fill(cell, text, scope, env)
             else:
@@ -159,6 +161,7 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
 
 def render_xlsx(template: Path, context: dict[str, Any]) -> bytes:
     """Return the bytes of an .xlsx made from an openpyxl template and a context."""
+    openpyxl_internals.check()
     wb = load_workbook(template)
     env = jinja_env(autoescape=False)   # openpyxl escapes XML itself; escaping here would double it
     try:

@@ -1,5 +1,13 @@
-"""Prepared Word templates: parse, patch and compile a docxtpl template once, then write each school's
-document from it. The output holds the same content as DocxTemplate.render() + save().
+"""The fast Word engine: parse, patch and compile a docxtpl template once, then write each school's
+document from it.
+
+It must give exactly what the reference engine, render/docx.py's render_docx (DocxTemplate.render() +
+save()), gives: the same text, tables, headers, footers, page setup and pictures. Tests hold it to that:
+tests/test_prepared.py (test_prepared_template_matches_docxtpl_on_every_sample_school,
+test_prepared_plan_embeds_the_chart) and tests/test_prepared_tables.py (every test: tables that may
+change shape, column loops, broken XML, line breaks and tabs). A difference is a bug here, never a
+reason to change the reference; PACKETS_ENGINE=reference renders with the reference engine meanwhile.
+It calls docxtpl's and python-docx's internals only through render/adapters/.
 
 Per document, docxtpl re-reads the template, re-patches and re-compiles its XML, and re-compresses
 every part of the package, though only the body, headers and footers change. Here the compiled
@@ -19,19 +27,13 @@ from typing import Any
 from xml.parsers import expat
 
 import jinja2
-from docx.image.image import Image
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml.shape import CT_Inline
-from docxtpl import DocxTemplate
 from lxml import etree
 
 from generator.findings import PacketsError
+from generator.render.adapters import docxtpl_internals
+from generator.render.adapters.python_docx_internals import IMAGE_RELATIONSHIP, picture_inline
 from generator.render.docx import with_pictures
 
-_PARAGRAPH_MARK = re.compile(r"<w:p([ >])")
-# A text holding a character docxtpl's resolve_listing turns into a tab, line break, paragraph or page
-# break: it changes only such text (`<w:t>` content; the XML of a picture has line breaks of its own).
-_LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
 _PNG_DEFAULT = '<Default Extension="png" ContentType="image/png"/>'
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Tags that change how many cells a row has: docxtpl's column loops, column spans and horizontal merges.
@@ -88,27 +90,19 @@ def tables_keep_their_shape(xml: str) -> bool:
 
 @dataclass
 class _Pictures:
-    """Stands in for docxtpl's 'current rendering part': collects the images one document places."""
+    """Stands in for the part docxtpl renders (python-docx's StoryPart): collects the images one
+    document places, for render() to add to the package."""
 
     next_number: int = 1
     placed: list[tuple[str, str, bytes]] = field(default_factory=list)     # (rId, media name, png)
 
     def new_pic_inline(self, image_descriptor, width=None, height=None):
         data = image_descriptor.getvalue()
-        image = Image.from_blob(data)
         number = self.next_number
         self.next_number += 1
         rid, name = f"rIdPacketImage{number}", f"packet-image{number}.png"
         self.placed.append((rid, name, data))
-        cx, cy = image.scaled_dimensions(width, height)
-        return CT_Inline.new_pic_inline(number, rid, name, cx, cy)
-
-
-@dataclass
-class _ImageHost:
-    """What docxtpl's InlineImage asks of its template: the part currently being rendered."""
-
-    current_rendering_part: _Pictures
+        return picture_inline(number, rid, name, data, width, height)
 
 
 @dataclass(frozen=True)
@@ -123,10 +117,8 @@ class PreparedDocx:
 
     def __init__(self, template: Path, env: jinja2.Environment):
         self.path = Path(template)
-        self.tpl = DocxTemplate(str(template))
-        self.tpl.render_init()
-        document = self.tpl.docx.part
-        self.document_name = document.partname.lstrip("/")
+        self.tpl = docxtpl_internals.load(self.path)
+        self.document_name = docxtpl_internals.document_part_name(self.tpl)
         self.rels_name = posixpath.join(posixpath.dirname(self.document_name), "_rels",
                                         posixpath.basename(self.document_name) + ".rels")
         self.media_dir = posixpath.join(posixpath.dirname(self.document_name), "media")
@@ -136,13 +128,11 @@ class PreparedDocx:
         body_start = original.index("<w:body")
         body_end = original.rindex("</w:body>") + len("</w:body>")
         self.document_head, self.document_tail = original[:body_start], original[body_end:]
-        self.body = self._compile(env, self.tpl.get_xml())
-        self.tables_keep_their_shape = tables_keep_their_shape(self.tpl.get_xml())
-        self.parts = tuple(
-            _Part(part.partname.lstrip("/"), self._compile(env, self.tpl.get_part_xml(part)),
-                  self.tpl.get_headers_footers_encoding(self.tpl.get_part_xml(part)))
-            for uri in (self.tpl.HEADER_URI, self.tpl.FOOTER_URI)
-            for _, part in self.tpl.get_headers_footers(uri))
+        body = docxtpl_internals.body_xml(self.tpl)
+        self.body = self._compile(env, body)
+        self.tables_keep_their_shape = tables_keep_their_shape(body)
+        self.parts = tuple(_Part(name, self._compile(env, xml), encoding)
+                           for name, xml, encoding in docxtpl_internals.header_footer_parts(self.tpl))
         for name in ("docProps/core.xml", "word/footnotes.xml"):
             data = self.entries.get(name, b"")
             if b"{{" in data or b"{%" in data:
@@ -156,7 +146,7 @@ class PreparedDocx:
         self.content_types = types.encode("utf-8")
 
     def _compile(self, env: jinja2.Environment, xml: str) -> jinja2.Template:
-        src = _PARAGRAPH_MARK.sub(r"\n<w:p\1", self.tpl.patch_xml(xml))
+        src = docxtpl_internals.template_source(self.tpl, xml)
         try:
             return env.from_string(src)
         except jinja2.TemplateSyntaxError as exc:
@@ -170,38 +160,27 @@ class PreparedDocx:
                     z.writestr(name, data)
         return buffer.getvalue()
 
-    def _finish(self, xml: str) -> str:
-        """Apply docxtpl's post-processing to a rendered part, as DocxTemplate.render_xml_part does."""
-        # Undo the line break _compile put before each paragraph (two plain replaces beat a regex here).
-        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        if not _LISTING_TEXT.search(xml):
-            return xml                 # resolve_listing would rewrite every paragraph to change nothing
-        return self.tpl.resolve_listing(xml)
-
     def render(self, context: dict[str, Any]) -> bytes:
         """Return one document made from this template and a context."""
         pictures = _Pictures()
-        host = _ImageHost(pictures)
-        context = with_pictures(host, context)
-        body = self._finish(self.body.render(context))
+        context = with_pictures(docxtpl_internals.ImageHost(pictures), context)
+        body = docxtpl_internals.finish(self.tpl, self.body.render(context))
         if not self.tables_keep_their_shape:
-            tree = self.tpl.fix_tables(body)
+            tree = docxtpl_internals.fix_tables(self.tpl, body)
         elif "docPr" in body or not _well_formed(body):
             # Drawings to number, or XML to recover: parsed as fix_tables parses it.
             tree = etree.fromstring(body, parser=etree.XMLParser(recover=True))
         else:
             tree = None         # lxml would write it back with the same content; parsing took 1 ms
         if tree is not None:
-            self.tpl.docx_ids_index = 1000
-            self.tpl.fix_docpr_ids(tree)
+            docxtpl_internals.number_drawings(self.tpl, tree)
             body = etree.tostring(tree, encoding="unicode")
         document = self.document_head + body + self.document_tail
 
         rels = self.entries[self.rels_name].decode("utf-8")
         added = []
-        for rid, name, data in pictures.placed:
-            added.append(f'<Relationship Id="{rid}" Type="{RT.IMAGE}" Target="media/{name}"/>')
+        for rid, name, _ in pictures.placed:
+            added.append(f'<Relationship Id="{rid}" Type="{IMAGE_RELATIONSHIP}" Target="media/{name}"/>')
         rels = rels.replace("</Relationships>", "".join(added) + "</Relationships>")
 
         buffer = io.BytesIO(self.base)
@@ -211,7 +190,8 @@ class PreparedDocx:
             z.writestr(self.document_name, document.encode("utf-8"))
             z.writestr(self.rels_name, rels.encode("utf-8"))
             for part in self.parts:
-                z.writestr(part.name, self._finish(part.template.render(context)).encode(part.encoding))
+                xml = docxtpl_internals.finish(self.tpl, part.template.render(context))
+                z.writestr(part.name, xml.encode(part.encoding))
             for _, name, data in pictures.placed:
                 # PNG data is compressed already: deflating it again costs time and saves nothing.
                 z.writestr(posixpath.join(self.media_dir, name), data, compress_type=zipfile.ZIP_STORED)

@@ -1,5 +1,19 @@
-"""Prepared Excel templates: read and lay out an openpyxl template once, then write each school's
-workbook from it. The output holds the same cells, styles and sheet features as render_xlsx().
+"""The fast Excel engine: read and lay out an openpyxl template once, then write each school's
+workbook from it.
+
+It must give exactly what the reference engine, render/xlsx.py's render_xlsx (openpyxl's load, fill,
+save), gives: the same cells, values and their types, styles and sheet features. Tests hold it to that:
+tests/test_prepared.py (test_prepared_workbook_matches_openpyxl_on_every_sample_school,
+test_prepared_workbook_keeps_data_as_data_like_openpyxl,
+test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightforward_way,
+test_district_reports_take_the_prepared_path_and_match_openpyxl, test_remembered_cells_are_never_mixed_up,
+test_a_long_run_holds_a_bounded_number_of_cells,
+test_a_repeated_row_mixing_text_outside_fields_and_fixed_cells_matches_openpyxl,
+test_rows_that_are_not_plain_dicts_are_read_as_openpyxl_reads_them,
+test_control_characters_are_dropped_every_time_a_text_is_written). A difference is a bug here, never
+a reason to change the reference; PACKETS_ENGINE=reference renders with the reference engine meanwhile.
+It uses openpyxl's internals, and writes the XML openpyxl writes, only through
+render/adapters/openpyxl_internals.py.
 
 Per workbook, render_xlsx() loads the template, fills cells through openpyxl's object model and
 serialises every part of the package again, though only the templated sheets change. Here openpyxl
@@ -20,7 +34,6 @@ after the repeated row) raise Unprepared; render_document then uses render_xlsx 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import re
@@ -28,16 +41,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import jinja2
 from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TIME_FORMATS, Cell
-from openpyxl.styles.numbers import is_date_format
-from openpyxl.utils.datetime import to_excel
+from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.findings import PacketsError
+from generator.render.adapters import openpyxl_internals as written
 from generator.render.xlsx import _LOOP, _SINGLE, FORMULA_STARTS, _lookup, _stretch, _wrapped_lines, cell_data
 
 # Private-use characters never occur in a template's own XML, so they delimit markers safely.
@@ -78,30 +89,22 @@ class _Slot:
     def tail(self, value: Any) -> str:
         """The cell's XML after its reference `<c r="A5"`: style, type and value."""
         value = cell_data(value)
-        style = self.style
         if value is None or value == "":
-            return f'{_s(style)}/>'
+            return written.empty_cell(self.style)
         if isinstance(value, bool):
-            return f'{_s(style)} t="b"><v>{int(value)}</v></c>'
+            return written.boolean_cell(self.style, value)
         if isinstance(value, (dt.date, dt.time)):
             kind = dt.datetime if isinstance(value, dt.datetime) else type(value)
-            return f'{_s(self.dated.get(kind, style))} t="n"><v>{to_excel(value)}</v></c>'
+            return written.date_cell(self.dated.get(kind, self.style), value)
         if isinstance(value, (int, float)):
-            return f'{_s(style)} t="n"><v>{value!r}</v></c>'
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-        if text.startswith(FORMULA_STARTS):
-            style = self.quoted
-        space = ' xml:space="preserve"' if text != text.strip() else ""
-        return f'{_s(style)} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+            return written.number_cell(self.style, value)
+        text = written.cell_text(value)
+        return written.text_cell(self.quoted if text.startswith(FORMULA_STARTS) else self.style, text)
 
     def lines(self, value: Any) -> int:
         """How many lines the cell's text takes when its row's height is fitted (1: no fitting)."""
         value = cell_data(value)
         return _wrapped_lines(value, self.width) if self.wrap and isinstance(value, str) else 1
-
-
-def _s(style: int) -> str:
-    return f' s="{style}"' if style else ""
 
 
 # Values whose cells a column remembers. Keys of these kinds never compare equal across kinds (a date
@@ -165,9 +168,7 @@ class _Loop:
 
     def opening(self, lines: int) -> str:
         """A row's XML from after its row number up to its first cell's row number."""
-        height = self.height or _fitted_height(lines)
-        attrs = f' ht="{height}" customHeight="1"' if height else ""
-        return f'"{attrs}><c r="{self.slots[0].column}'
+        return f'"{written.row_height(self.height or _fitted_height(lines))}><c r="{self.slots[0].column}'
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,7 @@ class _Sheet:
     def _rows(self, context: dict[str, Any], items) -> list[str]:
         loop = self.loop
         if not items:
-            height = f' ht="{loop.height}" customHeight="1"' if loop.height else ""
-            return [f'<row r="{loop.row}"{height}>'
+            return [f'<row r="{loop.row}"{written.row_height(loop.height)}>'
                     + "".join(s.xml(f"{s.column}{loop.row}", None) for s in loop.slots) + "</row>"]
         # Each row is its pieces joined by its row number: one join, not a string per cell.
         columns, var, remembered = loop.columns, loop.var, _REMEMBERED
@@ -243,6 +243,7 @@ class PreparedXlsx:
     """An Excel template prepared once; `render(context)` returns one workbook's bytes."""
 
     def __init__(self, template: Path, env: jinja2.Environment):
+        written.check()
         self.path = Path(template)
         wb = load_workbook(self.path)
         self.env = env
@@ -255,7 +256,7 @@ class PreparedXlsx:
         for ws, (cells, loop, dimension) in prepared:
             if not cells and not loop:
                 continue
-            part = ws.path.lstrip("/")
+            part = written.sheet_part(ws)
             marked = self._marked(entries[part].decode("utf-8"), cells, loop)
             self.sheets.append(_Sheet(part, tuple(_MARKED.split(marked)), cells, loop, dimension))
         changing = {sheet.part for sheet in self.sheets}
@@ -269,19 +270,17 @@ class PreparedXlsx:
     def _slot(self, ws: Worksheet, cell: Cell, text: Any) -> _Slot:
         if cell.hyperlink or cell.comment:
             raise Unprepared(f"{ws.title}!{cell.coordinate} has a hyperlink or comment")
-        styles = ws.parent._cell_styles
         variant = Cell(ws)           # not placed on the sheet: only its style is registered
-        variant._style = copy.copy(cell._style)
+        written.set_style(variant, written.style_of(cell))
         variant.quotePrefix = True
-        quoted = styles.add(variant._style)
+        quoted = variant.style_id    # registers the style in the workbook's stylesheet
         dated = {}
-        if not is_date_format(cell.number_format):
+        if not written.is_date_format(cell.number_format):
             # The number format openpyxl gives a date, datetime or time written into such a cell.
             for kind in (dt.datetime, dt.date, dt.time):
-                number_format = TIME_FORMATS[kind]
-                variant._style = copy.copy(cell._style)
-                variant.number_format = number_format
-                dated[kind] = styles.add(variant._style)
+                written.set_style(variant, written.style_of(cell))
+                variant.number_format = written.TIME_FORMATS[kind]
+                dated[kind] = variant.style_id
         single = compiled = None
         if isinstance(text, str) and "{{" in text:
             match = _SINGLE.match(text.strip())
@@ -292,7 +291,7 @@ class PreparedXlsx:
                     compiled = self.env.from_string(text)
                 except jinja2.TemplateError as exc:
                     raise PacketsError(f"{self.path.name}: {exc}") from None
-        return _Slot(cell.column_letter, text, single, compiled, styles.add(cell._style), quoted, dated,
+        return _Slot(cell.column_letter, text, single, compiled, cell.style_id, quoted, dated,
                      bool(cell.alignment.wrap_text), ws.column_dimensions[cell.column_letter].width or 8.43)
 
     def _prepare(self, ws: Worksheet) -> tuple[dict[str, tuple[str, _Slot]], _Loop | None, str]:
@@ -331,15 +330,13 @@ class PreparedXlsx:
             return text
 
         # openpyxl writes characters outside ASCII as references; the markers are wanted as characters.
-        xml = xml.replace("&#57344;", "\ue000").replace("&#57345;", "\ue001")
+        xml = written.as_characters(xml, "\ue000", "\ue001")
         for mark in cells:
-            xml = whole(r'<c r="[A-Z]+\d+"[^>]*><is><t[^>]*>' + re.escape(_MARK.format(mark)) + "</t></is></c>",
-                        _MARK.format(mark), xml)
+            xml = whole(written.text_cell_pattern(_MARK.format(mark)), _MARK.format(mark), xml)
         if loop:
-            xml = whole(r'<row r="' + str(loop.row) + r'"[^>]*>.*?' + re.escape(_MARK.format("loop")) + ".*?</row>",
-                        _MARK.format("loop"), xml)
+            xml = whole(written.row_pattern(loop.row, _MARK.format("loop")), _MARK.format("loop"), xml)
             xml = xml.replace(str(_SENTINEL_ROW), _MARK.format("last"))
-        return whole(r'<dimension ref="[^"]*"/>', f'<dimension ref="{_MARK.format("dimension")}"/>', xml)
+        return whole(written.DIMENSION_PATTERN, written.dimension(_MARK.format("dimension")), xml)
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Return one workbook made from this template and a context."""

@@ -1,0 +1,94 @@
+"""docxtpl's internals, as the fast Word engine (render/fast/docx.py) uses them. Checked against docxtpl 0.20.2.
+
+DocxTemplate.render() re-reads, re-patches and re-compiles the template for every document; the fast
+engine calls its steps one by one instead (render_init, patch_xml, the post-processing of
+render_xml_part, resolve_listing, fix_tables, fix_docpr_ids), none of which is documented API.
+
+Also reproduced rather than called, so to be checked again with a new docxtpl:
+- render_xml_part's source and result rewriting (`template_source`, `finish` here);
+- InlineImage's use of its template: `tpl.current_rendering_part.new_pic_inline(descriptor, width,
+  height).xml` (ImageHost here stands in for the template);
+- fix_tables' way of counting a row's cells (render/fast/docx.py's tables_keep_their_shape).
+tests/test_prepared.py and tests/test_prepared_tables.py hold the result to DocxTemplate.render() + save().
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from docxtpl import DocxTemplate
+
+from generator.render.adapters import missing, require
+
+CHECKED = "0.20.2"
+_ABSENT = missing(DocxTemplate, "render_init", "get_xml", "get_part_xml", "get_headers_footers",
+                  "get_headers_footers_encoding", "patch_xml", "resolve_listing", "fix_tables", "fix_docpr_ids",
+                  "HEADER_URI", "FOOTER_URI")
+
+_PARAGRAPH_MARK = re.compile(r"<w:p([ >])")
+# A text holding a character resolve_listing turns into a tab, line break, paragraph or page break:
+# it changes only such text (`<w:t>` content; the XML of a picture has line breaks of its own).
+_LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
+
+
+def load(template: Path) -> DocxTemplate:
+    """Return the template opened and set up for rendering, as DocxTemplate.render() sets it up."""
+    require("docxtpl", CHECKED, _ABSENT)
+    tpl = DocxTemplate(str(template))
+    tpl.render_init()
+    return tpl
+
+
+def document_part_name(tpl: DocxTemplate) -> str:
+    """The zip entry of the main document, e.g. word/document.xml."""
+    return tpl.docx.part.partname.lstrip("/")
+
+
+def body_xml(tpl: DocxTemplate) -> str:
+    """The document's XML as docxtpl renders it (the body and what surrounds it)."""
+    return tpl.get_xml()
+
+
+def header_footer_parts(tpl: DocxTemplate) -> Iterator[tuple[str, str, str]]:
+    """Each header and footer docxtpl renders: (zip entry, XML, the encoding it is written back in)."""
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for _, part in tpl.get_headers_footers(uri):
+            xml = tpl.get_part_xml(part)
+            yield part.partname.lstrip("/"), xml, tpl.get_headers_footers_encoding(xml)
+
+
+def template_source(tpl: DocxTemplate, xml: str) -> str:
+    """The Jinja source docxtpl compiles for a part: its tags patched, a line break before each paragraph."""
+    return _PARAGRAPH_MARK.sub(r"\n<w:p\1", tpl.patch_xml(xml))
+
+
+def finish(tpl: DocxTemplate, xml: str) -> str:
+    """Apply docxtpl's post-processing to a rendered part, as DocxTemplate.render_xml_part does."""
+    # Undo the line break template_source put before each paragraph (two plain replaces beat a regex here).
+    xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    if not _LISTING_TEXT.search(xml):
+        return xml                 # resolve_listing would rewrite every paragraph to change nothing
+    return tpl.resolve_listing(xml)
+
+
+def fix_tables(tpl: DocxTemplate, xml: str) -> Any:
+    """The rendered body parsed (recovering from broken XML) with each table's grid fitted to its rows."""
+    return tpl.fix_tables(xml)
+
+
+def number_drawings(tpl: DocxTemplate, tree: Any) -> None:
+    """Number the drawings of a rendered body as render() numbers them, from 1001 in every document."""
+    tpl.docx_ids_index = 1000
+    tpl.fix_docpr_ids(tree)
+
+
+@dataclass
+class ImageHost:
+    """Stands in for a DocxTemplate where docxtpl's InlineImage is made: it reads only the part being
+    rendered, and asks it for `new_pic_inline(descriptor, width, height)`."""
+
+    current_rendering_part: Any
