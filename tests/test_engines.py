@@ -133,13 +133,13 @@ def test_an_unknown_engine_is_one_clear_error_before_anything_is_written(tmp_pat
 
 
 @pytest.mark.parametrize("library", ADAPTERS)
-def test_the_installed_libraries_are_the_versions_the_adapters_were_checked_against(library):
-    """A new minor version may change an internal: run the equality tests (tests/test_prepared*.py,
-    tests/test_calendars.py) against it, then move the adapter's CHECKED (and its docstring) to it."""
+def test_the_installed_libraries_have_every_internal_the_adapters_use(library):
+    """A new release may move an internal: this and the equality tests (tests/test_prepared*.py,
+    tests/test_calendars.py) run against whatever pip installed within pyproject's ranges; when one
+    fails, fix the adapter and move its CHECKED (and its docstring) to the new version."""
     adapter = importlib.import_module(f"generator.render.adapters.{ADAPTERS[library]}")
-    assert version(library).split(".")[:2] == adapter.CHECKED.split(".")[:2]
     assert f"Checked against {library} {adapter.CHECKED}." in adapter.__doc__
-    assert not getattr(adapter, "_ABSENT", ())
+    assert not getattr(adapter, "_ABSENT", ()), f"{library} {version(library)} lacks {adapter._ABSENT}"
 
 
 def test_a_missing_internal_is_one_error_naming_the_library_and_the_reference_engine_still_works(
