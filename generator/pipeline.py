@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 from generator.collector import collector_paused
 from generator.delivery import send as delivery
@@ -50,9 +50,6 @@ from generator.render.hyperlinks import link_paths
 from generator.render.template_data import TEMPLATES
 from generator.render.validation import validation_report
 from generator.settings import Settings
-
-__all__ = ["PacketResult", "BuildReport", "ValidationReport", "SendReport", "build", "validate", "send",
-           "load_district", "school_context"]
 
 READINESS_REPORT = "readiness.xlsx"
 READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted
@@ -315,14 +312,21 @@ def _build_packets(settings: Settings, district: District, stale: list[Packet], 
             sid = packet.school.school_id
             result = next(built) if sid in stale_ids else _skipped(settings, packet, manifest.entry(sid))
             if not result.error:
-                manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at,
-                                result.school_name, result.designation, result.ready, settings.as_of)
+                _record(settings, manifest, fingerprints[sid], result)
             results.append(result)
             if progress:
                 progress(result)
     finally:
         built.close()           # interrupted: the workers stop now, not after the chunks queued for them
     return results
+
+
+def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: PacketResult) -> None:
+    """Record a school's packet, as it is on disk, in the manifest (saved once the run ends)."""
+    if result.folder is None or result.built_at is None:        # failed: there is no packet to record
+        return
+    manifest.record(result.school_id, fingerprint, result.folder, result.documents, result.built_at,
+                    result.school_name, result.designation, result.ready, settings.as_of)
 
 
 def _skipped(settings: Settings, packet: Packet, entry: dict) -> PacketResult:
@@ -354,7 +358,7 @@ def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
         if other is not school:
             findings.append(Finding(
                 ERROR, f"School IDs '{other.school_id}' and '{school.school_id}' would share "
-                       f"the packet folder '{name}'.", **school.source.at("school_id"),
+                       f"the packet folder '{name}'.", **(school.source.at("school_id") if school.source else {}),
                 value=school.school_id, school_id=school.school_id,
                 fix="Give each school an ID that differs in letters or digits, not only in punctuation."))
     return findings
@@ -384,13 +388,12 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
         if r.error or r.skipped or not old:
             continue
         recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
-        folder = old.get("folder")
-        moved = (_plain_name(folder)
-                 and folder.casefold() != r.folder.relative_to(out).as_posix().casefold())
+        folder, here = old.get("folder"), r.folder.relative_to(out).as_posix() if r.folder else ""
+        moved = folder if _plain_name(folder) and folder.casefold() != here.casefold() else ""    # its old folder
         if moved:
-            listed = packet_manifest.read(out / folder).get("files", [])
+            listed = packet_manifest.read(out / moved).get("files", [])
             names = [e["file"] for e in listed if isinstance(e, dict) and isinstance(e.get("file"), str)]
-            recorded += [f"{folder}/{name}" for name in names + [packet_manifest.PACKET_MANIFEST]]
+            recorded += [f"{moved}/{name}" for name in names + [packet_manifest.PACKET_MANIFEST]]
         for relative in recorded:
             parts = relative.split("/")
             # Only a file directly inside a packet folder: a manifest edited by hand cannot reach further.
@@ -403,12 +406,12 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
                 pass
         if moved:
             try:
-                (out / folder).rmdir()
+                (out / moved).rmdir()
             except OSError:        # staff files in it, or already gone
                 pass
 
 
-def _plain_name(name) -> bool:
+def _plain_name(name) -> TypeGuard[str]:
     """Return True for one plain file or folder name, as packet_folder and document_name make them."""
     return isinstance(name, str) and bool(name) and not name.startswith(".") and not set(name) & set("/\\:")
 
@@ -436,7 +439,7 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
     packets = {p.school.school_id: p for p in district.packets}
     jobs = {}
     for r in results:
-        if r.error:
+        if r.error or r.folder is None or r.built_at is None:      # failed: there is no packet to convert
             continue
         target = r.folder / naming.packet_pdf_name(settings, packets[r.school_id].school)
         recorded = packet_manifest.read(r.folder).get("readiness", {}) if r.skipped else {}
@@ -463,11 +466,10 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
             r = replace(r, documents=documents, pdf_error=outcome.error)
         else:
             # Every document is hashed again, as the PDF was made from them as they are on disk now.
-            packet_manifest.add_files(r.folder, documents + (target,),
+            packet_manifest.add_files(target.parent, documents + (target,),
                                       packet_manifest.readiness_entry(r.ready, r.findings))
             r = replace(r, documents=documents + (target,))
-        manifest.record(r.school_id, fingerprints[r.school_id], r.folder, r.documents, r.built_at, r.school_name,
-                        r.designation, r.ready, settings.as_of)
+        _record(settings, manifest, fingerprints[r.school_id], r)
         updated.append(r)
     return updated
 

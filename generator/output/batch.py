@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator
 
 from generator.findings import Finding, PacketsError, os_error_text
 from generator.model.readiness import check_packet, is_ready
@@ -70,7 +70,7 @@ class _StagedPacket:
     built_at: dt.datetime
 
 
-def build_all(settings: Settings, packets: list[Packet], templates: Path) -> Iterator[PacketResult]:
+def build_all(settings: Settings, packets: list[Packet], templates: Path) -> Generator[PacketResult, None, None]:
     """Yield each packet's result in the order given, building in settings.jobs processes when worth it."""
     jobs = settings.jobs
     size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
@@ -125,7 +125,7 @@ def _stage_one(settings: Settings, packet: Packet, templates: Path) -> _StagedPa
                                                                              findings, built_at)
     # Not flushed file by file where one sync can do it: _build_chunk syncs before any older document
     # is replaced, and the pipeline before the manifest records the packets.
-    staged = atomic.stage_files(folder, files, flush=not atomic.CAN_DEFER_FLUSH)
+    staged = atomic.stage_files(folder, dict(files), flush=not atomic.CAN_DEFER_FLUSH)
     return _StagedPacket(school, folder, staged, findings, ready, built_at)
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from generator.findings import PacketsError
 
@@ -87,7 +88,7 @@ class OutputLock:
                                  "since": dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")}).encode())
         return fd
 
-    def __exit__(self, exc_type, *exc) -> bool:
+    def __exit__(self, exc_type, *exc) -> Literal[False]:      # never swallows what the run raised
         if self._nested:
             _HELD[self._key][1] -= 1
             return False
