@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import sys
@@ -10,17 +9,18 @@ from pathlib import Path
 
 import click
 
-from generator.findings import ERROR, NOTE, WARNING, InputError, PacketsError, os_error_text, summary
+from generator.findings import ERROR, WARNING, InputError, PacketsError, os_error_text
 
 INPUTS_HELP = "Folder holding settings.toml, roster.xlsx, timeline.xlsx and goals.xlsx."
 
 
-def _settings(inputs, output=None, as_of=None, schools=()):
+def _settings(inputs, output=None, as_of=None, schools=(), **options):
+    """Return the run's Settings; `options` are the command's strict, jobs, force and pdf."""
     from generator.settings import load_settings
     if output:
         _check_output_folder(Path(output))
     return load_settings(Path(inputs), Path(output) if output else None, as_of.date() if as_of else None,
-                         tuple(schools))
+                         tuple(schools), **options)
 
 
 def _check_output_folder(folder: Path) -> None:
@@ -67,10 +67,12 @@ def _write_report(path: Path, findings, summary_line: str) -> None:
         click.echo(f"warning: could not write {path} ({exc}).", err=True)
 
 
-def _run(func, report: Path | None = None, doing: str = "running the command"):
-    """Run a command body; a problem the user can fix is printed as plain lines, never a traceback.
-    A file-system failure (a full disk, a folder that cannot be written, a folder where a file goes)
-    is one line: what was being done, the path, and why."""
+def _run(func, report: Path | None = None, doing: str = "running the command", stopped: int = 1,
+         interrupted: str = ""):
+    """Run a command body; a problem the user can fix is printed as plain lines, never a traceback,
+    and exits `stopped`. A file-system failure (a full disk, a folder that cannot be written, a folder
+    where a file goes) is one line: what was being done, the path, and why; it exits 1. With
+    `interrupted`, Ctrl-C prints that line and exits 130."""
     try:
         return func()
     except OSError as exc:
@@ -81,10 +83,15 @@ def _run(func, report: Path | None = None, doing: str = "running the command"):
         if report is not None:
             _write_report(report, exc.findings, str(exc))
         click.echo(str(exc), err=True)
-        sys.exit(1)
+        sys.exit(stopped)
     except PacketsError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(stopped)
+    except KeyboardInterrupt:
+        if not interrupted:
+            raise
+        click.echo(interrupted, err=True)
+        sys.exit(130)
 
 
 common_inputs = click.option("--inputs", "inputs", default="inputs", show_default=True,
@@ -148,11 +155,11 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verb
     from generator.pipeline import build as build_packets
 
     def body():
-        settings = _settings(inputs, output, as_of, schools)
+        settings = _settings(inputs, output, as_of, schools, strict=strict, jobs=jobs or os.cpu_count() or 1,
+                             force=force, pdf=pdf)
         started = time.perf_counter()
         with _progress() as progress:
-            result = build_packets(settings, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
-                                   force=force, pdf=pdf)
+            result = build_packets(settings, progress=progress)
         _echo_findings(result.input_findings, verbose)
         ready = sum(r.ready for r in result.results)
         built = len(result.results) - len(result.failed) - len(result.skipped)
@@ -168,13 +175,9 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verb
                 click.echo(r.error, err=True)
         if result.failed or result.pdf_failed:
             sys.exit(1)
-    try:
-        _run(body, _report_path(inputs, report), doing="building the packets")
-    except KeyboardInterrupt:
-        # The workers and LibreOffice were stopped on the way out; every document placed is whole.
-        click.echo("Interrupted: the build stopped; earlier documents are intact; run the build again "
-                   "to finish it.", err=True)
-        sys.exit(130)
+    # On Ctrl-C the workers and LibreOffice were stopped on the way out; every document placed is whole.
+    _run(body, _report_path(inputs, report), doing="building the packets",
+         interrupted="Interrupted: the build stopped; earlier documents are intact; run the build again to finish it.")
 
 
 def _echo_pdf_errors(failed) -> None:
@@ -201,9 +204,9 @@ class _progress:
         return self
 
     def __call__(self, result) -> None:
+        from generator.model.status import progress_word
         self.count += 1
-        status = ("FAILED" if result.error else "unchanged" if result.skipped
-                  else "ready" if result.ready else "not ready")
+        status = progress_word(result.ready, bool(result.error), result.skipped)
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix_str(f"{result.school_id} {status}", refresh=False)
@@ -231,29 +234,20 @@ def validate(inputs, as_of, strict, report, verbose):
     Exits 0 when every school is ready for submission, 1 with the report otherwise. The same
     report is written as validation.xlsx (in the inputs folder unless --report says where).
     """
-    from generator.model.readiness import is_ready
-    from generator.pipeline import readiness
+    from generator.model.status import check_word
+    from generator.pipeline import validate as validate_inputs
 
     def body():
-        district, input_findings, by_school = readiness(_settings(inputs, as_of=as_of))
-        _echo_findings(input_findings, verbose)
-        all_findings = list(input_findings)
-        not_ready = 0
-        for packet in district.packets:
-            school = packet.school
-            findings = by_school[school.school_id]
-            all_findings += findings
-            ok = is_ready(findings, strict)
-            not_ready += not ok
-            click.echo(f"{school.school_id} {school.name}: {'ready' if ok else 'NOT READY'}")
-            for f in findings:
+        result = validate_inputs(_settings(inputs, as_of=as_of, strict=strict))
+        _echo_findings(result.input_findings, verbose)
+        for school in result.schools:
+            click.echo(f"{school.school_id} {school.name}: {check_word(school.ready)}")
+            for f in school.findings:
                 if f.severity in (ERROR, WARNING):
                     click.echo(f"  {f.line()}")
-        line = summary(all_findings) + (f"; {len(district.packets) - not_ready} of {len(district.packets)} "
-                                        f"school(s) ready")
-        _write_report(_report_path(inputs, report), [f for f in all_findings if f.severity != NOTE], line)
-        click.echo(line)
-        sys.exit(1 if not_ready else 0)
+        _write_report(_report_path(inputs, report), result.reported, result.summary)
+        click.echo(result.summary)
+        sys.exit(0 if result.all_ready else 1)
     _run(body, _report_path(inputs, report), doing="validating the inputs")
 
 
@@ -291,15 +285,11 @@ def import_directory(directory_file, district, output, force):
     directory (told apart by their headers). Codes keep their leading zeros; closed schools and
     district rows are left out; principals become people where the file names them.
     """
-    from generator.inputs.directory import read_directory
-    from generator.setup.directory import write_roster
+    from generator.setup.directory import import_directory as import_roster
 
     def body():
         target = Path(output)
-        if target.exists() and not force:
-            raise PacketsError(f"{target} exists. Fix: choose another --output, or pass --force to replace it.")
-        schools, people, report = read_directory(Path(directory_file), district)
-        write_roster(schools, people, target)
+        report = import_roster(Path(directory_file), target, district, overwrite=force)
         click.echo(f"Read {report.source_format} directory {directory_file}"
                    + (f", district {report.district}" if report.district else "") + ".")
         click.echo(f"Imported {report.schools} school(s) and {report.people} person row(s) into {target}.")
@@ -320,11 +310,7 @@ def context(school_id, inputs, as_of, form):
     from generator.pipeline import school_context
 
     def body():
-        contexts = school_context(_settings(inputs, as_of=as_of), school_id)
-        if form:
-            if form not in contexts:
-                raise PacketsError(f"No form '{form}'. Forms: {', '.join(contexts)}.")
-            contexts = contexts[form]
+        contexts = school_context(_settings(inputs, as_of=as_of), school_id, form)
         click.echo(json.dumps(contexts, indent=2, ensure_ascii=False, default=_json_default))
     _run(body, doing="reading the inputs")
 
@@ -349,70 +335,27 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     message delivered. Exit 0 when all went, 1 when a school was held back or not (fully) sent, 2
     when the settings or inputs stop the run.
     """
-    from generator.delivery import send as delivery
-    from generator.delivery.ledger import LEDGER, SendLock
-    from generator.delivery.settings import load_email_settings, smtp_config, smtp_password
-    from generator.delivery.transport import SmtpSender
-    from generator.pipeline import plan_delivery
+    from generator.delivery.send import DryRun, Outbox, Smtp, outcome_lines
+    from generator.pipeline import send as send_packets
 
-    def usage_error(exc):
-        if isinstance(exc, InputError):
-            _echo_findings(exc.findings)
-            click.echo(str(exc), err=True)
-        else:
-            click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    def progress(outcome, number, total):
+        for line in outcome_lines(outcome, number, total):
+            click.echo(line, err=outcome.problem and line.startswith("  error"))
 
-    with contextlib.ExitStack() as held:
+    def body():
         try:
             # No --as-of: each packet is judged by the day its build recorded (see delivery.send).
-            settings = _settings(inputs, output, schools=schools)
-            email = load_email_settings(Path(inputs))
-            config = smtp_config(email) if smtp else None
-            password = smtp_password(config) if smtp and not dry_run else ""
-            if not dry_run:
-                # From planning to the last message: a build finishing in between would change the
-                # packets under the plan.
-                held.enter_context(SendLock(settings.output))
-            deliveries = plan_delivery(settings, email, strict=strict, resend=resend)
-        except PacketsError as exc:
-            usage_error(exc)
-        except OSError as exc:
-            usage_error(f"reading the build: {os_error_text(exc)}")
-
-        count = 0
-
-        def progress(outcome):
-            nonlocal count
-            count += 1
-            for line in delivery.outcome_lines(outcome, count, len(deliveries)):
-                click.echo(line, err=outcome.problem and line.startswith("  error"))
-
-        try:
-            if dry_run:
-                for line in delivery.listing(deliveries):
-                    click.echo(line)
-                outcomes = delivery.dry_run(deliveries, only_ready, smtp)
-                click.echo("Dry run: nothing was written or sent.")
-            elif smtp:
-                outcomes = delivery.send_smtp(deliveries, settings.output, email, SmtpSender(config, password),
-                                              only_ready, resend, progress)
-                click.echo(f"Ledger of what was sent: {settings.output / LEDGER}")
-            else:
-                outcomes = delivery.write_outbox(deliveries, settings.output, email, only_ready, progress)
-                click.echo(f"Outbox: {settings.output / delivery.OUTBOX} (who receives what: "
-                           f"{delivery.LISTING}). Open an .eml file to send it, or run with --smtp.")
-        except PacketsError as exc:
-            usage_error(exc)
-        except OSError as exc:
-            click.echo(f"error: sending the packets: {os_error_text(exc)}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted: every message already sent or written is recorded; run send again "
-                       "for the rest.", err=True)
-            sys.exit(130)
-    click.echo(delivery.summary_line(outcomes))
-    sys.exit(1 if any(o.problem for o in outcomes) else 0)
+            settings = _settings(inputs, output, schools=schools, strict=strict)
+        except OSError as exc:          # as pipeline.send reports one before the first message
+            raise PacketsError(f"reading the build: {os_error_text(exc)}") from None
+        mailer = DryRun(smtp) if dry_run else Smtp() if smtp else Outbox()
+        result = send_packets(settings, mailer, only_ready, resend, progress)
+        for line in result.notes:
+            click.echo(line)
+        click.echo(result.summary)
+        sys.exit(1 if result.problem else 0)
+    _run(body, doing="sending the packets", stopped=2,
+         interrupted="Interrupted: every message already sent or written is recorded; run send again for the rest.")
 
 
 def _json_default(value):

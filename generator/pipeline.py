@@ -6,22 +6,29 @@ raises InputError carrying every finding, and leaves the output folder as it was
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import multiprocessing
-import multiprocessing.connection
 import os
-import signal
-import threading
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, TypeGuard
 
 from generator.collector import collector_paused
 from generator.delivery import send as delivery
-from generator.findings import ERROR, WARNING, Finding, InputError, PacketsError, errors, os_error_text
+from generator.delivery.ledger import SendLock
+from generator.delivery.send import Delivery, Mailer, Outcome
+from generator.delivery.settings import load_email_settings
+from generator.findings import (
+    ERROR,
+    NOTE,
+    WARNING,
+    Finding,
+    InputError,
+    PacketsError,
+    errors,
+    os_error_text,
+    summary,
+)
 from generator.inputs.normalize import normalize_sheet
 from generator.inputs.read import load_inputs
 from generator.inputs.schema import SHEETS
@@ -30,11 +37,13 @@ from generator.model.build import build_district
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.model.rollup import school_rollup
-from generator.output import atomic, naming, packet_manifest
+from generator.model.status import packet_readiness
+from generator.output import atomic, batch, naming, packet_manifest
+from generator.output.batch import PacketResult
 from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
 from generator.output.lock import OutputLock
-from generator.render import FORMS, check_engine, packet_contexts, render_document, render_packet
-from generator.render.calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
+from generator.render import check_engine, packet_contexts, render_document
+from generator.render.calendars import DISTRICT_CALENDAR, district_calendar
 from generator.render.dashboard import DASHBOARD, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
@@ -46,23 +55,6 @@ READINESS_REPORT = "readiness.xlsx"
 READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted
 DISTRICT_REPORT = "district.xlsx"
 DISTRICT_VIEW = (DISTRICT_REPORT, DISTRICT_CALENDAR, DASHBOARD)     # written together after the packets
-
-
-@dataclass(frozen=True)
-class PacketResult:
-    """What became of one school's packet."""
-
-    school_id: str
-    school_name: str
-    designation: str
-    folder: Path | None
-    documents: tuple[Path, ...]
-    findings: tuple[Finding, ...]
-    ready: bool
-    built_at: dt.datetime | None = None
-    error: str = ""
-    skipped: bool = False         # unchanged since the last build, so not rebuilt
-    pdf_error: str = ""           # why the combined PDF was not made (the Word and Excel packet is complete)
 
 
 @dataclass(frozen=True)
@@ -84,6 +76,61 @@ class BuildReport:
         return tuple(r for r in self.results if r.pdf_error)
 
 
+@dataclass(frozen=True)
+class SchoolCheck:
+    """One school's readiness as `packets validate` finds it."""
+
+    school_id: str
+    name: str
+    findings: tuple[Finding, ...]
+    ready: bool
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What `packets validate` found: the inputs' findings, then each school's readiness."""
+
+    input_findings: tuple[Finding, ...]
+    schools: tuple[SchoolCheck, ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding: the inputs', then school by school."""
+        return [*self.input_findings, *(f for school in self.schools for f in school.findings)]
+
+    @property
+    def reported(self) -> list[Finding]:
+        """The findings validation.xlsx lists: all but the notes."""
+        return [f for f in self.findings if f.severity != NOTE]
+
+    @property
+    def all_ready(self) -> bool:
+        return all(school.ready for school in self.schools)
+
+    @property
+    def summary(self) -> str:
+        ready = sum(school.ready for school in self.schools)
+        return summary(self.findings) + f"; {ready} of {len(self.schools)} school(s) ready"
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What `packets send` did: each school's planned message and what became of it."""
+
+    deliveries: tuple[Delivery, ...]
+    outcomes: tuple[Outcome, ...]
+    notes: tuple[str, ...] = ()       # the mailer's word on where the messages went
+
+    @property
+    def problem(self) -> bool:
+        """True when a school was held back or not (fully) sent."""
+        return any(o.problem for o in self.outcomes)
+
+    @property
+    def summary(self) -> str:
+        return delivery.summary_line(list(self.outcomes))
+
+
 @collector_paused()          # millions of objects, no cycles: see collector.py
 def load_district(settings: Settings) -> tuple[District, list[Finding]]:
     """Return the district model and the non-blocking findings; raise InputError listing every error."""
@@ -99,69 +146,230 @@ def load_district(settings: Settings) -> tuple[District, list[Finding]]:
                if "Schools" in tables and sid not in {r["school_id"] for r in tables["Schools"].rows}]
     for sid in unknown:
         findings.append(Finding(ERROR, f"No school with ID '{sid}' is on the roster.", file="roster.xlsx",
-                                sheet="Schools", value=sid, fix="Check the --school value against the School ID column."))
+                                sheet="Schools", value=sid,
+                                fix="Check the --school value against the School ID column."))
     if errors(findings):
         raise InputError(findings)
     return build_district(tables, settings), findings
 
 
-def readiness(settings: Settings) -> tuple[District, list[Finding], dict[str, list[Finding]]]:
-    """Return the district, its input findings, and each school's readiness findings."""
+
+
+def validate(settings: Settings) -> ValidationReport:
+    """Return the inputs' findings and every school's readiness; nothing is written.
+    Raise InputError listing every error that keeps the district from being read."""
     district, findings = load_district(settings)
-    return district, findings, {p.school.school_id: check_packet(p) for p in district.packets}
+    checks = []
+    for packet in district.packets:
+        found = tuple(check_packet(packet))
+        checks.append(SchoolCheck(packet.school.school_id, packet.school.name, found,
+                                  is_ready(found, settings.strict)))
+    return ValidationReport(tuple(findings), tuple(checks))
 
 
-def plan_delivery(settings: Settings, email, strict: bool = False, resend: bool = False) -> list:
-    """Return each selected school's planned review email (delivery.send.Delivery), from the last build:
-    a folder no build has written stops before the inputs are read."""
-    delivery.require_build(settings.output)
-    district, _ = load_district(settings)
-    return delivery.plan(settings, email, district, strict=strict, resend=resend)
+def school_context(settings: Settings, school_id: str, form: str | None = None) -> dict[str, Any]:
+    """Return exactly what each of the school's templates receives, keyed by form; with `form`, only
+    that form's."""
+    district, _ = load_district(replace(settings, schools=(school_id,)))
+    contexts = packet_contexts(district.packets[0])
+    if not form:
+        return contexts
+    if form not in contexts:
+        raise PacketsError(f"No form '{form}'. Forms: {', '.join(contexts)}.")
+    return contexts[form]
 
 
-def school_context(settings: Settings, school_id: str) -> dict[str, Any]:
-    """Return exactly what each of the school's templates receives, keyed by form."""
-    district, _ = load_district(Settings(**{**settings.__dict__, "schools": (school_id,)}))
-    return packet_contexts(district.packets[0])
+def send(settings: Settings, mailer: Mailer, only_ready: bool = False, resend: bool = False,
+         progress: Callable[[Outcome, int, int], None] | None = None) -> SendReport:
+    """Email each selected school's packet, as the last build made it, through `mailer` (the outbox,
+    a dry run, an SMTP server); progress hears each school's outcome with its number and the count.
+
+    Everything that can stop the run (email.toml, the mailer's settings, a folder no build has
+    written, the inputs) raises PacketsError before the first message. A mailer that writes or sends
+    holds the output folder from planning to the last message: a build finishing in between would
+    change the packets under the plan."""
+    with contextlib.ExitStack() as held:
+        try:
+            email = load_email_settings(Path(settings.inputs))
+            mailer.prepare(email)
+            if mailer.holds_folder:
+                held.enter_context(SendLock(settings.output))
+            delivery.require_build(settings.output)     # before the inputs are read
+            district, _ = load_district(settings)
+            deliveries = delivery.plan(settings, email, district, strict=settings.strict, resend=resend)
+        except OSError as exc:
+            raise PacketsError(f"reading the build: {os_error_text(exc)}") from None
+        count = 0
+
+        def numbered(outcome: Outcome) -> None:
+            nonlocal count
+            count += 1
+            if progress:
+                progress(outcome, count, len(deliveries))
+        outcomes = mailer.deliver(deliveries, settings.output, email, only_ready, resend, numbered)
+    return SendReport(tuple(deliveries), tuple(outcomes), tuple(mailer.notes(deliveries, settings.output)))
 
 
-@dataclass(frozen=True)
-class _StagedPacket:
-    """One school's packet, every document written to a temporary file beside its place."""
+def build(settings: Settings, progress: Callable[[PacketResult], None] | None = None) -> BuildReport:
+    """Build every school's packet (or those in settings.schools) and the district readiness report.
 
-    school: School
-    folder: Path
-    files: list[tuple[Path, Path]]           # (target, temporary file), as atomic.stage_files returns
-    findings: tuple[Finding, ...]
-    ready: bool
-    built_at: dt.datetime
+    Schools whose inputs, templates and generator are unchanged since the last build are skipped
+    (settings.force rebuilds them). With settings.jobs > 1 packets are built in that many processes
+    (see output/batch.py); results come back in roster order, and each school's result is reported as
+    soon as it is known. With settings.pdf, each school also gets its combined PDF (made where missing
+    or out of date), all converted by one LibreOffice.
+
+    One build or send at a time writes an output folder: another one running stops this one with a
+    PacketsError before anything is read or written.
+    """
+    check_engine()                  # an unknown PACKETS_ENGINE stops the run before it touches anything
+    with OutputLock(settings.output, "build") as lock:
+        # What is stale: nothing at all when no file the run reads has changed and its view is there.
+        manifest = Manifest.load(settings.output)
+        templates = templates_digest(TEMPLATES)
+        digest = run_digest(settings, templates, settings.strict, settings.pdf)
+        if not settings.force and manifest.unchanged_run(digest, _readiness_path(settings)) \
+                and district_view_present(settings):
+            if lock.interrupted:            # a send was killed: its leftovers go, though nothing is built
+                _remove_leftovers(settings)
+            return _unchanged_run(settings, manifest, progress)
+
+        district, input_findings = _load_and_check(settings, manifest)
+        fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
+        stale = [p for p in district.packets
+                 if settings.force or not manifest.is_current(p.school.school_id, fingerprints[p.school.school_id])]
+        previous = _begin_run(manifest, stale)
+
+        results = _build_packets(settings, district, stale, manifest, fingerprints, progress)
+        if settings.pdf:
+            results = _add_pdfs(settings, district, results, manifest, fingerprints)
+
+        if stale:
+            atomic.flush_all(settings.output)     # the new packets are on disk before the manifest records them
+            _remove_superseded(settings, manifest, previous, results)
+        report = write_readiness_report(settings, results)
+        write_district_view(settings, district, results)
+        # Last: the manifest says this run is complete only once its district view is written.
+        failed = any(r.error or r.pdf_error for r in results)
+        manifest.finish_run(None if failed else digest, [r.school_id for r in results])
+        manifest.save()
+        return BuildReport(tuple(results), tuple(input_findings), report)
 
 
-def _stage_one(settings: Settings, packet: Packet, strict: bool) -> _StagedPacket:
-    school = packet.school
-    names = naming.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
+def _readiness_path(settings: Settings) -> Path:
+    return Path(settings.output) / READINESS_REPORT
+
+
+def _unchanged_run(settings: Settings, manifest: Manifest,
+                   progress: Callable[[PacketResult], None] | None) -> BuildReport:
+    """Return the last run's results from the manifest: nothing it was made from has changed."""
+    results = []
+    for sid in manifest.run["schools"]:
+        result = _recorded(settings, sid, manifest.entry(sid))
+        results.append(result)
+        if progress:
+            progress(result)
+    return BuildReport(tuple(results), (), _readiness_path(settings))
+
+
+def _load_and_check(settings: Settings, manifest: Manifest) -> tuple[District, list[Finding]]:
+    """Return the district and its findings (the manifest's first), once nothing stops the build:
+    an input error or two schools sharing a folder is an InputError, an output folder that cannot
+    be written a PacketsError, before anything is written. Then what killed runs left goes."""
+    district, findings = load_district(settings)
+    findings = manifest.findings + findings
+    clashes = _folder_clashes(settings, district)
+    if clashes:
+        raise InputError(findings + clashes)
+    atomic.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
+    _remove_leftovers(settings)
+    return district, findings
+
+
+def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
+    """Return what the manifest recorded of the stale schools (record() replaces, not edits, these),
+    having saved it with them pending."""
+    stale_ids = {p.school.school_id for p in stale}
+    previous = {sid: manifest.entry(sid) for sid in stale_ids}
+    if stale or manifest.run:
+        # Before anything is replaced, so a run killed midway (Ctrl-C, a kill, a power cut) leaves a
+        # manifest that vouches neither for the packets it was rebuilding nor for the district view
+        # it had yet to write: the next run rebuilds those and writes the view again.
+        manifest.begin_run(stale_ids)
+        manifest.save()
+    return previous
+
+
+def _build_packets(settings: Settings, district: District, stale: list[Packet], manifest: Manifest,
+                   fingerprints: dict[str, str], progress: Callable[[PacketResult], None] | None
+                   ) -> list[PacketResult]:
+    """Return every school's result in roster order: the stale ones built, the others as recorded.
+    Each packet built is recorded in the manifest, and reported to progress, as soon as it is known."""
+    stale_ids = {p.school.school_id for p in stale}
+    built = batch.build_all(settings, stale, TEMPLATES)
+    results = []
+    try:
+        for packet in district.packets:
+            sid = packet.school.school_id
+            result = next(built) if sid in stale_ids else _skipped(settings, packet, manifest.entry(sid))
+            if not result.error:
+                _record(settings, manifest, fingerprints[sid], result)
+            results.append(result)
+            if progress:
+                progress(result)
+    finally:
+        built.close()           # interrupted: the workers stop now, not after the chunks queued for them
+    return results
+
+
+def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: PacketResult) -> None:
+    """Record a school's packet, as it is on disk, in the manifest (saved once the run ends)."""
+    if result.folder is None or result.built_at is None:        # failed: there is no packet to record
+        return
+    manifest.record(result.school_id, fingerprint, result.folder, result.documents, result.built_at,
+                    result.school_name, result.designation, result.ready, settings.as_of)
+
+
+def _skipped(settings: Settings, packet: Packet, entry: dict) -> PacketResult:
+    """Return an unchanged school's result, its readiness checked afresh (strict may differ)."""
     findings = tuple(check_packet(packet))
-    documents = render_packet(packet, TEMPLATES)
-    files = {names[form.key]: documents[form.key] for form in FORMS}
-    files[names[CALENDAR_KEY]] = school_calendar(packet)
-    folder = naming.packet_folder(settings, school)
-    ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
-    files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
-                                                                             findings, built_at)
-    # Not flushed file by file where one sync can do it: _build_chunk syncs before any older document
-    # is replaced, and build() before the manifest records the packets.
-    staged = atomic.stage_files(folder, files, flush=not atomic.CAN_DEFER_FLUSH)
-    return _StagedPacket(school, folder, staged, findings, ready, built_at)
+    return _recorded(settings, packet.school.school_id, {**entry, "name": packet.school.name,
+                                                        "designation": packet.school.designation},
+                     findings, is_ready(findings, settings.strict))
 
 
-def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
-    school, folder = staged.school, staged.folder
-    written = atomic.place_files(staged.files)
-    # A combined PDF from an earlier build no longer matches these documents; --pdf makes a new one.
-    (folder / naming.packet_pdf_name(settings, school)).unlink(missing_ok=True)
-    documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
-    return PacketResult(school.school_id, school.name, school.designation, folder, documents, staged.findings,
-                        staged.ready, staged.built_at)
+def _recorded(settings: Settings, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
+              ready: bool | None = None) -> PacketResult:
+    """Return a packet's result as the manifest recorded it: built earlier, unchanged, not rebuilt."""
+    out = Path(settings.output)
+    return PacketResult(school_id, entry.get("name", ""), entry.get("designation", ""), out / entry["folder"],
+                        tuple(out / d for d in entry["documents"]), findings,
+                        bool(entry.get("ready")) if ready is None else ready,
+                        dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
+
+
+def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
+    """Return an error for each school whose packet folder name another school already has: IDs that
+    differ only in characters a file name cannot hold ('01/01' and '01-01') would share a folder."""
+    seen: dict[str, School] = {}
+    findings = []
+    for school in district.schools:          # every school on the roster, not only those being built
+        name = naming.packet_folder(settings, school).name.casefold()
+        other = seen.setdefault(name, school)
+        if other is not school:
+            findings.append(Finding(
+                ERROR, f"School IDs '{other.school_id}' and '{school.school_id}' would share "
+                       f"the packet folder '{name}'.", **(school.source.at("school_id") if school.source else {}),
+                value=school.school_id, school_id=school.school_id,
+                fix="Give each school an ID that differs in letters or digits, not only in punctuation."))
+    return findings
+
+
+def _remove_leftovers(settings: Settings) -> None:
+    """Remove what killed runs left: temporary files in the output folder, converters' working folders."""
+    from generator.output.pdf import remove_stale_work_folders
+    atomic.remove_leftovers(settings.output)
+    remove_stale_work_folders()
 
 
 def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[str, dict],
@@ -181,13 +389,12 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
         if r.error or r.skipped or not old:
             continue
         recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
-        folder = old.get("folder")
-        moved = (_plain_name(folder)
-                 and folder.casefold() != r.folder.relative_to(out).as_posix().casefold())
+        folder, here = old.get("folder"), r.folder.relative_to(out).as_posix() if r.folder else ""
+        moved = folder if _plain_name(folder) and folder.casefold() != here.casefold() else ""    # its old folder
         if moved:
-            listed = packet_manifest.read(out / folder).get("files", [])
+            listed = packet_manifest.read(out / moved).get("files", [])
             names = [e["file"] for e in listed if isinstance(e, dict) and isinstance(e.get("file"), str)]
-            recorded += [f"{folder}/{name}" for name in names + [packet_manifest.PACKET_MANIFEST]]
+            recorded += [f"{moved}/{name}" for name in names + [packet_manifest.PACKET_MANIFEST]]
         for relative in recorded:
             parts = relative.split("/")
             # Only a file directly inside a packet folder: a manifest edited by hand cannot reach further.
@@ -200,12 +407,12 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
                 pass
         if moved:
             try:
-                (out / folder).rmdir()
+                (out / moved).rmdir()
             except OSError:        # staff files in it, or already gone
                 pass
 
 
-def _plain_name(name) -> bool:
+def _plain_name(name) -> TypeGuard[str]:
     """Return True for one plain file or folder name, as packet_folder and document_name make them."""
     return isinstance(name, str) and bool(name) and not name.startswith(".") and not set(name) & set("/\\:")
 
@@ -221,241 +428,6 @@ def _same_file(path: Path, other: Path) -> bool:
         return True
 
 
-def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
-    """Return step(*args), or what went wrong as that school's failed result, so the batch goes on."""
-    try:
-        return step(*args)
-    except Exception as exc:  # one school's failure must not stop the others; it is reported by name
-        return _failed(school, exc)
-
-
-def _failed(school: School, exc: Exception) -> PacketResult:
-    detail = (os_error_text(exc) if isinstance(exc, OSError) else str(exc) if isinstance(exc, PacketsError)
-              else f"{type(exc).__name__}: {exc}")
-    return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
-                        error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
-
-
-def _build_chunk(jobs: list[tuple[Settings, Packet, bool]]) -> list[PacketResult]:
-    """Build a few schools' packets: write every document to a temporary file, put them all on disk
-    with one sync if any is to replace an older document, then move each packet into place."""
-    staged = [_isolated(packet.school, _stage_one, settings, packet, strict) for settings, packet, strict in jobs]
-    if any(isinstance(s, _StagedPacket) and any(target.exists() for target, _ in s.files) for s in staged):
-        try:
-            atomic.flush_all(jobs[0][0].output)
-        except PacketsError as exc:        # the disk failed: no older document is replaced
-            for s in staged:
-                if isinstance(s, _StagedPacket):
-                    atomic.discard(s.files)
-            return [_failed(s.school, exc) if isinstance(s, _StagedPacket) else s for s in staged]
-    return [_isolated(s.school, _place_one, settings, s) if isinstance(s, _StagedPacket) else s
-            for (settings, _, _), s in zip(jobs, staged)]
-
-
-
-def _recorded(settings: Settings, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
-              ready: bool | None = None) -> PacketResult:
-    """Return a packet's result as the manifest recorded it: built earlier, unchanged, not rebuilt."""
-    out = Path(settings.output)
-    return PacketResult(school_id, entry.get("name", ""), entry.get("designation", ""), out / entry["folder"],
-                        tuple(out / d for d in entry["documents"]), findings,
-                        bool(entry.get("ready")) if ready is None else ready,
-                        dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
-
-
-def _skipped(settings: Settings, packet: Packet, strict: bool, entry: dict) -> PacketResult:
-    """Return an unchanged school's result, its readiness checked afresh (strict may differ)."""
-    findings = tuple(check_packet(packet))
-    return _recorded(settings, packet.school.school_id, {**entry, "name": packet.school.name,
-                                                        "designation": packet.school.designation},
-                     findings, is_ready(findings, strict))
-
-
-def _folder_clashes(settings: Settings, district: District) -> list[Finding]:
-    """Return an error for each school whose packet folder name another school already has: IDs that
-    differ only in characters a file name cannot hold ('01/01' and '01-01') would share a folder."""
-    seen: dict[str, School] = {}
-    findings = []
-    for school in district.schools:          # every school on the roster, not only those being built
-        name = naming.packet_folder(settings, school).name.casefold()
-        other = seen.setdefault(name, school)
-        if other is not school:
-            findings.append(Finding(
-                ERROR, f"School IDs '{other.school_id}' and '{school.school_id}' would share "
-                       f"the packet folder '{name}'.", **school.source.at("school_id"),
-                value=school.school_id, school_id=school.school_id,
-                fix="Give each school an ID that differs in letters or digits, not only in punctuation."))
-    return findings
-
-
-def build(settings: Settings, strict: bool = False, progress: Callable[[PacketResult], None] | None = None,
-          jobs: int = 1, force: bool = False, pdf: bool = False) -> BuildReport:
-    """Build every school's packet (or those in settings.schools) and the district readiness report.
-
-    Schools whose inputs, templates and generator are unchanged since the last build are skipped
-    (force rebuilds them). With jobs > 1 packets are built in that many processes; results come back
-    in roster order, and each school's result is reported as soon as it is known. With pdf, each school
-    also gets its combined PDF (made where missing or out of date), all converted by one LibreOffice.
-
-    One build or send at a time writes an output folder: another one running stops this one with a
-    PacketsError before anything is read or written.
-    """
-    check_engine()          # an unknown PACKETS_ENGINE is one error here, not one per school
-    with OutputLock(settings.output, "build") as lock:
-        return _build(settings, strict, progress, jobs, force, pdf, lock.interrupted)
-
-
-def _build(settings: Settings, strict: bool, progress: Callable[[PacketResult], None] | None, jobs: int,
-           force: bool, pdf: bool, interrupted: bool) -> BuildReport:
-    manifest = Manifest.load(settings.output)
-    templates = templates_digest(TEMPLATES)
-    digest = run_digest(settings, templates, strict, pdf)
-    report_path = Path(settings.output) / READINESS_REPORT
-    if not force and manifest.unchanged_run(digest, report_path) and district_view_present(settings):
-        if interrupted:                 # a send was killed: its leftovers go, though nothing is built
-            _remove_leftovers(settings)
-        return _unchanged_run(settings, manifest, report_path, progress)
-
-    district, input_findings = load_district(settings)
-    input_findings = manifest.findings + input_findings
-    clashes = _folder_clashes(settings, district)
-    if clashes:
-        raise InputError(input_findings + clashes)
-    atomic.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
-    _remove_leftovers(settings)
-
-    fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
-    stale = [p for p in district.packets if force or not manifest.is_current(p.school.school_id,
-                                                                          fingerprints[p.school.school_id])]
-    stale_ids = {p.school.school_id for p in stale}
-    previous = {sid: manifest.entry(sid) for sid in stale_ids}       # record() replaces, not edits, these
-    if stale or manifest.run:
-        # Before anything is replaced, so a run killed midway (Ctrl-C, a kill, a power cut) leaves a
-        # manifest that vouches neither for the packets it was rebuilding nor for the district view
-        # it had yet to write: the next run rebuilds those and writes the view again.
-        manifest.begin_run(stale_ids)
-        manifest.save()
-    built = _build_all(settings, stale, strict, jobs)
-
-    results = []
-    try:
-        for packet in district.packets:
-            sid = packet.school.school_id
-            result = next(built) if sid in stale_ids else _skipped(settings, packet, strict, manifest.entry(sid))
-            if not result.error:
-                manifest.record(sid, fingerprints[sid], result.folder, result.documents, result.built_at,
-                                result.school_name, result.designation, result.ready, settings.as_of)
-            results.append(result)
-            if progress:
-                progress(result)
-    finally:
-        built.close()           # interrupted: the workers stop now, not after the chunks queued for them
-    if pdf:
-        results = _add_pdfs(settings, district, results, manifest, fingerprints)
-    failed = any(r.error or r.pdf_error for r in results)
-    if stale:
-        atomic.flush_all(settings.output)     # the new packets are on disk before the manifest records them
-        _remove_superseded(settings, manifest, previous, results)
-    report = write_readiness_report(settings, results)
-    write_district_view(settings, district, results)
-    # Last: the manifest says this run is complete only once its district view is written.
-    manifest.finish_run(None if failed else digest, [r.school_id for r in results])
-    manifest.save()
-    return BuildReport(tuple(results), tuple(input_findings), report)
-
-
-def _remove_leftovers(settings: Settings) -> None:
-    """Remove what killed runs left: temporary files in the output folder, converters' working folders."""
-    from generator.output.pdf import remove_stale_work_folders
-    atomic.remove_leftovers(settings.output)
-    remove_stale_work_folders()
-
-
-def _unchanged_run(settings: Settings, manifest: Manifest, report: Path,
-                   progress: Callable[[PacketResult], None] | None) -> BuildReport:
-    """Return the last run's results from the manifest: nothing it was made from has changed."""
-    results = []
-    for sid in manifest.run["schools"]:
-        result = _recorded(settings, sid, manifest.entry(sid))
-        results.append(result)
-        if progress:
-            progress(result)
-    return BuildReport(tuple(results), (), report)
-
-
-def _build_all(settings: Settings, packets: list[Packet], strict: bool, jobs: int) -> Iterator[PacketResult]:
-    """Yield each packet's result in the order given, building in `jobs` processes when worth it."""
-    work = ((settings, p, strict) for p in packets)
-    size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
-    chunks = (list(islice(work, size)) for _ in range(0, len(packets), size))
-    if jobs <= 1 or len(packets) < 2:
-        for chunk in chunks:
-            yield from _build_chunk(chunk)
-        return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=_worker_start(),
-                             initializer=_worker_init) as pool:
-        # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
-        # (Executor.map would pickle and queue every school's packet at once).
-        pending: deque = deque()
-        try:
-            for chunk in chunks:
-                pending.append(pool.submit(_build_chunk, chunk))
-                if len(pending) >= jobs * 3:
-                    yield from _next_results(pending)
-            while pending:
-                yield from _next_results(pending)
-        except BaseException:       # Ctrl-C, or the build stopped (GeneratorExit) with work still queued
-            if not all(future.done() for future in pending):
-                _stop_workers(pool)
-            raise
-
-
-def _next_results(pending: deque) -> list[PacketResult]:
-    """Return the oldest chunk's results, leaving it in `pending` while they are awaited."""
-    results = pending[0].result()
-    pending.popleft()
-    return results
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop the pool's workers mid-chunk: what they had not yet moved into place is left as temporary
-    files, which the next run removes. (shutdown alone would wait for every chunk queued.)"""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(5)
-
-
-def _worker_init() -> None:
-    """Prepare a pool worker: Ctrl-C is left to the main process, which stops the workers itself
-    (a worker interrupted on its own would print its traceback), and the worker ends as soon as the
-    main process does, however it ends. Its parent is the fork server, which outlives a killed main
-    process for as long as any worker runs, so the worker watches the main process itself:
-    multiprocessing's parent sentinel is readable once the main process is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent.sentinel,), name="end-with-build", daemon=True).start()
-
-
-def _end_with(sentinel) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(1)
-
-
-def _worker_start() -> multiprocessing.context.BaseContext:
-    """Return how pool workers start: from a fork server that has imported the generator, where the
-    platform has one. A worker forked from this process would hold the whole district's model (every
-    school's rows), so each worker's memory would grow with the district; these hold only their work."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
-
-
 def _add_pdfs(settings: Settings, district: District, results: list[PacketResult], manifest: Manifest,
               fingerprints: dict[str, str]) -> list[PacketResult]:
     """Return the results with each school's combined PDF made where it is missing or out of date: a
@@ -468,7 +440,7 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
     packets = {p.school.school_id: p for p in district.packets}
     jobs = {}
     for r in results:
-        if r.error:
+        if r.error or r.folder is None or r.built_at is None:      # failed: there is no packet to convert
             continue
         target = r.folder / naming.packet_pdf_name(settings, packets[r.school_id].school)
         recorded = packet_manifest.read(r.folder).get("readiness", {}) if r.skipped else {}
@@ -495,11 +467,10 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
             r = replace(r, documents=documents, pdf_error=outcome.error)
         else:
             # Every document is hashed again, as the PDF was made from them as they are on disk now.
-            packet_manifest.add_files(r.folder, documents + (target,),
+            packet_manifest.add_files(target.parent, documents + (target,),
                                       packet_manifest.readiness_entry(r.ready, r.findings))
             r = replace(r, documents=documents + (target,))
-        manifest.record(r.school_id, fingerprints[r.school_id], r.folder, r.documents, r.built_at, r.school_name,
-                        r.designation, r.ready, settings.as_of)
+        _record(settings, manifest, fingerprints[r.school_id], r)
         updated.append(r)
     return updated
 
@@ -521,7 +492,7 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
             problems = problems[:READINESS_LINES] + [f"... and {left} more: `packets validate` lists them all."]
         rows.append({
             "school_id": r.school_id, "school": r.school_name, "designation": r.designation,
-            "ready": "Failed" if r.error else ("Ready" if r.ready else "Not ready"),
+            "ready": packet_readiness(r.ready, bool(r.error)),
             "errors": sum(f.severity == ERROR for f in r.findings),
             "warnings": sum(f.severity == WARNING for f in r.findings),
             "missing": r.error or "\n".join(([f"No PDF: {r.pdf_error}"] if r.pdf_error else []) + problems),
@@ -554,7 +525,7 @@ def write_district_view(settings: Settings, district: District, results) -> list
     """Write output/district.xlsx (a roll-up row per school), district.ics and index.html (the dashboard),
     all or none, for the schools of this run."""
     out = Path(settings.output)
-    readiness = {r.school_id: "Failed" if r.error else ("Ready" if r.ready else "Not ready") for r in results}
+    readiness = {r.school_id: packet_readiness(r.ready, bool(r.error)) for r in results}
     packets = [p for p in district.packets if p.school.school_id in readiness]
     rows = [school_rollup(p, readiness[p.school.school_id]) for p in packets]
     built_at = dt.datetime.now().replace(microsecond=0)

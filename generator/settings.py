@@ -81,6 +81,11 @@ class Settings:
     folder_pattern: str = "{school_id}-{slug}"
     file_pattern: str = "{school_id}-{form}"
     schools: tuple[str, ...] = field(default=())   # limit a run to these school ids
+    # How the run goes, as the command line asks (none is in settings.toml).
+    strict: bool = False          # readiness warnings count as failures
+    jobs: int = 1                 # processes building packets at once
+    force: bool = False           # rebuild packets whose inputs have not changed
+    pdf: bool = False             # also make each school's combined PDF
 
 
 def _check_pattern(pattern: str, key: str, path: Path) -> str:
@@ -135,7 +140,8 @@ def read_toml(path: Path) -> dict:
 
 
 def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | None = None,
-                  schools: tuple[str, ...] = ()) -> Settings:
+                  schools: tuple[str, ...] = (), strict: bool = False, jobs: int = 1, force: bool = False,
+                  pdf: bool = False) -> Settings:
     """Return the settings for a run from `inputs/settings.toml` and the command line's choices."""
     inputs = Path(inputs)
     if not inputs.is_dir():
@@ -183,4 +189,5 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         folder_pattern=_check_pattern(str(out.get("folder", Settings.folder_pattern)), "folder", path),
         file_pattern=_check_pattern(str(out.get("file", Settings.file_pattern)), "file", path),
         schools=tuple(schools),
+        strict=strict, jobs=jobs, force=force, pdf=pdf,
     )

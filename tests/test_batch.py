@@ -210,11 +210,11 @@ def test_a_disk_that_cannot_flush_replaces_no_document_and_says_so(inputs, outpu
 
 
 def test_a_run_in_which_every_school_fails_reports_each_and_writes_no_packet(inputs, output, monkeypatch):
-    from generator import pipeline
+    from generator.output import batch
 
     def broken(*_):
         raise ValueError("a template went wrong")
-    monkeypatch.setattr(pipeline, "render_packet", broken)
+    monkeypatch.setattr(batch, "render_packet", broken)
     result = build(inputs, output, "--jobs", "1")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert set(statuses(result).values()) == {"FAILED"}

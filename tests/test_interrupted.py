@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from generator import pipeline
+from generator.output import batch
 from generator.output.build_record import MANIFEST
 from generator.output.lock import LOCK_FILE
 
@@ -39,10 +40,10 @@ def snapshot(folder: Path) -> dict:
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def interrupt_once(monkeypatch, name: str, after: bool = False, when=lambda *args: True):
-    """Make pipeline.<name> raise KeyboardInterrupt (as Ctrl-C would) the first time `when(*args)` holds,
+def interrupt_once(monkeypatch, name: str, after: bool = False, when=lambda *args: True, module=pipeline):
+    """Make module.<name> raise KeyboardInterrupt (as Ctrl-C would) the first time `when(*args)` holds,
     before it runs or, with `after`, once it has run."""
-    real = getattr(pipeline, name)
+    real = getattr(module, name)
     fired = []
 
     def stand_in(*args, **kwargs):
@@ -52,7 +53,7 @@ def interrupt_once(monkeypatch, name: str, after: bool = False, when=lambda *arg
         if after:
             real(*args, **kwargs)
         raise KeyboardInterrupt
-    monkeypatch.setattr(pipeline, name, stand_in)
+    monkeypatch.setattr(module, name, stand_in)
     return fired
 
 
@@ -98,7 +99,7 @@ def test_a_build_interrupted_midway_never_leaves_a_packet_the_manifest_vouches_f
         ws.cell(row=find_row(ws, "School ID", "0105"), column=header_column(ws, "Notes")).value = "Moved"
     edit_sheet(inputs / "timeline.xlsx", "Tasks", add_note)
     # Stopped just after 0105's new packet is in place, before the manifest records it.
-    interrupt_once(monkeypatch, "_place_one", after=True, when=lambda settings, staged:
+    interrupt_once(monkeypatch, "_place_one", after=True, module=batch, when=lambda settings, staged:
                    staged.school.school_id == "0105")
     assert build(inputs, output).exit_code == 130
     monkeypatch.undo()

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from generator.delivery.compose import (
     AttachmentPlan,
@@ -27,9 +27,9 @@ from generator.delivery.compose import (
     plan_attachments,
     render,
 )
-from generator.delivery.ledger import Ledger, SendLock, now
+from generator.delivery.ledger import LEDGER, Ledger, SendLock, now
 from generator.delivery.recipients import Recipient, school_recipients
-from generator.delivery.settings import EmailSettings
+from generator.delivery.settings import EmailSettings, SmtpConfig, smtp_config, smtp_password
 from generator.delivery.transport import LinkedPath, NotDelivered, ServerUnavailable, SmtpSender, refuse_link, write_eml
 from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.readiness import check_packet, is_ready
@@ -423,6 +423,87 @@ def _send_one(d: Delivery, email: EmailSettings, sender: SmtpSender, ledger: Led
     if refused:
         return Outcome(d, PARTLY_SENT, f"{detail}; {refused}; the next run sends to them again", message_id=message_id)
     return Outcome(d, SENT, detail, message_id=message_id)
+
+
+# --- where the messages go --------------------------------------------------------------------
+
+class Mailer(Protocol):
+    """Where a run's planned messages go: the outbox, an SMTP server, or nowhere (a dry run)."""
+
+    holds_folder: bool        # True when it writes or sends: the output folder is held from planning on
+
+    def prepare(self, email: EmailSettings) -> None:
+        """Check, before anything is planned, what the messages need in order to go (a server's settings)."""
+
+    def deliver(self, deliveries: list[Delivery], output: Path, email: EmailSettings, only_ready: bool,
+                resend: bool, progress: Callable[[Outcome], None] | None) -> list[Outcome]:
+        """Write or send each school's message; progress hears each school's outcome as it is known."""
+        ...
+
+    def notes(self, deliveries: list[Delivery], output: Path) -> list[str]:
+        """Return the lines telling the user where the messages went, shown after them."""
+        ...
+
+
+class Outbox:
+    """Each message written as an .eml file into output/outbox/, for staff to open and send."""
+
+    holds_folder = True
+
+    def prepare(self, email: EmailSettings) -> None:
+        pass
+
+    def deliver(self, deliveries: list[Delivery], output: Path, email: EmailSettings, only_ready: bool,
+                resend: bool, progress: Callable[[Outcome], None] | None) -> list[Outcome]:
+        return write_outbox(deliveries, output, email, only_ready, progress)
+
+    def notes(self, deliveries: list[Delivery], output: Path) -> list[str]:
+        return [f"Outbox: {Path(output) / OUTBOX} (who receives what: {LISTING}). Open an .eml file to send it, "
+                f"or run with --smtp."]
+
+
+class DryRun:
+    """Who would receive what, for the outbox or (smtp) the server; nothing is written or sent."""
+
+    holds_folder = False
+
+    def __init__(self, smtp: bool = False):
+        self.smtp = smtp
+
+    def prepare(self, email: EmailSettings) -> None:
+        if self.smtp:
+            smtp_config(email)          # a mistake in the server's settings shows now, not at the real run
+
+    def deliver(self, deliveries: list[Delivery], output: Path, email: EmailSettings, only_ready: bool,
+                resend: bool, progress: Callable[[Outcome], None] | None) -> list[Outcome]:
+        return dry_run(deliveries, only_ready, self.smtp)
+
+    def notes(self, deliveries: list[Delivery], output: Path) -> list[str]:
+        return listing(deliveries) + ["Dry run: nothing was written or sent."]
+
+
+class Smtp:
+    """Each message sent through the SMTP server and recorded in the ledger once the server accepts it."""
+
+    holds_folder = True
+
+    def __init__(self) -> None:
+        self.config: SmtpConfig | None = None
+        self._password = ""
+
+    def prepare(self, email: EmailSettings) -> None:
+        self.config = smtp_config(email)
+        self._password = smtp_password(self.config)
+
+    def deliver(self, deliveries: list[Delivery], output: Path, email: EmailSettings, only_ready: bool,
+                resend: bool, progress: Callable[[Outcome], None] | None) -> list[Outcome]:
+        if self.config is None:
+            raise PacketsError("Smtp.deliver was called before prepare: the server's settings are not read.")
+        return send_smtp(deliveries, output, email, SmtpSender(self.config, self._password), only_ready, resend,
+                         progress)
+
+    def notes(self, deliveries: list[Delivery], output: Path) -> list[str]:
+        return [f"Ledger of what was sent: {Path(output) / LEDGER}"]
 
 
 # --- reporting ---------------------------------------------------------------------------------

@@ -21,3 +21,27 @@ def task_status(task: Task | None, as_of: dt.date) -> str:
     if task.completed is not None:
         return DONE
     return OVERDUE if task.is_overdue(as_of) else UPCOMING
+
+
+# --- A school's packet -------------------------------------------------------------------------
+
+# As readiness.xlsx, district.xlsx and the dashboard call a school after a build.
+READY = "Ready"
+NOT_READY = "Not ready"
+FAILED = "Failed"
+
+
+def packet_readiness(ready: bool, failed: bool = False) -> str:
+    """Return Ready, Not ready or Failed (its packet could not be built) for a school after a build."""
+    return FAILED if failed else READY if ready else NOT_READY
+
+
+def progress_word(ready: bool, failed: bool = False, unchanged: bool = False) -> str:
+    """Return what a build's line for the school says: FAILED (in capitals, to stand out), unchanged
+    (skipped), ready or not ready."""
+    return "FAILED" if failed else "unchanged" if unchanged else packet_readiness(ready).lower()
+
+
+def check_word(ready: bool) -> str:
+    """Return what `packets validate` says of a school: ready, or NOT READY (in capitals, to stand out)."""
+    return "ready" if ready else NOT_READY.upper()

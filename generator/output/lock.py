@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -89,7 +88,7 @@ class OutputLock:
                                  "since": dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")}).encode())
         return fd
 
-    def __exit__(self, exc_type, *exc) -> Literal[False]:
+    def __exit__(self, exc_type, *exc) -> Literal[False]:      # never swallows what the run raised
         if self._nested:
             _HELD[self._key][1] -= 1
             return False
@@ -99,7 +98,6 @@ class OutputLock:
         clean = exc_type is None or issubclass(exc_type, Exception)
         if clean and os.name != "nt":
             self.path.unlink(missing_ok=True)        # while still held: no other run is between
-        assert self._fd is not None            # entered, not nested
         _unlock(self._fd)
         os.close(self._fd)
         self._fd = None
@@ -138,7 +136,7 @@ def _since(holder: dict) -> str:
     return f" (pid {holder['pid']}" + (f", since {holder['since']}" if holder.get("since") else "") + ")"
 
 
-if sys.platform == "win32":  # pragma: no cover
+if os.name == "nt":  # pragma: no cover
     import msvcrt
 
     _LOCKED_BYTE = 1 << 20       # past the holder's note, so a second run can still read who holds it

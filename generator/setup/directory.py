@@ -24,6 +24,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from generator.findings import PacketsError
+from generator.inputs.directory import ImportReport, read_directory
 from generator.inputs.schema import PEOPLE, SCHOOLS
 from generator.output.atomic import write_atomic
 
@@ -82,3 +84,15 @@ def roster_bytes(schools: list[dict], people: list[dict]) -> bytes:
 def write_roster(schools: list[dict], people: list[dict], path: Path) -> None:
     """Write the roster workbook to `path` atomically: readers see the old file or the whole new one."""
     write_atomic(Path(path), roster_bytes(schools, people))
+
+
+def import_directory(directory_file: Path, target: Path, district: str | None = None,
+                     overwrite: bool = False) -> ImportReport:
+    """Write the roster workbook `target` from a state directory file (only `district`'s schools, when
+    given) and return what the import found. An existing roster is replaced only with `overwrite`."""
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise PacketsError(f"{target} exists. Fix: choose another --output, or pass --force to replace it.")
+    schools, people, report = read_directory(Path(directory_file), district)
+    write_roster(schools, people, target)
+    return report

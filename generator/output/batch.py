@@ -1,0 +1,201 @@
+"""Batch: build many schools' packets, in this process or in a pool of workers, durably.
+
+The protocol, for each chunk of a few schools:
+
+1. Stage: every document of every school in the chunk is rendered and written to a temporary file
+   beside its place. A school that fails here is reported by name; the others go on.
+2. Sync: if any staged document is to replace an older one, one syncfs puts every staged file on
+   disk first (one sync for the chunk, not one per file). A disk that fails here fails the chunk's
+   schools, with no older document replaced and the staged files removed.
+3. Place: each school's staged files are moved into place, all or none.
+
+The build manifest records only what is on disk: the pipeline syncs again once every packet is
+placed, before it records them, and a run stopped midway (Ctrl-C, a kill, a power cut) leaves
+temporary files for the next run to remove, never a document half written.
+
+Workers start from a fork server that has imported this module (the one defining the worker
+functions), so a worker holds only its own work, not the whole district's model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Callable, Generator
+
+from generator.findings import Finding, PacketsError, os_error_text
+from generator.model.readiness import check_packet, is_ready
+from generator.model.records import Packet, School
+from generator.output import atomic, naming, packet_manifest
+from generator.render import FORMS, render_packet
+from generator.render.calendars import CALENDAR_KEY, school_calendar
+from generator.settings import Settings
+
+
+@dataclass(frozen=True)
+class PacketResult:
+    """What became of one school's packet."""
+
+    school_id: str
+    school_name: str
+    designation: str
+    folder: Path | None
+    documents: tuple[Path, ...]
+    findings: tuple[Finding, ...]
+    ready: bool
+    built_at: dt.datetime | None = None
+    error: str = ""
+    skipped: bool = False         # unchanged since the last build, so not rebuilt
+    pdf_error: str = ""           # why the combined PDF was not made (the Word and Excel packet is complete)
+
+
+@dataclass(frozen=True)
+class _StagedPacket:
+    """One school's packet, every document written to a temporary file beside its place."""
+
+    school: School
+    folder: Path
+    files: list[tuple[Path, Path]]           # (target, temporary file), as atomic.stage_files returns
+    findings: tuple[Finding, ...]
+    ready: bool
+    built_at: dt.datetime
+
+
+def build_all(settings: Settings, packets: list[Packet], templates: Path) -> Generator[PacketResult, None, None]:
+    """Yield each packet's result in the order given, building in settings.jobs processes when worth it."""
+    jobs = settings.jobs
+    size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
+    work = iter(packets)
+    chunks = (list(islice(work, size)) for _ in range(0, len(packets), size))
+    if jobs <= 1 or len(packets) < 2:
+        for chunk in chunks:
+            yield from _build_chunk(settings, templates, chunk)
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=_worker_start(),
+                             initializer=_worker_init) as pool:
+        # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
+        # (Executor.map would pickle and queue every school's packet at once).
+        pending: deque = deque()
+        try:
+            for chunk in chunks:
+                pending.append(pool.submit(_build_chunk, settings, templates, chunk))
+                if len(pending) >= jobs * 3:
+                    yield from _next_results(pending)
+            while pending:
+                yield from _next_results(pending)
+        except BaseException:       # Ctrl-C, or the build stopped (GeneratorExit) with work still queued
+            if not all(future.done() for future in pending):
+                _stop_workers(pool)
+            raise
+
+
+def _build_chunk(settings: Settings, templates: Path, packets: list[Packet]) -> list[PacketResult]:
+    """Build a few schools' packets: stage, sync once if an older document is to be replaced, place."""
+    staged = [_isolated(packet.school, _stage_one, settings, packet, templates) for packet in packets]
+    if any(isinstance(s, _StagedPacket) and any(target.exists() for target, _ in s.files) for s in staged):
+        try:
+            atomic.flush_all(settings.output)
+        except PacketsError as exc:        # the disk failed: no older document is replaced
+            for s in staged:
+                if isinstance(s, _StagedPacket):
+                    atomic.discard(s.files)
+            return [_failed(s.school, exc) if isinstance(s, _StagedPacket) else s for s in staged]
+    return [_isolated(s.school, _place_one, settings, s) if isinstance(s, _StagedPacket) else s for s in staged]
+
+
+def _stage_one(settings: Settings, packet: Packet, templates: Path) -> _StagedPacket:
+    school = packet.school
+    names = naming.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
+    findings = tuple(check_packet(packet))
+    documents = render_packet(packet, templates)
+    files = {names[form.key]: documents[form.key] for form in FORMS}
+    files[names[CALENDAR_KEY]] = school_calendar(packet)
+    folder = naming.packet_folder(settings, school)
+    ready, built_at = is_ready(findings, settings.strict), dt.datetime.now().replace(microsecond=0)
+    files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
+                                                                             findings, built_at)
+    # Not flushed file by file where one sync can do it: _build_chunk syncs before any older document
+    # is replaced, and the pipeline before the manifest records the packets.
+    staged = atomic.stage_files(folder, dict(files), flush=not atomic.CAN_DEFER_FLUSH)
+    return _StagedPacket(school, folder, staged, findings, ready, built_at)
+
+
+def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
+    school, folder = staged.school, staged.folder
+    written = atomic.place_files(staged.files)
+    # A combined PDF from an earlier build no longer matches these documents; --pdf makes a new one.
+    (folder / naming.packet_pdf_name(settings, school)).unlink(missing_ok=True)
+    documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
+    return PacketResult(school.school_id, school.name, school.designation, folder, documents, staged.findings,
+                        staged.ready, staged.built_at)
+
+
+def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
+    """Return step(*args), or what went wrong as that school's failed result, so the batch goes on."""
+    try:
+        return step(*args)
+    except Exception as exc:  # one school's failure must not stop the others; it is reported by name
+        return _failed(school, exc)
+
+
+def _failed(school: School, exc: Exception) -> PacketResult:
+    detail = (os_error_text(exc) if isinstance(exc, OSError) else str(exc) if isinstance(exc, PacketsError)
+              else f"{type(exc).__name__}: {exc}")
+    return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
+                        error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
+
+
+def _next_results(pending: deque) -> list[PacketResult]:
+    """Return the oldest chunk's results, leaving it in `pending` while they are awaited."""
+    results = pending[0].result()
+    pending.popleft()
+    return results
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers mid-chunk: what they had not yet moved into place is left as temporary
+    files, which the next run removes. (shutdown alone would wait for every chunk queued.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+
+
+def _worker_init() -> None:
+    """Prepare a pool worker: Ctrl-C is left to the main process, which stops the workers itself
+    (a worker interrupted on its own would print its traceback), and the worker ends as soon as the
+    main process does, however it ends. Its parent is the fork server, which outlives a killed main
+    process for as long as any worker runs, so the worker watches the main process itself:
+    multiprocessing's parent sentinel is readable once the main process is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), name="end-with-build", daemon=True).start()
+
+
+def _end_with(sentinel) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
+def _worker_start() -> multiprocessing.context.BaseContext:
+    """Return how pool workers start: from a fork server that has imported this module (and so the
+    renderers), where the platform has one. A worker forked from this process would hold the whole
+    district's model (every school's rows), so each worker's memory would grow with the district;
+    these hold only their work."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
