@@ -15,12 +15,12 @@ from generator.findings import ERROR, NOTE, WARNING, InputError, PacketsError, o
 INPUTS_HELP = "Folder holding settings.toml, roster.xlsx, timeline.xlsx and goals.xlsx."
 
 
-def _settings(inputs, output=None, as_of=None, schools=()):
+def _settings(inputs, output=None, as_of=None, schools=(), templates=None):
     from generator.settings import load_settings
     if output:
         _check_output_folder(Path(output))
     return load_settings(Path(inputs), Path(output) if output else None, as_of.date() if as_of else None,
-                         tuple(schools))
+                         tuple(schools), Path(templates) if templates else None)
 
 
 def _check_output_folder(folder: Path) -> None:
@@ -92,6 +92,10 @@ common_inputs = click.option("--inputs", "inputs", default="inputs", show_defaul
 common_as_of = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
                             help="Judge overdue tasks as of this date (YYYY-MM-DD) instead of today.")
 common_strict = click.option("--strict", is_flag=True, help="Treat readiness warnings as failures.")
+common_templates = click.option(
+    "--templates", "templates", type=click.Path(), metavar="DIR",
+    help="The district's own templates: each file there replaces the shipped one of its name "
+         "(default: [templates] folder in settings.toml, else only the shipped templates).")
 common_report = click.option("--report", "report", type=click.Path(dir_okay=False),
                              help="Where to write validation.xlsx (default: inside the inputs folder).")
 
@@ -127,8 +131,9 @@ def main():
 @common_as_of
 @common_strict
 @common_report
+@common_templates
 @click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
-def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verbose):
+def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, templates, verbose):
     """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
     the ISBE planning-year grid (.docx and .xlsx), the Plan for Improvement, the Plan Review
     form and the school's calendar (.ics); then output/readiness.xlsx and the district's view
@@ -148,7 +153,7 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verb
     from generator.pipeline import build as build_packets
 
     def body():
-        settings = _settings(inputs, output, as_of, schools)
+        settings = _settings(inputs, output, as_of, schools, templates)
         started = time.perf_counter()
         with _progress() as progress:
             result = build_packets(settings, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
@@ -315,12 +320,13 @@ def import_directory(directory_file, district, output, force):
 @common_inputs
 @common_as_of
 @click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...).")
-def context(school_id, inputs, as_of, form):
+@common_templates
+def context(school_id, inputs, as_of, form, templates):
     """Print as JSON exactly the data each template receives for SCHOOL_ID, for template authors."""
     from generator.pipeline import school_context
 
     def body():
-        contexts = school_context(_settings(inputs, as_of=as_of), school_id)
+        contexts = school_context(_settings(inputs, as_of=as_of, templates=templates), school_id)
         if form:
             if form not in contexts:
                 raise PacketsError(f"No form '{form}'. Forms: {', '.join(contexts)}.")
@@ -340,7 +346,8 @@ def context(school_id, inputs, as_of, form):
 @click.option("--dry-run", is_flag=True, help="Print who would receive what; write and send nothing.")
 @click.option("--resend", is_flag=True, help="Send again packets already sent (with --school, only those).")
 @common_strict
-def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
+@common_templates
+def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, templates):
     """Email each school's finished packet to its reviewers, as inputs/email.toml says.
 
     Sends what the last `packets build` made (it does not build). By default each message is written
@@ -366,7 +373,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     with contextlib.ExitStack() as held:
         try:
             # No --as-of: each packet is judged by the day its build recorded (see delivery.send).
-            settings = _settings(inputs, output, schools=schools)
+            settings = _settings(inputs, output, schools=schools, templates=templates)
             email = load_email_settings(Path(inputs))
             config = smtp_config(email) if smtp else None
             password = smtp_password(config) if smtp and not dry_run else ""

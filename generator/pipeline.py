@@ -35,10 +35,10 @@ from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint
 from generator.output.lock import OutputLock
 from generator.render import FORMS, packet_contexts, render_document, render_packet
 from generator.render.calendars import CALENDAR_KEY, DISTRICT_CALENDAR, district_calendar, school_calendar
-from generator.render.dashboard import DASHBOARD, dashboard_chunks, dashboard_context, school_links
+from generator.render.dashboard import DASHBOARD, DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import Templates
 from generator.render.validation import validation_report
 from generator.settings import Settings
 
@@ -122,7 +122,7 @@ def plan_delivery(settings: Settings, email, strict: bool = False, resend: bool 
 def school_context(settings: Settings, school_id: str) -> dict[str, Any]:
     """Return exactly what each of the school's templates receives, keyed by form."""
     district, _ = load_district(Settings(**{**settings.__dict__, "schools": (school_id,)}))
-    return packet_contexts(district.packets[0])
+    return packet_contexts(district.packets[0], Templates(settings.templates))
 
 
 @dataclass(frozen=True)
@@ -141,9 +141,10 @@ def _stage_one(settings: Settings, packet: Packet, strict: bool) -> _StagedPacke
     school = packet.school
     names = naming.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
     findings = tuple(check_packet(packet))
-    documents = render_packet(packet, TEMPLATES)
+    templates = Templates(settings.templates)
+    documents = render_packet(packet, templates)
     files = {names[form.key]: documents[form.key] for form in FORMS}
-    files[names[CALENDAR_KEY]] = school_calendar(packet)
+    files[names[CALENDAR_KEY]] = school_calendar(packet, templates=templates)
     folder = naming.packet_folder(settings, school)
     ready, built_at = is_ready(findings, strict), dt.datetime.now().replace(microsecond=0)
     files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,
@@ -307,7 +308,7 @@ def build(settings: Settings, strict: bool = False, progress: Callable[[PacketRe
 def _build(settings: Settings, strict: bool, progress: Callable[[PacketResult], None] | None, jobs: int,
            force: bool, pdf: bool, interrupted: bool) -> BuildReport:
     manifest = Manifest.load(settings.output)
-    templates = templates_digest(TEMPLATES)
+    templates = templates_digest(Templates(settings.templates))
     digest = run_digest(settings, templates, strict, pdf)
     report_path = Path(settings.output) / READINESS_REPORT
     if not force and manifest.unchanged_run(digest, report_path) and district_view_present(settings):
@@ -478,7 +479,8 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
         return results
     try:
         with PdfConverter() as converter:
-            outcomes = {o.school_id: o for o in make_packet_pdfs(list(jobs.values()), converter)}
+            outcomes = {o.school_id: o for o in make_packet_pdfs(list(jobs.values()), converter,
+                                                                 Templates(settings.templates))}
     except PacketsError as exc:             # LibreOffice missing or not startable: no school gets a PDF
         outcomes = {sid: PdfOutcome(sid, None, str(exc)) for sid in jobs}
     updated = []
@@ -538,8 +540,9 @@ def write_readiness_report(settings: Settings, results) -> Path:
     path = Path(settings.output) / READINESS_REPORT
     context = {"district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
                "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results)}
-    report = render_document(TEMPLATES / READINESS_REPORT, context)
-    atomic.write_atomic(path, link_paths(report, TEMPLATES / READINESS_REPORT, ("folder", "pdf")))
+    template = Templates(settings.templates).path(READINESS_REPORT)
+    report = render_document(template, context)
+    atomic.write_atomic(path, link_paths(report, template, ("folder", "pdf")))
     return path
 
 
@@ -560,11 +563,14 @@ def write_district_view(settings: Settings, district: District, results) -> list
     folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in results if r.folder}
     links = {r.school_id: school_links(folders.get(r.school_id), [d.relative_to(out).as_posix() for d in r.documents])
              for r in results}
-    dashboard = dashboard_context(settings, packets, rows, built_at,
-                                  (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links)
+    templates = Templates(settings.templates)
+    dashboard = dashboard_chunks(dashboard_context(settings, packets, rows, built_at,
+                                                   (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links),
+                                 templates.path(DASHBOARD_TEMPLATE))
     return atomic.write_files(out, {
-        DISTRICT_REPORT: render_document(TEMPLATES / DISTRICT_REPORT,
+        DISTRICT_REPORT: render_document(templates.path(DISTRICT_REPORT),
                                          report_context(settings, rows, folders, built_at)),
-        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets),
-        DASHBOARD: dashboard_chunks(dashboard),        # written as it is made: never whole in memory
+        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets,
+                                             templates=templates),
+        DASHBOARD: dashboard,        # written as it is made: never whole in memory
     })
