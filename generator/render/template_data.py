@@ -285,6 +285,8 @@ def form_data(templates: Templates = SHIPPED) -> FormData:
     if not routes or routes[-1].designation or routes[-1].support_levels:
         raise PacketsError(f"{path}: the last [[submission_routes]] must name no designation or support levels, "
                            f"so every school's plan has a route.")
-    months = _texts(_table(data, "isbe_grid", path).get("months"), "[isbe_grid] months", path)
+    grid = _table(data, "isbe_grid", path)
+    refuse_unknown(grid, {"months"}, path, "[isbe_grid]")
+    months = _texts(grid.get("months"), "[isbe_grid] months", path)
     return FormData(path, {str(k): str(v).strip() for k, v in titles.items()},
                     {key: str(colours[key]).upper() for key in COLOURS}, lists, tuple(routes), months)
