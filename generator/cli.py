@@ -14,13 +14,13 @@ from generator.findings import ERROR, WARNING, InputError, PacketsError, os_erro
 INPUTS_HELP = "Folder holding settings.toml, roster.xlsx, timeline.xlsx and goals.xlsx."
 
 
-def _settings(inputs, output=None, as_of=None, schools=(), **options):
+def _settings(inputs, output=None, as_of=None, schools=(), templates=None, **options):
     """Return the run's Settings; `options` are the command's strict, jobs, force and pdf."""
     from generator.settings import load_settings
     if output:
         _check_output_folder(Path(output))
     return load_settings(Path(inputs), Path(output) if output else None, as_of.date() if as_of else None,
-                         tuple(schools), **options)
+                         tuple(schools), Path(templates) if templates else None, **options)
 
 
 def _check_output_folder(folder: Path) -> None:
@@ -99,6 +99,10 @@ common_inputs = click.option("--inputs", "inputs", default="inputs", show_defaul
 common_as_of = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
                             help="Judge overdue tasks as of this date (YYYY-MM-DD) instead of today.")
 common_strict = click.option("--strict", is_flag=True, help="Treat readiness warnings as failures.")
+common_templates = click.option(
+    "--templates", "templates", type=click.Path(), metavar="DIR",
+    help="The district's own templates: each file there replaces the shipped one of its name "
+         "(default: [templates] folder in settings.toml, else only the shipped templates).")
 common_report = click.option("--report", "report", type=click.Path(dir_okay=False),
                              help="Where to write validation.xlsx (default: inside the inputs folder).")
 
@@ -134,8 +138,9 @@ def main():
 @common_as_of
 @common_strict
 @common_report
+@common_templates
 @click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
-def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verbose):
+def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, templates, verbose):
     """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
     the ISBE planning-year grid (.docx and .xlsx), the Plan for Improvement, the Plan Review
     form and the school's calendar (.ics); then output/readiness.xlsx and the district's view
@@ -155,8 +160,8 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, verb
     from generator.pipeline import build as build_packets
 
     def body():
-        settings = _settings(inputs, output, as_of, schools, strict=strict, jobs=jobs or os.cpu_count() or 1,
-                             force=force, pdf=pdf)
+        settings = _settings(inputs, output, as_of, schools, templates, strict=strict,
+                             jobs=jobs or os.cpu_count() or 1, force=force, pdf=pdf)
         started = time.perf_counter()
         with _progress() as progress:
             result = build_packets(settings, progress=progress)
@@ -305,12 +310,13 @@ def import_directory(directory_file, district, output, force):
 @common_inputs
 @common_as_of
 @click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...).")
-def context(school_id, inputs, as_of, form):
+@common_templates
+def context(school_id, inputs, as_of, form, templates):
     """Print as JSON exactly the data each template receives for SCHOOL_ID, for template authors."""
     from generator.pipeline import school_context
 
     def body():
-        contexts = school_context(_settings(inputs, as_of=as_of), school_id, form)
+        contexts = school_context(_settings(inputs, as_of=as_of, templates=templates), school_id, form)
         click.echo(json.dumps(contexts, indent=2, ensure_ascii=False, default=_json_default))
     _run(body, doing="reading the inputs")
 
@@ -326,7 +332,8 @@ def context(school_id, inputs, as_of, form):
 @click.option("--dry-run", is_flag=True, help="Print who would receive what; write and send nothing.")
 @click.option("--resend", is_flag=True, help="Send again packets already sent (with --school, only those).")
 @common_strict
-def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
+@common_templates
+def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, templates):
     """Email each school's finished packet to its reviewers, as inputs/email.toml says.
 
     Sends what the last `packets build` made (it does not build). By default each message is written
@@ -345,7 +352,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict):
     def body():
         try:
             # No --as-of: each packet is judged by the day its build recorded (see delivery.send).
-            settings = _settings(inputs, output, schools=schools, strict=strict)
+            settings = _settings(inputs, output, schools=schools, templates=templates, strict=strict)
         except OSError as exc:          # as pipeline.send reports one before the first message
             raise PacketsError(f"reading the build: {os_error_text(exc)}") from None
         mailer = DryRun(smtp) if dry_run else Smtp() if smtp else Outbox()

@@ -44,10 +44,10 @@ from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint
 from generator.output.lock import OutputLock
 from generator.render import check_engine, packet_contexts, render_document
 from generator.render.calendars import DISTRICT_CALENDAR, district_calendar
-from generator.render.dashboard import DASHBOARD, dashboard_chunks, dashboard_context, school_links
+from generator.render.dashboard import DASHBOARD, DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import Templates
 from generator.render.validation import validation_report
 from generator.settings import Settings
 
@@ -171,7 +171,7 @@ def school_context(settings: Settings, school_id: str, form: str | None = None) 
     """Return exactly what each of the school's templates receives, keyed by form; with `form`, only
     that form's."""
     district, _ = load_district(replace(settings, schools=(school_id,)))
-    contexts = packet_contexts(district.packets[0])
+    contexts = packet_contexts(district.packets[0], Templates(settings.templates))
     if not form:
         return contexts
     if form not in contexts:
@@ -226,7 +226,7 @@ def build(settings: Settings, progress: Callable[[PacketResult], None] | None = 
     with OutputLock(settings.output, "build") as lock:
         # What is stale: nothing at all when no file the run reads has changed and its view is there.
         manifest = Manifest.load(settings.output)
-        templates = templates_digest(TEMPLATES)
+        templates = templates_digest(Templates(settings.templates))
         digest = run_digest(settings, templates, settings.strict, settings.pdf)
         if not settings.force and manifest.unchanged_run(digest, _readiness_path(settings)) \
                 and district_view_present(settings):
@@ -306,7 +306,7 @@ def _build_packets(settings: Settings, district: District, stale: list[Packet], 
     """Return every school's result in roster order: the stale ones built, the others as recorded.
     Each packet built is recorded in the manifest, and reported to progress, as soon as it is known."""
     stale_ids = {p.school.school_id for p in stale}
-    built = batch.build_all(settings, stale, TEMPLATES)
+    built = batch.build_all(settings, stale, Templates(settings.templates))
     results = []
     try:
         for packet in district.packets:
@@ -451,7 +451,8 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
         return results
     try:
         with PdfConverter() as converter:
-            outcomes = {o.school_id: o for o in make_packet_pdfs(list(jobs.values()), converter)}
+            outcomes = {o.school_id: o for o in make_packet_pdfs(list(jobs.values()), converter,
+                                                                 Templates(settings.templates))}
     except PacketsError as exc:             # LibreOffice missing or not startable: no school gets a PDF
         outcomes = {sid: PdfOutcome(sid, None, str(exc)) for sid in jobs}
     updated = []
@@ -510,8 +511,9 @@ def write_readiness_report(settings: Settings, results) -> Path:
     path = Path(settings.output) / READINESS_REPORT
     context = {"district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
                "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results)}
-    report = render_document(TEMPLATES / READINESS_REPORT, context)
-    atomic.write_atomic(path, link_paths(report, TEMPLATES / READINESS_REPORT, ("folder", "pdf")))
+    template = Templates(settings.templates).path(READINESS_REPORT)
+    report = render_document(template, context)
+    atomic.write_atomic(path, link_paths(report, template, ("folder", "pdf")))
     return path
 
 
@@ -532,11 +534,14 @@ def write_district_view(settings: Settings, district: District, results) -> list
     folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in results if r.folder}
     links = {r.school_id: school_links(folders.get(r.school_id), [d.relative_to(out).as_posix() for d in r.documents])
              for r in results}
-    dashboard = dashboard_context(settings, packets, rows, built_at,
-                                  (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links)
+    templates = Templates(settings.templates)
+    dashboard = dashboard_chunks(dashboard_context(settings, packets, rows, built_at,
+                                                   (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links),
+                                 templates.path(DASHBOARD_TEMPLATE))
     return atomic.write_files(out, {
-        DISTRICT_REPORT: render_document(TEMPLATES / DISTRICT_REPORT,
+        DISTRICT_REPORT: render_document(templates.path(DISTRICT_REPORT),
                                          report_context(settings, rows, folders, built_at)),
-        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets),
-        DASHBOARD: dashboard_chunks(dashboard),        # written as it is made: never whole in memory
+        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets,
+                                             templates=templates),
+        DASHBOARD: dashboard,        # written as it is made: never whole in memory
     })

@@ -22,7 +22,7 @@ SETTINGS_FILE = "settings.toml"
 # Fields a file-name pattern may use; anything else is refused so a typo cannot silently vanish.
 NAME_FIELDS = {"school_id", "slug", "form", "year", "district"}
 # The keys settings.toml may hold, by table; anything else is refused so a misspelt key is not ignored.
-SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of"}, "output": {"folder", "file"}}
+SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of"}, "output": {"folder", "file"}, "templates": {"folder"}}
 # Years every date the generator computes stays valid in (a series runs to June 30 after the end year).
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # How far the day overdue is judged by may lie from the planning year.
@@ -81,6 +81,7 @@ class Settings:
     folder_pattern: str = "{school_id}-{slug}"
     file_pattern: str = "{school_id}-{form}"
     schools: tuple[str, ...] = field(default=())   # limit a run to these school ids
+    templates: Path | None = None     # the district's own templates, each used instead of the shipped one
     # How the run goes, as the command line asks (none is in settings.toml).
     strict: bool = False          # readiness warnings count as failures
     jobs: int = 1                 # processes building packets at once
@@ -140,8 +141,8 @@ def read_toml(path: Path) -> dict:
 
 
 def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | None = None,
-                  schools: tuple[str, ...] = (), strict: bool = False, jobs: int = 1, force: bool = False,
-                  pdf: bool = False) -> Settings:
+                  schools: tuple[str, ...] = (), templates: Path | None = None, strict: bool = False,
+                  jobs: int = 1, force: bool = False, pdf: bool = False) -> Settings:
     """Return the settings for a run from `inputs/settings.toml` and the command line's choices."""
     inputs = Path(inputs)
     if not inputs.is_dir():
@@ -156,7 +157,8 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
 
     district = data.get("district", {})
     out = data.get("output", {})
-    for table, value in (("district", district), ("output", out)):
+    own = data.get("templates", {})
+    for table, value in (("district", district), ("output", out), ("templates", own)):
         if not isinstance(value, dict):
             raise PacketsError(f"{path}: [{table}] must be a table of settings (a [{table}] line followed by "
                                f"name = value lines), not a single value.")
@@ -189,5 +191,21 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         folder_pattern=_check_pattern(str(out.get("folder", Settings.folder_pattern)), "folder", path),
         file_pattern=_check_pattern(str(out.get("file", Settings.file_pattern)), "file", path),
         schools=tuple(schools),
+        templates=_templates_folder(templates, own, inputs, path),
         strict=strict, jobs=jobs, force=force, pdf=pdf,
     )
+
+
+def _templates_folder(option: Path | None, table: dict, inputs: Path, path: Path) -> Path | None:
+    """Return the district's own templates folder: --templates, else [templates] folder (relative to the
+    inputs folder), else None (only the shipped templates)."""
+    if option is not None:
+        folder, where = Path(option), f"--templates {option}"
+    elif "folder" in table:
+        folder, where = inputs / str(table["folder"]), f"{path}: [templates] folder = '{table['folder']}'"
+    else:
+        return None
+    if not folder.is_dir():
+        raise PacketsError(f"{where}: no such folder. Fix: give the folder that holds the district's own "
+                           f"templates, or leave it out to use the shipped ones.")
+    return folder

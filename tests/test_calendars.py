@@ -379,9 +379,9 @@ def test_accented_and_cjk_names_fold_between_characters(sample):
 def test_the_district_calendar_asks_each_school_about_a_text_once(district, monkeypatch):
     asked: list[tuple[str, str]] = []
 
-    def counting(packet, text):
+    def counting(packet, text, templates):
         asked.append((packet.school.school_id, text))
-        return responsible_people(packet, text)
+        return responsible_people(packet, text, templates)
     monkeypatch.setattr(calendars, "responsible_people", counting)
     packets = [dataclasses.replace(p, school=dataclasses.replace(p.school, school_id=f"{p.school.school_id}-{copy}"))
                for copy in range(4) for p in district.packets]                   # 36 schools

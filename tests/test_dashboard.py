@@ -267,7 +267,7 @@ def test_a_page_that_fails_half_written_leaves_the_last_district_view(tmp_path, 
     for name in ("index.html", "district.xlsx", "district.ics"):
         (out / name).write_bytes(b"last run's " + name.encode())
 
-    def failing(context):
+    def failing(context, template):
         yield b"<!DOCTYPE html><html>" * 1000
         raise PacketsError("dashboard.html: the template does not fit its data (boom).")
 

@@ -26,12 +26,13 @@ from generator.output.build_record import MANIFEST
 from generator.output.combine import combine, contents, pdf_forms
 from generator.output.packet_manifest import PACKET_MANIFEST
 from generator.output.pdf import SOFFICE_ENV, PdfConverter, find_soffice, require_soffice
+from generator.render import form_titles
 
 from conftest import AS_OF, SAMPLE, run_cli
 
 LEGAL_LANDSCAPE = (1008, 612)
 LETTER = (612, 792)
-FORM_TITLES = [form.title for form in pdf_forms()]
+FORM_TITLES = [form_titles()[form.key] for form in pdf_forms()]
 
 
 def require_office() -> None:

@@ -12,7 +12,7 @@ from docx import Document
 
 from generator.model.records import Activity, Plan, Strategy
 from generator.render.chart import PALETTE, month_ticks, timeline_chart
-from generator.render.context import submission_route
+from generator.render.template_data import form_data
 from generator.setup import docs
 
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
@@ -181,7 +181,7 @@ def test_a_picture_below_the_top_of_a_context_fails_clearly_rather_than_printing
     ("Intensive", 1, "CDE FMTA"), ("Intensive", 3, "CDE FMTA"), ("Targeted", 3, "CDE FMTA"),
     ("Targeted", 1, "SELPA"), ("Targeted", 2, "SELPA")])
 def test_where_the_plan_is_submitted(designation, level, route):
-    assert route in submission_route(designation, level)
+    assert route in form_data().submitted_to(designation, level)
 
 
 def test_removing_an_academic_goal_makes_the_school_not_ready(inputs, output):

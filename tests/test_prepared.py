@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from generator.pipeline import load_district
 from generator.render import FORMS, packet_contexts, prepared
 from generator.render.docx import render_docx
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED_FOLDER as TEMPLATES
 from generator.render.xlsx import render_xlsx
 from generator.settings import load_settings
 

@@ -10,7 +10,7 @@ from docx import Document
 
 from generator.render import FORMS, prepared
 from generator.render.docx import render_docx
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED_FOLDER as TEMPLATES
 
 
 def grid_columns(data: bytes) -> list[int]:

@@ -18,7 +18,8 @@ from generator.model.readiness import RULES, check_packet
 from generator.model.records import REVIEW_KINDS
 from generator.pipeline import load_district
 from generator.render import FORMS, packet_contexts, render_document
-from generator.render.template_data import TEMPLATES, review_rubric
+from generator.render.template_data import SHIPPED_FOLDER as TEMPLATES
+from generator.render.template_data import Templates, review_rubric
 from generator.settings import load_settings
 
 from conftest import AS_OF, SAMPLE, edit_sheet, header_column, run_cli
@@ -180,7 +181,7 @@ def test_the_rubric_file_is_data_staff_can_edit(tmp_path):
     rows.append(["Equity", "Does the plan close gaps?", "", "", "", "", "", ""])
     with open(tmp_path / "review_rubric.csv", "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
-    criteria = review_rubric(tmp_path)
+    criteria = review_rubric(Templates(tmp_path))       # a folder holding only the rubric: the rest shipped
     assert [level for level, _ in criteria[0].levels][-1] == "Beyond"
     assert criteria[0].levels[-1] == ("Beyond", "Beyond all expectations")
     assert criteria[-1].criterion == "Equity" and criteria[-1].rules == ()
@@ -191,7 +192,7 @@ def test_the_rubric_file_is_data_staff_can_edit(tmp_path):
     with open(folder / "review_rubric.csv", "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
     with pytest.raises(PacketsError, match=r"review_rubric.csv, row 3: no-such-rule is not a readiness rule"):
-        review_rubric(folder)
+        review_rubric(Templates(folder))
 
 
 # --- the review form -----------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from generator.pipeline import build, load_district
 from generator.render import FORMS, RENDERERS, packet_contexts, render_packet
 from generator.render.chart import _draw
 from generator.render.docx import render_docx
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED
 from generator.settings import load_settings
 
 SAMPLE = ROOT / "inputs"
@@ -174,7 +174,7 @@ def straightforward_packet(packet, settings) -> None:
     for form in FORMS:
         render = render_docx if form.suffix == ".docx" else RENDERERS[form.suffix]
         files[naming.document_name(settings, packet.school, form.key, form.suffix)] = \
-            render(TEMPLATES / form.template, contexts[form.key])
+            render(SHIPPED.path(form.template), contexts[form.key])
     atomic.write_files(naming.packet_folder(settings, packet.school), files)
 
 

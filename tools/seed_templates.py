@@ -221,7 +221,7 @@ def schedule_docx(path):
     doc = Document()
     base_styles(doc)
     section = page(doc, 8.5, 11, 0.75)
-    doc.add_paragraph("Schedule for Plan Development", style="Title")
+    doc.add_paragraph("{{ title }}", style="Title")
     doc.add_paragraph("Resource 6 \u00b7 {{ school.name }} \u00b7 {{ district.name }} \u00b7 "
                       "School year {{ planning_year }}", style="Subtitle")
     t = doc.add_table(rows=2, cols=3)
@@ -267,7 +267,7 @@ def schedule_docx(path):
         no_split(row)
     doc.add_paragraph("Tasks marked OVERDUE passed their expected date with no date of completion "
                       "as of {{ as_of }}.").runs[0].italic = True
-    footer(section, "{{ school.name }} \u00b7 Schedule for Plan Development \u00b7 {{ planning_year }}")
+    footer(section, "{{ school.name }} \u00b7 {{ title }} \u00b7 {{ planning_year }}")
     running_heads(doc, section, HEADER_TEXT)
     doc.save(path)
 
@@ -276,7 +276,7 @@ def isbe_grid_docx(path):
     doc = Document()
     base_styles(doc, size=8)
     section = page(doc, 14, 8.5, 0.5, landscape=True)
-    doc.add_paragraph("ISBE Planning Year Activities", style="Title")
+    doc.add_paragraph("{{ title }}", style="Title")
     doc.add_paragraph("{{ school.name }} \u00b7 {{ school.designation }} School \u00b7 {{ district.name }} "
                       "\u00b7 Planning year {{ planning_year }}", style="Subtitle")
     people = doc.add_table(rows=1, cols=2)
@@ -338,7 +338,7 @@ def plan_docx(path):
     doc = Document()
     base_styles(doc)
     section = page(doc, 8.5, 11, 0.75)
-    doc.add_paragraph("Plan for Improvement", style="Title")
+    doc.add_paragraph("{{ title }}", style="Title")
     doc.add_paragraph("{{ school.name }} \u00b7 {{ district.name }}", style="Subtitle")
 
     doc.add_heading("At a Glance", level=1)
@@ -428,7 +428,7 @@ def plan_docx(path):
     grid_table(doc, ("Name", "Position", "Role in the Plan", "Signature", "Date"), (1.6, 1.6, 1.4, 1.6, 0.8), [
         "{%tr for p in signatories %}", ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}", "", ""],
         "{%tr endfor %}"])
-    footer(section, "{{ school.name }} \u00b7 Plan for Improvement \u00b7 {{ planning_year }}")
+    footer(section, "{{ school.name }} \u00b7 {{ title }} \u00b7 {{ planning_year }}")
     running_heads(doc, section, HEADER_TEXT)
     doc.save(path)
 
@@ -496,7 +496,7 @@ def review_docx(path):
     doc = Document()
     base_styles(doc)
     section = page(doc, 8.5, 11, 0.75)
-    doc.add_paragraph("Plan Review", style="Title")
+    doc.add_paragraph("{{ title }}", style="Title")
     doc.add_paragraph("{{ school.name }} \u00b7 {{ district.name }} \u00b7 Planning year {{ planning_year }}",
                       style="Subtitle")
     kv_table(doc, (
@@ -572,7 +572,7 @@ def review_docx(path):
     signatures = grid_table(doc, ("Role", "Name", "Signature", "Date"), (2.2, 2.1, 1.8, 0.9), [
         "{%tr for s in signatures %}", ["{{ s.role }}", "{{ s.name }}", "", ""], "{%tr endfor %}"])
     tall(signatures.rows[2], 0.45)
-    footer(section, "{{ school.name }} \u00b7 Plan Review \u00b7 {{ planning_year }}")
+    footer(section, "{{ school.name }} \u00b7 {{ title }} \u00b7 {{ planning_year }}")
     running_heads(doc, section, HEADER_TEXT)
     doc.save(path)
 
@@ -618,7 +618,7 @@ def fill(colour):
 
 def schedule_xlsx(path):
     wb, ws = tracker_sheet(
-        "Schedule", "Schedule for Plan Development \u2014 {{ school.name }}",
+        "Schedule", "{{ title }} \u2014 {{ school.name }}",
         "{{ district.name }} \u00b7 School year {{ planning_year }} \u00b7 status as of {{ as_of }}", (
             ("Process Timeframe", "stage", 30), ("Tasks", "task", 40), ("Detail", "detail", 30),
             ("Responsibility", "responsibility", 26), ("Expected Date of Completion", "expected_date", 14),
@@ -633,7 +633,7 @@ def schedule_xlsx(path):
 
 def isbe_grid_xlsx(path):
     wb, ws = tracker_sheet(
-        "Activities", "ISBE Planning Year Activities \u2014 {{ school.name }} ({{ school.designation }})",
+        "Activities", "{{ title }} \u2014 {{ school.name }} ({{ school.designation }})",
         "{{ district.name }} \u00b7 Planning year {{ planning_year }}", (
             ("Month", "month", 14), ("Key Activity", "key_activity", 48), ("Role", "role", 26),
             ("Person Responsible", "person", 26), ("Tasks", "tasks", 60), ("Due Date", "due_date", 12),

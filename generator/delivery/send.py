@@ -37,7 +37,7 @@ from generator.model.records import District, Packet
 from generator.output import atomic, naming
 from generator.output.build_record import Manifest, packet_fingerprint, templates_digest
 from generator.render.context import long_date
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import Templates as TemplateFiles
 from generator.settings import Settings
 
 OUTBOX = "outbox"
@@ -197,7 +197,7 @@ def plan(settings: Settings, email: EmailSettings, district: District, strict: b
     compiled: dict[str | None, Templates] = compile_templates(email)
     manifest = require_build(settings.output)
     ledger = Ledger.load(settings.output)
-    templates = templates_digest(TEMPLATES)
+    templates = templates_digest(TemplateFiles(settings.templates))
     return [_plan_one(settings, email, compiled, manifest, ledger, templates, packet, strict, resend)
             for packet in district.packets]
 

@@ -38,6 +38,7 @@ from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
 from generator.render import FORMS, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
+from generator.render.template_data import Templates
 from generator.settings import Settings
 
 
@@ -70,7 +71,7 @@ class _StagedPacket:
     built_at: dt.datetime
 
 
-def build_all(settings: Settings, packets: list[Packet], templates: Path) -> Generator[PacketResult, None, None]:
+def build_all(settings: Settings, packets: list[Packet], templates: Templates) -> Generator[PacketResult, None, None]:
     """Yield each packet's result in the order given, building in settings.jobs processes when worth it."""
     jobs = settings.jobs
     size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
@@ -98,7 +99,7 @@ def build_all(settings: Settings, packets: list[Packet], templates: Path) -> Gen
             raise
 
 
-def _build_chunk(settings: Settings, templates: Path, packets: list[Packet]) -> list[PacketResult]:
+def _build_chunk(settings: Settings, templates: Templates, packets: list[Packet]) -> list[PacketResult]:
     """Build a few schools' packets: stage, sync once if an older document is to be replaced, place."""
     staged = [_isolated(packet.school, _stage_one, settings, packet, templates) for packet in packets]
     if any(isinstance(s, _StagedPacket) and any(target.exists() for target, _ in s.files) for s in staged):
@@ -112,13 +113,13 @@ def _build_chunk(settings: Settings, templates: Path, packets: list[Packet]) -> 
     return [_isolated(s.school, _place_one, settings, s) if isinstance(s, _StagedPacket) else s for s in staged]
 
 
-def _stage_one(settings: Settings, packet: Packet, templates: Path) -> _StagedPacket:
+def _stage_one(settings: Settings, packet: Packet, templates: Templates) -> _StagedPacket:
     school = packet.school
     names = naming.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, templates)
     files = {names[form.key]: documents[form.key] for form in FORMS}
-    files[names[CALENDAR_KEY]] = school_calendar(packet)
+    files[names[CALENDAR_KEY]] = school_calendar(packet, templates=templates)
     folder = naming.packet_folder(settings, school)
     ready, built_at = is_ready(findings, settings.strict), dt.datetime.now().replace(microsecond=0)
     files[packet_manifest.PACKET_MANIFEST] = packet_manifest.packet_manifest(school, settings.inputs, files, ready,

@@ -13,16 +13,18 @@ from generator.findings import WARNING, Finding
 from generator.inputs.read import WORKBOOK_SUFFIXES
 from generator.inputs.schema import SHEETS
 from generator.output import atomic
+from generator.render.template_data import Templates
 from generator.settings import SETTINGS_FILE
 
 MANIFEST = "build-manifest.json"
 
 
-def templates_digest(folder: Path) -> str:
-    """Return a hash of every file in the templates folder: restyling a template rebuilds every packet."""
+def templates_digest(templates: Templates) -> str:
+    """Return a hash of every template file a run reads (the district's own where it has one, else the
+    shipped one): restyling a template, or adding or removing a district's own, rebuilds every packet."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith("~$")):
-        digest.update(path.relative_to(folder).as_posix().encode())
+    for name, path in templates.files():
+        digest.update(name.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 

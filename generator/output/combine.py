@@ -22,13 +22,12 @@ from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.records import Packet
 from generator.output import atomic, naming
 from generator.output.pdf import PdfConverter
-from generator.render import FORMS, render_document
+from generator.render import FORMS, form_titles, render_document
 from generator.render.context import common_context, long_date
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED, Templates, form_data
 
 COVER_TEMPLATE = "cover.docx"
 COVER_PAGES = 2                  # cover.docx as laid out: the cover page, then the contents page
-READY_FILL, NOT_READY_FILL = "D9EAD3", "F4CCCC"
 
 
 def pdf_forms():
@@ -59,7 +58,8 @@ def _count(findings: Sequence[Finding], severity: str, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
-def cover_context(packet: Packet, ready: bool, findings: Sequence[Finding], built_at: dt.datetime) -> dict[str, Any]:
+def cover_context(packet: Packet, ready: bool, findings: Sequence[Finding], built_at: dt.datetime,
+                  templates: Templates = SHIPPED) -> dict[str, Any]:
     """Return what cover.docx shows, besides the contents: the school, its readiness and the build date."""
     counts = f"{_count(findings, ERROR, 'error')}, {_count(findings, WARNING, 'warning')}"
     if ready:
@@ -70,7 +70,7 @@ def cover_context(packet: Packet, ready: bool, findings: Sequence[Finding], buil
         **common_context(packet),
         "status": "Ready for submission" if ready else "Not ready",
         "status_detail": detail,
-        "status_fill": READY_FILL if ready else NOT_READY_FILL,
+        "status_fill": form_data(templates).colours["ready" if ready else "not_ready"],
         "ready": ready,
         "built_on": long_date(built_at.date()),
     }
@@ -80,10 +80,12 @@ def pdf_job(settings, packet: Packet, folder: Path, ready: bool, findings: Seque
             built_at: dt.datetime) -> PdfJob:
     """Return the job for a school whose Word forms are in `folder`."""
     school = packet.school
-    forms = tuple((form.title, folder / naming.document_name(settings, school, form.key, form.suffix))
+    templates = Templates(settings.templates)
+    titles = form_titles(templates)
+    forms = tuple((titles[form.key], folder / naming.document_name(settings, school, form.key, form.suffix))
                   for form in pdf_forms())
     return PdfJob(school.school_id, folder / naming.packet_pdf_name(settings, school), forms,
-                  cover_context(packet, ready, findings, built_at))
+                  cover_context(packet, ready, findings, built_at, templates))
 
 
 def page_count(pdf: bytes) -> int:
@@ -120,7 +122,7 @@ def combine(cover: bytes, forms: Sequence[tuple[str, bytes]], cover_context: dic
 
 
 def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
-                     templates: Path = TEMPLATES) -> list[PdfOutcome]:
+                     templates: Templates = SHIPPED) -> list[PdfOutcome]:
     """Make and write each job's combined PDF; return an outcome per job, in order.
 
     Every job's forms are converted in one LibreOffice batch, then every cover in another. A school
@@ -168,7 +170,7 @@ def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
 
 
 def _covers(jobs: Sequence[PdfJob], counts: dict[str, list[int]], converter: PdfConverter,
-            templates: Path, errors: dict[str, str]) -> dict[str, bytes]:
+            templates: Templates, errors: dict[str, str]) -> dict[str, bytes]:
     """Return each job's converted cover, its contents numbered from the forms' page counts."""
     cover_pages = {job.school_id: COVER_PAGES for job in jobs}
     covers: dict[str, bytes] = {}
@@ -179,7 +181,7 @@ def _covers(jobs: Sequence[PdfJob], counts: dict[str, list[int]], converter: Pdf
             sid = job.school_id
             rows = contents([title for title, _ in job.forms], counts[sid], cover_pages[sid])
             try:
-                rendered.append((job, render_document(templates / COVER_TEMPLATE, {**job.cover, "contents": rows})))
+                rendered.append((job, render_document(templates.path(COVER_TEMPLATE), {**job.cover, "contents": rows})))
             except PacketsError as exc:
                 errors[sid] = f"the cover could not be made ({exc})"
         again = []

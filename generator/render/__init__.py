@@ -1,4 +1,4 @@
-"""Render: each form is a template in templates/ plus the context builder that feeds it.
+"""Render: each form is a template (a file of the run's Templates) plus the context builder that feeds it.
 
 Two engines render a template, one specification: the reference engines, render/docx.py (docxtpl) and
 render/xlsx.py (openpyxl), are what a document must be; the fast engines in render/fast/ prepare each
@@ -28,7 +28,7 @@ from generator.render.docx import render_docx
 from generator.render.fast.docx import PreparedDocx
 from generator.render.fast.xlsx import PreparedXlsx, Unprepared
 from generator.render.jinja import jinja_env
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED, Templates, form_data
 from generator.render.xlsx import render_xlsx
 
 RENDERERS = {".docx": render_docx, ".xlsx": render_xlsx}       # the reference engines
@@ -41,10 +41,9 @@ ENGINES = ("fast", "reference")
 class Form:
     """One document of a packet."""
 
-    key: str                                   # the {form} part of the file name
-    title: str
-    template: str                              # a file in templates/
-    context: Callable[[Packet], dict[str, Any]]
+    key: str                                   # the {form} part of the file name; its title is in forms.toml
+    template: str                              # the template's file name
+    context: Callable[[Packet, Templates], dict[str, Any]]
 
     @property
     def suffix(self) -> str:
@@ -52,22 +51,30 @@ class Form:
 
 
 FORMS = (
-    Form("schedule", "Schedule for Plan Development", "schedule.docx", schedule_context),
-    Form("schedule-tracker", "Schedule for Plan Development (tracker)", "schedule.xlsx", schedule_context),
-    Form("isbe-grid", "ISBE Planning Year Activities", "isbe_grid.docx", grid_context),
-    Form("isbe-grid-tracker", "ISBE Planning Year Activities (tracker)", "isbe_grid.xlsx", grid_context),
-    Form("plan", "Plan for Improvement", "plan.docx", plan_context),
-    Form("review", "Plan Review", "review.docx", review_context),
+    Form("schedule", "schedule.docx", schedule_context),
+    Form("schedule-tracker", "schedule.xlsx", schedule_context),
+    Form("isbe-grid", "isbe_grid.docx", grid_context),
+    Form("isbe-grid-tracker", "isbe_grid.xlsx", grid_context),
+    Form("plan", "plan.docx", plan_context),
+    Form("review", "review.docx", review_context),
 )
 
 
-def packet_contexts(packet: Packet) -> dict[str, dict[str, Any]]:
-    """Return each form's context for one packet, keyed by form key; forms sharing a builder share one call."""
+def form_titles(templates: Templates = SHIPPED) -> dict[str, str]:
+    """Return each form's title (forms.toml [titles]), keyed by form key."""
+    data = form_data(templates)
+    return {form.key: data.title(form.key) for form in FORMS}
+
+
+def packet_contexts(packet: Packet, templates: Templates = SHIPPED) -> dict[str, dict[str, Any]]:
+    """Return each form's context for one packet, keyed by form key, with the form's title; forms sharing
+    a builder share one call."""
     built: dict[Callable, dict[str, Any]] = {}
     for form in FORMS:
         if form.context not in built:
-            built[form.context] = form.context(packet)
-    return {form.key: built[form.context] for form in FORMS}
+            built[form.context] = form.context(packet, templates)
+    titles = form_titles(templates)
+    return {form.key: {**built[form.context], "title": titles[form.key]} for form in FORMS}
 
 
 @lru_cache(maxsize=32)
@@ -108,7 +115,7 @@ def render_document(template: Path, context: dict[str, Any]) -> bytes:
     return ready.render(context)
 
 
-def render_packet(packet: Packet, templates: Path = TEMPLATES) -> dict[str, bytes]:
+def render_packet(packet: Packet, templates: Templates = SHIPPED) -> dict[str, bytes]:
     """Return every document of one school's packet as bytes, keyed by form key."""
-    contexts = packet_contexts(packet)
-    return {form.key: render_document(templates / form.template, contexts[form.key]) for form in FORMS}
+    contexts = packet_contexts(packet, templates)
+    return {form.key: render_document(templates.path(form.template), contexts[form.key]) for form in FORMS}

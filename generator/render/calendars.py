@@ -29,7 +29,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from icalendar import Component, vCalAddress, vText
@@ -42,7 +41,7 @@ from generator.model.rollup import REVIEW_LABELS, review_title, task_title
 from generator.model.status import task_status
 from generator.render.adapters.icalendar_internals import escape_text
 from generator.render.context import long_date, names
-from generator.render.template_data import TEMPLATES, grid_columns
+from generator.render.template_data import SHIPPED, Templates, grid_columns
 
 CALENDAR_KEY = "calendar"               # the {form} part of a school calendar's file name: 0101-calendar.ics
 DISTRICT_CALENDAR = "district.ics"
@@ -78,11 +77,11 @@ _ASIDE = re.compile(r"\s*\([^)]*\)")          # `Priya Raman (District Staff)`: 
 
 
 @lru_cache(maxsize=None)
-def role_names(folder: Path = TEMPLATES) -> dict[str, tuple[str, ...]]:
+def role_names(templates: Templates) -> dict[str, tuple[str, ...]]:
     """Return every name a Responsibility may use for a group of roster roles, keyed by its matching form:
     the teams in responsibility_names.csv, each role and its synonyms, the ISBE grid's column titles."""
     found: dict[str, tuple[str, ...]] = {}
-    path = folder / RESPONSIBILITY_NAMES
+    path = templates.path(RESPONSIBILITY_NAMES)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             for line, row in enumerate(csv.DictReader(handle), start=2):
@@ -97,7 +96,7 @@ def role_names(folder: Path = TEMPLATES) -> dict[str, tuple[str, ...]]:
     for role in ROLES:
         for name in (role, *ROLE_SYNONYMS.get(role, ())):
             found.setdefault(header_key(name), (role,))
-    for column in grid_columns(folder):
+    for column in grid_columns(templates):
         if "{" not in column.title:
             found.setdefault(header_key(column.title), column.roles)
     return found
@@ -114,10 +113,10 @@ def _name_forms(part: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _named_parties(text: str) -> tuple[tuple[tuple[str, ...] | None, tuple[str, ...]], ...]:
+def _named_parties(text: str, templates: Templates) -> tuple[tuple[tuple[str, ...] | None, tuple[str, ...]], ...]:
     """Return the parties a text names, each as the roster roles it names (None: not a role or team)
     and its matching forms (for a person's name or title); the same few texts recur at every school."""
-    known = role_names()
+    known = role_names(templates)
     parties = []
     for part in filter(None, _SEPARATORS.split(_ASIDE.sub("", text))):
         forms = tuple(_name_forms(part))
@@ -125,11 +124,11 @@ def _named_parties(text: str) -> tuple[tuple[tuple[str, ...] | None, tuple[str, 
     return tuple(parties)
 
 
-def responsible_people(packet: Packet, text: str) -> tuple[Person, ...]:
+def responsible_people(packet: Packet, text: str, templates: Templates = SHIPPED) -> tuple[Person, ...]:
     """Return the people a Responsibility (or reviewer, or meeting name) names for this school, each once:
     `Principal & Building Leadership Team` is the principal and the leadership team's members."""
     found: list[Person] = []
-    for roles, forms in _named_parties(text or ""):
+    for roles, forms in _named_parties(text or "", templates):
         if roles:
             found += packet.people_in(*roles)
             continue
@@ -261,7 +260,7 @@ def _review_event(event: ReviewEvent, uid: str, suffix: str, people: tuple[Perso
         categories=("Review", REVIEW_LABELS.get(event.kind, event.kind)), attendees=people)
 
 
-def school_events(packet: Packet) -> list[CalendarEvent]:
+def school_events(packet: Packet, templates: Templates = SHIPPED) -> list[CalendarEvent]:
     """Return every dated task, meeting and review date of one school as calendar events."""
     sid = packet.school.school_id
     scope = (packet.district_name, sid)
@@ -269,7 +268,7 @@ def school_events(packet: Packet) -> list[CalendarEvent]:
     tasks = [t for t in packet.tasks if t.expected]
     texts = {t.responsibility for t in tasks} | {m.meeting for m in packet.meetings} | \
         {r.reviewer for r in packet.review}
-    named = {text: responsible_people(packet, text) for text in texts}     # many rows name the same people
+    named = {text: responsible_people(packet, text, templates) for text in texts}     # many rows name the same people
     events = [_task_event(packet, t, uid, suffix, named[t.responsibility])
               for t, uid in zip(tasks, _uids(scope, tasks, _task_identity, lambda t: t.expected))]
     events += [_meeting_event(m, uid, suffix, named[m.meeting])
@@ -291,7 +290,8 @@ class _SharedPeople:
     schools and texts is merged once: every shared row of the district calendar names people at every
     school, and asking again for each row made the district calendar quadratic in its schools."""
 
-    def __init__(self) -> None:
+    def __init__(self, templates: Templates) -> None:
+        self._templates = templates
         self._named: dict[tuple[int, str], tuple[Person, ...]] = {}      # by id: the packets outlive this
         self._shared: dict[tuple[tuple[int, str], ...], tuple[Person, ...]] = {}
 
@@ -301,7 +301,7 @@ class _SharedPeople:
             people: dict[tuple[str, str], Person] = {}
             for (packet, text), named_key in zip(groups, key):
                 if named_key not in self._named:
-                    self._named[named_key] = responsible_people(packet, text)
+                    self._named[named_key] = responsible_people(packet, text, self._templates)
                 for person in self._named[named_key]:
                     people.setdefault((person.name, person.email.casefold()), person)
             found = tuple(people.values())
@@ -310,7 +310,7 @@ class _SharedPeople:
         return self._shared[key]
 
 
-def district_events(packets: Sequence[Packet]) -> list[CalendarEvent]:
+def district_events(packets: Sequence[Packet], templates: Templates = SHIPPED) -> list[CalendarEvent]:
     """Return the district's events: the timeline rows and meetings shared by every school, once each,
     and every school's review dates, one event per step and day with the schools that share it."""
     if not packets:
@@ -330,7 +330,7 @@ def district_events(packets: Sequence[Packet]) -> list[CalendarEvent]:
             reviews.setdefault((r.kind, review_title(r), r.due), []).append((packet, r))
 
     first = packets[0]
-    shared_people = _SharedPeople()
+    shared_people = _SharedPeople(templates)
     task_list = list(tasks)
     events = [_task_event(first, t, uid, "", shared_people([(p, t.responsibility) for p in tasks[t]]))
               for t, uid in zip(task_list, _uids(scope, task_list, _task_identity, lambda t: t.expected))]
@@ -447,12 +447,13 @@ def to_ical(name: str, events: Iterable[CalendarEvent], stamp: dt.datetime | Non
     return b"\r\n".join(lines) + b"\r\n"
 
 
-def school_calendar(packet: Packet, stamp: dt.datetime | None = None) -> bytes:
+def school_calendar(packet: Packet, stamp: dt.datetime | None = None, templates: Templates = SHIPPED) -> bytes:
     """Return one school's calendar (.ics) with every dated task, meeting and review date."""
-    return to_ical(f"{packet.school.name} \u00b7 plan {packet.planning_year.label}", school_events(packet), stamp)
+    return to_ical(f"{packet.school.name} \u00b7 plan {packet.planning_year.label}", school_events(packet, templates),
+                   stamp)
 
 
 def district_calendar(district_name: str, planning_year: str, packets: Sequence[Packet],
-                      stamp: dt.datetime | None = None) -> bytes:
+                      stamp: dt.datetime | None = None, templates: Templates = SHIPPED) -> bytes:
     """Return the district's calendar (.ics): shared timeline rows and meetings, and every review date."""
-    return to_ical(f"{district_name} \u00b7 plans {planning_year}", district_events(packets), stamp)
+    return to_ical(f"{district_name} \u00b7 plans {planning_year}", district_events(packets, templates), stamp)

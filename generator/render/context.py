@@ -12,8 +12,7 @@ from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, T
 from generator.model.status import OVERDUE, task_status
 from generator.render import template_data
 from generator.render.chart import timeline_chart
-
-OVERDUE_FILL = "F4CCCC"     # light red: the cell shading of an overdue task
+from generator.render.template_data import Templates
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
@@ -107,7 +106,8 @@ def common_context(packet: Packet) -> dict[str, Any]:
     }
 
 
-def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.date) -> dict[str, Any]:
+def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.date,
+                  overdue_fill: str) -> dict[str, Any]:
     status = task_status(t, as_of)
     return {
         "stage": stage, "task": task, "detail": detail,
@@ -118,14 +118,15 @@ def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.
         "completed_date": t.completed if t else None,
         "status": status,
         "overdue": status == OVERDUE,
-        "shade": OVERDUE_FILL if status == OVERDUE else "auto",
+        "shade": overdue_fill if status == OVERDUE else "auto",
         "notes": t.notes if t else "",
     }
 
 
-def schedule_rows(packet: Packet) -> list[dict[str, Any]]:
+def schedule_rows(packet: Packet, templates: Templates) -> list[dict[str, Any]]:
     """Return one row per task or sub-task, in form order: the form's tasks first, then the timeline's own."""
-    known = template_data.schedule_tasks()
+    known = template_data.schedule_tasks(templates)
+    fill = template_data.form_data(templates).colours["overdue"]
     by_task: dict[tuple[str, str], list[Task]] = {}
     for t in packet.tasks:
         by_task.setdefault((t.stage, t.task.casefold()), []).append(t)
@@ -143,18 +144,18 @@ def schedule_rows(packet: Packet) -> list[dict[str, Any]]:
         entries = by_task.get((stage, task.casefold()), [])
         main = [t for t in entries if not t.detail]
         details = [t for t in entries if t.detail]
-        head = _schedule_row(stage, task, "", main[0] if main else None, packet.as_of)
+        head = _schedule_row(stage, task, "", main[0] if main else None, packet.as_of, fill)
         if details and not main:
             head["status"] = ""              # only a heading over its sub-rows: nothing to schedule
         rows.append(head)
-        rows += [_schedule_row(stage, task, "", t, packet.as_of) for t in main[1:]]    # a repeating task's dates
-        rows += [_schedule_row(stage, task, t.detail, t, packet.as_of) for t in details]
+        rows += [_schedule_row(stage, task, "", t, packet.as_of, fill) for t in main[1:]]   # a repeating task's dates
+        rows += [_schedule_row(stage, task, t.detail, t, packet.as_of, fill) for t in details]
     return rows
 
 
-def schedule_context(packet: Packet) -> dict[str, Any]:
+def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     """Return the Schedule for Plan Development's context (the .docx form and the .xlsx tracker)."""
-    rows = schedule_rows(packet)
+    rows = schedule_rows(packet, templates)
     shown_stage = shown_task = None
     for row in rows:                       # the form names each stage and task once, on its first row
         row["stage_label"] = row["stage"] if row["stage"] != shown_stage else ""
@@ -167,7 +168,6 @@ def schedule_context(packet: Packet) -> dict[str, Any]:
     chairs = packet.people_in("Leadership Team Chair", "Leadership Team Co-Chair")
     return {
         **common_context(packet),
-        "title": "Schedule for Plan Development",
         "start_date": long_date(min(expected)) if expected else "",
         "projected_completion": long_date(max(expected)) if expected else "",
         "actual_completion": long_date(max(done)) if all_done else "",
@@ -181,15 +181,15 @@ def schedule_context(packet: Packet) -> dict[str, Any]:
 
 # --- ISBE planning-year activity grid ---------------------------------------------------------
 
-def grid_context(packet: Packet) -> dict[str, Any]:
+def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     """Return the ISBE planning-year grid's context: columns named for this school, months of activities."""
     year = packet.planning_year
     columns = [{"key": c.key, "title": c.title.replace("{designation}", packet.school.designation),
                 "people": names(packet.people_in(*c.roles))}
-               for c in template_data.grid_columns()]
+               for c in template_data.grid_columns(templates)]
     months: list[dict[str, Any]] = []
     tracker: list[dict[str, Any]] = []
-    for activity in template_data.grid_activities():
+    for activity in template_data.grid_activities(templates):
         if not months or months[-1]["name"] != activity.month:
             months.append({"name": activity.month, "label": activity.month.upper(), "activities": []})
         cells = {key: [resolve_dates(line, year) for line in lines] for key, lines in activity.cells.items()}
@@ -206,7 +206,6 @@ def grid_context(packet: Packet) -> dict[str, Any]:
             })
     return {
         **common_context(packet),
-        "title": "ISBE Planning Year Activities",
         "columns": columns,
         "column_titles": {c["key"]: c["title"] for c in columns},
         "role_people": {c["key"]: c["people"] for c in columns},
@@ -217,31 +216,21 @@ def grid_context(packet: Packet) -> dict[str, Any]:
 
 # --- Plan for Improvement ---------------------------------------------------------------------
 
-def submission_route(designation: str, level: int | None) -> str:
-    """Return where the Plan for Improvement is submitted, by designation and support level."""
-    if designation == "Targeted" and level in (1, 2):
-        return "the SELPA, in the format the SELPA designates"
-    return "the LEA's assigned CDE FMTA Consultant"
-
-
-def plan_context(packet: Packet) -> dict[str, Any]:
+def plan_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     """Return the Plan for Improvement's context."""
     plan = packet.plan
     s = packet.school
     level = f"{s.designation} Level {s.support_level}" if s.support_level else s.designation
+    data = template_data.form_data(templates)
     return {
         **common_context(packet),
-        "title": "Plan for Improvement",
         "plan_level": level,
-        "submitted_to": submission_route(s.designation, s.support_level),
+        "submitted_to": data.submitted_to(s.designation, s.support_level),
         "plan_date": long_date(s.plan_date),
         "last_updated": long_date(s.last_updated),
         "board_approval": long_date(s.board_approval),
-        "leadership_team": [_person(p) for p in packet.people_in(
-            "Principal", "Leadership Team Chair", "Leadership Team Co-Chair", "Facilitator", "Leadership Team Member")],
-        "signatories": [_person(p) for p in packet.people_in(
-            "Principal", "Leadership Team Chair", "Leadership Team Co-Chair", "District Staff", "Superintendent",
-            "Board of Education")],
+        "leadership_team": [_person(p) for p in packet.people_in(*data.people["leadership_team"])],
+        "signatories": [_person(p) for p in packet.people_in(*data.people["signatories"])],
         "problems": [{"id": p.problem_id, "text": p.text, "root_cause": p.root_cause} for p in plan.problems],
         "goals": [{
             "id": g.goal_id, "type": g.goal_type, "statement": g.statement, "measure": g.measure,
@@ -281,14 +270,14 @@ def _review_event(e: ReviewEvent, as_of: dt.date) -> dict[str, Any]:
             "due_date": e.due, "reviewer": e.reviewer, "passed": e.due < as_of}
 
 
-def rubric_rows(packet: Packet) -> list[dict[str, Any]]:
+def rubric_rows(packet: Packet, templates: Templates) -> list[dict[str, Any]]:
     """Return the quality rubric for one school: each criterion with its levels, and what the readiness
     rules behind it found in this school's plan."""
     found: dict[str, list] = {}
     for f in check_packet(packet):
         found.setdefault(f.rule, []).append(f.message)
     rows = []
-    for c in template_data.review_rubric():
+    for c in template_data.review_rubric(templates):
         messages = [m for rule in c.rules for m in found.get(rule, [])]
         shown = messages[:RUBRIC_FINDINGS]
         if len(messages) > len(shown):
@@ -303,7 +292,7 @@ def rubric_rows(packet: Packet) -> list[dict[str, Any]]:
     return rows
 
 
-def review_context(packet: Packet) -> dict[str, Any]:
+def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     """Return the plan review form's context: the school's review cycle, the quality rubric with this plan's
     automatic checks, a comment space per review round, and the approval block."""
     s = packet.school
@@ -314,11 +303,10 @@ def review_context(packet: Packet) -> dict[str, Any]:
     for e in events:
         first_of.setdefault(e["kind"], e)
     signatures = [{"role": e["title"], "name": e["reviewer"]} for e in rounds]
-    for role in ("Principal", "Superintendent", "Board of Education"):
+    for role in template_data.form_data(templates).people["review_signatures"]:
         signatures.append({"role": role, "name": names(packet.people_in(role))})
     return {
         **common_context(packet),
-        "title": "Plan Review",
         "plan_level": f"{s.designation} Level {s.support_level}" if s.support_level else s.designation,
         "cycle": cycle,
         "check_ins": [e for e in events if e["kind"] == "check-in"],
@@ -326,8 +314,8 @@ def review_context(packet: Packet) -> dict[str, Any]:
         "final_review_due": first_of.get("final-review", {}).get("due", ""),
         "board_approval_scheduled": first_of.get("board-approval", {}).get("due", ""),
         "board_approval": long_date(s.board_approval),
-        "rubric": rubric_rows(packet),
-        "levels": [level for level, _ in template_data.review_rubric()[0].levels],
+        "rubric": rubric_rows(packet, templates),
+        "levels": [level for level, _ in template_data.review_rubric(templates)[0].levels],
         "rounds": rounds,
         "signatures": signatures,
     }

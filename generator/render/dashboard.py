@@ -24,10 +24,11 @@ from generator.model.rollup import APPROACHING_DAYS, CHECK_IN, STATUSES, Deadlin
 from generator.model.status import DONE, OVERDUE
 from generator.render.context import long_date, short_date
 from generator.render.jinja import jinja_env
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED
 
 DASHBOARD = "index.html"
 DASHBOARD_TEMPLATE = "dashboard.html"
+SHIPPED_DASHBOARD = SHIPPED.path(DASHBOARD_TEMPLATE)
 
 # The timeline chart's geometry, in SVG user units (CSS pixels at 100%).
 LABEL_WIDTH = 230
@@ -188,7 +189,7 @@ def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup
     }
 
 
-def dashboard_chunks(context: dict[str, Any], template: Path = TEMPLATES / DASHBOARD_TEMPLATE) -> Iterator[bytes]:
+def dashboard_chunks(context: dict[str, Any], template: Path = SHIPPED_DASHBOARD) -> Iterator[bytes]:
     """Return index.html made from the dashboard template and its context, as UTF-8 blocks made as they
     are read: a statewide page (8 MB a thousand schools) is written out piece by piece, never whole."""
     try:
@@ -211,6 +212,6 @@ def _utf8_blocks(pieces: Iterator[str], name: str, size: int = 4096) -> Iterator
         raise PacketsError(f"{name}: the template does not fit its data ({exc}).") from None
 
 
-def render_dashboard(context: dict[str, Any], template: Path = TEMPLATES / DASHBOARD_TEMPLATE) -> bytes:
+def render_dashboard(context: dict[str, Any], template: Path = SHIPPED_DASHBOARD) -> bytes:
     """Return index.html made from the dashboard template and its context."""
     return b"".join(dashboard_chunks(context, template))

@@ -1,4 +1,10 @@
-"""Reference data: the editable files in templates/ that describe each form's fixed content."""
+"""Templates: where a run's template files are, and the reference data among them (each form's fixed content).
+
+The generator ships its templates (templates/ in the repository, installed as the package data
+generator/templates). A district may keep its own folder ([templates] folder in settings.toml, or
+--templates): each file it holds is used instead of the shipped one of that name, and every file it
+does not hold is the shipped one, so a district keeps only the forms it restyled.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,45 @@ from generator.findings import PacketsError
 from generator.inputs.normalize import clean_text, is_blank
 from generator.inputs.schema import ROLES, STAGES, header_key
 from generator.model.readiness import RULES
+from generator.settings import read_toml, refuse_unknown
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
-GRID_MONTHS = ("Designation release", "November", "December", "January", "February", "March", "April",
-               "May", "June", "July")
+def _shipped_folder() -> Path:
+    """Return the folder of the templates shipped with the generator: the package data of an installed
+    generator, or a source checkout's templates/ (an editable install, the tests)."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+SHIPPED_FOLDER = _shipped_folder()
+FORMS_FILE = "forms.toml"
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The template files a run reads: each from the district's own folder when it holds a file of that
+    name, else the shipped one."""
+
+    folder: Path | None = None           # the district's own templates; None: only the shipped ones
+
+    def path(self, name: str) -> Path:
+        """Return the file a run reads for the template `name` (e.g. plan.docx)."""
+        if self.folder is not None:
+            own = self.folder / name
+            if own.is_file():
+                return own
+        return SHIPPED_FOLDER / name
+
+    def files(self) -> list[tuple[str, Path]]:
+        """Return every template a run may read, by name, with the file read for it: the shipped set's
+        names (a district's file of another name is never read)."""
+        names = sorted(p.relative_to(SHIPPED_FOLDER).as_posix() for p in SHIPPED_FOLDER.rglob("*")
+                       if p.is_file() and not p.name.startswith("~$") and "__pycache__" not in p.parts)
+        return [(name, self.path(name)) for name in names]
+
+
+SHIPPED = Templates()
 
 
 @dataclass(frozen=True)
@@ -56,9 +96,9 @@ def _read_table(path: Path, **kwargs) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=None)
-def schedule_tasks(folder: Path = TEMPLATES) -> tuple[tuple[str, str], ...]:
+def schedule_tasks(templates: Templates = SHIPPED) -> tuple[tuple[str, str], ...]:
     """Return the Resource 6 (stage, task) pairs in form order, from schedule_tasks.csv."""
-    path = folder / "schedule_tasks.csv"
+    path = templates.path("schedule_tasks.csv")
     frame = _read_table(path)
     pairs = []
     for i, (stage, task) in enumerate(zip(frame["Stage"], frame["Task"]), start=2):
@@ -69,9 +109,9 @@ def schedule_tasks(folder: Path = TEMPLATES) -> tuple[tuple[str, str], ...]:
 
 
 @lru_cache(maxsize=None)
-def grid_columns(folder: Path = TEMPLATES) -> tuple[GridColumn, ...]:
+def grid_columns(templates: Templates = SHIPPED) -> tuple[GridColumn, ...]:
     """Return the ISBE grid's role columns and the roster roles that staff each, from isbe_grid_columns.csv."""
-    path = folder / "isbe_grid_columns.csv"
+    path = templates.path("isbe_grid_columns.csv")
     columns = []
     for i, row in enumerate(_read_table(path).to_dict("records"), start=2):
         roles = tuple(r.strip() for r in row["Roster Roles"].split(";") if r.strip())
@@ -83,25 +123,26 @@ def grid_columns(folder: Path = TEMPLATES) -> tuple[GridColumn, ...]:
 
 
 @lru_cache(maxsize=None)
-def grid_activities(folder: Path = TEMPLATES) -> tuple[GridActivity, ...]:
+def grid_activities(templates: Templates = SHIPPED) -> tuple[GridActivity, ...]:
     """Return the ISBE grid's key activities in seed order, from isbe_grid_activities.xlsx."""
-    path = folder / "isbe_grid_activities.xlsx"
+    path = templates.path("isbe_grid_activities.xlsx")
     frame = _read_table(path, sheet_name="Activities")
     by_header = {header_key(h): h for h in frame.columns}
     wanted = {"month": "Month", "key_activity": "Key Activity"}
-    for col in grid_columns(folder):
+    for col in grid_columns(templates):
         wanted[col.key] = col.title.replace("{designation} School ", "")
     missing = [title for title in wanted.values() if header_key(title) not in by_header]
     if missing:
         raise PacketsError(f"{path}, sheet Activities: missing column(s) {', '.join(missing)}.")
+    months = form_data(templates).grid_months
     activities = []
     for i, row in enumerate(frame.to_dict("records"), start=2):
         month = clean_text(row[by_header["month"]])
         if all(is_blank(v) for v in row.values()):
             continue
-        if month not in GRID_MONTHS:
+        if month not in months:
             raise PacketsError(f"{path}, sheet Activities, row {i}: month '{month}' is not one of: "
-                               f"{'; '.join(GRID_MONTHS)}.")
+                               f"{'; '.join(months)} ([isbe_grid] months in {FORMS_FILE}).")
         cells = {}
         for key, title in wanted.items():
             if key == "month":
@@ -116,11 +157,11 @@ RUBRIC_COLUMNS = ("Criterion", "Question", "Readiness Rules")
 
 
 @lru_cache(maxsize=None)
-def review_rubric(folder: Path = TEMPLATES) -> tuple[RubricCriterion, ...]:
+def review_rubric(templates: Templates = SHIPPED) -> tuple[RubricCriterion, ...]:
     """Return the plan review's quality rubric from review_rubric.csv: a row per criterion; the columns after
     Criterion, Question and Readiness Rules are the levels, lowest first, each cell saying what that level
     looks like for the criterion."""
-    path = folder / "review_rubric.csv"
+    path = templates.path("review_rubric.csv")
     frame = _read_table(path)
     by_key = {header_key(h): h for h in frame.columns}
     missing = [c for c in RUBRIC_COLUMNS[:1] if header_key(c) not in by_key]
@@ -150,3 +191,102 @@ def review_rubric(folder: Path = TEMPLATES) -> tuple[RubricCriterion, ...]:
     if not criteria:
         raise PacketsError(f"{path}: the rubric has no criteria.")
     return tuple(criteria)
+
+
+@dataclass(frozen=True)
+class SubmissionRoute:
+    """Where a Plan for Improvement is submitted, for the schools a route matches."""
+
+    submitted_to: str
+    designation: str = ""                    # '' matches every designation
+    support_levels: tuple[int, ...] = ()     # () matches every support level, and none
+
+
+@dataclass(frozen=True)
+class FormData:
+    """What the forms say that is not drawn in their template files, from forms.toml."""
+
+    path: Path
+    titles: dict[str, str]                   # form key -> the form's title
+    colours: dict[str, str]                  # overdue, ready, not_ready -> RRGGBB
+    people: dict[str, tuple[str, ...]]       # leadership_team, signatories, review_signatures -> roster roles
+    submission_routes: tuple[SubmissionRoute, ...]
+    grid_months: tuple[str, ...]
+
+    def title(self, form_key: str) -> str:
+        if form_key not in self.titles:
+            raise PacketsError(f"{self.path}: [titles] has no title for the form '{form_key}'. Fix: add "
+                               f"{form_key} = \"...\".")
+        return self.titles[form_key]
+
+    def submitted_to(self, designation: str, level: int | None) -> str:
+        """Return where the plan of a school of this designation and support level is submitted."""
+        for route in self.submission_routes:
+            if route.designation in ("", designation) and (not route.support_levels or level in route.support_levels):
+                return route.submitted_to
+        return ""
+
+
+COLOURS = ("overdue", "ready", "not_ready")
+PEOPLE_LISTS = ("leadership_team", "signatories", "review_signatures")
+FORMS_KEYS = {"titles", "colours", "people", "submission_routes", "isbe_grid"}
+
+
+def _table(data: dict, key: str, path: Path) -> dict:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise PacketsError(f"{path}: [{key}] is missing or not a table; restore it from the shipped {FORMS_FILE}.")
+    return value
+
+
+def _texts(value, where: str, path: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise PacketsError(f"{path}: {where} must be a list of names, such as [\"Principal\", \"Superintendent\"].")
+    return tuple(v.strip() for v in value)
+
+
+@lru_cache(maxsize=None)
+def form_data(templates: Templates = SHIPPED) -> FormData:
+    """Return the forms' titles, colours, people lists, submission routes and grid months from forms.toml."""
+    path = templates.path(FORMS_FILE)
+    if not path.is_file():
+        raise PacketsError(f"{path}: the forms' reference file is missing; restore it from git.")
+    data = read_toml(path)
+    refuse_unknown(data, FORMS_KEYS, path)
+    titles = _table(data, "titles", path)
+    if not all(isinstance(v, str) and v.strip() for v in titles.values()):
+        raise PacketsError(f"{path}: each title in [titles] must be text, such as plan = \"Plan for Improvement\".")
+    colours = _table(data, "colours", path)
+    refuse_unknown(colours, COLOURS, path, "[colours]")
+    for key in COLOURS:
+        if not re.fullmatch(r"[0-9A-Fa-f]{6}", str(colours.get(key, ""))):
+            raise PacketsError(f"{path}: [colours] {key} must be a colour as six hex digits (RRGGBB), "
+                               f"such as \"F4CCCC\".")
+    people = _table(data, "people", path)
+    refuse_unknown(people, PEOPLE_LISTS, path, "[people]")
+    lists = {key: _texts(people.get(key), f"[people] {key}", path) for key in PEOPLE_LISTS}
+    for key, roles in lists.items():
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise PacketsError(f"{path}: [people] {key}: unknown role(s) {', '.join(unknown)}.")
+    routes = []
+    for i, route in enumerate(data.get("submission_routes") or (), start=1):
+        where = f"{path}: [[submission_routes]] number {i}"
+        if not isinstance(route, dict):
+            raise PacketsError(f"{where} must be a table.")
+        refuse_unknown(route, {"designation", "support_levels", "submitted_to"}, path, "[[submission_routes]]")
+        levels = route.get("support_levels", [])
+        if not isinstance(levels, list) or not all(isinstance(n, int) for n in levels):
+            raise PacketsError(f"{where}: support_levels must be a list of numbers, such as [1, 2].")
+        if not str(route.get("submitted_to", "")).strip():
+            raise PacketsError(f"{where}: submitted_to is missing.")
+        routes.append(SubmissionRoute(str(route["submitted_to"]).strip(), str(route.get("designation", "")).strip(),
+                                      tuple(levels)))
+    if not routes or routes[-1].designation or routes[-1].support_levels:
+        raise PacketsError(f"{path}: the last [[submission_routes]] must name no designation or support levels, "
+                           f"so every school's plan has a route.")
+    grid = _table(data, "isbe_grid", path)
+    refuse_unknown(grid, {"months"}, path, "[isbe_grid]")
+    months = _texts(grid.get("months"), "[isbe_grid] months", path)
+    return FormData(path, {str(k): str(v).strip() for k, v in titles.items()},
+                    {key: str(colours[key]).upper() for key in COLOURS}, lists, tuple(routes), months)

@@ -7,7 +7,7 @@ from itertools import groupby
 
 from generator.findings import ERROR, NOTE, WARNING, Finding
 from generator.render import render_document
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED, Templates
 
 VALIDATION_REPORT = "validation.xlsx"
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, NOTE: 2}
@@ -49,8 +49,8 @@ def validation_rows(findings) -> list[dict]:
              "fix": f.fix, "rule": f.rule} for f in ordered]
 
 
-def validation_report(findings, summary: str) -> bytes:
+def validation_report(findings, summary: str, templates: Templates = SHIPPED) -> bytes:
     """Return validation.xlsx: the same findings as the terminal report, a row per problem."""
     context = {"summary": summary, "checked_at": dt.datetime.now().replace(microsecond=0),
                "rows": validation_rows(findings)}
-    return render_document(TEMPLATES / VALIDATION_REPORT, context)
+    return render_document(templates.path(VALIDATION_REPORT), context)

@@ -26,7 +26,7 @@ from generator.inputs.normalize import SERIAL_RANGE, clean_text, parse_date
 from generator.inputs.read import WORKBOOK_SUFFIXES
 from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet
 from generator.output import atomic
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED
 from generator.settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Settings
 
 INSTRUCTIONS_SHEET = "Instructions"
@@ -360,7 +360,7 @@ def init_inputs(folder: Path, district: str = "Your District Name", planning_yea
 
     files = {f"{stem}.xlsx": workbook_bytes(stem, name, year.label) for stem in WORKBOOKS}
     files[SETTINGS_FILE] = settings_text(name, year).encode("utf-8")
-    files[EMAIL_FILE] = (TEMPLATES / EMAIL_FILE).read_bytes()     # who receives the packets: edit before sending
+    files[EMAIL_FILE] = SHIPPED.path(EMAIL_FILE).read_bytes()     # who receives the packets: edit before sending
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return atomic.write_files(folder, files)
