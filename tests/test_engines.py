@@ -23,7 +23,7 @@ from generator.findings import PacketsError
 from generator.pipeline import build
 from generator.render.fast.docx import PreparedDocx
 from generator.render.fast.xlsx import PreparedXlsx
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED
 from generator.settings import load_settings
 
 from conftest import AS_OF, ROOT, SAMPLE
@@ -129,7 +129,7 @@ def test_an_unknown_engine_is_one_clear_error_before_anything_is_written(tmp_pat
                       "document rendered by the reference engines) or 'fast', or unset it."]
     assert not output.exists()
     with pytest.raises(PacketsError, match="PACKETS_ENGINE='quick'"):
-        render.render_document(TEMPLATES / "schedule.xlsx", {})
+        render.render_document(SHIPPED.path("schedule.xlsx"), {})
 
 
 @pytest.mark.parametrize("library", ADAPTERS)
@@ -147,7 +147,7 @@ def test_a_missing_internal_is_one_error_naming_the_library_and_the_reference_en
     from generator.render.adapters import docxtpl_internals
     from generator.render.docx import render_docx
     template = tmp_path / "schedule.docx"
-    template.write_bytes((TEMPLATES / "schedule.docx").read_bytes())
+    template.write_bytes((SHIPPED.path("schedule.docx")).read_bytes())
     monkeypatch.setattr(docxtpl_internals, "_ABSENT", ("patch_xml",))
     monkeypatch.delenv(render.ENGINE_ENV, raising=False)
     context = {"school": {}}

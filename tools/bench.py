@@ -150,11 +150,11 @@ class WorkerPeaks(threading.Thread):
 def timed_build(folder: Path, output: Path, jobs: int) -> tuple[float, list[str], tuple[float, float]]:
     """Return the seconds one build takes, the schools it built (not skipped), and the peak memory in MB
     of the building process and of its largest pool worker."""
-    settings = load_settings(folder, output, AS_OF)
+    settings = load_settings(folder, output, AS_OF, jobs=jobs)
     workers = WorkerPeaks()
     workers.start()
     started = time.perf_counter()
-    report = build(settings, jobs=jobs)
+    report = build(settings)
     seconds = time.perf_counter() - started
     assert not report.failed, report.failed[0].error
     return seconds, [r.school_id for r in report.results if not r.skipped], (peak_mb(), workers.stop())
