@@ -15,6 +15,7 @@ from generator.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "inputs"
+DATA = ROOT / "tests" / "data"     # excerpts of real state directories, the ISBE seed
 AS_OF = "2026-11-23"          # the sample timeline's overdue tasks are judged as of this date
 
 

@@ -6,7 +6,6 @@ import collections
 import datetime as dt
 import html
 import re
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,9 +16,9 @@ from docx.shared import Inches
 from generator.render.context import due_date, resolve_dates
 from generator.settings import PlanningYear
 
-from conftest import AS_OF, ROOT, SAMPLE, run_cli
+from conftest import AS_OF, DATA, ROOT, SAMPLE, run_cli
 
-SEED = Path(__file__).parent / "data" / "isbe_grid_seed_002.txt"
+SEED = DATA / "isbe_grid_seed_002.txt"
 ACTIVITIES = ROOT / "templates" / "isbe_grid_activities.xlsx"
 MONTHS = ["Designation release", "November", "December", "January", "February", "March", "April", "May",
           "June", "July"]
