@@ -1,9 +1,12 @@
-"""Shared fixtures: a writable copy of the sample district, and helpers to edit its workbooks."""
+"""Shared fixtures: a writable copy of the sample district, helpers to edit its workbooks, and what a reader
+of a generated workbook sees (to compare two engines' output)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
+from copy import copy
 from pathlib import Path
 
 import openpyxl
@@ -73,3 +76,25 @@ def find_row(ws, header: str, value) -> int:
         if ws.cell(row=row, column=col).value == value:
             return row
     raise KeyError(value)
+
+
+def workbook_content(data: bytes) -> list:
+    """What a reader of each sheet sees: every cell's value and style, row heights, merged cells, the
+    ranges of data validations, conditional formats and the auto-filter, panes and print setup."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    sheets = []
+    for ws in wb.worksheets:
+        # Style proxies only compare equal once unwrapped (a copy is the style itself).
+        cells = [(c.coordinate, c.value, c.number_format, copy(c.font), copy(c.fill), copy(c.border),
+                  copy(c.alignment), copy(c.protection), c.quotePrefix)
+                 for row in ws.iter_rows() for c in row if c.value is not None or c.has_style]
+        sheets.append({
+            "title": ws.title, "dimension": ws.calculate_dimension(), "cells": cells,
+            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
+            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "validations": [(str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation],
+            "conditional": [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in ws.conditional_formatting],
+            "filter": ws.auto_filter.ref, "panes": ws.freeze_panes, "titles": ws.print_title_rows,
+            "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth),
+        })
+    return sheets
