@@ -338,10 +338,9 @@ def libreoffice_of(pid: int) -> set[int]:
 
 
 @POSIX
+@pytest.mark.slow
+@pytest.mark.office
 def test_a_build_killed_while_libreoffice_converts_leaves_no_libreoffice(inputs, tmp_path):
-    from generator.output.pdf import find_soffice
-    if find_soffice() is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
     (tmp_path / "tmp").mkdir()
     proc = start_build(inputs, tmp_path / "output", "--jobs", "1", "--pdf", env={"TMPDIR": str(tmp_path / "tmp")})
     assert wait_until(lambda: len(libreoffice_of(proc.pid)) >= 3, 20)      # guard, oosplash, soffice.bin
