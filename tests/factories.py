@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 
 import openpyxl
 
-from generator.inputs.schema import SHEETS, STAGES, WORKBOOKS
+from generator.inputs.schema import SHEETS, STAGES, SUPPORT_CATEGORIES, WORKBOOKS
 from generator.model.records import (
     REVIEW_KINDS,
     Activity,
@@ -48,7 +48,6 @@ AS_OF = D(2026, 11, 23)                      # the same day as conftest.AS_OF
 DISTRICT = "Factory Unified School District"
 PRINCIPAL = "Pat Lee"
 DUE = D(2026, 12, 1)                         # after AS_OF: a task due then is not overdue
-SUPPORT_CATEGORIES = ("Professional Learning", "Local Assessment", "Communication", "Oversight")
 
 
 # --- records ---------------------------------------------------------------------------------------
