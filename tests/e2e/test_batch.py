@@ -26,6 +26,7 @@ def mtimes(output):
     return {p.relative_to(output): p.stat().st_mtime_ns for p in output.rglob("*.docx")}
 
 
+@pytest.mark.slow
 def test_rerun_skips_every_school_and_one_edit_rebuilds_exactly_that_school(inputs, output):
     first = build(inputs, output, "--jobs", "1")
     assert first.exit_code == 0, first.output
@@ -48,6 +49,7 @@ def test_rerun_skips_every_school_and_one_edit_rebuilds_exactly_that_school(inpu
     assert {p.parts[0][:4] for p in after if after[p] != before[p]} == {"0105"}
 
 
+@pytest.mark.slow
 def test_force_and_a_template_change_rebuild_everything(inputs, output, monkeypatch, tmp_path):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     forced = build(inputs, output, "--jobs", "1", "--force")
@@ -64,6 +66,7 @@ def test_force_and_a_template_change_rebuild_everything(inputs, output, monkeypa
     assert "unchanged" not in statuses(restyled).values()
 
 
+@pytest.mark.slow
 def test_a_deleted_document_is_rebuilt(inputs, output):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     (doc,) = output.glob("0103-*/0103-plan.docx")
@@ -72,6 +75,7 @@ def test_a_deleted_document_is_rebuilt(inputs, output):
     assert statuses(again)["0103"] != "unchanged" and doc.is_file()
 
 
+@pytest.mark.slow
 def test_parallel_build_gives_the_same_packets_in_roster_order(inputs, tmp_path):
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     one = build(inputs, serial, "--jobs", "1")
@@ -83,6 +87,7 @@ def test_parallel_build_gives_the_same_packets_in_roster_order(inputs, tmp_path)
         sorted(p.relative_to(parallel) for p in parallel.rglob("*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_one_schools_failure_is_named_and_the_others_are_built(inputs, output, jobs):
     output.mkdir()
@@ -112,6 +117,7 @@ def test_an_unchanged_rerun_does_not_even_read_the_inputs(inputs, output, monkey
     assert "8 of 9 school(s) ready" in again.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["input file", "as-of date", "readiness report deleted", "strict"])
 def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypatch):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
@@ -137,6 +143,7 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
         assert "8 of 9 school(s) ready" not in again.output
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not atomic.CAN_DEFER_FLUSH, reason="defers flushes on Linux only")
 def test_a_disk_that_cannot_flush_replaces_no_document_and_says_so(inputs, output, monkeypatch):
     import ctypes

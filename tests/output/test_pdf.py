@@ -125,6 +125,7 @@ def test_a_crash_fails_the_file_it_was_on_and_the_rest_are_retried(fake_soffice)
     assert "exit code 1" in done[1].error
 
 
+@pytest.mark.slow
 def test_a_hung_libreoffice_is_stopped_at_the_time_limit(fake_soffice):
     started = time.monotonic()
     with PdfConverter(startup_seconds=1, seconds_per_file=0.5) as converter:
@@ -159,6 +160,7 @@ def test_combine_keeps_each_forms_page_size_and_bookmarks_it():
     assert reader.metadata.title == "A & B <School>: School Improvement Plan Packet 2026-27"
 
 
+@pytest.mark.slow
 def test_one_schools_failed_form_leaves_the_others_pdfs_and_its_own_packet(inputs, output, fake_soffice,
                                                                            monkeypatch):
     """A form LibreOffice cannot read stops that school's PDF only; its .docx packet is complete, and
@@ -194,6 +196,7 @@ def test_one_schools_failed_form_leaves_the_others_pdfs_and_its_own_packet(input
     assert (good / "0101-packet.pdf").stat().st_mtime_ns == made           # a current PDF is not made again
 
 
+@pytest.mark.slow
 def test_a_rebuild_without_pdf_removes_the_pdf_it_no_longer_matches(inputs, output, fake_soffice):
     args = ["build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--school", "0101",
             "--jobs", "1"]

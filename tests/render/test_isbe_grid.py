@@ -99,6 +99,7 @@ def test_every_key_activity_under_its_month_in_seed_order_with_roles_in_their_co
             assert cells[column] == [resolve_dates(line, YEAR) for line in lines if line], (ref["Key Activity"], header)
 
 
+@pytest.mark.slow
 def test_multi_line_cells_are_bullet_lists_and_single_lines_are_plain(grid):
     table = main_table(grid_doc(grid, "0104"))
     styles = collections.Counter()

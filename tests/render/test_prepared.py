@@ -41,6 +41,7 @@ def packets():
     return district.packets
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", [f for f in FORMS if f.suffix == ".docx"], ids=lambda f: f.key)
 def test_prepared_template_matches_docxtpl_on_every_sample_school(packets, form):
     template = TEMPLATES / form.template
@@ -59,6 +60,7 @@ def test_prepared_plan_embeds_the_chart(packets):
 XLSX_FORMS = [f for f in FORMS if f.suffix == ".xlsx"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", XLSX_FORMS, ids=lambda f: f.key)
 def test_prepared_workbook_matches_openpyxl_on_every_sample_school(packets, form):
     template = TEMPLATES / form.template
@@ -105,6 +107,7 @@ def test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightf
     assert workbook_content(render_document(path, context)) == workbook_content(render_xlsx(path, context))
 
 
+@pytest.mark.slow
 def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, monkeypatch):
     """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
     from generator import pipeline
@@ -137,6 +140,7 @@ def tricky_rows(row: dict) -> list[dict]:
     return [{key: value for key in row} for value in values]
 
 
+@pytest.mark.slow
 def test_remembered_cells_are_never_mixed_up(packets):
     """The same prepared template writes many rows and workbooks: a text or date is written in each
     column with that column's style and width, whatever other values came before it."""
@@ -149,6 +153,7 @@ def test_remembered_cells_are_never_mixed_up(packets):
             workbook_content(render_xlsx(template, {**context, "rows": case}))
 
 
+@pytest.mark.slow
 def test_a_repeated_row_mixing_text_outside_fields_and_fixed_cells_matches_openpyxl(tmp_path, packets):
     path = tmp_path / "schedule.xlsx"
     wb = load_workbook(TEMPLATES / "schedule.xlsx")
