@@ -10,7 +10,7 @@ ARGS ?=
 
 SCHOOL_OPTS := $(foreach s,$(SCHOOL),--school $(s))
 
-.PHONY: packets pdf validate test lint bench docs install clean
+.PHONY: packets pdf validate test test-fast lint bench docs install clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so dependency edits reinstall.
 $(VENV)/.installed: pyproject.toml
@@ -33,6 +33,11 @@ validate: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop, under a minute: everything but the tests marked slow, office (LibreOffice) or
+# browser (Chromium). `make test` (and CI) still run those.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not office and not browser"
 
 # Style (ruff), types (mypy) and the import contract (import-linter: data flows one way), all configured
 # in pyproject.toml.

@@ -1,9 +1,13 @@
-"""Shared fixtures: a writable copy of the sample district, and helpers to edit its workbooks."""
+"""Shared fixtures: a writable copy of the sample district, helpers to edit its workbooks, and what a reader
+of a generated workbook sees (to compare two engines' output)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 import shutil
+from copy import copy
 from pathlib import Path
 
 import openpyxl
@@ -11,11 +15,30 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.output.pdf import find_soffice
 from generator.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "inputs"
+DATA = ROOT / "tests" / "data"     # excerpts of real state directories, the ISBE seed
 AS_OF = "2026-11-23"          # the sample timeline's overdue tasks are judged as of this date
+CHROMIUM = "/usr/bin/chromium"  # the Debian package CI installs; the dashboard tests drive it through playwright
+
+# What the `office` and `browser` markers need. A test so marked is skipped on a machine without it, but
+# fails under CI=1 (.ci/run sets it, and installs both), so CI never passes by skipping.
+NEEDS = {
+    "office": ("LibreOffice (soffice)", lambda: find_soffice() is not None),
+    "browser": (CHROMIUM, lambda: Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None),
+}
+
+
+@pytest.hookimpl(tryfirst=True)       # before any fixture: a module-scoped build would run for nothing
+def pytest_runtest_setup(item) -> None:
+    for marker, (what, present) in NEEDS.items():
+        if item.get_closest_marker(marker) and not present():
+            if os.environ.get("CI"):
+                pytest.fail(f"{what} is missing, but CI installs it: check .ci/run.")
+            pytest.skip(f"{what} is not installed; CI runs this test.")
 
 
 @pytest.fixture
@@ -72,3 +95,25 @@ def find_row(ws, header: str, value) -> int:
         if ws.cell(row=row, column=col).value == value:
             return row
     raise KeyError(value)
+
+
+def workbook_content(data: bytes) -> list:
+    """What a reader of each sheet sees: every cell's value and style, row heights, merged cells, the
+    ranges of data validations, conditional formats and the auto-filter, panes and print setup."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    sheets = []
+    for ws in wb.worksheets:
+        # Style proxies only compare equal once unwrapped (a copy is the style itself).
+        cells = [(c.coordinate, c.value, c.number_format, copy(c.font), copy(c.fill), copy(c.border),
+                  copy(c.alignment), copy(c.protection), c.quotePrefix)
+                 for row in ws.iter_rows() for c in row if c.value is not None or c.has_style]
+        sheets.append({
+            "title": ws.title, "dimension": ws.calculate_dimension(), "cells": cells,
+            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
+            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "validations": [(str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation],
+            "conditional": [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in ws.conditional_formatting],
+            "filter": ws.auto_filter.ref, "panes": ws.freeze_panes, "titles": ws.print_title_rows,
+            "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth),
+        })
+    return sheets

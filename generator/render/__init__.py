@@ -2,8 +2,8 @@
 
 Two engines render a template, one specification: the reference engines, render/docx.py (docxtpl) and
 render/xlsx.py (openpyxl), are what a document must be; the fast engines in render/fast/ prepare each
-template once per process and must give exactly the same documents (tests/test_prepared.py and
-tests/test_prepared_tables.py compare them). render_document uses the fast engine where a template
+template once per process and must give exactly the same documents (tests/render/test_prepared.py and
+tests/render/test_prepared_tables.py compare them). render_document uses the fast engine where a template
 has one, unless the environment variable PACKETS_ENGINE says otherwise:
 
 - unset, empty or `fast`: the fast engines (the reference ones for templates they cannot reproduce);

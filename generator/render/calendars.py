@@ -354,7 +354,7 @@ def district_events(packets: Sequence[Packet], templates: Templates = SHIPPED) -
 # value here: a typed line (a date, the categories, an attendee) is made by icalendar once per process
 # and reused, since every school repeats the same dates and each person recurs in many events; a text
 # line (UID, summary, description, location, name) is escaped by icalendar's TEXT escaping and folded
-# in one pass over its bytes. tests/test_calendars.py holds the output to what Calendar.to_ical writes,
+# in one pass over its bytes. tests/render/test_calendars.py holds the output to what Calendar.to_ical writes,
 # byte for byte.
 
 FOLD_OCTETS = 74            # icalendar's folding: at most 74 octets a line, plus the leading space after a fold

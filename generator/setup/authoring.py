@@ -36,7 +36,7 @@ INLINE_LIST_LIMIT = 255         # Excel's limit on a list validation written inl
 DATE_FORMAT = "yyyy-mm-dd"
 INSTRUCTIONS_WIDTH = 100
 TEXT_FORMAT = "@"
-# Ways of writing a date that normalize.parse_date reads (tests/test_authoring.py checks each).
+# Ways of writing a date that normalize.parse_date reads (tests/setup/test_authoring.py checks each).
 DATE_EXAMPLES = ("2026-11-15", "11/15/2026", "Nov 15, 2026")
 
 WORKBOOK_PURPOSE = {

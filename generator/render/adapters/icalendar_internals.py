@@ -6,7 +6,7 @@ _escape_char internally"), and making a vText for each of a school's thousand li
 the escaping. Without the private name, the escaping falls back to vText itself: slower, the same text.
 
 render/calendars.py also folds lines itself, as icalendar.parser._foldline folds them;
-tests/test_calendars.py holds the whole file to what Calendar.to_ical writes, byte for byte.
+tests/render/test_calendars.py holds the whole file to what Calendar.to_ical writes, byte for byte.
 """
 
 from __future__ import annotations

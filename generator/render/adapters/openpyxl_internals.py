@@ -5,7 +5,7 @@ style of the template row. Used by the fast engine (render/fast/xlsx.py): a shee
 (`Worksheet.path`), the number formats openpyxl gives dates (`openpyxl.cell.cell.TIME_FORMATS`), the
 characters it refuses in text, and the XML its writer (`openpyxl.cell._writer`, lxml_write_cell;
 `openpyxl.worksheet._writer`) writes for a cell, a row height and a sheet's dimension, which the fast
-engine writes itself. tests/test_prepared.py holds that engine's workbooks to what openpyxl writes.
+engine writes itself. tests/render/test_prepared.py holds that engine's workbooks to what openpyxl writes.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ document from it.
 
 It must give exactly what the reference engine, render/docx.py's render_docx (DocxTemplate.render() +
 save()), gives: the same text, tables, headers, footers, page setup and pictures. Tests hold it to that:
-tests/test_prepared.py (test_prepared_template_matches_docxtpl_on_every_sample_school,
-test_prepared_plan_embeds_the_chart) and tests/test_prepared_tables.py (every test: tables that may
+tests/render/test_prepared.py (test_prepared_template_matches_docxtpl_on_every_sample_school,
+test_prepared_plan_embeds_the_chart) and tests/render/test_prepared_tables.py (every test: tables that may
 change shape, column loops, broken XML, line breaks and tabs). A difference is a bug here, never a
 reason to change the reference; PACKETS_ENGINE=reference renders with the reference engine meanwhile.
 It calls docxtpl's and python-docx's internals only through render/adapters/.

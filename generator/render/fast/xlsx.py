@@ -3,7 +3,7 @@ workbook from it.
 
 It must give exactly what the reference engine, render/xlsx.py's render_xlsx (openpyxl's load, fill,
 save), gives: the same cells, values and their types, styles and sheet features. Tests hold it to that:
-tests/test_prepared.py (test_prepared_workbook_matches_openpyxl_on_every_sample_school,
+tests/render/test_prepared.py (test_prepared_workbook_matches_openpyxl_on_every_sample_school,
 test_prepared_workbook_keeps_data_as_data_like_openpyxl,
 test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightforward_way,
 test_district_reports_take_the_prepared_path_and_match_openpyxl, test_remembered_cells_are_never_mixed_up,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from generator.output import atomic
-from generator.output.build_record import Manifest
 from generator.render import FORMS
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
@@ -29,6 +26,7 @@ def mtimes(output):
     return {p.relative_to(output): p.stat().st_mtime_ns for p in output.rglob("*.docx")}
 
 
+@pytest.mark.slow
 def test_rerun_skips_every_school_and_one_edit_rebuilds_exactly_that_school(inputs, output):
     first = build(inputs, output, "--jobs", "1")
     assert first.exit_code == 0, first.output
@@ -51,6 +49,7 @@ def test_rerun_skips_every_school_and_one_edit_rebuilds_exactly_that_school(inpu
     assert {p.parts[0][:4] for p in after if after[p] != before[p]} == {"0105"}
 
 
+@pytest.mark.slow
 def test_force_and_a_template_change_rebuild_everything(inputs, output, tmp_path):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     forced = build(inputs, output, "--jobs", "1", "--force")
@@ -66,6 +65,7 @@ def test_force_and_a_template_change_rebuild_everything(inputs, output, tmp_path
     assert set(statuses(again).values()) == {"unchanged"}
 
 
+@pytest.mark.slow
 def test_a_deleted_document_is_rebuilt(inputs, output):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     (doc,) = output.glob("0103-*/0103-plan.docx")
@@ -74,6 +74,7 @@ def test_a_deleted_document_is_rebuilt(inputs, output):
     assert statuses(again)["0103"] != "unchanged" and doc.is_file()
 
 
+@pytest.mark.slow
 def test_parallel_build_gives_the_same_packets_in_roster_order(inputs, tmp_path):
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     one = build(inputs, serial, "--jobs", "1")
@@ -85,6 +86,7 @@ def test_parallel_build_gives_the_same_packets_in_roster_order(inputs, tmp_path)
         sorted(p.relative_to(parallel) for p in parallel.rglob("*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_one_schools_failure_is_named_and_the_others_are_built(inputs, output, jobs):
     output.mkdir()
@@ -114,6 +116,7 @@ def test_an_unchanged_rerun_does_not_even_read_the_inputs(inputs, output, monkey
     assert "8 of 9 school(s) ready" in again.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["input file", "as-of date", "readiness report deleted", "strict"])
 def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypatch):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
@@ -139,54 +142,7 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
         assert "8 of 9 school(s) ready" not in again.output
 
 
-def record_disk_events(monkeypatch, output) -> list[str]:
-    """Record, in order: each file flushed (a packet's or a top-level report's), each sync, each packet
-    document moved into place, and each save of the build manifest (its first, "run begun", records no packet)."""
-    events = []
-    monkeypatch.setattr(atomic.os, "fsync", lambda fd: events.append(
-        "packet flushed" if Path(os.readlink(f"/proc/self/fd/{fd}")).parent != output else "report flushed"))
-    real_syncfs = atomic._SYNCFS
-    monkeypatch.setattr(atomic, "_SYNCFS", lambda fd: (events.append("sync"), real_syncfs(fd))[1])
-    real_replace = os.replace
-
-    def replace(src, dst):
-        if Path(dst).parent != output and not Path(dst).name.startswith("."):
-            events.append("packet placed")
-        return real_replace(src, dst)
-    monkeypatch.setattr(atomic.os, "replace", replace)
-    real_save = Manifest.save
-    # A run first saves the manifest to say which packets it is rebuilding; then, at the end, it records them.
-    monkeypatch.setattr(Manifest, "save", lambda self: (
-        events.append("run begun" if self.pending else "manifest"), real_save(self)))
-    return events
-
-
-@pytest.mark.skipif(not atomic.CAN_DEFER_FLUSH or not Path("/proc/self/fd").is_dir(),
-                    reason="defers flushes on Linux only")
-def test_packets_reach_the_disk_by_one_sync_before_they_replace_older_ones_or_the_manifest_records_them(
-        inputs, output, monkeypatch):
-    events = record_disk_events(monkeypatch, output)
-    assert build(inputs, output, "--jobs", "1").exit_code == 0
-    assert "packet flushed" not in events and events.count("packet placed") == 9 * (len(FORMS) + 2)
-    assert events.index("sync") < events.index("manifest")     # all on disk before the manifest says so
-
-    events.clear()
-    assert build(inputs, output, "--jobs", "1", "--force").exit_code == 0
-    assert "packet flushed" not in events
-    # Nine schools make chunks of one: each is synced, then its eight files replace the older ones.
-    packet_events = "".join({"sync": "s", "packet placed": "p"}.get(e, "") for e in events[:events.index("manifest")])
-    assert packet_events == ("s" + "p" * (len(FORMS) + 2)) * 9 + "s"
-
-
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
-def test_where_one_sync_cannot_be_trusted_every_packet_file_is_flushed(inputs, output, monkeypatch):
-    monkeypatch.setattr(atomic, "CAN_DEFER_FLUSH", False)
-    events = record_disk_events(monkeypatch, output)
-    assert build(inputs, output, "--jobs", "1").exit_code == 0
-    assert "sync" not in events
-    assert events.count("packet flushed") == events.count("packet placed") == 9 * (len(FORMS) + 2)
-
-
+@pytest.mark.slow
 @pytest.mark.skipif(not atomic.CAN_DEFER_FLUSH, reason="defers flushes on Linux only")
 def test_a_disk_that_cannot_flush_replaces_no_document_and_says_so(inputs, output, monkeypatch):
     import ctypes

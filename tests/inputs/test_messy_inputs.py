@@ -19,6 +19,9 @@ from openpyxl.styles import PatternFill
 
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, run_cli
 
+# Each test builds the sample district (or a copy rewritten messily) through the CLI: seconds apiece.
+pytestmark = pytest.mark.slow
+
 SCHOOLS = ("0101", "0104", "0107")      # a ready school, one whose name has '&', the incomplete one
 
 

@@ -27,9 +27,8 @@ from generator.pipeline import load_district
 from generator.settings import load_settings
 from generator.setup.directory import write_roster
 
-from conftest import AS_OF, SAMPLE, header_column
+from conftest import AS_OF, DATA, SAMPLE, header_column
 
-DATA = Path(__file__).resolve().parent / "data"
 CA = DATA / "ca_pubschls_excerpt.xlsx"
 IL = DATA / "il_rcdts_excerpt.csv"
 

@@ -11,11 +11,14 @@ import pytest
 from docx import Document
 
 from generator.model.records import Activity, Plan, Strategy
+from generator.render import packet_contexts, render_document
 from generator.render.chart import PALETTE, month_ticks, timeline_chart
-from generator.render.template_data import form_data
+from generator.render.template_data import SHIPPED, form_data
 from generator.setup import docs
 
-from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
+import factories
+from conftest import AS_OF, SAMPLE, find_row, run_cli
+from factories import packet, school, task, write_inputs
 
 
 def sheet_rows(book, sheet, school_id):
@@ -76,6 +79,18 @@ def test_plan_contains_the_timeline_chart_image(plan_doc):
     assert len(blips) == 1
     part = plan_doc.part.related_parts[blips[0]]
     assert part.content_type == "image/png" and part.blob.startswith(b"\x89PNG")
+
+
+def test_a_long_goal_and_every_strategy_are_shown_whole():
+    long_goal = "By May 2027 the share of grade 3-5 students reading at grade level rises from 24% to 32%. " * 17
+    assert len(long_goal) >= 1500
+    one = packet(strategies=3, goal_statement=long_goal)
+    doc = Document(io.BytesIO(render_document(SHIPPED.path("plan.docx"), packet_contexts(one)["plan"])))
+    text = doc_text(doc)
+    assert long_goal.strip() in text
+    for s in one.plan.strategies:
+        assert f"Strategy {s.strategy_id}: {s.text}" in text
+        assert all(a.activity in text for a in s.activities)
 
 
 def _plan(*activities):
@@ -184,34 +199,23 @@ def test_where_the_plan_is_submitted(designation, level, route):
     assert route in form_data().submitted_to(designation, level)
 
 
-def test_removing_an_academic_goal_makes_the_school_not_ready(inputs, output):
-    def drop_g2(ws):
-        col = header_column(ws, "School ID")
-        row = next(r for r in range(2, ws.max_row + 1)
-                   if ws.cell(row=r, column=col).value == "0105" and ws.cell(row=r, column=2).value == "G2")
-        ws.delete_rows(row)
-    edit_sheet(inputs / "goals.xlsx", "Goals", drop_g2)
-    for sheet in ("Benchmarks", "Monitoring"):
-        def drop_g2_refs(ws):
-            for r in range(ws.max_row, 1, -1):
-                if ws.cell(row=r, column=1).value == "0105" and ws.cell(row=r, column=2).value == "G2":
-                    ws.delete_rows(r)
-        edit_sheet(inputs / "goals.xlsx", sheet, drop_g2_refs)
-    def unlink_strategies(ws):
-        col = header_column(ws, "Goal ID")
-        for r in range(2, ws.max_row + 1):
-            if ws.cell(row=r, column=1).value == "0105" and ws.cell(row=r, column=col).value == "G2":
-                ws.cell(row=r, column=col).value = "G1"
-    edit_sheet(inputs / "goals.xlsx", "Strategies", unlink_strategies)
+def test_a_school_with_one_academic_goal_is_not_ready_and_the_finding_names_its_cell(tmp_path):
+    one_goal = packet(school("0105", "O'Keeffe Arts Magnet School"),
+                      goals=[factories.goal("G1"), factories.goal("G2", goal_type="Non-academic")])
+    inputs = write_inputs(tmp_path / "inputs", [packet(school("0101")), one_goal])
 
     result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
     assert result.exit_code == 1
+    assert "0101 School 0101: ready" in result.output
     assert "0105 O'Keeffe Arts Magnet School: NOT READY" in result.output
-    assert any(line.strip().startswith("error: school 0105, goals.xlsx, sheet Goals") and "[two-academic-goals]" in line
-               for line in result.output.splitlines()), result.output
+    # Goals rows are written school by school: 0101's G1 and G2 (rows 2, 3), then 0105's G1 (row 4).
+    assert "  error: school 0105, goals.xlsx, sheet Goals, row 4, column C (Goal Type): [two-academic-goals] " \
+        "O'Keeffe Arts Magnet School has 1 academic SMART goal(s); ISBE requires at least two." in result.output
+    output = tmp_path / "output"
     assert run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF).exit_code == 0
     ws = openpyxl.load_workbook(output / "readiness.xlsx")["Readiness"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True)}
+    assert rows["0101"][3] == "Ready"
     assert rows["0105"][3] == "Not ready" and "two-academic-goals" in rows["0105"][6]
 
 
@@ -231,13 +235,15 @@ def test_incomplete_school_is_built_but_every_gap_is_listed(tmp_path):
         assert f"[{rule}]" in section
 
 
-def test_strict_makes_warnings_fail():
-    # 0102 has only a warning (an overdue task): ready normally, not ready under --strict.
-    plain = run_cli("validate", "--inputs", str(SAMPLE), "--as-of", AS_OF)
-    strict = run_cli("validate", "--inputs", str(SAMPLE), "--as-of", AS_OF, "--strict")
-    assert "0102 Prairie View Middle School: ready" in plain.output
-    assert "0102 Prairie View Middle School: NOT READY" in strict.output
-    assert strict.exit_code == 1
+def test_strict_makes_warnings_fail(tmp_path):
+    overdue = task("Complete the DF", dt.date.fromisoformat(AS_OF) - dt.timedelta(days=1), school_id="0102")
+    inputs = write_inputs(tmp_path / "inputs", [packet(school("0101")), packet(school("0102"), tasks=[overdue])])
+    plain = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
+    strict = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF, "--strict")
+    assert plain.exit_code == 0 and "0102 School 0102: ready" in plain.output
+    assert "[tasks-on-time] Task 'Complete the DF' was due 11/22/2026 and is not done." in plain.output
+    assert strict.exit_code == 1 and "0102 School 0102: NOT READY" in strict.output
+    assert "0101 School 0101: ready" in strict.output
 
 
 @pytest.mark.parametrize("page", sorted(docs.PAGES))

@@ -269,6 +269,7 @@ def test_validate_reports_not_ready_school_and_exits_1():
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_validate_exits_0_when_every_school_is_ready(inputs):
     # Keep only school 0101 (ready) on the roster and drop every other school's rows.
     for book, sheets in (("roster.xlsx", ("Schools", "People")), ("timeline.xlsx", ("Tasks", "Meetings", "Review")),
@@ -293,6 +294,7 @@ def test_every_command_has_help():
         assert len(result.output.splitlines()) > 5
 
 
+@pytest.mark.slow
 def test_school_override_replaces_district_row(inputs, output):
     def set_completed(ws):
         row = find_row(ws, "Task", "Introductory Session with Superintendent")
@@ -310,6 +312,7 @@ def test_school_override_replaces_district_row(inputs, output):
     assert sum(r[1] == "Introductory Session with Superintendent" for r in lakeside) == 1
 
 
+@pytest.mark.slow
 def test_every_word_table_cell_holds_a_paragraph(built):
     """Word refuses a table cell with no paragraph ('unreadable content'); loops over empty lists must
     still leave one."""

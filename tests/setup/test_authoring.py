@@ -320,6 +320,7 @@ MINIMAL = {
 }
 
 
+@pytest.mark.slow
 def test_filled_in_folder_builds(copy, tmp_path):
     inputs, output = copy, tmp_path / "output"
     fill(inputs, MINIMAL)

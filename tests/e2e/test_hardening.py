@@ -69,6 +69,7 @@ def test_as_of_in_settings_far_from_the_planning_year_names_the_setting(inputs, 
     assert "settings.toml: [district] as_of 0001-01-01" in line, line
 
 
+@pytest.mark.slow
 def test_as_of_years_from_the_planning_year_still_builds(inputs, output):
     result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", "2035-12-31",
                      "--jobs", "1")
@@ -109,6 +110,7 @@ def test_an_output_file_that_is_a_folder_is_one_line_and_the_rest_is_kept(inputs
     assert documents(output) == before
 
 
+@pytest.mark.slow
 def test_a_document_that_is_a_folder_fails_that_school_only_in_a_worker(inputs, output, built):
     target = next((output / "0103-jose-marti-elementary-school").glob("*-schedule.docx"))
     target.unlink()
@@ -251,6 +253,7 @@ def test_an_output_folder_that_cannot_be_written_is_one_line(inputs, output, bui
 
 # --- a terminal or log that cannot show every character ------------------------------------------
 
+@pytest.mark.slow
 def test_a_log_in_cp1252_does_not_stop_the_build_of_a_cjk_and_emoji_school(inputs, tmp_path):
     def rename(ws):
         ws.cell(row=find_row(ws, "School ID", "0101"), column=header_column(ws, "School Name")).value = \
@@ -315,6 +318,7 @@ WRONG_SHAPES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", WRONG_SHAPES)
 def test_a_build_manifest_of_the_wrong_shape_is_a_warning_and_a_rebuild(inputs, output, built, shape):
     _edit_manifest(output, WRONG_SHAPES[shape])

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -21,9 +19,8 @@ from generator.pipeline import load_district
 from generator.render.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
 from generator.settings import load_settings
 
-from conftest import AS_OF, SAMPLE
+from conftest import AS_OF, CHROMIUM, SAMPLE
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 DAY = dt.date.fromisoformat(AS_OF)
@@ -73,11 +70,7 @@ def built(sample_output):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI installs the Debian chromium package.")
-        pytest.skip(f"{CHROMIUM} is missing (install the Debian packages chromium and chromium-driver); "
-                    "CI runs these tests.")
+    """Chromium, for tests marked browser (which skip without it, except in CI: tests/conftest.py)."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -108,6 +101,7 @@ def visible_ids(page) -> list[str]:
     return page.eval_on_selector_all("#schools tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.schoolId)")
 
 
+@pytest.mark.browser
 def test_lists_every_school_and_makes_no_request_off_disk(page, built):
     schools = roster(built)
     assert visible_ids(page) == [s["School ID"] for s in schools]
@@ -119,6 +113,7 @@ def test_lists_every_school_and_makes_no_request_off_disk(page, built):
     assert page.problems == []
 
 
+@pytest.mark.browser
 def test_status_filter_hides_and_shows_rows(page, built):
     schools = roster(built)
     status = page.get_by_label("Status", exact=True)
@@ -134,6 +129,7 @@ def test_status_filter_hides_and_shows_rows(page, built):
     assert len(visible_ids(page)) == len(schools)
 
 
+@pytest.mark.browser
 def test_text_search_filters_by_name_or_id(page, built):
     schools = roster(built)
     search = page.get_by_label("Search schools")
@@ -147,6 +143,7 @@ def test_text_search_filters_by_name_or_id(page, built):
     assert len(visible_ids(page)) == len(schools)
 
 
+@pytest.mark.browser
 def test_sorts_from_the_keyboard(page, built):
     page.get_by_label("Search schools").focus()
     for _ in range(30):                                       # Tab along, as a keyboard user would
@@ -172,6 +169,7 @@ def test_sorts_from_the_keyboard(page, built):
     assert names == sorted(names, key=str.lower)
 
 
+@pytest.mark.browser
 def test_every_link_resolves_to_an_existing_file(page, built):
     hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
     assert len(hrefs) >= 2 * len(roster(built))              # each school's folder and calendar at least
@@ -198,6 +196,7 @@ def contrast(foreground: str, background: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+@pytest.mark.browser
 def test_text_has_enough_contrast_and_controls_have_labels(page):
     colours = page.evaluate("""() => {
         const bg = el => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
@@ -216,6 +215,7 @@ def test_text_has_enough_contrast_and_controls_have_labels(page):
     assert page.locator("#schools thead th button").count() == 10
 
 
+@pytest.mark.browser
 def test_screenshot(page, tmp_path):
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)

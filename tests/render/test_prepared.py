@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from copy import copy
 
 import pytest
 from docx import Document
@@ -18,7 +17,7 @@ from generator.render.template_data import SHIPPED_FOLDER as TEMPLATES
 from generator.render.xlsx import render_xlsx
 from generator.settings import load_settings
 
-from conftest import AS_OF, SAMPLE
+from conftest import AS_OF, SAMPLE, workbook_content
 
 
 def content(data: bytes) -> dict:
@@ -42,6 +41,7 @@ def packets():
     return district.packets
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", [f for f in FORMS if f.suffix == ".docx"], ids=lambda f: f.key)
 def test_prepared_template_matches_docxtpl_on_every_sample_school(packets, form):
     template = TEMPLATES / form.template
@@ -57,44 +57,10 @@ def test_prepared_plan_embeds_the_chart(packets):
     assert len(doc["images"]) == 1 and doc["images"][0] == context["timeline_chart"].png
 
 
-def test_a_changed_template_is_prepared_again(tmp_path):
-    import shutil
-    import time
-    path = tmp_path / "schedule.docx"
-    shutil.copy(TEMPLATES / "schedule.docx", path)
-    first = prepared(path)
-    assert prepared(path) is first
-    time.sleep(0.01)
-    path.write_bytes(path.read_bytes())
-    import os
-    os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))
-    assert prepared(path) is not first
-
-
-def workbook_content(data: bytes) -> list:
-    """What a reader of each sheet sees: every cell's value and style, row heights, merged cells, the
-    ranges of data validations, conditional formats and the auto-filter, panes and print setup."""
-    wb = load_workbook(io.BytesIO(data))
-    sheets = []
-    for ws in wb.worksheets:
-        # Style proxies only compare equal once unwrapped (a copy is the style itself).
-        cells = [(c.coordinate, c.value, c.number_format, copy(c.font), copy(c.fill), copy(c.border),
-                  copy(c.alignment), copy(c.protection), c.quotePrefix) for row in ws.iter_rows() for c in row if c.value is not None or c.has_style]
-        sheets.append({
-            "title": ws.title, "dimension": ws.calculate_dimension(), "cells": cells,
-            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
-            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
-            "validations": [(str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation],
-            "conditional": [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in ws.conditional_formatting],
-            "filter": ws.auto_filter.ref, "panes": ws.freeze_panes, "titles": ws.print_title_rows,
-            "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth),
-        })
-    return sheets
-
-
 XLSX_FORMS = [f for f in FORMS if f.suffix == ".xlsx"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", XLSX_FORMS, ids=lambda f: f.key)
 def test_prepared_workbook_matches_openpyxl_on_every_sample_school(packets, form):
     template = TEMPLATES / form.template
@@ -141,6 +107,7 @@ def test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightf
     assert workbook_content(render_document(path, context)) == workbook_content(render_xlsx(path, context))
 
 
+@pytest.mark.slow
 def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, monkeypatch):
     """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
     from generator import pipeline
@@ -173,6 +140,7 @@ def tricky_rows(row: dict) -> list[dict]:
     return [{key: value for key in row} for value in values]
 
 
+@pytest.mark.slow
 def test_remembered_cells_are_never_mixed_up(packets):
     """The same prepared template writes many rows and workbooks: a text or date is written in each
     column with that column's style and width, whatever other values came before it."""
@@ -185,22 +153,7 @@ def test_remembered_cells_are_never_mixed_up(packets):
             workbook_content(render_xlsx(template, {**context, "rows": case}))
 
 
-def test_a_long_run_holds_a_bounded_number_of_cells(packets, monkeypatch):
-    from generator.render.fast import xlsx
-    from generator.render.jinja import jinja_env
-    monkeypatch.setattr(xlsx, "_REMEMBER_CHARS", 6400)
-    template = TEMPLATES / "isbe_grid.xlsx"
-    ready = xlsx.PreparedXlsx(template, jinja_env(autoescape=False))
-    context = packet_contexts(packets[0])["isbe-grid-tracker"]
-    for school in range(30):
-        rows = [{**row, "person": f"Person {school}-{i}", "tasks": f"{row['tasks']} ({school})"}
-                for i, row in enumerate(context["rows"])]
-        data = ready.render({**context, "rows": rows})
-        for column in ready.sheets[0].loop.columns:
-            assert column.held <= 6400 and sum(len(x) for x, _ in column.known.values()) <= 6400
-    assert workbook_content(data) == workbook_content(render_xlsx(template, {**context, "rows": rows}))
-
-
+@pytest.mark.slow
 def test_a_repeated_row_mixing_text_outside_fields_and_fixed_cells_matches_openpyxl(tmp_path, packets):
     path = tmp_path / "schedule.xlsx"
     wb = load_workbook(TEMPLATES / "schedule.xlsx")

@@ -221,6 +221,7 @@ def test_each_school_calendar_parses_with_its_tasks_and_review_dates(built, dist
     assert review_dates <= found
 
 
+@pytest.mark.slow
 def test_rebuilding_keeps_every_uid(built, tmp_path):
     built = shutil.copytree(built, tmp_path / "output")          # the shared build stays as it was
     before = {path.name: [str(e["uid"]) for e in events_of(path.read_bytes())] for path in calendar_files(built)}
@@ -294,6 +295,7 @@ AT_THE_FOLD = st.lists(st.sampled_from(["a", "\u00e9", "\u6797", "\U0001f600", "
                        max_size=240).map("".join)
 
 
+@pytest.mark.slow
 @hsettings(max_examples=400, deadline=None)
 @given(st.one_of(LINE, AT_THE_FOLD))
 def test_lines_fold_exactly_as_icalendar_folds_them(line):
@@ -327,6 +329,7 @@ EVENTS = st.builds(lambda uid, span, summary, description, location, categories,
     TEXT, SPANS, TEXT, TEXT, TEXT, st.lists(TEXT, max_size=3), st.lists(PEOPLE, max_size=4))
 
 
+@pytest.mark.slow
 @hsettings(max_examples=60, deadline=None)
 @given(TEXT, st.lists(EVENTS, max_size=4), st.datetimes(min_value=dt.datetime(2000, 1, 1),
                                                          timezones=st.just(dt.timezone.utc)))

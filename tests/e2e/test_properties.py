@@ -403,6 +403,7 @@ def check_findings(findings) -> None:
 PROPERTY_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")     # the chart's font lacks some scripts
 @hsettings(max_examples=int(40 * SCALE), **PROPERTY_SETTINGS)
 @given(case=cases)
@@ -469,6 +470,7 @@ def test_build_either_builds_valid_documents_or_reports_problems(case):
 
 # --- property 2: the command line -----------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
 @hsettings(max_examples=int(15 * SCALE), **PROPERTY_SETTINGS)
 @given(case=cases)
@@ -590,6 +592,7 @@ def test_slugify_is_lower_case_ascii_words(text):
     assert len(slug) <= MAX_NAME
 
 
+@pytest.mark.slow
 @hsettings(max_examples=int(200 * SCALE), deadline=None)
 @given(school_id=name_text, name=name_text, district=name_text, folder=patterns, file=patterns,
        form=st.sampled_from(["schedule", "schedule-tracker", "isbe-grid", "isbe-grid-tracker", "plan"]))
@@ -692,6 +695,7 @@ def test_schools_whose_ids_differ_only_in_punctuation_get_their_own_folders(tmp_
     assert not settings.output.exists() or not any(settings.output.iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
 @hsettings(max_examples=int(8 * SCALE), **PROPERTY_SETTINGS)
 @given(new_id=st.one_of(near("0101"), near("0101"), near("0101"), name_text))

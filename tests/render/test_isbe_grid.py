@@ -6,7 +6,6 @@ import collections
 import datetime as dt
 import html
 import re
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,9 +16,9 @@ from docx.shared import Inches
 from generator.render.context import due_date, resolve_dates
 from generator.settings import PlanningYear
 
-from conftest import AS_OF, ROOT, SAMPLE, run_cli
+from conftest import AS_OF, DATA, ROOT, SAMPLE, run_cli
 
-SEED = Path(__file__).parent / "data" / "isbe_grid_seed_002.txt"
+SEED = DATA / "isbe_grid_seed_002.txt"
 ACTIVITIES = ROOT / "templates" / "isbe_grid_activities.xlsx"
 MONTHS = ["Designation release", "November", "December", "January", "February", "March", "April", "May",
           "June", "July"]
@@ -100,6 +99,7 @@ def test_every_key_activity_under_its_month_in_seed_order_with_roles_in_their_co
             assert cells[column] == [resolve_dates(line, YEAR) for line in lines if line], (ref["Key Activity"], header)
 
 
+@pytest.mark.slow
 def test_multi_line_cells_are_bullet_lists_and_single_lines_are_plain(grid):
     table = main_table(grid_doc(grid, "0104"))
     styles = collections.Counter()

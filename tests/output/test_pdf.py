@@ -2,8 +2,8 @@
 form with bookmarks, each in its own page size), a manifest.json whose hashes match the files, and
 readiness.xlsx links to each packet folder and PDF.
 
-The tests using the `built` fixture run the real LibreOffice (skipped when it is missing, except in
-CI, which installs it). The others use a stand-in soffice script, so failures, crashes and hangs are
+The tests using the `built` fixture run the real LibreOffice (marked office: skipped when it is missing,
+except in CI, which installs it). The others use a stand-in soffice script, so failures, crashes and hangs are
 tested quickly and anywhere.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from generator.findings import PacketsError
 from generator.output.build_record import MANIFEST
 from generator.output.combine import combine, contents, pdf_forms
 from generator.output.packet_manifest import PACKET_MANIFEST
-from generator.output.pdf import SOFFICE_ENV, PdfConverter, find_soffice, require_soffice
+from generator.output.pdf import SOFFICE_ENV, PdfConverter, require_soffice
 from generator.render import form_titles
 
 from conftest import AS_OF, SAMPLE, run_cli
@@ -33,14 +32,6 @@ from conftest import AS_OF, SAMPLE, run_cli
 LEGAL_LANDSCAPE = (1008, 612)
 LETTER = (612, 792)
 FORM_TITLES = [form_titles()[form.key] for form in pdf_forms()]
-
-
-def require_office() -> None:
-    """Skip without LibreOffice on a developer's machine; in CI (which installs it) its absence fails."""
-    if find_soffice() is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is missing, but CI installs it: check .ci/run.")
-        pytest.skip("LibreOffice (soffice) is not installed; CI runs this test.")
 
 
 def outline(reader: PdfReader) -> list[tuple[str, int]]:
@@ -135,6 +126,7 @@ def test_a_crash_fails_the_file_it_was_on_and_the_rest_are_retried(fake_soffice)
     assert "exit code 1" in done[1].error
 
 
+@pytest.mark.slow
 def test_a_hung_libreoffice_is_stopped_at_the_time_limit(fake_soffice):
     started = time.monotonic()
     with PdfConverter(startup_seconds=1, seconds_per_file=0.5) as converter:
@@ -169,6 +161,7 @@ def test_combine_keeps_each_forms_page_size_and_bookmarks_it():
     assert reader.metadata.title == "A & B <School>: School Improvement Plan Packet 2026-27"
 
 
+@pytest.mark.slow
 def test_one_schools_failed_form_leaves_the_others_pdfs_and_its_own_packet(inputs, output, fake_soffice,
                                                                            monkeypatch):
     """A form LibreOffice cannot read stops that school's PDF only; its .docx packet is complete, and
@@ -204,6 +197,7 @@ def test_one_schools_failed_form_leaves_the_others_pdfs_and_its_own_packet(input
     assert (good / "0101-packet.pdf").stat().st_mtime_ns == made           # a current PDF is not made again
 
 
+@pytest.mark.slow
 def test_a_rebuild_without_pdf_removes_the_pdf_it_no_longer_matches(inputs, output, fake_soffice):
     args = ["build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--school", "0101",
             "--jobs", "1"]
@@ -223,7 +217,6 @@ def test_a_rebuild_without_pdf_removes_the_pdf_it_no_longer_matches(inputs, outp
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The sample district built with --pdf, then built again: the first run made a PDF per school."""
-    require_office()
     root = tmp_path_factory.mktemp("pdf")
     output = root / "output"
     args = ["build", "--inputs", str(SAMPLE), "--output", str(output), "--as-of", AS_OF, "--jobs", "2"]
@@ -236,6 +229,7 @@ def built(tmp_path_factory):
     return output, result.output, seconds
 
 
+@pytest.mark.office
 def test_pdf_after_a_plain_build_makes_a_pdf_for_every_unchanged_school(built):
     output, text, seconds = built
     schools = [p for p in output.iterdir() if p.is_dir()]
@@ -248,6 +242,7 @@ def test_pdf_after_a_plain_build_makes_a_pdf_for_every_unchanged_school(built):
     assert {p: p.stat().st_mtime_ns for p in output.glob("*/*-packet.pdf")} == pdfs     # nothing made again
 
 
+@pytest.mark.office
 def test_each_pdf_opens_with_the_cover_then_contents_then_each_form_bookmarked(built):
     output, _, _ = built
     for folder in (p for p in output.iterdir() if p.is_dir()):
@@ -267,6 +262,7 @@ def test_each_pdf_opens_with_the_cover_then_contents_then_each_form_bookmarked(b
             assert f"Page 1 of {end - start}" in reader.pages[start].extract_text(), (folder.name, title)
 
 
+@pytest.mark.office
 def test_isbe_grid_pages_stay_legal_landscape_in_the_pdf(built):
     output, _, _ = built
     for folder in (p for p in output.iterdir() if p.is_dir()):
@@ -277,6 +273,7 @@ def test_isbe_grid_pages_stay_legal_landscape_in_the_pdf(built):
             assert {size(reader.pages[i]) for i in range(start, end)} == {expected}, (folder.name, title)
 
 
+@pytest.mark.office
 def test_manifest_hashes_match_the_files_on_disk(built):
     output, _, _ = built
     build_manifest = json.loads((output / MANIFEST).read_text())["schools"]
@@ -297,6 +294,7 @@ def test_manifest_hashes_match_the_files_on_disk(built):
         assert f"{folder.name}/{data['school_id']}-packet.pdf" in documents
 
 
+@pytest.mark.office
 def test_readiness_links_each_school_to_its_folder_and_pdf(built):
     output, _, _ = built
     ws = openpyxl.load_workbook(output / "readiness.xlsx")["Readiness"]

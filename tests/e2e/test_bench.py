@@ -6,9 +6,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_bench_builds_cold_warm_and_after_one_edit_and_prints_its_figures():
     # The bench asserts, for each size, that every school is built cold, none warm, and only the
     # edited school after one timeline row changes; a failed assertion exits non-zero.

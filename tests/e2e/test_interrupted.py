@@ -59,6 +59,7 @@ def interrupt_once(monkeypatch, name: str, after: bool = False, when=lambda *arg
 
 # --- the district view and the manifest after an interrupted build --------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stopped_in", ["write_readiness_report", "write_district_view"])
 def test_a_build_interrupted_before_its_district_view_is_written_has_it_written_by_the_next(
         inputs, output, monkeypatch, stopped_in):
@@ -89,6 +90,7 @@ def timeline_hash_recorded(output: Path, school_id: str) -> str:
     return next(e["sha256"] for e in entries if e["file"] == "timeline.xlsx")
 
 
+@pytest.mark.slow
 def test_a_build_interrupted_midway_never_leaves_a_packet_the_manifest_vouches_for_wrongly(
         inputs, output, monkeypatch):
     assert build(inputs, output).exit_code == 0
@@ -131,6 +133,7 @@ def hold_lock(output: Path, command: str = "build") -> subprocess.Popen:
     return holder
 
 
+@pytest.mark.slow
 @POSIX
 def test_a_second_build_is_refused_in_one_line_and_writes_nothing_and_a_killed_holder_frees_the_folder(
         inputs, output):
@@ -174,6 +177,7 @@ def test_a_refused_or_failed_first_build_leaves_no_output_folder(inputs, output)
 
 # --- leftovers ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_next_build_removes_what_a_killed_run_left_and_puts_back_a_document_it_had_moved_aside(inputs, output):
     assert build(inputs, output).exit_code == 0
     folder = next(output.glob("0101-*"))
@@ -257,6 +261,7 @@ def wait_for_progress(proc: subprocess.Popen, lines: int) -> None:
 
 
 @POSIX
+@pytest.mark.slow
 def test_a_killed_build_leaves_no_worker_running_and_the_next_build_tidies_up(large_inputs, tmp_path):
     output = tmp_path / "output"
     proc = start_build(large_inputs, output, "--jobs", "2")
@@ -277,6 +282,7 @@ def test_a_killed_build_leaves_no_worker_running_and_the_next_build_tidies_up(la
 
 
 @POSIX
+@pytest.mark.slow
 def test_ctrl_c_stops_the_build_and_its_workers_in_one_line(large_inputs, tmp_path):
     output = tmp_path / "output"
     proc = start_build(large_inputs, output, "--jobs", "2")
@@ -299,6 +305,7 @@ time.sleep(60)
 
 
 @POSIX
+@pytest.mark.slow
 def test_a_build_killed_during_pdf_conversion_leaves_no_libreoffice_and_the_next_run_removes_its_folder(
         inputs, tmp_path):
     output, temp = tmp_path / "output", tmp_path / "tmp"
@@ -339,10 +346,9 @@ def libreoffice_of(pid: int) -> set[int]:
 
 
 @POSIX
+@pytest.mark.slow
+@pytest.mark.office
 def test_a_build_killed_while_libreoffice_converts_leaves_no_libreoffice(inputs, tmp_path):
-    from generator.output.pdf import find_soffice
-    if find_soffice() is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
     (tmp_path / "tmp").mkdir()
     proc = start_build(inputs, tmp_path / "output", "--jobs", "1", "--pdf", env={"TMPDIR": str(tmp_path / "tmp")})
     assert wait_until(lambda: len(libreoffice_of(proc.pid)) >= 3, 20)      # guard, oosplash, soffice.bin

@@ -329,6 +329,7 @@ def test_a_new_file_pattern_removes_the_documents_of_the_old_one(inputs, output)
     assert not [p for p in output.rglob("*") if p.name.startswith((".tmp-", ".old-"))]
 
 
+@pytest.mark.slow
 def test_a_file_pattern_changed_only_in_case_leaves_exactly_the_new_documents(inputs, output):
     _build(inputs, output)
     _set_pattern(inputs, "file", "{school_id}-{form}-X")

@@ -230,6 +230,7 @@ def smtp(monkeypatch):
 
 # --- delivering ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_each_school_gets_one_message_with_only_its_recipients_and_documents(district, smtp):
     server = smtp()
     result = district.send("--smtp")
@@ -269,6 +270,7 @@ def test_each_school_gets_one_message_with_only_its_recipients_and_documents(dis
             assert part["sha256"] == hashlib.sha256(dict(got.attachments())[part["name"]]).hexdigest()
 
 
+@pytest.mark.slow
 def test_not_ready_school_says_so_and_only_ready_skips_it(district, smtp):
     server = smtp()
     result = district.send("--smtp", "--only-ready")
@@ -282,6 +284,7 @@ def test_not_ready_school_says_so_and_only_ready_skips_it(district, smtp):
     assert "NOT yet ready" in body and "[two-academic-goals]" in body
 
 
+@pytest.mark.slow
 def test_a_second_run_sends_nothing_and_a_changed_school_is_sent_again(district, smtp):
     server = smtp()
     assert district.send("--smtp").exit_code == 0
@@ -318,6 +321,7 @@ def test_a_second_run_sends_nothing_and_a_changed_school_is_sent_again(district,
     assert [r.school for r in server.received[10:]] == ["0101"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("before_reply", [True, False], ids=["mid-message", "between-messages"])
 def test_server_killed_halfway_ledger_lists_exactly_the_delivered(district, smtp, before_reply):
     first = Recorder()
@@ -342,6 +346,7 @@ def test_server_killed_halfway_ledger_lists_exactly_the_delivered(district, smtp
     assert len(second.received) == 5
 
 
+@pytest.mark.slow
 def test_a_refused_address_is_recorded_and_only_it_is_tried_again(district, smtp):
     server = smtp()
     server.refuse = {"jennifer.walsh@rcusd117.example.org"}
@@ -367,6 +372,7 @@ def test_a_refused_address_is_recorded_and_only_it_is_tried_again(district, smtp
     assert len(server.received) == 3
 
 
+@pytest.mark.slow
 def test_a_packet_older_than_its_inputs_is_held_until_rebuilt(district, smtp):
     district.build("--force", "--as-of", "2026-12-20", "--school", "0101", "--school", "0102")   # not today
     server = smtp()
@@ -386,6 +392,7 @@ def test_a_packet_older_than_its_inputs_is_held_until_rebuilt(district, smtp):
     assert [r.school for r in server.received] == ["0101", "0102", "0101"]  # only 0101's packet changed
 
 
+@pytest.mark.slow
 def test_a_school_whose_last_build_was_interrupted_is_held_until_rebuilt(district, smtp):
     """A build killed midway leaves its schools pending in the build manifest: their folders may hold
     part of the old packet and part of the new, which must not be mailed as either."""
@@ -418,6 +425,7 @@ def _set_person(inputs: Path, email: str, column: str, value) -> int:
     return holder["row"]
 
 
+@pytest.mark.slow
 def test_a_bad_address_holds_its_school_and_names_the_roster_row(district, smtp):
     row = _set_person(district.inputs, "jennifer.walsh@rcusd117.example.org", "Email", "jennifer.walsh@@rcusd117")
     district.build()
@@ -431,6 +439,7 @@ def test_a_bad_address_holds_its_school_and_names_the_roster_row(district, smtp)
     assert "0101" not in district.ledger()
 
 
+@pytest.mark.slow
 def test_a_school_with_no_reviewer_is_reported_not_skipped(district, smtp):
     _set_person(district.inputs, "douglas.whitaker@rcusd117.example.org", "Email", None)
     district.build()
@@ -543,6 +552,7 @@ def _assert_only_the_schools_roster(raw: bytes, sid: str, inputs: Path) -> None:
     assert [a.addr_spec for a in message["From"].addresses] == ["school-improvement@rcusd117.example.org"]
 
 
+@pytest.mark.slow
 def test_a_name_cannot_add_a_recipient_to_an_outbox_message(district):
     _hostile_district(district)
     result = district.send()
@@ -555,6 +565,7 @@ def test_a_name_cannot_add_a_recipient_to_an_outbox_message(district):
     assert [a.display_name for a in message["To"].addresses] == [HOSTILE_NAMES["marcus.bell@rcusd117.example.org"][1]]
 
 
+@pytest.mark.slow
 def test_a_name_cannot_add_a_recipient_to_a_sent_message(district, smtp):
     _hostile_district(district)
     server = smtp()
@@ -569,6 +580,7 @@ def test_a_name_cannot_add_a_recipient_to_a_sent_message(district, smtp):
             assert line.count("<") == 1 and line.endswith(">")
 
 
+@pytest.mark.slow
 def test_the_listing_names_only_the_schools_roster_addresses(district):
     _hostile_district(district)
     assert district.send().exit_code == 0
@@ -586,6 +598,7 @@ def test_the_listing_names_only_the_schools_roster_addresses(district):
             "<marcus.bell@rcusd117.example.org> (Principal;") in listing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("smtp_run", [False, True], ids=["outbox", "smtp"])
 def test_a_message_whose_recipients_read_back_wrong_is_refused(district, smtp, monkeypatch, smtp_run):
     """Whatever the email package does to a header: were the names not made safe (and the headers
@@ -646,6 +659,7 @@ def test_the_sender_from_email_toml_is_one_safe_address(district):
 _NAME_CHARACTERS = st.sampled_from(list(' ,;:"<>()[]\\@.=?_-\'\tab\r\nZéñ漢'))
 
 
+@pytest.mark.slow
 @hyp_settings(max_examples=300, deadline=None)
 @example(names=[","])                                  # one word that must be quoted
 @example(names=["", "", "000000:){¡¡¡¡¡¡¡¡"])         # an encoded word right after "Cc: "
@@ -670,6 +684,7 @@ def test_any_name_reads_back_as_its_safe_form_beside_its_own_address(names):
 
 # --- the outbox ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_without_smtp_eml_files_are_written_and_parse(district):
     result = district.send()
     assert result.exit_code == 0, result.output
@@ -708,6 +723,7 @@ def test_dry_run_writes_and_sends_nothing(district, smtp):
     assert server.received == []
 
 
+@pytest.mark.slow
 def test_outbox_leaves_out_schools_already_sent(district, smtp):
     district.send()
     assert (district.output / "outbox" / "0101-riverbend-high-school.eml").exists()
@@ -822,6 +838,7 @@ class SlowReply(Recorder):
         return await super().handle_DATA(server, session, envelope)
 
 
+@pytest.mark.slow
 def test_a_final_reply_slower_than_the_command_timeout_is_waited_for_and_recorded(district, smtp):
     """The end-of-data wait is RFC 5321's 10 minutes by default, not the 1 s command timeout set here:
     with the short wait, the message was delivered, not recorded, and sent again by the next run."""
@@ -835,6 +852,7 @@ def test_a_final_reply_slower_than_the_command_timeout_is_waited_for_and_recorde
     assert sorted(r.school for r in server.received) == ["0101", "0102"]          # each once
 
 
+@pytest.mark.slow
 def test_a_final_reply_slower_than_the_data_timeout_is_reported_as_perhaps_delivered(district, smtp):
     district.email_toml("port = 587", "port = 587\ntimeout = 1\ndata_timeout = 1.5")
     server = smtp(SlowReply(delay=3))
@@ -908,6 +926,7 @@ def test_one_run_at_a_time(tmp_path):
     assert subprocess.run(other_run, capture_output=True, timeout=60).returncode == 0      # released
 
 
+@pytest.mark.slow
 def test_a_send_holds_the_folder_from_planning_to_the_last_message(district, monkeypatch):
     """A build that finished between send's planning and its sending would change the packets under
     the plan: the folder is held from the start, so such a build is refused."""

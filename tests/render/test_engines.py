@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_prepared import content, workbook_content
+from test_prepared import content
 
 from generator import render
 from generator.findings import PacketsError
@@ -26,7 +26,7 @@ from generator.render.fast.xlsx import PreparedXlsx
 from generator.render.template_data import SHIPPED
 from generator.settings import load_settings
 
-from conftest import AS_OF, ROOT, SAMPLE
+from conftest import AS_OF, ROOT, SAMPLE, workbook_content
 
 ADAPTERS = {"docxtpl": "docxtpl_internals", "python-docx": "python_docx_internals",
             "openpyxl": "openpyxl_internals", "icalendar": "icalendar_internals"}

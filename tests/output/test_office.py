@@ -1,22 +1,24 @@
 """A real office suite opens every file: LibreOffice converts each .docx and .xlsx the sample district's
 build writes, all in one batch, and each PDF has the pages and page size its form is laid out for.
 
-Skipped when LibreOffice is missing on a developer's machine; in CI (which installs it) that fails.
+Marked office: skipped when LibreOffice is missing on a developer's machine; in CI (which installs it) that
+fails (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from generator.output.pdf import PdfConverter, find_soffice
+from generator.output.pdf import PdfConverter
 
 from conftest import AS_OF, SAMPLE, run_cli
+
+pytestmark = pytest.mark.office
 
 LETTER, LETTER_LANDSCAPE, LEGAL_LANDSCAPE = (612, 792), (792, 612), (1008, 612)
 
@@ -40,10 +42,6 @@ def form_name(path) -> str:
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """Every .docx and .xlsx of a fresh build of the sample district, with its PDF from one LibreOffice run."""
-    if find_soffice() is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is missing, but CI installs it: check .ci/run.")
-        pytest.skip("LibreOffice (soffice) is not installed; CI runs this test.")
     output = tmp_path_factory.mktemp("office") / "output"
     result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(output), "--as-of", AS_OF, "--jobs", "2")
     assert result.exit_code == 0, result.output

@@ -1,0 +1,62 @@
+"""Readiness rules on small packets made for the purpose (tests/factories.py): each rule names what is
+missing, and nothing else, so a rule's test does not depend on what the sample district happens to hold."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from generator.findings import ERROR, WARNING
+from generator.model.readiness import check_packet, is_ready
+
+from factories import activity, goal, packet, person, school, strategy, task
+
+
+def rules_of(findings) -> list[str]:
+    return [f.rule for f in findings]
+
+
+def test_the_factorys_packet_meets_every_rule():
+    """The other tests break one rule each from here; a new rule the factory does not meet fails here first."""
+    assert check_packet(packet()) == []
+
+
+def test_a_school_with_three_strategies_and_a_long_goal_is_ready():
+    findings = check_packet(packet(strategies=3, goal_statement="Raise reading to 32%. " * 70))
+    assert findings == [] and is_ready(findings, strict=True)
+
+
+def test_each_strategy_without_activities_is_named_once():
+    broken = packet(strategies=[strategy("S1"), strategy("S2", activities=0), strategy("S3", activities=0)])
+    findings = check_packet(broken)
+    assert rules_of(findings) == ["strategy-has-activities"] * 2
+    assert [f.message for f in findings] == ["Strategy S2 has no activities.", "Strategy S3 has no activities."]
+    assert not is_ready(findings)
+
+
+def test_one_academic_goal_is_not_enough_whatever_else_the_plan_has():
+    goals = [goal("G1"), goal("G2", goal_type="Non-academic"), goal("G3", goal_type="Non-academic")]
+    findings = check_packet(packet(school("0105", "O'Keeffe Arts Magnet School"), goals=goals))
+    assert rules_of(findings) == ["two-academic-goals"]
+    assert findings[0].message == \
+        "O'Keeffe Arts Magnet School has 1 academic SMART goal(s); ISBE requires at least two."
+    assert findings[0].school_id == "0105" and findings[0].severity == ERROR
+
+
+def test_an_activity_owner_must_be_on_the_schools_roster_or_district_staff():
+    def owned_by(owner):
+        return packet(strategies=[strategy(activities=[activity(owner=owner)])],
+                      people=[person("Pat Lee", "Principal", "0101"), person("Sam Ortiz", "Superintendent", None)])
+    assert check_packet(owned_by("sam ortiz")) == []                       # district staff, any case
+    (finding,) = check_packet(owned_by("Pat Kowalski"))
+    assert finding.rule == "activity-owner-on-roster"
+    assert finding.message == "Person Responsible 'Pat Kowalski' is not on the roster for School 0101."
+
+
+def test_an_overdue_task_is_a_warning_that_only_strict_stops():
+    late = packet(tasks=[task("Complete the DF", packet().as_of.replace(day=1))])
+    findings = check_packet(late)
+    assert rules_of(findings) == ["tasks-on-time"] and findings[0].severity == WARNING
+    assert is_ready(findings) and not is_ready(findings, strict=True)
+    done = dataclasses.replace(late.tasks[0], completed=late.as_of)
+    assert check_packet(dataclasses.replace(late, tasks=(done,))) == []
+
