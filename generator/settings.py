@@ -63,7 +63,8 @@ class PlanningYear:
             if end < 100:                       # 2026-27, and 2099-00 across a century
                 end += start // 100 * 100 + (100 if end < start % 100 else 0)
             if end != start + 1:
-                raise ValueError(f"'{text}' does not span two consecutive years; write it as {start}-{(start + 1) % 100:02d}")
+                raise ValueError(f"'{text}' does not span two consecutive years; "
+                                 f"write it as {start}-{(start + 1) % 100:02d}")
         if not FIRST_YEAR <= start <= LAST_YEAR:
             raise ValueError(f"'{text}' is not a school year from {FIRST_YEAR} to {LAST_YEAR}")
         return cls(start)

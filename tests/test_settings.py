@@ -198,7 +198,8 @@ def test_the_build_refuses_bad_settings_with_one_line(inputs, output, edit, says
 @pytest.mark.parametrize("text, says", [
     (BASE + "as_off = 2026-11-23\n", "settings.toml: unknown key [district] as_off. Did you mean as_of?"),
     (BASE + '[outptu]\nfile = "{school_id}-{form}"\n', "settings.toml: unknown table [outptu]. Did you mean [output]?"),
-    (BASE + '[output]\nfiles = "{school_id}-{form}"\n', "settings.toml: unknown key [output] files. Did you mean file?"),
+    (BASE + '[output]\nfiles = "{school_id}-{form}"\n',
+     "settings.toml: unknown key [output] files. Did you mean file?"),
     ('title = "x"\n' + BASE, "settings.toml: unknown key title."),
     (BASE + "[output]\ncolour = 3\n", "settings.toml: unknown key [output] colour. Use one of: file, folder."),
 ])

@@ -249,9 +249,12 @@ def plan_attachments(documents: list[Path], pdf_name: str, mode: str, limit: int
     return AttachmentPlan(tuple(files), kind, size)
 
 
-def attachment_parts(plan: AttachmentPlan) -> list[Part]:
-    """Return the attachments' bytes: each file, or one zip of them all. The zip is the same bytes for
-    the same documents (fixed times and order), so its hash says whether the packet changed."""
+def attachment_parts(plan: AttachmentPlan | None) -> list[Part]:
+    """Return the attachments' bytes: each file, or one zip of them all (none without a plan). The zip
+    is the same bytes for the same documents (fixed times and order), so its hash says whether the
+    packet changed."""
+    if plan is None:
+        return []
     if not plan.zip_name:
         return [Part(f.name, f.read_bytes()) for f in plan.files]
     buffer = io.BytesIO()

@@ -13,6 +13,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from generator.delivery.settings import PASSWORD_ENV, SmtpConfig
 from generator.findings import PacketsError
@@ -71,7 +72,7 @@ class SmtpSender:
     def __enter__(self) -> "SmtpSender":
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         self.close()
         return False
 
@@ -93,6 +94,7 @@ class SmtpSender:
         if self.smtp is not None:
             return self.smtp
         cfg = self.config
+        smtp: smtplib.SMTP
         try:
             if cfg.security == "ssl":
                 smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, local_hostname=cfg.helo or None, timeout=cfg.timeout,
@@ -185,7 +187,8 @@ class SmtpSender:
         try:
             # The reply to the end of the message may take minutes (RFC 5321 4.5.3.2: wait 10); given up
             # on sooner, a message the server delivers is not recorded and the next run sends it again.
-            smtp.sock.settimeout(self.config.data_timeout)
+            if smtp.sock is not None:         # connected: the reply to MAIL and RCPT came over it
+                smtp.sock.settimeout(self.config.data_timeout)
             try:
                 code, text = smtp.data(data)
             finally:
@@ -217,6 +220,8 @@ class SmtpSender:
         return Accepted(tuple(accepted), refused)
 
     def _reset(self) -> None:
+        if self.smtp is None:
+            return
         try:
             self.smtp.rset()
         except (OSError, smtplib.SMTPException):

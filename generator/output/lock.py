@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -98,9 +99,10 @@ class OutputLock:
         clean = exc_type is None or issubclass(exc_type, Exception)
         if clean and os.name != "nt":
             self.path.unlink(missing_ok=True)        # while still held: no other run is between
-        _unlock(self._fd)
-        os.close(self._fd)
-        self._fd = None
+        if self._fd is not None:
+            _unlock(self._fd)
+            os.close(self._fd)
+            self._fd = None
         if clean and os.name == "nt":                # pragma: no cover - an open file cannot be removed there
             try:
                 self.path.unlink(missing_ok=True)
@@ -136,7 +138,7 @@ def _since(holder: dict) -> str:
     return f" (pid {holder['pid']}" + (f", since {holder['since']}" if holder.get("since") else "") + ")"
 
 
-if os.name == "nt":  # pragma: no cover
+if sys.platform == "win32":  # pragma: no cover
     import msvcrt
 
     _LOCKED_BYTE = 1 << 20       # past the holder's note, so a second run can still read who holds it

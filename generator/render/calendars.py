@@ -233,6 +233,7 @@ def _day(date: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _task_event(packet: Packet, task: Task, uid: str, suffix: str, people: tuple[Person, ...]) -> CalendarEvent:
+    assert task.expected is not None            # only dated tasks are events
     status = task_status(task, packet.as_of)
     return CalendarEvent(
         uid, f"{task_title(task)}{suffix}" + (" (done)" if task.completed else ""), *_day(task.expected),
@@ -338,7 +339,7 @@ def district_events(packets: Sequence[Packet], templates: Templates = SHIPPED) -
     events += [_meeting_event(m, uid, "", shared_people([(p, m.meeting) for p in meetings[m]]))
                for m, uid in zip(meeting_list, _uids(scope, meeting_list, _meeting_identity, lambda m: m.date))]
     review_list = [pairs[0][1] for pairs in reviews.values()]
-    for (key, pairs), uid in zip(reviews.items(), _uids(scope, review_list, _review_identity, lambda r: r.due)):
+    for pairs, uid in zip(reviews.values(), _uids(scope, review_list, _review_identity, lambda r: r.due)):
         schools = [p.school for p, _ in pairs]
         suffix = f" \u2014 {schools[0].name}" if len(schools) == 1 else f" \u2014 {len(schools)} schools"
         reviewers = "; ".join(dict.fromkeys(r.reviewer for _, r in pairs if r.reviewer))

@@ -56,7 +56,7 @@ def timeline_chart(plan: Plan, as_of: dt.date, width_inches: float = 7.0) -> Pic
     bars = [(s, a) for s in plan.strategies for a in s.activities if a.start and a.end and a.end >= a.start]
     if not bars:
         return None
-    begin, end = school_year_span([a.start for _, a in bars], [a.end for _, a in bars])
+    begin, end = school_year_span([a.start for _, a in bars if a.start], [a.end for _, a in bars if a.end])
     strategies = tuple((s.strategy_id, s.text) for s in plan.strategies if any(b[0] is s for b in bars))
     rows = tuple((s.strategy_id, a.activity, a.start, a.end) for s, a in bars)
     today = as_of if begin <= as_of <= end else None
@@ -68,7 +68,6 @@ DPI = 150               # sharp enough for print at the 7-inch width a plan show
 FONT_SIZE = 6.5         # points: tick and legend labels
 # Drawn without hinting: hinting snaps each glyph to a screen's pixel grid, which a picture for print has
 # no use for, and it took a third of the drawing time.
-STYLE = {"text.hinting": "no_hinting"}
 
 
 def month_ticks(begin: dt.date, end: dt.date) -> list[dt.date]:
@@ -90,7 +89,7 @@ def _draw(strategies: tuple[tuple[str, str], ...], rows: tuple[tuple[str, str, d
     """Return the chart's PNG bytes; the same plan content draws once per process."""
     import matplotlib
 
-    with _blank_in_use, matplotlib.rc_context(STYLE):
+    with _blank_in_use, matplotlib.rc_context({"text.hinting": "no_hinting"}):
         canvas, ax = _blank()
         try:
             _lay_out(canvas, ax, strategies, rows, begin, end, today, width_inches)
@@ -126,6 +125,7 @@ def _lay_out(canvas, ax, strategies, rows, begin, end, today, width_inches) -> N
     """Lay the chart out on the blank canvas and Axes: bars, month ticks and grid, activity labels,
     today's line, legend and title."""
     import matplotlib.dates as mdates
+    from matplotlib.artist import Artist
     from matplotlib.collections import PatchCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
@@ -164,8 +164,8 @@ def _lay_out(canvas, ax, strategies, rows, begin, end, today, width_inches) -> N
     ax.grid(axis="x", color="#cccccc", linewidth=0.5)
     ax.set_axisbelow(True)
 
-    handles = [Patch(facecolor=colours[sid], edgecolor="black", linewidth=0.4, label=label)
-               for (sid, _), label in zip(strategies, legend)]
+    handles: list[Artist] = [Patch(facecolor=colours[sid], edgecolor="black", linewidth=0.4, label=label)
+                             for (sid, _), label in zip(strategies, legend)]
     if today:
         ax.axvline(mdates.date2num(today), color="#C00000", linestyle="--", linewidth=1)
         handles.append(Line2D([], [], color="#C00000", linestyle="--", label=legend[-1]))

@@ -299,7 +299,7 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     events = [_review_event(e, packet.as_of) for e in packet.review]
     cycle = [e for e in events if e["kind"] != "check-in"]
     rounds = [e for e in cycle if e["kind"] in ("feedback", "final-review")]
-    first_of = {}
+    first_of: dict[str, dict[str, Any]] = {}
     for e in events:
         first_of.setdefault(e["kind"], e)
     signatures = [{"role": e["title"], "name": e["reviewer"]} for e in rounds]

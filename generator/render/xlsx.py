@@ -132,6 +132,7 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
 
     cells = list(ws[loop_row])
     match = _LOOP.match(cells[0].value)
+    assert match is not None                    # the row was found by this match
     var, source = match.group(1), match.group(2)
     templates = [(c.column, (c.value[match.end():] if c is cells[0] else c.value), openpyxl_internals.style_of(c))
                  for c in cells]

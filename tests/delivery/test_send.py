@@ -575,7 +575,7 @@ def test_a_name_cannot_add_a_recipient_to_a_sent_message(district, smtp):
     for got in server.received:
         assert set(got.rcpt_tos) <= _school_addresses(district.inputs, got.school)
         _assert_only_the_schools_roster(got.raw, got.school, district.inputs)
-    for sid, entry in district.ledger().items():
+    for entry in district.ledger().values():
         for line in entry["messages"][0]["to"] + entry["messages"][0]["cc"]:
             assert line.count("<") == 1 and line.endswith(">")
 
@@ -615,7 +615,7 @@ def test_a_message_whose_recipients_read_back_wrong_is_refused(district, smtp, m
     result = district.send(*(["--smtp"] if smtp_run else []))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    line = next(l for l in result.output.splitlines() if l.startswith("[1/9] 0101"))
+    line = next(ln for ln in result.output.splitlines() if ln.startswith("[1/9] 0101"))
     assert "0101 Riverbend High School: FAILED" in line
     assert "attacker@evil.example" in line and "marcus.bell@rcusd117.example.org" in line
     assert "not sent" in line or "not written" in line
@@ -646,7 +646,8 @@ def test_the_sender_from_email_toml_is_one_safe_address(district):
     assert "Traceback" not in result.output
 
     district.email_toml('from = "School <school-improvement@rcusd117.example.org>, spy@evil.example"',
-                        'from = \'"Improvement, School \\\\ \\"Riverbend\\"" <school-improvement@rcusd117.example.org>\'')
+                        'from = \'"Improvement, School \\\\ \\"Riverbend\\"" '
+                        '<school-improvement@rcusd117.example.org>\'')
     result = district.send("--school", "0101")
     assert result.exit_code == 0, result.output
     raw = next((district.output / "outbox").glob("0101-*.eml")).read_bytes()
@@ -858,7 +859,7 @@ def test_a_final_reply_slower_than_the_data_timeout_is_reported_as_perhaps_deliv
     server = smtp(SlowReply(delay=3))
     result = district.send("--smtp", "--school", "0101", "--school", "0102")
     assert result.exit_code == 1
-    line = next(l for l in result.output.splitlines() if "0101 Riverbend High School" in l)
+    line = next(ln for ln in result.output.splitlines() if "0101 Riverbend High School" in ln)
     assert "FAILED" in line and "no reply within 1.5 s" in line
     assert "may or may not have delivered it" in line and "sends it again" in line
     assert "Traceback" not in result.output
@@ -893,7 +894,7 @@ def test_a_number_in_email_toml_that_is_not_a_finite_number_in_range_stops_the_r
     for args in ((), ("--smtp",)):
         result = district.send(*args)
         assert result.exit_code == 2, result.output
-        errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+        errors = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
         assert len(errors) == 1 and f"email.toml: {where}:" in errors[0], result.output
         assert "Traceback" not in result.output
     assert not (district.output / "outbox").exists()
@@ -966,7 +967,7 @@ def test_a_symlinked_outbox_is_refused_not_followed_outside_output(district, tmp
     outbox.symlink_to(elsewhere, target_is_directory=True)
     result = district.send()
     assert result.exit_code == 2
-    errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and f"{outbox} is a symbolic link" in errors[0], result.output
     assert list(elsewhere.iterdir()) == []
 
@@ -987,7 +988,7 @@ def test_a_symlinked_eml_is_refused_for_its_school_and_the_others_are_written(di
     link.symlink_to(target)
     result = district.send()
     assert result.exit_code == 1
-    line = next(l for l in result.output.splitlines() if "0101 Riverbend High School" in l)
+    line = next(ln for ln in result.output.splitlines() if "0101 Riverbend High School" in ln)
     assert "FAILED" in line and f"{link} is a symbolic link" in line
     assert target.read_bytes() == b"keep me" and link.is_symlink()
     assert len(list(outbox.glob("*.eml"))) == 9                     # the link, and the other eight written
@@ -1010,7 +1011,7 @@ def test_a_ledger_of_the_wrong_shape_stops_the_run_with_one_line(district, smtp,
     for args in ((), ("--smtp",)):
         result = district.send(*args)
         assert result.exit_code == 2, result.output
-        errors = [l for l in result.output.splitlines() if l.startswith("error:")]
+        errors = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
         assert len(errors) == 1 and str(district.output / LEDGER) in errors[0], result.output
         assert "is not a send ledger" in errors[0] and "nothing is sent without it" in errors[0]
     assert server.received == [] and not (district.output / "outbox").exists()

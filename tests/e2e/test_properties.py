@@ -443,7 +443,8 @@ def test_build_either_builds_valid_documents_or_reports_problems(case):
         assert not leftovers, leftovers
         assert (out / "keep-me.txt").read_bytes() == before["keep-me.txt"]
         check_xlsx(report.report)
-        listed = {c for ws in openpyxl.load_workbook(report.report) for row in ws.iter_rows(values_only=True) for c in row}
+        listed = {c for ws in openpyxl.load_workbook(report.report)
+                  for row in ws.iter_rows(values_only=True) for c in row}
         assert {r.school_id for r in report.results} <= listed, "a school is missing from readiness.xlsx"
         folders = [r.folder for r in report.results]
         assert len(set(folders)) == len(folders), f"two schools share a packet folder: {folders}"
@@ -624,7 +625,8 @@ def _district_with(tmp_path: Path, *edits: Edit, csv_sheets=frozenset()) -> Sett
     return load_settings(inputs, tmp_path / "output", AS_OF_DATE)
 
 
-ACT_START, ACT_END = ACTIVITIES.columns.index(ACTIVITIES.column("start")), ACTIVITIES.columns.index(ACTIVITIES.column("end"))
+ACT_START = ACTIVITIES.columns.index(ACTIVITIES.column("start"))
+ACT_END = ACTIVITIES.columns.index(ACTIVITIES.column("end"))
 
 
 def test_activity_starting_in_year_1_is_reported_not_a_traceback(tmp_path):

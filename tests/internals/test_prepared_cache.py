@@ -11,7 +11,7 @@ import time
 from generator.render import packet_contexts, prepared
 from generator.render.fast import xlsx
 from generator.render.jinja import jinja_env
-from generator.render.template_data import TEMPLATES
+from generator.render.template_data import SHIPPED_FOLDER as TEMPLATES
 from generator.render.xlsx import render_xlsx
 
 from conftest import workbook_content

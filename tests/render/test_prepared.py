@@ -90,8 +90,8 @@ def test_prepared_workbook_keeps_data_as_data_like_openpyxl(packets, form):
     for case in ({**context, "rows": rows}, {**context, "rows": []}):
         data = prepared(template).render(case)
         assert workbook_content(data) == workbook_content(render_xlsx(template, case))
-    cells = [c.value for ws in load_workbook(io.BytesIO(prepared(template).render({**context, "rows": rows}))).worksheets
-             for r in ws.iter_rows() for c in r]
+    book = load_workbook(io.BytesIO(prepared(template).render({**context, "rows": rows})))
+    cells = [c.value for ws in book.worksheets for r in ws.iter_rows() for c in r]
     assert "=HYPERLINK(\"http://x\")" in cells and "Lincoln & Douglas <Academy> \"q\" 'a'" in cells
 
 

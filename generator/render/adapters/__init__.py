@@ -8,7 +8,8 @@ or behaviour the fast engines reproduce instead of calling), one module per libr
 
 Each module names the library version it was checked against (CHECKED) and lists the names it needs;
 `require` turns a missing one into one clear error naming the library and both versions, instead of an
-AttributeError deep inside a render. tests/render/test_engines.py checks that the installed versions still have every internal used.
+AttributeError deep inside a render. tests/render/test_engines.py checks that the installed versions
+still have every internal used.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Also reproduced rather than called, so to be checked again with a new docxtpl:
 - InlineImage's use of its template: `tpl.current_rendering_part.new_pic_inline(descriptor, width,
   height).xml` (ImageHost here stands in for the template);
 - fix_tables' way of counting a row's cells (render/fast/docx.py's tables_keep_their_shape).
-tests/render/test_prepared.py and tests/render/test_prepared_tables.py hold the result to DocxTemplate.render() + save().
+tests/render/test_prepared.py and tests/render/test_prepared_tables.py hold the result to
+DocxTemplate.render() + save().
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class _Slot:
     compiled: jinja2.Template | None     # for text mixing words and placeholders
     style: int
     quoted: int                          # formula-like text, kept as text
-    dated: dict[type, int]               # a date/datetime/time in a cell whose format is not a date one
+    dated: dict[type, Any]               # a date/datetime/time in a cell whose format is not a date one
     wrap: bool
     width: float
 
@@ -195,6 +195,7 @@ class _Sheet:
 
     def _rows(self, context: dict[str, Any], items) -> list[str]:
         loop = self.loop
+        assert loop is not None                 # called only for a sheet with a repeated row
         if not items:
             return [f'<row r="{loop.row}"{written.row_height(loop.height)}>'
                     + "".join(s.xml(f"{s.column}{loop.row}", None) for s in loop.slots) + "</row>"]
@@ -274,7 +275,7 @@ class PreparedXlsx:
         written.set_style(variant, written.style_of(cell))
         variant.quotePrefix = True
         quoted = variant.style_id    # registers the style in the workbook's stylesheet
-        dated = {}
+        dated: dict[type, Any] = {}
         if not written.is_date_format(cell.number_format):
             # The number format openpyxl gives a date, datetime or time written into such a cell.
             for kind in (dt.datetime, dt.date, dt.time):
@@ -299,7 +300,7 @@ class PreparedXlsx:
         loop_row = next((row[0].row for row in ws.iter_rows()
                          if isinstance(row[0].value, str) and _LOOP.match(row[0].value)), None)
         dimension = ws.calculate_dimension()
-        cells = {}
+        cells: dict[str, tuple[str, _Slot]] = {}
         for row in ws.iter_rows(max_row=(loop_row - 1) if loop_row else ws.max_row):
             for cell in row:
                 if isinstance(cell.value, str) and "{{" in cell.value:
@@ -313,6 +314,7 @@ class PreparedXlsx:
             raise Unprepared(f"{ws.title} has rows after the repeated row")
         row = list(ws[loop_row])
         match = _LOOP.match(row[0].value)
+        assert match is not None                # the row was found by this match
         slots = tuple(self._slot(ws, c, c.value[match.end():] if c is row[0] else c.value) for c in row)
         var = match.group(1)
         loop = _Loop(var, match.group(2), loop_row, slots, ws.row_dimensions[loop_row].height,
