@@ -22,18 +22,21 @@ import datetime as dt
 from dataclasses import dataclass
 
 from generator.model.records import Packet, ReviewEvent
-from generator.model.status import DONE, NOT_SCHEDULED, UPCOMING, task_status
-from generator.model.status import OVERDUE as TASK_OVERDUE
-
-APPROACHING_DAYS = 14
-OVERDUE = "overdue"
-APPROACHING = "approaching"
-ON_TARGET = "on target"
-STATUSES = (OVERDUE, APPROACHING, ON_TARGET)          # most urgent first
-CHECK_IN = "check-in"
-NOT_STARTED = "Not started"
-REVIEW_LABELS = {"first-draft": "First draft due", "feedback": "Feedback", "final-review": "Final review",
-                 "board-approval": "Board approval", CHECK_IN: "Check-in"}
+from generator.model.status import (
+    APPROACHING,
+    APPROACHING_DAYS,
+    CHECK_IN,
+    DONE,
+    NOT_SCHEDULED,
+    NOT_STARTED,
+    ON_TARGET,
+    OVERDUE,
+    REVIEW_LABELS,
+    SCHOOL_OVERDUE,
+    SCHOOL_STATUSES,
+    UPCOMING,
+    task_status,
+)
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,14 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
     """Return one school's roll-up row as of the packet's as-of date."""
     as_of = packet.as_of
     statuses = [task_status(t, as_of) for t in packet.tasks]
-    counts = {s: statuses.count(s) for s in (DONE, UPCOMING, TASK_OVERDUE, NOT_SCHEDULED)}
+    counts = {s: statuses.count(s) for s in (DONE, UPCOMING, OVERDUE, NOT_SCHEDULED)}
     open_tasks = [d for d in _dated_tasks(packet, statuses) if d.state == UPCOMING]
     review = sorted(packet.review, key=lambda e: e.due)
     review_deadlines = [_review_deadline(e) for e in review if e.kind != CHECK_IN and e.due >= as_of]
     ahead = sorted(open_tasks + review_deadlines, key=lambda d: (d.date, d.title))
     horizon = as_of + dt.timedelta(days=APPROACHING_DAYS)
-    if counts[TASK_OVERDUE]:
-        status = OVERDUE
+    if counts[OVERDUE]:
+        status = SCHOOL_OVERDUE
     elif ahead and ahead[0].date <= horizon:
         status = APPROACHING
     else:
@@ -124,13 +127,13 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
     return Rollup(
         school_id=packet.school.school_id, school=packet.school.name, designation=packet.school.designation,
         as_of=as_of, tasks=len(packet.tasks), done=counts[DONE], due=counts[UPCOMING],
-        overdue=counts[TASK_OVERDUE], not_scheduled=counts[NOT_SCHEDULED], status=status,
+        overdue=counts[OVERDUE], not_scheduled=counts[NOT_SCHEDULED], status=status,
         next_deadline=ahead[0] if ahead else None, review_stage=review_stage(tuple(review), as_of),
         next_review=next_review,
-        overdue_tasks=tuple(task_title(t) for t, s in zip(packet.tasks, statuses) if s == TASK_OVERDUE),
+        overdue_tasks=tuple(task_title(t) for t, s in zip(packet.tasks, statuses) if s == OVERDUE),
         readiness=readiness)
 
 
 def status_counts(rows: list[Rollup]) -> dict[str, int]:
     """Return how many schools have each status, most urgent first."""
-    return {s: sum(r.status == s for r in rows) for s in STATUSES}
+    return {s: sum(r.status == s for r in rows) for s in SCHOOL_STATUSES}

@@ -23,6 +23,23 @@ def task_status(task: Task | None, as_of: dt.date) -> str:
     return OVERDUE if task.is_overdue(as_of) else UPCOMING
 
 
+# --- A school's progress, for the district's view (model/rollup.py) ------------------------------
+
+APPROACHING_DAYS = 14          # a deadline this close (that day included) makes a school "approaching"
+SCHOOL_OVERDUE = "overdue"
+APPROACHING = "approaching"
+ON_TARGET = "on target"
+SCHOOL_STATUSES = (SCHOOL_OVERDUE, APPROACHING, ON_TARGET)          # most urgent first
+
+
+# --- Review steps ------------------------------------------------------------------------------
+
+CHECK_IN = "check-in"          # a routine meeting on the plan, not a step of its review
+NOT_STARTED = "Not started"    # a school's review stage before its first step
+REVIEW_LABELS = {"first-draft": "First draft due", "feedback": "Feedback", "final-review": "Final review",
+                 "board-approval": "Board approval", CHECK_IN: "Check-in"}
+
+
 # --- A school's packet -------------------------------------------------------------------------
 
 # As readiness.xlsx, district.xlsx and the dashboard call a school after a build.

@@ -37,8 +37,8 @@ from icalendar.parser import Contentline
 from generator.findings import PacketsError
 from generator.inputs.schema import ROLE_SYNONYMS, ROLES, header_key
 from generator.model.records import Meeting, Packet, Person, ReviewEvent, Task
-from generator.model.rollup import REVIEW_LABELS, review_title, task_title
-from generator.model.status import task_status
+from generator.model.rollup import review_title, task_title
+from generator.model.status import REVIEW_LABELS, task_status
 from generator.render.adapters.icalendar_internals import escape_text
 from generator.render.context import long_date, names
 from generator.render.template_data import SHIPPED, Templates, grid_columns

@@ -20,8 +20,8 @@ import jinja2
 
 from generator.findings import PacketsError
 from generator.model.records import Packet
-from generator.model.rollup import APPROACHING_DAYS, CHECK_IN, STATUSES, Deadline, Rollup, school_dates, status_counts
-from generator.model.status import DONE, OVERDUE
+from generator.model.rollup import Deadline, Rollup, school_dates, status_counts
+from generator.model.status import APPROACHING_DAYS, CHECK_IN, DONE, OVERDUE, SCHOOL_STATUSES
 from generator.render.context import long_date, short_date
 from generator.render.jinja import jinja_env
 from generator.render.template_data import SHIPPED
@@ -181,7 +181,7 @@ def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup
         "as_of": long_date(settings.as_of),
         "built_at": built_at.strftime("%Y-%m-%d %H:%M"),
         "approaching_days": APPROACHING_DAYS,
-        "statuses": STATUSES,
+        "statuses": SCHOOL_STATUSES,
         "counts": status_counts(list(rows)),
         "rows": [_row(r, links.get(r.school_id, no_links)) for r in rows],
         "files": [{"name": name, "href": href(name)} for name in district_files],

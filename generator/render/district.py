@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from generator.model.rollup import STATUSES, Rollup, status_counts
+from generator.model.rollup import Rollup, status_counts
+from generator.model.status import SCHOOL_STATUSES
 from generator.render.context import long_date
 
 
@@ -31,6 +32,6 @@ def report_context(settings, rows: list[Rollup], folders: dict[str, str], built_
     return {
         "district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
         "as_of": long_date(settings.as_of), "built_at": built_at,
-        "summary": f"{len(rows)} school(s): " + ", ".join(f"{counts[s]} {s}" for s in STATUSES),
+        "summary": f"{len(rows)} school(s): " + ", ".join(f"{counts[s]} {s}" for s in SCHOOL_STATUSES),
         "rows": report_rows(rows, folders),
     }

@@ -12,15 +12,13 @@ import pytest
 
 from generator.model.records import Packet, Plan, ReviewEvent, School, Task
 from generator.model.rollup import (
-    APPROACHING,
-    NOT_STARTED,
-    ON_TARGET,
-    OVERDUE,
-    STATUSES,
     review_stage,
     school_dates,
     school_rollup,
 )
+from generator.model.status import APPROACHING, NOT_STARTED, ON_TARGET
+from generator.model.status import SCHOOL_OVERDUE as OVERDUE
+from generator.model.status import SCHOOL_STATUSES as STATUSES
 from generator.pipeline import load_district
 from generator.render.district import report_rows
 from generator.settings import PlanningYear, load_settings

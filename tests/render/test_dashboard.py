@@ -14,7 +14,8 @@ import pytest
 
 from generator import pipeline
 from generator.findings import PacketsError
-from generator.model.rollup import STATUSES, school_rollup
+from generator.model.rollup import school_rollup
+from generator.model.status import SCHOOL_STATUSES as STATUSES
 from generator.pipeline import load_district
 from generator.render.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
 from generator.settings import load_settings
