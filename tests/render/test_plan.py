@@ -41,7 +41,8 @@ def doc_text(doc):
 
 
 def short(value):
-    return f"{value.month}/{value.day}/{value.year}"
+    # The one date style of every form (generator/model/dates.py), narrow columns included.
+    return f"{value:%B} {value.day}, {value.year}"
 
 
 def test_each_activity_appears_with_its_dates_funding_and_owner(plan_doc):
