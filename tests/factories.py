@@ -211,3 +211,23 @@ def write_inputs(folder: Path, packets: Sequence[Packet]) -> Path:
 def district(count: int = 3, **packet_options: Any) -> list[Packet]:
     """`count` ready schools, 0101, 0102, ..., each with its own principal; packet_options go to `packet`."""
     return [packet(school(f"{i:04d}"), **packet_options) for i in range(101, 101 + count)]
+
+
+# --- reading generated forms --------------------------------------------------------------------
+
+SCHEDULE_HEADER = "Process Timeframe"
+
+
+def schedule_table_rows(doc) -> list[list[str]]:
+    """The Schedule for Plan Development's rows as one list, as the form read before it became a table per
+    stage: each stage's name in the first cell of its first row (the stage tables' second header row
+    names it), then the task, responsibility and dates."""
+    rows = []
+    for table in doc.tables:
+        if table.rows[0].cells[0].text != SCHEDULE_HEADER:
+            continue
+        stage = table.rows[1].cells[0].text
+        for i, row in enumerate(table.rows[2:]):
+            cells = [c.text for c in row.cells]
+            rows.append([stage if i == 0 else "", *cells[1:]])
+    return rows

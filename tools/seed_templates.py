@@ -55,9 +55,8 @@ def shade(cell, fill):
 
 def repeat_header(row):
     tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
+    # Written bare (bare means on): the Open XML SDK's validator refuses w:val="true" here.
+    tr_pr.append(OxmlElement("w:tblHeader"))
 
 
 def no_split(row):
@@ -218,12 +217,16 @@ HEADER_TEXT = "{{ school.name }} \u00b7 {{ district.name }}"
 # --- the forms ----------------------------------------------------------------------------------
 
 def schedule_docx(path):
+    # The shipped template has since been edited (issue 17): the schedule is a table per stage
+    # ({%p for stage in stages %}) whose column titles and a band naming the stage are repeating header
+    # rows, every row cantSplit, header rows keepNext; the meeting table sits in {%p if meetings %} with a
+    # "Who attends" table (meeting_kinds) and "None recorded." otherwise. This seed is the older layout.
     doc = Document()
     base_styles(doc)
     section = page(doc, 8.5, 11, 0.75)
     doc.add_paragraph("{{ title }}", style="Title")
     doc.add_paragraph("Resource 6 \u00b7 {{ school.name }} \u00b7 {{ district.name }} \u00b7 "
-                      "School year {{ planning_year }}", style="Subtitle")
+                      "Planning year {{ planning_year }} \u00b7 {{ schedule_period }}", style="Subtitle")
     t = doc.add_table(rows=2, cols=3)
     t.style = "Table Grid"
     for i, (title, value) in enumerate((("Start Date", "{{ start_date }}"),
@@ -249,7 +252,7 @@ def schedule_docx(path):
 
     doc.add_heading("Schedule", level=2)
     table = grid_table(doc, ("Process Timeframe", "Tasks", "Responsibility", "Expected Date of Completion",
-                             "Date of Completion"), (1.4, 2.2, 1.4, 1.0, 1.0), [
+                             "Date of Completion"), (0.9, 1.9, 1.4, 1.4, 1.4), [
         "{%tr for row in rows %}",
         ["{{ row.stage_label }}",
          "{% if row.detail %}\u2013 {{ row.detail }}{% else %}{{ row.task_label }}{% endif %}",

@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 from generator.findings import ERROR, WARNING, Finding
 from generator.inputs.schema import SHEETS
+from generator.model.dates import display_date
 from generator.model.records import Packet
 
 _QUANTITY = re.compile(r"\d")
@@ -116,8 +117,8 @@ def _activity_timeline(packet: Packet):
                                    a.source, key, fix=f"Fill in the {label}.")
             if a.start and a.end and a.end < a.start:
                 yield _finding(packet, "activity-timeline",
-                               f"Activity '{a.activity}' ends ({a.end:%m/%d/%Y}) before it starts "
-                               f"({a.start:%m/%d/%Y}).",
+                               f"Activity '{a.activity}' ends ({display_date(a.end)}) before it starts "
+                               f"({display_date(a.start)}).",
                                a.source, "end", value=a.end.isoformat(), fix="Correct the start or end date.")
 
 
@@ -232,8 +233,8 @@ def _review_in_order(packet: Packet):
         if later:
             first = min(later, key=lambda e: e.due)
             yield _finding(packet, "review-in-order",
-                           f"'{event.title}' is due {event.due:%m/%d/%Y}, before '{first.title}' "
-                           f"({first.due:%m/%d/%Y}).", event.source, "due", value=event.due.isoformat(),
+                           f"'{event.title}' is due {display_date(event.due)}, before '{first.title}' "
+                           f"({display_date(first.due)}).", event.source, "due", value=event.due.isoformat(),
                            fix="Correct the Due Date on the Review sheet so the steps follow each other.")
 
 
@@ -242,7 +243,8 @@ def _overdue(packet: Packet):
     for task in packet.tasks:
         if task.is_overdue(packet.as_of):
             label = task.task + (f" ({task.detail})" if task.detail else "")
-            yield _finding(packet, "tasks-on-time", f"Task '{label}' was due {task.expected:%m/%d/%Y} and is not done.",
+            yield _finding(packet, "tasks-on-time",
+                           f"Task '{label}' was due {display_date(task.expected)} and is not done.",
                            task.source, "completed",
                            fix="Enter the Completion Date when it is done, or a new Expected Date.")
 

@@ -7,6 +7,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from generator.model.dates import MONTHS as _MONTHS
+from generator.model.dates import display_date
 from generator.model.readiness import check_packet
 from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
 from generator.model.status import OVERDUE, task_status
@@ -14,21 +16,19 @@ from generator.render import template_data
 from generator.render.chart import timeline_chart
 from generator.render.template_data import Templates
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
 _GRANT = re.compile(r"\b([Pp]lanning year) (grant application)")
 _MONTH_DAY = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2})\b(?!\s*,?\s*\d{4})")
 
 
 def long_date(value: dt.date | None) -> str:
-    """Return a date as `November 15, 2026`, or '' when there is none."""
-    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}" if value else ""
+    """Return a date in the packets' one style (model/dates.py): `November 15, 2026`, or ''."""
+    return display_date(value)
 
 
-def short_date(value: dt.date | None) -> str:
-    """Return a date as `11/15/2026`, or '' when there is none."""
-    return f"{value.month}/{value.day}/{value.year}" if value else ""
+# A date in a narrow column is written the same way: the forms once mixed `11/15/2026` with
+# `November 15, 2026` (and the findings `11/15/2026`); every caller now gets the one style.
+short_date = long_date
 
 
 def _month_day(m: re.Match, planning_year) -> dt.date | None:
@@ -142,15 +142,54 @@ def schedule_rows(packet: Packet, templates: Templates) -> list[dict[str, Any]]:
     rows = []
     for stage, task in order:
         entries = by_task.get((stage, task.casefold()), [])
-        main = [t for t in entries if not t.detail]
+        main = sorted((t for t in entries if not t.detail), key=_when)
         details = [t for t in entries if t.detail]
         head = _schedule_row(stage, task, "", main[0] if main else None, packet.as_of, fill)
         if details and not main:
             head["status"] = ""              # only a heading over its sub-rows: nothing to schedule
         rows.append(head)
-        rows += [_schedule_row(stage, task, "", t, packet.as_of, fill) for t in main[1:]]   # a repeating task's dates
-        rows += [_schedule_row(stage, task, t.detail, t, packet.as_of, fill) for t in details]
+        rows += [_schedule_row(stage, task, "", t, packet.as_of, fill) for t in main[1:]]
+        # A task's sub-rows read in date order, whatever order the timeline lists them in; undated ones last.
+        rows += [_schedule_row(stage, task, t.detail, t, packet.as_of, fill) for t in sorted(details, key=_when)]
     return rows
+
+
+def _when(t: Task) -> tuple[bool, dt.date]:
+    """Sort key: a task by its expected date (else its completion date), undated tasks last (sort is stable)."""
+    date = t.expected or t.completed
+    return (date is None, date or dt.date.max)
+
+
+def school_year(day: dt.date) -> str:
+    """Return the school year (July to June, as the planning year) a day falls in: `2027-28`."""
+    start = day.year if day.month >= 7 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def schedule_period(packet: Packet) -> str:
+    """Return the period the schedule covers, from the planning year through its last dated task: `school
+    year 2026-27`, or `school years 2026-27 to 2027-28` when stages 3 and 4 run into the implementation
+    year, so the heading and the projected completion date name the same period."""
+    years = {school_year(d) for t in packet.tasks for d in (t.expected, t.completed) if d}
+    years.add(packet.planning_year.label)
+    first, last = min(years), max(years)            # `2026-27` sorts as its year does
+    return f"school year {first}" if first == last else f"school years {first} to {last}"
+
+
+def meeting_kinds(packet: Packet, templates: Templates) -> list[dict[str, str]]:
+    """Return each kind of meeting once, in schedule order, with who attends: the roster people of the team
+    its name names (templates/responsibility_names.csv: `Leadership Team Meeting` is the leadership
+    team), grouped by role, the same people the calendar invites."""
+    # calendars.py imports this module for its date and name helpers; imported here to avoid the cycle.
+    from generator.render.calendars import responsible_people
+    kinds = []
+    for meeting in dict.fromkeys(m.meeting for m in packet.meetings):
+        by_role: dict[str, list[str]] = {}
+        for person in responsible_people(packet, meeting, templates):
+            by_role.setdefault(person.role, []).append(person.name)
+        attendees = "; ".join(f"{role}: {', '.join(dict.fromkeys(people))}" for role, people in by_role.items())
+        kinds.append({"meeting": meeting, "attendees": attendees or "None recorded"})
+    return kinds
 
 
 def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
@@ -166,8 +205,16 @@ def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     done = [t.completed for t in packet.tasks if t.completed]
     all_done = bool(packet.tasks) and all(t.completed for t in packet.tasks)
     chairs = packet.people_in("Leadership Team Chair", "Leadership Team Co-Chair")
+    stages: list[dict[str, Any]] = []
+    for row in rows:                       # one table per stage: its name repeats on each page it runs to
+        if not stages or stages[-1]["name"] != row["stage"]:
+            stages.append({"name": row["stage"], "rows": []})
+        stages[-1]["rows"].append(row)
     return {
         **common_context(packet),
+        "schedule_period": schedule_period(packet),
+        "stages": stages,
+        "meeting_kinds": meeting_kinds(packet, templates),
         "start_date": long_date(min(expected)) if expected else "",
         "projected_completion": long_date(max(expected)) if expected else "",
         "actual_completion": long_date(max(done)) if all_done else "",

@@ -11,6 +11,7 @@ import pytest
 from docx import Document
 
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, run_cli
+from factories import schedule_table_rows
 
 # FORMS.md section 1, copied here so the test checks the product against the spec, not against itself.
 FORMS_STAGES = {
@@ -96,7 +97,7 @@ def test_docx_tables_have_the_exact_columns_of_forms_md(built):
 
 
 def schedule_rows(doc):
-    return [[c.text for c in row.cells] for row in doc.tables[-1].rows[1:]]
+    return schedule_table_rows(doc)
 
 
 def test_schedule_lists_every_stage_and_task_in_order_stage_named_once(built):
@@ -174,8 +175,8 @@ def test_schedule_dates_match_the_sample_timeline(built, school_id):
 def test_overdue_task_is_marked_and_shaded(built):
     out, _ = built
     doc = Document(packet(out, "0107") / "0107-schedule.docx")
-    table = doc.tables[-1]
-    overdue = [row for row in table.rows[1:] if row.cells[4].text == "OVERDUE"]
+    overdue = [row for table in doc.tables if table.rows[0].cells[0].text == "Process Timeframe"
+               for row in table.rows[2:] if row.cells[4].text == "OVERDUE"]
     assert len(overdue) == 2          # the sample's two overdue sub-tasks for Cedar Grove
     fills = [row.cells[4]._tc.xpath("./w:tcPr/w:shd/@w:fill") for row in overdue]
     assert all(f == ["F4CCCC"] for f in fills)

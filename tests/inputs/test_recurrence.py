@@ -22,6 +22,7 @@ from generator.pipeline import load_district
 from generator.settings import PlanningYear, Settings, load_settings
 
 from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
+from factories import schedule_table_rows
 
 D = dt.date
 YEAR = PlanningYear(2026)
@@ -287,7 +288,7 @@ def test_repeating_rows_reach_the_schedule_document_and_tracker(tmp_path):
     (task,) = [r for r in sample_rows("Tasks") if r["Repeats"]]
     expected = series(task["Expected Date"].date(), parse_repeats(task["Repeats"]), task["Until"].date())
     doc = Document(folder / "0101-schedule.docx")
-    schedule = [[c.text for c in row.cells] for row in doc.tables[-1].rows[1:]]
+    schedule = schedule_table_rows(doc)
     got = [r[3] for r in schedule if r[1] == f"\u2013 {task['Detail']}"]
     assert got == [f"{d:%B} {d.day}, {d.year}" for d in expected]
     meetings = [[c.text for c in row.cells] for row in doc.tables[1].rows[1:]]
@@ -311,7 +312,7 @@ def test_an_undetailed_repeating_task_shows_each_date_under_one_task_name(inputs
     result = run_cli("build", "--inputs", str(inputs), "--output", str(out), "--as-of", AS_OF, "--school", "0105")
     assert result.exit_code == 0, result.output
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
-    rows = [[c.text for c in row.cells] for row in Document(folder / "0105-schedule.docx").tables[-1].rows[1:]]
+    rows = schedule_table_rows(Document(folder / "0105-schedule.docx"))
     assert [r[1:4:2] for r in rows[:3]] == [["Introductory Session with Superintendent", "August 13, 2026"],
                                             ["", "September 13, 2026"], ["", "October 13, 2026"]]
 

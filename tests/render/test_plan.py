@@ -41,7 +41,8 @@ def doc_text(doc):
 
 
 def short(value):
-    return f"{value.month}/{value.day}/{value.year}"
+    # The one date style of every form (generator/model/dates.py), narrow columns included.
+    return f"{value:%B} {value.day}, {value.year}"
 
 
 def test_each_activity_appears_with_its_dates_funding_and_owner(plan_doc):
@@ -241,7 +242,7 @@ def test_strict_makes_warnings_fail(tmp_path):
     plain = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
     strict = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF, "--strict")
     assert plain.exit_code == 0 and "0102 School 0102: ready" in plain.output
-    assert "[tasks-on-time] Task 'Complete the DF' was due 11/22/2026 and is not done." in plain.output
+    assert "[tasks-on-time] Task 'Complete the DF' was due November 22, 2026 and is not done." in plain.output
     assert strict.exit_code == 1 and "0102 School 0102: NOT READY" in strict.output
     assert "0101 School 0101: ready" in strict.output
 
