@@ -17,7 +17,6 @@ from generator.findings import PacketsError
 from generator.render.chart import Picture
 from generator.render.jinja import jinja_env
 
-
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # A cell's properties in CT_TcPr's sequence (ECMA-376 Part 1, 17.4.70). Word and the Open XML SDK reject
 # a cell whose properties are out of this order; docxtpl's `{% cellbg %}` puts its w:shd first, before w:tcW.
