@@ -17,7 +17,9 @@ from openpyxl.styles import Font
 from openxml_audit import OpenXmlValidator
 
 from generator.findings import Finding
+from generator.output import pdf
 from generator.output.combine import COVER_TEMPLATE, cover_context
+from generator.output.pdf import missing_fonts_warning
 from generator.pipeline import load_district
 from generator.render import render_document
 from generator.render.template_data import SHIPPED
@@ -150,3 +152,40 @@ def test_every_known_finding_is_the_libraries_own(tmp_path):
     for entry in KNOWN:
         assert any(known(entry.suffix, part, description) is entry for part, description in found[entry.suffix]), \
             entry
+
+
+# --- fonts: the PDFs are laid out with the templates' fonts or their metric-compatible twins ---------------
+
+def fake_fc_list(folder: Path, families: str) -> str:
+    """A PATH whose only fc-list lists these families (one a line, as `fc-list : family` prints them)."""
+    folder.mkdir()
+    program = folder / "fc-list"
+    program.write_text(f"#!/bin/sh\nprintf '{families}'\n")
+    program.chmod(0o755)
+    return str(folder)
+
+
+def test_missing_template_fonts_are_named_with_the_packages_that_install_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", fake_fc_list(tmp_path / "bin", "DejaVu Sans\\nCarlito,Carlito Regular\\n"))
+    warning = missing_fonts_warning()
+    assert warning and "Cambria (or Caladea)" in warning and "apt-get install fonts-crosextra-caladea" in warning
+    assert "Calibri" not in warning and "\n" not in warning
+    assert missing_fonts_warning(["Calibri", "Cambria"]) is None
+    assert missing_fonts_warning(["carlito", "Caladea"]) is None
+
+
+def test_without_fontconfig_nothing_is_said(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert missing_fonts_warning() is None
+
+
+@pytest.mark.slow
+def test_build_with_pdf_warns_in_one_line_when_the_fonts_are_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf, "missing_fonts_warning", lambda: "the templates' fonts are not installed")
+    monkeypatch.setenv(pdf.SOFFICE_ENV, str(tmp_path / "no-soffice"))      # no PDF: this test is about the line
+    result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(tmp_path / "out"), "--as-of", AS_OF,
+                     "--jobs", "1", "--school", "0101", "--pdf")
+    lines = [line for line in result.output.splitlines() if "fonts" in line]
+    assert lines == ["warning: the templates' fonts are not installed"], result.output
+    assert (tmp_path / "out" / "readiness.xlsx").is_file()       # a warning: the build went on
