@@ -21,7 +21,8 @@ from generator.output import pdf
 from generator.output.combine import COVER_TEMPLATE, cover_context
 from generator.output.pdf import missing_fonts_warning
 from generator.pipeline import load_district
-from generator.render import render_document
+from generator.render import packet_contexts, prepared, render_document
+from generator.render.docx import CELL_PROPERTY_ORDER, render_docx
 from generator.render.template_data import SHIPPED
 from generator.render.validation import validation_report
 from generator.settings import load_settings
@@ -55,6 +56,7 @@ KNOWN = (
           "python-docx adds the Header and Footer styles to styles.xml only, when a header or footer is used"),
 )
 
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _VALIDATOR = OpenXmlValidator(max_errors=0)
 
 
@@ -189,3 +191,21 @@ def test_build_with_pdf_warns_in_one_line_when_the_fonts_are_missing(tmp_path, m
     lines = [line for line in result.output.splitlines() if "fonts" in line]
     assert lines == ["warning: the templates' fonts are not installed"], result.output
     assert (tmp_path / "out" / "readiness.xlsx").is_file()       # a warning: the build went on
+
+
+# --- {% cellbg %}: docxtpl puts the cell's w:shd first in its properties, where the SDK rejects it ------------
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_shaded_cells_keep_their_properties_in_the_schemas_order(engine):
+    """The schedule shades a cell per task ({% cellbg row.shade %}); both engines put the w:shd after
+    w:tcW, in CT_TcPr's sequence (468 cells of the sample's schedules were out of it)."""
+    settings = load_settings(SAMPLE, None, dt.date.fromisoformat(AS_OF))
+    district, _ = load_district(settings)
+    template = SHIPPED.path("schedule.docx")
+    context = packet_contexts(district.packets[0])["schedule"]
+    data = prepared(template).render(context) if engine == "fast" else render_docx(template, context)
+    body = docx.Document(io.BytesIO(data)).element.body
+    rank = {W + name: i for i, name in enumerate(CELL_PROPERTY_ORDER)}
+    orders = [[rank[child.tag] for child in tc_pr] for tc_pr in body.iter(W + "tcPr")]
+    assert any(W + "shd" in {c.tag for c in tc_pr} for tc_pr in body.iter(W + "tcPr"))
+    assert all(order == sorted(order) for order in orders)
