@@ -163,6 +163,10 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, temp
         settings = _settings(inputs, output, as_of, schools, templates, strict=strict,
                              jobs=jobs or os.cpu_count() or 1, force=force, pdf=pdf)
         started = time.perf_counter()
+        if pdf:
+            from generator.output.pdf import missing_fonts_warning
+            if fonts := missing_fonts_warning():        # a warning: the PDFs are made all the same
+                click.echo(f"warning: {fonts}", err=True)
         with _progress() as progress:
             result = build_packets(settings, progress=progress)
         _echo_findings(result.input_findings, verbose)

@@ -48,6 +48,37 @@ def require_soffice() -> str:
     raise PacketsError(f"PDFs need LibreOffice, but {where}. {INSTALL_HINT}")
 
 
+# The templates' fonts (Calibri for text, Cambria for the theme's headings), each with its metric-compatible
+# free twin, which LibreOffice substitutes for it, and the Debian package that installs the twin.
+TEMPLATE_FONTS = (("Calibri", "Carlito", "fonts-crosextra-carlito"), ("Cambria", "Caladea", "fonts-crosextra-caladea"))
+
+
+def missing_fonts_warning(families: Sequence[str] | None = None) -> str | None:
+    """Return a one-line warning when LibreOffice would have to substitute a wider font for the templates'
+    (lines then break, and pages end, elsewhere than in Word), or None when each font or its twin is there.
+
+    `families` are the installed font families; by default fontconfig's (fc-list), which LibreOffice uses
+    on Linux. Without fontconfig (Windows, macOS: Calibri and Cambria come with Office) nothing is said."""
+    if families is None:
+        fc_list = shutil.which("fc-list")
+        if not fc_list:
+            return None
+        try:
+            listed = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        families = [name.strip() for line in listed.splitlines() for name in line.split(",")]
+    installed = {name.casefold() for name in families}
+    missing = [(font, twin, package) for font, twin, package in TEMPLATE_FONTS
+               if font.casefold() not in installed and twin.casefold() not in installed]
+    if not missing:
+        return None
+    fonts = " and ".join(f"{font} (or {twin})" for font, twin, _ in missing)
+    packages = " ".join(package for _, _, package in missing)
+    return (f"the templates' fonts {fonts} are not installed: LibreOffice substitutes wider ones, so the PDFs "
+            f"break lines and pages differently from Word. Fix: apt-get install {packages}")
+
+
 @dataclass(frozen=True)
 class Conversion:
     """One document's PDF, or why there is none."""

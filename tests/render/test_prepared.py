@@ -32,6 +32,9 @@ def content(data: bytes) -> dict:
                      for s in doc.sections],
         "images": [doc.part.related_parts[rid].blob for rid in doc.element.body.xpath(".//a:blip/@r:embed")],
         "repeat_header": [bool(t.rows[0]._tr.xpath("./w:trPr/w:tblHeader")) for t in doc.tables],
+        # The order of each cell's properties: the schema fixes it, and both engines must keep to it.
+        "cell_properties": [[child.tag for child in tc_pr] for tc_pr in doc.element.body.iter(
+            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tcPr")],
     }
 
 

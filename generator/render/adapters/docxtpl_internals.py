@@ -30,6 +30,14 @@ _ABSENT = missing(DocxTemplate, "render_init", "get_xml", "get_part_xml", "get_h
                   "HEADER_URI", "FOOTER_URI")
 
 _PARAGRAPH_MARK = re.compile(r"<w:p([ >])")
+# The w:shd docxtpl's patch_xml puts first in a cell's properties for `{% cellbg %}`, and the properties the
+# schema puts before it (CT_TcPr: cnfStyle, tcW, gridSpan, hMerge, vMerge, tcBorders, then shd): moved
+# behind those, the cell is valid by the Open XML SDK's rules, as render/docx.py's order_cell_properties
+# orders the reference engine's documents after rendering.
+_CELLBG_SHADING = re.compile(
+    r'(<w:tcPr\b[^>]*>)(<w:shd w:val="clear" w:color="auto" w:fill="\{\{[^}]*\}\}"/>)'
+    r"((?:<w:(?:cnfStyle|tcW|gridSpan|hMerge|vMerge)\b[^>]*/>|<w:tcBorders\b[^>]*/>"
+    r"|<w:tcBorders\b[^>]*>.*?</w:tcBorders>)*)", re.DOTALL)
 # A text holding a character resolve_listing turns into a tab, line break, paragraph or page break:
 # it changes only such text (`<w:t>` content; the XML of a picture has line breaks of its own).
 _LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
@@ -62,8 +70,10 @@ def header_footer_parts(tpl: DocxTemplate) -> Iterator[tuple[str, str, str]]:
 
 
 def template_source(tpl: DocxTemplate, xml: str) -> str:
-    """The Jinja source docxtpl compiles for a part: its tags patched, a line break before each paragraph."""
-    return _PARAGRAPH_MARK.sub(r"\n<w:p\1", tpl.patch_xml(xml))
+    """The Jinja source docxtpl compiles for a part: its tags patched, each cellbg's shading where the
+    schema puts it, a line break before each paragraph."""
+    source = _CELLBG_SHADING.sub(r"\1\3\2", tpl.patch_xml(xml))
+    return _PARAGRAPH_MARK.sub(r"\n<w:p\1", source)
 
 
 def finish(tpl: DocxTemplate, xml: str) -> str:
