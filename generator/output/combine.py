@@ -65,7 +65,9 @@ def cover_context(packet: Packet, ready: bool, findings: Sequence[Finding], buil
     if ready:
         detail = "Every readiness rule passes" + ("." if counts.startswith("0 errors, 0") else f" ({counts}).")
     else:
-        detail = f"{counts}: readiness.xlsx and `packets validate` list what is missing."
+        # Written for the school's staff and reviewers, who read the PDF: no commands, no file jargon.
+        detail = (f"{counts}. The district's readiness report (readiness.xlsx) lists each thing to fix "
+                  "and where to fix it.")
     return {
         **common_context(packet),
         "status": "Ready for submission" if ready else "Not ready",

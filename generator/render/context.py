@@ -78,6 +78,14 @@ def names(people: tuple[Person, ...]) -> str:
     return "; ".join(dict.fromkeys(p.name for p in people))
 
 
+def in_role_order(packet: Packet, roles) -> tuple[Person, ...]:
+    """Return the school's people in these roles, ordered as the roles are listed (the principal
+    first when the list starts with Principal), each role's people in roster order, each person once."""
+    found = packet.people_in(*roles)
+    rank = {role: i for i, role in enumerate(roles)}
+    return tuple(dict.fromkeys(sorted(found, key=lambda p: rank[p.role])))
+
+
 def _person(p: Person) -> dict[str, str]:
     return {"name": p.name, "role": p.role, "title": p.title, "email": p.email, "phone": p.phone}
 
@@ -229,8 +237,8 @@ def plan_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "plan_date": long_date(s.plan_date),
         "last_updated": long_date(s.last_updated),
         "board_approval": long_date(s.board_approval),
-        "leadership_team": [_person(p) for p in packet.people_in(*data.people["leadership_team"])],
-        "signatories": [_person(p) for p in packet.people_in(*data.people["signatories"])],
+        "leadership_team": [_person(p) for p in in_role_order(packet, data.people["leadership_team"])],
+        "signatories": [_person(p) for p in in_role_order(packet, data.people["signatories"])],
         "problems": [{"id": p.problem_id, "text": p.text, "root_cause": p.root_cause} for p in plan.problems],
         "goals": [{
             "id": g.goal_id, "type": g.goal_type, "statement": g.statement, "measure": g.measure,
@@ -302,9 +310,6 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     first_of: dict[str, dict[str, Any]] = {}
     for e in events:
         first_of.setdefault(e["kind"], e)
-    signatures = [{"role": e["title"], "name": e["reviewer"]} for e in rounds]
-    for role in template_data.form_data(templates).people["review_signatures"]:
-        signatures.append({"role": role, "name": names(packet.people_in(role))})
     return {
         **common_context(packet),
         "plan_level": f"{s.designation} Level {s.support_level}" if s.support_level else s.designation,
@@ -317,5 +322,32 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "rubric": rubric_rows(packet, templates),
         "levels": [level for level, _ in template_data.review_rubric(templates)[0].levels],
         "rounds": rounds,
-        "signatures": signatures,
+        "signatures": review_signatures(packet, templates, rounds),
     }
+
+
+def review_signatures(packet: Packet, templates: Templates, rounds: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Return the approval block's rows, one per signer: the school's principal first and its whole
+    leadership team (forms.toml's leadership_team), then each review round's reviewer, then the
+    district's signers (review_signatures). A role nobody on the roster holds keeps a row with a blank
+    name, so the form still has its line to sign."""
+    people = template_data.form_data(templates).people
+    rows: list[dict[str, str]] = []
+    signed: set[str] = set()
+    team = list(people["leadership_team"])
+    later = [role for role in people["review_signatures"] if role not in team]
+
+    def add(role: str, always: bool) -> None:
+        holders = [p for p in in_role_order(packet, (role,)) if p.name not in signed]
+        rows.extend({"role": role, "name": p.name} for p in holders)
+        signed.update(p.name for p in holders)
+        if always and not holders:
+            rows.append({"role": role, "name": ""})
+
+    for role in dict.fromkeys(["Principal", *team]):
+        add(role, always=role == "Principal")
+    rows += [{"role": e["title"], "name": e["reviewer"]} for e in rounds]
+    for role in later:
+        add(role, always=True)
+    return rows
+
