@@ -255,7 +255,8 @@ def _overdue(packet: Packet):
     for task in packet.tasks:
         if task.is_overdue(packet.as_of):
             label = task.task + (f" ({task.detail})" if task.detail else "")
-            yield _finding(packet, "tasks-on-time", f"Task '{quote(label)}' was due {task.expected:%m/%d/%Y} and is not done.",
+            yield _finding(packet, "tasks-on-time",
+                           f"Task '{quote(label)}' was due {task.expected:%m/%d/%Y} and is not done.",
                            task.source, "completed",
                            fix="Enter the Completion Date when it is done, or a new Expected Date.")
 
