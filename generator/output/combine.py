@@ -245,8 +245,8 @@ def _merge_structure(writer: PdfWriter, parts: Sequence[tuple[str, PdfReader, in
         # pypdf leaves /StructParents off the pages it copies: take each page's key from its source.
         for page, original in zip(writer.pages[first:first + count], reader.pages):
             if "/StructParents" in original:
-                value: Any = original["/StructParents"]
-                key = int(value)
+                parents: Any = original["/StructParents"]
+                key = int(parents)
                 page[NameObject("/StructParents")] = NumberObject(key + offset)
                 highest = max(highest, key)
             for annot in page.get("/Annots", ArrayObject()):
