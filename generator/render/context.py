@@ -327,15 +327,15 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
 
 
 def review_signatures(packet: Packet, templates: Templates, rounds: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Return the approval block's rows, one per signer: the school's principal first and its whole
-    leadership team (forms.toml's leadership_team), then each review round's reviewer, then the
-    district's signers (review_signatures). A role nobody on the roster holds keeps a row with a blank
-    name, so the form still has its line to sign."""
+    """Return the approval block's rows, one per signer, in forms.toml's review_signatures order: the
+    school's signers (roles of its leadership_team: the principal first, then the team), then each
+    review round's reviewer, then the district's signers. A principal's or district role nobody on the
+    roster holds keeps a row with a blank name, so the form still has its line to sign."""
     people = template_data.form_data(templates).people
+    roles = list(people["review_signatures"])
+    team = set(people["leadership_team"])
     rows: list[dict[str, str]] = []
     signed: set[str] = set()
-    team = list(people["leadership_team"])
-    later = [role for role in people["review_signatures"] if role not in team]
 
     def add(role: str, always: bool) -> None:
         holders = [p for p in in_role_order(packet, (role,)) if p.name not in signed]
@@ -344,10 +344,10 @@ def review_signatures(packet: Packet, templates: Templates, rounds: list[dict[st
         if always and not holders:
             rows.append({"role": role, "name": ""})
 
-    for role in dict.fromkeys(["Principal", *team]):
+    for role in (r for r in roles if r in team):
         add(role, always=role == "Principal")
     rows += [{"role": e["title"], "name": e["reviewer"]} for e in rounds]
-    for role in later:
+    for role in (r for r in roles if r not in team):
         add(role, always=True)
     return rows
 
