@@ -515,17 +515,18 @@ def review_docx(path):
     ))
 
     doc.add_heading("Review Cycle", level=1)
+    doc.add_paragraph("{%p if cycle %}")
     grid_table(doc, ("Step", "Due", "Reviewer", "Date completed"), (2.6, 1.3, 1.9, 1.2), [
         "{%tr for e in cycle %}", ["{{ e.title }}", "{{ e.due }}", "{{ e.reviewer }}", ""], "{%tr endfor %}"])
-    doc.add_paragraph("{%p if not cycle %}")
-    doc.add_paragraph("No review dates are set yet: add them on the Review sheet of timeline.xlsx.")
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph("None recorded.")
     doc.add_paragraph("{%p endif %}")
     doc.add_heading("Check-ins on the Plan", level=2)
     doc.add_paragraph("{%p if check_ins %}")
     grid_table(doc, ("Check-in", "Date", "With", "Notes"), (1.6, 1.5, 2.1, 1.8), [
         "{%tr for e in check_ins %}", ["{{ e.title }}", "{{ e.due }}", "{{ e.reviewer }}", ""], "{%tr endfor %}"])
     doc.add_paragraph("{%p else %}")
-    doc.add_paragraph("No check-ins are scheduled yet.")
+    doc.add_paragraph("None recorded.")
     doc.add_paragraph("{%p endif %}")
 
     doc.add_heading("Quality Rubric", level=1)
@@ -536,8 +537,7 @@ def review_docx(path):
     table.style = "Table Grid"
     header_row(table, ("Criterion", "Level (tick one)", "Evidence and comments"))
     loop_row(table, "{%tr for c in rubric %}")
-    row = table.add_row()
-    no_split(row)
+    row = table.add_row()          # long (findings, every level): it may split across pages
     criterion, levels, _ = row.cells
     write(criterion, "{{ c.criterion }}", bold=True)
     add_para(criterion, "{{ c.question }}").runs[0].italic = True
@@ -574,7 +574,8 @@ def review_docx(path):
                       "{% if board_approval %}; approved {{ board_approval }}{% endif %}")
     signatures = grid_table(doc, ("Role", "Name", "Signature", "Date"), (2.2, 2.1, 1.8, 0.9), [
         "{%tr for s in signatures %}", ["{{ s.role }}", "{{ s.name }}", "", ""], "{%tr endfor %}"])
-    tall(signatures.rows[2], 0.45)
+    tall(signatures.rows[2], 0.4)              # room to sign, and never split
+    no_split(signatures.rows[2])
     footer(section, "{{ school.name }} \u00b7 {{ title }} \u00b7 {{ planning_year }}")
     running_heads(doc, section, HEADER_TEXT)
     doc.save(path)

@@ -17,6 +17,19 @@ from generator.model.dates import display_date
 from generator.model.records import Packet
 
 _QUANTITY = re.compile(r"\d")
+QUOTE_CHARS = 80                 # a quoted text is at most about a line of a form's findings column
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Return text as a finding quotes it: whole when short, else its first words up to `limit`
+    characters and an ellipsis. A finding names the activity or task it is about; quoting a
+    1,500-character activity whole made one finding fill a review form's row past the page foot.
+    The whole text stays in the inputs (and in Finding.value where the finding is about that cell)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[:limit + 1] else text[:limit]
+    return cut.rstrip(" ,;:.-") + "…"
 
 
 @dataclass(frozen=True)
@@ -93,7 +106,7 @@ def _strategy_problem(packet: Packet):
         if s.problem_id not in stated:
             yield _finding(packet, "strategy-addresses-problem",
                            f"Strategy {s.strategy_id} does not address a stated problem of practice"
-                           + (f" ('{s.problem_id}' is not on the Problems sheet)." if s.problem_id else "."),
+                           + (f" ('{quote(s.problem_id)}' is not on the Problems sheet)." if s.problem_id else "."),
                            s.source, "problem_id", value=s.problem_id,
                            fix=f"Set Problem ID to one of: {', '.join(sorted(stated)) or 'add a problem first'}.")
 
@@ -113,11 +126,11 @@ def _activity_timeline(packet: Packet):
         for a in s.activities:
             for key, label in (("start", "Start Date"), ("end", "End Date")):
                 if getattr(a, key) is None:
-                    yield _finding(packet, "activity-timeline", f"Activity '{a.activity}' has no {label}.",
+                    yield _finding(packet, "activity-timeline", f"Activity '{quote(a.activity)}' has no {label}.",
                                    a.source, key, fix=f"Fill in the {label}.")
             if a.start and a.end and a.end < a.start:
                 yield _finding(packet, "activity-timeline",
-                               f"Activity '{a.activity}' ends ({display_date(a.end)}) before it starts "
+                               f"Activity '{quote(a.activity)}' ends ({display_date(a.end)}) before it starts "
                                f"({display_date(a.start)}).",
                                a.source, "end", value=a.end.isoformat(), fix="Correct the start or end date.")
 
@@ -128,7 +141,7 @@ def _activity_details(packet: Packet):
         for a in s.activities:
             for key, label in (("milestone", "Milestone"), ("funding", "Funding Source")):
                 if not getattr(a, key):
-                    yield _finding(packet, "activity-details", f"Activity '{a.activity}' has no {label}.",
+                    yield _finding(packet, "activity-details", f"Activity '{quote(a.activity)}' has no {label}.",
                                    a.source, key, fix=f"Fill in the {label}.")
 
 
@@ -140,11 +153,11 @@ def _activity_owner(packet: Packet):
         for a in s.activities:
             if not a.owner:
                 yield _finding(packet, "activity-owner-on-roster",
-                               f"Activity '{a.activity}' has no person responsible.",
+                               f"Activity '{quote(a.activity)}' has no person responsible.",
                                a.source, "owner", fix="Name the person responsible, as written on the roster.")
             elif a.owner.casefold() not in names:
                 yield _finding(packet, "activity-owner-on-roster",
-                               f"Person Responsible '{a.owner}' is not on the roster for {packet.school.name}.",
+                               f"Person Responsible '{quote(a.owner)}' is not on the roster for {packet.school.name}.",
                                a.source, "owner", value=a.owner,
                                fix="Use the name exactly as on the People sheet of roster.xlsx, or add the person "
                                    "there.")
@@ -233,8 +246,9 @@ def _review_in_order(packet: Packet):
         if later:
             first = min(later, key=lambda e: e.due)
             yield _finding(packet, "review-in-order",
-                           f"'{event.title}' is due {display_date(event.due)}, before '{first.title}' "
-                           f"({display_date(first.due)}).", event.source, "due", value=event.due.isoformat(),
+                           f"'{quote(event.title)}' is due {display_date(event.due)}, before "
+                           f"'{quote(first.title)}' ({display_date(first.due)}).", event.source, "due",
+                           value=event.due.isoformat(),
                            fix="Correct the Due Date on the Review sheet so the steps follow each other.")
 
 
@@ -244,7 +258,7 @@ def _overdue(packet: Packet):
         if task.is_overdue(packet.as_of):
             label = task.task + (f" ({task.detail})" if task.detail else "")
             yield _finding(packet, "tasks-on-time",
-                           f"Task '{label}' was due {display_date(task.expected)} and is not done.",
+                           f"Task '{quote(label)}' was due {display_date(task.expected)} and is not done.",
                            task.source, "completed",
                            fix="Enter the Completion Date when it is done, or a new Expected Date.")
 

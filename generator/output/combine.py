@@ -16,6 +16,16 @@ from typing import Any, Sequence
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from generator import __version__
 from generator.findings import ERROR, WARNING, Finding, PacketsError
@@ -24,7 +34,7 @@ from generator.output import atomic, naming
 from generator.output.pdf import PdfConverter
 from generator.render import FORMS, form_titles, render_document
 from generator.render.context import common_context, long_date
-from generator.render.template_data import SHIPPED, Templates, form_data
+from generator.render.template_data import SHIPPED, Templates, form_data, grid_activities
 
 COVER_TEMPLATE = "cover.docx"
 COVER_PAGES = 2                  # cover.docx as laid out: the cover page, then the contents page
@@ -44,6 +54,7 @@ class PdfJob:
     target: Path
     forms: tuple[tuple[str, Path], ...]      # (title, Word document) in packet order
     cover: dict[str, Any]                    # cover.docx's context, without the contents
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()    # (form title, labels bookmarked under it)
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,9 @@ def cover_context(packet: Packet, ready: bool, findings: Sequence[Finding], buil
     if ready:
         detail = "Every readiness rule passes" + ("." if counts.startswith("0 errors, 0") else f" ({counts}).")
     else:
-        detail = f"{counts}: readiness.xlsx and `packets validate` list what is missing."
+        # Written for the school's staff and reviewers, who read the PDF: no commands, no file jargon.
+        detail = (f"{counts}. The district's readiness report (readiness.xlsx) lists each thing to fix "
+                  "and where to fix it.")
     return {
         **common_context(packet),
         "status": "Ready for submission" if ready else "Not ready",
@@ -84,8 +97,11 @@ def pdf_job(settings, packet: Packet, folder: Path, ready: bool, findings: Seque
     titles = form_titles(templates)
     forms = tuple((titles[form.key], folder / naming.document_name(settings, school, form.key, form.suffix))
                   for form in pdf_forms())
+    # The ISBE grid's month bands (as the grid prints them) become bookmarks under the grid's.
+    months = tuple(dict.fromkeys(a.month.upper() for a in grid_activities(templates)))
     return PdfJob(school.school_id, folder / naming.packet_pdf_name(settings, school), forms,
-                  cover_context(packet, ready, findings, built_at, templates))
+                  cover_context(packet, ready, findings, built_at, templates),
+                  ((titles["isbe-grid"], months),) if "isbe-grid" in titles else ())
 
 
 def page_count(pdf: bytes) -> int:
@@ -101,24 +117,222 @@ def contents(titles: Sequence[str], page_counts: Sequence[int], cover_pages: int
     return rows
 
 
-def combine(cover: bytes, forms: Sequence[tuple[str, bytes]], cover_context: dict[str, Any]) -> bytes:
+LANGUAGE = "en-US"                # the forms' language (w:lang in their styles): the PDF's /Lang
+
+
+def combine(cover: bytes, forms: Sequence[tuple[str, bytes]], cover_context: dict[str, Any],
+            sections: dict[str, Sequence[str]] | None = None) -> bytes:
     """Return one PDF: the cover pages, then each form's pages, with a bookmark per form (the form's own
-    headings nested under it) and the packet's title and district in the document properties."""
+    headings nested under it, and `sections[title]`'s labels, e.g. the ISBE grid's months, at the first
+    page showing each) and the packet's title and district in the document properties.
+
+    The parts are LibreOffice's tagged PDF/A-2 exports. pypdf's append keeps pages and bookmarks but
+    not the structure tree (the tags a screen reader reads), so each part's tree is copied under one
+    Document element here, its marked-content keys renumbered, and the language, title and PDF/A
+    identification written again for the whole."""
     writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(cover)), import_outline=False)
+    parts: list[tuple[str, PdfReader, int]] = []         # (title, reader, index of its first page)
+    cover_reader = PdfReader(io.BytesIO(cover))
+    parts.append(("Cover", cover_reader, 0))
+    writer.append(cover_reader, import_outline=False)
     writer.add_outline_item(title="Cover", page_number=0)
     if len(writer.pages) > 1:
         writer.add_outline_item(title="Contents", page_number=1)
     for title, data in forms:
-        writer.append(PdfReader(io.BytesIO(data)), outline_item=title, import_outline=True)
+        reader = PdfReader(io.BytesIO(data))
+        first = len(writer.pages)
+        parts.append((title, reader, first))
+        writer.append(reader, outline_item=title, import_outline=True)
+        _bookmark_sections(writer, reader, first, title, (sections or {}).get(title, ()))
+    _merge_structure(writer, parts)
     school, district, year = cover_context["school"], cover_context["district"], cover_context["planning_year"]
-    writer.add_metadata({"/Title": f"{school['name']}: School Improvement Plan Packet {year}",
-                         "/Author": district["name"], "/Subject": f"School {school['id']}, planning year {year}",
-                         "/Creator": f"plan-packets {__version__}"})
+    info = {"/Title": f"{school['name']}: School Improvement Plan Packet {year}",
+            "/Author": district["name"], "/Subject": f"School {school['id']}, planning year {year}",
+            "/Creator": f"plan-packets {__version__}",
+            "/Producer": f"pypdf, from LibreOffice {_producer(cover_reader)}"}
+    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    writer.add_metadata({**info, "/CreationDate": stamp.strftime("D:%Y%m%d%H%M%SZ"),
+                         "/ModDate": stamp.strftime("D:%Y%m%d%H%M%SZ")})
+    root = writer._root_object
+    root[NameObject("/Lang")] = TextStringObject(LANGUAGE)
+    root[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
+    # A reader's title bar shows the document's title, not its file name (PDF/UA, WCAG PDF18).
+    root[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/DisplayDocTitle"): BooleanObject(True)})
+    source_root: Any = cover_reader.trailer["/Root"]
+    intents = source_root.get("/OutputIntents")
+    if intents is not None:              # PDF/A: the colour profile the parts were written for
+        root[NameObject("/OutputIntents")] = intents.clone(writer)
+    metadata = StreamObject()
+    metadata.set_data(_xmp(info, stamp).encode("utf-8"))
+    metadata.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
+    root[NameObject("/Metadata")] = writer._add_object(metadata)
     writer.page_mode = "/UseOutlines"        # open with the bookmarks showing
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _producer(reader: PdfReader) -> str:
+    metadata: Any = reader.metadata or {}
+    produced = str(metadata.get("/Producer", ""))
+    return produced.removeprefix("LibreOffice").strip() or "?"
+
+
+def _bookmark_sections(writer: PdfWriter, reader: PdfReader, first: int, title: str, labels: Sequence[str]) -> None:
+    """Add a bookmark under the form's for each label (a month band of the ISBE grid), at the first page
+    from the previous label's on whose text has the label as a line of its own. Labels the form's own
+    headings already bookmark are left alone."""
+    if not labels:
+        return
+    outlines: Any = writer._root_object["/Outlines"]
+    parent = next((item for item in outlines.children() if item.get("/Title") == title), None)
+    if parent is None:
+        return
+    have = {str(child.get("/Title", "")).strip().casefold() for child in parent.children()}
+    texts = [[line.strip().casefold() for line in (page.extract_text() or "").splitlines()] for page in reader.pages]
+    at = 0
+    for label in labels:
+        if label.casefold() in have:
+            continue
+        found = next((i for i in range(at, len(texts)) if label.casefold() in texts[i]), None)
+        if found is None:
+            continue
+        at = found
+        writer.add_outline_item(title=label, page_number=first + found, parent=parent)
+
+
+def _merge_structure(writer: PdfWriter, parts: Sequence[tuple[str, PdfReader, int]]) -> None:
+    """Give the combined PDF one structure tree: a Document holding a Sect per part (titled with the
+    form's name) with that part's own elements; renumber each page's and annotation's StructParents
+    past the earlier parts' keys and merge the parent trees, so every tag still finds its content."""
+    document = _element("/Document")
+    document_ref = writer._add_object(document)
+    kids, nums, role_map = ArrayObject(), ArrayObject(), DictionaryObject()
+    offset = 0
+    for title, reader, first in parts:
+        part_root: Any = reader.trailer["/Root"]
+        source = part_root.get("/StructTreeRoot")
+        if source is None:
+            continue
+        source = source.get_object()
+        role_map.update(source.get("/RoleMap", DictionaryObject()).get_object())
+        section = _element("/Sect")
+        section.update({NameObject("/T"): TextStringObject(title), NameObject("/P"): document_ref})
+        section_ref = writer._add_object(section)
+        top = source.get("/K", ArrayObject())
+        top = top.get_object() if isinstance(top, IndirectObject) else top
+        top = top if isinstance(top, ArrayObject) else ArrayObject([top])
+        # Each part's top element is usually its own Document: its children go in the part's Sect.
+        inner = ArrayObject()
+        for element in top:
+            obj = element.get_object()
+            if isinstance(obj, DictionaryObject) and obj.get("/S") == "/Document":
+                children = obj.get("/K", ArrayObject())
+                children = children.get_object() if isinstance(children, IndirectObject) else children
+                inner.extend(children if isinstance(children, ArrayObject) else [children])
+            else:
+                inner.append(element)
+        cloned = ArrayObject(kid.clone(writer, ignore_fields=("/P",)) for kid in inner)
+        section[NameObject("/K")] = cloned
+        _set_parents(section_ref, section)
+        kids.append(section_ref)
+        highest = -1
+        for key, value in _number_tree(source.get("/ParentTree")):
+            nums += [NumberObject(key + offset), value.clone(writer, ignore_fields=("/P",))]
+            highest = max(highest, key)
+        count = len(reader.pages)
+        # pypdf leaves /StructParents off the pages it copies: take each page's key from its source.
+        for page, original in zip(writer.pages[first:first + count], reader.pages):
+            if "/StructParents" in original:
+                parents: Any = original["/StructParents"]
+                key = int(parents)
+                page[NameObject("/StructParents")] = NumberObject(key + offset)
+                highest = max(highest, key)
+            for annot in page.get("/Annots", ArrayObject()):
+                annot = annot.get_object()
+                if "/StructParent" in annot:
+                    annot[NameObject("/StructParent")] = NumberObject(annot["/StructParent"] + offset)
+        offset += highest + 1
+    document[NameObject("/K")] = kids
+    parent_tree = writer._add_object(DictionaryObject({NameObject("/Nums"): nums}))
+    tree = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot"), NameObject("/K"): document_ref,
+                             NameObject("/ParentTree"): parent_tree,
+                             NameObject("/ParentTreeNextKey"): NumberObject(offset)})
+    if role_map:
+        tree[NameObject("/RoleMap")] = role_map
+    tree_ref = writer._add_object(tree)
+    document[NameObject("/P")] = tree_ref
+    writer._root_object[NameObject("/StructTreeRoot")] = tree_ref
+
+
+def _element(kind: str) -> DictionaryObject:
+    return DictionaryObject({NameObject("/Type"): NameObject("/StructElem"), NameObject("/S"): NameObject(kind)})
+
+
+def _set_parents(parent_ref: IndirectObject, parent: DictionaryObject) -> None:
+    """Point each structure element under `parent` at its parent (the copy left /P out, which would
+    otherwise have dragged in each part's old tree root)."""
+    stack = [(parent_ref, parent)]
+    while stack:
+        ref, element = stack.pop()
+        children = element.get("/K")
+        if children is None:
+            continue
+        children = children.get_object()
+        for child in children if isinstance(children, ArrayObject) else [children]:
+            if not isinstance(child, IndirectObject):
+                continue
+            obj = child.get_object()
+            if isinstance(obj, DictionaryObject) and obj.get("/Type", "/StructElem") == "/StructElem" and "/S" in obj:
+                obj[NameObject("/P")] = ref
+                stack.append((child, obj))
+
+
+def _number_tree(node) -> list[tuple[int, Any]]:
+    """Return a number tree's (key, value) pairs, its kids' included."""
+    if node is None:
+        return []
+    node = node.get_object()
+    pairs = []
+    nums = node.get("/Nums", ArrayObject())
+    for i in range(0, len(nums) - 1, 2):
+        pairs.append((int(nums[i]), nums[i + 1]))
+    for kid in node.get("/Kids", ArrayObject()):
+        pairs += _number_tree(kid)
+    return pairs
+
+
+def _xmp(info: dict[str, str], stamp: dt.datetime) -> str:
+    """Return the XMP metadata for the combined PDF: PDF/A-2 identification, and the same title, author,
+    subject, tools and dates as /Info (PDF/A requires the two to agree)."""
+    from xml.sax.saxutils import escape
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
+   <pdfaid:part>2</pdfaid:part>
+   <pdfaid:conformance>B</pdfaid:conformance>
+  </rdf:Description>
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(info["/Title"])}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{escape(info["/Author"])}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(info["/Subject"])}</rdf:li></rdf:Alt></dc:description>
+   <dc:language><rdf:Bag><rdf:li>{LANGUAGE}</rdf:li></rdf:Bag></dc:language>
+  </rdf:Description>
+  <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+   <pdf:Producer>{escape(info["/Producer"])}</pdf:Producer>
+  </rdf:Description>
+  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
+   <xmp:CreatorTool>{escape(info["/Creator"])}</xmp:CreatorTool>
+   <xmp:CreateDate>{when}</xmp:CreateDate>
+   <xmp:ModifyDate>{when}</xmp:ModifyDate>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""
 
 
 def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
@@ -159,7 +373,8 @@ def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
         sid = job.school_id
         if sid in covers and sid not in errors:
             try:
-                atomic.write_atomic(job.target, combine(covers[sid], form_pdfs[sid], job.cover))
+                atomic.write_atomic(job.target, combine(covers[sid], form_pdfs[sid], job.cover,
+                                                             dict(job.sections)))
             except (OSError, PacketsError, PyPdfError) as exc:
                 errors[sid] = f"the PDF could not be written ({exc})"
         if sid in errors:

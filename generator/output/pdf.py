@@ -26,6 +26,12 @@ STARTUP_SECONDS = 90                     # a first start makes the profile; slow
 SECONDS_PER_FILE = 30
 RESTARTS = 3                             # after LibreOffice dies mid-batch, how often the rest is retried
 WORK_PREFIX = "packets-pdf-"             # then the owning process's id: see remove_stale_work_folders
+# LibreOffice's PDF export options (the JSON form needs LibreOffice 7.4 or newer; older ones ignore it and
+# write an untagged PDF): a tagged PDF (structure tree, headings, table headers, the document's language)
+# that is PDF/A-2b, for screen readers and archives.
+PDF_FILTER = ('pdf:writer_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"},'
+              '"SelectPdfVersion":{"type":"long","value":"2"},'
+              '"ExportBookmarks":{"type":"boolean","value":"true"}}')
 INSTALL_HINT = ("Fix: install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-writer libreoffice-calc; "
                 f"Windows/macOS: libreoffice.org), or set {SOFFICE_ENV} to its soffice program.")
 
@@ -180,7 +186,7 @@ class PdfConverter:
             raise RuntimeError("PdfConverter converts only inside its `with` block")
         profile = (self._work / "profile").as_uri()
         command = [self.soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-                   "--nolockcheck", f"-env:UserInstallation={profile}", "--convert-to", "pdf",
+                   "--nolockcheck", f"-env:UserInstallation={profile}", "--convert-to", PDF_FILTER,
                    "--outdir", str(outbox), *map(str, paths)]
         limit = self.timeout(len(paths))
         watch = None

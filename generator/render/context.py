@@ -78,6 +78,14 @@ def names(people: tuple[Person, ...]) -> str:
     return "; ".join(dict.fromkeys(p.name for p in people))
 
 
+def in_role_order(packet: Packet, roles) -> tuple[Person, ...]:
+    """Return the school's people in these roles, ordered as the roles are listed (the principal
+    first when the list starts with Principal), each role's people in roster order, each person once."""
+    found = packet.people_in(*roles)
+    rank = {role: i for i, role in enumerate(roles)}
+    return tuple(dict.fromkeys(sorted(found, key=lambda p: rank[p.role])))
+
+
 def _person(p: Person) -> dict[str, str]:
     return {"name": p.name, "role": p.role, "title": p.title, "email": p.email, "phone": p.phone}
 
@@ -276,8 +284,8 @@ def plan_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "plan_date": long_date(s.plan_date),
         "last_updated": long_date(s.last_updated),
         "board_approval": long_date(s.board_approval),
-        "leadership_team": [_person(p) for p in packet.people_in(*data.people["leadership_team"])],
-        "signatories": [_person(p) for p in packet.people_in(*data.people["signatories"])],
+        "leadership_team": [_person(p) for p in in_role_order(packet, data.people["leadership_team"])],
+        "signatories": [_person(p) for p in in_role_order(packet, data.people["signatories"])],
         "problems": [{"id": p.problem_id, "text": p.text, "root_cause": p.root_cause} for p in plan.problems],
         "goals": [{
             "id": g.goal_id, "type": g.goal_type, "statement": g.statement, "measure": g.measure,
@@ -349,9 +357,6 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     first_of: dict[str, dict[str, Any]] = {}
     for e in events:
         first_of.setdefault(e["kind"], e)
-    signatures = [{"role": e["title"], "name": e["reviewer"]} for e in rounds]
-    for role in template_data.form_data(templates).people["review_signatures"]:
-        signatures.append({"role": role, "name": names(packet.people_in(role))})
     return {
         **common_context(packet),
         "plan_level": f"{s.designation} Level {s.support_level}" if s.support_level else s.designation,
@@ -364,5 +369,32 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "rubric": rubric_rows(packet, templates),
         "levels": [level for level, _ in template_data.review_rubric(templates)[0].levels],
         "rounds": rounds,
-        "signatures": signatures,
+        "signatures": review_signatures(packet, templates, rounds),
     }
+
+
+def review_signatures(packet: Packet, templates: Templates, rounds: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Return the approval block's rows, one per signer, in forms.toml's review_signatures order: the
+    school's signers (roles of its leadership_team: the principal first, then the team), then each
+    review round's reviewer, then the district's signers. A principal's or district role nobody on the
+    roster holds keeps a row with a blank name, so the form still has its line to sign."""
+    people = template_data.form_data(templates).people
+    roles = list(people["review_signatures"])
+    team = set(people["leadership_team"])
+    rows: list[dict[str, str]] = []
+    signed: set[str] = set()
+
+    def add(role: str, always: bool) -> None:
+        holders = [p for p in in_role_order(packet, (role,)) if p.name not in signed]
+        rows.extend({"role": role, "name": p.name} for p in holders)
+        signed.update(p.name for p in holders)
+        if always and not holders:
+            rows.append({"role": role, "name": ""})
+
+    for role in (r for r in roles if r in team):
+        add(role, always=role == "Principal")
+    rows += [{"role": e["title"], "name": e["reviewer"]} for e in rounds]
+    for role in (r for r in roles if r not in team):
+        add(role, always=True)
+    return rows
+

@@ -263,11 +263,53 @@ def test_the_form_has_a_comment_space_per_round_and_the_approval_block(built, sa
     people = roster_people()
     principal = next(p["Name"] for p in people if p["School ID"] == "0104" and p["Role"] == "Principal")
     board = next(p["Name"] for p in people if p["School ID"] is None and p["Role"] == "Board of Education")
-    assert [e.title for e in rounds] + ["Principal", "Superintendent", "Board of Education"] == \
-        [r[0] for r in signatures[1:]]
-    assert [principal, board] == [signatures[-3][1], signatures[-1][1]]
+    # Issue 17: the principal signs first, then the whole leadership team (a row each), then the
+    # district's reviewers, superintendent and board.
+    team_roles = ("Leadership Team Chair", "Leadership Team Co-Chair", "Facilitator", "Leadership Team Member")
+    team = [(r, p["Name"]) for r in team_roles for p in people if p["School ID"] == "0104" and p["Role"] == r]
+    assert team, "the sample school has a leadership team"
+    superintendent = next(p["Name"] for p in people if p["Role"] == "Superintendent")
+    expected = ([("Principal", principal)] + team + [(e.title, e.reviewer) for e in rounds]
+                + [("Superintendent", superintendent), ("Board of Education", board)])
+    assert [tuple(r[:2]) for r in signatures[1:]] == expected
     assert all(r[2:] == ["", ""] for r in signatures[1:])
     assert doc.sections[0].footer.paragraphs[0].text == "Tubman & Douglass Academy \u00b7 Plan Review \u00b7 2026-27"
+
+
+def test_review_rows_split_only_when_long_and_signature_rows_are_tall(built):
+    """Issue 17 item 3: a rubric row (findings, every level) may split rather than be cut off at the
+    page foot; short rows do not split; header rows repeat as the SDK accepts them; signature rows
+    are 0.4 in tall."""
+    doc = Document(built["0104"] / "0104-review.docx")
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    body = doc.element.body
+    assert not [h for h in body.iter(w + "tblHeader") if h.get(w + "val") is not None]
+    rubric = find_table(doc, "Criterion")
+    for row in rubric.rows[1:]:
+        assert row._tr.find(f"{w}trPr/{w}cantSplit") is None
+    for title in ("Step", "Role"):
+        for row in find_table(doc, title).rows:
+            assert row._tr.find(f"{w}trPr/{w}cantSplit") is not None
+    for row in find_table(doc, "Role").rows[1:]:
+        height = row._tr.find(f"{w}trPr/{w}trHeight")
+        assert (height.get(w + "val"), height.get(w + "hRule")) == ("576", "atLeast")
+    assert all(row._tr.find(f"{w}trPr/{w}tblHeader") is not None for row in (rubric.rows[0],))
+
+
+def test_findings_quote_at_most_a_line_of_a_long_activity(sample):
+    """Issue 17 item 4: a readiness finding about a 1,500-character activity quotes its start, at a word."""
+    import dataclasses
+    packet = sample["0104"]
+    strategy = packet.plan.strategies[0]
+    long_text = "Teachers meet weekly to study student work " * 40
+    activity = dataclasses.replace(strategy.activities[0], activity=long_text, milestone="")
+    plan = dataclasses.replace(packet.plan, strategies=(dataclasses.replace(strategy, activities=(activity,)),
+                                                        *packet.plan.strategies[1:]))
+    findings = [f for f in check_packet(dataclasses.replace(packet, plan=plan)) if f.rule == "activity-details"]
+    assert findings
+    quoted = findings[0].message.split("'")[1]
+    assert quoted.endswith("\u2026") and len(quoted) <= 81 and long_text.startswith(quoted[:-1])
+    assert long_text.startswith(quoted[:-1] + " ")          # cut at a word boundary
 
 
 def test_spreadsheet_text_in_the_review_sheet_stays_text(inputs):
@@ -294,8 +336,9 @@ def test_a_district_without_a_review_sheet_still_gets_the_form(inputs, tmp_path)
     data = render_document(TEMPLATES / "review.docx", packet_contexts(packet)["review"])
     doc = Document(io.BytesIO(data))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "No review dates are set yet" in text and "No check-ins are scheduled yet." in text
-    assert len(find_table(doc, "Step").rows) == 1
+    # Empty sections say so once, with no header row over nothing (issue 17 item 3).
+    assert text.count("None recorded.") == 2
+    assert not [t for t in doc.tables if t.rows[0].cells[0].text in ("Step", "Check-in")]
 
 
 def test_context_command_prints_the_review_forms_data():

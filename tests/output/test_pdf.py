@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
@@ -318,3 +319,44 @@ def test_convert_to_pdf_raises_naming_the_file_that_failed(fake_soffice, tmp_pat
     assert convert_to_pdf([good])[0].startswith(b"%PDF-")
     with pytest.raises(PacketsError, match="could not convert bad.docx to PDF"):
         convert_to_pdf([good, bad])
+
+
+@pytest.mark.office
+def test_every_packet_pdf_is_tagged_titled_in_english_pdfa_and_bookmarks_the_grids_months(built):
+    """Issue 17 item 7: the merge keeps LibreOffice's tags (one structure tree over every form, each
+    page's marked content still found through the parent tree), the language, the title shown in the
+    title bar, PDF/A-2 identification in the XMP, and the ISBE grid's months as bookmarks under it."""
+    from generator.render.template_data import grid_activities
+    months = list(dict.fromkeys(a.month.upper() for a in grid_activities()))
+    output, _, _ = built
+    for path in sorted(output.glob("*/*-packet.pdf")):
+        reader = PdfReader(path)
+        root = reader.trailer["/Root"]
+        assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == "en-US", path.name
+        assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+        assert reader.metadata.title.endswith("School Improvement Plan Packet 2026-27")
+        xmp = root["/Metadata"].get_object().get_data().decode()
+        assert "<pdfaid:part>2</pdfaid:part>" in xmp and escape(reader.metadata.title) in xmp
+        tree = root["/StructTreeRoot"].get_object()
+        sections = tree["/K"].get_object()["/K"]
+        assert [s.get_object()["/T"] for s in sections] == ["Cover"] + FORM_TITLES
+        keys = [int(k) for k in tree["/ParentTree"].get_object()["/Nums"][::2]]
+        assert [p["/StructParents"] for p in reader.pages] == list(range(len(reader.pages)))
+        assert set(range(len(reader.pages))) <= set(keys) and tree["/ParentTreeNextKey"] > max(keys)
+        pages = {p.indirect_reference.idnum for p in reader.pages}
+        headings = tables = 0
+        stack = [s.get_object() for s in sections]
+        while stack:
+            element = stack.pop()
+            headings += element.get("/S") in ("/H1", "/H2")
+            tables += element.get("/S") == "/TH"
+            if "/Pg" in element:
+                assert element.raw_get("/Pg").idnum in pages        # tags point at this PDF's own pages
+            kids = element.get("/K")
+            kids = kids.get_object() if kids is not None else []
+            kids = [k.get_object() for k in (kids if isinstance(kids, list) else [kids])]
+            stack += [k for k in kids if isinstance(k, dict) and "/S" in k]      # not marked-content ids
+        assert headings and tables, path.name
+        grid = next(i for i, item in enumerate(reader.outline)
+                    if not isinstance(item, list) and item.title == "ISBE Planning Year Activities")
+        assert [m.title for m in reader.outline[grid + 1]][:len(months)] == months

@@ -164,7 +164,10 @@ def test_the_overdue_shading_comes_from_forms_toml(tmp_path, settings):
 def test_people_lists_and_submission_routes_come_from_forms_toml(tmp_path, settings):
     from generator.pipeline import load_district
     packets = load_district(settings)[0].packets
-    templates = own_forms(tmp_path / "own", 'review_signatures = ["Principal", "Superintendent", "Board of Education"]',
+    templates = own_forms(tmp_path / "own", 'review_signatures = ["Principal", "Leadership Team Chair", '
+                                                '"Leadership Team Co-Chair", "Facilitator",\n'
+                                                '                     "Leadership Team Member", "Superintendent", '
+                                                '"Board of Education"]',
                           'review_signatures = ["Superintendent"]')
     review = packet_contexts(packets[0], templates)["review"]
     assert [s["role"] for s in review["signatures"] if s["role"] in ("Principal", "Superintendent")] == \
