@@ -1,6 +1,6 @@
 """Benchmark: build synthetic districts of N schools and print the figures of docs/performance.md.
 
-    python tools/bench.py [--sizes 100 1000 5000] [--distinct 1000] [--jobs N] [--baseline 20]
+    python tools/bench.py [--sizes 100 1000 5000] [--distinct 1000] [--jobs N] [--baseline 20] [--long N]
 
 Each district repeats the sample district's content (people, timeline, goals of its nine schools)
 under real school names from the California directory when ../shared/data has it (fictional names
@@ -10,7 +10,8 @@ documents per second and peak memory. Those districts repeat nine plans, so thei
 once per process; one more district (--distinct, 1,000 schools) names every school's activities for
 it, so every chart is drawn, as in a real district. The baseline is the straightforward path on
 the same inputs, measured in the same run: a fresh DocxTemplate per Word document, openpyxl per
-workbook, every chart drawn anew.
+workbook, every chart drawn anew. --long N (not run by default) also builds N schools of the long-plan
+district (tests/long_district.py: 30-40 strategies, 1,500-character texts), cold, as real plans are.
 """
 
 from __future__ import annotations
@@ -216,6 +217,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=20, help="packets timed for the straightforward ratio")
     parser.add_argument("--distinct", type=int, default=1000,
                         help="schools in a district whose plans all differ, built cold once (0: none)")
+    parser.add_argument("--long", type=int, default=0,
+                        help="schools of the long-plan district (tests/long_district.py), built cold once (0: none)")
     args = parser.parse_args()
     documents = len(FORMS)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, jobs {args.jobs}; "
@@ -249,6 +252,17 @@ def main() -> None:
             cold, built, peak = in_own_process(timed_build, folder, Path(tmp) / f"distinct-out-{n}", args.jobs)
             assert len(built) == n
             print(f"| {n}, every plan different | {cold:.1f} | {cold / n * 1000:.1f} | {n * documents / cold:.0f} | "
+                  f"| | {peak[0]:.0f} / {peak[1]:.0f} |", flush=True)
+        if args.long:
+            # Real plans run to 39 strategies and 1,800-character texts; the sample's are short.
+            n = args.long
+            folder = Path(tmp) / f"long-{n}"
+            sys.path.insert(0, str(ROOT / "tests"))
+            from long_district import write_long_district
+            write_long_district(folder, count=n)
+            cold, built, peak = in_own_process(timed_build, folder, Path(tmp) / f"long-out-{n}", args.jobs)
+            assert len(built) == n
+            print(f"| {n}, long plans | {cold:.1f} | {cold / n * 1000:.1f} | {n * documents / cold:.0f} | "
                   f"| | {peak[0]:.0f} / {peak[1]:.0f} |", flush=True)
         folder = Path(tmp) / f"district-{args.sizes[0]}"
         count = min(args.baseline, args.sizes[0])
