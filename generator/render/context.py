@@ -301,7 +301,7 @@ def plan_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     s = packet.school
     level = f"{s.designation} Level {s.support_level}" if s.support_level else s.designation
     data = template_data.form_data(templates)
-    goals = [{
+    goals: list[dict[str, Any]] = [{
         "id": g.goal_id, "type": g.goal_type, "statement": g.statement, "measure": g.measure,
         "baseline": g.baseline, "target": g.target, "target_date": short_date(g.target_date),
         "target_year2": g.target_year2, "target_year3": g.target_year3, "student_group": g.student_group,
