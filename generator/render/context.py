@@ -215,7 +215,8 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
 
 # --- Plan for Improvement ---------------------------------------------------------------------
 
-HEADING_CHARS = 90       # a strategy's heading: about one line of Heading 2 on the plan's 7-inch text width
+HEADING_CHARS = 70       # a strategy's heading: one line of Heading 2 on the plan's 7-inch text width
+TIMELINE_TITLE_CHARS = 90    # a strategy's title row in the timeline: one line of bold body text
 TIMELINE_NAME_CHARS = 80     # an activity's name in the timeline: two lines of its 2.2-inch column
 SHORT_ROW_CHARS = 300    # a row whose longest cell is shorter fits a third of a page: it may not split
 MONTH_ABBREVIATIONS = tuple(name[:3] for name in _MONTHS)
@@ -283,7 +284,7 @@ def timeline(plan, planning_year, as_of: dt.date) -> dict[str, Any]:
                          else f"{short_date(a.start) or '?'} to {short_date(a.end) or '?'}",
                          "cells": cells})
         if rows:
-            strategies.append({"title": f"Strategy {st.strategy_id}: {shorten(st.text, HEADING_CHARS)}",
+            strategies.append({"title": f"Strategy {st.strategy_id}: {shorten(st.text, TIMELINE_TITLE_CHARS)}",
                                "activities": rows})
     today = next((m for m in months if (m.year, m.month) == now), None)
     return {
