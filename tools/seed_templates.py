@@ -362,7 +362,15 @@ def narrow_cell_margins(table, inches):
         el.set(qn("w:w"), str(int(inches * 1440)))
         el.set(qn("w:type"), "dxa")
         mar.append(el)
-    tbl_pr.append(mar)
+    # CT_TblPr is a sequence: tblCellMar after tblLayout, and tblLook last (the SDK rejects it otherwise).
+    layout = tbl_pr.find(qn("w:tblLayout"))
+    if layout is not None:
+        layout.addnext(mar)
+    else:
+        tbl_pr.append(mar)
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is not None:
+        tbl_pr.append(look)
 
 
 def rows_by_length(table, item, cells):
@@ -403,7 +411,6 @@ def timeline_table(doc):
     table = doc.add_table(rows=1, cols=13)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    narrow_cell_margins(table, 0.03)
     header = table.rows[0]
     repeat_header(header)
     no_split(header)
@@ -433,6 +440,7 @@ def timeline_table(doc):
     loop_row(table, "{%tr endfor %}")
     loop_row(table, "{%tr endfor %}")
     set_widths(table, widths)
+    narrow_cell_margins(table, 0.03)
     legend = doc.add_paragraph("Each row is an activity, under its strategy, with its dates under its name. Shaded "
                                "months: the activity is under way. \u25c6: a milestone (an activity that starts "
                                "and ends the same day).{% if timeline.today %} Tinted column: the current month, "

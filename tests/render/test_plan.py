@@ -114,6 +114,9 @@ def test_plan_has_a_timeline_table_not_a_picture(plan_doc):
     assert fills and all(any(f != "auto" for f in row) for row in fills)
     assert all(row[0] == "auto" for row in fills)                             # none starts in July
     assert "Shaded months" in "\n".join(p.text for p in plan_doc.paragraphs)    # the legend
+    # Its narrow cell margins sit where CT_TblPr's sequence puts them (openxml-audit rejected tblLook first).
+    order = [el.tag.split("}")[1] for el in table._tbl.tblPr]
+    assert order[-3:] == ["tblLayout", "tblCellMar", "tblLook"]
 
 
 def _context(one):
