@@ -6,12 +6,13 @@ Each district repeats the sample district's content (people, timeline, goals of 
 under real school names from the California directory when ../shared/data has it (fictional names
 otherwise). For each N it builds cold (empty output folder), warm (nothing changed) and after one
 school's timeline row is edited (exactly that school must be rebuilt), and prints time per packet,
-documents per second and peak memory. Those districts repeat nine plans, so their charts are drawn
-once per process; one more district (--distinct, 1,000 schools) names every school's activities for
-it, so every chart is drawn, as in a real district. The baseline is the straightforward path on
-the same inputs, measured in the same run: a fresh DocxTemplate per Word document, openpyxl per
-workbook, every chart drawn anew. --long N (not run by default) also builds N schools of the long-plan
-district (tests/long_district.py: 30-40 strategies, 1,500-character texts), cold, as real plans are.
+documents per second and peak memory. Those districts repeat nine plans; one more district
+(--distinct, 1,000 schools) names every school's activities for it, so no two plans are the same, as
+in a real district. The baseline is the straightforward path on the same inputs, measured in the same
+run: a fresh DocxTemplate per Word document, openpyxl per workbook. (The plan's timeline is a Word
+table filled from the context, so there is no chart to draw or cache.) --long N (not run by default)
+also builds N schools of the long-plan district (tests/long_district.py: 30-40 strategies,
+1,500-character texts), cold, as real plans are.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 from generator.output import atomic, naming
 from generator.pipeline import build, load_district
 from generator.render import FORMS, RENDERERS, packet_contexts, render_packet
-from generator.render.chart import _draw
 from generator.render.docx import render_docx
 from generator.render.template_data import SHIPPED
 from generator.settings import load_settings
@@ -68,7 +68,7 @@ def make_district(n: int, folder: Path, books: tuple[str, ...] = ("roster", "tim
                   edited: str | None = None, distinct: bool = False) -> None:
     """Write a district of n schools: the sample's nine schools' rows, repeated under new ids and names.
     With `edited`, that school's first task has a note, as if a coordinator had just changed it. With
-    `distinct`, each school's activities are named for it, so no two schools' plan charts are the same."""
+    `distinct`, each school's activities are named for it, so no two schools' plans are the same."""
     if books == ("roster", "timeline", "goals"):
         shutil.copytree(SAMPLE, folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -168,8 +168,7 @@ def in_own_process(function, *args):
 
 
 def straightforward_packet(packet, settings) -> None:
-    """One packet the plain way: DocxTemplate per Word document, openpyxl per workbook, chart drawn anew."""
-    _draw.cache_clear()
+    """One packet the plain way: DocxTemplate per Word document, openpyxl per workbook."""
     contexts = packet_contexts(packet)
     files = {}
     for form in FORMS:
@@ -185,29 +184,21 @@ def prepared_packet(packet, settings) -> None:
     atomic.write_files(naming.packet_folder(settings, packet.school), files)
 
 
-def ratio(folder: Path, count: int) -> tuple[float, float, float]:
-    """Return seconds per packet in one process on the same packets: the straightforward path; the
-    prepared path drawing every chart anew (what a district of all-different plans costs); and the
-    prepared path with its chart cache warm, as in a run of a whole district on these inputs (whose
-    plans repeat the sample's nine, so each process draws each chart once)."""
+def ratio(folder: Path, count: int) -> tuple[float, float]:
+    """Return seconds per packet in one process on the same packets: the straightforward path and the
+    prepared path."""
     settings = load_settings(folder, folder.parent / "ratio-out", AS_OF)
     district, _ = load_district(settings)
     packets = district.packets[:count]
     prepared_packet(packets[0], settings)                     # warm imports and prepared templates
 
-    def timed(make, clear_charts):
+    def timed(make):
         started = time.perf_counter()
         for p in packets:
-            if clear_charts:
-                _draw.cache_clear()
             make(p, settings)
         return (time.perf_counter() - started) / len(packets)
 
-    plain = timed(straightforward_packet, True)
-    fresh_charts = timed(prepared_packet, True)
-    timed(prepared_packet, False)          # a run's cache holds every chart these packets repeat
-    cached = timed(prepared_packet, False)
-    return plain, fresh_charts, cached
+    return timed(straightforward_packet), timed(prepared_packet)
 
 
 def main() -> None:
@@ -244,8 +235,7 @@ def main() -> None:
                   f"{one:.2f} | {peak[0]:.0f} / {peak[1]:.0f} |", flush=True)
             shutil.rmtree(Path(tmp) / f"out-{n}")
         if args.distinct:
-            # The districts above repeat the sample's nine plans, so each process draws nine charts; in a
-            # real district every plan, and so every chart, differs.
+            # The districts above repeat the sample's nine plans; in a real district every plan differs.
             n = args.distinct
             folder = Path(tmp) / f"distinct-{n}"
             make_district(n, folder, distinct=True)
@@ -266,11 +256,10 @@ def main() -> None:
                   f"| | {peak[0]:.0f} / {peak[1]:.0f} |", flush=True)
         folder = Path(tmp) / f"district-{args.sizes[0]}"
         count = min(args.baseline, args.sizes[0])
-        plain, fresh, cached = ratio(folder, count)
+        plain, fast = ratio(folder, count)
         print(f"\none process, the same {count} packets:")
-        print(f"- straightforward (DocxTemplate per document, openpyxl, chart drawn): {plain * 1000:.0f} ms/packet")
-        print(f"- prepared templates, every chart drawn anew: {fresh * 1000:.0f} ms/packet ({plain / fresh:.1f}x)")
-        print(f"- prepared templates, charts cached as in a run: {cached * 1000:.0f} ms/packet ({plain / cached:.1f}x)")
+        print(f"- straightforward (DocxTemplate per document, openpyxl): {plain * 1000:.0f} ms/packet")
+        print(f"- prepared templates: {fast * 1000:.0f} ms/packet ({plain / fast:.1f}x)")
 
 
 if __name__ == "__main__":

@@ -337,14 +337,137 @@ def isbe_grid_docx(path):
     doc.save(path)
 
 
+PLAN_WIDTH = 7.0          # inches of text width on the plan's letter page with 0.75 in margins
+NONE_RECORDED = "None recorded."
+# The timeline's cells, by their flags: an activity's months, and the as-of month's column.
+SPAN_FILL, TODAY_FILL = "8EAADB", "FBE4D5"
+TODAY_HEADER_FILL = "C55A11"
+
+
+def keep_with_next(paragraph):
+    """Keep a heading or title on the page of what follows it."""
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
+def plain_header_rows(doc):
+    """Write each repeated header row's w:tblHeader bare: the Open XML SDK refuses w:val="true"."""
+    for el in doc.element.body.iter(qn("w:tblHeader")):
+        el.attrib.pop(qn("w:val"), None)
+
+
+def narrow_cell_margins(table, inches):
+    """Give a table's cells small left and right margins (the timeline's month columns are narrow)."""
+    tbl_pr = table._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(int(inches * 1440)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    # CT_TblPr is a sequence: tblCellMar after tblLayout, and tblLook last (the SDK rejects it otherwise).
+    layout = tbl_pr.find(qn("w:tblLayout"))
+    if layout is not None:
+        layout.addnext(mar)
+    else:
+        tbl_pr.append(mar)
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is not None:
+        tbl_pr.append(look)
+
+
+def rows_by_length(table, item, cells):
+    """A loop body row in two forms: a short one (`item`.short) may not split across pages, a long one may."""
+    loop_row(table, "{%tr if " + item + ".short %}")
+    no_split(data_row(table, cells))
+    loop_row(table, "{%tr else %}")
+    data_row(table, cells)
+    loop_row(table, "{%tr endif %}")
+
+
+def section_table(doc, items, titles, widths, item, cells, keep_rows=False, tall_rows=None):
+    """A table of `items` ("None recorded." when there are none): a repeated header, a row per item;
+    rows that may not split (keep_rows), may split when long (else), or are tall enough to sign in."""
+    doc.add_paragraph("{%p if " + items + " %}")
+    table = grid_table(doc, titles, widths, [])
+    loop_row(table, "{%tr for " + item + " in " + items + " %}")
+    if keep_rows:
+        row = data_row(table, cells)
+        no_split(row)
+        if tall_rows:
+            tall(row, tall_rows)
+    else:
+        rows_by_length(table, item, cells)
+    loop_row(table, "{%tr endfor %}")
+    set_widths(table, widths)
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph(NONE_RECORDED)
+    doc.add_paragraph("{%p endif %}")
+    return table
+
+
+def timeline_table(doc):
+    """The plan's timeline as a Word table: a row per activity under its strategy's title row, a column per
+    month of the planning year, the months an activity runs shaded, a milestone marked, today's month tinted."""
+    doc.add_paragraph("{%p if timeline.strategies %}")
+    widths = (2.2,) + (0.4,) * 12
+    table = doc.add_table(rows=1, cols=13)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header = table.rows[0]
+    repeat_header(header)
+    no_split(header)
+    write(header.cells[0], "Strategy and activity", bold=True, color="FFFFFF")
+    shade(header.cells[0], HEADER_FILL)
+    for k in range(12):
+        month = f"timeline.months[{k}]"
+        write(header.cells[k + 1], "{% cellbg " + month + ".today and '" + TODAY_HEADER_FILL + "' or '" + HEADER_FILL
+              + "' %}{{ " + month + ".label }}", bold=True, color="FFFFFF", size=8, align=WD_ALIGN_PARAGRAPH.CENTER)
+        shade(header.cells[k + 1], HEADER_FILL)
+    loop_row(table, "{%tr for st in timeline.strategies %}")
+    title = table.add_row()
+    no_split(title)
+    merged = title.cells[0].merge(title.cells[12])
+    keep_with_next(write(merged, "{{ st.title }}", bold=True))
+    shade(merged, BAND_FILL)
+    loop_row(table, "{%tr for a in st.activities %}")
+    row = table.add_row()
+    no_split(row)
+    write(row.cells[0], "{{ a.name }}", size=9)
+    add_para(row.cells[0], "{{ a.dates }}").runs[0].font.size = Pt(7.5)
+    for k in range(12):
+        c = f"a.cells[{k}]"
+        write(row.cells[k + 1], "{% cellbg (" + c + ".span or " + c + ".milestone) and '" + SPAN_FILL + "' or (" + c
+              + ".today and '" + TODAY_FILL + "' or 'auto') %}{{ " + c + ".milestone and '\u25c6' or '' }}",
+              size=9, align=WD_ALIGN_PARAGRAPH.CENTER)
+    loop_row(table, "{%tr endfor %}")
+    loop_row(table, "{%tr endfor %}")
+    set_widths(table, widths)
+    narrow_cell_margins(table, 0.03)
+    legend = doc.add_paragraph("Each row is an activity, under its strategy, with its dates under its name. Shaded "
+                               "months: the activity is under way. \u25c6: a milestone (an activity that starts "
+                               "and ends the same day).{% if timeline.today %} Tinted column: the current month, "
+                               "{{ timeline.today }}.{% endif %} Months run July to June of the "
+                               "{{ timeline.school_year }} school year.")
+    legend.runs[0].font.size = Pt(8)
+    legend.paragraph_format.space_before = Pt(3)
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph(NONE_RECORDED)
+    doc.add_paragraph("{%p endif %}")
+    return table
+
+
 def plan_docx(path):
     doc = Document()
-    base_styles(doc)
+    base_styles(doc, size=10)
     section = page(doc, 8.5, 11, 0.75)
     doc.add_paragraph("{{ title }}", style="Title")
     doc.add_paragraph("{{ school.name }} \u00b7 {{ district.name }}", style="Subtitle")
 
-    doc.add_heading("At a Glance", level=1)
+    def heading(text, level):
+        return keep_with_next(doc.add_heading(text, level=level))
+
+    heading("At a Glance", 1)
     kv_table(doc, (
         ("School", "{{ school.name }} ({{ school.id }})"),
         ("District (LEA)", "{{ district.name }}"),
@@ -360,79 +483,83 @@ def plan_docx(path):
         ("Date of last update", "{{ last_updated }}"),
         ("Submitted to", "{{ submitted_to }}"),
     ))
-    doc.add_heading("Leadership Team", level=2)
-    grid_table(doc, ("Name", "Position", "Role in the Plan"), (2.3, 2.4, 2.3), [
-        "{%tr for p in leadership_team %}", ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}"], "{%tr endfor %}"])
+    heading("Leadership Team", 2)
+    section_table(doc, "leadership_team", ("Name", "Position", "Role in the Plan"), (2.3, 2.4, 2.3), "p",
+                  ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}"], keep_rows=True)
 
-    doc.add_heading("Problem(s) of Practice", level=1)
+    heading("Problem(s) of Practice", 1)
+    doc.add_paragraph("{%p if problems %}")
     doc.add_paragraph("{%p for p in problems %}")
     para = doc.add_paragraph()
     para.add_run("{{ p.id }}. ").bold = True
     para.add_run("{{ p.text }}")
     doc.add_paragraph("Root cause: {{ p.root_cause }}")
     doc.add_paragraph("{%p endfor %}")
-
-    doc.add_heading("SMART Goals", level=1)
-    grid_table(doc, ("Goal", "SMART Goal", "Measure", "Baseline", "Target", "Target Date"),
-               (0.55, 2.3, 1.3, 0.9, 0.95, 1.0), [
-        "{%tr for g in goals %}",
-        ["{{ g.id }}", "{{ g.statement }} ({{ g.type }}; {{ g.student_group }})", "{{ g.measure }}",
-         "{{ g.baseline }}", "{{ g.target }}{% if g.target_year2 %}; year 2: {{ g.target_year2 }}{% endif %}"
-                             "{% if g.target_year3 %}; year 3: {{ g.target_year3 }}{% endif %}",
-         "{{ g.target_date }}"],
-        "{%tr endfor %}"])
-
-    doc.add_heading("Benchmarks", level=1)
-    grid_table(doc, ("Goal", "Term", "Benchmark", "Initial Data Point", "Expected Value", "Date"),
-               (0.6, 0.9, 2.5, 1.0, 1.0, 1.0), [
-        "{%tr for g in goals %}", "{%tr for b in g.benchmarks %}",
-        ["{{ g.id }}", "{{ b.term }}", "{{ b.benchmark }}", "{{ b.initial }}", "{{ b.expected }}", "{{ b.date }}"],
-        "{%tr endfor %}", "{%tr endfor %}"])
-
-    doc.add_heading("High-Leverage Strategies", level=1)
-    doc.add_paragraph("{%p for st in strategies %}")
-    doc.add_heading("Strategy {{ st.id }}: {{ st.text }}", level=2)
-    doc.add_paragraph("Evidence base: {{ st.evidence }}")
-    doc.add_paragraph("Addresses problem of practice {{ st.problem_id }}: {{ st.problem }}")
-    grid_table(doc, ("Activity", "Start", "End", "Milestone", "Funding Source", "Person Responsible"),
-               (1.8, 0.9, 0.9, 1.3, 1.0, 1.1), [
-        "{%tr for a in st.activities %}",
-        ["{{ a.activity }}", "{{ a.start }}", "{{ a.end }}", "{{ a.milestone }}", "{{ a.funding }}", "{{ a.owner }}"],
-        "{%tr endfor %}"])
-    doc.add_paragraph("{%p endfor %}")
-
-    doc.add_heading("Timeline", level=2)
-    doc.add_paragraph("{%p if timeline_chart %}")
-    doc.add_paragraph("{{ timeline_chart }}").alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph("{%p else %}")
-    doc.add_paragraph("No activity has both a start and an end date yet.")
+    doc.add_paragraph(NONE_RECORDED)
     doc.add_paragraph("{%p endif %}")
 
-    for heading, key in (("Oversight Responsibilities", "oversight"),
-                         ("Professional Learning Needs", "professional_learning"),
-                         ("Local Assessments", "local_assessments")):
-        doc.add_heading(heading, level=1)
-        grid_table(doc, ("Description", "Who", "When"), (3.6, 1.7, 1.7), [
-            "{%tr for x in supports." + key + " %}", ["{{ x.description }}", "{{ x.who }}", "{{ x.when }}"],
-            "{%tr endfor %}"])
+    # Widths from content: the long texts (goal, baseline, benchmark, activity) get the room; IDs, terms
+    # and dates get columns that hold a short date on one line and each header word whole.
+    heading("SMART Goals", 1)
+    section_table(doc, "goals", ("Goal", "SMART Goal", "Measure", "Baseline", "Target", "Target Date"),
+                  (0.5, 1.95, 1.0, 1.6, 1.0, 0.95), "g",
+                  ["{{ g.id }}", "{{ g.statement }} ({{ g.type }}; {{ g.student_group }})", "{{ g.measure }}",
+                   "{{ g.baseline }}", "{{ g.target }}{% if g.target_year2 %}; year 2: {{ g.target_year2 }}{% endif %}"
+                                       "{% if g.target_year3 %}; year 3: {{ g.target_year3 }}{% endif %}",
+                   "{{ g.target_date }}"])
 
-    doc.add_heading("Monitoring Plan", level=1)
-    grid_table(doc, ("Goal", "Evidence", "Frequency", "Responsible"), (0.6, 3.2, 1.6, 1.6), [
-        "{%tr for m in monitoring %}", ["{{ m.goal_id }}", "{{ m.evidence }}", "{{ m.frequency }}",
-                                        "{{ m.responsible }}"], "{%tr endfor %}"])
+    heading("Benchmarks", 1)
+    section_table(doc, "benchmarks", ("Goal", "Term", "Benchmark", "Initial Data Point", "Expected Value",
+                                      "Actual", "Date"), (0.5, 0.85, 1.95, 0.9, 0.95, 0.9, 0.95), "b",
+                  ["{{ b.goal_id }}", "{{ b.term }}", "{{ b.benchmark }}", "{{ b.initial }}", "{{ b.expected }}",
+                   "{{ b.actual }}", "{{ b.date }}"])
 
-    doc.add_heading("Communication Plan", level=1)
-    grid_table(doc, ("Description", "Who", "When"), (3.6, 1.7, 1.7), [
-        "{%tr for x in supports.communication %}", ["{{ x.description }}", "{{ x.who }}", "{{ x.when }}"],
-        "{%tr endfor %}"])
+    heading("High-Leverage Strategies", 1)
+    doc.add_paragraph("{%p if strategies %}")
+    doc.add_paragraph("{%p for st in strategies %}")
+    heading("{{ st.heading }}", 2)
+    doc.add_paragraph("{%p if st.text_in_full %}")
+    keep_with_next(doc.add_paragraph("{{ st.text }}"))
+    doc.add_paragraph("{%p endif %}")
+    keep_with_next(doc.add_paragraph("Evidence base: {{ st.evidence }}"))
+    keep_with_next(doc.add_paragraph("Addresses problem of practice {{ st.problem_id }}: {{ st.problem }}"))
+    section_table(doc, "st.activities", ("Activity", "Start", "End", "Milestone", "Funding Source",
+                                         "Person Responsible"), (1.8, 0.95, 0.95, 1.3, 1.0, 1.0), "a",
+                  ["{{ a.activity }}", "{{ a.start }}", "{{ a.end }}", "{{ a.milestone }}", "{{ a.funding }}",
+                   "{{ a.owner }}"])
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph(NONE_RECORDED)
+    doc.add_paragraph("{%p endif %}")
 
-    doc.add_heading("Signatures", level=1)
-    doc.add_paragraph("Local board approval date: {{ board_approval }}")
-    grid_table(doc, ("Name", "Position", "Role in the Plan", "Signature", "Date"), (1.6, 1.6, 1.4, 1.6, 0.8), [
-        "{%tr for p in signatories %}", ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}", "", ""],
-        "{%tr endfor %}"])
+    heading("Timeline", 2)
+    timeline_table(doc)
+
+    for title, key in (("Oversight Responsibilities", "oversight"),
+                       ("Professional Learning Needs", "professional_learning"),
+                       ("Local Assessments", "local_assessments")):
+        heading(title, 1)
+        section_table(doc, "supports." + key, ("Description", "Who", "When"), (3.6, 1.7, 1.7), "x",
+                      ["{{ x.description }}", "{{ x.who }}", "{{ x.when }}"])
+
+    heading("Monitoring Plan", 1)
+    section_table(doc, "monitoring", ("Goal", "Evidence", "Frequency", "Responsible"), (0.6, 3.2, 1.6, 1.6), "m",
+                  ["{{ m.goal_id }}", "{{ m.evidence }}", "{{ m.frequency }}", "{{ m.responsible }}"])
+
+    heading("Communication Plan", 1)
+    section_table(doc, "supports.communication", ("Description", "Who", "When"), (3.6, 1.7, 1.7), "x",
+                  ["{{ x.description }}", "{{ x.who }}", "{{ x.when }}"])
+
+    heading("Signatures", 1)
+    keep_with_next(doc.add_paragraph("Local board approval date: {{ board_approval }}"))
+    # Rows tall enough to sign in, as the review form's.
+    section_table(doc, "signatories", ("Name", "Position", "Role in the Plan", "Signature", "Date"),
+                  (1.6, 1.6, 1.4, 1.6, 0.8), "p", ["{{ p.name }}", "{{ p.title }}", "{{ p.role }}", "", ""],
+                  keep_rows=True, tall_rows=0.4)
     footer(section, "{{ school.name }} \u00b7 {{ title }} \u00b7 {{ planning_year }}")
     running_heads(doc, section, HEADER_TEXT)
+    plain_header_rows(doc)
     doc.save(path)
 
 

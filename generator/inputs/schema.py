@@ -309,6 +309,8 @@ BENCHMARKS = Sheet("goals", "Benchmarks", (
     Column("Initial Data Point", "initial", synonyms=("initial", "baseline", "starting point"), example="31%"),
     Column("Expected Value", "expected", synonyms=("expected", "intended outcome", "target"), example="38%"),
     Column("Date", "date", "date", synonyms=("benchmark date", "by"), example="2027-01-31"),
+    Column("Actual", "actual", synonyms=("actual result", "actual value", "result", "outcome"), example="36%",
+           help="The result once it is measured; leave blank until then."),
 ), required=False, help="Short- and long-term benchmarks for each goal.")
 
 STRATEGIES = Sheet("goals", "Strategies", (

@@ -226,7 +226,8 @@ def _plan(index: _BySchool, school_id: str) -> Plan:
         return index.rows(sheet, school_id)
 
     benchmarks = [Benchmark(r["goal_id"], r["term"], _text(r, "benchmark"), _text(r, "initial"),
-                            _text(r, "expected"), r["date"], _source(t, r)) for t, r in rows("Benchmarks")]
+                            _text(r, "expected"), r["date"], _text(r, "actual"), _source(t, r))
+                  for t, r in rows("Benchmarks")]
     term_order = {term: i for i, term in enumerate(BENCHMARK_TERMS)}
     goals = tuple(
         Goal(r["goal_id"], r["goal_type"], _text(r, "statement"), _text(r, "measure"), _text(r, "baseline"),

@@ -100,6 +100,7 @@ class Benchmark:
     initial: str = ""
     expected: str = ""
     date: dt.date | None = None
+    actual: str = ""                 # the result once measured; blank until then
     source: Source | None = field(default=None, compare=False, repr=False)
 
 

@@ -13,7 +13,6 @@ from generator.model.readiness import check_packet
 from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
 from generator.model.status import OVERDUE, task_status
 from generator.render import template_data
-from generator.render.chart import timeline_chart
 from generator.render.template_data import Templates
 
 _GRANT = re.compile(r"\b([Pp]lanning year) (grant application)")
@@ -271,12 +270,103 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
 
 # --- Plan for Improvement ---------------------------------------------------------------------
 
+HEADING_CHARS = 70       # a strategy's heading: one line of Heading 2 on the plan's 7-inch text width
+TIMELINE_TITLE_CHARS = 90    # a strategy's title row in the timeline: one line of bold body text
+TIMELINE_NAME_CHARS = 80     # an activity's name in the timeline: two lines of its 2.2-inch column
+SHORT_ROW_CHARS = 300    # a row whose longest cell is shorter fits a third of a page: it may not split
+MONTH_ABBREVIATIONS = tuple(name[:3] for name in _MONTHS)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return the first line of `text`, cut at a word before `limit` characters with an ellipsis when it
+    is longer: a heading or a label for text shown whole elsewhere."""
+    first = text.strip().split("\n", 1)[0].strip()
+    if len(first) <= limit and first == text.strip():
+        return first
+    if len(first) > limit:
+        cut = first[:limit].rsplit(" ", 1)[0] if " " in first[:limit] else first[:limit]
+        first = cut.rstrip(" ,;:.-")
+    return first + "\u2026"
+
+
+def _short_row(*texts: str) -> bool:
+    """Whether a table row is short enough that it may not split across pages (a long one may)."""
+    return max((len(t) for t in texts), default=0) < SHORT_ROW_CHARS
+
+
+def _month_span(start: dt.date | None, end: dt.date | None) -> str:
+    if not (start and end):
+        return "No dates yet"
+    if start == end:
+        return f"Milestone: {short_date(start)}"
+    return f"{short_date(start)} to {short_date(end)}"
+
+
+def timeline_year(plan, planning_year) -> int:
+    """Return the first calendar year of the school year (July to June) the timeline shows: the one its
+    earliest dated activity starts in. A plan written in its planning year (2026-27) is carried out in
+    the next (the sample's activities run August 2027 to June 2028), so the planning year itself is only
+    the fallback, for a plan with no dated activity."""
+    starts = [a.start for st in plan.strategies for a in st.activities if a.start]
+    if not starts:
+        return planning_year.start
+    first = min(starts)
+    return first.year if first.month >= 7 else first.year - 1
+
+
+def timeline(plan, planning_year, as_of: dt.date) -> dict[str, Any]:
+    """Return the timeline table's data: the months (July to June) of the school year the activities
+    start in and, for each strategy with activities, its activities with a flag per month: `span` where
+    the activity runs that month, `milestone` for the month of an activity that starts and ends the same
+    day, `today` for the as-of month. Dates outside that year are clipped to it; the activity's own
+    dates are written under its name, so nothing is lost."""
+    year = timeline_year(plan, planning_year)
+    months = [dt.date(year + (6 + k) // 12, (6 + k) % 12 + 1, 1) for k in range(12)]
+    now = (as_of.year, as_of.month)
+    strategies = []
+    for st in plan.strategies:
+        rows = []
+        for a in st.activities:
+            dated = bool(a.start and a.end and a.end >= a.start)
+            cells = []
+            for m in months:
+                ym = (m.year, m.month)
+                inside = dated and (a.start.year, a.start.month) <= ym <= (a.end.year, a.end.month)
+                milestone = dated and a.start == a.end and inside
+                cells.append({"span": inside and not milestone, "milestone": milestone, "today": ym == now})
+            rows.append({"name": shorten(a.activity, TIMELINE_NAME_CHARS),
+                         "dates": _month_span(a.start, a.end) if dated or not (a.start or a.end)
+                         else f"{short_date(a.start) or '?'} to {short_date(a.end) or '?'}",
+                         "cells": cells})
+        if rows:
+            strategies.append({"title": f"Strategy {st.strategy_id}: {shorten(st.text, TIMELINE_TITLE_CHARS)}",
+                               "activities": rows})
+    today = next((m for m in months if (m.year, m.month) == now), None)
+    return {
+        "months": [{"label": MONTH_ABBREVIATIONS[m.month - 1], "today": m == today,
+                    "name": f"{_MONTHS[m.month - 1]} {m.year}"} for m in months],
+        "strategies": strategies,
+        "today": f"{_MONTHS[today.month - 1]} {today.year}" if today else "",
+        "school_year": f"{year}-{(year + 1) % 100:02d}",
+    }
+
+
 def plan_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     """Return the Plan for Improvement's context."""
     plan = packet.plan
     s = packet.school
     level = f"{s.designation} Level {s.support_level}" if s.support_level else s.designation
     data = template_data.form_data(templates)
+    goals: list[dict[str, Any]] = [{
+        "id": g.goal_id, "type": g.goal_type, "statement": g.statement, "measure": g.measure,
+        "baseline": g.baseline, "target": g.target, "target_date": short_date(g.target_date),
+        "target_year2": g.target_year2, "target_year3": g.target_year3, "student_group": g.student_group,
+        "short": _short_row(g.statement, g.measure, g.baseline, g.target),
+        "benchmarks": [{"goal_id": g.goal_id, "term": b.term, "benchmark": b.benchmark, "initial": b.initial,
+                        "expected": b.expected, "actual": b.actual or "\u2014", "date": short_date(b.date),
+                        "short": _short_row(b.benchmark, b.initial, b.expected, b.actual)}
+                       for b in g.benchmarks],
+    } for g in plan.goals]
     return {
         **common_context(packet),
         "plan_level": level,
@@ -287,25 +377,26 @@ def plan_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "leadership_team": [_person(p) for p in in_role_order(packet, data.people["leadership_team"])],
         "signatories": [_person(p) for p in in_role_order(packet, data.people["signatories"])],
         "problems": [{"id": p.problem_id, "text": p.text, "root_cause": p.root_cause} for p in plan.problems],
-        "goals": [{
-            "id": g.goal_id, "type": g.goal_type, "statement": g.statement, "measure": g.measure,
-            "baseline": g.baseline, "target": g.target, "target_date": long_date(g.target_date),
-            "target_year2": g.target_year2, "target_year3": g.target_year3, "student_group": g.student_group,
-            "benchmarks": [{"term": b.term, "benchmark": b.benchmark, "initial": b.initial,
-                            "expected": b.expected, "date": long_date(b.date)} for b in g.benchmarks],
-        } for g in plan.goals],
+        "goals": goals,
+        "benchmarks": [b for g in goals for b in g["benchmarks"]],
         "strategies": [{
             "id": st.strategy_id, "text": st.text, "evidence": st.evidence, "problem_id": st.problem_id,
+            # The heading is a line; a longer name follows it whole, in the body text's weight.
+            "heading": f"Strategy {st.strategy_id}: {shorten(st.text, HEADING_CHARS)}",
+            "text_in_full": shorten(st.text, HEADING_CHARS) != st.text.strip(),
             "problem": next((p.text for p in plan.problems if p.problem_id == st.problem_id), ""),
             "goal_id": st.goal_id,
             "activities": [{"activity": a.activity, "start": short_date(a.start), "end": short_date(a.end),
-                            "milestone": a.milestone, "funding": a.funding, "owner": a.owner}
+                            "milestone": a.milestone, "funding": a.funding, "owner": a.owner,
+                            "short": _short_row(a.activity, a.milestone, a.funding, a.owner)}
                            for a in st.activities],
         } for st in plan.strategies],
-        "timeline_chart": timeline_chart(plan, packet.as_of),
+        "timeline": timeline(plan, packet.planning_year, packet.as_of),
         "monitoring": [{"goal_id": m.goal_id, "evidence": m.evidence, "frequency": m.frequency,
-                        "responsible": m.responsible} for m in plan.monitoring],
-        "supports": {key: [{"description": x.description, "who": x.who, "when": x.when}
+                        "responsible": m.responsible, "short": _short_row(m.evidence, m.frequency, m.responsible)}
+                       for m in plan.monitoring],
+        "supports": {key: [{"description": x.description, "who": x.who, "when": x.when,
+                            "short": _short_row(x.description, x.who, x.when)}
                            for x in plan.supports_in(category)]
                      for key, category in (("professional_learning", "Professional Learning"),
                                            ("local_assessments", "Local Assessment"),

@@ -1,4 +1,4 @@
-"""The Plan for Improvement form, its timeline chart, and the readiness check."""
+"""The Plan for Improvement form, its timeline table, and the readiness check."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import datetime as dt
 import io
 
 import openpyxl
-import PIL.Image
 import pytest
 from docx import Document
 
 from generator.model.records import Activity, Plan, Strategy
 from generator.render import packet_contexts, render_document
-from generator.render.chart import PALETTE, month_ticks, timeline_chart
+from generator.render.chart import Picture
 from generator.render.template_data import SHIPPED, form_data
 from generator.setup import docs
 
@@ -75,13 +74,6 @@ def test_goals_strategies_benchmarks_and_sections_are_shown(plan_doc):
     assert "Local board approval date: " in text
 
 
-def test_plan_contains_the_timeline_chart_image(plan_doc):
-    blips = plan_doc.element.body.xpath(".//a:blip/@r:embed")
-    assert len(blips) == 1
-    part = plan_doc.part.related_parts[blips[0]]
-    assert part.content_type == "image/png" and part.blob.startswith(b"\x89PNG")
-
-
 def test_a_long_goal_and_every_strategy_are_shown_whole():
     long_goal = "By May 2027 the share of grade 3-5 students reading at grade level rises from 24% to 32%. " * 17
     assert len(long_goal) >= 1500
@@ -94,85 +86,143 @@ def test_a_long_goal_and_every_strategy_are_shown_whole():
         assert all(a.activity in text for a in s.activities)
 
 
-def _plan(*activities):
-    return Plan(strategies=(Strategy("S1", "Tutoring", activities=tuple(activities)),))
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+LONG = ("By May 2027 the share of grade 3-5 students reading at grade level rises from 24% to 32%. " * 17).strip()
 
 
-def test_chart_leaves_out_undated_activities_and_draws_today_only_within_the_year():
-    dated = Activity("S1", "Train tutors", dt.date(2027, 8, 20), dt.date(2027, 10, 1))
-    assert timeline_chart(_plan(Activity("S1", "No dates")), dt.date(2027, 9, 1)) is None
-    inside = timeline_chart(_plan(dated), dt.date(2027, 9, 1))
-    outside = timeline_chart(_plan(dated), dt.date(2026, 11, 23))
-    later = timeline_chart(_plan(dated), dt.date(2026, 12, 1))
-    assert inside.png.startswith(b"\x89PNG")
-    assert inside.png != outside.png                    # the today line is drawn
-    assert outside.png == later.png                     # ... and not when today is outside the year
-    assert timeline_chart(_plan(dated, Activity("S1", "Reversed", dt.date(2027, 9, 1), dt.date(2027, 8, 1))),
-                          dt.date(2026, 11, 23)).png == outside.png
+def timeline_table(doc):
+    (table,) = [t for t in doc.tables if t.rows[0].cells[0].text == "Strategy and activity"]
+    return table
 
 
-def _pixels(picture):
-    image = PIL.Image.open(io.BytesIO(picture.png))
-    return image.convert("RGB"), image.info.get("dpi")
+def row_has(row, tag):
+    return row._tr.find(f"{W}trPr/{W}{tag}") is not None
 
 
-def _colour_count(image, hex_colour):
-    rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return sum(count for count, colour in image.getcolors(1 << 20) if colour == rgb)
+def test_plan_has_a_timeline_table_not_a_picture(plan_doc):
+    assert not plan_doc.element.body.xpath(".//a:blip")
+    table = timeline_table(plan_doc)
+    head = table.rows[0]
+    assert [c.text for c in head.cells][1:] == "Jul Aug Sep Oct Nov Dec Jan Feb Mar Apr May Jun".split()
+    tbl_header = head._tr.find(f"{W}trPr/{W}tblHeader")
+    assert tbl_header is not None and tbl_header.get(f"{W}val") is None      # bare: the SDK refuses "true"
+    names = {c.text for r in table.rows[1:] for c in r.cells[:1]}
+    for activity in sheet_rows("goals.xlsx", "Activities", "0104"):
+        assert any(n.startswith(activity["Activity"][:40]) for n in names)
+    # The sample's activities run August 2027 to June 2028: those months' cells are shaded.
+    fills = [[c._tc.find(f"{W}tcPr/{W}shd").get(f"{W}fill") for c in r.cells[1:]] for r in table.rows[1:]
+             if len(r._tr.findall(f"{W}tc")) == 13]
+    assert fills and all(any(f != "auto" for f in row) for row in fills)
+    assert all(row[0] == "auto" for row in fills)                             # none starts in July
+    assert "Shaded months" in "\n".join(p.text for p in plan_doc.paragraphs)    # the legend
+    # Its narrow cell margins sit where CT_TblPr's sequence puts them (openxml-audit rejected tblLook first).
+    order = [el.tag.split("}")[1] for el in table._tbl.tblPr]
+    assert order[-3:] == ["tblLayout", "tblCellMar", "tblLook"]
 
 
-def _activities(count, start=dt.date(2027, 8, 1), end=dt.date(2028, 5, 1)):
-    return [Activity("S1", f"Activity {n}", start, end) for n in range(count)]
+def _context(one):
+    return packet_contexts(one)["plan"]
 
 
-def test_chart_picture_is_print_sized_and_grows_a_row_per_activity():
-    one, five = (timeline_chart(_plan(*_activities(n)), dt.date(2026, 11, 23)) for n in (1, 5))
-    (small, dpi), (tall, _) = _pixels(one), _pixels(five)
-    assert dpi == pytest.approx((150, 150), abs=0.1)       # so Word and viewers size it at 7 inches
-    assert small.width == tall.width == 7 * 150
-    assert tall.height - small.height == 4 * 0.3 * 150      # 0.3 inch a bar
+def test_timeline_flags_each_month_a_milestone_and_today():
+    plan = Plan(strategies=(Strategy("S1", "Tutoring", activities=(
+        Activity("S1", "Train tutors", dt.date(2027, 8, 20), dt.date(2027, 10, 1)),
+        Activity("S1", "Launch day", dt.date(2027, 9, 15), dt.date(2027, 9, 15)),
+        Activity("S1", "Undated"),
+        Activity("S1", "Into next year", dt.date(2028, 5, 1), dt.date(2029, 3, 1)))),))
+    timeline = _context(packet(plan_=plan, as_of=dt.date(2027, 11, 2)))["timeline"]
+    assert timeline["school_year"] == "2027-28" and timeline["today"] == "November 2027"
+    assert [m["today"] for m in timeline["months"]].index(True) == 4
+    train, launch, undated, later = timeline["strategies"][0]["activities"]
+    assert [c["span"] for c in train["cells"]] == [False, True, True, True] + [False] * 8
+    assert [c["milestone"] for c in launch["cells"]].index(True) == 2 and not any(c["span"] for c in launch["cells"])
+    assert not any(c["span"] for c in undated["cells"]) and undated["dates"] == "No dates yet"
+    assert [c["span"] for c in later["cells"]][-2:] == [True, True]         # clipped at June, dates kept
+    assert later["dates"] == "5/1/2028 to 3/1/2029"
+    assert all(c["today"] == (i == 4) for i, c in enumerate(train["cells"]))
 
 
-def test_chart_draws_each_strategy_in_its_own_colour_and_today_in_red():
-    plan = Plan(strategies=(Strategy("S1", "Tutoring", activities=tuple(_activities(2))),
-                            Strategy("S2", "Attendance", activities=(
-                                Activity("S2", "Home visits", dt.date(2027, 9, 1), dt.date(2029, 12, 1)),))))
-    inside, _ = _pixels(timeline_chart(plan, dt.date(2027, 9, 1)))
-    outside, _ = _pixels(timeline_chart(plan, dt.date(2026, 11, 23)))
-    for strategy_colour in PALETTE[:2]:
-        assert _colour_count(inside, strategy_colour) > 1000 and _colour_count(outside, strategy_colour) > 1000
-    assert _colour_count(inside, "#C00000") > 100                 # today's dashed line, and its legend entry
-    assert _colour_count(outside, "#C00000") == 0
-    assert _colour_count(outside, PALETTE[2]) == 0                # no third strategy, no third colour
+@pytest.fixture(scope="module")
+def long_plan(tmp_path_factory):
+    """A district of long plans: 39 strategies with 1,500-character names, a 1,500-character goal and
+    baseline, and a school with no supports and no benchmarks."""
+    long_strategies = [factories.strategy(f"S{i}", f"S{i} " + LONG, activities=2) for i in range(1, 40)]
+    goals = [factories.goal("G1", LONG, baseline=LONG), factories.goal("G2", benchmarks=())]
+    first = packet(school("0101"), strategies=long_strategies, goals=goals)
+    bare = packet(school("0102"), goals=[factories.goal("G1", benchmarks=()), factories.goal("G2", benchmarks=())],
+                  supports=())
+    inputs = write_inputs(tmp_path_factory.mktemp("long") / "inputs", [first, bare])
+    out = inputs.parent / "output"
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(out), "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    return {sid: Document(next(out.glob(f"{sid}-*")) / f"{sid}-plan.docx") for sid in ("0101", "0102")}
 
 
-def test_chart_ticks_each_month_of_the_school_year_and_fewer_over_years():
-    year = month_ticks(dt.date(2027, 7, 1), dt.date(2028, 6, 30))
-    assert year == [dt.date(2027 + (6 + k) // 12, (6 + k) % 12 + 1, 1) for k in range(13)]     # Jul to Jul
-    three_years = month_ticks(dt.date(2027, 7, 1), dt.date(2030, 6, 30))
-    assert len(three_years) <= 14 and three_years[0] == dt.date(2027, 7, 1)
-    assert three_years[-1] == dt.date(2030, 7, 1)
-    stretched = month_ticks(dt.date(2027, 7, 1), dt.date(2028, 8, 15))
-    assert stretched[-1] == dt.date(2028, 8, 1)                  # none past the chart's right edge
+def test_a_long_plan_keeps_every_activity_and_every_text_whole(long_plan):
+    doc = long_plan["0101"]
+    text = doc_text(doc)
+    table = timeline_table(doc)
+    assert len(table.columns) == 13
+    titles = [r for r in table.rows[1:] if len(r._tr.findall(f"{W}tc")) == 1]
+    activities = [r for r in table.rows[1:] if len(r._tr.findall(f"{W}tc")) == 13]
+    assert len(titles) == 39 and len(activities) == 78
+    for i in range(1, 40):
+        assert f"S{i} {LONG}" in text                                         # the whole strategy name
+    assert text.count(LONG) >= 39 + 2                                          # ... and the goal and baseline
+    # A strategy's heading is a line; its full name follows in the body text's weight.
+    headings = [p for p in doc.paragraphs if p.style.name == "Heading 2" and p.text.startswith("Strategy S")]
+    assert len(headings) == 39 and all(len(p.text) < 110 and p.text.endswith("\u2026") for p in headings)
+    full = [p for p in doc.paragraphs if p.text == f"S1 {LONG}"]
+    assert full and full[0].style.name == "Normal" and not any(r.bold for r in full[0].runs)
 
 
-def test_chart_is_the_same_picture_whatever_was_drawn_before():
-    """The process reuses one Figure for every chart: nothing of one chart may show in the next."""
-    from generator.render import chart
+def test_long_plan_pagination_rules(long_plan):
+    doc = long_plan["0101"]
+    table = timeline_table(doc)
+    assert all(row_has(r, "cantSplit") for r in table.rows)                    # short rows stay whole
+    for title in (r for r in table.rows[1:] if len(r._tr.findall(f"{W}tc")) == 1):
+        assert title.cells[0].paragraphs[0].paragraph_format.keep_with_next     # a strategy title keeps with its rows
+    for heading in (p for p in doc.paragraphs if p.style.name.startswith("Heading")):
+        assert heading.paragraph_format.keep_with_next
+    (goals,) = [t for t in doc.tables if t.rows[0].cells[0].text == "Goal" and t.rows[0].cells[1].text == "SMART Goal"]
+    long_row, short_row = goals.rows[1], goals.rows[2]
+    assert not row_has(long_row, "cantSplit") and row_has(short_row, "cantSplit")   # a long goal may split
+    for t in doc.tables:
+        header = t._tbl.find(f"{W}tr/{W}trPr/{W}tblHeader")
+        assert t.rows[0].cells[0].text in ("School",) or header is not None        # every grid's header repeats
+    # The Baseline column gets the room; dates and IDs are narrow.
+    widths = [c.width.inches for c in goals.rows[0].cells]
+    assert widths[3] >= 1.5 and widths[0] <= 0.6 and widths[5] <= 1.0
 
-    first = _plan(*_activities(3))
-    other = Plan(strategies=tuple(Strategy(f"S{n}", "A strategy " * 9, activities=(
-        Activity(f"S{n}", "A long activity name " * 5, dt.date(2026, 9, 1), dt.date(2029, 1, 1)),))
-        for n in range(1, 10)))
-    chart._blank.cache_clear()                                   # a fresh Figure, as a new process has
-    chart._draw.cache_clear()
-    fresh = timeline_chart(first, dt.date(2027, 9, 1)).png
-    timeline_chart(other, dt.date(2027, 3, 1))
-    chart._draw.cache_clear()
-    assert timeline_chart(first, dt.date(2027, 9, 1)).png == fresh
-    canvas, ax = chart._blank()
-    assert not (ax.lines or ax.collections or ax.patches or ax.texts or canvas.figure.texts
-                or canvas.figure.legends)                         # each chart's artists were removed
+
+def test_empty_sections_say_none_recorded(long_plan):
+    doc = long_plan["0102"]
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert paragraphs.count("None recorded.") >= 5         # benchmarks and the four support sections
+    heads = [t.rows[0].cells[0].text for t in doc.tables]
+    assert "Description" not in heads and ("Goal", "Term") not in [
+        tuple(c.text for c in t.rows[0].cells[:2]) for t in doc.tables]
+
+
+def test_benchmarks_show_the_expected_value_and_the_actual_once_known(tmp_path):
+    known = factories.goal("G1", benchmarks=(factories.Benchmark("G1", "Short-term", "Winter MAP", "31%", "38%",
+                                                                 dt.date(2027, 1, 31), "36%"),
+                                             factories.Benchmark("G1", "Long-term", "Spring IAR", "24%", "32%")))
+    inputs = write_inputs(tmp_path / "inputs", [packet(goals=[known, factories.goal("G2")])])
+    out = tmp_path / "out"
+    assert run_cli("build", "--inputs", str(inputs), "--output", str(out), "--as-of", AS_OF).exit_code == 0
+    doc = Document(next(out.glob("0101-*")) / "0101-plan.docx")
+    (table,) = [t for t in doc.tables if [c.text for c in t.rows[0].cells][:2] == ["Goal", "Term"]]
+    assert [c.text for c in table.rows[0].cells] == ["Goal", "Term", "Benchmark", "Initial Data Point",
+                                                    "Expected Value", "Actual", "Date"]
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert ["G1", "Short-term", "Winter MAP", "31%", "38%", "36%", "1/31/2027"] in rows
+    assert ["G1", "Long-term", "Spring IAR", "24%", "32%", "\u2014", ""] in rows
+
+
+# A 1x1 PNG: the picture path is still how a template places an image, though the plan has none now.
+TINY_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763"
+                         "f8ffff3f0005fe02fea7d6a2ea0000000049454e44ae426082")
 
 
 def test_a_picture_below_the_top_of_a_context_fails_clearly_rather_than_printing(tmp_path):
@@ -185,7 +235,7 @@ def test_a_picture_below_the_top_of_a_context_fails_clearly_rather_than_printing
     doc = Document()
     doc.add_paragraph("{{ chart }}{% for r in rows %}{{ r.chart }}{% endfor %}")
     doc.save(tmp_path / "t.docx")
-    picture = timeline_chart(_plan(*_activities(2)), dt.date(2027, 9, 1))
+    picture = Picture(TINY_PNG, 1.0, "a dot")
     placed = prepared(tmp_path / "t.docx").render({"chart": picture, "rows": []})
     assert len(Document(io.BytesIO(placed)).inline_shapes) == 1
     for render in (prepared(tmp_path / "t.docx").render, lambda c: render_docx(tmp_path / "t.docx", c)):
