@@ -26,4 +26,4 @@ def test_bench_builds_cold_warm_and_after_one_edit_and_prints_its_figures():
     assert 0 <= warm < cold and one_edit > 0 and documents_per_second > 0 and main > 0 and worker > 0
     assert re.search(r"^\| 6, every plan different \| [\d.]+ \|", run.stdout, re.M), run.stdout
     ratios = re.findall(r"ms/packet \(([\d.]+)x\)", run.stdout)
-    assert len(ratios) == 2 and all(float(r) > 1 for r in ratios), run.stdout
+    assert len(ratios) == 1 and all(float(r) > 1 for r in ratios), run.stdout

@@ -138,7 +138,7 @@ def test_timeline_flags_each_month_a_milestone_and_today():
     assert [c["milestone"] for c in launch["cells"]].index(True) == 2 and not any(c["span"] for c in launch["cells"])
     assert not any(c["span"] for c in undated["cells"]) and undated["dates"] == "No dates yet"
     assert [c["span"] for c in later["cells"]][-2:] == [True, True]         # clipped at June, dates kept
-    assert later["dates"] == "5/1/2028 to 3/1/2029"
+    assert later["dates"] == "May 1, 2028 to March 1, 2029"
     assert all(c["today"] == (i == 4) for i, c in enumerate(train["cells"]))
 
 
@@ -216,7 +216,7 @@ def test_benchmarks_show_the_expected_value_and_the_actual_once_known(tmp_path):
     assert [c.text for c in table.rows[0].cells] == ["Goal", "Term", "Benchmark", "Initial Data Point",
                                                     "Expected Value", "Actual", "Date"]
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
-    assert ["G1", "Short-term", "Winter MAP", "31%", "38%", "36%", "1/31/2027"] in rows
+    assert ["G1", "Short-term", "Winter MAP", "31%", "38%", "36%", "January 31, 2027"] in rows
     assert ["G1", "Long-term", "Spring IAR", "24%", "32%", "\u2014", ""] in rows
 
 

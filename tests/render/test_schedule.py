@@ -60,7 +60,7 @@ def test_one_date_style_for_forms_and_findings():
 
 
 def _text_width_twips(text: str, size_pt: float) -> float:
-    # fontTools comes with matplotlib today; without it, the LibreOffice test below still checks the dates.
+    # fontTools is a test dependency; without it, the LibreOffice test below still checks the dates.
     font = pytest.importorskip("fontTools.ttLib").TTFont(CARLITO)
     cmap, metrics = font.getBestCmap(), font["hmtx"]
     units = sum(metrics[cmap[ord(c)]][0] for c in text)
