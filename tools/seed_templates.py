@@ -503,7 +503,7 @@ def plan_docx(path):
     # and dates get columns that hold a short date on one line and each header word whole.
     heading("SMART Goals", 1)
     section_table(doc, "goals", ("Goal", "SMART Goal", "Measure", "Baseline", "Target", "Target Date"),
-                  (0.5, 1.95, 1.0, 1.6, 1.0, 0.95), "g",
+                  (0.5, 1.8, 0.9, 1.6, 0.9, 1.3), "g",
                   ["{{ g.id }}", "{{ g.statement }} ({{ g.type }}; {{ g.student_group }})", "{{ g.measure }}",
                    "{{ g.baseline }}", "{{ g.target }}{% if g.target_year2 %}; year 2: {{ g.target_year2 }}{% endif %}"
                                        "{% if g.target_year3 %}; year 3: {{ g.target_year3 }}{% endif %}",
@@ -511,7 +511,7 @@ def plan_docx(path):
 
     heading("Benchmarks", 1)
     section_table(doc, "benchmarks", ("Goal", "Term", "Benchmark", "Initial Data Point", "Expected Value",
-                                      "Actual", "Date"), (0.5, 0.85, 1.95, 0.9, 0.95, 0.9, 0.95), "b",
+                                      "Actual", "Date"), (0.5, 0.8, 1.7, 0.9, 0.9, 0.9, 1.3), "b",
                   ["{{ b.goal_id }}", "{{ b.term }}", "{{ b.benchmark }}", "{{ b.initial }}", "{{ b.expected }}",
                    "{{ b.actual }}", "{{ b.date }}"])
 
@@ -525,7 +525,7 @@ def plan_docx(path):
     keep_with_next(doc.add_paragraph("Evidence base: {{ st.evidence }}"))
     keep_with_next(doc.add_paragraph("Addresses problem of practice {{ st.problem_id }}: {{ st.problem }}"))
     section_table(doc, "st.activities", ("Activity", "Start", "End", "Milestone", "Funding Source",
-                                         "Person Responsible"), (1.8, 0.95, 0.95, 1.3, 1.0, 1.0), "a",
+                                         "Person Responsible"), (1.5, 1.3, 1.3, 1.0, 1.0, 0.9), "a",
                   ["{{ a.activity }}", "{{ a.start }}", "{{ a.end }}", "{{ a.milestone }}", "{{ a.funding }}",
                    "{{ a.owner }}"])
     doc.add_paragraph("{%p endfor %}")
