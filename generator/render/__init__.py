@@ -80,7 +80,7 @@ def packet_contexts(packet: Packet, templates: Templates = SHIPPED) -> dict[str,
 @lru_cache(maxsize=32)
 def _prepared(path: Path, size: int, mtime_ns: int) -> PreparedDocx | PreparedXlsx | None:
     if path.suffix == ".docx":
-        return PreparedDocx(path, jinja_env(autoescape=True))
+        return PreparedDocx(path, jinja_env(autoescape=True, typeset=True))
     try:
         # openpyxl escapes XML itself in the straightforward path; here prepared_xlsx escapes values.
         return PreparedXlsx(path, jinja_env(autoescape=False))

@@ -58,7 +58,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     """
     doc = DocxTemplate(str(template))
     try:
-        doc.render(with_pictures(doc, context), jinja_env=jinja_env(autoescape=True), autoescape=True)
+        doc.render(with_pictures(doc, context), jinja_env=jinja_env(autoescape=True, typeset=True), autoescape=True)
     except jinja2.TemplateError as exc:
         raise PacketsError(f"{template.name}: the template does not fit its data ({exc}). "
                            f"Fix: compare its tags with `packets context`.") from None

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+import markupsafe
+
+from generator.model.dates import keep_dates_whole
 
 
 class DataEnvironment(jinja2.Environment):
@@ -23,6 +26,19 @@ class DataEnvironment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def jinja_env(autoescape: bool) -> jinja2.Environment:
-    """Return the project's Jinja environment: undefined names fail loudly; values are escaped for XML."""
-    return DataEnvironment(undefined=jinja2.StrictUndefined, autoescape=autoescape)
+def _typeset(value: Any) -> Any:
+    """A value as it is printed in a Word document: its written-out dates never wrap over two lines."""
+    if type(value) is str:
+        return keep_dates_whole(value)
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(keep_dates_whole(str(value)))   # already escaped; the spaces it changes are not markup
+    return value
+
+
+def jinja_env(autoescape: bool, *, typeset: bool = False) -> jinja2.Environment:
+    """Return the project's Jinja environment: undefined names fail loudly; values are escaped for XML.
+
+    `typeset` is for documents laid out in lines (the Word forms): every printed value keeps its dates
+    whole. A spreadsheet's cells and the dashboard's HTML keep plain spaces, which search and filters match."""
+    return DataEnvironment(undefined=jinja2.StrictUndefined, autoescape=autoescape,
+                           finalize=_typeset if typeset else None)

@@ -247,3 +247,15 @@ def test_the_form_keys_of_forms_toml_are_the_forms():
     assert set(form_data().titles) == {form.key for form in FORMS}
     assert dataclasses.asdict(form_data())["colours"] == {"overdue": "F4CCCC", "ready": "D9EAD3",
                                                           "not_ready": "F4CCCC"}
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in SHIPPED_FOLDER.glob("*.docx")))
+def test_every_repeated_header_row_keeps_with_the_row_below(template):
+    """A header row alone at a page foot is a stranded heading (issue 17): Word and LibreOffice keep a row
+    whose paragraphs are keep-with-next on the page of the row below."""
+    W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    body = Document(str(SHIPPED_FOLDER / template)).element.body
+    headers = [tr for tr in body.iter(f"{W}tr") if tr.find(f"{W}trPr/{W}tblHeader") is not None]
+    for tr in headers:
+        paragraphs = list(tr.iter(f"{W}p"))
+        assert paragraphs and all(p.find(f"{W}pPr/{W}keepNext") is not None for p in paragraphs), template
