@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -231,26 +232,36 @@ def missing_texts(inputs: Path, output: Path) -> list[str]:
 
 
 def made_of_lines(wanted: str, lines: list[str], max_gap: int = 60) -> bool:
-    """True when `wanted` is the end of one line followed by whole lines, in order (each within `max_gap`
-    lines of the one before), and the start of a last one. A line may end inside a word or a URL."""
+    """True when `wanted` is pieced together from lines of the PDF in order, each within `max_gap` lines of
+    the one before: the end of a first line, then the starts of the lines after it. A line may end inside a
+    word or a URL, and may go on with a neighbouring cell's text that pdftotext put on the same line."""
     for first, line in enumerate(lines):
         starts = [m.start() for m in re.finditer(re.escape(wanted[:8]), line)]
         starts += [len(line) - k for k in range(1, 8) if line.endswith(wanted[:k])]   # "... See" / "https://..."
         for at in starts:
-            if wanted.startswith(line[at:]) and _rest_follows(wanted, len(line) - at, lines, first + 1, max_gap):
+            done = len(os.path.commonprefix([line[at:], wanted]))
+            if done >= min(len(wanted), len(line) - at, 8) and _rest_follows(wanted, done, lines, first + 1, max_gap):
                 return True
     return False
 
 
 def _rest_follows(wanted: str, done: int, lines: list[str], at: int, max_gap: int) -> bool:
+    """The rest of `wanted` from `done` on: each next piece is the line after `at` (within `max_gap`) that
+    holds the most of it at its start, at least a whole line or 8 characters."""
     while done < len(wanted):
+        rest = wanted[done:]
+        best, best_at = 0, -1
         for i in range(at, min(at + max_gap, len(lines))):
             line = lines[i]
-            if line and (wanted.startswith(line, done) or line.startswith(wanted[done:])):
-                done, at = done + len(line), i + 1
+            shared = len(os.path.commonprefix([line, rest])) if line else 0
+            if shared == len(line) or shared == len(rest):
+                best, best_at = shared, i            # a whole line of the text, or its end: take it
                 break
-        else:
+            if shared >= 8 and shared > best:
+                best, best_at = shared, i
+        if best_at < 0:
             return False
+        done, at = done + best, best_at + 1
     return True
 
 
