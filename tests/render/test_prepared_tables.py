@@ -35,9 +35,14 @@ def template(path, rows: list[list[str]], columns: int = 3):
     return path
 
 
+# The ISBE grid's columns are the school's (the needs-assessment vendor's is an Intensive school's only), so
+# its table needs fix_tables to fit its grid to the columns shown.
+COLUMNS_CHANGE = {"isbe-grid"}
+
+
 @pytest.mark.parametrize("form", [f for f in FORMS if f.suffix == ".docx"], ids=lambda f: f.key)
 def test_the_packet_templates_take_the_path_without_fix_tables(form):
-    assert prepared(TEMPLATES / form.template).tables_keep_their_shape
+    assert prepared(TEMPLATES / form.template).tables_keep_their_shape == (form.key not in COLUMNS_CHANGE)
 
 
 FIXED = {
