@@ -215,8 +215,10 @@ def load_email_settings(inputs: Path) -> EmailSettings:
     canonical = {d.casefold(): d for d in IDENTIFICATIONS}
     for name, table in _table(data, "designation", path).items():
         if name.casefold() not in canonical:
-            raise _fail(path, f"[designation.{name}]", f"'{name}' is not a designation.",
-                        f"Use one of: {', '.join(IDENTIFICATIONS)}.")
+            raise _fail(path, f"[designation.{name}]", f"'{name}' is not what a designation is identified for.",
+                        f"Use one of: {', '.join(IDENTIFICATIONS)} (templates/designations.csv says what each "
+                        f"designation is identified for: a Commendable school's table is [designation.\"Not "
+                        f"identified\"]).")
         if not isinstance(table, dict):
             raise _fail(path, f"[designation.{name}]", "must be a table of settings.")
         by_designation[canonical[name.casefold()]] = _rules(table, default, path, f"[designation.{name}]")

@@ -344,7 +344,6 @@ def designations(templates: Templates = SHIPPED) -> DesignationVocabulary:
             if other != name or not header_key(spelling):
                 raise PacketsError(f"{path}, row {i}: '{spelling}' is also {other}'s; each spelling may name one "
                                    f"designation.")
-        spelled[header_key(name)] = name
         found.append(Designation(name, identification, tuple(s for s in synonyms if header_key(s) != header_key(name))))
     if not any(d.identification == "Not identified" for d in found):
         raise PacketsError(f"{path}: no designation is 'Not identified', which a blank Designation cell reads as. "

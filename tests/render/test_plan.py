@@ -12,7 +12,7 @@ from docx import Document
 from generator.model.records import Activity, Plan, Strategy
 from generator.render import packet_contexts, render_document
 from generator.render.chart import Picture
-from generator.render.template_data import SHIPPED, form_data, state_profile
+from generator.render.template_data import SHIPPED, state_profile
 from generator.setup import docs
 
 import factories
