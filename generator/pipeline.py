@@ -31,7 +31,7 @@ from generator.findings import (
 )
 from generator.inputs.normalize import normalize_sheet
 from generator.inputs.read import load_inputs
-from generator.inputs.schema import SHEETS
+from generator.inputs.schema import SHEETS, with_designations
 from generator.inputs.validate import validate_tables
 from generator.model.build import build_district
 from generator.model.readiness import check_packet, is_ready
@@ -47,9 +47,9 @@ from generator.render.calendars import DISTRICT_CALENDAR, district_calendar
 from generator.render.dashboard import DASHBOARD, DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
-from generator.render.template_data import Templates
+from generator.render.template_data import StateProfile, Templates, designations, state_profile
 from generator.render.validation import validation_report
-from generator.settings import Settings
+from generator.settings import SETTINGS_FILE, Settings
 
 READINESS_REPORT = "readiness.xlsx"
 READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted
@@ -134,12 +134,17 @@ class SendReport:
 @collector_paused()          # millions of objects, no cycles: see collector.py
 def load_district(settings: Settings) -> tuple[District, list[Finding]]:
     """Return the district model and the non-blocking findings; raise InputError listing every error."""
+    templates = Templates(settings.templates)
+    vocabulary = designations(templates)
+    profile = state_profile(templates, settings.state, f"{Path(settings.inputs) / SETTINGS_FILE}: [district] state")
     raw, findings = load_inputs(settings.inputs)
+    if not settings.state:
+        findings.append(unset_state(profile))
     tables = {}
     for spec in SHEETS:
         if spec.name in raw:
             # Each sheet as read is let go once normalized, not held while the rest are.
-            tables[spec.name], found = normalize_sheet(raw.pop(spec.name), spec)
+            tables[spec.name], found = normalize_sheet(raw.pop(spec.name), with_designations(spec, vocabulary))
             findings += found
     findings += validate_tables(tables, settings.planning_year)
     unknown = [sid for sid in settings.schools
@@ -150,7 +155,14 @@ def load_district(settings: Settings) -> tuple[District, list[Finding]]:
                                 fix="Check the --school value against the School ID column."))
     if errors(findings):
         raise InputError(findings)
-    return build_district(tables, settings), findings
+    return build_district(tables, settings, vocabulary, profile.rules), findings
+
+
+def unset_state(profile: StateProfile) -> Finding:
+    """Return the warning for a settings.toml that names no state: the default state's forms are used."""
+    return Finding(WARNING, f"[district] state is not set, so the packets are {profile.name}'s: its forms, "
+                            f"wording and submission route ({profile.agency}).", file=SETTINGS_FILE,
+                   fix='Add state = "IL" (Illinois) or state = "CA" (California) under [district] in settings.toml.')
 
 
 

@@ -22,7 +22,8 @@ SETTINGS_FILE = "settings.toml"
 # Fields a file-name pattern may use; anything else is refused so a typo cannot silently vanish.
 NAME_FIELDS = {"school_id", "slug", "form", "year", "district"}
 # The keys settings.toml may hold, by table; anything else is refused so a misspelt key is not ignored.
-SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of"}, "output": {"folder", "file"}, "templates": {"folder"}}
+SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of", "state"}, "output": {"folder", "file"},
+                 "templates": {"folder"}}
 # Years every date the generator computes stays valid in (a series runs to June 30 after the end year).
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # How far the day overdue is judged by may lie from the planning year.
@@ -83,6 +84,10 @@ class Settings:
     file_pattern: str = "{school_id}-{form}"
     schools: tuple[str, ...] = field(default=())   # limit a run to these school ids
     templates: Path | None = None     # the district's own templates, each used instead of the shipped one
+    # The district's state, as settings.toml writes it ("IL", "California"): its profile in the templates
+    # (states/<code>.toml) says which forms apply, where plans are submitted and what the state is called.
+    # "": not set, read as Illinois with a warning (see README, "States and designations").
+    state: str = ""
     # How the run goes, as the command line asks (none is in settings.toml).
     strict: bool = False          # readiness warnings count as failures
     jobs: int = 1                 # processes building packets at once
@@ -172,6 +177,11 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
     except ValueError as exc:
         raise PacketsError(f"{path}: [district] planning_year: {exc}.") from None
 
+    state = district.get("state", "")
+    if not isinstance(state, str):
+        raise PacketsError(f"{path}: [district] state must be text naming the district's state, such as "
+                           f"state = \"IL\" or state = \"CA\".")
+
     when = as_of or district.get("as_of") or dt.date.today()
     if isinstance(when, dt.datetime):
         when = when.date()
@@ -193,6 +203,7 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         file_pattern=_check_pattern(str(out.get("file", Settings.file_pattern)), "file", path),
         schools=tuple(schools),
         templates=_templates_folder(templates, own, inputs, path),
+        state=state.strip(),
         strict=strict, jobs=jobs, force=force, pdf=pdf,
     )
 

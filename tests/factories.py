@@ -187,9 +187,10 @@ def sheet_rows(packets: Iterable[Packet]) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
-def write_inputs(folder: Path, packets: Sequence[Packet]) -> Path:
+def write_inputs(folder: Path, packets: Sequence[Packet], state: str = "IL") -> Path:
     """Write the input workbooks and settings.toml of a district made of these packets into `folder`.
-    Every sheet of the schema is written with its headers, even when it has no rows."""
+    Every sheet of the schema is written with its headers, even when it has no rows. `state` is settings.toml's
+    [district] state ("" leaves it out)."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = sheet_rows(packets)
     for workbook in WORKBOOKS:
@@ -203,8 +204,8 @@ def write_inputs(folder: Path, packets: Sequence[Packet]) -> Path:
         wb.save(folder / f"{workbook}.xlsx")
     first = packets[0]
     (folder / "settings.toml").write_text(
-        f'[district]\nname = "{first.district_name}"\nplanning_year = "{first.planning_year.label}"\n',
-        encoding="utf-8")
+        f'[district]\nname = "{first.district_name}"\nplanning_year = "{first.planning_year.label}"\n'
+        + (f'state = "{state}"\n' if state else ""), encoding="utf-8")
     return folder
 
 

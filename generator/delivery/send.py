@@ -164,8 +164,8 @@ def message_context(packet: Packet, findings: list[Finding], ready: bool, due: t
     lines = [f.line() for f in findings if f.severity in (ERROR, WARNING)]
     return {
         "school": {"id": school.school_id, "name": school.name, "designation": school.designation,
-                   "support_level": school.support_level, "essa_status": school.essa_status,
-                   "grades": school.grades, "address": school.address},
+                   "identification": school.identification, "support_level": school.support_level,
+                   "essa_status": school.essa_status, "grades": school.grades, "address": school.address},
         "district": {"name": packet.district_name},
         "planning_year": packet.planning_year.label,
         "ready": ready,
@@ -225,7 +225,7 @@ def _plan_one(settings, email, compiled, manifest, ledger, templates, packet, st
     findings = check_packet(built)          # judged as of the build's day, as its documents were
     ready = is_ready(findings, strict)
     documents, problems = _documents(settings, packet, entry)
-    rules = email.rules_for(school.designation)
+    rules = email.rules_for(school.identification)
     recipients = school_recipients(packet, rules)
     problems += recipients.problems
     built_at = dt.datetime.fromisoformat(entry["built_at"])
@@ -240,7 +240,7 @@ def _plan_one(settings, email, compiled, manifest, ledger, templates, packet, st
             attachments = chosen
     due = review_due(built, built_at.date(), email.review_days)
     context = message_context(built, findings, ready, due, recipients, attachments, built_at.date(), email)
-    templates_for = compiled.get(school.designation if school.designation in email.by_designation else None)
+    templates_for = compiled.get(school.identification if school.identification in email.by_designation else None)
     subject, body = render(templates_for, context)
     delivered = frozenset() if resend else frozenset(ledger.delivered(sid, version))
     return dataclasses.replace(base, ready=ready, to=recipients.to, cc=recipients.cc, subject=subject, body=body,

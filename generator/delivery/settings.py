@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from email_validator import EmailNotValidError, validate_email
 
 from generator.findings import PacketsError
-from generator.inputs.schema import DESIGNATIONS, ROLES
+from generator.inputs.schema import IDENTIFICATIONS, ROLES
 from generator.settings import read_toml, refuse_unknown
 
 EMAIL_FILE = "email.toml"
@@ -88,8 +88,9 @@ class EmailSettings:
     by_designation: Mapping[str, Rules] = field(default_factory=dict)
     smtp: SmtpConfig = SmtpConfig()
 
-    def rules_for(self, designation: str) -> Rules:
-        return self.by_designation.get(designation, self.default)
+    def rules_for(self, identification: str) -> Rules:
+        """Return the rules for a school identified for this (Intensive, ..., Not identified)."""
+        return self.by_designation.get(identification, self.default)
 
 
 def _fail(path: Path, where: str, problem: str, fix: str = "") -> PacketsError:
@@ -210,11 +211,14 @@ def load_email_settings(inputs: Path) -> EmailSettings:
 
     default = _rules(_table(data, "default", path), None, path, "[default]")
     by_designation = {}
-    canonical = {d.casefold(): d for d in DESIGNATIONS}
+    # Keyed by what a designation is identified for, so [designation.Targeted] covers ATSI and TSI too.
+    canonical = {d.casefold(): d for d in IDENTIFICATIONS}
     for name, table in _table(data, "designation", path).items():
         if name.casefold() not in canonical:
-            raise _fail(path, f"[designation.{name}]", f"'{name}' is not a designation.",
-                        f"Use one of: {', '.join(DESIGNATIONS)}.")
+            raise _fail(path, f"[designation.{name}]", f"'{name}' is not what a designation is identified for.",
+                        f"Use one of: {', '.join(IDENTIFICATIONS)} (templates/designations.csv says what each "
+                        f"designation is identified for: a Commendable school's table is [designation.\"Not "
+                        f"identified\"]).")
         if not isinstance(table, dict):
             raise _fail(path, f"[designation.{name}]", "must be a table of settings.")
         by_designation[canonical[name.casefold()]] = _rules(table, default, path, f"[designation.{name}]")

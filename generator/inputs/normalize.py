@@ -308,10 +308,12 @@ def _convert(col: Column, value: Any) -> tuple[Any, _Problem | None]:
         return None, _Problem(f"{exc}.", fix[:1].upper() + fix[1:])
     text = clean_text(value)
     if col.kind == "choice":
-        choice = canonical_choice(text, col.choices, CHOICE_SYNONYMS.get(col.key))
+        synonyms = dict(col.choice_synonyms) if col.choice_synonyms else CHOICE_SYNONYMS.get(col.key)
+        choice = canonical_choice(text, col.choices, synonyms)
         if choice is None:
+            also = f", or add it (with what it means) to the templates' {col.choices_file}" if col.choices_file else ""
             return None, _Problem(f"'{text}' is not a known {col.name.lower()}.",
-                                  f"Use one of: {'; '.join(col.choices)}.")
+                                  f"Use one of: {'; '.join(col.choices)}{also}.")
         return choice, None
     if col.kind == "id" and not text.isascii():
         return _id_value(col, text)
@@ -373,6 +375,9 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
                 values[at] = cell               # the usual cell: its value is the text as it is
                 continue
             if is_blank(cell):
+                if col.blank:
+                    values[at] = col.blank      # e.g. a blank Designation: the school is not identified
+                    continue
                 if col.required:
                     findings.append(Finding(ERROR, f"{col.name} is empty.", **_at(where, number, columns[col.key]),
                                             fix=f"Fill in {col.name} (for example: {col.example})."))

@@ -8,10 +8,16 @@ blank workbooks are generated from it, so the three cannot drift apart.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-DESIGNATIONS = ("Intensive", "Comprehensive", "Targeted")
+# What a school's designation means to the forms and rules: the support it is identified for (Illinois's
+# and ESSA's categories), or none. Every designation staff may write (templates/designations.csv: Commendable,
+# CSI, ATSI, ...) names one of these; the ISBE grid, the submission routes, the readiness rules' scope and
+# email.toml's [designation.X] tables go by it, while the forms print the designation itself.
+INTENSIVE, COMPREHENSIVE, TARGETED, NOT_IDENTIFIED = "Intensive", "Comprehensive", "Targeted", "Not identified"
+IDENTIFICATIONS = (INTENSIVE, COMPREHENSIVE, TARGETED, NOT_IDENTIFIED)
+DESIGNATIONS = IDENTIFICATIONS[:3]        # the identifications that are support designations
 
 # Each known role, in the order a packet lists people. The ISBE grid column each role staffs
 # lives with the grid's reference data, not here.
@@ -111,6 +117,11 @@ class Column:
     choices: tuple[str, ...] = ()  # for kind == "choice"
     example: str = ""
     help: str = ""
+    # For a choice column whose choices are data (designations.csv): each choice's other spellings, and
+    # the file they come from, named in the fix for an unknown value. Else CHOICE_SYNONYMS has them.
+    choice_synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    choices_file: str = ""
+    blank: str = ""                # what an empty cell reads as ("" : nothing; an error when required)
 
     def matches(self, header: object) -> bool:
         """Return True when a sheet's header cell names this column."""
@@ -177,8 +188,10 @@ SCHOOLS = Sheet("roster", "Schools", (
     SCHOOL_ID_REQUIRED,
     Column("School Name", "name", required=True, synonyms=("school", "name", "building"),
            example="José Martí Elementary School"),
-    Column("Designation", "designation", "choice", required=True, choices=DESIGNATIONS,
-           synonyms=("summative designation", "support designation"), example="Comprehensive"),
+    Column("Designation", "designation", "choice", required=True, choices=IDENTIFICATIONS, blank=NOT_IDENTIFIED,
+           synonyms=("summative designation", "support designation", "essa designation"), example="Comprehensive",
+           help="Blank: not identified. The designations and their other spellings (CSI, ATSI, TSI, "
+                "Commendable, No Status, ...) are listed in templates/designations.csv."),
     Column("Support Level", "support_level", "number", synonyms=("level", "plan level"),
            example="2", help="1, 2 or 3: decides where the Plan for Improvement is submitted."),
     Column("ESSA Status", "essa_status", synonyms=("essa", "status"), example="CSI"),
@@ -372,6 +385,48 @@ def canonical_choice(value: str, choices: tuple[str, ...], synonyms: dict[str, t
         if any(header_key(n) == wanted for n in names):
             return choice
     return None
+
+
+@dataclass(frozen=True)
+class Designation:
+    """One designation a school may have, as templates/designations.csv lists it."""
+
+    name: str                          # what the forms print: "Commendable", "Additional Targeted"
+    identification: str                # one of IDENTIFICATIONS: what the forms and rules make of it
+    synonyms: tuple[str, ...] = ()     # other spellings staff write: "CSI", "No Status"
+
+
+@dataclass(frozen=True)
+class DesignationVocabulary:
+    """Every designation a roster may give a school (templates/designations.csv), in the file's order."""
+
+    designations: tuple[Designation, ...]
+    file: str = "designations.csv"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.designations)
+
+    @property
+    def blank(self) -> Designation:
+        """What an empty Designation cell reads as: the first designation that is not identified."""
+        return next(d for d in self.designations if d.identification == NOT_IDENTIFIED)
+
+    def identification(self, name: str) -> str:
+        """Return what a designation (as normalized: one of `names`) is identified for."""
+        return next((d.identification for d in self.designations if d.name == name), NOT_IDENTIFIED)
+
+
+def with_designations(sheet: Sheet, vocabulary: DesignationVocabulary) -> Sheet:
+    """Return the sheet with its Designation column accepting the vocabulary's designations and their
+    synonyms (a blank cell reads as the vocabulary's first designation that is not identified); a sheet
+    without a Designation column is returned as it is."""
+    if not any(c.key == "designation" for c in sheet.columns):
+        return sheet
+    columns = tuple(replace(c, choices=vocabulary.names, blank=vocabulary.blank.name, choices_file=vocabulary.file,
+                            choice_synonyms=tuple((d.name, d.synonyms) for d in vocabulary.designations))
+                    if c.key == "designation" else c for c in sheet.columns)
+    return replace(sheet, columns=columns)
 
 
 # The sheets whose rows may repeat, and the field holding each row's (first) date.

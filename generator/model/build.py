@@ -16,6 +16,7 @@ from generator.inputs.schema import (
     ROLES,
     SERIES_DATE,
     STAGES,
+    DesignationVocabulary,
     canonical_choice,
 )
 from generator.inputs.validate import closed_days
@@ -255,13 +256,21 @@ def _plan(index: _BySchool, school_id: str) -> Plan:
     )
 
 
-def build_district(tables: Mapping[str, Table], settings) -> District:
-    """Return the district model from tables that passed validation."""
+def build_district(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None = None,
+                   rule_scope: Mapping[str, tuple[str, ...]] | None = None) -> District:
+    """Return the district model from tables that passed validation. `designations` says what each
+    designation is identified for (designations.csv; None: only the identifications' own words are
+    known); `rule_scope` names the readiness rules that concern only schools of some identifications
+    (the state profile's [rules])."""
+    def identification(name: str) -> str:
+        return designations.identification(name) if designations else ""
+
     schools = tuple(
         School(r["school_id"], _text(r, "name"), r["designation"], r["support_level"], _text(r, "essa_status"),
                _text(r, "grades"), _text(r, "address"), r["plan_date"], r["last_updated"], r["board_approval"],
-               _source(t, r))
+               _source(t, r), identification(r["designation"]))
         for t, r in ((tables["Schools"], r) for r in tables["Schools"].rows))
+    scope = dict(rule_scope or {})
     index = _BySchool(tables)
     calendar = _Calendar(tables, settings.planning_year)
     shared = _Shared()
@@ -277,6 +286,8 @@ def build_district(tables: Mapping[str, Table], settings) -> District:
              for m in shared.record(_meetings, t, r, calendar)),
             key=lambda m: m.date))
         tasks = timeline.merge([_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)])
+        waived = tuple(sorted(rule for rule, concerned in scope.items() if school.identification not in concerned))
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
-                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people)))
+                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people),
+                              state=settings.state, waived_rules=waived))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

@@ -264,8 +264,9 @@ def _overdue(packet: Packet):
 
 
 def check_packet(packet: Packet) -> list[Finding]:
-    """Return every readiness finding for one school's packet, in rule order."""
-    return [finding for r in RULES for finding in r.check(packet)]
+    """Return every readiness finding for one school's packet, in rule order: the rules that concern it
+    (a state's profile may limit a rule to schools of some designations)."""
+    return [finding for r in RULES if r.name not in packet.waived_rules for finding in r.check(packet)]
 
 
 def is_ready(findings, strict: bool = False) -> bool:

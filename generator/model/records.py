@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from generator.inputs.schema import REVIEW_STEPS
+from generator.inputs.schema import IDENTIFICATIONS, NOT_IDENTIFIED, REVIEW_STEPS
 
 # ReviewEvent.kind of each Step on the Review sheet.
 REVIEW_KINDS = dict(zip(REVIEW_STEPS, ("first-draft", "feedback", "final-review", "board-approval", "check-in")))
@@ -44,6 +44,20 @@ class School:
     last_updated: dt.date | None = None
     board_approval: dt.date | None = None
     source: Source | None = field(default=None, compare=False, repr=False)
+    # What the designation (as the forms print it: "Commendable", "Additional Targeted") is identified for:
+    # one of IDENTIFICATIONS (designations.csv says which). Left empty, the designation's own word when it
+    # is one of them, else Not identified.
+    identification: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.identification:
+            own = self.designation if self.designation in IDENTIFICATIONS else NOT_IDENTIFIED
+            object.__setattr__(self, "identification", own)
+
+    @property
+    def identified(self) -> bool:
+        """True for a school identified for support (Intensive, Comprehensive or Targeted)."""
+        return self.identification != NOT_IDENTIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +219,10 @@ class Packet:
     plan: Plan
     review: tuple[ReviewEvent, ...] = ()  # in date order
     sources: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    state: str = ""                       # settings.toml's [district] state, as written ("": the default)
+    # Readiness rules that do not concern this school (the state profile's [rules]), sorted: the packet's
+    # repr is its fingerprint, and a set's order changes from one process to the next.
+    waived_rules: tuple[str, ...] = ()
 
     def people_in(self, *roles: str) -> tuple[Person, ...]:
         """Return the people who fill any of these roles for this school, school staff first."""

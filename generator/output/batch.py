@@ -36,7 +36,7 @@ from generator.findings import Finding, PacketsError, os_error_text
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
-from generator.render import FORMS, render_packet
+from generator.render import packet_forms, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
 from generator.render.template_data import Templates
 from generator.settings import Settings
@@ -115,10 +115,11 @@ def _build_chunk(settings: Settings, templates: Templates, packets: list[Packet]
 
 def _stage_one(settings: Settings, packet: Packet, templates: Templates) -> _StagedPacket:
     school = packet.school
-    names = naming.document_names(settings, school, [(f.key, f.suffix) for f in FORMS] + [(CALENDAR_KEY, ".ics")])
+    forms = packet_forms(packet, templates)
+    names = naming.document_names(settings, school, [(f.key, f.suffix) for f in forms] + [(CALENDAR_KEY, ".ics")])
     findings = tuple(check_packet(packet))
     documents = render_packet(packet, templates)
-    files = {names[form.key]: documents[form.key] for form in FORMS}
+    files = {names[form.key]: documents[form.key] for form in forms}
     files[names[CALENDAR_KEY]] = school_calendar(packet, templates=templates)
     folder = naming.packet_folder(settings, school)
     ready, built_at = is_ready(findings, settings.strict), dt.datetime.now().replace(microsecond=0)

@@ -32,7 +32,7 @@ from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.records import Packet
 from generator.output import atomic, naming
 from generator.output.pdf import PdfConverter
-from generator.render import FORMS, form_titles, render_document
+from generator.render import FORMS, form_titles, packet_forms, render_document
 from generator.render.context import common_context, long_date
 from generator.render.template_data import SHIPPED, Templates, form_data, grid_activities
 
@@ -40,10 +40,10 @@ COVER_TEMPLATE = "cover.docx"
 COVER_PAGES = 2                  # cover.docx as laid out: the cover page, then the contents page
 
 
-def pdf_forms():
+def pdf_forms(packet: Packet | None = None, templates: Templates = SHIPPED):
     """Return the forms the combined PDF holds, in packet order: the Word forms (the Excel trackers are
-    working copies, not submissions)."""
-    return tuple(form for form in FORMS if form.suffix == ".docx")
+    working copies, not submissions), of the packet's forms when a packet is given."""
+    return tuple(form for form in (packet_forms(packet, templates) if packet else FORMS) if form.suffix == ".docx")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def cover_context(packet: Packet, ready: bool, findings: Sequence[Finding], buil
         detail = (f"{counts}. The district's readiness report (readiness.xlsx) lists each thing to fix "
                   "and where to fix it.")
     return {
-        **common_context(packet),
+        **common_context(packet, templates),
         "status": "Ready for submission" if ready else "Not ready",
         "status_detail": detail,
         "status_fill": form_data(templates).colours["ready" if ready else "not_ready"],
@@ -95,13 +95,15 @@ def pdf_job(settings, packet: Packet, folder: Path, ready: bool, findings: Seque
     school = packet.school
     templates = Templates(settings.templates)
     titles = form_titles(templates)
+    word_forms = pdf_forms(packet, templates)
     forms = tuple((titles[form.key], folder / naming.document_name(settings, school, form.key, form.suffix))
-                  for form in pdf_forms())
+                  for form in word_forms)
     # The ISBE grid's month bands (as the grid prints them) become bookmarks under the grid's.
-    months = tuple(dict.fromkeys(a.month.upper() for a in grid_activities(templates)))
+    months = tuple(dict.fromkeys(a.month.upper() for a in grid_activities(templates)
+                                 if a.applies(school.identification)))
     return PdfJob(school.school_id, folder / naming.packet_pdf_name(settings, school), forms,
                   cover_context(packet, ready, findings, built_at, templates),
-                  ((titles["isbe-grid"], months),) if "isbe-grid" in titles else ())
+                  ((titles["isbe-grid"], months),) if any(f.key == "isbe-grid" for f in word_forms) else ())
 
 
 def page_count(pdf: bytes) -> int:

@@ -28,7 +28,7 @@ from generator.render.docx import render_docx
 from generator.render.fast.docx import PreparedDocx
 from generator.render.fast.xlsx import PreparedXlsx, Unprepared
 from generator.render.jinja import jinja_env
-from generator.render.template_data import SHIPPED, Templates, form_data
+from generator.render.template_data import SHIPPED, Templates, form_data, state_profile
 from generator.render.xlsx import render_xlsx
 
 RENDERERS = {".docx": render_docx, ".xlsx": render_xlsx}       # the reference engines
@@ -66,15 +66,24 @@ def form_titles(templates: Templates = SHIPPED) -> dict[str, str]:
     return {form.key: data.title(form.key) for form in FORMS}
 
 
+def packet_forms(packet: Packet, templates: Templates = SHIPPED) -> tuple[Form, ...]:
+    """Return the forms of one school's packet, in packet order: those its state's profile gives a school of
+    its identification (an Illinois school not identified for support, or any California school, has no
+    ISBE grid)."""
+    profile = state_profile(templates, packet.state)
+    return tuple(form for form in FORMS if profile.holds(form.key, packet.school.identification))
+
+
 def packet_contexts(packet: Packet, templates: Templates = SHIPPED) -> dict[str, dict[str, Any]]:
-    """Return each form's context for one packet, keyed by form key, with the form's title; forms sharing
+    """Return each of the packet's forms' context, keyed by form key, with the form's title; forms sharing
     a builder share one call."""
+    forms = packet_forms(packet, templates)
     built: dict[Callable, dict[str, Any]] = {}
-    for form in FORMS:
+    for form in forms:
         if form.context not in built:
             built[form.context] = form.context(packet, templates)
     titles = form_titles(templates)
-    return {form.key: {**built[form.context], "title": titles[form.key]} for form in FORMS}
+    return {form.key: {**built[form.context], "title": titles[form.key]} for form in forms}
 
 
 @lru_cache(maxsize=32)
@@ -116,6 +125,7 @@ def render_document(template: Path, context: dict[str, Any]) -> bytes:
 
 
 def render_packet(packet: Packet, templates: Templates = SHIPPED) -> dict[str, bytes]:
-    """Return every document of one school's packet as bytes, keyed by form key."""
+    """Return every document of one school's packet as bytes, keyed by form key (packet_forms')."""
     contexts = packet_contexts(packet, templates)
-    return {form.key: render_document(templates.path(form.template), contexts[form.key]) for form in FORMS}
+    return {form.key: render_document(templates.path(form.template), contexts[form.key])
+            for form in packet_forms(packet, templates)}

@@ -89,13 +89,13 @@ def _person(p: Person) -> dict[str, str]:
     return {"name": p.name, "role": p.role, "title": p.title, "email": p.email, "phone": p.phone}
 
 
-def common_context(packet: Packet) -> dict[str, Any]:
-    """Return the fields every form shows: school, district, year and people."""
+def common_context(packet: Packet, templates: Templates = template_data.SHIPPED) -> dict[str, Any]:
+    """Return the fields every form shows: school, district, state, year and people."""
     s = packet.school
     principal = packet.people_in("Principal")
     return {
         "school": {
-            "id": s.school_id, "name": s.name, "designation": s.designation,
+            "id": s.school_id, "name": s.name, "designation": s.designation, "identification": s.identification,
             "support_level": "" if s.support_level is None else str(s.support_level),
             "essa_status": s.essa_status, "grades": s.grades, "address": s.address,
             "principal": names(principal),
@@ -107,6 +107,7 @@ def common_context(packet: Packet) -> dict[str, Any]:
             "superintendent": names(packet.people_in("Superintendent")),
             "liaison": names(packet.people_in("District Staff")),
         },
+        "state": template_data.state_profile(templates, packet.state).context,
         "planning_year": packet.planning_year.label,
         "as_of": long_date(packet.as_of),
         "people": [_person(p) for p in packet.people],
@@ -218,7 +219,7 @@ def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
             stages.append({"name": row["stage"], "rows": []})
         stages[-1]["rows"].append(row)
     return {
-        **common_context(packet),
+        **common_context(packet, templates),
         "schedule_period": schedule_period(packet),
         "stages": stages,
         "meeting_kinds": meeting_kinds(packet, templates),
@@ -236,17 +237,25 @@ def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
 # --- ISBE planning-year activity grid ---------------------------------------------------------
 
 def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
-    """Return the ISBE planning-year grid's context: columns named for this school, months of activities."""
+    """Return the ISBE planning-year grid's context: columns named for this school, months of activities.
+    The columns and activities are those of the school's identification (isbe_grid_columns.csv and
+    isbe_grid_activities.xlsx, column Applies To): the ISI rows and the needs-assessment vendor's column
+    are an Intensive school's only."""
     year = packet.planning_year
+    identification = packet.school.identification
     columns = [{"key": c.key, "title": c.title.replace("{designation}", packet.school.designation),
                 "people": names(packet.people_in(*c.roles))}
-               for c in template_data.grid_columns(templates)]
+               for c in template_data.grid_columns(templates) if c.applies(identification)]
     months: list[dict[str, Any]] = []
     tracker: list[dict[str, Any]] = []
     for activity in template_data.grid_activities(templates):
+        if not activity.applies(identification):
+            continue
         if not months or months[-1]["name"] != activity.month:
             months.append({"name": activity.month, "label": activity.month.upper(), "activities": []})
-        cells = {key: [resolve_dates(line, year) for line in lines] for key, lines in activity.cells.items()}
+        shown = {"key_activity", *(c["key"] for c in columns)}
+        cells = {key: [resolve_dates(line, year) for line in lines] for key, lines in activity.cells.items()
+                 if key in shown}
         months[-1]["activities"].append(cells)
         own_due = due_date(activity.cells["key_activity"], year)
         for column in columns:
@@ -259,10 +268,12 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
                 "due_date": due_date(lines, year) or own_due, "status": "Not started", "date_completed": None,
             })
     return {
-        **common_context(packet),
+        **common_context(packet, templates),
         "columns": columns,
         "column_titles": {c["key"]: c["title"] for c in columns},
         "role_people": {c["key"]: c["people"] for c in columns},
+        # The grid table's columns after Key Activities: its month bands span them all.
+        "grid_span": 1 + len(columns),
         "months": months,
         "rows": tracker,
     }
@@ -368,9 +379,10 @@ def plan_context(packet: Packet, templates: Templates) -> dict[str, Any]:
                        for b in g.benchmarks],
     } for g in plan.goals]
     return {
-        **common_context(packet),
+        **common_context(packet, templates),
         "plan_level": level,
-        "submitted_to": data.submitted_to(s.designation, s.support_level),
+        "submitted_to": template_data.state_profile(templates, packet.state).submitted_to(
+            s.designation, s.identification, s.support_level),
         "plan_date": long_date(s.plan_date),
         "last_updated": long_date(s.last_updated),
         "board_approval": long_date(s.board_approval),
@@ -449,7 +461,7 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     for e in events:
         first_of.setdefault(e["kind"], e)
     return {
-        **common_context(packet),
+        **common_context(packet, templates),
         "plan_level": f"{s.designation} Level {s.support_level}" if s.support_level else s.designation,
         "cycle": cycle,
         "check_ins": [e for e in events if e["kind"] == "check-in"],

@@ -17,7 +17,15 @@ import pandas as pd
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import clean_text, is_blank
-from generator.inputs.schema import ROLES, STAGES, header_key
+from generator.inputs.schema import (
+    IDENTIFICATIONS,
+    ROLES,
+    STAGES,
+    Designation,
+    DesignationVocabulary,
+    canonical_choice,
+    header_key,
+)
 from generator.model.readiness import RULES
 from generator.settings import read_toml, refuse_unknown
 
@@ -32,6 +40,9 @@ def _shipped_folder() -> Path:
 
 SHIPPED_FOLDER = _shipped_folder()
 FORMS_FILE = "forms.toml"
+DESIGNATIONS_FILE = "designations.csv"
+STATES_FOLDER = "states"                 # one profile per state: states/il.toml, states/ca.toml
+DEFAULT_STATE = "il"                     # a district whose settings.toml names no state (see README)
 
 
 @dataclass(frozen=True)
@@ -51,13 +62,37 @@ class Templates:
 
     def files(self) -> list[tuple[str, Path]]:
         """Return every template a run may read, by name, with the file read for it: the shipped set's
-        names (a district's file of another name is never read)."""
-        names = sorted(p.relative_to(SHIPPED_FOLDER).as_posix() for p in SHIPPED_FOLDER.rglob("*")
-                       if p.is_file() and not p.name.startswith("~$") and "__pycache__" not in p.parts)
-        return [(name, self.path(name)) for name in names]
+        names (a district's file of another name is never read), and the state profiles a district adds."""
+        names = {p.relative_to(SHIPPED_FOLDER).as_posix() for p in SHIPPED_FOLDER.rglob("*")
+                 if p.is_file() and not p.name.startswith("~$") and "__pycache__" not in p.parts}
+        names.update(f"{STATES_FOLDER}/{p.name}" for p in self._own_states())
+        return [(name, self.path(name)) for name in sorted(names)]
+
+    def _own_states(self) -> list[Path]:
+        folder = self.folder / STATES_FOLDER if self.folder is not None else None
+        return sorted(folder.glob("*.toml")) if folder is not None and folder.is_dir() else []
+
+    def state_files(self) -> dict[str, Path]:
+        """Return each state profile a run may read, by its code (the file's name: `il`), the district's
+        own first."""
+        found = {p.stem.casefold(): p for p in sorted((SHIPPED_FOLDER / STATES_FOLDER).glob("*.toml"))}
+        found.update({p.stem.casefold(): p for p in self._own_states()})
+        return found
 
 
 SHIPPED = Templates()
+
+
+def _identifications(text: str, where: str) -> tuple[str, ...]:
+    """Return the identifications a cell such as `Intensive; Comprehensive` names; blank: ()."""
+    found = []
+    for part in (p.strip() for p in re.split(r"[;,\n]", text) if p.strip()):
+        name = canonical_choice(part, IDENTIFICATIONS)
+        if name is None:
+            raise PacketsError(f"{where}: '{part}' is not an identification; use {'; '.join(IDENTIFICATIONS)}, "
+                               f"or leave it blank for every school.")
+        found.append(name)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -65,6 +100,10 @@ class GridColumn:
     key: str
     title: str                 # may hold {designation}
     roles: tuple[str, ...]
+    applies_to: tuple[str, ...] = ()     # the identifications whose grid has the column; (): every school's
+
+    def applies(self, identification: str) -> bool:
+        return not self.applies_to or identification in self.applies_to
 
 
 @dataclass(frozen=True)
@@ -81,6 +120,10 @@ class RubricCriterion:
 class GridActivity:
     month: str
     cells: dict[str, tuple[str, ...]]   # "key_activity" and each GridColumn.key -> lines
+    applies_to: tuple[str, ...] = ()     # the identifications whose grid has the row (ISI: Intensive); (): all
+
+    def applies(self, identification: str) -> bool:
+        return not self.applies_to or identification in self.applies_to
 
 
 def _read_table(path: Path, **kwargs) -> pd.DataFrame:
@@ -118,7 +161,8 @@ def grid_columns(templates: Templates = SHIPPED) -> tuple[GridColumn, ...]:
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise PacketsError(f"{path}, row {i}: unknown role(s) {', '.join(unknown)}.")
-        columns.append(GridColumn(row["Key"].strip(), row["Column"].strip(), roles))
+        applies = _identifications(row.get("Applies To", ""), f"{path}, row {i}, column Applies To")
+        columns.append(GridColumn(row["Key"].strip(), row["Column"].strip(), roles, applies))
     return tuple(columns)
 
 
@@ -149,7 +193,9 @@ def grid_activities(templates: Templates = SHIPPED) -> tuple[GridActivity, ...]:
                 continue
             text = clean_text(row[by_header[header_key(title)]])
             cells[key] = tuple(line for line in text.split("\n") if line)
-        activities.append(GridActivity(month, cells))
+        applies = clean_text(row.get(by_header.get("appliesto"), ""))        # a sheet without the column: all
+        activities.append(GridActivity(month, cells, _identifications(
+            applies, f"{path}, sheet Activities, row {i}, column Applies To")))
     return tuple(activities)
 
 
@@ -194,15 +240,6 @@ def review_rubric(templates: Templates = SHIPPED) -> tuple[RubricCriterion, ...]
 
 
 @dataclass(frozen=True)
-class SubmissionRoute:
-    """Where a Plan for Improvement is submitted, for the schools a route matches."""
-
-    submitted_to: str
-    designation: str = ""                    # '' matches every designation
-    support_levels: tuple[int, ...] = ()     # () matches every support level, and none
-
-
-@dataclass(frozen=True)
 class FormData:
     """What the forms say that is not drawn in their template files, from forms.toml."""
 
@@ -210,7 +247,6 @@ class FormData:
     titles: dict[str, str]                   # form key -> the form's title
     colours: dict[str, str]                  # overdue, ready, not_ready -> RRGGBB
     people: dict[str, tuple[str, ...]]       # leadership_team, signatories, review_signatures -> roster roles
-    submission_routes: tuple[SubmissionRoute, ...]
     grid_months: tuple[str, ...]
 
     def title(self, form_key: str) -> str:
@@ -219,23 +255,16 @@ class FormData:
                                f"{form_key} = \"...\".")
         return self.titles[form_key]
 
-    def submitted_to(self, designation: str, level: int | None) -> str:
-        """Return where the plan of a school of this designation and support level is submitted."""
-        for route in self.submission_routes:
-            if route.designation in ("", designation) and (not route.support_levels or level in route.support_levels):
-                return route.submitted_to
-        return ""
-
 
 COLOURS = ("overdue", "ready", "not_ready")
 PEOPLE_LISTS = ("leadership_team", "signatories", "review_signatures")
-FORMS_KEYS = {"titles", "colours", "people", "submission_routes", "isbe_grid"}
+FORMS_KEYS = {"titles", "colours", "people", "isbe_grid"}
 
 
-def _table(data: dict, key: str, path: Path) -> dict:
+def _table(data: dict, key: str, path: Path, shipped: str = FORMS_FILE) -> dict:
     value = data.get(key)
     if not isinstance(value, dict):
-        raise PacketsError(f"{path}: [{key}] is missing or not a table; restore it from the shipped {FORMS_FILE}.")
+        raise PacketsError(f"{path}: [{key}] is missing or not a table; restore it from the shipped {shipped}.")
     return value
 
 
@@ -247,11 +276,16 @@ def _texts(value, where: str, path: Path) -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def form_data(templates: Templates = SHIPPED) -> FormData:
-    """Return the forms' titles, colours, people lists, submission routes and grid months from forms.toml."""
+    """Return the forms' titles, colours, people lists and grid months from forms.toml."""
     path = templates.path(FORMS_FILE)
     if not path.is_file():
         raise PacketsError(f"{path}: the forms' reference file is missing; restore it from git.")
     data = read_toml(path)
+    if "submission_routes" in data:          # an older copy: the routes are the state's now
+        raise PacketsError(f"{path}: [[submission_routes]] is now part of the state profile "
+                           f"({STATES_FOLDER}/il.toml, {STATES_FOLDER}/ca.toml, chosen by [district] state in "
+                           f"settings.toml). Fix: remove it from this file; to change where plans are submitted, "
+                           f"copy the state's profile into the same folder and edit its routes there.")
     refuse_unknown(data, FORMS_KEYS, path)
     titles = _table(data, "titles", path)
     if not all(isinstance(v, str) and v.strip() for v in titles.values()):
@@ -269,6 +303,115 @@ def form_data(templates: Templates = SHIPPED) -> FormData:
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise PacketsError(f"{path}: [people] {key}: unknown role(s) {', '.join(unknown)}.")
+    grid = _table(data, "isbe_grid", path)
+    refuse_unknown(grid, {"months"}, path, "[isbe_grid]")
+    months = _texts(grid.get("months"), "[isbe_grid] months", path)
+    return FormData(path, {str(k): str(v).strip() for k, v in titles.items()},
+                    {key: str(colours[key]).upper() for key in COLOURS}, lists, months)
+
+
+# --- designations.csv: every designation a roster may give a school -----------------------------------------
+
+DESIGNATION_COLUMNS = ("Designation", "Identification", "Synonyms")
+
+
+@lru_cache(maxsize=None)
+def designations(templates: Templates = SHIPPED) -> DesignationVocabulary:
+    """Return the designations a roster may give a school, from designations.csv: each with what it is
+    identified for (Intensive, Comprehensive, Targeted, Not identified) and its other spellings."""
+    path = templates.path(DESIGNATIONS_FILE)
+    frame = _read_table(path)
+    by_key = {header_key(h): h for h in frame.columns}
+    missing = [c for c in DESIGNATION_COLUMNS if header_key(c) not in by_key]
+    if missing:
+        raise PacketsError(f"{path}: missing column(s) {', '.join(missing)}.")
+    found: list[Designation] = []
+    spelled: dict[str, str] = {}             # every name and synonym, as matched -> the designation it is
+    for i, row in enumerate(frame.to_dict("records"), start=2):
+        name = clean_text(row[by_key["designation"]])
+        meaning = clean_text(row[by_key["identification"]])
+        if not name:
+            if all(is_blank(v) for v in row.values()):
+                continue
+            raise PacketsError(f"{path}, row {i}: the Designation is empty.")
+        identification = canonical_choice(meaning, IDENTIFICATIONS)
+        if identification is None:
+            raise PacketsError(f"{path}, row {i}: Identification '{meaning}' is not one of: "
+                               f"{'; '.join(IDENTIFICATIONS)}.")
+        synonyms = tuple(t.strip() for t in clean_text(row[by_key["synonyms"]]).split(";") if t.strip())
+        for spelling in (name, *synonyms):
+            other = spelled.setdefault(header_key(spelling), name)
+            if other != name or not header_key(spelling):
+                raise PacketsError(f"{path}, row {i}: '{spelling}' is also {other}'s; each spelling may name one "
+                                   f"designation.")
+        found.append(Designation(name, identification, tuple(s for s in synonyms if header_key(s) != header_key(name))))
+    if not any(d.identification == "Not identified" for d in found):
+        raise PacketsError(f"{path}: no designation is 'Not identified', which a blank Designation cell reads as. "
+                           f"Fix: add a row such as: Not identified,Not identified,No Status.")
+    return DesignationVocabulary(tuple(found), path.name)
+
+
+# --- states/*.toml: each state's route, forms and wording ----------------------------------------------------
+
+@dataclass(frozen=True)
+class SubmissionRoute:
+    """Where a Plan for Improvement is submitted, for the schools a route matches."""
+
+    submitted_to: str
+    designation: str = ""                    # a designation or identification; '' matches every school
+    support_levels: tuple[int, ...] = ()     # () matches every support level, and none
+
+
+@dataclass(frozen=True)
+class StateProfile:
+    """What a state's districts' packets hold and say, from states/<code>.toml: the forms that apply, the
+    readiness rules' scope, where plans are submitted and the state's names."""
+
+    path: Path
+    code: str                                    # the file's name: "il"
+    name: str                                    # "Illinois"
+    agency: str                                  # "ISBE": the state education agency, as the forms name it
+    agency_name: str                             # "Illinois State Board of Education"
+    forms: dict[str, tuple[str, ...]]            # form key -> identifications whose packets hold it
+    rules: dict[str, tuple[str, ...]]            # readiness rule -> identifications it concerns
+    submission_routes: tuple[SubmissionRoute, ...]
+
+    def holds(self, form_key: str, identification: str) -> bool:
+        """Return True when a school of this identification gets the form (a form not listed: every school)."""
+        return form_key not in self.forms or identification in self.forms[form_key]
+
+    def submitted_to(self, designation: str, identification: str, level: int | None) -> str:
+        """Return where the plan of a school of this designation and support level is submitted."""
+        for route in self.submission_routes:
+            if route.designation.casefold() in ("", designation.casefold(), identification.casefold()) \
+                    and (not route.support_levels or level in route.support_levels):
+                return route.submitted_to
+        return ""
+
+    @property
+    def context(self) -> dict[str, str]:
+        """What every form may show of the state: `state.name`, `state.agency`, ..."""
+        return {"code": self.code.upper(), "name": self.name, "agency": self.agency, "agency_name": self.agency_name}
+
+
+STATE_KEYS = {"name", "agency", "agency_name", "forms", "rules", "submission_routes"}
+
+
+def _scopes(table: dict, known: set[str], what: str, path: Path, key: str) -> dict[str, tuple[str, ...]]:
+    """Return a profile's [forms] or [rules] table: each form or rule with the identifications it is for."""
+    scopes = {}
+    for name, value in table.items():
+        if name not in known:
+            close = ", ".join(sorted(known))
+            raise PacketsError(f"{path}: [{key}] {name} is not {what}. Use one of: {close}.")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PacketsError(f"{path}: [{key}] {name} must be a list of identifications, such as "
+                               f"[\"Intensive\", \"Comprehensive\", \"Targeted\"] ([] for no school).")
+        scopes[name] = _identifications(";".join(value), f"{path}: [{key}] {name}")
+    return scopes
+
+
+def _routes(data: dict, path: Path) -> tuple[SubmissionRoute, ...]:
     routes = []
     for i, route in enumerate(data.get("submission_routes") or (), start=1):
         where = f"{path}: [[submission_routes]] number {i}"
@@ -285,8 +428,46 @@ def form_data(templates: Templates = SHIPPED) -> FormData:
     if not routes or routes[-1].designation or routes[-1].support_levels:
         raise PacketsError(f"{path}: the last [[submission_routes]] must name no designation or support levels, "
                            f"so every school's plan has a route.")
-    grid = _table(data, "isbe_grid", path)
-    refuse_unknown(grid, {"months"}, path, "[isbe_grid]")
-    months = _texts(grid.get("months"), "[isbe_grid] months", path)
-    return FormData(path, {str(k): str(v).strip() for k, v in titles.items()},
-                    {key: str(colours[key]).upper() for key in COLOURS}, lists, tuple(routes), months)
+    return tuple(routes)
+
+
+@lru_cache(maxsize=None)
+def _profile(templates: Templates, code: str) -> StateProfile:
+    path = templates.state_files()[code]
+    data = read_toml(path)
+    refuse_unknown(data, STATE_KEYS, path)
+    texts = {}
+    for key in ("name", "agency", "agency_name"):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise PacketsError(f"{path}: {key} is missing; it must be text, such as {key} = \"...\".")
+        texts[key] = value.strip()
+    forms = _scopes(data.get("forms", {}), set(form_data(templates).titles), "a form (forms.toml [titles])",
+                    path, "forms")
+    rules = _scopes(data.get("rules", {}), {r.name for r in RULES}, "a readiness rule (docs/readiness.md)",
+                    path, "rules")
+    return StateProfile(path, code, texts["name"], texts["agency"], texts["agency_name"], forms, rules,
+                        _routes(data, path))
+
+
+def state_names(templates: Templates = SHIPPED) -> dict[str, str]:
+    """Return each state profile's code and name: {"ca": "California", "il": "Illinois"}."""
+    return {code: _profile(templates, code).name for code in templates.state_files()}
+
+
+def state_profile(templates: Templates = SHIPPED, state: str = "", where: str = "") -> StateProfile:
+    """Return the profile of the state settings.toml names, by its code (`IL`) or name (`Illinois`), in
+    any case; no state: Illinois's (DEFAULT_STATE). An unknown state is a PacketsError beginning with
+    `where` (the setting)."""
+    wanted = state.strip().casefold() or DEFAULT_STATE
+    files = templates.state_files()
+    if wanted in files:
+        return _profile(templates, wanted)
+    names = state_names(templates)
+    code = next((c for c, name in names.items() if name.casefold() == wanted), None)
+    if code is None:
+        known = ", ".join(f"\"{c.upper()}\" ({name})" for c, name in sorted(names.items()))
+        raise PacketsError(f"{where or 'state'} = \"{state.strip()}\" is not a state the templates have a profile "
+                           f"for. Fix: use one of {known}, or add {STATES_FOLDER}/<code>.toml to the district's "
+                           f"templates folder (see README, 'States and designations').")
+    return _profile(templates, code)

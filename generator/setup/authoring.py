@@ -24,9 +24,9 @@ from generator.delivery.settings import EMAIL_FILE
 from generator.findings import PacketsError
 from generator.inputs.normalize import SERIAL_RANGE, clean_text, parse_date
 from generator.inputs.read import WORKBOOK_SUFFIXES
-from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet
+from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet, with_designations
 from generator.output import atomic
-from generator.render.template_data import SHIPPED
+from generator.render.template_data import SHIPPED, designations, state_names
 from generator.settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Settings
 
 INSTRUCTIONS_SHEET = "Instructions"
@@ -61,7 +61,9 @@ _COMMENT_AUTHOR = "packets init"
 # --- text derived from the schema ------------------------------------------------------------------
 
 def _sheets_of(workbook: str) -> tuple[Sheet, ...]:
-    return tuple(s for s in SHEETS if s.workbook == workbook)
+    # The Designation dropdown lists the shipped designations.csv (staff may still type a synonym: CSI).
+    vocabulary = designations(SHIPPED)
+    return tuple(with_designations(s, vocabulary) for s in SHEETS if s.workbook == workbook)
 
 
 def _column_help(col: Column) -> str:
@@ -303,6 +305,10 @@ def settings_text(district: str, year: PlanningYear) -> str:
         "# The ISBE planning year; dates such as \"Jan. 31\" in the ISBE grid get their year from it.",
         f"planning_year = \"{year.label}\"",
         f"# as_of = {year.start}-11-23   # judge overdue tasks as of this date; default: the day you build",
+        "# The district's state: its forms, wording and where plans are submitted "
+        f"({', '.join(f'{c.upper()}: {n}' for c, n in sorted(state_names(SHIPPED).items()))}).",
+        "# Unset, the packets are Illinois's and every command warns.",
+        "# state = \"IL\"",
         "",
         "[output]",
         "# One folder per school inside output/, and the documents' names inside it.",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from generator.inputs.schema import SHEETS, Sheet
+from generator.inputs.schema import SHEETS, Sheet, with_designations
 from generator.model.readiness import RULES
+from generator.render.template_data import SHIPPED, designations
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -54,7 +55,7 @@ def inputs_markdown() -> str:
         "",
     ]
     for sheet in SHEETS:
-        lines += _sheet_section(sheet)
+        lines += _sheet_section(with_designations(sheet, designations(SHIPPED)))
     return "\n".join(lines)
 
 

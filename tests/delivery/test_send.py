@@ -1030,3 +1030,22 @@ def test_review_due_is_the_next_draft_or_feedback_step_else_review_days_after_th
     assert review_due(Packet(), built_on, 14) == (dt.date(2027, 1, 15), "Feedback round 1")
     Packet.review = ()
     assert review_due(Packet(), built_on, 14) == (dt.date(2026, 12, 7), "")
+
+
+def test_email_tables_go_by_what_a_designation_is_identified_for(tmp_path):
+    """[designation.Targeted] is an ATSI school's too; a school not identified has [designation."Not identified"]."""
+    shipped = (SAMPLE / "email.toml").read_text(encoding="utf-8")
+    (tmp_path / "email.toml").write_text(
+        shipped + '\n[designation.targeted]\nto = ["Facilitator"]\n\n[designation."Not identified"]\n'
+                  'to = ["Leadership Team Chair"]\n', encoding="utf-8")
+    email = load_email_settings(tmp_path)
+    from factories import school
+    atsi = school("0103", designation="Additional Targeted", identification="Targeted")
+    commendable = school("0104", designation="Commendable")
+    assert email.rules_for(atsi.identification).to == ("Facilitator",)
+    assert email.rules_for(commendable.identification).to == ("Leadership Team Chair",)
+    assert email.rules_for("Comprehensive") == email.default
+    (tmp_path / "email.toml").write_text(shipped + '\n[designation.Commendable]\nto = ["Principal"]\n',
+                                         encoding="utf-8")
+    with pytest.raises(PacketsError, match=r"'Commendable' is not what a designation is identified for.*Not ident"):
+        load_email_settings(tmp_path)

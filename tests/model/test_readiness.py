@@ -42,6 +42,17 @@ def test_one_academic_goal_is_not_enough_whatever_else_the_plan_has():
     assert findings[0].school_id == "0105" and findings[0].severity == ERROR
 
 
+def test_a_rule_the_state_waives_for_a_school_is_not_checked():
+    """A state profile's [rules] (Illinois: two academic goals for identified schools) become the packet's
+    waived rules; the others still run."""
+    goals = [goal("G1"), goal("G2", goal_type="Non-academic")]
+    waived = dataclasses.replace(packet(school("0104", designation="Commendable"), goals=goals),
+                                 waived_rules=("two-academic-goals",))
+    assert check_packet(waived) == []
+    broken = dataclasses.replace(waived, people=())
+    assert rules_of(check_packet(broken)) == ["activity-owner-on-roster", "principal-named"]
+
+
 def test_an_activity_owner_must_be_on_the_schools_roster_or_district_staff():
     def owned_by(owner):
         return packet(strategies=[strategy(activities=[activity(owner=owner)])],

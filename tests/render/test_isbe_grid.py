@@ -52,7 +52,7 @@ def test_reference_sheet_keeps_every_word_of_the_seed_in_seed_order_of_months():
         for cell in cells[1:]:
             seed_words.update(_words(cell))
     rows = reference_rows()
-    sheet_words = collections.Counter(w for r in rows for k, v in r.items() if k != "Month" and v
+    sheet_words = collections.Counter(w for r in rows for k, v in r.items() if k not in ("Month", "Applies To") and v
                                       for w in _words(v))
     assert sheet_words == seed_words
     months = [MONTHS.index(r["Month"]) for r in rows]
@@ -63,7 +63,7 @@ def test_reference_sheet_keeps_every_word_of_the_seed_in_seed_order_of_months():
 def grid(tmp_path_factory):
     out = tmp_path_factory.mktemp("grid") / "output"
     result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(out), "--school", "0104",
-                     "--school", "0107", "--as-of", AS_OF)
+                     "--school", "0107", "--school", "0102", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     return out
 
@@ -77,8 +77,8 @@ def main_table(doc):
     return next(t for t in doc.tables if t.rows[0].cells[0].text == "Key Activities")
 
 
-def test_every_key_activity_under_its_month_in_seed_order_with_roles_in_their_columns(grid):
-    table = main_table(grid_doc(grid, "0104"))
+def grid_rows(table):
+    """Each activity row of the grid: its month and each cell's lines."""
     seen = []
     month = None
     for row in table.rows[1:]:
@@ -88,15 +88,52 @@ def test_every_key_activity_under_its_month_in_seed_order_with_roles_in_their_co
             if text != "PLANNING STAGE":
                 month = text
             continue
-        cells = [[p.text.replace("\u00a0", " ") for p in c.paragraphs if p.text] for c in row.cells]
-        seen.append((month, cells))
+        # A no-break space (which keeps a date in running text on one line) reads as a space.
+        seen.append((month, [[p.text.replace("\u00a0", " ") for p in c.paragraphs if p.text] for c in row.cells]))
+    return seen
+
+
+def test_every_key_activity_under_its_month_in_seed_order_with_roles_in_their_columns(grid):
+    """An Intensive school's grid: every activity of the seed, the ISI rows and the vendor's column too."""
+    table = main_table(grid_doc(grid, "0102"))
+    seen = grid_rows(table)
     expected = reference_rows()
     assert len(seen) == len(expected)
+    assert [c.text for c in table.rows[0].cells] == ["Key Activities", *ROLE_HEADERS[:4], "Intensive School Principal",
+                                                     *ROLE_HEADERS[5:]]
     for (month, cells), ref in zip(seen, expected):
         assert month == ref["Month"].upper()
         for column, header in enumerate(["Key Activity"] + ROLE_HEADERS):
             lines = (ref[header] or "").split("\n")
             assert cells[column] == [resolve_dates(line, YEAR) for line in lines if line], (ref["Key Activity"], header)
+
+
+@pytest.mark.parametrize("school_id,title", [("0104", "Comprehensive"), ("0107", "Targeted")])
+def test_a_school_not_intensive_has_no_isi_rows_and_no_vendor_column(grid, school_id, title):
+    """The more rigorous needs assessment (ISI) and its vendor are an Intensive school's: a Comprehensive or
+    Targeted school's grid leaves out those rows (Applies To: Intensive) and the vendor's column, and its
+    bands and grid span the seven columns left, which share the vendor's width."""
+    table = main_table(grid_doc(grid, school_id))
+    expected = [r for r in reference_rows() if r["Applies To"] != "Intensive"]
+    assert len(expected) == len(reference_rows()) - 7
+    assert [c.text for c in table.rows[0].cells] == ["Key Activities", *ROLE_HEADERS[:4],
+                                                     f"{title} School Principal", "School Leadership Team"]
+    seen = grid_rows(table)
+    assert [cells[0] for _, cells in seen] == [[resolve_dates(line, YEAR) for line in r["Key Activity"].split("\n")]
+                                               for r in expected]
+    assert all(len(cells) == 7 for _, cells in seen)
+    text = "\n".join(c.text for r in table.rows for c in r.cells)
+    assert "(ISI)" not in text and "needs-assessment vendor" not in text and "Vendor" not in text
+    widths = [int(g.get(f"{W}w")) for g in table._tbl.tblGrid.findall(f"{W}gridCol")]
+    assert len(widths) == 7 and sum(widths) >= 18720 - 7          # the table keeps its width: 13 inches
+    bands = [r._tr.find(f"{W}tc") for r in table.rows if len(r._tr.findall(f"{W}tc")) == 1]
+    assert bands and {b.find(f"{W}tcPr/{W}gridSpan").get(f"{W}val") for b in bands} == {"7"}
+    people = [c.text for c in doc_people_column(grid_doc(grid, school_id))]
+    assert "School Level Needs Assessment Vendor" not in people
+
+
+def doc_people_column(doc):
+    return doc.tables[0].columns[0].cells
 
 
 @pytest.mark.slow
@@ -128,8 +165,8 @@ def test_grid_is_legal_landscape_with_repeating_header_and_seed_furniture(grid):
     assert "PLANNING STAGE" in [r.cells[0].text for r in main_table(doc).rows]
 
 
-@pytest.mark.parametrize("school_id,designation", [("0104", None), ("0107", None)])
-def test_principal_column_named_by_designation_and_roster_people_named(grid, school_id, designation):
+@pytest.mark.parametrize("school_id,vendor_column", [("0102", True), ("0104", False), ("0107", False)])
+def test_principal_column_named_by_designation_and_roster_people_named(grid, school_id, vendor_column):
     roster = openpyxl.load_workbook(SAMPLE / "roster.xlsx")
     school = next(r for r in roster["Schools"].iter_rows(min_row=2, values_only=True) if r[0] == school_id)
     doc = grid_doc(grid, school_id)
@@ -142,7 +179,7 @@ def test_principal_column_named_by_designation_and_roster_people_named(grid, sch
             assert person[1] in people_text, (role, person[1])
     vendor = next(r for r in roster["People"].iter_rows(min_row=2, values_only=True)
                   if r[2] == "Needs Assessment Vendor")
-    assert vendor[1] in people_text
+    assert (vendor[1] in people_text) == vendor_column           # an Intensive school's grid names its vendor
     heading = "\n".join(p.text for p in doc.paragraphs[:3])
     assert school[1] in heading and "Riverbend Community Unit School District 117" in heading
     assert "2026-27" in heading
@@ -190,8 +227,10 @@ def test_excel_tracker_rows_status_dropdown_and_legal_landscape_print(grid):
     assert head[:8] == ["Month", "Key Activity", "Role", "Person Responsible", "Tasks", "Due Date", "Status",
                         "Date Completed"]
     rows = list(ws.iter_rows(min_row=5, values_only=True))
-    expected = sum(1 for r in reference_rows() for h in ROLE_HEADERS if r[h])
-    assert len(rows) == expected                                # one row per activity and role
+    # One row per activity and role: a Comprehensive school's, so no ISI row and no vendor.
+    expected = sum(1 for r in reference_rows() if r["Applies To"] != "Intensive" for h in ROLE_HEADERS[:-1] if r[h])
+    assert len(rows) == expected
+    assert not any(r[2] == "School Level Needs Assessment Vendor" for r in rows)
     principal = [r for r in rows if r[2] == "Comprehensive School Principal"]
     assert principal and all(r[3] == "Cedric Johnson" for r in principal)
     iqfsr = [r for r in rows if r[0] == "January" and r[5]]

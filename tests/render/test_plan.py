@@ -12,7 +12,7 @@ from docx import Document
 from generator.model.records import Activity, Plan, Strategy
 from generator.render import packet_contexts, render_document
 from generator.render.chart import Picture
-from generator.render.template_data import SHIPPED, form_data
+from generator.render.template_data import SHIPPED, state_profile
 from generator.setup import docs
 
 import factories
@@ -73,7 +73,9 @@ def test_goals_strategies_benchmarks_and_sections_are_shown(plan_doc):
                     "Oversight Responsibilities", "Professional Learning Needs", "Local Assessments",
                     "Monitoring Plan", "Communication Plan", "Signatures"):
         assert heading in [p.text for p in plan_doc.paragraphs]
-    assert "Submitted to" in text and "CDE FMTA Consultant" in text
+    # The sample district is Illinois's (settings.toml: state = "IL"): ISBE's route, no California wording.
+    assert "Submitted to" in text and "ISBE, through IWAS" in text
+    assert "CDE" not in text and "SELPA" not in text
     assert "Local board approval date: " in text
 
 
@@ -251,11 +253,15 @@ def test_a_picture_below_the_top_of_a_context_fails_clearly_rather_than_printing
             render({"chart": picture, "rows": [{"chart": picture}]})
 
 
-@pytest.mark.parametrize("designation,level,route", [
-    ("Intensive", 1, "CDE FMTA"), ("Intensive", 3, "CDE FMTA"), ("Targeted", 3, "CDE FMTA"),
-    ("Targeted", 1, "SELPA"), ("Targeted", 2, "SELPA")])
-def test_where_the_plan_is_submitted(designation, level, route):
-    assert route in form_data().submitted_to(designation, level)
+@pytest.mark.parametrize("state,designation,identification,level,route", [
+    ("CA", "Intensive", "Intensive", 1, "CDE FMTA"), ("CA", "Comprehensive", "Comprehensive", 3, "CDE FMTA"),
+    ("CA", "Targeted", "Targeted", 3, "CDE FMTA"), ("CA", "Targeted", "Targeted", 1, "SELPA"),
+    ("CA", "Additional Targeted", "Targeted", 2, "SELPA"), ("CA", "Not identified", "Not identified", 2, "SPSA"),
+    ("IL", "Intensive", "Intensive", 1, "ISBE, through IWAS"), ("IL", "Targeted", "Targeted", 1, "ISBE, through IWAS"),
+    ("IL", "Commendable", "Not identified", None, "local board of education"),
+    ("Illinois", "Exemplary", "Not identified", None, "local board of education")])
+def test_where_the_plan_is_submitted(state, designation, identification, level, route):
+    assert route in state_profile(SHIPPED, state).submitted_to(designation, identification, level)
 
 
 def test_a_school_with_one_academic_goal_is_not_ready_and_the_finding_names_its_cell(tmp_path):

@@ -17,6 +17,10 @@ def grid_columns(data: bytes) -> list[int]:
     return [len(t._tbl.tblGrid.gridCol_lst) for t in Document(io.BytesIO(data)).tables]
 
 
+def grid_widths(data: bytes) -> list[list[int]]:
+    return [[g.w for g in t._tbl.tblGrid.gridCol_lst] for t in Document(io.BytesIO(data)).tables]
+
+
 def cells(data: bytes) -> list[list[list[str]]]:
     return [[[c.text for c in r.cells] for r in t.rows] for t in Document(io.BytesIO(data)).tables]
 
@@ -35,9 +39,14 @@ def template(path, rows: list[list[str]], columns: int = 3):
     return path
 
 
+# The ISBE grid's columns are the school's (the needs-assessment vendor's is an Intensive school's only), so
+# its grid is fitted to the columns shown (fit_tables: fix_tables' column removal, done on the text).
+COLUMNS_CHANGE = {"isbe-grid"}
+
+
 @pytest.mark.parametrize("form", [f for f in FORMS if f.suffix == ".docx"], ids=lambda f: f.key)
 def test_the_packet_templates_take_the_path_without_fix_tables(form):
-    assert prepared(TEMPLATES / form.template).tables_keep_their_shape
+    assert prepared(TEMPLATES / form.template).tables_keep_their_shape == (form.key not in COLUMNS_CHANGE)
 
 
 FIXED = {
@@ -57,6 +66,7 @@ def test_a_table_that_may_change_shape_goes_through_fix_tables_like_docxtpl(tmp_
     ours, theirs = ready.render(context), render_docx(path, context)
     assert cells(ours) == cells(theirs)
     assert grid_columns(ours) == grid_columns(theirs)
+    assert grid_widths(ours) == grid_widths(theirs)
 
 
 def test_a_column_loop_widens_the_grid_as_docxtpl_does(tmp_path):
@@ -104,3 +114,35 @@ def test_line_breaks_and_tabs_in_values_become_word_breaks_as_in_docxtpl(tmp_pat
         assert cells(ours) == cells(theirs)
         assert len(body.xpath(".//w:br")) == text.count("\n") + text.count("\f") + 1     # + the cell's
         assert len(body.xpath(".//w:tab")) == text.count("\t")
+
+
+@pytest.mark.parametrize("shown", [["x", "y", "z"], ["x", "y"], ["x"]])
+def test_cells_left_out_narrow_the_grid_as_fix_tables_does_without_it(tmp_path, shown):
+    """Cells an if leaves out (the ISBE grid's vendor column, for a school not Intensive): fit_tables drops
+    the grid columns no row reaches and shares their width out as fix_tables does, on the text."""
+    from generator.render.fast.docx import fit_tables
+    y, z = "{% if 'y' in cols %}", "{% endif %}{% if 'z' in cols %}"
+    path = template(tmp_path / "t.docx", [[f"a{y}", f"b{z}", "c{% endif %}"], [f"1{y}", f"2{z}", "3{% endif %}"]])
+    context = {"cols": shown}
+    ours, theirs = prepared(path).render(context), render_docx(path, context)
+    assert cells(ours) == cells(theirs) and grid_widths(ours) == grid_widths(theirs)
+    assert fit_tables("<w:tbl><w:tblGrid><w:gridCol w:w=\"10\"/></w:tblGrid><w:tr><w:tc></w:tc><w:tc></w:tc>"
+                      "</w:tr></w:tbl>") is None          # a row wider than the grid: fix_tables' to do
+
+
+@pytest.mark.parametrize("school_id", ["0102", "0104", "0107"])    # Intensive, Comprehensive, Targeted
+def test_the_isbe_grid_fitted_to_its_columns_matches_docxtpl(school_id):
+    import datetime as dt
+
+    from generator.pipeline import load_district
+    from generator.render import packet_contexts
+    from generator.settings import load_settings
+
+    from conftest import AS_OF, SAMPLE
+    district, _ = load_district(load_settings(SAMPLE, None, dt.date.fromisoformat(AS_OF), (school_id,)))
+    context = packet_contexts(district.packets[0])["isbe-grid"]
+    ours, theirs = prepared(TEMPLATES / "isbe_grid.docx").render(context), render_docx(TEMPLATES / "isbe_grid.docx",
+                                                                                          context)
+    assert cells(ours) == cells(theirs)
+    assert grid_widths(ours) == grid_widths(theirs)
+    assert len(grid_widths(ours)[1]) == (8 if school_id == "0102" else 7)

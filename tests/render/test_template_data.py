@@ -20,7 +20,17 @@ from generator.findings import PacketsError
 from generator.model.status import OVERDUE
 from generator.output.build_record import templates_digest
 from generator.render import FORMS, packet_contexts
-from generator.render.template_data import FORMS_FILE, SHIPPED, SHIPPED_FOLDER, Templates, form_data
+from generator.render.template_data import (
+    FORMS_FILE,
+    SHIPPED,
+    SHIPPED_FOLDER,
+    Templates,
+    designations,
+    form_data,
+    grid_columns,
+    state_names,
+    state_profile,
+)
 from generator.settings import load_settings
 
 from conftest import AS_OF, ROOT, run_cli
@@ -111,7 +121,12 @@ def test_the_digest_covers_the_files_a_run_reads(tmp_path):
     assert templates_digest(Templates(own)) != templates_digest(SHIPPED)
     (own / "plan.docx").unlink()
     assert templates_digest(Templates(own)) == templates_digest(SHIPPED)
-    assert [name for name, _ in SHIPPED.files()] == sorted(p.name for p in SHIPPED_FOLDER.iterdir() if p.is_file())
+    assert [name for name, _ in SHIPPED.files()] == sorted(p.relative_to(SHIPPED_FOLDER).as_posix()
+                                                           for p in SHIPPED_FOLDER.rglob("*") if p.is_file())
+    assert "states/il.toml" in dict(SHIPPED.files())
+    (own / "states").mkdir()
+    (own / "states" / "tx.toml").write_text("name = 'Texas'")       # a state the district adds: read, so hashed
+    assert templates_digest(Templates(own)) != templates_digest(SHIPPED)
 
 
 def test_restyling_a_template_of_the_folder_rebuilds_the_packets(inputs, output):
@@ -161,7 +176,7 @@ def test_the_overdue_shading_comes_from_forms_toml(tmp_path, settings):
     assert {r["shade"] for r in packet_contexts(packet)["schedule"]["rows"] if r["status"] == OVERDUE} == {"F4CCCC"}
 
 
-def test_people_lists_and_submission_routes_come_from_forms_toml(tmp_path, settings):
+def test_people_lists_come_from_forms_toml(tmp_path, settings):
     from generator.pipeline import load_district
     packets = load_district(settings)[0].packets
     templates = own_forms(tmp_path / "own", 'review_signatures = ["Principal", "Leadership Team Chair", '
@@ -173,11 +188,6 @@ def test_people_lists_and_submission_routes_come_from_forms_toml(tmp_path, setti
     assert [s["role"] for s in review["signatures"] if s["role"] in ("Principal", "Superintendent")] == \
         ["Superintendent"]
 
-    routes = own_forms(tmp_path / "routes", 'submitted_to = "the LEA\'s assigned CDE FMTA Consultant"',
-                       'submitted_to = "the county office"')
-    assert {packet_contexts(p, routes)["plan"]["submitted_to"] for p in packets} <= \
-        {"the county office", "the SELPA, in the format the SELPA designates"}
-    assert "the county office" in {packet_contexts(p, routes)["plan"]["submitted_to"] for p in packets}
 
 
 @pytest.mark.parametrize("old,new,message", [
@@ -185,8 +195,8 @@ def test_people_lists_and_submission_routes_come_from_forms_toml(tmp_path, setti
     ('"Leadership Team Member"]', '"Leadership Team Membr"]', r"\[people\] leadership_team: unknown role\(s\) "
                                                                r"Leadership Team Membr"),
     ('plan = "Plan for Improvement"\n', '', r"\[titles\] has no title for the form 'plan'"),
-    ('[[submission_routes]]\nsubmitted_to', '[[submission_routes]]\ndesignation = "Intensive"\nsubmitted_to',
-     r"the last \[\[submission_routes\]\] must name no designation"),
+    ('[isbe_grid]', '[[submission_routes]]\nsubmitted_to = "ISBE"\n\n[isbe_grid]',       # an older copy's routes
+     r"\[\[submission_routes\]\] is now part of the state profile .* Fix: remove it from this file"),
     ('"July"]', '"July", "August"]\nmonth = 3', r"unknown key \[isbe_grid\] month\. Did you mean months\?"),
 ])
 def test_a_mistake_in_forms_toml_is_one_error_naming_the_file(tmp_path, settings, old, new, message):
@@ -259,3 +269,98 @@ def test_every_repeated_header_row_keeps_with_the_row_below(template):
     for tr in headers:
         paragraphs = list(tr.iter(f"{W}p"))
         assert paragraphs and all(p.find(f"{W}pPr/{W}keepNext") is not None for p in paragraphs), template
+
+
+# --- designations.csv and the state profiles (states/*.toml) ------------------------------------------------------
+
+def own_file(folder: Path, name: str, old: str, new: str) -> Templates:
+    """A templates folder holding a copy of the shipped `name` with `old` replaced by `new`."""
+    shipped = (SHIPPED_FOLDER / name).read_text(encoding="utf-8")
+    assert shipped.count(old) == 1, old
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(shipped.replace(old, new), encoding="utf-8")
+    return Templates(folder)
+
+
+def test_the_shipped_designations_say_what_each_is_identified_for():
+    vocabulary = designations()
+    meaning = {d.name: d.identification for d in vocabulary.designations}
+    assert meaning == {"Intensive": "Intensive", "Comprehensive": "Comprehensive", "Targeted": "Targeted",
+                       "Additional Targeted": "Targeted", "Not identified": "Not identified",
+                       "Commendable": "Not identified", "Exemplary": "Not identified"}
+    assert vocabulary.blank.name == "Not identified"
+    synonyms = {s for d in vocabulary.designations for s in d.synonyms}
+    assert {"CSI", "TSI", "ATSI", "No Status", "ISI"} <= synonyms
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("Exemplary,Not identified,", "Exemplary,Honoured,", r"row 8: Identification 'Honoured' is not one of"),
+    ("Exemplary School,", "Exemplary School; CSI,", r"row 8: 'CSI' is also Comprehensive's"),
+])
+def test_a_mistake_in_designations_csv_is_one_error_naming_it(tmp_path, old, new, message):
+    templates = own_file(tmp_path, "designations.csv", old, new)
+    with pytest.raises(PacketsError, match=message) as caught:
+        designations(templates)
+    assert str(caught.value).startswith(str(tmp_path / "designations.csv"))
+
+
+def test_a_blank_designation_is_the_first_that_is_not_identified(tmp_path):
+    templates = own_file(tmp_path, "designations.csv", "Not identified,Not identified,", "Not identified,Targeted,")
+    assert designations(templates).blank.name == "Commendable"
+
+
+def test_designations_csv_needs_one_that_is_not_identified(tmp_path):
+    (tmp_path / "designations.csv").write_text("Designation,Identification,Synonyms\nIntensive,Intensive,ISI\n",
+                                               encoding="utf-8")
+    with pytest.raises(PacketsError, match="no designation is 'Not identified'"):
+        designations(Templates(tmp_path))
+
+
+def test_the_shipped_state_profiles():
+    illinois, california = state_profile(SHIPPED, "IL"), state_profile(SHIPPED, "ca")
+    assert (illinois.name, illinois.agency, california.name, california.agency) == \
+        ("Illinois", "ISBE", "California", "CDE")
+    assert state_profile(SHIPPED, "") == illinois                                     # the default
+    assert illinois.holds("isbe-grid", "Comprehensive") and not illinois.holds("isbe-grid", "Not identified")
+    assert illinois.holds("plan", "Not identified")
+    assert not any(california.holds(key, ident) for key in ("isbe-grid", "isbe-grid-tracker")
+                   for ident in ("Intensive", "Comprehensive", "Targeted", "Not identified"))
+    assert illinois.rules == {"two-academic-goals": ("Intensive", "Comprehensive", "Targeted")}
+    assert california.rules == {"two-academic-goals": ()}
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("isbe-grid-tracker =", "isbe-grid-trackr =", r"\[forms\] isbe-grid-trackr is not a form"),
+    ("two-academic-goals =", "two-goals =", r"\[rules\] two-goals is not a readiness rule"),
+    ('isbe-grid = ["Intensive", "Comprehensive", "Targeted"]', 'isbe-grid = ["Intensive", "CSI"]',
+     r"\[forms\] isbe-grid: 'CSI' is not an identification"),
+    ('agency = "ISBE"', 'agency = ""', "agency is missing"),
+    ('[[submission_routes]]\nsubmitted_to = "ISBE',
+     '[[submission_routes]]\ndesignation = "Targeted"\nsubmitted_to = "ISBE',
+     r"the last \[\[submission_routes\]\] must name no designation"),
+    ('name = "Illinois"', 'name = "Illinois"\nwording = "x"', r"unknown key wording"),
+])
+def test_a_mistake_in_a_state_profile_is_one_error_naming_it(tmp_path, old, new, message):
+    templates = own_file(tmp_path, "states/il.toml", old, new)
+    with pytest.raises(PacketsError, match=message) as caught:
+        state_profile(templates, "IL")
+    assert str(caught.value).startswith(str(tmp_path / "states" / "il.toml"))
+
+
+def test_a_district_may_add_a_state_of_its_own(tmp_path):
+    shipped = (SHIPPED_FOLDER / "states" / "ca.toml").read_text(encoding="utf-8")
+    (tmp_path / "states").mkdir()
+    (tmp_path / "states" / "nv.toml").write_text(shipped.replace('name = "California"', 'name = "Nevada"'),
+                                                 encoding="utf-8")
+    templates = Templates(tmp_path)
+    assert state_profile(templates, "Nevada").code == "nv"
+    assert state_names(templates) == {"ca": "California", "il": "Illinois", "nv": "Nevada"}
+    with pytest.raises(PacketsError, match=r'^where = "Texas" is not a state .*"NV" \(Nevada\)'):
+        state_profile(templates, "Texas", "where")
+
+
+def test_a_wrong_applies_to_in_the_grid_columns_is_one_error(tmp_path):
+    templates = own_file(tmp_path, "isbe_grid_columns.csv", "Needs Assessment Vendor,Intensive",
+                         "Needs Assessment Vendor,ISI only")
+    with pytest.raises(PacketsError, match=r"isbe_grid_columns.csv, row 8, column Applies To: 'ISI only' is not"):
+        grid_columns(templates)

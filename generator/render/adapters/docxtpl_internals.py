@@ -38,6 +38,10 @@ _CELLBG_SHADING = re.compile(
     r'(<w:tcPr\b[^>]*>)(<w:shd w:val="clear" w:color="auto" w:fill="\{\{[^}]*\}\}"/>)'
     r"((?:<w:(?:cnfStyle|tcW|gridSpan|hMerge|vMerge)\b[^>]*/>|<w:tcBorders\b[^>]*/>"
     r"|<w:tcBorders\b[^>]*>.*?</w:tcBorders>)*)", re.DOTALL)
+# The w:gridSpan docxtpl's patch_xml puts first in a cell's properties for `{% colspan %}` (the ISBE grid's
+# bands), and the properties the schema puts before it (cnfStyle, tcW): moved behind those, likewise.
+_COLSPAN_SPAN = re.compile(
+    r'(<w:tcPr\b[^>]*>)(<w:gridSpan w:val="\{\{[^}]*\}\}"/>)((?:<w:(?:cnfStyle|tcW)\b[^>]*/>)*)')
 # A text holding a character resolve_listing turns into a tab, line break, paragraph or page break:
 # it changes only such text (`<w:t>` content; the XML of a picture has line breaks of its own).
 _LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
@@ -70,9 +74,9 @@ def header_footer_parts(tpl: DocxTemplate) -> Iterator[tuple[str, str, str]]:
 
 
 def template_source(tpl: DocxTemplate, xml: str) -> str:
-    """The Jinja source docxtpl compiles for a part: its tags patched, each cellbg's shading where the
-    schema puts it, a line break before each paragraph."""
-    source = _CELLBG_SHADING.sub(r"\1\3\2", tpl.patch_xml(xml))
+    """The Jinja source docxtpl compiles for a part: its tags patched, each cellbg's shading and colspan's
+    span where the schema puts them, a line break before each paragraph."""
+    source = _COLSPAN_SPAN.sub(r"\1\3\2", _CELLBG_SHADING.sub(r"\1\3\2", tpl.patch_xml(xml)))
     return _PARAGRAPH_MARK.sub(r"\n<w:p\1", source)
 
 

@@ -88,6 +88,53 @@ def tables_keep_their_shape(xml: str) -> bool:
     return True
 
 
+_GRID = re.compile(r"<w:tblGrid>(.*?)</w:tblGrid>", re.DOTALL)
+_GRID_COLUMN = re.compile(r'<w:gridCol w:w="(\d+)"/>')
+_SPAN = re.compile(r'<w:gridSpan w:val="(\d+)"/>')
+
+
+def fit_tables(body: str) -> str | None:
+    """Return the rendered body with each table's grid fitted to its rows as docxtpl's fix_tables fits it
+    when rendering left out cells (the ISBE grid's vendor column for a school not Intensive): the grid
+    columns no row reaches are removed and their width shared out evenly, in whole twips, over the
+    others. Done on the text, it costs a fraction of fix_tables' parse and write; None when the body holds
+    anything else fix_tables would handle (a row wider than the grid, a nested table, a cell inside a
+    content control, a grid column without a plain width), for the caller to use fix_tables itself."""
+    if "<w:tbl " in body:                                 # a table tag with attributes: not looked for
+        return None
+    parts, at = [], 0
+    while (start := body.find("<w:tbl>", at)) >= 0:
+        end = body.find("</w:tbl>", start)
+        if end < 0:
+            return None
+        table = body[start:end]
+        if table.count("<w:tbl>") != 1 or "<w:sdt" in table or "<w:customXml" in table:
+            return None
+        grid = _GRID.search(table)
+        if grid is None:
+            return None
+        widths = _GRID_COLUMN.findall(grid.group(1))
+        if len(widths) != grid.group(1).count("<w:gridCol"):
+            return None
+        widest = 0
+        for row in table.split("</w:tr>")[:-1]:          # each row's XML (after the table's properties)
+            cells = row.count("<w:tc>") + row.count("<w:tc ")
+            if cells > len(widths):                      # fix_tables would add grid columns
+                return None
+            spans = sum(int(n) - 1 for n in _SPAN.findall(row)) if "<w:gridSpan" in row else 0
+            widest = max(widest, cells + spans)
+        surplus = len(widths) - widest
+        parts.append(body[at:start])
+        if surplus > 0:
+            kept = widths[:-surplus]
+            extra = int(sum(float(w) for w in widths[-surplus:]) / len(kept)) if kept else 0
+            columns = "".join(f'<w:gridCol w:w="{int(float(w) + extra)}"/>' for w in kept)
+            table = table[:grid.start(1)] + columns + table[grid.end(1):]
+        parts.append(table)
+        at = end
+    return "".join(parts) + body[at:]
+
+
 @dataclass
 class _Pictures:
     """Stands in for the part docxtpl renders (python-docx's StoryPart): collects the images one
@@ -165,12 +212,14 @@ class PreparedDocx:
         pictures = _Pictures()
         context = with_pictures(docxtpl_internals.ImageHost(pictures), context)
         body = docxtpl_internals.finish(self.tpl, self.body.render(context))
-        if not self.tables_keep_their_shape:
+        fitted = None if self.tables_keep_their_shape else fit_tables(body)
+        if not self.tables_keep_their_shape and (fitted is None or not _well_formed(fitted)):
             tree = docxtpl_internals.fix_tables(self.tpl, body)
-        elif "docPr" in body or not _well_formed(body):
+        elif "docPr" in (fitted or body) or (fitted is None and not _well_formed(body)):
             # Drawings to number, or XML to recover: parsed as fix_tables parses it.
-            tree = etree.fromstring(body, parser=etree.XMLParser(recover=True))
+            tree = etree.fromstring(fitted or body, parser=etree.XMLParser(recover=True))
         else:
+            body = fitted or body
             tree = None         # lxml would write it back with the same content; parsing took 1 ms
         if tree is not None:
             docxtpl_internals.number_drawings(self.tpl, tree)
