@@ -74,5 +74,5 @@ def check_word(ready: bool, input_errors: bool = False) -> str:
     """Return what `packets validate` says of a school: ready, NOT READY, or NOT READY: input errors (in
     capitals, to stand out)."""
     if input_errors:
-        return f"{NOT_READY.upper()}: input errors (a build leaves this school out until they are fixed)"
+        return f"{NOT_READY.upper()}: input errors, not built until they are fixed"
     return "ready" if ready else NOT_READY.upper()

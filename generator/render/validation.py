@@ -87,11 +87,13 @@ def kind_of(f: Finding) -> str:
 
 
 def _worst_first(groups: Mapping[str, list[Finding]]) -> list[tuple[str, list[Finding]]]:
-    """Return the groups with the most errors first, then the most findings; ties stay in the order found
-    (readiness rules in their own order, the ISBE requirements first)."""
+    """Return the groups the worst first: input errors (they keep a school from being built, or the whole
+    run), then the most errors, then the most findings; ties stay in the order found (readiness rules in
+    their own order, the ISBE requirements first)."""
     def rank(item):
         found = item[1]
-        return (-sum(f.severity == ERROR for f in found), -len(found))
+        stops = any(f.severity == ERROR and not f.rule for f in found)
+        return (not stops, -sum(f.severity == ERROR for f in found), -len(found))
     return sorted(groups.items(), key=rank)
 
 
