@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from generator.findings import ERROR, WARNING, InputError, PacketsError, os_error_text
+from generator.findings import InputError, PacketsError, os_error_text
 
 INPUTS_HELP = "Folder holding settings.toml, roster.xlsx, timeline.xlsx and goals.xlsx."
 
@@ -45,10 +45,16 @@ def _tolerant_output() -> None:
                 pass
 
 
-def _echo_findings(findings, verbose: bool = False) -> None:
-    from generator.render.validation import text_lines
-    for line in text_lines(findings, verbose):
-        click.echo(line, err=line.startswith("error:"))
+def _echo_lines(lines) -> None:
+    for line in lines:
+        click.echo(line, err=line.lstrip().startswith("error:"))
+
+
+def _echo_findings(findings, verbose: bool = False, schools=(), details: str = "", lead=()) -> None:
+    """Print the findings (and each school's state): a line each while they fit on a screen, or with
+    --verbose; else a summary by rule and by school, the worst first, saying where the details are."""
+    from generator.render.validation import summary_lines, verbose_lines
+    _echo_lines(verbose_lines(findings, schools) if verbose else summary_lines(findings, schools, details, lead=lead))
 
 
 def _report_path(inputs, report) -> Path:
@@ -79,7 +85,9 @@ def _run(func, report: Path | None = None, doing: str = "running the command", s
         click.echo(f"error: {doing}: {os_error_text(exc)}", err=True)
         sys.exit(1)
     except InputError as exc:
-        _echo_findings(exc.findings)
+        from generator.findings import district_errors
+        _echo_findings(exc.findings, details=str(report) if report is not None else "",
+                       lead=district_errors(exc.findings))
         if report is not None:
             _write_report(report, exc.findings, str(exc))
         click.echo(str(exc), err=True)
@@ -139,16 +147,23 @@ def main():
 @common_strict
 @common_report
 @common_templates
-@click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
+@click.option("--verbose", is_flag=True,
+              help="Print every problem a line each, notes too (ignored columns, missing optional sheets), "
+                   "instead of a summary by rule and by school.")
 def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, templates, verbose):
     """Build a packet for every school: the Schedule for Plan Development (.docx and .xlsx),
     the ISBE planning-year grid (.docx and .xlsx), the Plan for Improvement, the Plan Review
     form and the school's calendar (.ics); then output/readiness.xlsx and the district's view
     (district.xlsx, district.ics, index.html).
 
-    Input errors stop the run before anything is written. A school whose plan is not ready
-    still gets its packet; readiness.xlsx says what is missing. A school whose inputs, templates
-    and generator have not changed since the last build is skipped (--force rebuilds it).
+    An input error of the district (settings, the roster's Schools sheet, a missing sheet or column, a
+    file that cannot be read, a district-wide row) stops the run before anything is written. An error in
+    a school's own rows fails that school alone: it is not built, its earlier packet stays as it was,
+    readiness.xlsx and index.html list it as "Not built: input errors", and the run exits 1 once the
+    others are built. A school whose plan is not ready still gets its packet; readiness.xlsx says what
+    is missing (a row per finding on its Findings sheet). A school whose inputs, templates and generator
+    have not changed since the last build is skipped (--force rebuilds it). With --school, readiness.xlsx
+    and the district's view still show every school: the others as last built.
 
     With --pdf each packet also gets <id>-packet.pdf: a cover, the contents and every Word form, with
     bookmarks, converted by headless LibreOffice (which must be installed). If a PDF cannot be made the
@@ -169,11 +184,13 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, temp
                 click.echo(f"warning: {fonts}", err=True)
         with _progress() as progress:
             result = build_packets(settings, progress=progress)
-        _echo_findings(result.input_findings, verbose)
+        _echo_build_findings(result, verbose, _report_path(inputs, report))
         ready = sum(r.ready for r in result.results)
-        built = len(result.results) - len(result.failed) - len(result.skipped)
-        click.echo(f"Built {built}, skipped {len(result.skipped)} unchanged, failed {len(result.failed)} "
-                   f"in {time.perf_counter() - started:.1f} s; {ready} of {len(result.results)} school(s) ready. "
+        blocked = len(result.blocked)
+        built = len(result.results) - len(result.failed) - len(result.skipped) - blocked
+        click.echo(f"Built {built}, skipped {len(result.skipped)} unchanged, failed {len(result.failed)}"
+                   + (f", not built for input errors {blocked}" if blocked else "")
+                   + f" in {time.perf_counter() - started:.1f} s; {ready} of {len(result.results)} school(s) ready. "
                    f"Packets in {settings.output}; readiness: {result.report}")
         if pdf:
             made = sum(any(p.suffix == ".pdf" for p in r.documents) for r in result.results)
@@ -182,11 +199,31 @@ def build(inputs, output, schools, jobs, force, pdf, as_of, strict, report, temp
         if result.failed:
             for r in result.failed:
                 click.echo(r.error, err=True)
-        if result.failed or result.pdf_failed:
+        if result.failed or result.pdf_failed or result.input_problem:
             sys.exit(1)
     # On Ctrl-C the workers and LibreOffice were stopped on the way out; every document placed is whole.
     _run(body, _report_path(inputs, report), doing="building the packets",
          interrupted="Interrupted: the build stopped; earlier documents are intact; run the build again to finish it.")
+
+
+def _echo_build_findings(result, verbose: bool, report: Path) -> None:
+    """Print a build's input findings (the run's schools' and the district's) and name the schools not
+    built for their input errors; write validation.xlsx when there were any."""
+    from generator.findings import errors, summary
+    from generator.render.validation import SchoolState
+    findings = [f for f in result.input_findings if result.in_run(f)]
+    blocked = [SchoolState(r.school_id, r.school_name, "NOT BUILT: input errors, its earlier packet is kept"
+                           if r.built_at else "NOT BUILT: input errors", stopped=True) for r in result.blocked]
+    details = f"{report} and {result.report} (its Findings sheet)" if result.input_problem else \
+        f"{result.report} (its Findings sheet)"
+    _echo_findings(findings, verbose, blocked, details)
+    if result.input_problem:
+        _write_report(report, [f for f in findings if f.severity != "note"], summary(findings))
+    others = sorted({f.school_id for f in errors(result.input_findings) if not result.in_run(f)})
+    if others:
+        shown = ", ".join(others[:10]) + (f" and {len(others) - 10} more" if len(others) > 10 else "")
+        click.echo(f"Also: {len(others)} school(s) outside this run have input errors ({shown}); "
+                   f"{result.report} lists them.")
 
 
 def _echo_pdf_errors(failed) -> None:
@@ -215,15 +252,16 @@ class _progress:
     def __call__(self, result) -> None:
         from generator.model.status import progress_word
         self.count += 1
-        status = progress_word(result.ready, bool(result.error), result.skipped)
+        status = progress_word(result.ready, bool(result.error), result.skipped, result.blocked)
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix_str(f"{result.school_id} {status}", refresh=False)
             if result.error:
                 self.bar.write(result.error)
         else:
-            click.echo(f"[{self.count}] {result.school_id} {result.school_name}: {status} -> "
-                       f"{result.error or result.folder}")
+            where = result.error or (("earlier packet kept: " + str(result.folder)) if result.blocked and result.folder
+                                     else "no packet" if result.blocked else result.folder)
+            click.echo(f"[{self.count}] {result.school_id} {result.school_name}: {status} -> {where}")
 
     def __exit__(self, *exc):
         if self.bar is not None:
@@ -236,25 +274,28 @@ class _progress:
 @common_as_of
 @common_strict
 @common_report
-@click.option("--verbose", is_flag=True, help="Also show notes (ignored columns, missing optional sheets).")
+@click.option("--verbose", is_flag=True,
+              help="Print every problem a line each, notes too (ignored columns, missing optional sheets), "
+                   "instead of a summary by rule and by school.")
 def validate(inputs, as_of, strict, report, verbose):
     """Check the inputs and every school's readiness without writing anything.
 
-    Exits 0 when every school is ready for submission, 1 with the report otherwise. The same
-    report is written as validation.xlsx (in the inputs folder unless --report says where).
+    Exits 0 when every school is ready for submission, 1 with the report otherwise. What fits on a
+    screen is listed a line each, more as a summary by rule and by school, the worst first (--verbose
+    lists everything). The same report, a row per problem, is written as validation.xlsx (in the inputs
+    folder unless --report says where).
     """
     from generator.model.status import check_word
     from generator.pipeline import validate as validate_inputs
+    from generator.render.validation import SchoolState
 
     def body():
         result = validate_inputs(_settings(inputs, as_of=as_of, strict=strict))
-        _echo_findings(result.input_findings, verbose)
-        for school in result.schools:
-            click.echo(f"{school.school_id} {school.name}: {check_word(school.ready)}")
-            for f in school.findings:
-                if f.severity in (ERROR, WARNING):
-                    click.echo(f"  {f.line()}")
-        _write_report(_report_path(inputs, report), result.reported, result.summary)
+        path = _report_path(inputs, report)
+        states = [SchoolState(s.school_id, s.name, check_word(s.ready, bool(s.input_errors)), s.findings,
+                              stopped=bool(s.input_errors)) for s in result.schools]
+        _echo_findings(result.input_findings, verbose, states, str(path))
+        _write_report(path, result.reported, result.summary)
         click.echo(result.summary)
         sys.exit(0 if result.all_ready else 1)
     _run(body, _report_path(inputs, report), doing="validating the inputs")

@@ -55,8 +55,50 @@ class Finding:
 
 
 def errors(findings) -> list[Finding]:
-    """Return the findings that stop a build."""
+    """Return the error findings."""
     return [f for f in findings if f.severity == ERROR]
+
+
+def district_errors(findings) -> list[Finding]:
+    """Return the errors that stop a build: those that belong to no one school (a setting, the roster's
+    Schools sheet, a missing sheet or column, a file that cannot be read, a district-wide row). An error
+    on a row that names a school (its School ID) fails that school alone."""
+    return [f for f in findings if f.severity == ERROR and not f.school_id]
+
+
+def errors_by_school(findings) -> dict[str, list[Finding]]:
+    """Return each school's errors, keyed by School ID, in the order found."""
+    found: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.severity == ERROR and f.school_id:
+            found.setdefault(f.school_id, []).append(f)
+    return found
+
+
+QUOTE_CHARS = 80                 # a quoted text is at most about a line of a form's findings column
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Return text as a finding quotes it: whole when short, else its first words up to `limit`
+    characters and an ellipsis. A finding names the activity or task it is about; quoting a
+    1,500-character activity whole made one finding fill a review form's row past the page foot.
+    The whole text stays in the inputs (and in Finding.value where the finding is about that cell)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[:limit + 1] else text[:limit]
+    return cut.rstrip(" ,;:.-") + "\u2026"
+
+
+def rows_text(rows) -> str:
+    """Return Excel row numbers as a finding lists them: `rows 4, 9 and 12`, or the first few and a count."""
+    rows = sorted(set(rows))
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    shown = [str(r) for r in rows[:3]]
+    if len(rows) > 4:
+        return f"rows {', '.join(shown)} and {len(rows) - 3} more"
+    return f"rows {', '.join(str(r) for r in rows[:-1])} and {rows[-1]}"
 
 
 def summary(findings, nothing_written: bool = False) -> str:

@@ -25,18 +25,21 @@ from generator.findings import (
     Finding,
     InputError,
     PacketsError,
+    district_errors,
     errors,
+    errors_by_school,
     os_error_text,
+    quote,
     summary,
 )
 from generator.inputs.normalize import normalize_sheet
 from generator.inputs.read import load_inputs
-from generator.inputs.schema import SHEETS, with_designations
-from generator.inputs.validate import validate_tables
+from generator.inputs.schema import SHEETS, DesignationVocabulary, with_designations
+from generator.inputs.validate import owning_schools, validate_tables
 from generator.model.build import build_district
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
-from generator.model.rollup import school_rollup
+from generator.model.rollup import not_built_rollup, school_rollup
 from generator.model.status import packet_readiness
 from generator.output import atomic, batch, naming, packet_manifest
 from generator.output.batch import PacketResult
@@ -48,20 +51,42 @@ from generator.render.dashboard import DASHBOARD, DASHBOARD_TEMPLATE, dashboard_
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
 from generator.render.template_data import StateProfile, Templates, designations, state_profile
-from generator.render.validation import validation_report
+from generator.render.validation import readiness_summary, validation_report, validation_rows
 from generator.settings import SETTINGS_FILE, Settings
 
 READINESS_REPORT = "readiness.xlsx"
-READINESS_LINES = 40      # findings listed per school in readiness.xlsx; the rest are counted
 DISTRICT_REPORT = "district.xlsx"
 DISTRICT_VIEW = (DISTRICT_REPORT, DISTRICT_CALENDAR, DASHBOARD)     # written together after the packets
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    results: tuple[PacketResult, ...]
-    input_findings: tuple[Finding, ...] = field(default=())
+    results: tuple[PacketResult, ...]                 # the run's schools, in roster order
+    input_findings: tuple[Finding, ...] = field(default=())     # the inputs' findings, the whole district's
     report: Path | None = None
+    others: tuple[PacketResult, ...] = ()             # with --school, the other schools as last built
+    selected: tuple[str, ...] = ()                    # the run's --school values (none: every school)
+
+    def in_run(self, finding: Finding) -> bool:
+        """True for a finding of the district, or of one of the run's schools."""
+        return not self.selected or not finding.school_id or finding.school_id in self.selected
+
+    @property
+    def blocked(self) -> tuple[PacketResult, ...]:
+        """The run's schools not built because their own rows have errors."""
+        return tuple(r for r in self.results if r.blocked)
+
+    @property
+    def unplaced_errors(self) -> tuple[Finding, ...]:
+        """Errors of the run on rows naming a School ID the roster lacks: no school was built from them."""
+        on_roster = {r.school_id for r in (*self.results, *self.others)}
+        return tuple(f for f in errors(self.input_findings)
+                     if f.school_id and f.school_id not in on_roster and self.in_run(f))
+
+    @property
+    def input_problem(self) -> bool:
+        """True when an input error kept something of this run from being built (exit 1)."""
+        return bool(self.blocked or self.unplaced_errors)
 
     @property
     def failed(self) -> tuple[PacketResult, ...]:
@@ -84,6 +109,7 @@ class SchoolCheck:
     name: str
     findings: tuple[Finding, ...]
     ready: bool
+    input_errors: tuple[Finding, ...] = ()     # its own rows' errors: its packet would not be built
 
 
 @dataclass(frozen=True)
@@ -105,7 +131,7 @@ class ValidationReport:
 
     @property
     def all_ready(self) -> bool:
-        return all(school.ready for school in self.schools)
+        return all(school.ready for school in self.schools) and not errors(self.input_findings)
 
     @property
     def summary(self) -> str:
@@ -131,9 +157,28 @@ class SendReport:
         return delivery.summary_line(list(self.outcomes))
 
 
-@collector_paused()          # millions of objects, no cycles: see collector.py
-def load_district(settings: Settings) -> tuple[District, list[Finding]]:
-    """Return the district model and the non-blocking findings; raise InputError listing every error."""
+@dataclass(frozen=True)
+class LoadedDistrict:
+    """The district as read: every school on the roster, a packet for each school asked for whose own rows
+    have no errors, and the schools whose rows have errors (School ID -> those errors)."""
+
+    district: District
+    findings: list[Finding]             # every finding, the blocked schools' errors among them
+    blocked: dict[str, list[Finding]]
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The validated tables with what reading them took: the designations' vocabulary and the state."""
+
+    tables: dict
+    findings: list[Finding]
+    vocabulary: DesignationVocabulary
+    profile: StateProfile
+
+
+def _read_tables(settings: Settings) -> _Tables:
+    """Return the validated tables and every finding, each with the school it belongs to."""
     templates = Templates(settings.templates)
     vocabulary = designations(templates)
     profile = state_profile(templates, settings.state, f"{Path(settings.inputs) / SETTINGS_FILE}: [district] state")
@@ -153,9 +198,31 @@ def load_district(settings: Settings) -> tuple[District, list[Finding]]:
         findings.append(Finding(ERROR, f"No school with ID '{sid}' is on the roster.", file="roster.xlsx",
                                 sheet="Schools", value=sid,
                                 fix="Check the --school value against the School ID column."))
-    if errors(findings):
-        raise InputError(findings)
-    return build_district(tables, settings, vocabulary, profile.rules), findings
+    return _Tables(tables, owning_schools(tables, findings), vocabulary, profile)
+
+
+@collector_paused()          # millions of objects, no cycles: see collector.py
+def read_district(settings: Settings, only: tuple[str, ...] | None = None) -> LoadedDistrict:
+    """Return the district with a packet for each school of `only` (default: settings.schools, else every
+    school) whose own rows have no errors. Raise InputError listing every finding when an error belongs to
+    the district (a setting, the roster's Schools sheet, a missing sheet or column, a file that cannot be
+    read, a district-wide row), for then no school can be built."""
+    read = _read_tables(settings)
+    if district_errors(read.findings):
+        raise InputError(read.findings)
+    blocked = errors_by_school(read.findings)
+    district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
+    return LoadedDistrict(district, read.findings, blocked)
+
+
+@collector_paused()
+def load_district(settings: Settings) -> tuple[District, list[Finding]]:
+    """Return the district model and the non-blocking findings; raise InputError listing every finding
+    when there is any error, a school's or the district's (`packets send` sends only from whole inputs)."""
+    read = _read_tables(settings)
+    if errors(read.findings):
+        raise InputError(read.findings)
+    return build_district(read.tables, settings, read.vocabulary, read.profile.rules), read.findings
 
 
 def unset_state(profile: StateProfile) -> Finding:
@@ -165,25 +232,31 @@ def unset_state(profile: StateProfile) -> Finding:
                    fix='Add state = "IL" (Illinois) or state = "CA" (California) under [district] in settings.toml.')
 
 
-
-
 def validate(settings: Settings) -> ValidationReport:
-    """Return the inputs' findings and every school's readiness; nothing is written.
-    Raise InputError listing every error that keeps the district from being read."""
-    district, findings = load_district(settings)
+    """Return the inputs' findings and every school's readiness; nothing is written. A school whose own
+    rows have errors is listed with them, not judged. Raise InputError listing every finding when an
+    error keeps the district from being read."""
+    loaded = read_district(settings)
+    district = loaded.district
+    packets = {p.school.school_id: p for p in district.packets}
     checks = []
-    for packet in district.packets:
-        found = tuple(check_packet(packet))
-        checks.append(SchoolCheck(packet.school.school_id, packet.school.name, found,
-                                  is_ready(found, settings.strict)))
-    return ValidationReport(tuple(findings), tuple(checks))
+    for school in district.schools:
+        sid = school.school_id
+        if sid in loaded.blocked:
+            checks.append(SchoolCheck(sid, school.name, (), False, tuple(loaded.blocked[sid])))
+        elif sid in packets:
+            found = tuple(check_packet(packets[sid]))
+            checks.append(SchoolCheck(sid, school.name, found, is_ready(found, settings.strict)))
+    return ValidationReport(tuple(loaded.findings), tuple(checks))
 
 
 def school_context(settings: Settings, school_id: str, form: str | None = None) -> dict[str, Any]:
     """Return exactly what each of the school's templates receives, keyed by form; with `form`, only
     that form's."""
-    district, _ = load_district(replace(settings, schools=(school_id,)))
-    contexts = packet_contexts(district.packets[0], Templates(settings.templates))
+    loaded = read_district(replace(settings, schools=(school_id,)))
+    if school_id in loaded.blocked:         # its rows cannot be read as a packet: say why, as a build would
+        raise InputError(loaded.blocked[school_id])
+    contexts = packet_contexts(loaded.district.packets[0], Templates(settings.templates))
     if not form:
         return contexts
     if form not in contexts:
@@ -231,6 +304,11 @@ def build(settings: Settings, progress: Callable[[PacketResult], None] | None = 
     soon as it is known. With settings.pdf, each school also gets its combined PDF (made where missing
     or out of date), all converted by one LibreOffice.
 
+    A school whose own rows have errors is not built: its earlier packet stays as it was, and the report
+    lists it with its errors; an error that belongs to the district raises InputError before anything is
+    written. readiness.xlsx and the district's view always show every school on the roster: with
+    settings.schools, the others as their last build left them.
+
     One build or send at a time writes an output folder: another one running stops this one with a
     PacketsError before anything is read or written.
     """
@@ -246,26 +324,40 @@ def build(settings: Settings, progress: Callable[[PacketResult], None] | None = 
                 _remove_leftovers(settings)
             return _unchanged_run(settings, manifest, progress)
 
-        district, input_findings = _load_and_check(settings, manifest)
+        loaded, input_findings = _load_and_check(settings, manifest)
+        district = loaded.district
         fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
-        stale = [p for p in district.packets
+        in_run = [p for p in district.packets if _of_run(settings, p.school.school_id)]
+        stale = [p for p in in_run
                  if settings.force or not manifest.is_current(p.school.school_id, fingerprints[p.school.school_id])]
         previous = _begin_run(manifest, stale)
 
-        results = _build_packets(settings, district, stale, manifest, fingerprints, progress)
+        results = _build_packets(settings, loaded, stale, manifest, fingerprints, progress)
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprints)
 
         if stale:
             atomic.flush_all(settings.output)     # the new packets are on disk before the manifest records them
             _remove_superseded(settings, manifest, previous, results)
-        report = write_readiness_report(settings, results)
-        write_district_view(settings, district, results)
+        others = _others(settings, loaded, manifest, fingerprints, templates) if settings.schools else []
+        shown = _in_roster_order(district, results + others)
+        report = write_readiness_report(settings, shown, input_findings)
+        write_district_view(settings, district, shown)
         # Last: the manifest says this run is complete only once its district view is written.
-        failed = any(r.error or r.pdf_error for r in results)
-        manifest.finish_run(None if failed else digest, [r.school_id for r in results])
+        failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
+        manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
         manifest.save()
-        return BuildReport(tuple(results), tuple(input_findings), report)
+        return BuildReport(tuple(results), tuple(input_findings), report, tuple(others), tuple(settings.schools))
+
+
+def _of_run(settings: Settings, school_id: str) -> bool:
+    """True for a school this run builds: every school, or those --school names."""
+    return not settings.schools or school_id in settings.schools
+
+
+def _in_roster_order(district: District, results: list[PacketResult]) -> list[PacketResult]:
+    order = {school.school_id: i for i, school in enumerate(district.schools)}
+    return sorted(results, key=lambda r: order.get(r.school_id, len(order)))
 
 
 def _readiness_path(settings: Settings) -> Path:
@@ -281,21 +373,22 @@ def _unchanged_run(settings: Settings, manifest: Manifest,
         results.append(result)
         if progress:
             progress(result)
-    return BuildReport(tuple(results), (), _readiness_path(settings))
+    return BuildReport(tuple(results), (), _readiness_path(settings), selected=tuple(settings.schools))
 
 
-def _load_and_check(settings: Settings, manifest: Manifest) -> tuple[District, list[Finding]]:
-    """Return the district and its findings (the manifest's first), once nothing stops the build:
-    an input error or two schools sharing a folder is an InputError, an output folder that cannot
-    be written a PacketsError, before anything is written. Then what killed runs left goes."""
-    district, findings = load_district(settings)
-    findings = manifest.findings + findings
-    clashes = _folder_clashes(settings, district)
+def _load_and_check(settings: Settings, manifest: Manifest) -> tuple[LoadedDistrict, list[Finding]]:
+    """Return the district, a packet for every school whose rows have no errors, and the findings (the
+    manifest's first), once nothing stops the build: an error of the district or two schools sharing a
+    folder is an InputError, an output folder that cannot be written a PacketsError, before anything is
+    written. Then what killed runs left goes."""
+    loaded = read_district(settings, only=())       # every school: the district's view shows them all
+    findings = manifest.findings + loaded.findings
+    clashes = _folder_clashes(settings, loaded.district)
     if clashes:
         raise InputError(findings + clashes)
     atomic.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
     _remove_leftovers(settings)
-    return district, findings
+    return loaded, findings
 
 
 def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
@@ -312,19 +405,28 @@ def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
     return previous
 
 
-def _build_packets(settings: Settings, district: District, stale: list[Packet], manifest: Manifest,
+def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packet], manifest: Manifest,
                    fingerprints: dict[str, str], progress: Callable[[PacketResult], None] | None
                    ) -> list[PacketResult]:
-    """Return every school's result in roster order: the stale ones built, the others as recorded.
-    Each packet built is recorded in the manifest, and reported to progress, as soon as it is known."""
+    """Return every school of the run's result in roster order: the stale ones built, the others as
+    recorded, those whose rows have errors not built. Each packet built is recorded in the manifest, and
+    reported to progress, as soon as it is known."""
     stale_ids = {p.school.school_id for p in stale}
+    packets = {p.school.school_id: p for p in loaded.district.packets}
     built = batch.build_all(settings, stale, Templates(settings.templates))
     results = []
     try:
-        for packet in district.packets:
-            sid = packet.school.school_id
-            result = next(built) if sid in stale_ids else _skipped(settings, packet, manifest.entry(sid))
-            if not result.error:
+        for school in loaded.district.schools:
+            sid = school.school_id
+            if not _of_run(settings, sid) or (sid not in packets and sid not in loaded.blocked):
+                continue
+            if sid in loaded.blocked:
+                result = _blocked(settings, school, loaded.blocked[sid], manifest.entry(sid))
+            elif sid in stale_ids:
+                result = next(built)
+            else:
+                result = _skipped(settings, packets[sid], manifest.entry(sid))
+            if not result.error and not result.blocked:
                 _record(settings, manifest, fingerprints[sid], result)
             results.append(result)
             if progress:
@@ -332,6 +434,54 @@ def _build_packets(settings: Settings, district: District, stale: list[Packet], 
     finally:
         built.close()           # interrupted: the workers stop now, not after the chunks queued for them
     return results
+
+
+def _blocked(settings: Settings, school: School, found: list[Finding], entry: dict) -> PacketResult:
+    """Return the result of a school not built because its own rows have errors: its earlier packet, if it
+    has one, as the manifest recorded it (nothing of it is touched)."""
+    errors_found = tuple(found)
+    if not entry:
+        return PacketResult(school.school_id, school.name, school.designation or "", None, (), (), False,
+                            input_errors=errors_found)
+    earlier = _recorded(settings, school.school_id, entry)
+    return replace(earlier, school_name=school.name or earlier.school_name, ready=False, skipped=False,
+                   input_errors=errors_found)
+
+
+def _others(settings: Settings, loaded: LoadedDistrict, manifest: Manifest, fingerprints: dict[str, str],
+            templates: str) -> list[PacketResult]:
+    """Return, for a --school run, every other school on the roster as its last build left it: its packet,
+    readiness and findings as built (judged by the day that build recorded), `changed` when its inputs
+    have changed since; a school never built is Not built; one whose rows have errors, Not built: input
+    errors. Nothing of theirs is written."""
+    packets = {p.school.school_id: p for p in loaded.district.packets}
+    others = []
+    for school in loaded.district.schools:
+        sid = school.school_id
+        if _of_run(settings, sid):
+            continue
+        entry = manifest.entry(sid)
+        if sid in loaded.blocked:
+            others.append(replace(_blocked(settings, school, loaded.blocked[sid], entry), recorded=True))
+        elif not entry:
+            others.append(PacketResult(sid, school.name, school.designation, None, (), (), False, recorded=True))
+        else:
+            as_built = _as_built(packets[sid], manifest, settings, templates)
+            findings = tuple(check_packet(as_built)) if as_built else ()
+            others.append(replace(_recorded(settings, sid, entry, findings), recorded=True, changed=as_built is None,
+                                  school_name=school.name, designation=school.designation))
+    return others
+
+
+def _as_built(packet: Packet, manifest: Manifest, settings: Settings, templates: str) -> Packet | None:
+    """Return the school's packet as its recorded build made it (judged by the day that build recorded),
+    or None when its inputs (or the templates) have changed since, or its packet is no longer whole."""
+    recorded = manifest.entry(packet.school.school_id).get("as_of")
+    if not recorded:
+        return None
+    candidate = replace(packet, as_of=dt.date.fromisoformat(recorded))
+    current = manifest.is_current(packet.school.school_id, packet_fingerprint(candidate, settings, templates))
+    return candidate if current else None
 
 
 def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: PacketResult) -> None:
@@ -398,7 +548,7 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
             kept.setdefault(str(d).casefold(), set()).add(str(d))
     for r in results:
         old = previous.get(r.school_id) or {}
-        if r.error or r.skipped or not old:
+        if r.error or r.skipped or r.blocked or not old:
             continue
         recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
         folder, here = old.get("folder"), r.folder.relative_to(out).as_posix() if r.folder else ""
@@ -452,7 +602,7 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
     packets = {p.school.school_id: p for p in district.packets}
     jobs = {}
     for r in results:
-        if r.error or r.folder is None or r.built_at is None:      # failed: there is no packet to convert
+        if r.error or r.blocked or r.folder is None or r.built_at is None:     # no packet of this run to convert
             continue
         target = r.folder / naming.packet_pdf_name(settings, packets[r.school_id].school)
         recorded = packet_manifest.read(r.folder).get("readiness", {}) if r.skipped else {}
@@ -494,21 +644,44 @@ def write_validation_report(path: Path, findings, summary: str) -> Path:
     return Path(path)
 
 
+def _status(r: PacketResult) -> str:
+    return packet_readiness(r.ready, bool(r.error), r.blocked, r.built)
+
+
+def _why(r: PacketResult) -> list[str]:
+    """Return what a school's readiness row says before its findings: why it was not built, or is shown as
+    an earlier build left it, and a PDF that could not be made."""
+    built = f"built {r.built_at:%Y-%m-%d %H:%M}" if r.built_at else ""
+    lines = []
+    if r.error:
+        lines.append(r.error)
+    if r.blocked:
+        kept = f"its earlier packet ({built}) is kept as it was" if r.built_at else "it has no earlier packet"
+        lines.append(f"Not built: its own rows have {len(r.input_errors)} input error"
+                     f"{'s' * (len(r.input_errors) != 1)}; {kept}. Fix them, then build it again.")
+    elif r.recorded and not r.built:
+        lines.append("Not built yet: the builds so far built other schools.")
+    elif r.recorded and r.changed:
+        lines.append(f"As last {built}: its inputs have changed since, so build it to see what it needs now.")
+    elif r.recorded:
+        lines.append(f"As last {built} (the latest build built other schools).")
+    if r.pdf_error:
+        lines.append(f"No PDF: {r.pdf_error}")
+    return lines
+
+
 def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     """Return one row per school for the district readiness report."""
     out = Path(settings.output)
     rows = []
     for r in results:
-        problems = [f.line() for f in r.findings if f.severity in (ERROR, WARNING)]
-        if len(problems) > READINESS_LINES:
-            left = len(problems) - READINESS_LINES
-            problems = problems[:READINESS_LINES] + [f"... and {left} more: `packets validate` lists them all."]
+        found = r.input_errors + r.findings
         rows.append({
-            "school_id": r.school_id, "school": r.school_name, "designation": r.designation,
-            "ready": packet_readiness(r.ready, bool(r.error)),
-            "errors": sum(f.severity == ERROR for f in r.findings),
-            "warnings": sum(f.severity == WARNING for f in r.findings),
-            "missing": r.error or "\n".join(([f"No PDF: {r.pdf_error}"] if r.pdf_error else []) + problems),
+            "school_id": r.school_id, "school": r.school_name, "designation": r.designation or "",
+            "ready": _status(r),
+            "errors": sum(f.severity == ERROR for f in found),
+            "warnings": sum(f.severity == WARNING for f in found),
+            "missing": readiness_summary(found, _why(r)),
             "folder": str(r.folder.relative_to(out)) if r.folder else "",
             "documents": "\n".join(str(p.relative_to(out)) for p in r.documents),
             "pdf": next((str(p.relative_to(out)) for p in r.documents if p.suffix == ".pdf"), ""),
@@ -517,12 +690,28 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     return rows
 
 
+def finding_rows(results, input_findings) -> list[dict[str, Any]]:
+    """Return readiness.xlsx's Findings sheet: a row per finding, with the cell to fix: the inputs' (all
+    but notes), then each school's readiness findings, school by school."""
+    names = {r.school_id: r.school_name for r in results}
+    rows = validation_rows([f for f in input_findings if f.severity != NOTE], names)
+    for r in results:
+        rows += validation_rows([f for f in r.findings if f.severity in (ERROR, WARNING)], names)
+    order = {r.school_id: i for i, r in enumerate(results)}
+    rows.sort(key=lambda row: order.get(row["school_id"], -1))      # district-wide first; stable within
+    return [{**row, "school": row["school_name"]} for row in rows]
+
+
 @collector_paused()
-def write_readiness_report(settings: Settings, results) -> Path:
-    """Write output/readiness.xlsx: one row per school, ready or not, what is missing, its documents."""
+def write_readiness_report(settings: Settings, results, input_findings=()) -> Path:
+    """Write output/readiness.xlsx: one row per school, ready or not, what is missing, its documents;
+    and on its Findings sheet, a row per finding."""
     path = Path(settings.output) / READINESS_REPORT
+    findings = finding_rows(results, input_findings)
+    counted = [f for f in input_findings if f.severity != NOTE] + [f for r in results for f in r.findings]
     context = {"district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
-               "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results)}
+               "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results),
+               "findings": findings, "findings_summary": summary(counted)}
     template = Templates(settings.templates).path(READINESS_REPORT)
     report = render_document(template, context)
     atomic.write_atomic(path, link_paths(report, template, ("folder", "pdf")))
@@ -537,23 +726,28 @@ def district_view_present(settings: Settings) -> bool:
 @collector_paused()
 def write_district_view(settings: Settings, district: District, results) -> list[Path]:
     """Write output/district.xlsx (a roll-up row per school), district.ics and index.html (the dashboard),
-    all or none, for the schools of this run."""
+    all or none, for the schools of `results`. A school not built for its input errors has its row, with
+    no progress to show; the others' progress is worked out from their inputs as of the run's day."""
     out = Path(settings.output)
-    readiness = {r.school_id: packet_readiness(r.ready, bool(r.error)) for r in results}
-    packets = [p for p in district.packets if p.school.school_id in readiness]
-    rows = [school_rollup(p, readiness[p.school.school_id]) for p in packets]
+    packets = {p.school.school_id: p for p in district.packets}
+    shown = [r for r in results if r.school_id in packets or r.blocked]
+    rows = [school_rollup(packets[r.school_id], _status(r)) if r.school_id in packets and not r.blocked
+            else not_built_rollup(r.school_id, r.school_name, r.designation or "", settings.as_of, _status(r),
+                                  tuple(quote(f.line(), 300) for f in r.input_errors))
+            for r in shown]
+    charted = [packets[r.school_id] for r in shown if r.school_id in packets and not r.blocked]
     built_at = dt.datetime.now().replace(microsecond=0)
-    folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in results if r.folder}
+    folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in shown if r.folder}
     links = {r.school_id: school_links(folders.get(r.school_id), [d.relative_to(out).as_posix() for d in r.documents])
-             for r in results}
+             for r in shown}
     templates = Templates(settings.templates)
-    dashboard = dashboard_chunks(dashboard_context(settings, packets, rows, built_at,
+    dashboard = dashboard_chunks(dashboard_context(settings, charted, rows, built_at,
                                                    (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links),
                                  templates.path(DASHBOARD_TEMPLATE))
     return atomic.write_files(out, {
         DISTRICT_REPORT: render_document(templates.path(DISTRICT_REPORT),
                                          report_context(settings, rows, folders, built_at)),
-        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, packets,
+        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, charted,
                                              templates=templates),
         DASHBOARD: dashboard,        # written as it is made: never whole in memory
     })

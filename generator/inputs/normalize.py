@@ -10,12 +10,12 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, TypeGuard
 
 from openpyxl.utils import get_column_letter
 
-from generator.findings import ERROR, NOTE, WARNING, Finding
+from generator.findings import ERROR, NOTE, WARNING, Finding, quote
 from generator.inputs.read import RawSheet
 from generator.inputs.recurrence import FIX as REPEATS_FIX
 from generator.inputs.recurrence import parse_repeats
@@ -312,7 +312,7 @@ def _convert(col: Column, value: Any) -> tuple[Any, _Problem | None]:
         choice = canonical_choice(text, col.choices, synonyms)
         if choice is None:
             also = f", or add it (with what it means) to the templates' {col.choices_file}" if col.choices_file else ""
-            return None, _Problem(f"'{text}' is not a known {col.name.lower()}.",
+            return None, _Problem(f"'{quote(text)}' is not a known {col.name.lower()}.",
                                   f"Use one of: {'; '.join(col.choices)}{also}.")
         return choice, None
     if col.kind == "id" and not text.isascii():
@@ -356,6 +356,7 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
     rows: list[Row] = []
     frame_rows = raw.frame.values.tolist()       # once: frame.iloc per row costs more than the row's checks
     positions = {col.key: i for i, col in enumerate(spec.columns)}
+    school_at = positions.get("school_id") if "school_id" in columns else None
     # A stage, a role, a date or a Repeats pattern recurs down a long sheet: each distinct cell of such a
     # column is converted once (its value is immutable, so rows may share it).
     # An ID's fast path is for plain ASCII only: a full-width digit is printable, yet needs reading.
@@ -369,6 +370,7 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
             continue
         number = i + 1
         values: list[Any] = [None] * len(positions)
+        found_before = len(findings)
         for j, col, at, plain, ascii_only, converted in fields:
             cell = cells[j] if j < len(cells) else None
             if plain and is_tidy(cell) and not (ascii_only and not cell.isascii()):
@@ -399,5 +401,9 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
                                         value=clean_text(cell) if problem.value is None else problem.value,
                                         fix=problem.fix))
             values[at] = value
+        if len(findings) > found_before and school_at is not None and values[school_at]:
+            # The row's School ID says whose problem it is: it fails that school alone (a row without one
+            # is district-wide, and its problem the district's).
+            findings[found_before:] = [replace(f, school_id=values[school_at]) for f in findings[found_before:]]
         rows.append(Row(number, tuple(values), positions))
     return Table(spec, raw.file, raw.sheet, tuple(rows), columns), findings

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any, Mapping
 
-from generator.findings import ERROR, NOTE, WARNING, Finding
+from generator.findings import ERROR, NOTE, WARNING, Finding, rows_text
 from generator.inputs.normalize import Table
 from generator.inputs.recurrence import MAX_DAYS_OFF, days_off, row_dates
 from generator.inputs.schema import SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
@@ -40,7 +41,10 @@ def _unique_keys(table: Table) -> list[Finding]:
                 ERROR, f"Duplicate {label} '{row[last]}': row {seen[key]} already has it"
                        + ((f" for school {row['school_id']}" if row["school_id"] else " among district-wide rows")
                           if "school_id" in keys and last != "school_id" else "")
-                       + ".", **table.at(row, last), value=str(row[last]), school_id=str(row["school_id"] or ""),
+                       + ".", **table.at(row, last), value=str(row[last]),
+                # A School ID on the Schools sheet twice is the roster's problem, not one school's: which
+                # row is the school?
+                school_id="" if table.spec.name == "Schools" else str(row["school_id"] or ""),
                 fix=f"Give each row its own {label}, or delete the repeated row."))
         else:
             seen[key] = row.number
@@ -52,12 +56,27 @@ def _folded(school_id: str) -> str:
     return school_id.casefold().lstrip("0") or "0"
 
 
-def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
-    findings: list[Finding] = []
+def _roster_ids(tables: Mapping[str, Table]) -> list[str]:
     schools = tables.get("Schools")
-    if schools is None:
+    return [r["school_id"] for r in schools.rows if r["school_id"]] if schools is not None else []
+
+
+def unknown_school_rows(tables: Mapping[str, Table]) -> set[tuple[str, int]]:
+    """Return (sheet, row) of every row naming a School ID the roster lacks."""
+    known = set(_roster_ids(tables))
+    if "Schools" not in tables:
+        return set()
+    return {(name, row.number) for name in SCHOOL_SHEETS if (table := tables.get(name)) is not None
+            for row in table.rows if row["school_id"] is not None and row["school_id"] not in known}
+
+
+def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
+    """An unknown School ID is one finding per sheet and ID, at its first row, counting the others: a
+    school missing from the roster is one thing to fix, however many rows name it."""
+    findings: list[Finding] = []
+    if tables.get("Schools") is None:
         return findings
-    known = [r["school_id"] for r in schools.rows if r["school_id"]]
+    known = _roster_ids(tables)
     known_ids = set(known)          # a list here made a 5,000-school district's check quadratic
     by_folded: dict[str, str] = {}
     for k in known:
@@ -67,20 +86,43 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
         table = tables.get(name)
         if table is None:
             continue
+        unknown: dict[str, list] = {}
         for row in table.rows:
             sid = row["school_id"]
             if sid is not None and sid not in known_ids:
-                means = by_folded.get(_folded(sid))
-                if means and sid.isdigit() and means.isdigit() and len(means) > len(sid):
-                    fix = f"Excel dropped the leading zeros: write '{means}' and format the column as Text."
-                elif means:
-                    fix = f"It probably means the roster's '{means}': write it as the roster does."
-                else:
-                    fix = f"Use a School ID from the roster ({listed}), or add the school to the Schools sheet."
-                findings.append(Finding(
-                    ERROR, f"Unknown School ID '{sid}': it is not on the Schools sheet of the roster.",
-                    **table.at(row, "school_id"), value=sid, fix=fix))
+                unknown.setdefault(sid, []).append(row)
+        for sid, rows in unknown.items():
+            means = by_folded.get(_folded(sid))
+            if means and sid.isdigit() and means.isdigit() and len(means) > len(sid):
+                fix = f"Excel dropped the leading zeros: write '{means}' and format the column as Text."
+            elif means:
+                fix = f"It probably means the roster's '{means}': write it as the roster does."
+            else:
+                fix = f"Use a School ID from the roster ({listed}), or add the school to the Schools sheet."
+            also = f" ({len(rows)} rows name it: {rows_text(r.number for r in rows)})" if len(rows) > 1 else ""
+            findings.append(Finding(
+                ERROR, f"Unknown School ID '{sid}': it is not on the Schools sheet of the roster{also}.",
+                **table.at(rows[0], "school_id"), value=sid, school_id=sid, fix=fix))
     return findings
+
+
+def owning_schools(tables: Mapping[str, Table], findings: list[Finding]) -> list[Finding]:
+    """Return the findings with each School ID as the roster writes it: a row whose ID differs from a roster
+    school's only by case or leading zeros (Excel dropped them) belongs to that school, which is not built
+    without it. An ID the roster does not have at all stays as written: no school on the roster is it."""
+    known = _roster_ids(tables)
+    known_ids = set(known)
+    by_folded: dict[str, list[str]] = {}
+    for k in known:
+        by_folded.setdefault(_folded(k), []).append(k)
+    owned = []
+    for f in findings:
+        if f.school_id and f.school_id not in known_ids:
+            means = by_folded.get(_folded(f.school_id), [])
+            if len(means) == 1:
+                f = replace(f, school_id=means[0])
+        owned.append(f)
+    return owned
 
 
 def _leading_zeros(tables: Mapping[str, Table]) -> list[Finding]:
@@ -160,18 +202,27 @@ def _task_dates(tables: Mapping[str, Table], planning_year) -> list[Finding]:
 
 def _references(tables: Mapping[str, Table]) -> list[Finding]:
     findings: list[Finding] = []
+    unknown = unknown_school_rows(tables)
     for (sheet, key), (target, target_key) in REFERENCES.items():
         table, other = tables.get(sheet), tables.get(target)
         if table is None:
             continue
         existing = {(r["school_id"], r[target_key]) for r in other.rows} if other else set()
         label = table.spec.column(key).name
+        # One finding per school and missing ID, at its first row: a goal missing from the Goals sheet is one
+        # thing to add, however many benchmarks name it. A row of a school the roster lacks is reported as
+        # that already.
+        missing: dict[tuple, list] = {}
         for row in table.rows:
-            if row[key] is not None and (row["school_id"], row[key]) not in existing:
-                findings.append(Finding(
-                    ERROR, f"{label} '{row[key]}' is not on the {target} sheet for school {row['school_id']}.",
-                    **table.at(row, key), value=str(row[key]), school_id=row["school_id"] or "",
-                    fix=f"Use a {label} listed on the {target} sheet for this school, or add it there."))
+            if row[key] is not None and (row["school_id"], row[key]) not in existing \
+                    and (sheet, row.number) not in unknown:
+                missing.setdefault((row["school_id"], row[key]), []).append(row)
+        for (sid, value), rows in missing.items():
+            also = f" ({len(rows)} rows name it: {rows_text(r.number for r in rows)})" if len(rows) > 1 else ""
+            findings.append(Finding(
+                ERROR, f"{label} '{value}' is not on the {target} sheet for school {sid}{also}.",
+                **table.at(rows[0], key), value=str(value), school_id=sid or "",
+                fix=f"Use a {label} listed on the {target} sheet for this school, or add it there."))
     return findings
 
 

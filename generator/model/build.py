@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from generator.inputs.normalize import Row, Table
 from generator.inputs.recurrence import row_dates
@@ -257,14 +257,19 @@ def _plan(index: _BySchool, school_id: str) -> Plan:
 
 
 def build_district(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None = None,
-                   rule_scope: Mapping[str, tuple[str, ...]] | None = None) -> District:
-    """Return the district model from tables that passed validation. `designations` says what each
-    designation is identified for (designations.csv; None: only the identifications' own words are
-    known); `rule_scope` names the readiness rules that concern only schools of some identifications
-    (the state profile's [rules])."""
+                   rule_scope: Mapping[str, tuple[str, ...]] | None = None, only: Collection[str] | None = None,
+                   skip: Collection[str] = ()) -> District:
+    """Return the district model from validated tables: every school on the roster, and a packet for each
+    school in `only` (default: settings.schools, else every school) but those in `skip`, the schools whose
+    own rows have errors (their rows are not read). `designations` says what each designation is
+    identified for (designations.csv; None: only the identifications' own words are known); `rule_scope`
+    names the readiness rules that concern only schools of some identifications (the state profile's
+    [rules])."""
     def identification(name: str) -> str:
         return designations.identification(name) if designations else ""
 
+    chosen = set(settings.schools if only is None else only)
+    skipped = set(skip)
     schools = tuple(
         School(r["school_id"], _text(r, "name"), r["designation"], r["support_level"], _text(r, "essa_status"),
                _text(r, "grades"), _text(r, "address"), r["plan_date"], r["last_updated"], r["board_approval"],
@@ -277,7 +282,7 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
     timeline = _Timeline([_task_series(t, r, calendar) for t, r in index.rows("Tasks", None)])
     packets = []
     for school in schools:
-        if settings.schools and school.school_id not in settings.schools:
+        if (chosen and school.school_id not in chosen) or school.school_id in skipped:
             continue
         sid = school.school_id
         people = tuple(shared.record(_person, t, r) for t, r in index.rows("People", sid, district_wide=True))

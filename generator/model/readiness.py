@@ -11,25 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from generator.findings import ERROR, WARNING, Finding
+from generator.findings import ERROR, WARNING, Finding, quote, rows_text
 from generator.inputs.schema import SHEETS
 from generator.model.dates import display_date
 from generator.model.records import Packet
 
+__all__ = ["RULES", "Rule", "check_packet", "is_ready", "quote", "rule"]     # quote: the findings' own
+
 _QUANTITY = re.compile(r"\d")
-QUOTE_CHARS = 80                 # a quoted text is at most about a line of a form's findings column
-
-
-def quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    """Return text as a finding quotes it: whole when short, else its first words up to `limit`
-    characters and an ellipsis. A finding names the activity or task it is about; quoting a
-    1,500-character activity whole made one finding fill a review form's row past the page foot.
-    The whole text stays in the inputs (and in Finding.value where the finding is about that cell)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[:limit + 1] else text[:limit]
-    return cut.rstrip(" ,;:.-") + "…"
 
 
 @dataclass(frozen=True)
@@ -76,15 +65,28 @@ def _two_academic_goals(packet: Packet):
                        fix="Add academic goals for this school on the Goals sheet of goals.xlsx.", sheet="Goals")
 
 
+def _alternatives(labels: list[str], joiner: str = "or") -> str:
+    """Return `A`, `A or B`, `A, B or C`: what a record lacks, named in one finding."""
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} {joiner} {labels[-1]}"
+
+
+def _missing(record, fields: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    return [(key, label) for key, label in fields if not getattr(record, key)]
+
+
 @rule("goal-measurable", ERROR,
       "Each goal states its measure, baseline, target and target date, and the target is a quantity.")
 def _goal_measurable(packet: Packet):
     for goal in packet.plan.goals:
-        for key, label in (("measure", "Measure"), ("baseline", "Baseline"), ("target", "Target"),
-                           ("target_date", "Target Date")):
-            if not getattr(goal, key):
-                yield _finding(packet, "goal-measurable", f"Goal {goal.goal_id} has no {label}.", goal.source, key,
-                               fix=f"Fill in {label} for goal {goal.goal_id}.")
+        # One finding per goal for what it lacks, at the first empty cell: a goal with no measure, baseline,
+        # target or date is one thing to fix, not four lines.
+        missing = _missing(goal, (("measure", "Measure"), ("baseline", "Baseline"), ("target", "Target"),
+                                  ("target_date", "Target Date")))
+        if missing:
+            labels = [label for _, label in missing]
+            yield _finding(packet, "goal-measurable", f"Goal {goal.goal_id} has no {_alternatives(labels)}.",
+                           goal.source, missing[0][0],
+                           fix=f"Fill in {_alternatives(labels, 'and')} for goal {goal.goal_id}.")
         if goal.target and not _QUANTITY.search(goal.target):
             yield _finding(packet, "goal-measurable", f"Goal {goal.goal_id}'s target is not a quantity.",
                            goal.source, "target", value=goal.target,
@@ -124,10 +126,12 @@ def _strategy_activities(packet: Packet):
 def _activity_timeline(packet: Packet):
     for s in packet.plan.strategies:
         for a in s.activities:
-            for key, label in (("start", "Start Date"), ("end", "End Date")):
-                if getattr(a, key) is None:
-                    yield _finding(packet, "activity-timeline", f"Activity '{quote(a.activity)}' has no {label}.",
-                                   a.source, key, fix=f"Fill in the {label}.")
+            missing = _missing(a, (("start", "Start Date"), ("end", "End Date")))
+            if missing:
+                labels = [label for _, label in missing]
+                yield _finding(packet, "activity-timeline",
+                               f"Activity '{quote(a.activity)}' has no {_alternatives(labels)}.",
+                               a.source, missing[0][0], fix=f"Fill in the {_alternatives(labels, 'and')}.")
             if a.start and a.end and a.end < a.start:
                 yield _finding(packet, "activity-timeline",
                                f"Activity '{quote(a.activity)}' ends ({display_date(a.end)}) before it starts "
@@ -139,28 +143,35 @@ def _activity_timeline(packet: Packet):
 def _activity_details(packet: Packet):
     for s in packet.plan.strategies:
         for a in s.activities:
-            for key, label in (("milestone", "Milestone"), ("funding", "Funding Source")):
-                if not getattr(a, key):
-                    yield _finding(packet, "activity-details", f"Activity '{quote(a.activity)}' has no {label}.",
-                                   a.source, key, fix=f"Fill in the {label}.")
+            missing = _missing(a, (("milestone", "Milestone"), ("funding", "Funding Source")))
+            if missing:
+                labels = [label for _, label in missing]
+                yield _finding(packet, "activity-details",
+                               f"Activity '{quote(a.activity)}' has no {_alternatives(labels)}.",
+                               a.source, missing[0][0], fix=f"Fill in the {_alternatives(labels, 'and')}.")
 
 
 @rule("activity-owner-on-roster", ERROR,
       "Each activity names a person responsible who is on the school's roster (or district staff).")
 def _activity_owner(packet: Packet):
     names = {p.name.casefold() for p in packet.people}
-    for s in packet.plan.strategies:
+    unknown: dict[str, list] = {}           # one person missing from the roster is one finding, however many
+    for s in packet.plan.strategies:        # activities name them
         for a in s.activities:
             if not a.owner:
                 yield _finding(packet, "activity-owner-on-roster",
                                f"Activity '{quote(a.activity)}' has no person responsible.",
                                a.source, "owner", fix="Name the person responsible, as written on the roster.")
             elif a.owner.casefold() not in names:
-                yield _finding(packet, "activity-owner-on-roster",
-                               f"Person Responsible '{quote(a.owner)}' is not on the roster for {packet.school.name}.",
-                               a.source, "owner", value=a.owner,
-                               fix="Use the name exactly as on the People sheet of roster.xlsx, or add the person "
-                                   "there.")
+                unknown.setdefault(a.owner.casefold(), []).append(a)
+    for named in unknown.values():
+        first = named[0]
+        rows = [a.source.row for a in named if a.source is not None and a.source.row is not None]
+        where = f" (named on {len(named)} activities: {rows_text(rows)})" if len(named) > 1 else ""
+        yield _finding(packet, "activity-owner-on-roster",
+                       f"Person Responsible '{quote(first.owner)}' is not on the roster for {packet.school.name}"
+                       f"{where}.", first.source, "owner", value=first.owner,
+                       fix="Use the name exactly as on the People sheet of roster.xlsx, or add the person there.")
 
 
 @rule("monitoring-covers-goals", ERROR, "The monitoring plan covers every SMART goal.")
@@ -202,11 +213,13 @@ def _oversight(packet: Packet):
 def _benchmarks(packet: Packet):
     for goal in packet.plan.goals:
         terms = {b.term for b in goal.benchmarks}
-        for term in ("Short-term", "Long-term"):
-            if term not in terms:
-                yield _finding(packet, "benchmarks", f"Goal {goal.goal_id} has no {term.lower()} benchmark.",
-                               goal.source, "goal_id", value=goal.goal_id,
-                               fix=f"Add a {term} row for goal {goal.goal_id} on the Benchmarks sheet.")
+        lacking = [term for term in ("Short-term", "Long-term") if term not in terms]
+        if lacking:
+            yield _finding(packet, "benchmarks",
+                           f"Goal {goal.goal_id} has no {_alternatives([t.lower() for t in lacking])} benchmark.",
+                           goal.source, "goal_id", value=goal.goal_id,
+                           fix=f"Add a {_alternatives(lacking, 'and a')} row for goal {goal.goal_id} on the "
+                               "Benchmarks sheet.")
 
 
 @rule("principal-named", WARNING, "The roster names the school's principal.")
@@ -254,13 +267,21 @@ def _review_in_order(packet: Packet):
 
 @rule("tasks-on-time", WARNING, "No schedule task is overdue.")
 def _overdue(packet: Packet):
+    # A repeating row's dates are one row to fix: one finding per row, at its first overdue date.
+    by_row: dict[object, list] = {}
     for task in packet.tasks:
         if task.is_overdue(packet.as_of):
-            label = task.task + (f" ({task.detail})" if task.detail else "")
-            yield _finding(packet, "tasks-on-time",
-                           f"Task '{quote(label)}' was due {display_date(task.expected)} and is not done.",
-                           task.source, "completed",
-                           fix="Enter the Completion Date when it is done, or a new Expected Date.")
+            key = (task.source.file, task.source.sheet, task.source.row) if task.source else id(task)
+            by_row.setdefault(key, []).append(task)
+    for tasks in by_row.values():
+        task = tasks[0]
+        label = task.task + (f" ({task.detail})" if task.detail else "")
+        more = (f" (and {len(tasks) - 1} later date{'s' * (len(tasks) > 2)} of the series, to "
+                f"{display_date(tasks[-1].expected)})") if len(tasks) > 1 else ""
+        yield _finding(packet, "tasks-on-time",
+                       f"Task '{quote(label)}' was due {display_date(task.expected)}{more} and is not done.",
+                       task.source, "completed",
+                       fix="Enter the Completion Date when it is done, or a new Expected Date.")
 
 
 def check_packet(packet: Packet) -> list[Finding]:

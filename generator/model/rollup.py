@@ -67,7 +67,13 @@ class Rollup:
     review_stage: str
     next_review: Deadline | None
     overdue_tasks: tuple[str, ...] = ()
-    readiness: str = ""                       # Ready / Not ready / Failed, from the build
+    readiness: str = ""                       # Ready / Not ready / Failed / Not built..., from the build
+    input_errors: tuple[str, ...] = ()        # not built: its own rows' errors, a line each
+
+    @property
+    def known(self) -> bool:
+        """False for a school whose progress cannot be told: its rows have errors, so it has no model."""
+        return bool(self.status)
 
 
 def task_title(task) -> str:
@@ -132,6 +138,14 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
         next_review=next_review,
         overdue_tasks=tuple(task_title(t) for t, s in zip(packet.tasks, statuses) if s == OVERDUE),
         readiness=readiness)
+
+
+def not_built_rollup(school_id: str, school: str, designation: str, as_of: dt.date, readiness: str,
+                     input_errors: tuple[str, ...] = ()) -> Rollup:
+    """Return the row of a school whose own rows have errors: no progress to show (no status), its
+    readiness and its errors."""
+    return Rollup(school_id, school, designation, as_of, 0, 0, 0, 0, 0, "", None, "", None,
+                  readiness=readiness, input_errors=input_errors)
 
 
 def status_counts(rows: list[Rollup]) -> dict[str, int]:

@@ -46,19 +46,33 @@ REVIEW_LABELS = {"first-draft": "First draft due", "feedback": "Feedback", "fina
 READY = "Ready"
 NOT_READY = "Not ready"
 FAILED = "Failed"
+INPUT_ERRORS = "Not built: input errors"     # its own rows have errors: its earlier packet, if any, is kept
+NOT_BUILT = "Not built"                      # never built (a `--school` run built others)
 
 
-def packet_readiness(ready: bool, failed: bool = False) -> str:
-    """Return Ready, Not ready or Failed (its packet could not be built) for a school after a build."""
-    return FAILED if failed else READY if ready else NOT_READY
+def packet_readiness(ready: bool, failed: bool = False, input_errors: bool = False, built: bool = True) -> str:
+    """Return Ready, Not ready, Failed (its packet could not be written), Not built: input errors, or Not
+    built, for a school after a build."""
+    if input_errors:
+        return INPUT_ERRORS
+    if failed:
+        return FAILED
+    if not built:
+        return NOT_BUILT
+    return READY if ready else NOT_READY
 
 
-def progress_word(ready: bool, failed: bool = False, unchanged: bool = False) -> str:
-    """Return what a build's line for the school says: FAILED (in capitals, to stand out), unchanged
-    (skipped), ready or not ready."""
+def progress_word(ready: bool, failed: bool = False, unchanged: bool = False, input_errors: bool = False) -> str:
+    """Return what a build's line for the school says: FAILED or NOT BUILT (in capitals, to stand out),
+    unchanged (skipped), ready or not ready."""
+    if input_errors:
+        return "NOT BUILT: input errors"
     return "FAILED" if failed else "unchanged" if unchanged else packet_readiness(ready).lower()
 
 
-def check_word(ready: bool) -> str:
-    """Return what `packets validate` says of a school: ready, or NOT READY (in capitals, to stand out)."""
+def check_word(ready: bool, input_errors: bool = False) -> str:
+    """Return what `packets validate` says of a school: ready, NOT READY, or NOT READY: input errors (in
+    capitals, to stand out)."""
+    if input_errors:
+        return f"{NOT_READY.upper()}: input errors, not built until they are fixed"
     return "ready" if ready else NOT_READY.upper()

@@ -175,11 +175,12 @@ class Manifest:
         self.run = {}
         self.pending = set(self.pending) | set(rebuilding)
 
-    def finish_run(self, digest: str | None, schools: list[str]) -> None:
+    def finish_run(self, digest: str | None, schools: list[str], untouched=()) -> None:
         """Record the run just made, its packets and district view all written; digest None (a school
-        failed) means the next run must look again."""
+        failed) means the next run must look again. `untouched` are schools the run did not build (their
+        inputs have errors): one an earlier, killed run was rebuilding stays pending."""
         self.run = {"digest": digest, "schools": schools} if digest else {}
-        self.pending = set()
+        self.pending = self.pending & set(untouched)
 
     def is_current(self, school_id: str, fingerprint: str) -> bool:
         """Return True when the school's packet was built from the same inputs and is still all on disk."""

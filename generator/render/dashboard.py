@@ -36,6 +36,7 @@ PLOT_WIDTH = 860
 ROW_HEIGHT = 26
 AXIS_HEIGHT = 46
 MONTH_LABEL_WIDTH = 30
+INPUT_ERRORS_SHOWN = 3       # a school not built lists this many of its errors; readiness.xlsx has them all
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -162,6 +163,9 @@ def _row(r: Rollup, links: dict[str, str]) -> dict[str, Any]:
         "next_review_date": long_date(r.next_review.date) if r.next_review else "",
         "next_review_sort": r.next_review.date.isoformat() if r.next_review else "9999-12-31",
         "overdue_tasks": list(r.overdue_tasks),
+        "known": r.known,                      # False: not built for its input errors, no progress to show
+        "input_errors": list(r.input_errors[:INPUT_ERRORS_SHOWN]),
+        "more_errors": max(0, len(r.input_errors) - INPUT_ERRORS_SHOWN),
         "links": links,
     }
 
@@ -175,6 +179,7 @@ def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup
     links = links or {}
     no_links = school_links(None, ())
     by_id = {p.school.school_id: p for p in packets}
+    charted = [r for r in rows if r.known and r.school_id in by_id]       # a school not built has no dates
     return {
         "district": {"name": settings.district_name},
         "planning_year": settings.planning_year.label,
@@ -185,7 +190,7 @@ def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup
         "counts": status_counts(list(rows)),
         "rows": [_row(r, links.get(r.school_id, no_links)) for r in rows],
         "files": [{"name": name, "href": href(name)} for name in district_files],
-        "chart": chart(rows, by_id, settings.as_of, settings.planning_year) if rows else None,
+        "chart": chart(charted, by_id, settings.as_of, settings.planning_year) if charted else None,
     }
 
 

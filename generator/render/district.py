@@ -10,12 +10,18 @@ from generator.model.status import SCHOOL_STATUSES
 from generator.render.context import long_date
 
 
+def _count(r: Rollup, value: int) -> int | None:
+    return value if r.known else None            # a school not built has no progress to count: blank
+
+
 def report_rows(rows: list[Rollup], folders: dict[str, str]) -> list[dict[str, Any]]:
-    """Return the rows of district.xlsx: one per school, dates as dates."""
+    """Return the rows of district.xlsx: one per school, dates as dates; a school not built for its input
+    errors shows its readiness and its first error, and no progress."""
     return [{
-        "school_id": r.school_id, "school": r.school, "designation": r.designation, "readiness": r.readiness,
-        "status": r.status, "tasks": r.tasks, "done": r.done, "due": r.due, "overdue": r.overdue,
-        "not_scheduled": r.not_scheduled,
+        "school_id": r.school_id, "school": r.school, "designation": r.designation,
+        "readiness": r.readiness + (f": {r.input_errors[0]}" if r.input_errors else ""),
+        "status": r.status, "tasks": _count(r, r.tasks), "done": _count(r, r.done), "due": _count(r, r.due),
+        "overdue": _count(r, r.overdue), "not_scheduled": _count(r, r.not_scheduled),
         "next_deadline_date": r.next_deadline.date if r.next_deadline else None,
         "next_deadline": r.next_deadline.title if r.next_deadline else "",
         "review_stage": r.review_stage,
@@ -32,6 +38,7 @@ def report_context(settings, rows: list[Rollup], folders: dict[str, str], built_
     return {
         "district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
         "as_of": long_date(settings.as_of), "built_at": built_at,
-        "summary": f"{len(rows)} school(s): " + ", ".join(f"{counts[s]} {s}" for s in SCHOOL_STATUSES),
+        "summary": f"{len(rows)} school(s): " + ", ".join(f"{counts[s]} {s}" for s in SCHOOL_STATUSES)
+                   + (f", {unknown} not built (input errors)" if (unknown := sum(not r.known for r in rows)) else ""),
         "rows": report_rows(rows, folders),
     }

@@ -107,9 +107,9 @@ def test_an_unchanged_rerun_does_not_even_read_the_inputs(inputs, output, monkey
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     from generator import pipeline
 
-    def must_not_read(settings):
+    def must_not_read(settings, *args, **kwargs):
         raise AssertionError("the inputs were read although nothing changed")
-    monkeypatch.setattr(pipeline, "load_district", must_not_read)
+    monkeypatch.setattr(pipeline, "_read_tables", must_not_read)
     again = build(inputs, output, "--jobs", "1")
     assert again.exit_code == 0, again.output
     assert set(statuses(again).values()) == {"unchanged"} and len(statuses(again)) == 9
@@ -122,8 +122,8 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     from generator import pipeline
     reads = []
-    real = pipeline.load_district
-    monkeypatch.setattr(pipeline, "load_district", lambda settings: reads.append(1) or real(settings))
+    real = pipeline._read_tables           # what every command reads the inputs through
+    monkeypatch.setattr(pipeline, "_read_tables", lambda settings: reads.append(1) or real(settings))
     as_of, extra = AS_OF, []
     if change == "input file":
         (inputs / "settings.toml").write_text((inputs / "settings.toml").read_text() + "\n# edited\n")

@@ -52,7 +52,8 @@ def test_each_problem_is_one_located_line_and_nothing_is_written(inputs, output,
                                "'31/02/2026' looks like day/month/year") for line in lines), lines
     assert any(line.startswith("error: roster.xlsx, sheet Schools, row 1: Missing required column 'Designation'")
                for line in lines), lines
-    assert lines[-1] == "3 errors, 0 warnings; nothing was written"
+    # The unknown School ID is the one "school" here; the missing column stops the whole run.
+    assert lines[-1] == "3 errors, 0 warnings in 1 school; nothing was written"
     assert snapshot(output) == before
     # Grouped by file and sheet, each group under its heading.
     headings = [line for line in lines if line.startswith("== ")]
@@ -70,7 +71,7 @@ def test_each_problem_is_one_located_line_and_nothing_is_written(inputs, output,
     assert by_file[("roster.xlsx", "People")]["Value"] == "0199"
     assert "Designation" in by_file[("roster.xlsx", "Schools")]["Problem"]
     assert all(r["How to fix"] for r in rows)
-    assert ws["A2"].value.startswith("3 errors, 0 warnings; nothing was written")
+    assert ws["A2"].value.startswith("3 errors, 0 warnings in 1 school; nothing was written")
 
 
 def test_missing_inputs_folder_is_one_clear_line(tmp_path):

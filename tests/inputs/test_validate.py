@@ -260,3 +260,49 @@ def test_school_id_that_lost_its_leading_zeros_says_so(inputs):
     (finding,) = [f for f in caught.value.findings if f.severity == "error"]
     assert finding.row == row and finding.value == "104"
     assert "write '0104' and format the column as Text" in finding.fix
+
+
+# --- whose problem it is (issue 18 items 2 and 3) -------------------------------------------------------
+
+def test_a_cell_problem_belongs_to_the_school_its_row_names():
+    frame = pd.DataFrame([["School ID", "Goal ID", "Goal Type", "SMART Goal"], ["0102", "G1", "Academic", None],
+                          [None, "G2", "Academic", None]], dtype=object)
+    _, findings = normalize_sheet(RawSheet("goals.xlsx", "Goals", frame), SPECS["Goals"])
+    assert {(f.row, f.header, f.school_id) for f in findings} == {
+        (2, "SMART Goal", "0102"), (3, "School ID", ""), (3, "SMART Goal", "")}     # no School ID: the district's
+
+
+def test_a_school_listed_twice_is_the_rosters_problem_not_one_schools():
+    (problem,) = validate(Schools=SCHOOLS + [["0101", "Lincoln Again", "Targeted", 1]])
+    assert problem.school_id == ""           # it stops the run: which row is the school?
+
+
+def test_an_unknown_school_id_on_many_rows_is_one_finding_per_sheet():
+    people = [["School ID", "Name", "Role"]] + [["0199", f"Person {i}", "Principal"] for i in range(5)]
+    (problem,) = validate(People=people)
+    assert problem.row == 2 and problem.school_id == "0199"
+    assert problem.message == ("Unknown School ID '0199': it is not on the Schools sheet of the roster "
+                               "(5 rows name it: rows 2, 3, 4 and 2 more).")
+
+
+def test_a_row_of_an_unknown_school_is_not_also_reported_for_what_it_refers_to():
+    (problem,) = validate(Goals=GOALS, Benchmarks=[["School ID", "Goal ID", "Term", "Benchmark"],
+                                                   ["0199", "G1", "Short-term", "MAP"]])
+    assert problem.message.startswith("Unknown School ID '0199'")
+
+
+def test_a_goal_missing_from_the_goals_sheet_is_one_finding_however_many_rows_name_it():
+    benchmarks = [["School ID", "Goal ID", "Term", "Benchmark"]] + [["0101", "G9", "Short-term", f"M{i}"]
+                                                                    for i in range(3)]
+    (problem,) = validate(Goals=GOALS, Benchmarks=benchmarks)
+    assert problem.message == ("Goal ID 'G9' is not on the Goals sheet for school 0101 "
+                               "(3 rows name it: rows 2, 3 and 4).")
+
+
+def test_a_school_id_that_lost_its_zeros_makes_the_problem_the_roster_schools():
+    from generator.inputs.validate import owning_schools
+    tables = {"Schools": table("Schools", SCHOOLS),
+              "People": table("People", [["School ID", "Name", "Role"], ["101", "Pat Lee", "Principal"]])}
+    findings = owning_schools(tables, validate_tables(tables, YEAR))
+    (problem,) = findings
+    assert problem.school_id == "0101"       # 0101 is not built without its row

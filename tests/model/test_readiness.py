@@ -71,3 +71,54 @@ def test_an_overdue_task_is_a_warning_that_only_strict_stops():
     done = dataclasses.replace(late.tasks[0], completed=late.as_of)
     assert check_packet(dataclasses.replace(late, tasks=(done,))) == []
 
+
+
+# --- one missing thing, one finding (issue 18 item 3) --------------------------------------------------
+
+def test_an_activity_lacking_both_dates_is_one_finding_naming_both():
+    from generator.model.records import Source
+    at = Source("goals.xlsx", "Activities", 5, {"start": ("C", "Start Date"), "end": ("D", "End Date")})
+    undated = dataclasses.replace(activity(start=None, end=None), source=at)
+    (finding,) = check_packet(packet(strategies=[strategy(activities=[undated])]))
+    assert finding.rule == "activity-timeline" and (finding.row, finding.column) == (5, "C")   # the first to fill
+    assert finding.message == "Activity 'Train teachers' has no Start Date or End Date."
+    assert finding.fix == "Fill in the Start Date and End Date."
+
+
+def test_an_activity_lacking_milestone_and_funding_is_one_finding():
+    (finding,) = check_packet(packet(strategies=[strategy(activities=[activity(milestone="", funding="")])]))
+    assert finding.message == "Activity 'Train teachers' has no Milestone or Funding Source."
+
+
+def test_a_goal_lacking_several_parts_is_one_finding():
+    (finding,) = check_packet(packet(goals=[goal("G1", measure="", baseline="", target=""), goal("G2")]))
+    assert finding.message == "Goal G1 has no Measure, Baseline or Target."
+    assert finding.fix == "Fill in Measure, Baseline and Target for goal G1."
+
+
+def test_a_goal_with_no_benchmarks_is_one_finding():
+    bare = dataclasses.replace(goal("G1"), benchmarks=())
+    (finding,) = check_packet(packet(goals=[bare, goal("G2")]))
+    assert finding.message == "Goal G1 has no short-term or long-term benchmark."
+
+
+def test_a_person_missing_from_the_roster_is_one_finding_however_many_activities_name_them():
+    from generator.model.records import Source
+    named = [dataclasses.replace(activity(activity=f"Activity {i}", owner="Pat Kowalski"),
+                                 source=Source("goals.xlsx", "Activities", 10 + i, {"owner": ("H", "Person")}))
+             for i in range(3)]
+    (finding,) = check_packet(packet(strategies=[strategy(activities=named)]))
+    assert finding.message == ("Person Responsible 'Pat Kowalski' is not on the roster for School 0101 "
+                               "(named on 3 activities: rows 10, 11 and 12).")
+    assert (finding.row, finding.column) == (10, "H")
+
+
+def test_a_repeating_task_row_overdue_on_several_dates_is_one_finding():
+    from generator.model.records import Source
+    row = Source("timeline.xlsx", "Tasks", 7, {"completed": ("G", "Completion Date")})
+    monthly = [dataclasses.replace(task("Walkthrough", packet().as_of.replace(month=m, day=2)), source=row)
+               for m in (9, 10, 11)]
+    (finding,) = check_packet(packet(tasks=monthly))
+    assert finding.rule == "tasks-on-time" and finding.row == 7
+    assert finding.message == ("Task 'Walkthrough' was due September 2, 2026 (and 2 later dates of the series, "
+                               "to November 2, 2026) and is not done.")
