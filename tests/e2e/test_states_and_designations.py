@@ -177,7 +177,7 @@ def test_an_unknown_designation_names_its_cell_and_designations_csv(tmp_path):
     inputs = write_inputs(tmp_path / "inputs", [packet(school("0101", designation="Priority"))])
     result = run_cli("validate", "--inputs", str(inputs), "--as-of", AS_OF)
     assert result.exit_code == 1, result.output
-    assert "nothing was written" in result.output
+    assert "1 error, 0 warnings in 1 school" in result.output          # the school's own row: that school alone
     line = next(line for line in result.output.splitlines() if "Priority" in line)
     assert "roster.xlsx, sheet Schools, row 2, column C (Designation)" in line
     assert "'Priority' is not a known designation" in line and "designations.csv" in line
