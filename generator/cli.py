@@ -288,7 +288,8 @@ def init(folder, district, planning_year, force):
               help="The roster workbook: written new, or updated when it exists.")
 @click.option("--charters", is_flag=True, help="Import charter schools too (left out by default).")
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
-@click.option("--force", is_flag=True, hidden=True)   # it used to replace the roster; kept so old scripts run
+@click.option("--force", is_flag=True,      # it used to replace the roster; kept so old scripts still run
+              help="No longer needed: an existing roster is updated, never replaced.")
 def import_directory(directory_file, district, output, charters, dry_run, force):
     """Start or update the roster workbook (Schools and People sheets) from a state school directory.
 

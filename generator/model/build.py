@@ -278,5 +278,6 @@ def build_district(tables: Mapping[str, Table], settings) -> District:
             key=lambda m: m.date))
         tasks = timeline.merge([_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)])
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
-                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people)))
+                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people),
+                              time_zone=settings.time_zone))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

@@ -205,6 +205,7 @@ class Packet:
     plan: Plan
     review: tuple[ReviewEvent, ...] = ()  # in date order
     sources: Mapping[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    time_zone: str = ""                   # the district's IANA time zone for meetings' times; "": floating
 
     def people_in(self, *roles: str) -> tuple[Person, ...]:
         """Return the people who fill any of these roles for this school, school staff first."""
