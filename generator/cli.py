@@ -326,26 +326,40 @@ def init(folder, district, planning_year, force):
 @click.argument("directory_file", type=click.Path(dir_okay=False, exists=True))
 @click.option("--district", help="Import only this district's schools (e.g. \"Los Angeles Unified\").")
 @click.option("--output", "output", default="roster.xlsx", show_default=True, type=click.Path(dir_okay=False),
-              help="Where to write the roster workbook.")
-@click.option("--force", is_flag=True, help="Overwrite an existing roster workbook.")
-def import_directory(directory_file, district, output, force):
-    """Turn a state school directory into a roster workbook (Schools and People sheets).
+              help="The roster workbook: written new, or updated when it exists.")
+@click.option("--charters", is_flag=True, help="Import charter schools too (left out by default).")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--force", is_flag=True,      # it used to replace the roster; kept so old scripts still run
+              help="No longer needed: an existing roster is updated, never replaced.")
+def import_directory(directory_file, district, output, charters, dry_run, force):
+    """Start or update the roster workbook (Schools and People sheets) from a state school directory.
 
     Reads the California Department of Education "pubschls" file or the Illinois RCDTS
-    directory (told apart by their headers). Codes keep their leading zeros; closed schools and
-    district rows are left out; principals become people where the file names them.
+    directory (told apart by their headers). Codes keep their leading zeros; closed schools,
+    district rows and (without --charters) charter schools are left out; principals and the
+    superintendent become people where the file names them. A new roster is the workbook
+    `packets init` writes. An existing roster is updated, never replaced: new schools are added,
+    changed names, addresses and principals are updated, and the designations and people staff
+    entered are kept; each change is listed. Run it again with next year's directory to update.
     """
+    from generator.inputs.directory import CHARTER
     from generator.setup.directory import import_directory as import_roster
 
     def body():
+        if force:
+            click.echo("note: --force is no longer needed: an existing roster is updated, never replaced.", err=True)
         target = Path(output)
-        report = import_roster(Path(directory_file), target, district, overwrite=force)
+        report, update = import_roster(Path(directory_file), target, district, charters=charters, dry_run=dry_run)
         click.echo(f"Read {report.source_format} directory {directory_file}"
-                   + (f", district {report.district}" if report.district else "") + ".")
-        click.echo(f"Imported {report.schools} school(s) and {report.people} person row(s) into {target}.")
+                   + (f", district {report.district}" if report.district else "")
+                   + f": {report.schools} school(s) and {report.people} person row(s).")
         for reason, count in report.skipped.items():
-            click.echo(f"Skipped {count}: {reason}.")
-        for note in report.notes:
+            hint = " (--charters imports them)" if reason == CHARTER else ""
+            click.echo(f"Skipped {count}: {reason}{hint}.")
+        click.echo(update.summary())
+        for line in update.lines():
+            click.echo(f"  {line}")
+        for note in (*update.notes, *report.notes):
             click.echo(f"Note: {note}")
     _run(body, doing="importing the directory")
 

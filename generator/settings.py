@@ -7,6 +7,7 @@ import difflib
 import re
 import string
 import sys
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ SETTINGS_FILE = "settings.toml"
 # Fields a file-name pattern may use; anything else is refused so a typo cannot silently vanish.
 NAME_FIELDS = {"school_id", "slug", "form", "year", "district"}
 # The keys settings.toml may hold, by table; anything else is refused so a misspelt key is not ignored.
-SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of", "state"}, "output": {"folder", "file"},
+SETTINGS_KEYS = {"district": {"name", "planning_year", "as_of", "state", "time_zone"}, "output": {"folder", "file"},
                  "templates": {"folder"}}
 # Years every date the generator computes stays valid in (a series runs to June 30 after the end year).
 FIRST_YEAR, LAST_YEAR = 1900, 2199
@@ -88,6 +89,7 @@ class Settings:
     # (states/<code>.toml) says which forms apply, where plans are submitted and what the state is called.
     # "": not set, read as Illinois with a warning (see README, "States and designations").
     state: str = ""
+    time_zone: str = ""               # IANA name (America/Chicago) of the meetings' clock times; "": floating
     # How the run goes, as the command line asks (none is in settings.toml).
     strict: bool = False          # readiness warnings count as failures
     jobs: int = 1                 # processes building packets at once
@@ -204,8 +206,29 @@ def load_settings(inputs: Path, output: Path | None = None, as_of: dt.date | Non
         schools=tuple(schools),
         templates=_templates_folder(templates, own, inputs, path),
         state=state.strip(),
+        time_zone=_time_zone(district.get("time_zone"), path),
         strict=strict, jobs=jobs, force=force, pdf=pdf,
     )
+
+
+def _time_zone(value, path: Path) -> str:
+    """Return [district] time_zone as an IANA time zone name zoneinfo knows ("" when not set)."""
+    if value is None:
+        return ""
+    name = str(value).strip()
+    example = "America/Chicago (Illinois) or America/Los_Angeles (California)"
+    if not isinstance(value, str) or not name:
+        raise PacketsError(f"{path}: [district] time_zone must be a time zone name such as {example}.")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        known = sorted(zoneinfo.available_timezones())
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or \
+            [z for z in known if z.casefold() == name.casefold()]
+        hint = f"Did you mean {close[0]}? " if close else ""
+        raise PacketsError(f"{path}: [district] time_zone '{name}' is not a time zone name. {hint}Fix: use an IANA "
+                           f"name such as {example}.") from None
+    return name
 
 
 def _templates_folder(option: Path | None, table: dict, inputs: Path, path: Path) -> Path | None:

@@ -85,6 +85,29 @@ def test_sample_settings_load():
     s = load_settings(sample)
     assert s.planning_year == PlanningYear(2026)
     assert s.district_name.startswith("Riverbend")
+    assert s.time_zone == "America/Chicago"
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "America/Los_Angeles", "UTC", " Europe/Dublin "])
+def test_a_time_zone_is_an_iana_name(tmp_path, zone):
+    folder = write(tmp_path, f'[district]\nname = "D"\nplanning_year = "2026-27"\ntime_zone = "{zone}"\n')
+    assert load_settings(folder).time_zone == zone.strip()
+    assert load_settings(write(tmp_path, '[district]\nname = "D"\nplanning_year = "2026-27"\n')).time_zone == ""
+
+
+@pytest.mark.parametrize("zone, says", [
+    ('"America/Chicgo"', r"time_zone 'America/Chicgo' is not a time zone name\. Did you mean America/Chicago\?"),
+    ('"america/chicago"', r"Did you mean America/Chicago\?"),
+    ('"Central Time"', r"time_zone 'Central Time' is not a time zone name\. .*Fix: use an IANA name"),
+    ('"../../etc/passwd"', r"is not a time zone name"),
+    ('-6', r"time_zone must be a time zone name such as America/Chicago"),
+    ('""', r"time_zone must be a time zone name"),
+])
+def test_a_time_zone_that_is_not_one_is_refused_naming_the_file(tmp_path, zone, says):
+    folder = write(tmp_path, f'[district]\nname = "D"\nplanning_year = "2026-27"\ntime_zone = {zone}\n')
+    with pytest.raises(PacketsError, match=says) as caught:
+        load_settings(folder)
+    assert str(caught.value).startswith(str(folder / "settings.toml")) and "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize("text, says", [

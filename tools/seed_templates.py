@@ -475,8 +475,7 @@ def plan_docx(path):
         ("Plan level", "{{ plan_level }}"),
         ("ESSA status", "{{ school.essa_status }}"),
         ("Grades", "{{ school.grades }}"),
-        ("Principal and contact", "{{ school.principal }} \u00b7 {{ school.principal_email }} \u00b7 "
-                                  "{{ school.principal_phone }}"),
+        ("Principal and contact", "{{ school.principal_contact }}"),
         ("Superintendent", "{{ district.superintendent }}"),
         ("District liaison", "{{ district.liaison }}"),
         ("Date of plan", "{{ plan_date }}"),

@@ -201,7 +201,23 @@ def render(templates: Templates, context: dict[str, Any]) -> tuple[str, str]:
             raise PacketsError(f"{templates.where} {key}: {exc}. Fix: use only the fields listed in README, "
                                f"'Emailing packets for review'.") from None
     body = out["body"].replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
-    return one_line(out["subject"]), body
+    return one_line(_draft_subject(templates, context, out["subject"])), body
+
+
+def _draft_subject(templates: Templates, context: dict[str, Any], subject: str) -> str:
+    """Return the subject of a packet that is not ready so that it says it is a draft: an email.toml
+    whose subject does not depend on `ready` (every one written before drafts were told apart) would
+    mail a draft under the same "for review" subject as a packet ready to submit."""
+    if context.get("ready", True):
+        return subject
+    try:
+        as_ready = templates.subject.render({**context, "ready": True})
+    except jinja2.TemplateError:
+        return subject                 # the template tells the two apart by more than `ready`
+    if one_line(as_ready) != one_line(subject):
+        return subject
+    missing = context.get("missing") or context.get("errors") or 0
+    return f"{subject} (draft: {missing} item{'' if missing == 1 else 's'} missing)"
 
 
 # --- attachments -------------------------------------------------------------------------------

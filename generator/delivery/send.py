@@ -162,6 +162,8 @@ def message_context(packet: Packet, findings: list[Finding], ready: bool, due: t
     """Return what the subject and body templates may use (listed in README)."""
     school = packet.school
     lines = [f.line() for f in findings if f.severity in (ERROR, WARNING)]
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = sum(f.severity == WARNING for f in findings)
     return {
         "school": {"id": school.school_id, "name": school.name, "designation": school.designation,
                    "identification": school.identification, "support_level": school.support_level,
@@ -170,8 +172,10 @@ def message_context(packet: Packet, findings: list[Finding], ready: bool, due: t
         "planning_year": packet.planning_year.label,
         "ready": ready,
         "findings": lines,
-        "errors": sum(f.severity == ERROR for f in findings),
-        "warnings": sum(f.severity == WARNING for f in findings),
+        "errors": errors,
+        "warnings": warnings,
+        # What keeps a draft from being ready: its errors, or (under --strict) its warnings.
+        "missing": 0 if ready else errors or warnings,
         "review": {"due": long_date(due[0]), "date": due[0].isoformat(), "title": due[1]},
         "built": long_date(built_on),
         "attachments": attachments.names if attachments else [],

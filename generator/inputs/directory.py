@@ -22,21 +22,26 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import openpyxl
 
 from generator.findings import PacketsError
 from generator.inputs.read import CsvEncodingError, decode_csv
-from generator.inputs.schema import DESIGNATIONS, PEOPLE, SCHOOLS, header_key
+from generator.inputs.schema import DESIGNATIONS, NOT_IDENTIFIED, PEOPLE, SCHOOLS, header_key
 
 CALIFORNIA = "California pubschls"
 ILLINOIS = "Illinois RCDTS"
 
-DEFAULT_DESIGNATION = "Comprehensive"
+# The directory does not say how a school is identified; a placeholder designation would print on its
+# forms as if it were true (issue 18), so an imported school is not identified until staff say otherwise.
+DEFAULT_DESIGNATION = NOT_IDENTIFIED
 PRINCIPAL = "Principal"
 OTHER_ADMINISTRATOR = "Leadership Team Member"
 ADMINISTRATOR_TITLE = "Administrator"
+SUPERINTENDENT = "Superintendent"
+# What the California directory writes in a cell it has nothing for (a district row's School, GSserved).
+NO_DATA = "no data"
 
 # The headers that identify each directory; matched ignoring case, spaces and punctuation.
 REQUIRED_HEADERS = {
@@ -53,10 +58,18 @@ DISTRICT_ROW = "district or county row"
 OTHER_DISTRICT = "other district"
 BLANK_NAME = "blank school name"
 DUPLICATE_ID = "duplicate School ID"
+CHARTER = "charter school"
+
+# The reasons a school row of the directory is left out, as a roster update explains a school that is
+# on the roster but not imported ("closed in the directory").
+SCHOOL_REASONS = (CLOSED, MERGED, PENDING, CHARTER, BLANK_NAME)
 
 # Illinois record types (RecType) that describe a district or a regional office, not a school.
 IL_SCHOOL_TYPE = "sch"
 IL_DISTRICT_TYPES = {"dist", "roe", "isc", "stateauthdist", "speceddist"}
+# Charter schools: authorised by a district (under its code) or by the state (under a State Auth Dist row).
+IL_CHARTER_TYPES = {"distauthchtr", "stateauthchtr"}
+IL_SELECTABLE_DISTRICTS = {"dist", "stateauthdist"}     # the rows --district may name
 
 _CA_ID_WIDTH = 14
 _IL_ID_WIDTH = 15
@@ -79,6 +92,10 @@ class ImportReport:
     districts_found: tuple[str, ...]     # the districts the imported schools belong to, sorted
     rows_read: int = 0                   # data rows in the directory (blank rows not counted)
     notes: tuple[str, ...] = field(default=())   # what the import assumed, for the user to check
+    # School ID -> why the directory's school row was left out (closed, charter school, ...), for the
+    # schools of the district asked for: a roster update says why a school on the roster was not imported.
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    charters: bool = False               # charter schools were imported
 
 
 class DistrictNotFound(PacketsError):
@@ -313,6 +330,13 @@ class _Result:
     district_codes: set[str] = field(default_factory=set)
     seen_ids: set[str] = field(default_factory=set)
     district_names: tuple[str, ...] = ()
+    left_out: dict[str, str] = field(default_factory=dict)
+
+    def leave_out(self, school_id: str, reason: str) -> None:
+        """Count a school row left out, and remember why by its id (the first reason an id met)."""
+        self.skipped[reason] += 1
+        if school_id:
+            self.left_out.setdefault(school_id, reason)
 
     def add_school(self, school_id: str, district_code: str, **values: Any) -> bool:
         """Add a school unless its id was already imported; return whether it was added."""
@@ -338,10 +362,17 @@ def _address(street: str, city: str, state: str, zip_code: str) -> str | None:
     return ", ".join(p for p in (street, city, tail) if p) or None
 
 
-def _read_california(table: _Table, path: Path, district: str | None) -> tuple[_Result, str | None, list[str]]:
+def _administrator(get, raw, n: int) -> tuple[str, str]:
+    """Return the name and email of a California row's n-th administrator (AdmFName1, ...)."""
+    name = " ".join(p for p in (_text(get[f"AdmFName{n}"](raw)), _text(get[f"AdmLName{n}"](raw))) if p)
+    return name, _text(get[f"AdmEmail{n}"](raw))
+
+
+def _read_california(table: _Table, path: Path, district: str | None,
+                     charters: bool) -> tuple[_Result, str | None, list[str]]:
     get = {h: table.getter(h) for h in (
         "CDSCode", "StatusType", "County", "District", "School", "GSserved", "GSoffered",
-        "Street", "City", "State", "Zip",
+        "Street", "City", "State", "Zip", "Charter",
         *(f"Adm{part}{n}" for n in (1, 2, 3) for part in ("FName", "LName", "Email")))}
 
     rows = []
@@ -349,6 +380,8 @@ def _read_california(table: _Table, path: Path, district: str | None) -> tuple[_
     for raw in table.rows:
         cds = _code(get["CDSCode"](raw), _CA_ID_WIDTH)
         name = _text(get["School"](raw))
+        if name.casefold() == NO_DATA:            # newer files write "No Data" on a district's own row
+            name = ""
         dname = _text(get["District"](raw))
         rows.append((raw, cds, name, dname))
         d = districts.setdefault(cds[:_CA_DISTRICT_PREFIX], _District(cds[:_CA_DISTRICT_PREFIX]))
@@ -361,22 +394,29 @@ def _read_california(table: _Table, path: Path, district: str | None) -> tuple[_
 
     wanted, shown = (_choose_district(district, districts, path, CALIFORNIA) if district else (None, None))
     result = _Result()
+    superintendents: dict[str, tuple[str, str]] = {}     # district code -> its own row's first administrator
     for raw, cds, name, _ in rows:
         if wanted is not None and cds[:_CA_DISTRICT_PREFIX] not in wanted:
             result.skipped[OTHER_DISTRICT] += 1
             continue
         if not name and (cds.endswith("0000000") or not cds):
             result.skipped[DISTRICT_ROW] += 1
+            head = _administrator(get, raw, 1)
+            if cds and head[0] and _text(get["StatusType"](raw)).casefold() == "active":
+                superintendents.setdefault(cds[:_CA_DISTRICT_PREFIX], head)
             continue
         status = _text(get["StatusType"](raw))
         if status.casefold() != "active":
-            result.skipped[status.casefold() if status else "no status"] += 1
+            result.leave_out(cds, status.casefold() if status else "no status")
             continue
         if not name:
-            result.skipped[BLANK_NAME] += 1
+            result.leave_out(cds, BLANK_NAME)
+            continue
+        if not charters and _text(get["Charter"](raw)).upper() == "Y":
+            result.leave_out(cds, CHARTER)
             continue
         grades = _text(get["GSserved"](raw)) or _text(get["GSoffered"](raw)) or None
-        if grades and grades.casefold() == "no data":
+        if grades and grades.casefold() == NO_DATA:
             grades = None
         address = _address(_text(get["Street"](raw)), _text(get["City"](raw)),
                            _text(get["State"](raw)), _text(get["Zip"](raw)))
@@ -384,25 +424,41 @@ def _read_california(table: _Table, path: Path, district: str | None) -> tuple[_
             continue
         first = True
         for n in (1, 2, 3):
-            person = " ".join(p for p in (_text(get[f"AdmFName{n}"](raw)), _text(get[f"AdmLName{n}"](raw))) if p)
+            person, email = _administrator(get, raw, n)
             if not person:
                 continue
             result.people.append(_person_row(
                 school_id=cds, name=person, role=PRINCIPAL if first else OTHER_ADMINISTRATOR,
-                title=ADMINISTRATOR_TITLE, email=_text(get[f"AdmEmail{n}"](raw)) or None))
+                title=ADMINISTRATOR_TITLE, email=email or None))
             first = False
     result.name_districts(districts)
 
     notes = [
         "Grades come from GSserved (GSoffered where GSserved is blank); Address from Street, City, State and Zip.",
         f"People: each school's first administrator listed is its {PRINCIPAL}; the others are "
-        f"{OTHER_ADMINISTRATOR}s, all titled '{ADMINISTRATOR_TITLE}'. District-wide staff "
-        f"(Superintendent, coordinators) are not in the directory: add them with a blank School ID.",
+        f"{OTHER_ADMINISTRATOR}s, all titled '{ADMINISTRATOR_TITLE}'.",
     ]
+    # The district's own row lists its superintendent; district-wide staff serve every school of the
+    # roster, so the superintendent is kept only when the schools imported are one district's.
+    chief = superintendents.get(next(iter(result.district_codes))) if len(result.district_codes) == 1 else None
+    if chief:
+        result.people.insert(0, _person_row(name=chief[0], role=SUPERINTENDENT, title=SUPERINTENDENT,
+                                            email=chief[1] or None))
+        notes.append(f"The {SUPERINTENDENT} ({chief[0]}) comes from the district's own row, with a blank School ID. "
+                     f"Other district-wide staff (coordinators, district staff) are not in the directory: add "
+                     f"them with a blank School ID.")
+    elif len(result.district_codes) > 1:
+        notes.append("The schools imported belong to several districts, so no superintendent was taken from the "
+                     "directory: import one district (--district), or add district-wide staff with a blank "
+                     "School ID.")
+    else:
+        notes.append("District-wide staff (Superintendent, coordinators) are not in the directory for this "
+                     "district: add them with a blank School ID.")
     return result, shown, notes
 
 
-def _read_illinois(table: _Table, path: Path, district: str | None) -> tuple[_Result, str | None, list[str]]:
+def _read_illinois(table: _Table, path: Path, district: str | None,
+                   charters: bool) -> tuple[_Result, str | None, list[str]]:
     get = {h: table.getter(h) for h in ("CountyName", "RecType", "RCDTS", "FacilityName")}
 
     rows = []
@@ -412,7 +468,7 @@ def _read_illinois(table: _Table, path: Path, district: str | None) -> tuple[_Re
         rectype = " ".join(_text(get["RecType"](raw)).split())
         name = _text(get["FacilityName"](raw))
         rows.append((rcdts, rectype, name))
-        if header_key(rectype) == "dist":
+        if header_key(rectype) in IL_SELECTABLE_DISTRICTS:
             prefix = rcdts[:_IL_DISTRICT_PREFIX]
             d = districts.setdefault(prefix, _District(prefix, name, _text(get["CountyName"](raw))))
             d.names.add(_name_key(name))
@@ -429,20 +485,23 @@ def _read_illinois(table: _Table, path: Path, district: str | None) -> tuple[_Re
         if kind in IL_DISTRICT_TYPES:
             result.skipped[DISTRICT_ROW] += 1
             continue
-        if kind != IL_SCHOOL_TYPE:
+        if kind in IL_CHARTER_TYPES and not charters:
+            result.leave_out(rcdts, CHARTER)
+            continue
+        if kind != IL_SCHOOL_TYPE and kind not in IL_CHARTER_TYPES:
             result.skipped[f"not a regular school (RecType {rectype or 'blank'})"] += 1
             other_types[rectype] += 1
             continue
         if not name:
-            result.skipped[BLANK_NAME] += 1
+            result.leave_out(rcdts, BLANK_NAME)
             continue
         result.add_school(rcdts, prefix, name=name)
     result.name_districts(districts)
 
     notes = [
         "The Illinois RCDTS directory has no status column: every school row (RecType 'Sch') is taken as open.",
-        "The Illinois RCDTS directory lists no principals, grades or addresses: the People sheet is empty; "
-        "add each school's principal and the district staff.",
+        "The Illinois RCDTS directory lists no superintendent, principals, grades or addresses: the People sheet "
+        "is empty; add each school's principal and the district staff (the superintendent with a blank School ID).",
     ]
     if other_types:
         notes.append("Rows of other record types (" + ", ".join(sorted(other_types)) + ") are not imported; "
@@ -453,12 +512,16 @@ def _read_illinois(table: _Table, path: Path, district: str | None) -> tuple[_Re
 _READERS = {CALIFORNIA: _read_california, ILLINOIS: _read_illinois}
 
 
-def read_directory(path: Path, district: str | None = None) -> tuple[list[dict], list[dict], ImportReport]:
+def read_directory(path: Path, district: str | None = None,
+                   charters: bool = False) -> tuple[list[dict], list[dict], ImportReport]:
     """Return the Schools rows, the People rows and a report for a state directory file.
 
     Rows are dicts keyed by the schema's headers (`School ID`, `School Name`, ...). Only open schools
-    are imported; closed, merged and pending schools, district and county rows, rows of another
-    district (when `district` is given) and schools without a name are counted in `report.skipped`.
+    are imported, charter schools only with `charters`; closed, merged and pending schools, charter
+    schools, district and county rows, rows of another district (when `district` is given) and schools
+    without a name are counted in `report.skipped` (and the schools among them in `report.left_out`).
+    When the schools are one district's, the superintendent its own row names (California) is the
+    first People row, with a blank School ID.
     `district` is matched against the directory's district names ignoring case and spaces; a name
     shared by districts of several counties may be written `Name (County)`.
 
@@ -470,7 +533,7 @@ def read_directory(path: Path, district: str | None = None) -> tuple[list[dict],
     table = _read_table(path)
     if district is not None and not district.strip():
         district = None
-    result, shown, notes = _READERS[table.format](table, path, district)
+    result, shown, notes = _READERS[table.format](table, path, district, charters)
     notes = [f"Designation is not in the directory: every school is written as '{DEFAULT_DESIGNATION}'. "
              f"Change it on the Schools sheet where another applies ({', '.join(DESIGNATIONS)})."] + notes
     report = ImportReport(
@@ -482,5 +545,7 @@ def read_directory(path: Path, district: str | None = None) -> tuple[list[dict],
         districts_found=result.district_names,
         rows_read=len(table.rows),
         notes=tuple(notes),
+        left_out=dict(result.left_out),
+        charters=charters,
     )
     return result.schools, result.people, report

@@ -294,5 +294,5 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
         waived = tuple(sorted(rule for rule, concerned in scope.items() if school.identification not in concerned))
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
                               tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people),
-                              state=settings.state, waived_rules=waived))
+                              state=settings.state, waived_rules=waived, time_zone=settings.time_zone))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from generator.findings import ERROR, WARNING, Finding, quote, rows_text
-from generator.inputs.schema import SHEETS
+from generator.inputs.schema import ROLE_SYNONYMS, ROLES, SHEETS, canonical_choice
 from generator.model.dates import display_date
 from generator.model.records import Packet
 
@@ -91,6 +91,18 @@ def _goal_measurable(packet: Packet):
             yield _finding(packet, "goal-measurable", f"Goal {goal.goal_id}'s target is not a quantity.",
                            goal.source, "target", value=goal.target,
                            fix="State the target as a number, percentage or scale score (e.g. 32%).")
+
+
+@rule("goal-date-in-plan", WARNING, "No goal's target date falls before the planning year begins.")
+def _goal_date_in_plan(packet: Packet):
+    first_day = packet.planning_year.first_day
+    for goal in packet.plan.goals:
+        if goal.target_date is not None and goal.target_date < first_day:
+            yield _finding(packet, "goal-date-in-plan",
+                           f"Goal {goal.goal_id}'s target date, {display_date(goal.target_date)}, is before the "
+                           f"{packet.planning_year.label} planning year begins ({display_date(first_day)}).",
+                           goal.source, "target_date", value=goal.target_date.isoformat(),
+                           fix="Correct the Target Date (a year typed wrong?), or update the goal for this plan.")
 
 
 @rule("problem-of-practice", ERROR, "The plan states at least one problem of practice.")
@@ -244,6 +256,25 @@ def _review_first_draft(packet: Packet):
         yield _finding(packet, "review-first-draft", f"No first-draft due date is set for {packet.school.name}.",
                        fix="Add a First Draft row on the Review sheet of timeline.xlsx (School ID blank for every "
                            "school).", sheet="Review")
+
+
+@rule("reviewer-on-roster", WARNING,
+      "A review step whose Reviewer is a roster role (District Staff) has someone on the roster in that role.")
+def _reviewer_on_roster(packet: Packet):
+    # The model turns a role into the names of those who hold it (`Priya Raman (District Staff)`); a role
+    # still written as a role is one nobody holds, which the review form would print as a signer's name.
+    seen = set()
+    for event in packet.review:
+        role = canonical_choice(event.reviewer, ROLES, ROLE_SYNONYMS) if event.reviewer else None
+        where = (event.source.file, event.source.sheet, event.source.row) if event.source else None
+        if role is None or packet.people_in(role) or (where, role) in seen:
+            continue                      # a repeating row (monthly check-ins) is one finding
+        seen.add((where, role))
+        yield _finding(packet, "reviewer-on-roster",
+                       f"'{quote(event.title)}' is reviewed by the {role}, and no one on the roster is the "
+                       f"{role} for {packet.school.name}.", event.source, "reviewer", value=event.reviewer,
+                       fix=f"Add the {role} to the People sheet of roster.xlsx (School ID blank for district-wide "
+                           f"staff), or name the reviewer on the Review sheet.")
 
 
 # The review steps that must come in this order; check-ins may fall anywhere.

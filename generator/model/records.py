@@ -223,6 +223,7 @@ class Packet:
     # Readiness rules that do not concern this school (the state profile's [rules]), sorted: the packet's
     # repr is its fingerprint, and a set's order changes from one process to the next.
     waived_rules: tuple[str, ...] = ()
+    time_zone: str = ""                   # the district's IANA time zone for meetings' times; "": floating
 
     def people_in(self, *roles: str) -> tuple[Person, ...]:
         """Return the people who fill any of these roles for this school, school staff first."""

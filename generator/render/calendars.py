@@ -2,15 +2,18 @@
 the district.
 
 - A task is an all-day event on its expected date; a review date is an all-day event on its due date;
-  a meeting with a time (`3:15 PM`, `3:15-4:30 PM`) is a timed event in floating local time (shown at
-  that clock time wherever the calendar is opened; an hour long unless the time gives an end), and a
-  meeting without one is an all-day event.
+  a meeting with a time (`3:15 PM`, `3:15-4:30 PM`) is a timed event at that clock time in the district's
+  time zone (settings.toml [district] time_zone; the calendar carries the zone's VTIMEZONE), or in floating
+  local time when none is set (shown at that clock time wherever the calendar is opened); an hour long
+  unless the time gives an end. A meeting without a time is an all-day event.
 - Attendees are the people the Responsibility text names (`Principal & BLT`), a review's reviewer, and
   for a meeting the team its name names (`Leadership Team Meeting`). A name is a roster role, a role
   synonym, a team in templates/responsibility_names.csv, a roster person's name or title. People without
   an email address cannot be invited (an attendee is an address), nor can those whose Email cell holds
   a line break (the roster check warns about it; no address can), so they are named in the event's
-  description only, as is the Responsibility text as written.
+  description only, as is the Responsibility text as written. An event that invites anyone has an
+  ORGANIZER: the first person with an address in forms.toml's [people] calendar_organizer roles (the
+  district's own staff for the district calendar), else its first invited person.
 - UIDs come from the school, the kind of event and what the event is (a task's stage, task and detail;
   a meeting's name; a review's kind and title), never its place in a sheet, so inserting a row leaves
   the other events' UIDs alone and importing the file again updates events instead of duplicating them.
@@ -24,14 +27,16 @@ the district.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import re
+import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
-from icalendar import Component, vCalAddress, vText
+from icalendar import Component, Timezone, vCalAddress, vText
 from icalendar.parser import Contentline
 
 from generator.findings import PacketsError
@@ -41,7 +46,7 @@ from generator.model.rollup import review_title, task_title
 from generator.model.status import REVIEW_LABELS, task_status
 from generator.render.adapters.icalendar_internals import escape_text
 from generator.render.context import long_date, names
-from generator.render.template_data import SHIPPED, Templates, grid_columns
+from generator.render.template_data import SHIPPED, Templates, form_data, grid_columns
 
 CALENDAR_KEY = "calendar"               # the {form} part of a school calendar's file name: 0101-calendar.ics
 DISTRICT_CALENDAR = "district.ics"
@@ -64,6 +69,7 @@ class CalendarEvent:
     location: str = ""
     categories: tuple[str, ...] = ()
     attendees: tuple[Person, ...] = ()
+    organizer: Person | None = None       # written only when the event invites someone
 
     @property
     def all_day(self) -> bool:
@@ -213,12 +219,18 @@ def meeting_times(text: str) -> tuple[dt.time, dt.time | None] | None:
     return start, end
 
 
-def _meeting_span(meeting: Meeting) -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
+@lru_cache(maxsize=16)
+def _zone(name: str) -> dt.tzinfo | None:
+    """Return the district's time zone (settings.py checked the name), None for floating times."""
+    return zoneinfo.ZoneInfo(name) if name else None
+
+
+def _meeting_span(meeting: Meeting, zone: str = "") -> tuple[dt.date | dt.datetime, dt.date | dt.datetime]:
     times = meeting_times(meeting.time)
     if times is None:
         return meeting.date, meeting.date + dt.timedelta(days=1)
-    start = dt.datetime.combine(meeting.date, times[0])
-    end = dt.datetime.combine(meeting.date, times[1]) if times[1] else start + MEETING_LENGTH
+    start = dt.datetime.combine(meeting.date, times[0], tzinfo=_zone(zone))
+    end = dt.datetime.combine(meeting.date, times[1], tzinfo=_zone(zone)) if times[1] else start + MEETING_LENGTH
     return start, end if end > start else start + MEETING_LENGTH
 
 
@@ -232,6 +244,22 @@ def _day(date: dt.date) -> tuple[dt.date, dt.date]:
     return date, date + dt.timedelta(days=1)
 
 
+def _can_invite(person: Person) -> bool:
+    """Return whether a person can be invited: an attendee is an address, and no address holds a line break."""
+    return bool(person.email) and not _LINE_BREAK.search(person.email)
+
+
+def calendar_organizer(people: Iterable[Person], templates: Templates = SHIPPED) -> Person | None:
+    """Return who organizes the events: the first of `people` with an address in forms.toml's
+    calendar_organizer roles, in the order the roles are listed (None: no one)."""
+    people = [p for p in people if _can_invite(p)]
+    for role in form_data(templates).people["calendar_organizer"]:
+        for person in people:
+            if person.role == role:
+                return person
+    return None
+
+
 def _task_event(packet: Packet, task: Task, uid: str, suffix: str, people: tuple[Person, ...]) -> CalendarEvent:
     assert task.expected is not None            # only dated tasks are events
     status = task_status(task, packet.as_of)
@@ -243,8 +271,9 @@ def _task_event(packet: Packet, task: Task, uid: str, suffix: str, people: tuple
         categories=("Task", task.stage), attendees=people)
 
 
-def _meeting_event(meeting: Meeting, uid: str, suffix: str, people: tuple[Person, ...]) -> CalendarEvent:
-    start, end = _meeting_span(meeting)
+def _meeting_event(meeting: Meeting, uid: str, suffix: str, people: tuple[Person, ...],
+                   zone: str = "") -> CalendarEvent:
+    start, end = _meeting_span(meeting, zone)
     return CalendarEvent(
         uid, f"{meeting.meeting}{suffix}", start, end,
         _lines(("Time", "" if isinstance(start, dt.datetime) else meeting.time), ("People", names(people))),
@@ -272,16 +301,24 @@ def school_events(packet: Packet, templates: Templates = SHIPPED) -> list[Calend
     named = {text: responsible_people(packet, text, templates) for text in texts}     # many rows name the same people
     events = [_task_event(packet, t, uid, suffix, named[t.responsibility])
               for t, uid in zip(tasks, _uids(scope, tasks, _task_identity, lambda t: t.expected))]
-    events += [_meeting_event(m, uid, suffix, named[m.meeting])
+    events += [_meeting_event(m, uid, suffix, named[m.meeting], packet.time_zone)
                for m, uid in zip(packet.meetings, _uids(scope, packet.meetings, _meeting_identity,
                                                         lambda m: m.date))]
     events += [_review_event(r, uid, suffix, named[r.reviewer])
                for r, uid in zip(packet.review, _uids(scope, packet.review, _review_identity, lambda r: r.due))]
-    return sorted(events, key=_order)
+    return _organized(sorted(events, key=_order), calendar_organizer(packet.people_in(*ROLES), templates))
+
+
+def _organized(events: list[CalendarEvent], organizer: Person | None) -> list[CalendarEvent]:
+    """Return the events with their organizer: `organizer`, else each event's first person invited."""
+    return [dataclasses.replace(e, organizer=organizer or next((p for p in e.attendees if _can_invite(p)), None))
+            for e in events]
 
 
 def _order(event: CalendarEvent) -> tuple:
-    start = event.start if isinstance(event.start, dt.datetime) else dt.datetime.combine(event.start, dt.time())
+    # by the clock time shown: an all-day event has none, and the timed ones share the district's zone
+    start = event.start.replace(tzinfo=None) if isinstance(event.start, dt.datetime) else \
+        dt.datetime.combine(event.start, dt.time())
     return start, event.summary, event.uid
 
 
@@ -336,7 +373,7 @@ def district_events(packets: Sequence[Packet], templates: Templates = SHIPPED) -
     events = [_task_event(first, t, uid, "", shared_people([(p, t.responsibility) for p in tasks[t]]))
               for t, uid in zip(task_list, _uids(scope, task_list, _task_identity, lambda t: t.expected))]
     meeting_list = list(meetings)
-    events += [_meeting_event(m, uid, "", shared_people([(p, m.meeting) for p in meetings[m]]))
+    events += [_meeting_event(m, uid, "", shared_people([(p, m.meeting) for p in meetings[m]]), first.time_zone)
                for m, uid in zip(meeting_list, _uids(scope, meeting_list, _meeting_identity, lambda m: m.date))]
     review_list = [pairs[0][1] for pairs in reviews.values()]
     for pairs, uid in zip(reviews.values(), _uids(scope, review_list, _review_identity, lambda r: r.due)):
@@ -345,7 +382,8 @@ def district_events(packets: Sequence[Packet], templates: Templates = SHIPPED) -
         reviewers = "; ".join(dict.fromkeys(r.reviewer for _, r in pairs if r.reviewer))
         events.append(_review_event(pairs[0][1], uid, suffix, shared_people([(p, r.reviewer) for p, r in pairs]),
                                     "; ".join(f"{s.school_id} {s.name}" for s in schools), reviewers))
-    return sorted(events, key=_order)
+    district_staff = [p for p in first.people if p.school_id is None]
+    return _organized(sorted(events, key=_order), calendar_organizer(district_staff, templates))
 
 
 # --- iCalendar ----------------------------------------------------------------------------------
@@ -403,12 +441,12 @@ def _typed_line_in(name: str, value: object, zone: dt.tzinfo | None) -> bytes:
 
 
 @lru_cache(maxsize=65536)
-def _attendee_line(email: str, name: str) -> bytes:
-    """Return an ATTENDEE line: the address, and the name as its CN parameter (quoted and escaped by
-    icalendar); ROLE is left at its default, REQ-PARTICIPANT."""
+def _attendee_line(email: str, name: str, prop: str = "ATTENDEE") -> bytes:
+    """Return an ATTENDEE (or ORGANIZER) line: the address, and the name as its CN parameter (quoted and
+    escaped by icalendar); ROLE is left at its default, REQ-PARTICIPANT."""
     address = vCalAddress(f"mailto:{email}")
     address.params["cn"] = vText(name)
-    return _fold(Contentline.from_parts("ATTENDEE", address.params, address, sorted=False))
+    return _fold(Contentline.from_parts(prop, address.params, address, sorted=False))
 
 
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -427,12 +465,38 @@ def _event_lines(item: CalendarEvent, dtstamp: bytes) -> list[bytes]:
     if item.all_day:
         lines.append(_typed_line("transp", "TRANSPARENT"))      # a deadline does not make anyone busy all day
     invited: set[str] = set()
+    attendees = []
     for person in item.attendees:
-        if person.email and person.email.casefold() not in invited and not _LINE_BREAK.search(person.email):
+        if _can_invite(person) and person.email.casefold() not in invited:
             invited.add(person.email.casefold())
-            lines.append(_attendee_line(person.email, person.name))
+            attendees.append(_attendee_line(person.email, person.name))
+    if attendees and item.organizer is not None:      # RFC 5545: who invites, where anyone is invited
+        lines.append(_attendee_line(item.organizer.email, item.organizer.name, "ORGANIZER"))
+    lines += attendees
     lines.append(b"END:VEVENT")
     return lines
+
+
+def _zones(events: Sequence[CalendarEvent]) -> list[bytes]:
+    """Return a VTIMEZONE for each named time zone the events' times are in (RFC 5545: every TZID a
+    calendar uses is defined in it), its rules from January 1 of the first event's year to the end of
+    the last one's, as icalendar writes them."""
+    years: dict[str, list[int]] = {}
+    zones: dict[str, dt.tzinfo] = {}
+    for item in events:
+        for when in (item.start, item.end):
+            zone = getattr(when, "tzinfo", None)
+            if isinstance(zone, zoneinfo.ZoneInfo) and zone.key:
+                zones.setdefault(zone.key, zone)
+                years.setdefault(zone.key, []).append(when.year)
+    return [_zone_lines(key, zones[key], min(years[key]), max(years[key])) for key in sorted(zones)]
+
+
+@lru_cache(maxsize=64)
+def _zone_lines(key: str, zone: dt.tzinfo, first: int, last: int) -> bytes:
+    end = dt.date(last + 1, 1, 1) if last < dt.MAXYEAR else dt.date.max
+    text = Timezone.from_tzinfo(zone, key, dt.date(first, 1, 1), end).to_ical(sorted=False)
+    return text.rstrip(b"\r\n")
 
 
 def to_ical(name: str, events: Iterable[CalendarEvent], stamp: dt.datetime | None = None) -> bytes:
@@ -440,8 +504,10 @@ def to_ical(name: str, events: Iterable[CalendarEvent], stamp: dt.datetime | Non
     now), in UTC. The calendar's name is text, so it may hold any character, even a newline."""
     stamp = (stamp or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     dtstamp = _typed_line("dtstamp", stamp)
+    events = list(events)
     lines = [b"BEGIN:VCALENDAR", _typed_line("prodid", PRODID), _typed_line("version", "2.0"),
-             _typed_line("calscale", "GREGORIAN"), _text_line("NAME", name), _text_line("X-WR-CALNAME", name)]
+             _typed_line("calscale", "GREGORIAN"), _text_line("NAME", name), _text_line("X-WR-CALNAME", name),
+             *_zones(events)]
     for item in events:
         lines += _event_lines(item, dtstamp)
     lines.append(b"END:VCALENDAR")

@@ -85,6 +85,15 @@ def in_role_order(packet: Packet, roles) -> tuple[Person, ...]:
     return tuple(dict.fromkeys(sorted(found, key=lambda p: rank[p.role])))
 
 
+CONTACT_SEPARATOR = " \u00b7 "
+
+
+def contact_line(*parts: str) -> str:
+    """Return a contact line (`Name · email · phone`) of the parts given: a blank part is left out with
+    its separator, so a principal without a phone is not shown as `Name · email · `."""
+    return CONTACT_SEPARATOR.join(p.strip() for p in parts if p and p.strip())
+
+
 def _person(p: Person) -> dict[str, str]:
     return {"name": p.name, "role": p.role, "title": p.title, "email": p.email, "phone": p.phone}
 
@@ -101,6 +110,8 @@ def common_context(packet: Packet, templates: Templates = template_data.SHIPPED)
             "principal": names(principal),
             "principal_email": principal[0].email if principal else "",
             "principal_phone": principal[0].phone if principal else "",
+            "principal_contact": contact_line(names(principal), *((principal[0].email, principal[0].phone)
+                                                                 if principal else ())),
         },
         "district": {
             "name": packet.district_name,

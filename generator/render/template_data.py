@@ -258,6 +258,9 @@ class FormData:
 
 COLOURS = ("overdue", "ready", "not_ready")
 PEOPLE_LISTS = ("leadership_team", "signatories", "review_signatures")
+# Lists a district's older copy of forms.toml may lack, and what they are then.
+OPTIONAL_PEOPLE_LISTS = {"calendar_organizer": ("School Improvement Coordinator", "District Staff", "Superintendent",
+                                                "Principal")}
 FORMS_KEYS = {"titles", "colours", "people", "isbe_grid"}
 
 
@@ -297,8 +300,10 @@ def form_data(templates: Templates = SHIPPED) -> FormData:
             raise PacketsError(f"{path}: [colours] {key} must be a colour as six hex digits (RRGGBB), "
                                f"such as \"F4CCCC\".")
     people = _table(data, "people", path)
-    refuse_unknown(people, PEOPLE_LISTS, path, "[people]")
+    refuse_unknown(people, (*PEOPLE_LISTS, *OPTIONAL_PEOPLE_LISTS), path, "[people]")
     lists = {key: _texts(people.get(key), f"[people] {key}", path) for key in PEOPLE_LISTS}
+    lists.update({key: _texts(people[key], f"[people] {key}", path) if key in people else default
+                  for key, default in OPTIONAL_PEOPLE_LISTS.items()})
     for key, roles in lists.items():
         unknown = [r for r in roles if r not in ROLES]
         if unknown:

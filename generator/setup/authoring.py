@@ -1,20 +1,23 @@
-"""Authoring: blank input workbooks, settings.toml and email.toml, generated from the schema the loader reads.
+"""Authoring: input workbooks, settings.toml and email.toml, generated from the schema the loader reads.
 
 `init_inputs` writes roster.xlsx, timeline.xlsx, goals.xlsx and settings.toml into a folder. Every
 sheet, header, dropdown and note comes from generator/schema.py, so a blank workbook cannot drift
 from what `packets validate` and `packets build` expect. Each workbook also gets an Instructions
 sheet (first) and, when a dropdown list is too long to write inline, a hidden Lists sheet; the
 loader reads only the sheets the schema names, so both are ignored by the pipeline.
+`workbook_bytes` may also fill the sheets with rows: `packets import-directory` writes its roster here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -32,6 +35,8 @@ from generator.settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Setting
 INSTRUCTIONS_SHEET = "Instructions"
 LISTS_SHEET = "Lists"
 LAST_ROW = 1000                 # dropdowns and date checks cover rows 2..LAST_ROW
+SPARE_ROWS = 200                # ...and, on a sheet written with rows, this many rows below the last
+MAX_WIDTH = 50                  # a column is never made wider than this for its header, example or data
 INLINE_LIST_LIMIT = 255         # Excel's limit on a list validation written inline, quotes included
 DATE_FORMAT = "yyyy-mm-dd"
 INSTRUCTIONS_WIDTH = 100
@@ -102,10 +107,13 @@ def _district_wide_sheets(workbook: str) -> list[Sheet]:
             if any(c.key == "school_id" and not c.required for c in s.columns)]
 
 
-def instruction_lines(workbook: str, district: str, planning_year: str, uses_lists: bool) -> list[tuple[str, str]]:
-    """Return the Instructions sheet as (style, text) lines; style is title, heading or text."""
+def instruction_lines(workbook: str, district: str, planning_year: str | None,
+                      uses_lists: bool) -> list[tuple[str, str]]:
+    """Return the Instructions sheet as (style, text) lines; style is title, heading or text. Without a
+    planning year (a roster imported before settings.toml says it) the title names the district alone."""
     sheets = _sheets_of(workbook)
-    lines = [("title", f"{workbook}.xlsx: {district}, planning year {planning_year}"),
+    year = f", planning year {planning_year}" if planning_year else ""
+    lines = [("title", f"{workbook}.xlsx: {district}{year}"),
              ("text", WORKBOOK_PURPOSE.get(workbook, "Inputs for the school-improvement plan packets.")),
              ("text", ""),
              ("heading", "Sheets")]
@@ -202,15 +210,44 @@ def _date_validation(col: Column) -> DataValidation:
         prompt=_cap(f"A date, such as {forms}{'; required' if col.required else ''}.", 255))
 
 
-def _width(col: Column) -> float:
+def _width(col: Column, values: Sequence[Any] = ()) -> float:
     widest = max(len(col.name) + 4, min(len(col.example), 40) + 2, 10)
     if col.kind == "date":
         widest = max(widest, 14)
-    return float(min(widest, 50))
+    for value in values:
+        if value is not None and not isinstance(value, (dt.date, dt.datetime)):
+            widest = max(widest, max((len(line) for line in str(value).split("\n")), default=0) + 2)
+    return float(min(widest, MAX_WIDTH))
 
 
-def _add_data_sheet(wb: Workbook, spec: Sheet, lists: _Lists) -> None:
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _write_rows(ws, spec: Sheet, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write data rows under the header, keyed by the schema's header names: an ID stays text (leading
+    zeros), a date gets the date format, and text that starts like a formula stays text."""
+    for i, row in enumerate(rows, start=2):
+        for j, col in enumerate(spec.columns, start=1):
+            value = row.get(col.name)
+            if value is None or value == "":
+                continue
+            cell = ws.cell(row=i, column=j, value=ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str)
+                           else value)
+            if col.kind == "id":
+                cell.number_format = TEXT_FORMAT
+            elif col.kind == "date" and isinstance(value, (dt.date, dt.datetime)):
+                cell.number_format = DATE_FORMAT
+            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
+                cell.data_type = "s"          # a name starting with = is text, never a formula
+
+
+def add_data_sheet(wb: Workbook, spec: Sheet, lists: _Lists | None = None,
+                   rows: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Add a schema sheet to `wb`: styled headers with notes, dropdowns, date checks and formats, and
+    `rows` (dicts keyed by header name) under them. Without `lists`, long choice lists get their own."""
+    lists = lists or _Lists(wb)
     ws = wb.create_sheet(spec.name)
+    last_row = max(LAST_ROW, len(rows) + 1 + SPARE_ROWS) if rows else LAST_ROW
     for j, col in enumerate(spec.columns, start=1):
         letter = get_column_letter(j)
         cell = ws.cell(row=1, column=j, value=col.name)
@@ -220,8 +257,8 @@ def _add_data_sheet(wb: Workbook, spec: Sheet, lists: _Lists) -> None:
         note = header_note(col)
         cell.comment = Comment(note, _COMMENT_AUTHOR, height=min(40 + 18 * (len(note) // 40 + note.count("\n")), 400),
                                width=320)
-        ws.column_dimensions[letter].width = _width(col)
-        span = f"{letter}2:{letter}{LAST_ROW}"
+        ws.column_dimensions[letter].width = _width(col, [r.get(col.name) for r in rows])
+        span = f"{letter}2:{letter}{last_row}"
 
         if col.choices:
             dv = _choice_validation(col, lists.formula(col))
@@ -237,9 +274,10 @@ def _add_data_sheet(wb: Workbook, spec: Sheet, lists: _Lists) -> None:
             ws.column_dimensions[letter].number_format = DATE_FORMAT
         elif col.kind == "id":
             ws.column_dimensions[letter].number_format = TEXT_FORMAT     # leading zeros survive typing
+    _write_rows(ws, spec, rows)
     ws.row_dimensions[1].height = 30
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}1"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}{len(rows) + 1}"
 
 
 def _add_instructions(ws, lines: list[tuple[str, str]]) -> None:
@@ -260,14 +298,16 @@ def _add_instructions(ws, lines: list[tuple[str, str]]) -> None:
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
-def workbook_bytes(workbook: str, district: str, planning_year: str) -> bytes:
-    """Return a blank input workbook (roster, timeline or goals) as .xlsx bytes."""
+def workbook_bytes(workbook: str, district: str, planning_year: str | None,
+                   rows: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> bytes:
+    """Return an input workbook (roster, timeline or goals) as .xlsx bytes: blank, or with `rows`
+    (by sheet name, each a dict keyed by header name) on its sheets."""
     wb = Workbook()
     instructions = wb.active
     instructions.title = INSTRUCTIONS_SHEET
     lists = _Lists(wb)
     for spec in _sheets_of(workbook):
-        _add_data_sheet(wb, spec, lists)
+        add_data_sheet(wb, spec, lists, (rows or {}).get(spec.name, ()))
     if lists.ws is not None:
         wb.move_sheet(lists.ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     _add_instructions(instructions, instruction_lines(workbook, district, planning_year, lists.ws is not None))
@@ -309,6 +349,9 @@ def settings_text(district: str, year: PlanningYear) -> str:
         f"({', '.join(f'{c.upper()}: {n}' for c, n in sorted(state_names(SHIPPED).items()))}).",
         "# Unset, the packets are Illinois's and every command warns.",
         "# state = \"IL\"",
+        "# The calendars' meetings are at clock times in this time zone (an IANA name, such as America/Chicago",
+        "# or America/Los_Angeles); without it they float, shown at the same clock time in any zone.",
+        "# time_zone = \"America/Chicago\"",
         "",
         "[output]",
         "# One folder per school inside output/, and the documents' names inside it.",

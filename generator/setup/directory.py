@@ -1,98 +1,74 @@
-"""Import a state school directory as a roster workbook (`roster.xlsx`: sheets Schools and People).
+"""Import a state school directory as the district's roster (`packets import-directory`).
 
-Two public directories are understood, recognised by their headers (never by the file name):
-
-* the California Department of Education public schools directory ("pubschls"): one row per
-  school, district and county office, keyed by the 14-digit CDSCode, with status, grades, address
-  and up to three administrators;
-* the Illinois State Board of Education RCDTS directory: one row per district, school and other
-  entity, keyed by the 15-character RCDTS code (region, county, district, type, school).
-
-Either may be an .xlsx workbook or a CSV (or tab-separated) text file. Plain data in, plain data
-out: `read_directory` returns the rows and an `ImportReport`; `write_roster` writes the workbook.
+A new roster is the workbook `packets init` writes (Instructions sheet, header notes, dropdowns, text
+IDs), filled with the directory's schools and people (setup/authoring.py writes both). An existing
+roster is never replaced: the directory is merged into it (setup/roster_update.py), which is also how
+a newer directory becomes next year's roster. Reading the directory is inputs/directory.py's.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 from pathlib import Path
-from typing import Any
-
-import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from generator.findings import PacketsError
 from generator.inputs.directory import ImportReport, read_directory
 from generator.inputs.schema import PEOPLE, SCHOOLS
 from generator.output.atomic import write_atomic
+from generator.settings import SETTINGS_FILE, PlanningYear, read_toml
+from generator.setup.authoring import workbook_bytes
+from generator.setup.roster_update import RosterUpdate, update_roster
 
-_MAX_WIDTH = 60
-_FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing the roster
+ROSTER_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def _cell_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
+def roster_bytes(schools: list[dict], people: list[dict], district: str = "Your District Name",
+                 planning_year: str | None = None) -> bytes:
+    """Return a roster workbook, the one `packets init` writes, holding these Schools and People rows."""
+    return workbook_bytes("roster", district, planning_year, {SCHOOLS.name: schools, PEOPLE.name: people})
 
 
-def _write_sheet(ws, spec, rows: list[dict]) -> None:
-    columns = spec.columns
-    ws.append([c.name for c in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    widths = [len(c.name) for c in columns]
-    for row in rows:
-        ws.append([_cell_value(row.get(c.name)) for c in columns])
-        for j, c in enumerate(columns):
-            value = row.get(c.name)
-            if value is not None:
-                widths[j] = max(widths[j], max(len(line) for line in str(value).split("\n")) if str(value) else 0)
-    for j, c in enumerate(columns, start=1):
-        letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = min(widths[j - 1] + 2, _MAX_WIDTH)
-        for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-            if c.kind == "id":
-                cell.number_format = "@"          # ids stay text if someone retypes them in Excel
-            elif c.kind == "date" and isinstance(cell.value, (dt.date, dt.datetime)):
-                cell.number_format = "yyyy-mm-dd"
-            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
-                cell.data_type = "s"              # a name starting with = stays text, never a formula
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-
-
-def roster_bytes(schools: list[dict], people: list[dict]) -> bytes:
-    """Return a roster workbook (sheets Schools and People, schema headers) as .xlsx bytes."""
-    wb = openpyxl.Workbook()
-    _write_sheet(wb.active, SCHOOLS, schools)
-    wb.active.title = SCHOOLS.name
-    _write_sheet(wb.create_sheet(PEOPLE.name), PEOPLE, people)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def write_roster(schools: list[dict], people: list[dict], path: Path) -> None:
+def write_roster(schools: list[dict], people: list[dict], path: Path, district: str = "Your District Name",
+                 planning_year: str | None = None) -> None:
     """Write the roster workbook to `path` atomically: readers see the old file or the whole new one."""
-    write_atomic(Path(path), roster_bytes(schools, people))
+    write_atomic(Path(path), roster_bytes(schools, people, district, planning_year))
 
 
-def import_directory(directory_file: Path, target: Path, district: str | None = None,
-                     overwrite: bool = False) -> ImportReport:
-    """Write the roster workbook `target` from a state directory file (only `district`'s schools, when
-    given) and return what the import found. An existing roster is replaced only with `overwrite`."""
+def district_settings(folder: Path) -> tuple[str | None, str | None]:
+    """Return the district's name and planning year from settings.toml in `folder`, where it is there and
+    says them (the roster's Instructions sheet names both); (None, None) otherwise."""
+    path = Path(folder) / SETTINGS_FILE
+    try:
+        table = read_toml(path).get("district", {})
+    except (OSError, PacketsError):
+        return None, None
+    if not isinstance(table, dict):
+        return None, None
+    name = " ".join(str(table.get("name", "")).split()) or None
+    try:
+        year: str | None = PlanningYear.parse(str(table.get("planning_year", ""))).label
+    except ValueError:
+        year = None
+    return name, year
+
+
+def import_directory(directory_file: Path, target: Path, district: str | None = None, charters: bool = False,
+                     dry_run: bool = False) -> tuple[ImportReport, RosterUpdate]:
+    """Read a state directory (only `district`'s schools, when given; charter schools with `charters`)
+    into the roster workbook `target`: a new roster when there is none, else merged into it. Return what
+    the directory held and what the roster got. With `dry_run`, nothing is written."""
     target = Path(target)
-    if target.exists() and not overwrite:
-        raise PacketsError(f"{target} exists. Fix: choose another --output, or pass --force to replace it.")
-    schools, people, report = read_directory(Path(directory_file), district)
-    write_roster(schools, people, target)
-    return report
+    if target.suffix.lower() not in ROSTER_SUFFIXES:
+        raise PacketsError(f"--output {target}: a roster is an Excel workbook. Fix: give a name ending in .xlsx, "
+                           f"such as {target.with_suffix('.xlsx').name}.")
+    if target.is_dir():
+        raise PacketsError(f"--output {target} is a folder. Fix: give the roster's file name, such as "
+                           f"{target / 'roster.xlsx'}.")
+    schools, people, report = read_directory(Path(directory_file), district, charters)
+    if target.exists():
+        return report, update_roster(target, schools, people, report, dry_run)
+    name, year = district_settings(target.parent)
+    label = name or report.district or (report.districts_found[0] if len(report.districts_found) == 1
+                                        else "Your District Name")
+    if not dry_run:
+        write_roster(schools, people, target, label, year)
+    return report, RosterUpdate(target, True, not dry_run, dry_run, len(schools), len(people))

@@ -69,6 +69,8 @@ def loopback_only(monkeypatch):
 
 # --- a district built once, copied per test ----------------------------------------------------
 
+NOT_READY = "0107"            # the sample's one school not ready as of AS_OF
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("built")
@@ -252,8 +254,12 @@ def test_each_school_gets_one_message_with_only_its_recipients_and_documents(dis
             assert name.startswith(f"{sid}-")
             assert data == (folder / name).read_bytes()            # byte for byte the built document
         due = review_due_dates(district.inputs)[sid]
-        assert got.message["Subject"] == (f"{school_names(district.inputs)[sid]}: 2026-27 improvement "
-                                                  f"plan for review by {due}")
+        if sid == NOT_READY:                          # a draft is not mailed "for review"
+            assert re.fullmatch(rf"{re.escape(school_names(district.inputs)[sid])}: 2026-27 improvement plan "
+                                rf"draft: \d+ items? missing, comments by {due}", got.message["Subject"])
+        else:
+            assert got.message["Subject"] == (f"{school_names(district.inputs)[sid]}: 2026-27 improvement "
+                                              f"plan for review by {due}")
         body = got.message.get_body(("plain",)).get_content()
         assert f"School ID {sid}" in body
         assert f"by {due}" in body
@@ -466,6 +472,37 @@ def test_line_breaks_in_a_name_cannot_add_headers(district, smtp):
     assert "Bcc: spy@evil.example.org X-Evil: 1" in str(got.message["To"])      # kept, as part of the name
     raw_headers = got.message.as_bytes().split(b"\r\n\r\n", 1)[0].lower()
     assert b"\nbcc:" not in raw_headers and b"\nx-evil:" not in raw_headers
+
+
+def _draft_context(ready: bool, missing: int) -> dict:
+    return {"school": {"name": "Cedar Grove Elementary", "id": "0107", "designation": "Comprehensive"},
+            "planning_year": "2026-27", "review": {"due": "December 7, 2026", "title": ""}, "to": ["A"],
+            "built": "November 23, 2026", "ready": ready, "warnings": 0, "errors": missing, "missing": missing,
+            "findings": [], "attachments": [], "zipped": False, "sender": "S", "district": {"name": "D"}}
+
+
+@pytest.mark.parametrize("shipped", [SAMPLE / "email.toml", Path(__file__).parents[2] / "templates" / "email.toml"])
+def test_a_packet_not_ready_is_mailed_as_a_draft_saying_how_much_is_missing(tmp_path, shipped):
+    (tmp_path / "email.toml").write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    templates = compile_templates(load_email_settings(tmp_path))[None]
+    assert render(templates, _draft_context(True, 0))[0] == \
+        "Cedar Grove Elementary: 2026-27 improvement plan for review by December 7, 2026"
+    assert render(templates, _draft_context(False, 3))[0] == \
+        "Cedar Grove Elementary: 2026-27 improvement plan draft: 3 items missing, comments by December 7, 2026"
+    assert "draft: 1 item missing," in render(templates, _draft_context(False, 1))[0]
+
+
+def test_an_older_email_toml_still_marks_a_draft(tmp_path):
+    """An email.toml written before drafts were told apart: its one subject gets the draft's words."""
+    text = (SAMPLE / "email.toml").read_text(encoding="utf-8")
+    text = re.sub(r'^subject = .*$', 'subject = "{{ school.name }}: {{ planning_year }} improvement plan for review '
+                                     'by {{ review.due }}"', text, count=1, flags=re.M)
+    (tmp_path / "email.toml").write_text(text, encoding="utf-8")
+    templates = compile_templates(load_email_settings(tmp_path))[None]
+    assert render(templates, _draft_context(True, 0))[0] == \
+        "Cedar Grove Elementary: 2026-27 improvement plan for review by December 7, 2026"
+    assert render(templates, _draft_context(False, 2))[0] == \
+        "Cedar Grove Elementary: 2026-27 improvement plan for review by December 7, 2026 (draft: 2 items missing)"
 
 
 def test_line_breaks_in_a_subject_from_the_data_cannot_add_headers(tmp_path):

@@ -32,8 +32,10 @@ from conftest import AS_OF, DATA, SAMPLE, header_column
 CA = DATA / "ca_pubschls_excerpt.xlsx"
 IL = DATA / "il_rcdts_excerpt.csv"
 
-ALAMEDA_IDS = ["01611190106401", "01611190111765", "01611190119222", "01611190130120", "01611190130229",
+# Alameda Unified's open schools in the excerpt; 01611190119222 (Nea Community Learning Center) is a charter.
+ALAMEDA_IDS = ["01611190106401", "01611190111765", "01611190130120", "01611190130229",
                "01611196090005", "01611196090013", "01611196090021", "01611196110779"]
+ALAMEDA_CHARTER = "01611190119222"
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +64,17 @@ def test_california_counts_every_district(ca_all):
     assert isinstance(report, ImportReport)
     assert report.source_format == CALIFORNIA
     assert report.district is None
-    assert (report.schools, report.people, report.rows_read) == (20, 25, 32)
-    assert (len(schools), len(people)) == (20, 25)
-    assert report.skipped == {"district or county row": 6, "closed": 4, "merged": 1, "pending": 1}
-    # The same district name in two counties is told apart by its county.
-    assert report.districts_found == ("Alameda Unified", "Los Angeles Unified", "Oakland Unified",
+    assert (report.schools, report.people, report.rows_read) == (18, 22, 32)
+    assert (len(schools), len(people)) == (18, 22)
+    assert report.skipped == {"district or county row": 6, "closed": 4, "charter school": 2, "merged": 1,
+                              "pending": 1}
+    assert report.left_out["19647330117846"] == "charter school" and report.left_out["01611196090070"] == "closed"
+    # Several districts: no district-wide superintendent, which would serve every school of the roster.
+    assert not any(p["School ID"] is None for p in people)
+    assert any("several districts" in note for note in report.notes)
+    # The same district name in two counties is told apart by its county. (Los Angeles Unified's one school
+    # in the excerpt is a charter.)
+    assert report.districts_found == ("Alameda Unified", "Oakland Unified",
                                       "Oakley Union Elementary", "Piedmont City Unified",
                                       "Washington Unified (Fresno)", "Washington Unified (Yolo)")
 
@@ -75,10 +83,31 @@ def test_california_district_filter(ca_alameda):
     schools, people, report = ca_alameda
     assert report.district == "Alameda Unified"
     assert [s["School ID"] for s in schools] == ALAMEDA_IDS
-    assert report.skipped == {"other district": 18, "closed": 4, "district or county row": 1}
-    assert (report.schools, report.people) == (9, 10)
+    assert report.skipped == {"other district": 18, "closed": 4, "charter school": 1, "district or county row": 1}
+    assert (report.schools, report.people) == (8, 9)
     assert report.districts_found == ("Alameda Unified",)
-    assert {p["School ID"] for p in people} <= set(ALAMEDA_IDS)
+    assert {p["School ID"] for p in people} <= set(ALAMEDA_IDS) | {None}
+
+
+def test_the_superintendent_comes_from_the_districts_own_row(ca_alameda):
+    """The district row (School blank) lists the superintendent as its first administrator."""
+    people = ca_alameda[1]
+    assert (people[0]["School ID"], people[0]["Name"], people[0]["Role"], people[0]["Email"]) == (
+        None, "Renée D'Amato", "Superintendent", "renee.damato@example.org")
+    assert sum(p["Role"] == "Superintendent" for p in people) == 1
+    assert any("Superintendent (Renée D'Amato)" in note for note in ca_alameda[2].notes)
+
+
+def test_charter_schools_are_imported_when_asked():
+    schools, people, report = read_directory(CA, "Alameda Unified", charters=True)
+    assert ALAMEDA_CHARTER in {s["School ID"] for s in schools} and report.charters
+    assert "charter school" not in report.skipped
+    assert {p["Name"] for p in people if p["School ID"] == ALAMEDA_CHARTER} == {"Priya Raman", "Samuel Okafor"}
+    assert read_directory(CA, charters=True)[2].schools == 20
+    il_schools, _, il_report = read_directory(IL, charters=True)
+    assert il_report.schools == 17 and "charter school" not in il_report.skipped
+    charters = by_id(il_schools)
+    assert charters["04101205025201C"]["School Name"] == "Legacy Acad of Excellence Charter Sch"
 
 
 def test_california_school_fields(ca_all):
@@ -91,8 +120,9 @@ def test_california_school_fields(ca_all):
     assert lum["Address"] == "420 Grand Street, Alameda, CA 94501-5941"
     assert schools["01611190130120"]["Grades"] == "Adult"          # GSserved blank: GSoffered
     assert schools["07617626108765"]["School Name"] == "O'Hara Park Middle"
-    assert schools["19647330117846"]["School Name"] == "Para Los Niños Middle"
-    assert any("Comprehensive" in note for note in ca_all[2].notes)
+    charters = by_id(read_directory(CA, charters=True)[0])
+    assert charters["19647330117846"]["School Name"] == "Para Los Niños Middle"
+    assert any("Not identified" in note for note in ca_all[2].notes)
 
 
 def test_california_administrators_become_people(ca_all):
@@ -104,7 +134,7 @@ def test_california_administrators_become_people(ca_all):
         ("Rosa Castellano", "Leadership Team Member", "Administrator", "rosa.castellano@example.org"),
     ]
     principals = {p["School ID"]: p["Name"] for p in people if p["Role"] == "Principal"}
-    assert len(principals) == 20                        # every imported school lists an administrator
+    assert len(principals) == 18                        # every imported school lists an administrator
     assert principals["01612756002299"] == "Amara O'Neal"           # apostrophes kept as written
     assert principals["57726940114710"] == "Silas Peña"
     assert list(people[0]) == [c.name for c in PEOPLE.columns]
@@ -139,7 +169,20 @@ def test_california_text_file_with_lost_zeros_and_blank_name(tmp_path):
     schools, people, report = read_directory(path)
     assert [s["School ID"] for s in schools] == ["01611196090005", "01611196090013"]
     assert report.skipped == {"blank school name": 1, "district or county row": 1}
-    assert people == []
+    assert [(p["School ID"], p["Name"], p["Role"]) for p in people] == [(None, "Ann Super", "Superintendent")]
+
+
+def test_a_district_row_whose_school_says_no_data_is_the_district(tmp_path):
+    """Newer pubschls files write "No Data" in a district row's School cell."""
+    header = ["CDSCode", "StatusType", "County", "District", "School", "Charter", "AdmFName1", "AdmLName1"]
+    rows = [["01611190000000", "Active", "Alameda", "Alameda Unified", "No Data", "No Data", "Ann", "Super"],
+            ["01611196090005", "Active", "Alameda", "Alameda Unified", "Donald D. Lum Elementary", "N", "", ""]]
+    path = tmp_path / "pubschls.txt"
+    path.write_text("\n".join("\t".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    schools, people, report = read_directory(path)
+    assert [s["School ID"] for s in schools] == ["01611196090005"]
+    assert report.skipped == {"district or county row": 1}
+    assert people[0]["Name"] == "Ann Super"
 
 
 def test_a_directory_mixing_utf8_and_windows_1252_is_refused_not_read_garbled(tmp_path):
@@ -167,8 +210,7 @@ def test_illinois_counts(il_all):
     assert report.source_format == ILLINOIS
     assert (report.schools, report.people, report.rows_read) == (15, 0, 23)
     assert people == []
-    assert report.skipped == {"district or county row": 5,
-                              "not a regular school (RecType Dist Auth Chtr)": 2,
+    assert report.skipped == {"district or county row": 5, "charter school": 2,
                               "not a regular school (RecType Spec Ed Sch)": 1}
     assert report.districts_found == ("Lemont-Bromberek CSD 113A", "Payson CUSD 1", "Quincy SD 172")
     ids = by_id(schools)
@@ -233,8 +275,9 @@ def test_written_roster_keeps_ids_as_text(ca_alameda, tmp_path):
     write_roster(schools, people, path)
     assert [p.name for p in path.parent.iterdir()] == ["roster.xlsx"]       # no temporary file left
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Schools", "People"]
+    assert wb.sheetnames == ["Instructions", "Schools", "People"]        # the workbook `packets init` writes
     ws = wb["Schools"]
+    assert ws["A1"].comment is not None and "leading zeros" in ws["A1"].comment.text
     assert [c.value for c in ws[1]] == [c.name for c in SCHOOLS.columns]
     assert all(c.font.b for c in ws[1]) and ws.freeze_panes == "A2"
     assert ws.column_dimensions["B"].width > 20
@@ -242,11 +285,12 @@ def test_written_roster_keeps_ids_as_text(ca_alameda, tmp_path):
     assert [c.value for c in ids] == ALAMEDA_IDS
     lum = ids[ALAMEDA_IDS.index("01611196090005")]
     assert lum.value == "01611196090005" and lum.data_type == "s" and lum.number_format == "@"
-    assert ws.cell(row=2, column=header_column(ws, "Designation")).value == "Comprehensive"
+    assert ws.cell(row=2, column=header_column(ws, "Designation")).value == "Not identified"
     wp = wb["People"]
     assert [c.value for c in wp[1]] == [c.name for c in PEOPLE.columns]
     assert wp.max_row == len(people) + 1
-    assert wp.cell(row=2, column=1).data_type == "s"
+    assert wp.cell(row=2, column=1).value is None and wp.cell(row=2, column=3).value == "Superintendent"
+    assert wp.cell(row=3, column=1).data_type == "s"
 
 
 def test_write_roster_replaces_and_keeps_text(tmp_path):
@@ -278,7 +322,7 @@ def _district_folder(tmp_path: Path, directory: Path, district: str | None) -> P
     return folder
 
 
-@pytest.mark.parametrize("directory, district, count", [(CA, "Alameda Unified", 9), (IL, None, 15)])
+@pytest.mark.parametrize("directory, district, count", [(CA, "Alameda Unified", 8), (IL, None, 15)])
 def test_pipeline_loads_the_imported_roster(tmp_path, directory, district, count):
     folder = _district_folder(tmp_path, directory, district)
     settings = load_settings(folder, tmp_path / "out", dt.date.fromisoformat(AS_OF))
@@ -287,6 +331,6 @@ def test_pipeline_loads_the_imported_roster(tmp_path, directory, district, count
     ids = {s.school_id for s in model.schools}
     if directory == CA:
         assert "01611196090005" in ids
-        assert all(s.designation == "Comprehensive" for s in model.schools)
+        assert all(s.designation == "Not identified" for s in model.schools)   # the directory does not say
     else:
         assert "07016113A022005" in ids

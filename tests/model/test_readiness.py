@@ -122,3 +122,32 @@ def test_a_repeating_task_row_overdue_on_several_dates_is_one_finding():
     assert finding.rule == "tasks-on-time" and finding.row == 7
     assert finding.message == ("Task 'Walkthrough' was due September 2, 2026 (and 2 later dates of the series, "
                                "to November 2, 2026) and is not done.")
+
+
+def test_a_review_role_nobody_holds_is_a_warning_once_per_row():
+    """The model names a role's holders (`Priya Raman (District Staff)`); a role still written as a role
+    is one nobody on the roster holds, which the review's approval block printed as a signer's name."""
+    from generator.model.records import ReviewEvent, Source
+    row = Source("timeline.xlsx", "Review", 7, {"reviewer": ("D", "Reviewer")})
+    check_ins = [ReviewEvent("check-in", f"Check-in {n}", task().expected.replace(month=m), "District Staff", row)
+                 for n, m in enumerate((10, 11, 12), start=1)]
+    drafted = [ReviewEvent("first-draft", "First draft due", task().expected, "Principal"), *check_ins]
+    findings = check_packet(packet(review=drafted))
+    assert rules_of(findings) == ["reviewer-on-roster"] and findings[0].severity == WARNING
+    assert findings[0].message == ("'Check-in 1' is reviewed by the District Staff, and no one on the roster is the "
+                                   "District Staff for School 0101.")
+    assert (findings[0].sheet, findings[0].row, findings[0].column) == ("Review", 7, "D")
+    liaison = person("Priya Raman", "District Staff", None)
+    assert check_packet(packet(review=drafted, people=[person(), liaison])) == []
+    named = [dataclasses.replace(e, reviewer="Priya Raman (District Staff)") for e in check_ins]
+    assert check_packet(packet(review=[drafted[0], *named])) == []          # resolved by the model: no finding
+
+
+def test_a_goal_target_date_before_the_planning_year_is_a_warning():
+    late = packet(goals=[goal("G1"), goal("G2", target_date=packet().planning_year.first_day.replace(year=2025))])
+    (finding,) = check_packet(late)
+    assert finding.rule == "goal-date-in-plan" and finding.severity == WARNING
+    assert finding.message == ("Goal G2's target date, July 1, 2025, is before the 2026-27 planning year begins "
+                               "(July 1, 2026).")
+    on_the_day = packet(goals=[goal("G1"), goal("G2", target_date=packet().planning_year.first_day)])
+    assert check_packet(on_the_day) == []

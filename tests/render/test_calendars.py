@@ -7,12 +7,13 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from icalendar.parser import _foldline
 
 from generator.model.records import Meeting, Person, ReviewEvent, Task
@@ -122,10 +123,48 @@ def test_school_calendar_holds_every_dated_task_meeting_and_review_date(sample):
     assert "Responsibility: Principal" in str(task["description"])
 
     meeting = next(e for e in events if str(e["summary"]).startswith("Leadership Team Meeting"))
-    assert isinstance(start(meeting), dt.datetime) and start(meeting).tzinfo is None      # floating local time
+    assert isinstance(start(meeting), dt.datetime) and start(meeting).tzinfo == ZoneInfo("America/Chicago")
     assert (start(meeting).time(), meeting.decoded("dtend") - start(meeting)) == (dt.time(15, 15),
                                                                                    dt.timedelta(hours=1))
     assert str(meeting["location"]) == "Main Office Conference Room"
+
+
+def test_timed_events_carry_the_districts_time_zone(sample):
+    """settings.toml's time_zone (the sample's is America/Chicago): a 3:15 PM meeting is 3:15 PM in Illinois,
+    not 3:15 PM wherever the calendar is opened; the calendar defines the zone it names."""
+    data = school_calendar(sample, STAMP)
+    text = data.decode().replace("\r\n ", "")
+    assert "DTSTART;TZID=America/Chicago:" in text
+    (zone,) = Calendar.from_ical(data).walk("VTIMEZONE")
+    assert str(zone["tzid"]) == "America/Chicago"
+    meeting = next(e for e in events_of(data) if str(e["summary"]).startswith("Leadership Team Meeting"))
+    assert start(meeting).utcoffset() in (dt.timedelta(hours=-5), dt.timedelta(hours=-6))
+    task = next(e for e in events_of(data) if "Task" in str(e["categories"].to_ical()))
+    assert type(start(task)) is dt.date                                              # all day: no zone
+    floating = school_calendar(dataclasses.replace(sample, time_zone=""), STAMP)
+    assert b"TZID" not in floating and b"VTIMEZONE" not in floating
+    meeting = next(e for e in events_of(floating) if str(e["summary"]).startswith("Leadership Team Meeting"))
+    assert start(meeting).tzinfo is None and start(meeting).time() == dt.time(15, 15)
+
+
+def test_events_that_invite_people_have_an_organizer(sample, district):
+    """RFC 5545: an event with attendees names its organizer; here the school improvement coordinator
+    (forms.toml [people] calendar_organizer), for the district calendar the district's own staff."""
+    events = events_of(school_calendar(sample, STAMP))
+    invited = [e for e in events if attendees(e)]
+    assert invited and all(str(e["organizer"]) == "mailto:siobhan.obrien@rcusd117.example.org" for e in invited)
+    assert str(invited[0]["organizer"].params["cn"]) == "Siobhan O'Brien"
+    assert all("organizer" not in e for e in events if not attendees(e))
+    shared = [e for e in events_of(district_calendar(district.name, "2026-27", district.packets, STAMP))
+              if attendees(e)]
+    assert shared and {str(e["organizer"]) for e in shared} == {"mailto:lorraine.castillo@rcusd117.example.org"}
+    # No one in those roles has an address: each event's first invited person organizes it.
+    organizers = ("School Improvement Coordinator", "District Staff", "Superintendent", "Principal")
+    unlisted = dataclasses.replace(sample, people=tuple(p for p in sample.people if p.role not in organizers))
+    invited = [e for e in events_of(school_calendar(unlisted, STAMP)) if attendees(e)]
+    assert invited
+    for event in invited:
+        assert str(event["organizer"]) == attendees(event)[0]
 
 
 def test_people_without_email_are_named_not_invited(sample):
@@ -255,6 +294,15 @@ def icalendar_writes(name: str, events, stamp: dt.datetime) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("name", vText(name))
     calendar.add("x-wr-calname", vText(name))
+    zones: dict[str, list] = {}
+    for item in events:
+        for when in (item.start, item.end):
+            if isinstance(getattr(when, "tzinfo", None), ZoneInfo):
+                zones.setdefault(when.tzinfo.key, []).append(when)
+    for key in sorted(zones):               # each named zone's rules, over the years its events fall in
+        years = [w.year for w in zones[key]]
+        calendar.add_component(Timezone.from_tzinfo(ZoneInfo(key), key, dt.date(min(years), 1, 1),
+                                                    dt.date(max(years) + 1, 1, 1)))
     for item in events:
         event = Event()
         event.add("uid", item.uid)
@@ -271,12 +319,19 @@ def icalendar_writes(name: str, events, stamp: dt.datetime) -> bytes:
         if item.all_day:
             event.add("transp", "TRANSPARENT")
         invited: set[str] = set()
+        attendees = []
         for person in item.attendees:
             if person.email and person.email.casefold() not in invited:
                 invited.add(person.email.casefold())
                 address = vCalAddress(f"mailto:{person.email}")
                 address.params["cn"] = vText(person.name)
-                event.add("attendee", address)
+                attendees.append(address)
+        if attendees and item.organizer is not None:
+            organizer = vCalAddress(f"mailto:{item.organizer.email}")
+            organizer.params["cn"] = vText(item.organizer.name)
+            event.add("organizer", organizer)
+        for address in attendees:
+            event.add("attendee", address)
         calendar.add_component(event)
     return calendar.to_ical(sorted=False)
 
@@ -323,10 +378,15 @@ SPANS = st.one_of(
     st.dates().map(lambda d: (d, d + dt.timedelta(days=1)) if d < dt.date.max else (d, d)),
     st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(9999, 1, 1),
                  timezones=st.sampled_from([None, dt.timezone.utc, dt.timezone(dt.timedelta(hours=1))]))
+    .map(lambda t: (t, t + dt.timedelta(hours=1))),
+    st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1),   # a district's time zone
+                 timezones=st.sampled_from([ZoneInfo("America/Chicago"), ZoneInfo("America/Los_Angeles")]))
     .map(lambda t: (t, t + dt.timedelta(hours=1))))
-EVENTS = st.builds(lambda uid, span, summary, description, location, categories, people: CalendarEvent(
-    uid, summary, *span, description, location, tuple(categories), tuple(people)),
-    TEXT, SPANS, TEXT, TEXT, TEXT, st.lists(TEXT, max_size=3), st.lists(PEOPLE, max_size=4))
+ORGANIZERS = st.one_of(st.none(), st.builds(Person, name=TEXT, role=st.just("School Improvement Coordinator"),
+                                            email=st.emails()))
+EVENTS = st.builds(lambda uid, span, summary, description, location, categories, people, organizer: CalendarEvent(
+    uid, summary, *span, description, location, tuple(categories), tuple(people), organizer),
+    TEXT, SPANS, TEXT, TEXT, TEXT, st.lists(TEXT, max_size=3), st.lists(PEOPLE, max_size=4), ORGANIZERS)
 
 
 @pytest.mark.slow

@@ -314,3 +314,22 @@ def test_strict_makes_warnings_fail(tmp_path):
 @pytest.mark.parametrize("page", sorted(docs.PAGES))
 def test_generated_docs_are_current(page):
     assert (docs.DOCS / page).read_text(encoding="utf-8") == docs.PAGES[page](), "run `make docs`"
+
+
+@pytest.mark.parametrize("phone, email, shown", [
+    ("", "pat.lee@example.org", "Pat Lee \u00b7 pat.lee@example.org"),
+    ("(309) 555-0142", "", "Pat Lee \u00b7 (309) 555-0142"),
+    ("(309) 555-0142", "pat.lee@example.org", "Pat Lee \u00b7 pat.lee@example.org \u00b7 (309) 555-0142"),
+    ("", "", "Pat Lee"),
+])
+def test_the_principals_contact_line_has_no_stray_separator(phone, email, shown):
+    """A principal with no phone (every imported roster's) was shown as `Pat Lee · pat@... · `."""
+    one = packet(people=[factories.person("Pat Lee", "Principal", "0101", email=email, phone=phone)])
+    doc = Document(io.BytesIO(render_document(SHIPPED.path("plan.docx"), packet_contexts(one)["plan"])))
+    (row,) = [r for t in doc.tables for r in t.rows if r.cells[0].text == "Principal and contact"]
+    assert row.cells[1].text == shown
+
+
+def test_no_principal_leaves_the_contact_cell_empty():
+    one = packet(people=[factories.person("Sam Rivera", "School Improvement Coordinator", None)])
+    assert packet_contexts(one)["plan"]["school"]["principal_contact"] == ""

@@ -364,3 +364,15 @@ def test_a_wrong_applies_to_in_the_grid_columns_is_one_error(tmp_path):
                          "Needs Assessment Vendor,ISI only")
     with pytest.raises(PacketsError, match=r"isbe_grid_columns.csv, row 8, column Applies To: 'ISI only' is not"):
         grid_columns(templates)
+
+
+def test_the_calendar_organizer_roles_come_from_forms_toml_and_an_older_copy_lacks_them(tmp_path):
+    from generator.render.template_data import form_data
+    line = ('calendar_organizer = ["School Improvement Coordinator", "District Staff", "Superintendent", '
+            '"Principal"]\n')
+    older = form_data(own_forms(tmp_path / "older", line, ""))                   # a copy from before the list
+    assert older.people["calendar_organizer"] == form_data().people["calendar_organizer"]
+    assert form_data(own_forms(tmp_path / "own", line, 'calendar_organizer = ["Principal"]\n')) \
+        .people["calendar_organizer"] == ("Principal",)
+    with pytest.raises(PacketsError, match=r"\[people\] calendar_organizer: unknown role\(s\) Principle"):
+        form_data(own_forms(tmp_path / "bad", line, 'calendar_organizer = ["Principle"]\n'))
