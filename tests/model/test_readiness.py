@@ -50,7 +50,7 @@ def test_a_rule_the_state_waives_for_a_school_is_not_checked():
                                  waived_rules=("two-academic-goals",))
     assert check_packet(waived) == []
     broken = dataclasses.replace(waived, people=())
-    assert rules_of(check_packet(broken)) == ["activity-owner-on-roster", "principal-named"]
+    assert rules_of(check_packet(broken)) == ["activity-owner-on-roster", "principal-named", "reviewer-on-roster"]
 
 
 def test_an_activity_owner_must_be_on_the_schools_roster_or_district_staff():
