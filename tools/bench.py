@@ -1,13 +1,13 @@
 """Benchmark: build synthetic districts and print the figures of docs/performance.md.
 
-    python tools/bench.py [--sizes 100 1000 5000] [--repeated 1000] [--jobs N] [--baseline 12]
+    python tools/bench.py [--sizes 100 1000 5000] [--repeated 1000] [--jobs N] [--baseline 20]
                           [--phases N] [--phase-sample 300] [--people 5000 20000 50000]
                           [--activities 50 200 500] [--pdf 8] [--seed 19]
 
 The headline districts have plans that all differ, as in a real district: each school is drawn from
 its own seeded random generator (the same school every run, and the same first schools in every
 size), with the long-plan builders of tests/long_district.py. Every tenth school has a long plan
-(30-40 strategies, texts of 1,000-1,800 characters), a quarter a middling one (10-20 strategies),
+(30-40 strategies, texts of 1,000-1,800 characters), one in five a middling one (10-20 strategies),
 the rest a short one (3-9 strategies); each strategy has 1-4 activities with their own dates and
 names, each school its own meetings, review dates and team. For each size the district is built
 cold (empty output folder), warm (nothing changed) and after one school's timeline row is edited
@@ -254,6 +254,22 @@ def make_repeated_district(n: int, folder: Path, books: tuple[str, ...] = ("rost
 
 # --- measuring ---------------------------------------------------------------------------------------
 
+MIX = 20        # distinct_packet's shapes repeat every 20 schools: 2 long plans, 4 middling, 14 short
+
+
+def spread(n: int, count: int) -> list[int]:
+    """Return `count` (or fewer: whole blocks) indexes of n schools with the district's mix of plans:
+    blocks of MIX consecutive schools spread over the district (an even stride would meet the shapes'
+    pattern and pick, say, every long plan)."""
+    if count >= n:
+        return list(range(n))
+    if count <= MIX:
+        return list(range(count))
+    blocks = count // MIX
+    stride = n // MIX // blocks
+    return [(b * stride) * MIX + k for b in range(blocks) for k in range(MIX)]
+
+
 def peak_mb() -> float:
     """Return the peak resident memory of this process, in MB (Linux counts KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -392,14 +408,15 @@ def prepared_packet(packet: Packet, settings, templates: Templates) -> None:
 
 
 def baseline(folder: Path, count: int) -> Baseline:
-    """Time `count` packets spread over the district, in one process, the straightforward way and the
-    prepared way; and describe the district's plans as the pipeline read them."""
+    """Time `count` packets of the district (its first ones: its mix of plans), in one process, the
+    straightforward way and the prepared way; and describe the district's plans as the pipeline read them."""
     output = folder.parent / f"{folder.name}-baseline"
     settings = load_settings(folder, output, AS_OF)
     templates = Templates(settings.templates)
     district, _ = load_district(settings)
     packets = district.packets
-    sample = [packets[i * len(packets) // count] for i in range(count)]
+    sample = [packets[i] for i in spread(len(packets), count)]
+    count = len(sample)
     prepared_packet(sample[0], settings, templates)        # imports and prepared templates, as a worker has them
     word: list[float] = []
     started = time.perf_counter()
@@ -491,8 +508,7 @@ def phase_timings(folder: Path, output: Path, sample_count: int) -> Phases:
     with clock("readiness checks", "worker", len(packets)):
         for p in packets:
             findings[p.school.school_id] = tuple(check_packet(p))
-    sample_count = min(sample_count, len(packets))
-    sample = {id(packets[i * len(packets) // sample_count]) for i in range(sample_count)}
+    sample = {id(packets[i]) for i in spread(len(packets), sample_count)}
     results = []
     built_at = dt.datetime.now().replace(microsecond=0)
     for p in packets:
@@ -676,7 +692,7 @@ def main() -> None:
     parser.add_argument("--repeated", type=int, nargs="*", default=[1000],
                         help="schools in each district repeating the sample's nine plans (none: no such table)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--baseline", type=int, default=12,
+    parser.add_argument("--baseline", type=int, default=MIX,
                         help="packets of each district timed the straightforward way")
     parser.add_argument("--phases", type=int, default=None,
                         help="schools in the district timed phase by phase (default: the largest of --sizes; 0: none)")

@@ -50,6 +50,15 @@ def test_the_headline_districts_plans_all_differ_in_content_and_shape():
     assert len({p.school.name for p in packets}) == 40
 
 
+def test_the_schools_timed_on_their_own_have_the_districts_mix_of_plans():
+    bench = load_bench()
+    for n, count in ((5000, 300), (1000, 300), (100, 20), (12, 20)):
+        sample = bench.spread(n, count)
+        assert len(set(sample)) == len(sample) == min(count, n) and max(sample) < n
+        assert sum(i % 10 == 3 for i in sample) == len(sample) // 10      # the long plans' share, no more
+    assert max(bench.spread(5000, 300)) > 4000                             # over the whole district
+
+
 def test_the_headline_districts_are_the_same_every_run_and_nest_by_size():
     bench = load_bench()
     assert repr(bench.distinct_packets(12)) == repr(bench.distinct_packets(30)[:12])
