@@ -293,10 +293,18 @@ class WorkerPeaks(threading.Thread):
         self.peak_kb, self.done = 0, threading.Event()
         self.offices: set[int] = set()          # LibreOffice processes seen
         self.most_offices = 0                   # the most LibreOffice processes running at once
+        self.ticks: dict[int, int] = {}         # each descendant's CPU time as last seen, in clock ticks
+        self.own_cpu = 0.0                      # this thread's CPU seconds, not the build's
 
     def run(self) -> None:
         while not self.done.wait(0.25):
             self.sample()
+        self.own_cpu = time.thread_time()
+
+    def cpu_seconds(self) -> float:
+        """The CPU time of the processes sampled (LibreOffice's excepted), as last seen: a process's
+        last quarter of a second before it ended is missed."""
+        return sum(self.ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def sample(self) -> None:
         family, processes = {os.getpid()}, {}
@@ -316,12 +324,19 @@ class WorkerPeaks(threading.Thread):
         offices = {pid for pid in family if processes[pid][2] == "soffice.bin"}
         self.offices |= offices
         self.most_offices = max(self.most_offices, len(offices))
-        workers = [processes[pid][1] for pid in family if pid not in offices]
-        self.peak_kb = max([self.peak_kb, *workers])
+        workers = [pid for pid in family if pid not in offices]
+        self.peak_kb = max([self.peak_kb, *(processes[pid][1] for pid in workers)])
+        for pid in workers:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                self.ticks[pid] = max(self.ticks.get(pid, 0), int(fields[11]) + int(fields[12]))  # utime, stime
+            except (OSError, IndexError, ValueError):
+                continue
 
     def stop(self) -> float:
         self.sample()
         self.done.set()
+        self.join()
         return self.peak_kb / 1024
 
 
@@ -333,6 +348,8 @@ class Build:
     worker_mb: float
     offices: int = 0            # LibreOffice processes started
     most_offices: int = 0
+    main_cpu: float = 0.0       # CPU seconds of the building process
+    worker_cpu: float = 0.0     # CPU seconds of its pool's workers (and fork server), together
 
 
 def timed_build(folder: Path, output: Path, jobs: int, pdf: bool = False) -> Build:
@@ -341,14 +358,15 @@ def timed_build(folder: Path, output: Path, jobs: int, pdf: bool = False) -> Bui
     settings = load_settings(folder, output, AS_OF, jobs=jobs, pdf=pdf)
     workers = WorkerPeaks()
     workers.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = build(settings)
     seconds = time.perf_counter() - started
     worker_mb = workers.stop()
+    main_cpu = time.process_time() - cpu - workers.own_cpu
     assert not report.failed, report.failed[0].error
     assert not report.pdf_failed, report.pdf_failed[0].pdf_error
     return Build(seconds, [r.school_id for r in report.results if not r.skipped], peak_mb(), worker_mb,
-                 len(workers.offices), workers.most_offices)
+                 len(workers.offices), workers.most_offices, main_cpu, workers.cpu_seconds())
 
 
 def in_own_process(function, *args):
@@ -581,15 +599,16 @@ def measure(label: str, n: int, folder: Path, output: Path, jobs: int, baseline_
 
 
 HEAD = ("| schools | cold s | ms/packet | straightforward ms/Word document | packet ÷ Word document "
-        "| warm (no change) s | one school edited s | peak MB: main / worker |\n"
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        "| warm (no change) s | one school edited s | peak MB: main / worker | cold CPU s: main / workers |\n"
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 
 
 def row_line(row: Row) -> str:
     per_packet = row.cold.seconds / row.schools * 1000
     return (f"| {row.label} | {row.cold.seconds:.1f} | {per_packet:.1f} | {row.baseline.docxtpl_ms:.1f} | "
             f"{per_packet / row.baseline.docxtpl_ms:.2f}x | {row.warm.seconds:.2f} | {row.one.seconds:.2f} | "
-            f"{row.cold.main_mb:.0f} / {row.cold.worker_mb:.0f} |")
+            f"{row.cold.main_mb:.0f} / {row.cold.worker_mb:.0f} | "
+            f"{row.cold.main_cpu:.1f} / {row.cold.worker_cpu:.1f} |")
 
 
 def one_process_lines(rows: Sequence[Row]) -> list[str]:
