@@ -46,8 +46,9 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Build synthetic districts of 100, 1000 and 5000 schools and print timings (see docs/performance.md).
-# BENCH_ARGS="--sizes 100 1000" for a shorter run.
+# Build synthetic districts whose plans all differ (100, 1000 and 5000 schools), then the other tables of
+# docs/performance.md: about 10 minutes on 2 cores. BENCH_ARGS="--sizes 100 --repeated --pdf 0" for a short
+# run; BENCH_ARGS="--sizes 100 1000 5000 10000 --people 5000 50000 --activities 50 500" for the larger ones.
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python tools/bench.py $(BENCH_ARGS)
