@@ -134,16 +134,20 @@ def _strategy_activities(packet: Packet):
                            fix=f"Add activities with Strategy ID {s.strategy_id} on the Activities sheet.")
 
 
+def _activity_lacks(packet: Packet, rule_name: str, a, fields) -> Iterator[Finding]:
+    """One finding for an activity's missing fields, however many: at the first cell to fill."""
+    missing = _missing(a, fields)
+    if missing:
+        labels = [label for _, label in missing]
+        yield _finding(packet, rule_name, f"Activity '{quote(a.activity)}' has no {_alternatives(labels)}.",
+                       a.source, missing[0][0], fix=f"Fill in the {_alternatives(labels, 'and')}.")
+
+
 @rule("activity-timeline", ERROR, "Each activity has a start date and an end date after it.")
 def _activity_timeline(packet: Packet):
     for s in packet.plan.strategies:
         for a in s.activities:
-            missing = _missing(a, (("start", "Start Date"), ("end", "End Date")))
-            if missing:
-                labels = [label for _, label in missing]
-                yield _finding(packet, "activity-timeline",
-                               f"Activity '{quote(a.activity)}' has no {_alternatives(labels)}.",
-                               a.source, missing[0][0], fix=f"Fill in the {_alternatives(labels, 'and')}.")
+            yield from _activity_lacks(packet, "activity-timeline", a, (("start", "Start Date"), ("end", "End Date")))
             if a.start and a.end and a.end < a.start:
                 yield _finding(packet, "activity-timeline",
                                f"Activity '{quote(a.activity)}' ends ({display_date(a.end)}) before it starts "
@@ -155,12 +159,8 @@ def _activity_timeline(packet: Packet):
 def _activity_details(packet: Packet):
     for s in packet.plan.strategies:
         for a in s.activities:
-            missing = _missing(a, (("milestone", "Milestone"), ("funding", "Funding Source")))
-            if missing:
-                labels = [label for _, label in missing]
-                yield _finding(packet, "activity-details",
-                               f"Activity '{quote(a.activity)}' has no {_alternatives(labels)}.",
-                               a.source, missing[0][0], fix=f"Fill in the {_alternatives(labels, 'and')}.")
+            yield from _activity_lacks(packet, "activity-details", a,
+                                       (("milestone", "Milestone"), ("funding", "Funding Source")))
 
 
 @rule("activity-owner-on-roster", ERROR,
