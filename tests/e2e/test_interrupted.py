@@ -204,7 +204,7 @@ def large_inputs(tmp_path_factory) -> Path:
     sys.path.insert(0, str(ROOT / "tools"))
     import bench
     folder = tmp_path_factory.mktemp("large") / "inputs"
-    bench.make_district(120, folder)
+    bench.make_repeated_district(120, folder)
     return folder
 
 
