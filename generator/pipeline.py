@@ -612,7 +612,7 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
     if not jobs:
         return results
     try:
-        with PdfConverter() as converter:
+        with PdfConverter(processes=settings.jobs) as converter:
             outcomes = {o.school_id: o for o in make_packet_pdfs(list(jobs.values()), converter,
                                                                  Templates(settings.templates))}
     except PacketsError as exc:             # LibreOffice missing or not startable: no school gets a PDF

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -90,8 +91,7 @@ def _shape_problem(data) -> str:
 
 def _relative(path) -> bool:
     """Return True for a path that stays inside the output folder."""
-    return isinstance(path, str) and bool(path) and not PurePosixPath(path).is_absolute() \
-        and ".." not in PurePosixPath(path).parts
+    return isinstance(path, str) and bool(path) and not path.startswith("/") and ".." not in path.split("/")
 
 
 def _entry_whole(entry) -> bool:
@@ -127,6 +127,39 @@ def _packet_manifest_intact(folder: Path, documents: list[str]) -> bool:
         return False
     try:
         return all((folder / name).stat().st_size == size for name, size in sizes.items())
+    except OSError:
+        return False
+
+
+def _stamp(output: Path, entry: dict) -> dict | None:
+    """Return what a packet on disk looks like from outside, as it is recorded: its manifest.json's size
+    and modification time, and each document's size; None when a file is missing."""
+    from generator.output.packet_manifest import PACKET_MANIFEST  # it imports this module
+    folder = os.path.join(output, entry["folder"])
+    try:
+        packet = os.stat(os.path.join(folder, PACKET_MANIFEST))
+        sizes = [os.stat(os.path.join(output, doc)).st_size for doc in entry["documents"]]
+    except OSError:
+        return None
+    return {"manifest": [packet.st_size, packet.st_mtime_ns], "sizes": sizes}
+
+
+def _stamp_matches(output: str, entry: dict) -> bool:
+    """Return True when the packet on disk is as recorded (_stamp): its manifest.json untouched since it
+    was found whole, and every document there at its size. Stat calls only, where reading and checking
+    every packet's manifest.json was most of a run with nothing to build."""
+    stamp = entry.get("stamp")
+    if not isinstance(stamp, dict):
+        return False
+    recorded, sizes = stamp.get("manifest"), stamp.get("sizes")
+    if not isinstance(sizes, list) or len(sizes) != len(entry["documents"]) or not isinstance(recorded, list):
+        return False
+    from generator.output.packet_manifest import PACKET_MANIFEST
+    try:
+        packet = os.stat(os.path.join(output, entry["folder"], PACKET_MANIFEST))
+        if [packet.st_size, packet.st_mtime_ns] != recorded:
+            return False
+        return all(os.stat(os.path.join(output, doc)).st_size == size for doc, size in zip(entry["documents"], sizes))
     except OSError:
         return False
 
@@ -187,9 +220,11 @@ class Manifest:
         entry = self.entries.get(school_id)
         if not entry or entry.get("fingerprint") != fingerprint or school_id in self.pending:
             return False
-        output = self.path.parent
-        return (all((output / doc).is_file() for doc in entry["documents"])
-                and _packet_manifest_intact(output / entry["folder"], entry["documents"]))
+        output = str(self.path.parent)
+        if _stamp_matches(output, entry):
+            return True
+        return (all((Path(output) / doc).is_file() for doc in entry["documents"])
+                and _packet_manifest_intact(Path(output) / entry["folder"], entry["documents"]))
 
     def record(self, school_id: str, fingerprint: str, folder: Path, documents, built_at: dt.datetime,
                name: str = "", designation: str = "", ready: bool = False, as_of: dt.date | None = None) -> None:
@@ -201,6 +236,7 @@ class Manifest:
             "documents": [Path(d).relative_to(output).as_posix() for d in documents],
             "built_at": built_at.isoformat(),
         }
+        self.entries[school_id]["stamp"] = _stamp(output, self.entries[school_id])
 
     def entry(self, school_id: str) -> dict:
         return self.entries.get(school_id, {})

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Sequence
@@ -95,17 +96,21 @@ class Conversion:
 
 
 class PdfConverter:
-    """Converts batches of documents to PDF, each batch in one LibreOffice process.
+    """Converts batches of documents to PDF, each batch shared by `processes` LibreOffice processes
+    running at once (one per core: LibreOffice converts one document at a time), each given an equal
+    part of the batch in order, never a process a document.
 
-    Use as a context manager: the private profile is made once and shared by every batch of a run,
-    and removed at the end.
+    Use as a context manager: each process's private profile is made once and used by every batch of a
+    run, and removed at the end.
     """
 
     def __init__(self, soffice: str | None = None, startup_seconds: float = STARTUP_SECONDS,
-                 seconds_per_file: float = SECONDS_PER_FILE):
+                 seconds_per_file: float = SECONDS_PER_FILE, processes: int = 1):
         self.soffice = soffice or require_soffice()
         self.startup_seconds = startup_seconds
         self.seconds_per_file = seconds_per_file
+        self.processes = max(1, processes)
+        self._running: set[subprocess.Popen] = set()
         self._work: Path | None = None
         self._batches = 0
 
@@ -149,12 +154,41 @@ class PdfConverter:
             path.write_bytes(data)
             staged.append(path)
         results: dict[Path, Conversion] = {}
+        parts = _parts(staged, self.processes)
+        if len(parts) == 1:
+            results.update(self._convert_part(parts[0], outbox, 0))
+        else:
+            with ThreadPoolExecutor(len(parts)) as pool:
+                try:
+                    for done in pool.map(self._convert_part, parts, [outbox] * len(parts), range(len(parts))):
+                        results.update(done)
+                except BaseException:
+                    # Ctrl-C reaches this thread only: the others wait on their LibreOffice, which
+                    # must stop now for them (and the pool) to end, not once it has converted its part.
+                    for proc in list(self._running):
+                        _kill(proc)
+                    raise
+        names = [name for name, _ in documents]
+        out = []
+        for name, path in zip(names, staged):
+            done = results[path]
+            if done.pdf is not None:
+                out.append(Conversion(name, done.pdf))
+            else:
+                out.append(Conversion(name, None, f"LibreOffice could not convert {name} to PDF: {done.error}."))
+        shutil.rmtree(batch, ignore_errors=True)
+        return out
+
+    def _convert_part(self, staged: list[Path], outbox: Path, process: int) -> dict[Path, Conversion]:
+        """Return each staged file's conversion, made by one LibreOffice process after another: when
+        one dies or hangs, the document it was on gets the error and the rest another process."""
+        results: dict[Path, Conversion] = {}
         pending = list(staged)
         problem = ""
         for _ in range(RESTARTS + 1):
             if not pending:
                 break
-            finished, problem = self._run(pending, outbox)
+            finished, problem = self._run(pending, outbox, process)
             for path in pending:
                 pdf = _whole_pdf(outbox / (path.stem + ".pdf"))
                 if pdf is not None:
@@ -169,22 +203,13 @@ class PdfConverter:
         for path in pending:
             results[path] = Conversion("", None, problem or "LibreOffice could not open it "
                                                             "(a damaged or unsupported file?)")
-        names = [name for name, _ in documents]
-        out = []
-        for name, path in zip(names, staged):
-            done = results[path]
-            if done.pdf is not None:
-                out.append(Conversion(name, done.pdf))
-            else:
-                out.append(Conversion(name, None, f"LibreOffice could not convert {name} to PDF: {done.error}."))
-        shutil.rmtree(batch, ignore_errors=True)
-        return out
+        return results
 
-    def _run(self, paths: list[Path], outbox: Path) -> tuple[bool, str]:
+    def _run(self, paths: list[Path], outbox: Path, process: int = 0) -> tuple[bool, str]:
         """Run one soffice over `paths`; return (it ended normally, what went wrong otherwise)."""
         if self._work is None:
             raise RuntimeError("PdfConverter converts only inside its `with` block")
-        profile = (self._work / "profile").as_uri()
+        profile = (self._work / f"profile{process}").as_uri()
         command = [self.soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
                    "--nolockcheck", f"-env:UserInstallation={profile}", "--convert-to", PDF_FILTER,
                    "--outdir", str(outbox), *map(str, paths)]
@@ -207,12 +232,14 @@ class PdfConverter:
         finally:
             if watch is not None:
                 os.close(watch)
+        self._running.add(proc)
         try:
             _, err = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             _stop(proc)
             return False, f"LibreOffice did not finish within {limit:.0f} s and was stopped"
         finally:
+            self._running.discard(proc)
             if watch is not None:
                 os.close(alive)          # an interrupted build (Ctrl-C) stops LibreOffice here
         if proc.returncode != 0:
@@ -259,6 +286,22 @@ def remove_stale_work_folders() -> int:
     return removed
 
 
+def _parts(staged: list[Path], processes: int) -> list[list[Path]]:
+    """Return the staged files in at most `processes` runs of consecutive files, as equal in bytes as
+    whole files allow (a long plan takes longer to lay out than a short schedule)."""
+    if processes <= 1 or len(staged) <= 1:
+        return [staged]
+    sizes = [p.stat().st_size for p in staged]
+    share, parts, current, filled = sum(sizes) / min(processes, len(staged)), [], [], 0.0
+    for path, size in zip(staged, sizes):
+        if current and filled + size / 2 > share * (len(parts) + 1) and len(parts) < processes - 1:
+            parts.append(current)
+            current = []
+        current.append(path)
+        filled += size
+    return parts + [current]
+
+
 def _whole_pdf(path: Path) -> bytes | None:
     """Return a PDF's bytes when the file is there and complete (a stopped LibreOffice may leave half)."""
     try:
@@ -268,8 +311,8 @@ def _whole_pdf(path: Path) -> bytes | None:
     return data if data.startswith(b"%PDF-") and data[-1024:].rstrip().endswith(b"%%EOF") else None
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a LibreOffice process group started by this converter, and reap it."""
+def _kill(proc: subprocess.Popen) -> None:
+    """Stop a LibreOffice process group started by this converter (whoever waits on it reaps it)."""
     try:
         if hasattr(os, "killpg"):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -277,6 +320,11 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.kill()
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a LibreOffice process group started by this converter, and reap it."""
+    _kill(proc)
     proc.communicate()
 
 

@@ -116,6 +116,22 @@ def test_an_unchanged_rerun_does_not_even_read_the_inputs(inputs, output, monkey
     assert "8 of 9 school(s) ready" in again.output
 
 
+def test_an_unchanged_rerun_opens_no_packets_manifest_but_sees_a_document_of_another_size(inputs, output,
+                                                                                         monkeypatch):
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    from generator.output import packet_manifest
+    real = packet_manifest.read
+    opened = []
+    monkeypatch.setattr(packet_manifest, "read", lambda folder: opened.append(folder) or real(folder))
+    again = build(inputs, output, "--jobs", "1")
+    assert set(statuses(again).values()) == {"unchanged"} and not opened, again.output
+    plan = next(output.glob("0105-*/0105-plan.docx"))
+    plan.write_bytes(plan.read_bytes() + b"\0")                 # damaged: one byte longer than recorded
+    third = build(inputs, output, "--jobs", "1")
+    assert statuses(third)["0105"] == "ready" and list(statuses(third).values()).count("unchanged") == 8, \
+        third.output
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("change", ["input file", "as-of date", "readiness report deleted", "strict"])
 def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypatch):

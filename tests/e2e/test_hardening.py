@@ -334,7 +334,8 @@ def test_a_build_manifest_of_the_wrong_shape_is_a_warning_and_a_rebuild(inputs, 
     assert "warning:" not in again.output
 
 
-@pytest.mark.parametrize("damage", ["not json", "files a number", "a file missing", "a size changed"])
+@pytest.mark.parametrize("damage", ["not json", "files a number", "a file missing", "a size changed",
+                                    "a name changed, the file the same size"])
 def test_a_damaged_packet_manifest_rebuilds_that_school_only(inputs, output, built, damage):
     folder = output / "0104-tubman-douglass-academy"
     manifest = folder / "manifest.json"
@@ -345,9 +346,14 @@ def test_a_damaged_packet_manifest_rebuilds_that_school_only(inputs, output, bui
         manifest.write_text(json.dumps({**data, "files": 3}), encoding="utf-8")
     elif damage == "a file missing":
         manifest.write_text(json.dumps({**data, "files": data["files"][1:]}), encoding="utf-8")
-    else:
+    elif damage == "a size changed":
         data["files"][0]["size"] += 1
         manifest.write_text(json.dumps(data), encoding="utf-8")
+    else:           # the build recorded the manifest's size: only its modification time says it changed
+        text = manifest.read_text(encoding="utf-8")
+        name = data["files"][0]["file"]
+        manifest.write_text(text.replace(f'"{name}"', f'"x{name[1:]}"', 1), encoding="utf-8")
+        assert len(manifest.read_bytes()) == len(text.encode())
     result = build(inputs, output)
     assert result.exit_code == 0, result.output
     assert "Built 1, skipped 8 unchanged" in result.output, result.output

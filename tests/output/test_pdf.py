@@ -61,6 +61,12 @@ from pathlib import Path
 from pypdf import PdfWriter
 args = sys.argv[1:]
 outdir = Path(args[args.index("--outdir") + 1])
+log = os.environ.get("FAKE_SOFFICE_LOG")
+profile = next(a for a in args if a.startswith("-env:UserInstallation="))
+if log:
+    with open(log, "a") as f:
+        f.write(f"start {time.time()} {profile}\\n")
+    time.sleep(float(os.environ.get("FAKE_SOFFICE_SLEEP", "0")))
 for name in args[args.index("--outdir") + 2:]:
     path = Path(name)
     data = path.read_bytes()
@@ -76,8 +82,12 @@ for name in args[args.index("--outdir") + 2:]:
         continue
     writer = PdfWriter()
     writer.add_blank_page(612, 792)
+    writer.add_metadata({"/Subject": data[:60].decode("latin-1")})      # which document this PDF is of
     with open(outdir / (path.stem + ".pdf"), "wb") as out:
         writer.write(out)
+if log:
+    with open(log, "a") as f:
+        f.write(f"end {time.time()} {profile}\\n")
 '''
 
 
@@ -125,6 +135,27 @@ def test_a_crash_fails_the_file_it_was_on_and_the_rest_are_retried(fake_soffice)
         done = converter.convert([("a.docx", b"one"), ("b.docx", b"FAKE-CRASH"), ("c.docx", b"three")])
     assert [c.pdf is not None for c in done] == [True, False, True]
     assert "exit code 1" in done[1].error
+
+
+def test_two_processes_share_a_batch_at_once_and_each_pdf_is_its_own_documents(fake_soffice, tmp_path,
+                                                                               monkeypatch):
+    log = tmp_path / "soffice.log"
+    monkeypatch.setenv("FAKE_SOFFICE_LOG", str(log))
+    monkeypatch.setenv("FAKE_SOFFICE_SLEEP", "1")
+    documents = [(f"{n:02d}.docx", f"document {n}".encode() * (1 + n % 3)) for n in range(9)]
+    documents[4] = ("04.docx", b"FAKE-BAD")
+    with PdfConverter(processes=2) as converter:
+        first = converter.convert(documents)
+        second = converter.convert(documents[:1])          # a batch of one needs only one process
+    subjects = [PdfReader(io.BytesIO(c.pdf)).metadata["/Subject"] if c.pdf else None for c in first]
+    assert subjects == [data[:60].decode() if n != 4 else None for n, (_, data) in enumerate(documents)]
+    assert first[4].error.startswith("LibreOffice could not convert 04.docx") and second[0].pdf
+    runs = [line.split() for line in log.read_text().splitlines()]
+    starts = [(float(t), profile) for kind, t, profile in runs if kind == "start"]
+    ends = [float(t) for kind, t, _ in runs if kind == "end"]
+    assert len(starts) == 3                             # two for the batch of nine, one for the batch of one
+    assert len({profile for _, profile in starts[:2]}) == 2            # each its own LibreOffice profile
+    assert max(t for t, _ in starts[:2]) < min(ends[:2])                # the two ran at once
 
 
 @pytest.mark.slow
