@@ -160,8 +160,8 @@ class PdfConverter:
         else:
             with ThreadPoolExecutor(len(parts)) as pool:
                 try:
-                    for done in pool.map(self._convert_part, parts, [outbox] * len(parts), range(len(parts))):
-                        results.update(done)
+                    for part in pool.map(self._convert_part, parts, [outbox] * len(parts), range(len(parts))):
+                        results.update(part)
                 except BaseException:
                     # Ctrl-C reaches this thread only: the others wait on their LibreOffice, which
                     # must stop now for them (and the pool) to end, not once it has converted its part.
@@ -292,7 +292,9 @@ def _parts(staged: list[Path], processes: int) -> list[list[Path]]:
     if processes <= 1 or len(staged) <= 1:
         return [staged]
     sizes = [p.stat().st_size for p in staged]
-    share, parts, current, filled = sum(sizes) / min(processes, len(staged)), [], [], 0.0
+    share, filled = sum(sizes) / min(processes, len(staged)), 0.0
+    parts: list[list[Path]] = []
+    current: list[Path] = []
     for path, size in zip(staged, sizes):
         if current and filled + size / 2 > share * (len(parts) + 1) and len(parts) < processes - 1:
             parts.append(current)
