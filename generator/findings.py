@@ -125,6 +125,11 @@ class InputError(PacketsError):
         self.findings = list(findings)
         super().__init__(summary(self.findings, nothing_written=True))
 
+    def __reduce__(self):
+        # Made again from its findings, not its message: one raised in a pool worker must reach the
+        # building process whole (unpickled from the message, it broke the pool).
+        return (type(self), (self.findings,))
+
 
 _OS_FIXES = {
     errno.ENOSPC: "free space on that disk, then run again",

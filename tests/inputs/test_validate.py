@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from generator.findings import ERROR, InputError
+from generator.findings import ERROR, Finding, InputError
 from generator.inputs.normalize import normalize_sheet
 from generator.inputs.read import RawSheet
 from generator.inputs.schema import SHEETS
@@ -306,3 +306,22 @@ def test_a_school_id_that_lost_its_zeros_makes_the_problem_the_roster_schools():
     findings = owning_schools(tables, validate_tables(tables, YEAR))
     (problem,) = findings
     assert problem.school_id == "0101"       # 0101 is not built without its row
+
+
+def test_an_input_error_crosses_a_process_boundary_whole():
+    """A pool worker's InputError is pickled to the building process: it must arrive with its findings."""
+    import concurrent.futures
+    import multiprocessing
+    import pickle
+
+    found = [Finding(ERROR, "Goal ID is empty.", file="goals.xlsx", sheet="Goals", row=7, column="Goal ID")]
+    again = pickle.loads(pickle.dumps(InputError(found)))
+    assert isinstance(again, InputError) and again.findings == found and str(again) == str(InputError(found))
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with pytest.raises(InputError) as raised:
+            pool.submit(_raise_input_error, found).result()
+    assert raised.value.findings == found
+
+
+def _raise_input_error(found):
+    raise InputError(found)
