@@ -185,7 +185,8 @@ class PdfConverter:
         results: dict[Path, Conversion] = {}
         pending = list(staged)
         problem = ""
-        for _ in range(RESTARTS + 1):
+        retried_start = False
+        for _ in range(RESTARTS + 2):
             if not pending:
                 break
             finished, problem = self._run(pending, outbox, process)
@@ -193,9 +194,16 @@ class PdfConverter:
                 pdf = _whole_pdf(outbox / (path.stem + ".pdf"))
                 if pdf is not None:
                     results[path] = Conversion("", pdf)
+            converted = any(p in results for p in pending)
             pending = [p for p in pending if p not in results]
             if finished or not pending:
                 break
+            if not converted and not retried_start:
+                # A LibreOffice that dies before its first PDF may have died starting (seen in CI: an
+                # abort while a fresh profile is made beside another process's), not on the document:
+                # the same documents get one more process before the first is blamed.
+                retried_start = True
+                continue
             # LibreOffice converts in the order given, so the first document without a PDF is the one
             # it was working on when it died or hung; the documents after it get another process.
             results[pending[0]] = Conversion("", None, problem)

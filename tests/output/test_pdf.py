@@ -67,6 +67,10 @@ if log:
     with open(log, "a") as f:
         f.write(f"start {time.time()} {profile}\\n")
     time.sleep(float(os.environ.get("FAKE_SOFFICE_SLEEP", "0")))
+once = os.environ.get("FAKE_SOFFICE_ABORT_ONCE")        # a file: abort at start unless it is there
+if once and not os.path.exists(once):
+    open(once, "w").close()
+    sys.exit(134)
 for name in args[args.index("--outdir") + 2:]:
     path = Path(name)
     data = path.read_bytes()
@@ -156,6 +160,22 @@ def test_two_processes_share_a_batch_at_once_and_each_pdf_is_its_own_documents(f
     assert len(starts) == 3                             # two for the batch of nine, one for the batch of one
     assert len({profile for _, profile in starts[:2]}) == 2            # each its own LibreOffice profile
     assert max(t for t, _ in starts[:2]) < min(ends[:2])                # the two ran at once
+
+
+def test_a_libreoffice_that_dies_starting_is_started_again_without_blaming_the_document(fake_soffice, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setenv("FAKE_SOFFICE_ABORT_ONCE", str(tmp_path / "started-once"))
+    with PdfConverter() as converter:
+        done = converter.convert([("a.docx", b"one"), ("b.docx", b"two")])
+    assert (tmp_path / "started-once").exists()              # the first LibreOffice did abort
+    assert [bool(c.error) for c in done] == [False, False] and all(c.pdf for c in done)
+
+
+def test_a_document_libreoffice_dies_on_every_time_fails_alone(fake_soffice):
+    with PdfConverter() as converter:
+        done = converter.convert([("a.docx", b"FAKE-CRASH"), ("b.docx", b"two")])
+    assert done[0].pdf is None and "exit code 1" in done[0].error
+    assert done[1].pdf is not None
 
 
 @pytest.mark.slow
