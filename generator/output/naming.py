@@ -7,6 +7,8 @@ import unicodedata
 from pathlib import Path
 from typing import Iterable
 
+from anyascii import anyascii
+
 from generator.findings import PacketsError
 
 MAX_NAME = 80
@@ -16,8 +18,12 @@ WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
 
 
 def slugify(text: str, fallback: str = "school") -> str:
-    """Return text as a lower-case ASCII file-name part: `José Martí & Co.` -> `jose-marti-co`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """Return text as a lower-case ASCII file-name part: `José Martí & Co.` -> `jose-marti-co`,
+    `Nguyễn Thị Định` -> `nguyen-thi-dinh`, `学校` -> `xuexiao`.
+
+    Letters are transliterated (anyascii), not dropped: stripping accents after NFKD lost every letter
+    that does not decompose (Đ, Ł, Ø, ß, Æ) and every non-Latin script."""
+    ascii_text = anyascii(unicodedata.normalize("NFC", text))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:MAX_NAME].rstrip("-") or fallback
 

@@ -123,7 +123,9 @@ def _render_sheet(ws: Worksheet, context: dict[str, Any], env: jinja2.Environmen
         if isinstance(first, str) and _LOOP.match(first):
             loop_row = row[0].row
             break
-    for row in ws.iter_rows(max_row=(loop_row - 1) if loop_row else ws.max_row):
+    above = ws.max_row if loop_row is None else loop_row - 1
+    # (openpyxl reads max_row=0 as "no limit": a repeating first row has no rows above it to fill)
+    for row in ws.iter_rows(max_row=above) if above else ():
         for cell in row:
             if isinstance(cell.value, str) and "{{" in cell.value:
                 _fill(cell, cell.value, context, env)

@@ -20,7 +20,10 @@ from generator.output.naming import MAX_NAME, document_name, packet_folder, safe
     ("  --Ünïcödé--  ", "unicode"),
     ("../../etc/passwd", "etc-passwd"),
     ("St. Mary's K-8", "st-mary-s-k-8"),
-    ("日本語", "school"),
+    ("Nguyễn Thị Định Community School", "nguyen-thi-dinh-community-school"),     # Đ does not decompose
+    ("Łódź Straße Ørsted", "lodz-strasse-orsted"),
+    ("北京市第一中学", "beijingshidiyizhongxue"),
+    ("😀", "grinning"),
     ("", "school"),
 ])
 def test_slugify(text, slug):

@@ -301,7 +301,9 @@ class PreparedXlsx:
                          if isinstance(row[0].value, str) and _LOOP.match(row[0].value)), None)
         dimension = ws.calculate_dimension()
         cells: dict[str, tuple[str, _Slot]] = {}
-        for row in ws.iter_rows(max_row=(loop_row - 1) if loop_row else ws.max_row):
+        above = ws.max_row if loop_row is None else loop_row - 1
+        # (openpyxl reads max_row=0 as "no limit": a repeating first row has no rows above it to fill)
+        for row in ws.iter_rows(max_row=above) if above else ():
             for cell in row:
                 if isinstance(cell.value, str) and "{{" in cell.value:
                     mark = f"c{len(cells)}"
