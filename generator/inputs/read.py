@@ -10,13 +10,18 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import openpyxl
-import pandas as pd
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from generator.findings import ERROR, NOTE, WARNING, Finding
 from generator.inputs.schema import SHEETS, Sheet, header_key
+
+if TYPE_CHECKING:
+    # pandas is imported where a file is read (_pandas): a build with nothing to rebuild reads no file,
+    # and the import was a third of such a run's time.
+    import pandas as pd
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 # Encodings an older Excel saves "CSV" in, tried (in this order) only when a file is not UTF-8.
@@ -195,9 +200,24 @@ def _is_utf8(line: bytes) -> bool:
     return True
 
 
+def _pandas():
+    import pandas
+    return pandas
+
+
+def read_table(path: Path, **kwargs) -> pd.DataFrame:
+    """Return a reference table (the templates' data) with its header row: a UTF-8 CSV, a BOM allowed,
+    or a workbook's sheet (read_excel's keywords, such as sheet_name)."""
+    pandas = _pandas()
+    if path.suffix == ".csv":
+        return pandas.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    # Named: pandas warns that its default engine (openpyxl, which these files are read with) will change.
+    return pandas.read_excel(path, dtype=object, engine="openpyxl", **kwargs)
+
+
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[Finding]]:
     text, delimiter, notes = decode_csv(path.name, path.read_bytes())
-    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
+    return _pandas().read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
                        sep=delimiter), notes
 
 
@@ -205,7 +225,7 @@ def _unreadable(exc: Exception) -> str:
     """Return one plain sentence for why a file could not be opened."""
     if isinstance(exc, PermissionError):
         return "Cannot be opened: it is locked or you lack permission. Close it in Excel and try again."
-    if isinstance(exc, pd.errors.EmptyDataError):
+    if isinstance(exc, _pandas().errors.EmptyDataError):
         return "The file is empty."
     return ("Not a readable workbook: it may be corrupt, password-protected, or another kind of file renamed. "
             "Open it in Excel and save it again as .xlsx without a password.")
@@ -248,7 +268,7 @@ def _filled_frame(rows: list[list], merged: list[tuple[int, int, int, int]]) -> 
             if row[i] is not None:
                 width = i + 1
                 break
-    return pd.DataFrame([row if len(row) == width else row[:width] for row in rows], dtype=object)
+    return _pandas().DataFrame([row if len(row) == width else row[:width] for row in rows], dtype=object)
 
 
 def sheet_frame(ws) -> pd.DataFrame:
@@ -326,7 +346,7 @@ def read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     read with openpyxl, which can say which rows are hidden; the rest with calamine, which is faster.
     """
     if path.suffix.lower() == ".ods":
-        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="odf"), []
+        return _pandas().read_excel(path, sheet_name=None, header=None, dtype=object, engine="odf"), []
     if not _has_hidden_rows(path):
         return _read_calamine(path)
     return read_workbook_openpyxl(path)

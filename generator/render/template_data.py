@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import clean_text, is_blank
+from generator.inputs.read import read_table
 from generator.inputs.schema import (
     IDENTIFICATIONS,
     ROLES,
@@ -28,6 +28,9 @@ from generator.inputs.schema import (
 )
 from generator.model.readiness import RULES
 from generator.settings import read_toml, refuse_unknown
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _shipped_folder() -> Path:
@@ -128,10 +131,7 @@ class GridActivity:
 
 def _read_table(path: Path, **kwargs) -> pd.DataFrame:
     try:
-        if path.suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        # Named: pandas warns that its default engine (openpyxl, which these files are read with) will change.
-        return pd.read_excel(path, dtype=object, engine="openpyxl", **kwargs)
+        return read_table(path, **kwargs)
     except FileNotFoundError:
         raise PacketsError(f"{path}: the form's reference file is missing; restore it from git.") from None
     except Exception as exc:  # any reader failure means the file needs fixing, said in one line
