@@ -751,3 +751,132 @@ def write_district_view(settings: Settings, district: District, results) -> list
                                              templates=templates),
         DASHBOARD: dashboard,        # written as it is made: never whole in memory
     })
+
+
+# --- packets checkin: a check-in day's After Action Reviews and the district's reflection ---------------
+
+@dataclass(frozen=True)
+class CheckinForm:
+    """One school's After Action Review for a check-in day."""
+
+    school_id: str
+    school_name: str
+    path: Path
+    kept: bool = False              # an earlier form was there (staff may have written in it): left as it was
+
+
+@dataclass(frozen=True)
+class CheckinDay:
+    """A check-in day's forms: an After Action Review per school with a check-in that day, and the district's
+    reflection workbook across them."""
+
+    date: dt.date
+    forms: tuple[CheckinForm, ...]
+    reflection: Path
+    reflection_kept: bool = False
+
+
+@dataclass(frozen=True)
+class CheckinReport:
+    """What `packets checkin` wrote: the days, the schools of the run without a check-in then, and those
+    whose own rows have input errors (not prepared)."""
+
+    days: tuple[CheckinDay, ...]
+    asked: dt.date | None                         # --date; None: each school's next check-in from as_of
+    as_of: dt.date
+    without: tuple[tuple[str, str], ...] = ()     # (School ID, name): no check-in on the date (or none left)
+    blocked: tuple[tuple[str, str, int], ...] = ()   # (School ID, name, errors): not prepared
+    input_findings: tuple[Finding, ...] = ()
+
+    @property
+    def written(self) -> int:
+        return sum(not f.kept for d in self.days for f in d.forms)
+
+
+def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
+    """Write the After Action Review of each school of the run (settings.schools, else every school) with a
+    check-in on `day`, or, with no day, of each one's next check-in on or after settings.as_of, into
+    output/checkins/<date>/<school folder>/; and for each of those dates the district reflection workbook,
+    a row for every school on the roster with a check-in that day (--school or not).
+
+    Every document is made before any is written, and they are placed all or none. A form already there is
+    kept (staff may have written in it) unless settings.force. A school whose own rows have errors is not
+    prepared and is reported; an error of the district raises InputError, and no school of the run with a
+    check-in then is a PacketsError, before anything is written."""
+    from generator.model.checkin import check_in_on, check_ins, next_check_in
+    from generator.render.checkin import (
+        AFTER_ACTION_REVIEW,
+        AFTER_ACTION_TEMPLATE,
+        DISTRICT_REFLECTION,
+        DISTRICT_REFLECTION_TEMPLATE,
+        after_action_review_context,
+        reflection_context,
+    )
+    from generator.render.template_data import form_data
+
+    check_engine()
+    with OutputLock(settings.output, "checkin"):
+        loaded = read_district(settings, only=())         # every school: the reflection shows them all
+        district = loaded.district
+        clashes = _folder_clashes(settings, district)
+        if clashes:
+            raise InputError(loaded.findings + clashes)
+        templates = Templates(settings.templates)
+        titles = form_data(templates)
+        packets = list(district.packets)
+        in_run = [p for p in packets if _of_run(settings, p.school.school_id)]
+        chosen = {p.school.school_id: check_in_on(p, day) if day else next_check_in(p, settings.as_of)
+                  for p in in_run}
+        without = tuple((p.school.school_id, p.school.name) for p in in_run if chosen[p.school.school_id] is None)
+        blocked = tuple((s.school_id, s.name, len(loaded.blocked[s.school_id])) for s in district.schools
+                        if s.school_id in loaded.blocked and _of_run(settings, s.school_id))
+        dates = sorted({c.date for c in chosen.values() if c is not None})
+        if not dates:
+            every = sorted({e.due for p in in_run for e in check_ins(p)})
+            listed = ", ".join(d.isoformat() for d in every[:12]) + (" ..." if len(every) > 12 else "")
+            when = f"on {day.isoformat()}" if day else f"on or after {settings.as_of.isoformat()} (the as-of date)"
+            raise PacketsError(
+                f"No school of this run has a check-in {when}. "
+                + (f"Its check-in dates: {listed}. Fix: give --date one of them." if every else
+                   "Fix: add Check-in rows to timeline.xlsx, sheet Review (Step: Check-in)."))
+
+        files: dict[Path, bytes] = {}
+        days = []
+        for date in dates:
+            folder = naming.checkin_folder(settings, date)
+            forms, rows = [], []
+            for packet in packets:               # roster order
+                sid = packet.school.school_id
+                mine = chosen.get(sid)
+                check_in = mine if mine is not None and mine.date == date else check_in_on(packet, date)
+                if check_in is None:
+                    continue
+                school = packet.school
+                target = naming.checkin_school_folder(settings, date, school) / naming.document_name(
+                    settings, school, AFTER_ACTION_REVIEW, ".docx")
+                if mine is not None and mine.date == date:
+                    kept = target.exists() and not settings.force
+                    if not kept:
+                        context = {**after_action_review_context(check_in, templates),
+                                   "title": titles.title(AFTER_ACTION_REVIEW)}
+                        files[target] = render_document(templates.path(AFTER_ACTION_TEMPLATE), context)
+                    forms.append(CheckinForm(sid, school.name, target, kept))
+                rows.append((check_in, school_rollup(packet), target.relative_to(folder).as_posix()))
+            reflection = folder / f"{DISTRICT_REFLECTION}.xlsx"
+            reflection_kept = reflection.exists() and not settings.force
+            if not reflection_kept:
+                context = reflection_context(settings.district_name, settings.planning_year.label, date,
+                                             settings.as_of, rows, titles.title(DISTRICT_REFLECTION))
+                files[reflection] = render_document(templates.path(DISTRICT_REFLECTION_TEMPLATE), context)
+            days.append(CheckinDay(date, tuple(forms), reflection, reflection_kept))
+
+        atomic.ensure_writable(Path(settings.output))
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for target, data in files.items():
+                staged += atomic.stage_files(target.parent, {target.name: data})
+        except BaseException:
+            atomic.discard(staged)
+            raise
+        atomic.place_files(staged)
+        return CheckinReport(tuple(days), day, settings.as_of, without, blocked, tuple(loaded.findings))
