@@ -857,9 +857,8 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
                 if mine is not None and mine.date == date:
                     kept = target.exists() and not settings.force
                     if not kept:
-                        context = {**after_action_review_context(check_in, templates),
-                                   "title": titles.title(AFTER_ACTION_REVIEW)}
-                        files[target] = render_document(templates.path(AFTER_ACTION_TEMPLATE), context)
+                        files[target] = render_document(templates.path(AFTER_ACTION_TEMPLATE),
+                                                        after_action_review_context(check_in, templates))
                     forms.append(CheckinForm(sid, school.name, target, kept))
                 rows.append((check_in, school_rollup(packet), target.relative_to(folder).as_posix()))
             reflection = folder / f"{DISTRICT_REFLECTION}.xlsx"

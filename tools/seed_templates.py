@@ -900,15 +900,13 @@ def after_action_review_docx(path):
         return keep_with_next(doc.add_heading(text, level=level))
 
     doc.add_paragraph("{{ title }}", style="Title")
-    doc.add_paragraph("{{ school.name }} \u00b7 {{ district.name }} \u00b7 {{ check_in.title }}, {{ check_in.date }}",
-                      style="Subtitle")
+    doc.add_paragraph("{{ subtitle }}", style="Subtitle")
     doc.add_paragraph("This protocol can be used to facilitate check-in meetings on progress towards school level "
                       "goals. For each goal the team says what was expected, what happened, why, and what next.")
     kv_table(doc, (
         ("School", "{{ school.name }} ({{ school.id }})"),
         ("Designation", "{{ school.designation }}"),
-        ("Check-in", "{{ check_in.title }}: {{ check_in.date }} (check-in {{ check_in.number }} of "
-                     "{{ check_in.count }})"),
+        ("Check-in", "{{ check_in.heading }}"),
         ("Led by", "{{ check_in.reviewer }}"),
         ("Since the last check-in", "{{ check_in.window }}"),
         ("Principal", "{{ school.principal_contact }}"),
@@ -931,8 +929,7 @@ def after_action_review_docx(path):
     doc.add_paragraph("{%p if g.text_in_full %}")
     keep_with_next(doc.add_paragraph("{{ g.statement }}"))
     doc.add_paragraph("{%p endif %}")
-    keep_with_next(doc.add_paragraph("Measure: {{ g.measure }} \u00b7 Baseline: {{ g.baseline }} \u00b7 Target: "
-                                     "{{ g.target }}{% if g.target_date %} by {{ g.target_date }}{% endif %}"))
+    keep_with_next(doc.add_paragraph("{{ g.targets }}"))
     latest = keep_with_next(doc.add_paragraph())
     latest.add_run("Latest data: ").bold = True
     latest.add_run("{{ g.latest }}")
@@ -963,10 +960,7 @@ def after_action_review_docx(path):
     doc.add_paragraph("{%p endif %}")
 
     heading("Activities Due Since the Last Check-in", 1)
-    keep_with_next(doc.add_paragraph(
-        "Each strategy's activities due from {{ check_in.window }} (an activity is due on its end date, or its start "
-        "date when it has no end date). Status as of {{ as_of }}, from the activity's dates: Not started, Under way, "
-        "or Ended (its end date has passed: say at the check-in whether it was done)."))
+    keep_with_next(doc.add_paragraph("{{ activities_note }}"))
     doc.add_paragraph("{%p if strategies %}")
     doc.add_paragraph("{%p for st in strategies %}")
     heading("{{ st.heading }}", 2)
@@ -985,14 +979,15 @@ def after_action_review_docx(path):
     section_table(doc, "tasks", ("Task", "Due", "Responsibility", "Status"), (2.9, 1.3, 1.8, 1.0), "t",
                   ["{{ t.task }}", "{{ t.due }}", "{{ t.responsibility }}", "{{ t.status }}"])
 
-    heading("Next Steps", 1)
+    # The meeting's close on a page of its own: its tall writing rows stay with their headers.
+    heading("Next Steps", 1).paragraph_format.page_break_before = True
     steps = grid_table(doc, ("Next step", "Who", "By when"), (4.0, 1.7, 1.3), [["", "", ""] for _ in range(4)])
     for row in steps.rows[1:]:
         tall(row, 0.5)
         no_split(row)
     heading("Notes for District Support", 1)
     comment_box(doc, labels=("Support the school asked for", "What the district will do"))
-    footer(section, "{{ school.name }} \u00b7 {{ title }} \u00b7 {{ check_in.date }}")
+    footer(section, "{{ footer }}")
     running_heads(doc, section, HEADER_TEXT)
     plain_header_rows(doc)
     header_rows_keep_with_next(doc)

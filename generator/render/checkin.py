@@ -33,15 +33,21 @@ def _expected(b: Benchmark) -> str:
     return f"{b.benchmark}{value}" + (f" by {long_date(b.date)}" if b.date else "")
 
 
-def latest_data(goal: Goal, day: dt.date) -> str:
+BASELINE_CHARS = 80           # a baseline quoted as a goal's latest data in the reflection: a line of its cell
+
+
+def latest_data(goal: Goal, day: dt.date, baseline: bool = True) -> str:
     """Return a goal's latest data as of a day: its latest measured benchmark with what was expected, else
-    its baseline."""
+    its baseline (quoted to a line; with baseline False, where the form shows it already, only named)."""
     found = latest_result(goal, day)
     if found is not None:
         expected = f", expected {found.expected}" if found.expected else ""
         when = f" ({long_date(found.date)})" if found.date else ""
         return f"{found.benchmark}: {found.actual}{expected}{when}"
-    return f"{NO_DATA}; baseline {goal.baseline}" if goal.baseline else NO_DATA
+    if not goal.baseline.strip():
+        return NO_DATA
+    return f"{NO_DATA}; baseline {shorten(goal.baseline, BASELINE_CHARS)}" if baseline else \
+        f"{NO_DATA}: the baseline is the latest"
 
 
 def _goal(check_in: CheckIn, g: Goal) -> dict[str, Any]:
@@ -55,7 +61,10 @@ def _goal(check_in: CheckIn, g: Goal) -> dict[str, Any]:
         "heading": f"Goal {g.goal_id}: {shorten(g.statement, HEADING_CHARS)}",
         "text_in_full": shorten(g.statement, HEADING_CHARS) != g.statement.strip(),
         "measure": g.measure, "baseline": g.baseline, "target": g.target, "target_date": long_date(g.target_date),
-        "latest": latest_data(g, check_in.date),
+        # One value, so its date is typeset whole (render/jinja.py keeps a date in running text on one line).
+        "targets": f"Measure: {g.measure} \u00b7 Baseline: {g.baseline} \u00b7 Target: {g.target}"
+                   + (f" by {long_date(g.target_date)}" if g.target_date else ""),
+        "latest": latest_data(g, check_in.date, baseline=False),
         "benchmarks": [{"term": b.term, "benchmark": b.benchmark, "initial": b.initial, "expected": b.expected,
                         "actual": b.actual or "\u2014", "date": long_date(b.date),
                         "short": _short_row(b.benchmark, b.initial, b.expected, b.actual)} for b in g.benchmarks],
@@ -97,13 +106,27 @@ def after_action_review_context(check_in: CheckIn, templates: Templates = SHIPPE
                             "short": _short_row(a.activity, a.milestone, a.owner)} for a in due],
         })
     event = check_in.event
+    common = common_context(packet, templates)
+    title = form_data(templates).title(AFTER_ACTION_REVIEW)
+    when = f"{review_title(event)}, {long_date(check_in.date)}"
+    window = f"{long_date(check_in.since)} to {long_date(check_in.date)}"
+    # Sentences holding a date are made whole here: a date in running text is then kept on one line.
     return {
-        **common_context(packet, templates),
+        **common,
+        "title": title,
+        "subtitle": f"{packet.school.name} \u00b7 {packet.district_name} \u00b7 {when}",
+        "footer": f"{packet.school.name} \u00b7 {title} \u00b7 {long_date(check_in.date)}",
+        "activities_note": f"Each strategy's activities due from {window} (an activity is due on its end date, or "
+                           f"its start date when it has no end date). Status as of {long_date(as_of)}, from the "
+                           f"activity's dates: Not started, Under way, or Ended (its end date has passed: say at "
+                           f"the check-in whether it was done).",
         "check_in": {
             "title": review_title(event), "date": long_date(check_in.date), "reviewer": event.reviewer,
+            "heading": f"{review_title(event)}: {long_date(check_in.date)} (check-in {check_in.number} of "
+                       f"{check_in.count})",
             "number": check_in.number, "count": check_in.count, "since": long_date(check_in.since),
             "previous": long_date(check_in.previous),
-            "window": f"{long_date(check_in.since)} to {long_date(check_in.date)}",
+            "window": window,
         },
         "schedule": [{"title": review_title(e), "date": long_date(e.due), "reviewer": e.reviewer,
                       "this": e.due == check_in.date, "mark": "This check-in" if e.due == check_in.date else ""}

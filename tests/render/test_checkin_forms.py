@@ -19,6 +19,7 @@ from generator.render.checkin import (
     AFTER_ACTION_TEMPLATE,
     DISTRICT_REFLECTION_TEMPLATE,
     after_action_review_context,
+    latest_data,
     reflection_context,
 )
 from generator.render.docx import render_docx
@@ -78,7 +79,7 @@ def the_packet(**options):
 
 
 def aar(p=None, day=DEC):
-    context = {**after_action_review_context(check_in_on(p or the_packet(), day)), "title": "After Action Review"}
+    context = after_action_review_context(check_in_on(p or the_packet(), day))
     return context, Document(io.BytesIO(render_document(SHIPPED.path(AFTER_ACTION_TEMPLATE), context)))
 
 
@@ -113,7 +114,8 @@ def test_each_goal_with_its_benchmarks_actual_values_and_latest_data():
     body = text(doc)
     assert "Goal G1: Raise grade 9 on-track from 71% to 80%." in body
     assert "Latest data: First-quarter grades: 74%, expected 78% (October 22, 2027)" in body
-    assert "Latest data: No result recorded yet; baseline 38%" in body
+    assert "Latest data: No result recorded yet: the baseline is the latest" in body
+    assert "Measure: IAR ELA proficiency \u00b7 Baseline: 38% \u00b7 Target: 32% by May 31, 2027" in body
     assert table_after(doc, "Term") == [
         ["Short-term", "First-quarter grades", "68%", "78%", "74%", "October 22, 2027"],
         ["Long-term", "Freshman On-Track", "71%", "80%", "\u2014", "May 31, 2028"],
@@ -255,3 +257,10 @@ def test_an_unknown_role_at_the_check_in_is_one_line_naming_the_file(tmp_path):
     templates = own_forms(tmp_path, '[check_in.roles]\nCoach = "Coaches"\n')
     with pytest.raises(PacketsError, match=r"forms.toml: \[check_in.roles\]: unknown role\(s\) Coach"):
         form_data(templates)
+
+
+def test_a_long_baseline_is_quoted_to_a_line_in_the_reflection():
+    long = goal("G1", baseline="Students read below grade level in every grade and subject " * 20, benchmarks=())
+    latest = latest_data(long, DEC)
+    assert latest.startswith("No result recorded yet; baseline Students read below") and latest.endswith("\u2026")
+    assert len(latest) < 130
