@@ -823,6 +823,7 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
             raise InputError(loaded.findings + clashes)
         templates = Templates(settings.templates)
         titles = form_data(templates)
+        _remove_checkin_leftovers(settings)
         packets = list(district.packets)
         in_run = [p for p in packets if _of_run(settings, p.school.school_id)]
         chosen = {p.school.school_id: check_in_on(p, day) if day else next_check_in(p, settings.as_of)
@@ -879,3 +880,12 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
             raise
         atomic.place_files(staged)
         return CheckinReport(tuple(days), day, settings.as_of, without, blocked, tuple(loaded.findings))
+
+
+def _remove_checkin_leftovers(settings: Settings) -> None:
+    """Remove what a killed `packets checkin` left in output/checkins/<date>/ and its school folders (the
+    build tidies only the output folder and the packet folders): called under the output folder's lock."""
+    root = Path(settings.output) / naming.CHECKINS
+    if root.is_dir():
+        for day in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            atomic.remove_leftovers(day)

@@ -172,3 +172,13 @@ def test_xml_special_text_reaches_the_form_as_text(district, tmp_path):
     data = form(out, DEC, "0101-lincoln-douglass-academy", "0101").read_bytes()
     text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
     assert "Lincoln & Douglass <Academy>" in text
+
+
+def test_what_a_killed_run_left_is_tidied_by_the_next(district, tmp_path):
+    out = tmp_path / "out"
+    assert run(district, out, "--date", DEC.isoformat()).exit_code == 0
+    school = form(out, DEC, "0102-school-0102", "0102").parent
+    (school / ".tmp-k1ll3d.docx").write_bytes(b"half")
+    (school.parent / ".tmp-k1ll3d.xlsx").write_bytes(b"half")
+    assert run(district, out, "--date", DEC.isoformat()).exit_code == 0
+    assert [p.name for p in out.rglob(".tmp-*")] == []
