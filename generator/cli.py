@@ -368,7 +368,8 @@ def import_directory(directory_file, district, output, charters, dry_run, force)
 @click.argument("school_id")
 @common_inputs
 @common_as_of
-@click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...).")
+@click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...; "
+                                    "after-action-review: the school's next check-in from --as-of).")
 @common_templates
 def context(school_id, inputs, as_of, form, templates):
     """Print as JSON exactly the data each template receives for SCHOOL_ID, for template authors."""

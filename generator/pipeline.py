@@ -256,7 +256,10 @@ def school_context(settings: Settings, school_id: str, form: str | None = None) 
     loaded = read_district(replace(settings, schools=(school_id,)))
     if school_id in loaded.blocked:         # its rows cannot be read as a packet: say why, as a build would
         raise InputError(loaded.blocked[school_id])
-    contexts = packet_contexts(loaded.district.packets[0], Templates(settings.templates))
+    packet = loaded.district.packets[0]
+    if form == "after-action-review":               # a check-in's form, not the packet's: its next check-in
+        return _check_in_context(packet, settings)
+    contexts = packet_contexts(packet, Templates(settings.templates))
     if not form:
         return contexts
     if form not in contexts:
@@ -889,3 +892,15 @@ def _remove_checkin_leftovers(settings: Settings) -> None:
     if root.is_dir():
         for day in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             atomic.remove_leftovers(day)
+
+
+def _check_in_context(packet: Packet, settings: Settings) -> dict[str, Any]:
+    """Return what after_action_review.docx receives for the school's next check-in on or after the as-of
+    date (`packets context ID --form after-action-review`, for template authors)."""
+    from generator.model.checkin import next_check_in
+    from generator.render.checkin import after_action_review_context
+    found = next_check_in(packet, settings.as_of)
+    if found is None:
+        raise PacketsError(f"School {packet.school.school_id} has no check-in on or after "
+                           f"{settings.as_of.isoformat()}. Fix: give --as-of a day before one of its check-ins.")
+    return after_action_review_context(found, Templates(settings.templates))

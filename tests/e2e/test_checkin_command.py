@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import io
+import json
 from pathlib import Path
 
 import openpyxl
@@ -182,3 +183,16 @@ def test_what_a_killed_run_left_is_tidied_by_the_next(district, tmp_path):
     (school.parent / ".tmp-k1ll3d.xlsx").write_bytes(b"half")
     assert run(district, out, "--date", DEC.isoformat()).exit_code == 0
     assert [p.name for p in out.rglob(".tmp-*")] == []
+
+
+def test_context_prints_what_the_after_action_review_receives_for_the_next_check_in(district):
+    result = run_cli("context", "0101", "--inputs", str(district), "--as-of", AS_OF, "--form", "after-action-review")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert (shown["title"], shown["check_in"]["date"]) == ("After Action Review", "December 14, 2027")
+    assert [a["activity"] for s in shown["strategies"] for a in s["activities"]] == ["Due in the autumn"]
+    late = run_cli("context", "0101", "--inputs", str(district), "--as-of", "2027-12-15", "--form",
+                   "after-action-review")
+    assert late.exit_code == 1
+    assert late.output.splitlines() == ["error: School 0101 has no check-in on or after 2027-12-15. Fix: give "
+                                        "--as-of a day before one of its check-ins."]
