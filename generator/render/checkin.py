@@ -141,6 +141,15 @@ def after_action_review_context(check_in: CheckIn, templates: Templates = SHIPPE
     }
 
 
+OVERDUE_SHOWN = 5            # overdue tasks listed in a school's reflection row; district.xlsx lists them all
+
+
+def _first(titles: tuple[str, ...]) -> str:
+    """Return the first OVERDUE_SHOWN titles a line each, and how many more there are."""
+    more = len(titles) - OVERDUE_SHOWN
+    return "\n".join(titles[:OVERDUE_SHOWN]) + (f"\nand {more} more (district.xlsx lists them)" if more > 0 else "")
+
+
 def reflection_row(check_in: CheckIn, rollup: Rollup, document: str) -> dict[str, Any]:
     """Return a school's row of the district reflection workbook: its check-in, its status from the
     roll-up (on target, approaching, overdue), what fell due in the window, its goals' latest data, and
@@ -152,7 +161,7 @@ def reflection_row(check_in: CheckIn, rollup: Rollup, document: str) -> dict[str
         "school_id": rollup.school_id, "school": rollup.school, "designation": rollup.designation,
         "check_in": review_title(check_in.event), "date": check_in.date, "reviewer": check_in.event.reviewer,
         "since": check_in.since, "status": rollup.status, "overdue": rollup.overdue,
-        "overdue_tasks": "\n".join(rollup.overdue_tasks),
+        "overdue_tasks": _first(rollup.overdue_tasks),
         "next_deadline_date": rollup.next_deadline.date if rollup.next_deadline else None,
         "next_deadline": rollup.next_deadline.title if rollup.next_deadline else "",
         "activities_due": len(activities), "activities_ended": ended,

@@ -264,3 +264,11 @@ def test_a_long_baseline_is_quoted_to_a_line_in_the_reflection():
     latest = latest_data(long, DEC)
     assert latest.startswith("No result recorded yet; baseline Students read below") and latest.endswith("\u2026")
     assert len(latest) < 130
+
+
+def test_a_school_with_many_overdue_tasks_lists_five_and_counts_the_rest():
+    late = [task(f"Late task {i}", D(2027, 10, i), school_id="0101") for i in range(1, 9)]
+    _, rows = sheet_rows(reflection([packet(school("0101"), review=review(), as_of=AS_OF, tasks=late)]))
+    assert rows[0]["Overdue"] == 8
+    assert rows[0]["Overdue tasks"].splitlines() == [*(f"Late task {i}" for i in range(1, 6)),
+                                                     "and 3 more (district.xlsx lists them)"]
