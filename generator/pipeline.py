@@ -825,7 +825,7 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
         if clashes:
             raise InputError(loaded.findings + clashes)
         templates = Templates(settings.templates)
-        titles = form_data(templates)
+        texts = form_data(templates)
         _remove_checkin_leftovers(settings)
         packets = list(district.packets)
         in_run = [p for p in packets if _of_run(settings, p.school.school_id)]
@@ -835,6 +835,8 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
         blocked = tuple((s.school_id, s.name, len(loaded.blocked[s.school_id])) for s in district.schools
                         if s.school_id in loaded.blocked and _of_run(settings, s.school_id))
         dates = sorted({c.date for c in chosen.values() if c is not None})
+        if not dates and blocked:               # the run's only schools that might have one cannot be read
+            raise InputError(loaded.findings)
         if not dates:
             every = sorted({e.due for p in in_run for e in check_ins(p)})
             listed = ", ".join(d.isoformat() for d in every[:12]) + (" ..." if len(every) > 12 else "")
@@ -869,19 +871,12 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
             reflection_kept = reflection.exists() and not settings.force
             if not reflection_kept:
                 context = reflection_context(settings.district_name, settings.planning_year.label, date,
-                                             settings.as_of, rows, titles.title(DISTRICT_REFLECTION))
+                                             settings.as_of, rows, texts.title(DISTRICT_REFLECTION))
                 files[reflection] = render_document(templates.path(DISTRICT_REFLECTION_TEMPLATE), context)
             days.append(CheckinDay(date, tuple(forms), reflection, reflection_kept))
 
         atomic.ensure_writable(Path(settings.output))
-        staged: list[tuple[Path, Path]] = []
-        try:
-            for target, data in files.items():
-                staged += atomic.stage_files(target.parent, {target.name: data})
-        except BaseException:
-            atomic.discard(staged)
-            raise
-        atomic.place_files(staged)
+        atomic.write_paths(files)
         return CheckinReport(tuple(days), day, settings.as_of, without, blocked, tuple(loaded.findings))
 
 

@@ -196,3 +196,13 @@ def test_context_prints_what_the_after_action_review_receives_for_the_next_check
     assert late.exit_code == 1
     assert late.output.splitlines() == ["error: School 0101 has no check-in on or after 2027-12-15. Fix: give "
                                         "--as-of a day before one of its check-ins."]
+
+
+def test_a_run_whose_only_school_has_input_errors_says_what_they_are(district, tmp_path):
+    def blank_goal(ws):
+        ws.cell(row=find_row(ws, "School ID", "0103"), column=header_column(ws, "SMART Goal")).value = None
+    edit_sheet(district / "goals.xlsx", "Goals", blank_goal)
+    result = run(district, tmp_path / "out", "--school", "0103")
+    assert result.exit_code == 1
+    assert "SMART Goal is empty" in result.output and "No school of this run" not in result.output
+    assert not (tmp_path / "out" / "checkins").exists()
