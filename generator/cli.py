@@ -430,19 +430,21 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, tem
 @output_folder("Folder the check-in forms are written to (in checkins/<date>/).")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="The check-in day. Default: each school's next check-in on or after today (or --as-of).")
+@click.option("--all", "every", is_flag=True, help="Every check-in of each school's cycle, instead of one day.")
 @school_filter("Only this school (repeat for several). Default: every school with a check-in that day.")
 @click.option("--force", is_flag=True, help="Replace forms already written for that day (staff may have "
                                             "written in them; by default they are kept).")
 @common_as_of
 @common_templates
-def checkin(inputs, output, day, schools, force, as_of, templates):
+def checkin(inputs, output, day, every, schools, force, as_of, templates):
     """Write the check-in forms (the district's routine check-ins on each school's plan): for each school
     with a check-in that day, an After Action Review pre-filled from its plan (each goal with its
     benchmarks and latest data, the activities and tasks due since the last check-in with their status,
     the check-in schedule with each person's role), and for the district a reflection workbook across
     those schools (on target, approaching, overdue; columns for the district's next steps).
 
-    Check-ins are the Review sheet's Check-in rows of timeline.xlsx. The forms go to
+    Check-ins are the Review sheet's Check-in rows of timeline.xlsx; --all writes every one of each
+    school's cycle. The forms go to
     output/checkins/<date>/<school folder>/<id>-after-action-review.docx and
     output/checkins/<date>/district-reflection.xlsx. Exit 0 when every school of the run was prepared;
     1 when a school's own rows have input errors (the others are written) or nothing could be written.
@@ -451,7 +453,7 @@ def checkin(inputs, output, day, schools, force, as_of, templates):
 
     def body():
         settings = _settings(inputs, output, as_of, schools, templates, force=force)
-        result = write_checkins(settings, day.date() if day else None)
+        result = write_checkins(settings, day.date() if day else None, every)
         for line in _checkin_lines(result, settings.output):
             click.echo(line)
         for sid, name, count in result.blocked:
@@ -466,7 +468,8 @@ def _checkin_lines(result, output) -> list[str]:
     reflection workbook, the schools without a check-in, and a closing count."""
     lines = []
     for day in result.days:
-        why = "--date" if result.asked else f"the next check-in on or after {result.as_of.isoformat()}"
+        why = "--date" if result.asked else "--all" if result.every else \
+            f"the next check-in on or after {result.as_of.isoformat()}"
         lines.append(f"Check-ins of {day.date.isoformat()} ({why}): {len(day.forms)} school(s)")
         for form in day.forms:
             state = "kept (already there; --force replaces it)" if form.kept else "written"
@@ -476,7 +479,8 @@ def _checkin_lines(result, output) -> list[str]:
     if result.without:
         shown = ", ".join(f"{sid} {name}" for sid, name in result.without[:10])
         more = f" and {len(result.without) - 10} more" if len(result.without) > 10 else ""
-        when = f"on {result.asked.isoformat()}" if result.asked else f"on or after {result.as_of.isoformat()}"
+        when = f"on {result.asked.isoformat()}" if result.asked else "at all" if result.every else \
+            f"on or after {result.as_of.isoformat()}"
         lines.append(f"No check-in {when}: {shown}{more}.")
     forms = sum(len(d.forms) for d in result.days)
     lines.append(f"Wrote {result.written} of {forms} After Action Review(s) and "

@@ -785,22 +785,24 @@ class CheckinReport:
     whose own rows have input errors (not prepared)."""
 
     days: tuple[CheckinDay, ...]
-    asked: dt.date | None                         # --date; None: each school's next check-in from as_of
+    asked: dt.date | None                         # --date; None: --all, or each school's next check-in
     as_of: dt.date
     without: tuple[tuple[str, str], ...] = ()     # (School ID, name): no check-in on the date (or none left)
     blocked: tuple[tuple[str, str, int], ...] = ()   # (School ID, name, errors): not prepared
     input_findings: tuple[Finding, ...] = ()
+    every: bool = False                           # --all: every check-in of each school's cycle
 
     @property
     def written(self) -> int:
         return sum(not f.kept for d in self.days for f in d.forms)
 
 
-def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
-    """Write the After Action Review of each school of the run (settings.schools, else every school) with a
-    check-in on `day`, or, with no day, of each one's next check-in on or after settings.as_of, into
-    output/checkins/<date>/<school folder>/; and for each of those dates the district reflection workbook,
-    a row for every school on the roster with a check-in that day (--school or not).
+def checkin(settings: Settings, day: dt.date | None = None, every: bool = False) -> CheckinReport:
+    """Write the After Action Review of each school of the run (settings.schools, else every school) for its
+    check-in on `day`; with every, for each check-in of its cycle; with neither, for its next check-in on or
+    after settings.as_of. They go to output/checkins/<date>/<school folder>/, and for each of those dates
+    the district reflection workbook, a row for every school on the roster with a check-in that day
+    (--school or not).
 
     Every document is made before any is written, and they are placed all or none. A form already there is
     kept (staff may have written in it) unless settings.force. A school whose own rows have errors is not
@@ -817,6 +819,8 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
     )
     from generator.render.template_data import form_data
 
+    if day and every:
+        raise PacketsError("Give --date or --all, not both.")
     check_engine()
     with OutputLock(settings.output, "checkin"):
         loaded = read_district(settings, only=())         # every school: the reflection shows them all
@@ -829,43 +833,49 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
         _remove_checkin_leftovers(settings)
         packets = list(district.packets)
         in_run = [p for p in packets if _of_run(settings, p.school.school_id)]
-        chosen = {p.school.school_id: check_in_on(p, day) if day else next_check_in(p, settings.as_of)
-                  for p in in_run}
-        without = tuple((p.school.school_id, p.school.name) for p in in_run if chosen[p.school.school_id] is None)
+        wanted: dict[dt.date, set[str]] = {}          # each day's schools of the run that get a form
+        for p in in_run:
+            if every:
+                days_of = [e.due for e in check_ins(p)]
+            else:
+                found = check_in_on(p, day) if day else next_check_in(p, settings.as_of)
+                days_of = [found.date] if found else []
+            for d in days_of:
+                wanted.setdefault(d, set()).add(p.school.school_id)
+        covered = set().union(*wanted.values()) if wanted else set()
+        without = tuple((p.school.school_id, p.school.name) for p in in_run if p.school.school_id not in covered)
         blocked = tuple((s.school_id, s.name, len(loaded.blocked[s.school_id])) for s in district.schools
                         if s.school_id in loaded.blocked and _of_run(settings, s.school_id))
-        dates = sorted({c.date for c in chosen.values() if c is not None})
-        if not dates and blocked:               # the run's only schools that might have one cannot be read
+        if not wanted and blocked:              # the run's only schools that might have one cannot be read
             raise InputError(loaded.findings)
-        if not dates:
-            every = sorted({e.due for p in in_run for e in check_ins(p)})
-            listed = ", ".join(d.isoformat() for d in every[:12]) + (" ..." if len(every) > 12 else "")
-            when = f"on {day.isoformat()}" if day else f"on or after {settings.as_of.isoformat()} (the as-of date)"
+        if not wanted:
+            dates = sorted({e.due for p in in_run for e in check_ins(p)})
+            listed = ", ".join(d.isoformat() for d in dates[:12]) + (" ..." if len(dates) > 12 else "")
+            when = f"on {day.isoformat()}" if day else "at all" if every else \
+                f"on or after {settings.as_of.isoformat()} (the as-of date)"
             raise PacketsError(
                 f"No school of this run has a check-in {when}. "
-                + (f"Its check-in dates: {listed}. Fix: give --date one of them." if every else
+                + (f"Its check-in dates: {listed}. Fix: give --date one of them." if dates else
                    "Fix: add Check-in rows to timeline.xlsx, sheet Review (Step: Check-in)."))
 
         files: dict[Path, bytes] = {}
         days = []
-        for date in dates:
+        for date in sorted(wanted):
             folder = naming.checkin_folder(settings, date)
             forms, rows = [], []
             for packet in packets:               # roster order
-                sid = packet.school.school_id
-                mine = chosen.get(sid)
-                check_in = mine if mine is not None and mine.date == date else check_in_on(packet, date)
+                check_in = check_in_on(packet, date)
                 if check_in is None:
                     continue
                 school = packet.school
                 target = naming.checkin_school_folder(settings, date, school) / naming.document_name(
                     settings, school, AFTER_ACTION_REVIEW, ".docx")
-                if mine is not None and mine.date == date:
+                if school.school_id in wanted[date]:
                     kept = target.exists() and not settings.force
                     if not kept:
                         files[target] = render_document(templates.path(AFTER_ACTION_TEMPLATE),
                                                         after_action_review_context(check_in, templates))
-                    forms.append(CheckinForm(sid, school.name, target, kept))
+                    forms.append(CheckinForm(school.school_id, school.name, target, kept))
                 rows.append((check_in, school_rollup(packet), target.relative_to(folder).as_posix()))
             reflection = folder / f"{DISTRICT_REFLECTION}.xlsx"
             reflection_kept = reflection.exists() and not settings.force
@@ -877,7 +887,7 @@ def checkin(settings: Settings, day: dt.date | None = None) -> CheckinReport:
 
         atomic.ensure_writable(Path(settings.output))
         atomic.write_paths(files)
-        return CheckinReport(tuple(days), day, settings.as_of, without, blocked, tuple(loaded.findings))
+        return CheckinReport(tuple(days), day, settings.as_of, without, blocked, tuple(loaded.findings), every)
 
 
 def _remove_checkin_leftovers(settings: Settings) -> None:

@@ -206,3 +206,19 @@ def test_a_run_whose_only_school_has_input_errors_says_what_they_are(district, t
     assert result.exit_code == 1
     assert "SMART Goal is empty" in result.output and "No school of this run" not in result.output
     assert not (tmp_path / "out" / "checkins").exists()
+
+
+def test_all_writes_every_check_in_of_each_schools_cycle(district, tmp_path):
+    out = tmp_path / "out"
+    result = run(district, out, "--all")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "checkins").iterdir()) == [d.isoformat() for d in (SEP, DEC, JAN)]
+    assert sorted(p.relative_to(out / "checkins").as_posix() for p in (out / "checkins").rglob("*.docx")) == [
+        "2027-09-14/0101-lincoln-douglass-academy/0101-after-action-review.docx",
+        "2027-09-14/0102-school-0102/0102-after-action-review.docx",
+        "2027-12-14/0101-lincoln-douglass-academy/0101-after-action-review.docx",
+        "2027-12-14/0102-school-0102/0102-after-action-review.docx",
+        "2028-01-18/0103-school-0103/0103-after-action-review.docx"]
+    assert "Check-ins of 2027-09-14 (--all): 2 school(s)" in result.output.splitlines()
+    assert run(district, out, "--all", "--date", DEC.isoformat()).output.splitlines() == [
+        "error: Give --date or --all, not both."]
