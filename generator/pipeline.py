@@ -881,7 +881,7 @@ def checkin(settings: Settings, day: dt.date | None = None, every: bool = False)
             reflection_kept = reflection.exists() and not settings.force
             if not reflection_kept:
                 context = reflection_context(settings.district_name, settings.planning_year.label, date,
-                                             settings.as_of, rows, texts.title(DISTRICT_REFLECTION))
+                                             settings.as_of, rows, texts.title(DISTRICT_REFLECTION), packets)
                 files[reflection] = render_document(templates.path(DISTRICT_REFLECTION_TEMPLATE), context)
             days.append(CheckinDay(date, tuple(forms), reflection, reflection_kept))
 

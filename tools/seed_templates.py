@@ -1014,6 +1014,38 @@ REFLECTION_PROTOCOL = (
 )
 
 
+def schedule_sheet(wb):
+    """The district's check-in schedule: every school's check-ins of the cycle, who leads each, this day's marked."""
+    ws = wb.create_sheet("Check-in schedule")
+    ws["A1"] = "Check-in schedule \u2014 {{ district.name }}"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = ("Every school's check-ins on its plan this cycle and who leads each (the After Action Review lists "
+                "who attends and each one's role)")
+    thin = Side(style="thin", color="999999")
+    columns = (("School ID", "school_id", 10), ("School", "school", 32), ("Check-in", "check_in", 18),
+               ("Date", "date", 12), ("Led by", "reviewer", 30), ("This day", "this_day", 10))
+    for col, (header, field, width) in enumerate(columns, start=1):
+        cell = ws.cell(row=4, column=col, value=header)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[cell.column_letter].width = width
+        text = "{{ row." + field + " }}"
+        cell = ws.cell(row=5, column=col, value=("{% for row in schedule %}" + text) if col == 1 else text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = Border(bottom=thin)
+        if field == "date":
+            cell.number_format = "mm/dd/yyyy"
+    ws.conditional_formatting.add("A5:F5", FormulaRule(formula=['$F5<>""'], fill=fill("FFF2CC")))
+    ws.freeze_panes = "A5"
+    ws.auto_filter.ref = "A4:F5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return ws
+
+
 def district_reflection_xlsx(path):
     wb, ws = tracker_sheet(
         "Schools", "{{ title }} \u2014 {{ district.name }}",
@@ -1035,6 +1067,7 @@ def district_reflection_xlsx(path):
         ws.conditional_formatting.add("H5:H5", FormulaRule(formula=[f'$H5="{status}"'], fill=fill(colour)))
     for column in ("P", "Q", "R", "S"):           # the district's own columns: space to write in
         ws[f"{column}4"].fill = PatternFill("solid", fgColor="385723")
+    schedule_sheet(wb)
     about = wb.create_sheet("Protocol")
     about["A1"] = "District Level Reflection protocol"
     about["A1"].font = Font(bold=True, size=14)

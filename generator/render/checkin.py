@@ -4,10 +4,10 @@ reflection workbook across the schools of a check-in day."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Iterable
 
 from generator.model.checkin import CheckIn, check_ins, latest_result
-from generator.model.records import Benchmark, Goal
+from generator.model.records import Benchmark, Goal, Packet
 from generator.model.rollup import Rollup, review_title, status_counts, task_title
 from generator.model.status import ENDED, SCHOOL_STATUSES, activity_due, activity_status, task_status
 from generator.render.context import (
@@ -171,12 +171,24 @@ def reflection_row(check_in: CheckIn, rollup: Rollup, document: str) -> dict[str
     }
 
 
+def schedule_rows(packets: Iterable[Packet], day: dt.date) -> list[dict[str, Any]]:
+    """Return the district's check-in schedule: every check-in of each school's cycle in date order, then
+    roster order, with who leads it; those of `day` marked."""
+    rows = [{"school_id": p.school.school_id, "school": p.school.name, "check_in": review_title(e), "date": e.due,
+             "reviewer": e.reviewer, "this_day": "This day" if e.due == day else ""}
+            for p in packets for e in check_ins(p)]
+    return sorted(rows, key=lambda r: r["date"])              # stable: roster order within a day
+
+
 def reflection_context(district_name: str, planning_year: str, day: dt.date, as_of: dt.date,
-                       rows: list[tuple[CheckIn, Rollup, str]], title: str) -> dict[str, Any]:
+                       rows: list[tuple[CheckIn, Rollup, str]], title: str,
+                       packets: Iterable[Packet] = ()) -> dict[str, Any]:
     """Return what templates/district_reflection.xlsx receives: the day, a one-line summary of the schools'
-    statuses (the district view's), and a row per school with a check-in that day."""
+    statuses (the district view's), a row per school with a check-in that day, and the check-in schedule
+    of `packets` (every school's, for the district)."""
     counts = status_counts([r for _, r, _ in rows])
     return {
+        "schedule": schedule_rows(packets, day),
         "title": title, "district": {"name": district_name}, "planning_year": planning_year,
         "date": long_date(day), "as_of": long_date(as_of),
         "summary": f"{len(rows)} school(s) with a check-in: " + ", ".join(f"{counts[s]} {s}" for s in SCHOOL_STATUSES),

@@ -14,7 +14,7 @@ from generator.findings import PacketsError
 from generator.model.checkin import check_in_on
 from generator.model.records import Benchmark, ReviewEvent
 from generator.model.rollup import school_rollup
-from generator.render import render_document
+from generator.render import prepared, render_document
 from generator.render.checkin import (
     AFTER_ACTION_TEMPLATE,
     DISTRICT_REFLECTION_TEMPLATE,
@@ -186,8 +186,10 @@ def district():
 
 
 def reflection(packets, engine=render_document):
-    rows = [(check_in_on(p, DEC), school_rollup(p), f"{p.school.school_id}/aar.docx") for p in packets]
-    context = reflection_context("Riverbend CUSD 117", "2026-27", DEC, AS_OF, rows, "District Level Reflection")
+    rows = [(check_in_on(p, DEC), school_rollup(p), f"{p.school.school_id}/aar.docx") for p in packets
+            if check_in_on(p, DEC)]
+    context = reflection_context("Riverbend CUSD 117", "2026-27", DEC, AS_OF, rows, "District Level Reflection",
+                                 packets)
     return engine(SHIPPED.path(DISTRICT_REFLECTION_TEMPLATE), context)
 
 
@@ -272,3 +274,17 @@ def test_a_school_with_many_overdue_tasks_lists_five_and_counts_the_rest():
     assert rows[0]["Overdue"] == 8
     assert rows[0]["Overdue tasks"].splitlines() == [*(f"Late task {i}" for i in range(1, 6)),
                                                      "and 3 more (district.xlsx lists them)"]
+
+
+def test_the_reflection_holds_the_districts_check_in_schedule_with_this_day_marked():
+    packets = district()
+    later = packet(school("0104"), review=[ReviewEvent("check-in", "Check-in 1", D(2028, 1, 18), "Ana Ruiz")],
+                   as_of=AS_OF)
+    ws = openpyxl.load_workbook(io.BytesIO(reflection(packets + [later])))["Check-in schedule"]
+    rows = [tuple(c.value for c in row) for row in ws.iter_rows(min_row=5) if row[0].value]
+    assert [(r[0], r[2], r[3].date(), r[5]) for r in rows] == [
+        ("0101", "Check-in 1", SEP, None), ("0102", "Check-in 1", SEP, None), ("0103", "Check-in 1", SEP, None),
+        ("0101", "Check-in 2", DEC, "This day"), ("0102", "Check-in 2", DEC, "This day"),
+        ("0103", "Check-in 2", DEC, "This day"), ("0104", "Check-in 1", D(2028, 1, 18), None)]
+    assert rows[-1][4] == "Ana Ruiz"
+    assert prepared(SHIPPED.path(DISTRICT_REFLECTION_TEMPLATE)) is not None       # the fast engine's path
