@@ -953,6 +953,10 @@ def after_action_review_docx(path):
             add_para(row.cells[1], "{{ x }}")
             add_para(row.cells[1], "{%p endfor %}")
             add_para(row.cells[1], "")         # the cell keeps a paragraph when the loop has nothing to show
+        if question != AAR_QUESTIONS[-1]:      # the four questions stay on one page
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    keep_with_next(paragraph)
     set_widths(table, (1.6, 5.4))
     doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("{%p else %}")

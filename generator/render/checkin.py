@@ -93,7 +93,7 @@ def after_action_review_context(check_in: CheckIn, templates: Templates = SHIPPE
     as_of = packet.as_of
     strategies: list[dict[str, Any]] = []
     for st in packet.plan.strategies:
-        due = check_in.activities_due(st)
+        due = sorted(check_in.activities_due(st), key=lambda a: activity_due(a) or dt.date.max)     # stable
         if not due:
             continue
         strategies.append({

@@ -134,6 +134,8 @@ def test_each_goal_has_the_after_action_questions_with_what_was_expected_filled_
     second = [[plain(c.text).strip() for c in row.cells] for row in reviews[1].rows]
     assert second[0][1] == "Next: Chronic absence: 30% by May 31, 2028"     # nothing was due: the next one
     assert all(row._tr.xpath("./w:trPr/w:trHeight") for row in reviews[0].rows)      # tall rows to write in
+    kept = [all(p._p.xpath("./w:pPr/w:keepNext") for c in row.cells for p in c.paragraphs) for row in reviews[0].rows]
+    assert kept == [True, True, True, False]            # the four questions stay on one page
 
 
 def test_the_timeline_tasks_due_in_the_window_with_their_status():
