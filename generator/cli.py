@@ -432,8 +432,8 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, tem
               help="The check-in day. Default: each school's next check-in on or after today (or --as-of).")
 @click.option("--all", "every", is_flag=True, help="Every check-in of each school's cycle, instead of one day.")
 @school_filter("Only this school (repeat for several). Default: every school with a check-in that day.")
-@click.option("--force", is_flag=True, help="Replace forms already written for that day (staff may have "
-                                            "written in them; by default they are kept).")
+@click.option("--force", is_flag=True, help="Replace check-in forms already written (staff may have written "
+                                            "in them; by default they are kept).")
 @common_as_of
 @common_templates
 def checkin(inputs, output, day, every, schools, force, as_of, templates):
