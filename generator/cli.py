@@ -368,7 +368,8 @@ def import_directory(directory_file, district, output, charters, dry_run, force)
 @click.argument("school_id")
 @common_inputs
 @common_as_of
-@click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...).")
+@click.option("--form", "form", help="Print only this form's context (schedule, isbe-grid, plan, ...; "
+                                    "after-action-review: the school's next check-in from --as-of).")
 @common_templates
 def context(school_id, inputs, as_of, form, templates):
     """Print as JSON exactly the data each template receives for SCHOOL_ID, for template authors."""
@@ -422,6 +423,69 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, tem
         sys.exit(1 if result.problem else 0)
     _run(body, doing="sending the packets", stopped=2,
          interrupted="Interrupted: every message already sent or written is recorded; run send again for the rest.")
+
+
+@main.command()
+@common_inputs
+@output_folder("Folder the check-in forms are written to (in checkins/<date>/).")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The check-in day. Default: each school's next check-in on or after today (or --as-of).")
+@click.option("--all", "every", is_flag=True, help="Every check-in of each school's cycle, instead of one day.")
+@school_filter("Only this school (repeat for several). Default: every school with a check-in that day.")
+@click.option("--force", is_flag=True, help="Replace check-in forms already written (staff may have written "
+                                            "in them; by default they are kept).")
+@common_as_of
+@common_templates
+def checkin(inputs, output, day, every, schools, force, as_of, templates):
+    """Write the check-in forms (the district's routine check-ins on each school's plan): for each school
+    with a check-in that day, an After Action Review pre-filled from its plan (each goal with its
+    benchmarks and latest data, the activities and tasks due since the last check-in with their status,
+    the check-in schedule with each person's role), and for the district a reflection workbook across
+    those schools (on target, approaching, overdue; columns for the district's next steps).
+
+    Check-ins are the Review sheet's Check-in rows of timeline.xlsx; --all writes every one of each
+    school's cycle. The forms go to
+    output/checkins/<date>/<school folder>/<id>-after-action-review.docx and
+    output/checkins/<date>/district-reflection.xlsx. Exit 0 when every school of the run was prepared;
+    1 when a school's own rows have input errors (the others are written) or nothing could be written.
+    """
+    from generator.pipeline import checkin as write_checkins
+
+    def body():
+        settings = _settings(inputs, output, as_of, schools, templates, force=force)
+        result = write_checkins(settings, day.date() if day else None, every)
+        for line in _checkin_lines(result, settings.output):
+            click.echo(line)
+        for sid, name, count in result.blocked:
+            click.echo(f"error: {sid} {name}: not prepared: its own rows have {count} input error"
+                       f"{'s' * (count != 1)}; `packets validate --inputs {inputs}` lists them.", err=True)
+        sys.exit(1 if result.blocked else 0)
+    _run(body, doing="writing the check-in forms")
+
+
+def _checkin_lines(result, output) -> list[str]:
+    """Return what `packets checkin` prints: the day(s) used and why, each school's form, each day's
+    reflection workbook, the schools without a check-in, and a closing count."""
+    lines = []
+    for day in result.days:
+        why = "--date" if result.asked else "--all" if result.every else \
+            f"the next check-in on or after {result.as_of.isoformat()}"
+        lines.append(f"Check-ins of {day.date.isoformat()} ({why}): {len(day.forms)} school(s)")
+        for form in day.forms:
+            state = "kept (already there; --force replaces it)" if form.kept else "written"
+            lines.append(f"  {form.school_id} {form.school_name}: {state}: {form.path}")
+        state = "kept (already there; --force replaces it)" if day.reflection_kept else "written"
+        lines.append(f"  District Level Reflection: {state}: {day.reflection}")
+    if result.without:
+        shown = ", ".join(f"{sid} {name}" for sid, name in result.without[:10])
+        more = f" and {len(result.without) - 10} more" if len(result.without) > 10 else ""
+        when = f"on {result.asked.isoformat()}" if result.asked else "at all" if result.every else \
+            f"on or after {result.as_of.isoformat()}"
+        lines.append(f"No check-in {when}: {shown}{more}.")
+    forms = sum(len(d.forms) for d in result.days)
+    lines.append(f"Wrote {result.written} of {forms} After Action Review(s) and "
+                 f"{sum(not d.reflection_kept for d in result.days)} reflection workbook(s) in {output}.")
+    return lines
 
 
 def _json_default(value):

@@ -864,10 +864,237 @@ def validation_xlsx(path):
     wb.save(path)
 
 
+# --- the check-ins (seed 003, Step 3) ---------------------------------------------------------------
+
+AAR_QUESTIONS = ("What was expected?", "What happened?", "Why?", "What next?")
+
+
+def header_rows_keep_with_next(doc):
+    """Keep each repeated header row on the page of the row below it (issue 17: no stranded header row)."""
+    for tr in doc.element.body.iter(qn("w:tr")):
+        if tr.find(qn("w:trPr") + "/" + qn("w:tblHeader")) is not None:
+            for p in tr.iter(qn("w:p")):
+                p_pr = p.get_or_add_pPr()
+                if p_pr.find(qn("w:keepNext")) is None:
+                    p_pr.insert_element_before(OxmlElement("w:keepNext"), *KEEP_NEXT_SUCCESSORS)
+
+
+# What follows w:keepNext in CT_PPr's sequence: it goes before the first of these a paragraph has.
+KEEP_NEXT_SUCCESSORS = ("w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl", "w:numPr",
+                        "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku",
+                        "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+                        "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+                        "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+                        "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+                        "w:sectPr", "w:pPrChange")
+
+
+def after_action_review_docx(path):
+    """A school's check-in form: the After Action Review protocol for each goal, pre-filled from the plan,
+    with the check-in schedule and each person's role, and the activities and tasks due since the last one."""
+    doc = Document()
+    base_styles(doc, size=10)
+    section = page(doc, 8.5, 11, 0.75)
+
+    def heading(text, level):
+        return keep_with_next(doc.add_heading(text, level=level))
+
+    doc.add_paragraph("{{ title }}", style="Title")
+    doc.add_paragraph("{{ subtitle }}", style="Subtitle")
+    doc.add_paragraph("This protocol can be used to facilitate check-in meetings on progress towards school level "
+                      "goals. For each goal the team says what was expected, what happened, why, and what next.")
+    kv_table(doc, (
+        ("School", "{{ school.name }} ({{ school.id }})"),
+        ("Designation", "{{ school.designation }}"),
+        ("Check-in", "{{ check_in.heading }}"),
+        ("Led by", "{{ check_in.reviewer }}"),
+        ("Since the last check-in", "{{ check_in.window }}"),
+        ("Principal", "{{ school.principal_contact }}"),
+        ("Status as of", "{{ as_of }}"),
+    ))
+
+    heading("Check-in Schedule and Roles", 1)
+    keep_with_next(doc.add_paragraph("The school's check-ins on its plan this cycle, and who is at each one with "
+                                     "their role."))
+    section_table(doc, "schedule", ("Check-in", "Date", "Led by", "Note"), (2.3, 1.5, 2.2, 1.0), "e",
+                  ["{{ e.title }}", "{{ e.date }}", "{{ e.reviewer }}", "{{ e.mark }}"], keep_rows=True)
+    heading("Who Attends", 2)
+    section_table(doc, "attendees", ("Name", "Role", "Role at the check-in"), (1.8, 1.7, 3.5), "p",
+                  ["{{ p.name }}", "{{ p.role }}", "{{ p.part }}"], keep_rows=True)
+
+    heading("After Action Review of Each Goal", 1)
+    doc.add_paragraph("{%p if goals %}")
+    doc.add_paragraph("{%p for g in goals %}")
+    heading("{{ g.heading }}", 2)
+    doc.add_paragraph("{%p if g.text_in_full %}")
+    keep_with_next(doc.add_paragraph("{{ g.statement }}"))
+    doc.add_paragraph("{%p endif %}")
+    keep_with_next(doc.add_paragraph("{{ g.targets }}"))
+    latest = keep_with_next(doc.add_paragraph())
+    latest.add_run("Latest data: ").bold = True
+    latest.add_run("{{ g.latest }}")
+    section_table(doc, "g.benchmarks", ("Term", "Benchmark", "Initial Data Point", "Expected Value", "Actual",
+                                        "Date"), (0.8, 2.2, 0.9, 0.9, 0.9, 1.3), "b",
+                  ["{{ b.term }}", "{{ b.benchmark }}", "{{ b.initial }}", "{{ b.expected }}", "{{ b.actual }}",
+                   "{{ b.date }}"])
+    spacer = doc.add_paragraph()
+    spacer.paragraph_format.keep_with_next = True
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for question in AAR_QUESTIONS:
+        row = table.add_row()
+        write(row.cells[0], question, bold=True)
+        shade(row.cells[0], BAND_FILL)
+        tall(row, 0.9)
+        no_split(row)
+        key = {"What was expected?": "g.expected", "What happened?": "g.happened"}.get(question)
+        if key:
+            write(row.cells[1], "{%p for x in " + key + " %}")
+            add_para(row.cells[1], "{{ x }}")
+            add_para(row.cells[1], "{%p endfor %}")
+            add_para(row.cells[1], "")         # the cell keeps a paragraph when the loop has nothing to show
+        if question != AAR_QUESTIONS[-1]:      # the four questions stay on one page
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    keep_with_next(paragraph)
+    set_widths(table, (1.6, 5.4))
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph(NONE_RECORDED)
+    doc.add_paragraph("{%p endif %}")
+
+    heading("Activities Due Since the Last Check-in", 1)
+    keep_with_next(doc.add_paragraph("{{ activities_note }}"))
+    doc.add_paragraph("{%p if strategies %}")
+    doc.add_paragraph("{%p for st in strategies %}")
+    heading("{{ st.heading }}", 2)
+    doc.add_paragraph("{%p if st.text_in_full %}")
+    keep_with_next(doc.add_paragraph("{{ st.text }}"))
+    doc.add_paragraph("{%p endif %}")
+    section_table(doc, "st.activities", ("Activity", "Due", "Person Responsible", "Milestone", "Status"),
+                  (2.3, 1.3, 1.2, 1.4, 0.8), "a",
+                  ["{{ a.activity }}", "{{ a.due }}", "{{ a.owner }}", "{{ a.milestone }}", "{{ a.status }}"])
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph(NONE_RECORDED)
+    doc.add_paragraph("{%p endif %}")
+
+    heading("Timeline Tasks Due Since the Last Check-in", 1)
+    section_table(doc, "tasks", ("Task", "Due", "Responsibility", "Status"), (2.9, 1.3, 1.8, 1.0), "t",
+                  ["{{ t.task }}", "{{ t.due }}", "{{ t.responsibility }}", "{{ t.status }}"])
+
+    # The meeting's close on a page of its own: its tall writing rows stay with their headers.
+    heading("Next Steps", 1).paragraph_format.page_break_before = True
+    steps = grid_table(doc, ("Next step", "Who", "By when"), (4.0, 1.7, 1.3), [["", "", ""] for _ in range(4)])
+    for row in steps.rows[1:]:
+        tall(row, 0.5)
+        no_split(row)
+    heading("Notes for District Support", 1)
+    comment_box(doc, labels=("Support the school asked for", "What the district will do"))
+    footer(section, "{{ footer }}")
+    running_heads(doc, section, HEADER_TEXT)
+    plain_header_rows(doc)
+    header_rows_keep_with_next(doc)
+    doc.save(path)
+
+
+REFLECTION_PROTOCOL = (
+    ("Purpose", "This protocol can be used by district leaders to reflect on the check-in meetings and progress "
+                "of schools to determine next steps for district level support or intervention."),
+    ("1. Progress", "Which schools are on target, approaching or overdue (Schools sheet, Status), and what did "
+                    "their check-ins say happened, and why?"),
+    ("2. Patterns", "What do the schools' After Action Reviews have in common: goals, strategies, activities "
+                    "that ended without their result, data that is missing?"),
+    ("3. Next steps", "For each school, what will the district do next (support or intervention), who owns it, "
+                      "and by when? Write it in the columns Next steps for district support or intervention, "
+                      "Owner and Notes."),
+    ("Status", "overdue: a task of the school's timeline is past its expected date with no completion date. "
+               "approaching: an open task or a review deadline is due within 14 days of the as-of date. "
+               "on target: neither (the same as district.xlsx)."),
+    ("Activities due", "The school's activities whose end date (or start date, with none) falls since its last "
+                       "check-in; Ended: those whose end date has passed by the as-of date."),
+    ("Goals: latest data", "Each goal's latest benchmark with an Actual value by the check-in date, else its "
+                           "baseline."),
+)
+
+
+def schedule_sheet(wb):
+    """The district's check-in schedule: every school's check-ins of the cycle, who leads each, this day's marked."""
+    ws = wb.create_sheet("Check-in schedule")
+    ws["A1"] = "Check-in schedule \u2014 {{ district.name }}"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = ("Every school's check-ins on its plan this cycle and who leads each (the After Action Review lists "
+                "who attends and each one's role)")
+    thin = Side(style="thin", color="999999")
+    columns = (("School ID", "school_id", 10), ("School", "school", 32), ("Check-in", "check_in", 18),
+               ("Date", "date", 12), ("Led by", "reviewer", 30), ("This day", "this_day", 10))
+    for col, (header, field, width) in enumerate(columns, start=1):
+        cell = ws.cell(row=4, column=col, value=header)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[cell.column_letter].width = width
+        text = "{{ row." + field + " }}"
+        cell = ws.cell(row=5, column=col, value=("{% for row in schedule %}" + text) if col == 1 else text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = Border(bottom=thin)
+        if field == "date":
+            cell.number_format = "mm/dd/yyyy"
+    ws.conditional_formatting.add("A5:F5", FormulaRule(formula=['$F5<>""'], fill=fill("FFF2CC")))
+    ws.freeze_panes = "A5"
+    ws.auto_filter.ref = "A4:F5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return ws
+
+
+def district_reflection_xlsx(path):
+    wb, ws = tracker_sheet(
+        "Schools", "{{ title }} \u2014 {{ district.name }}",
+        "Check-ins of {{ date }} \u00b7 planning year {{ planning_year }} \u00b7 status as of {{ as_of }}", (
+            ("School ID", "school_id", 10), ("School", "school", 30), ("Designation", "designation", 14),
+            ("Check-in", "check_in", 16), ("Date", "date", 12), ("Led by", "reviewer", 22),
+            ("Since", "since", 12), ("Status", "status", 12), ("Overdue", "overdue", 8),
+            ("Overdue tasks", "overdue_tasks", 40), ("Next deadline", "next_deadline_date", 12),
+            ("What is due next", "next_deadline", 32), ("Activities due", "activities_due", 9),
+            ("Activities ended", "activities_ended", 9), ("Goals: latest data", "goals", 50),
+            ("Progress at the check-in", "progress", 36),
+            ("Next steps for district support or intervention", "next_steps", 40), ("Owner", "owner", 18),
+            ("Notes", "notes", 30), ("After Action Review", "document", 40)),
+        freeze="C5")
+    ws["G5"].number_format = "mm/dd/yyyy"        # Since: a date (tracker_sheet formats fields named *date)
+    ws["A3"] = "{{ summary }}"
+    ws["A3"].font = Font(bold=True)
+    for status, colour in (("overdue", "F4CCCC"), ("approaching", "FFF2CC"), ("on target", "D9EAD3")):
+        ws.conditional_formatting.add("H5:H5", FormulaRule(formula=[f'$H5="{status}"'], fill=fill(colour)))
+    for column in ("P", "Q", "R", "S"):           # the district's own columns: space to write in
+        ws[f"{column}4"].fill = PatternFill("solid", fgColor="385723")
+    schedule_sheet(wb)
+    about = wb.create_sheet("Protocol")
+    about["A1"] = "District Level Reflection protocol"
+    about["A1"].font = Font(bold=True, size=14)
+    about.column_dimensions["A"].width = 18
+    about.column_dimensions["B"].width = 100
+    for row, (term, meaning) in enumerate(REFLECTION_PROTOCOL, start=3):
+        about.cell(row=row, column=1, value=term).font = Font(bold=True)
+        about.cell(row=row, column=2, value=meaning).alignment = Alignment(wrap_text=True, vertical="top")
+        about.cell(row=row, column=1).alignment = Alignment(vertical="top")
+        about.row_dimensions[row].height = 15 * -(-len(meaning) // 95)     # office suites do not grow rows
+    about.page_setup.orientation = "landscape"
+    about.page_setup.fitToWidth = 1
+    about.page_setup.fitToHeight = 0
+    about.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.save(path)
+
+
 BUILDERS = {"schedule.docx": schedule_docx, "isbe_grid.docx": isbe_grid_docx, "plan.docx": plan_docx,
             "cover.docx": cover_docx, "review.docx": review_docx,
             "schedule.xlsx": schedule_xlsx, "isbe_grid.xlsx": isbe_grid_xlsx, "readiness.xlsx": readiness_xlsx,
-            "validation.xlsx": validation_xlsx, "district.xlsx": district_xlsx}
+            "validation.xlsx": validation_xlsx, "district.xlsx": district_xlsx,
+            "after_action_review.docx": after_action_review_docx,
+            "district_reflection.xlsx": district_reflection_xlsx}
 
 
 def main(names):

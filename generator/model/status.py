@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from generator.model.records import Task
+from generator.model.records import Activity, Task
 
 DONE = "Done"
 OVERDUE = "Overdue"
@@ -21,6 +21,31 @@ def task_status(task: Task | None, as_of: dt.date) -> str:
     if task.completed is not None:
         return DONE
     return OVERDUE if task.is_overdue(as_of) else UPCOMING
+
+
+# --- A plan's activities, for the check-ins (model/checkin.py) ------------------------------------
+
+# An activity has dates but no completion record: its status says where its dates put it as of a day,
+# and the After Action Review asks what happened.
+ACTIVITY_NOT_STARTED = "Not started"     # it starts after the day
+UNDER_WAY = "Under way"                   # started, and it ends on or after the day
+ENDED = "Ended"                           # its end date has passed: the check-in says whether it was done
+
+
+def activity_due(activity: Activity) -> dt.date | None:
+    """Return the day an activity is due: its end date, else its start date (a one-day activity); None
+    without dates."""
+    return activity.end or activity.start
+
+
+def activity_status(activity: Activity, as_of: dt.date) -> str:
+    """Return Not started, Under way, Ended or Not scheduled for an activity, from its dates as of a day."""
+    due = activity_due(activity)
+    if due is None:
+        return NOT_SCHEDULED
+    if activity.start is not None and activity.start > as_of:
+        return ACTIVITY_NOT_STARTED
+    return ENDED if due < as_of else UNDER_WAY
 
 
 # --- A school's progress, for the district's view (model/rollup.py) ------------------------------

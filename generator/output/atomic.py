@@ -153,6 +153,19 @@ def write_files(folder: Path, files: Mapping[str, bytes | Iterable[bytes]]) -> l
     return place_files(stage_files(folder, files))
 
 
+def write_paths(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write documents that go to several folders, all or none: every one is staged (and flushed) in its
+    own folder before any is moved into place, and a failed move puts back those already moved."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files.items():
+            staged += stage_files(path.parent, {path.name: data})
+    except BaseException:
+        discard(staged)
+        raise
+    return place_files(staged)
+
+
 def stage_files(folder: Path, files: Mapping[str, bytes | Iterable[bytes]],
                 flush: bool = True) -> list[tuple[Path, Path]]:
     """Return (target, temporary file) pairs: each document written to a hidden file in `folder`, all

@@ -106,3 +106,16 @@ def document_names(settings, school, forms: Iterable[tuple[str, str]]) -> dict[s
                 f"{school.school_id}'s packet ({other} and {key}) the name '{name}'. Fix: shorten the pattern's "
                 f"own text, or put {{form}} nearer its start (names are cut at {MAX_NAME} characters).")
     return names
+
+
+CHECKINS = "checkins"          # output/checkins/<date>/: a check-in day's forms (packets checkin)
+
+
+def checkin_folder(settings, day) -> Path:
+    """Return the folder of a check-in day's forms: output/checkins/2027-12-14."""
+    return Path(settings.output) / CHECKINS / day.isoformat()
+
+
+def checkin_school_folder(settings, day, school) -> Path:
+    """Return a school's folder for a check-in day, named as its packet folder: always inside that day's folder."""
+    return checkin_folder(settings, day) / packet_folder(settings, school).name

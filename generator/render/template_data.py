@@ -240,6 +240,24 @@ def review_rubric(templates: Templates = SHIPPED) -> tuple[RubricCriterion, ...]
 
 
 @dataclass(frozen=True)
+class CheckInRoles:
+    """The roles of the people at a school's check-in (seed 003, Step 3: the schedule with each person's role)."""
+
+    reviewer: str                              # the part of the check-in's reviewer (the Review sheet's Reviewer)
+    roles: tuple[tuple[str, str], ...]         # (roster role, its part), in the order the form lists people
+
+
+DEFAULT_CHECK_IN = CheckInRoles(
+    "Leads the check-in: follows the After Action Review protocol, keeps time, and notes what the district "
+    "will do to support the school",
+    (("Principal", "Presents progress on each goal and the activities due; commits to the next steps"),
+     ("Leadership Team Chair", "Brings the latest data on each goal and its benchmarks"),
+     ("Leadership Team Co-Chair", "Records what was expected, what happened, why, and what next"),
+     ("Facilitator", "Keeps the review on evidence and on the plan's goals"),
+     ("Leadership Team Member", "Reports on the activities they lead")))
+
+
+@dataclass(frozen=True)
 class FormData:
     """What the forms say that is not drawn in their template files, from forms.toml."""
 
@@ -248,20 +266,26 @@ class FormData:
     colours: dict[str, str]                  # overdue, ready, not_ready -> RRGGBB
     people: dict[str, tuple[str, ...]]       # leadership_team, signatories, review_signatures -> roster roles
     grid_months: tuple[str, ...]
+    # Who attends a check-in and each one's part in it ([check_in]): the reviewer's part, then roster roles.
+    check_in: CheckInRoles = DEFAULT_CHECK_IN
 
     def title(self, form_key: str) -> str:
+        if form_key not in self.titles and form_key in OPTIONAL_TITLES:
+            return OPTIONAL_TITLES[form_key]
         if form_key not in self.titles:
             raise PacketsError(f"{self.path}: [titles] has no title for the form '{form_key}'. Fix: add "
                                f"{form_key} = \"...\".")
         return self.titles[form_key]
 
 
+# Titles a district's older copy of forms.toml may lack, and what they are then.
+OPTIONAL_TITLES = {"after-action-review": "After Action Review", "district-reflection": "District Level Reflection"}
 COLOURS = ("overdue", "ready", "not_ready")
 PEOPLE_LISTS = ("leadership_team", "signatories", "review_signatures")
 # Lists a district's older copy of forms.toml may lack, and what they are then.
 OPTIONAL_PEOPLE_LISTS = {"calendar_organizer": ("School Improvement Coordinator", "District Staff", "Superintendent",
                                                 "Principal")}
-FORMS_KEYS = {"titles", "colours", "people", "isbe_grid"}
+FORMS_KEYS = {"titles", "colours", "people", "isbe_grid", "check_in"}
 
 
 def _table(data: dict, key: str, path: Path, shipped: str = FORMS_FILE) -> dict:
@@ -312,7 +336,26 @@ def form_data(templates: Templates = SHIPPED) -> FormData:
     refuse_unknown(grid, {"months"}, path, "[isbe_grid]")
     months = _texts(grid.get("months"), "[isbe_grid] months", path)
     return FormData(path, {str(k): str(v).strip() for k, v in titles.items()},
-                    {key: str(colours[key]).upper() for key in COLOURS}, lists, months)
+                    {key: str(colours[key]).upper() for key in COLOURS}, lists, months, _check_in(data, path))
+
+
+def _check_in(data: dict, path: Path) -> CheckInRoles:
+    """Return [check_in] of forms.toml: the reviewer's part and each roster role's part at a check-in (a
+    district's older copy without it: the shipped parts)."""
+    if "check_in" not in data:
+        return DEFAULT_CHECK_IN
+    table = _table(data, "check_in", path)
+    refuse_unknown(table, {"reviewer", "roles"}, path, "[check_in]")
+    reviewer = table.get("reviewer", DEFAULT_CHECK_IN.reviewer)
+    roles = table.get("roles", dict(DEFAULT_CHECK_IN.roles))
+    if not isinstance(reviewer, str) or not isinstance(roles, dict) or \
+            not all(isinstance(v, str) for v in roles.values()):
+        raise PacketsError(f"{path}: [check_in] reviewer is a text and [check_in.roles] a role = \"its part\" each, "
+                           f"such as Principal = \"Presents progress on each goal\".")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise PacketsError(f"{path}: [check_in.roles]: unknown role(s) {', '.join(unknown)}.")
+    return CheckInRoles(reviewer.strip(), tuple((str(k), str(v).strip()) for k, v in roles.items()))
 
 
 # --- designations.csv: every designation a roster may give a school -----------------------------------------

@@ -20,6 +20,7 @@ from generator.findings import PacketsError
 from generator.model.status import OVERDUE
 from generator.output.build_record import templates_digest
 from generator.render import FORMS, packet_contexts
+from generator.render.checkin import AFTER_ACTION_REVIEW, DISTRICT_REFLECTION
 from generator.render.template_data import (
     FORMS_FILE,
     SHIPPED,
@@ -254,7 +255,7 @@ def test_a_non_editable_install_builds_from_another_folder(tmp_path):
 
 
 def test_the_form_keys_of_forms_toml_are_the_forms():
-    assert set(form_data().titles) == {form.key for form in FORMS}
+    assert set(form_data().titles) == {form.key for form in FORMS} | {AFTER_ACTION_REVIEW, DISTRICT_REFLECTION}
     assert dataclasses.asdict(form_data())["colours"] == {"overdue": "F4CCCC", "ready": "D9EAD3",
                                                           "not_ready": "F4CCCC"}
 
