@@ -389,10 +389,11 @@ def plan(district: District, email: EmailSettings, ledger: RemindLedger, as_of: 
             people.add(packet, due, district.name, templates)
     names = {s.school_id: s.name for s in district.schools}
     notices = people.notices(names)
-    for sid in blocked or {}:
+    for sid, found in (blocked or {}).items():
         school = f"{sid} {names[sid]}" if names.get(sid) else sid
-        notices.append(Finding(ERROR, f"{school}: its own rows have input errors, so its items are not reminded.",
-                               school_id=sid,
+        first = f" (the first: {found[0].line()})" if found else ""
+        notices.append(Finding(ERROR, f"{school}: its own rows have {len(found)} input error(s), so its items are "
+                                      f"not reminded{first}.", school_id=sid,
                                fix="Run `packets validate` and fix them."))
     reminders = []
     for key, by_key in people.items.items():
