@@ -258,7 +258,7 @@ def _task_item(task: Task, sid: str, name: str, state: str) -> _Due:
 
 def _activity_item(activity: Activity, sid: str, name: str, verb: str, date: dt.date) -> _Due:
     item = Item(_key(sid, "activity", activity.strategy_id, activity.activity, verb, date.isoformat()), sid, name,
-                "activity", f"{activity.activity} ({activity.strategy_id}, {'starts' if verb == 'starts' else 'ends'})",
+                "activity", f"{activity.activity} (strategy {activity.strategy_id})",
                 date, "approaching", verb, activity.owner, _row(activity.source))
     return _Due(item, activity.owner, False, activity.source, "owner")
 
@@ -281,6 +281,7 @@ class _People:
         self.unnamed: dict[str, tuple[str, list[tuple[str, _Due]]]] = {}  # a party -> as written, (school, item)
         self.problems: dict[str, Finding] = {}               # by roster row
         self.held: dict[str, list[Finding]] = {}             # address -> errors
+        self.bad_rows: set[str] = set()
 
     def add(self, packet: Packet, due: _Due, district_name: str, templates: TemplateFiles) -> None:
         named = due.named.strip()
@@ -292,26 +293,27 @@ class _People:
             for person in people:
                 item = (_district_wide(due, district_name) if due.district_wide and person.school_id is None
                         else due.item)
-                self._take(person, item, packet.school.school_id)
+                self._take(person, item)
 
-    def _take(self, person: Person, item: Item, sid: str) -> None:
+    def _take(self, person: Person, item: Item) -> None:
         row = _row(person.source)
+        where = person.source.at("email") if person.source else {}
         if not person.email.strip():
             self.problems.setdefault(row or person.name, Finding(
                 WARNING, f"{one_line(person.name)} ({person.role}) has no email address, so is not reminded of "
-                         f"'{quote(item.title)}' and any other item of theirs.",
-                **(person.source.at("email") if person.source else {}), school_id=person.school_id or "",
-                fix="Add their address in the Email column."))
+                         f"'{quote(item.title)}' or any other item of theirs.", **where,
+                school_id=person.school_id or "", fix="Add their address in the Email column."))
             return
         address, why = check_address(person.email)
-        if not address:
-            finding = self.problems.setdefault(row or person.name, Finding(
-                ERROR, f"{one_line(person.name)} ({person.role}): '{person.email}' is not a valid email address "
-                       f"({why}); they are not reminded until it is fixed.",
-                **(person.source.at("email") if person.source else {}), value=person.email,
-                school_id=person.school_id or "", fix="Correct the address in the Email column."))
-            self.held.setdefault(person.email.strip().lower(), []).append(finding)
+        if not address:                     # held back: their reminder lists the row to fix
             address = person.email.strip()
+            if (row or person.name) not in self.bad_rows:
+                self.bad_rows.add(row or person.name)
+                self.held.setdefault(address.lower(), []).append(Finding(
+                    ERROR, f"{one_line(person.name)} ({person.role}): '{person.email}' is not a valid email "
+                           f"address ({why}); they are not reminded until it is fixed.", **where,
+                    value=person.email, school_id=person.school_id or "",
+                    fix="Correct the address in the Email column."))
         key = address.lower()
         self.recipient.setdefault(key, Recipient(display_name(person.name), person.role, address, TO, row))
         if row and row not in self.rows.setdefault(key, []):

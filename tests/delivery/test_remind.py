@@ -161,7 +161,7 @@ def test_the_outbox_by_default_one_message_a_person_across_schools_only_where_on
     sam = body(messages[SAM])
     assert "Lincoln Elementary: Draft focus areas" in sam
     assert "Prairie View Middle: Collect survey data" in sam
-    assert "Coach new teachers" in sam and "ends November 30, 2026" in sam
+    assert "Coach new teachers (strategy S1) (ends November 30, 2026, in 7 days)" in sam
     assert "Train aides" not in sam                          # ended before the day: finished, not overdue
     assert "Eastview" not in sam                             # 0103's roster does not have him
     # The district hears of it once, with both items, and no traceback.
@@ -341,3 +341,60 @@ def test_an_invalid_address_holds_that_person_back_and_names_the_row(run):
     assert result.exit_code == 1
     assert f"roster.xlsx, sheet People, row {row}, column" in result.output and "HELD" in result.output
     assert DANA not in run.outbox() and SAM in run.outbox()
+
+
+def test_a_person_without_an_address_is_reported_once_and_the_others_go(run):
+    path = run.inputs / "roster.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["People"]
+    row = find_row(ws, "Email", DANA)
+    ws.cell(row, header_column(ws, "Email")).value = None
+    wb.save(path)
+    result = run.remind()
+    assert result.exit_code == 0, result.output
+    told = [line for line in result.output.splitlines() if "Dana Cho (Superintendent) has no email address" in line]
+    assert len(told) == 1 and f"row {row}" in told[0]
+    assert set(run.outbox()) == {SAM, *PRINCIPALS.values()}
+
+
+def test_a_school_whose_rows_have_errors_is_left_out_and_named(run):
+    path = run.inputs / "timeline.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tasks"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, header_column(ws, "School ID")).value == "0102")
+    ws.cell(row, header_column(ws, "Expected Date")).value = "not a date"
+    wb.save(path)
+    result = run.remind()
+    assert result.exit_code == 1
+    assert "0102 Prairie View Middle: its own rows have 1 input error(s), so its items are not reminded" \
+        in result.output
+    assert "Traceback" not in result.output
+    messages = run.outbox()
+    assert PRINCIPALS["0102"] not in messages and PRINCIPALS["0101"] in messages
+    assert "Prairie View" not in body(messages[SAM])
+
+
+def test_an_activity_is_reminded_as_it_starts_and_as_it_ends(run):
+    result = run.remind(as_of="2026-08-25")
+    assert result.exit_code == 0, result.output
+    text = body(run.outbox()[SAM])
+    assert "Coach new teachers (strategy S1) (starts September 1, 2026, in 7 days)" in text
+    assert "Train aides (strategy S1) (starts September 1, 2026, in 7 days)" in text
+
+
+def test_an_unreadable_ledger_stops_the_run_before_anything_is_sent(run, smtp):
+    server = smtp()
+    run.output.mkdir()
+    (run.output / LEDGER).write_text('{"items": []}', encoding="utf-8")
+    result = run.remind("--smtp")
+    assert result.exit_code == 2
+    assert "is not a reminder ledger" in result.output and "Traceback" not in result.output
+    assert server.received == []
+
+
+def test_the_shipped_email_toml_spells_out_the_default_reminder(tmp_path):
+    from generator.delivery.settings import REMIND_BODY, REMIND_SUBJECT
+    from generator.setup.authoring import init_inputs
+    init_inputs(tmp_path / "new", "Test District", "2026-27")
+    remind = load_email_settings(tmp_path / "new").remind
+    assert (remind.within_days, remind.subject, remind.body) == (14, REMIND_SUBJECT, REMIND_BODY)
