@@ -169,6 +169,10 @@ def test_the_outbox_by_default_one_message_a_person_across_schools_only_where_on
     assert len(told) == 1 and "0103 Eastview Early Learning" in told[0] and "2 items" in told[0]
     assert "Traceback" not in result.output
 
+    roster = roster_addresses(run.inputs)
+    for message in messages.values():                       # each to its person alone, at their roster address
+        (to,) = message["To"].addresses
+        assert to.addr_spec in roster[to.display_name] and message["Cc"] is None
     for address in PRINCIPALS.values():
         text = body(messages[address])
         assert "Submit the DF" in text
@@ -195,6 +199,7 @@ def test_every_to_read_back_is_a_roster_address_of_that_person(run, smtp):
     assert run.remind("--smtp").exit_code == 0
     roster = roster_addresses(run.inputs)
     assert len(server.received) == 5
+    assert sorted(r.rcpt_tos[0] for r in server.received) == sorted({SAM, DANA, *PRINCIPALS.values()})
     for got in server.received:
         (to,) = got.message["To"].addresses
         assert to.addr_spec in roster[to.display_name]
@@ -203,7 +208,7 @@ def test_every_to_read_back_is_a_roster_address_of_that_person(run, smtp):
 
 
 def test_a_name_cannot_add_a_header_or_a_recipient(run, smtp):
-    evil = 'Pat "Lee" <attacker@evil.example>, Bcc: attacker@evil.example'
+    evil = 'Pat "Lee" <attacker@evil.example>,\nBcc: attacker@evil.example\r\nCc: attacker@evil.example'
     path = run.inputs / "roster.xlsx"
     wb = openpyxl.load_workbook(path)
     ws = wb["People"]
@@ -215,8 +220,9 @@ def test_a_name_cannot_add_a_header_or_a_recipient(run, smtp):
     got = next(r for r in server.received if PRINCIPALS["0101"] in r.rcpt_tos)
     assert got.rcpt_tos == [PRINCIPALS["0101"]]
     assert [a.addr_spec for a in got.message["To"].addresses] == [PRINCIPALS["0101"]]
-    assert got.message["Bcc"] is None
+    assert got.message["Bcc"] is None and got.message["Cc"] is None
     assert all("attacker@evil.example" not in r.rcpt_tos for r in server.received)
+    assert b"attacker@evil.example>" not in got.raw
 
 
 def test_text_from_the_spreadsheets_is_data_never_a_template(run):
