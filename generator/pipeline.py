@@ -166,6 +166,7 @@ class RemindReport:
     outcomes: tuple[reminding.Outcome, ...]
     notices: tuple[Finding, ...] = ()    # names no one on a school's roster has; people without an address
     notes: tuple[str, ...] = ()          # the mailer's word on where the messages went
+    as_of: dt.date | None = None         # the day the items were judged by
 
     @property
     def problem(self) -> bool:
@@ -174,7 +175,7 @@ class RemindReport:
 
     @property
     def summary(self) -> str:
-        return reminding.summary_line(list(self.outcomes))
+        return reminding.summary_line(list(self.outcomes), self.as_of)
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,7 @@ def remind(settings: Settings, mailer: Mailer,
                 progress(outcome, count, len(due))
         outcomes = reminding.deliver(mailer, planned, settings.output, email, numbered)
     return RemindReport(planned.reminders, tuple(outcomes), planned.notices,
-                        tuple(reminding.notes(mailer, planned, settings.output)))
+                        tuple(reminding.notes(mailer, planned, settings.output)), settings.as_of)
 
 
 def build(settings: Settings, progress: Callable[[PacketResult], None] | None = None) -> BuildReport:

@@ -585,9 +585,11 @@ def notes(mailer: Mailer, plan_: Plan, output: Path) -> list[str]:
             f"it, or run with --smtp (which sends each reminder once)."]
 
 
-def summary_line(outcomes: list[Outcome]) -> str:
+def summary_line(outcomes: list[Outcome], as_of: dt.date | None = None) -> str:
+    """Return one line counting what became of the people, e.g. `5 person(s) with items due as of ...: 5 sent`."""
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return f"{len(outcomes)} person(s) with items due: " + (
+    day = f" as of {long_date(as_of)}" if as_of else ""
+    return f"{len(outcomes)} person(s) with items due{day}: " + (
         ", ".join(f"{n} {status}" for status, n in counts.items()) or "none")
