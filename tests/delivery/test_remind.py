@@ -404,3 +404,20 @@ def test_the_shipped_email_toml_spells_out_the_default_reminder(tmp_path):
     init_inputs(tmp_path / "new", "Test District", "2026-27")
     remind = load_email_settings(tmp_path / "new").remind
     assert (remind.within_days, remind.subject, remind.body) == (14, REMIND_SUBJECT, REMIND_BODY)
+
+
+def test_school_chooses_whose_items_are_reminded(run):
+    result = run.remind("--school", "0101")
+    assert result.exit_code == 0, result.output
+    messages = run.outbox()
+    assert set(messages) == {SAM, DANA, PRINCIPALS["0101"]}
+    assert "Prairie View" not in body(messages[SAM]) and "Lincoln Elementary" in body(messages[SAM])
+
+
+def test_no_reminder_is_written_while_a_send_or_build_holds_the_folder(run):
+    from generator.delivery.ledger import SendLock
+    run.output.mkdir()
+    with SendLock(run.output):
+        result = run.remind()
+    assert result.exit_code == 2 and "Another `packets send` is running" in result.output
+    assert not (run.output / OUTBOX).exists()
