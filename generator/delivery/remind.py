@@ -231,6 +231,7 @@ class _Due:
     district_wide: bool       # a district-wide timeline row (the same at every school)
     source: Source | None
     column: str
+    district_key: str = ""    # the ledger's name for a district-wide task as one item for district-wide staff
 
 
 def _school_items(packet: Packet, as_of: dt.date, within: int) -> list[_Due]:
@@ -253,7 +254,8 @@ def _task_item(task: Task, sid: str, name: str, state: str) -> _Due:
     assert task.expected is not None
     item = Item(_key(sid, "task", task.stage, task.task, task.detail, task.expected.isoformat()), sid, name,
                 "task", task_title(task), task.expected, state, "due", task.responsibility, _row(task.source))
-    return _Due(item, task.responsibility, task.school_id is None, task.source, "responsibility")
+    return _Due(item, task.responsibility, task.school_id is None, task.source, "responsibility",
+                _key("", "task", task.stage, task.task, task.detail, task.expected.isoformat()))
 
 
 def _activity_item(activity: Activity, sid: str, name: str, verb: str, date: dt.date) -> _Due:
@@ -267,7 +269,7 @@ def _district_wide(due: _Due, district_name: str) -> Item:
     """Return a district-wide task as one item for district-wide staff: the same row at every school is
     one thing to do, not one line per school."""
     i = due.item
-    return dataclasses.replace(i, key=_key("", "task", i.title, i.due.isoformat()), school_id="",
+    return dataclasses.replace(i, key=due.district_key, school_id="",
                                school_name=f"{district_name} (every school)")
 
 
@@ -393,7 +395,7 @@ def plan(district: District, email: EmailSettings, ledger: RemindLedger, as_of: 
     notices = people.notices(names)
     for sid, found in (blocked or {}).items():
         school = f"{sid} {names[sid]}" if names.get(sid) else sid
-        first = f" (the first: {found[0].line()})" if found else ""
+        first = f" (the first: {found[0].location()}: {found[0].message})" if found else ""
         notices.append(Finding(ERROR, f"{school}: its own rows have {len(found)} input error(s), so its items are "
                                       f"not reminded{first}.", school_id=sid,
                                fix="Run `packets validate` and fix them."))
