@@ -421,3 +421,24 @@ def test_no_reminder_is_written_while_a_send_or_build_holds_the_folder(run):
         result = run.remind()
     assert result.exit_code == 2 and "Another `packets send` is running" in result.output
     assert not (run.output / OUTBOX).exists()
+
+
+def test_a_repeating_row_is_reminded_date_by_date_up_to_its_completion_date(run):
+    path = run.inputs / "timeline.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tasks"]
+    row = ws.max_row + 1
+    for header, value in {"Stage": ws.cell(2, header_column(ws, "Stage")).value, "Task": "Monthly data review",
+                          "School ID": "0101", "Responsibility": "Principal", "Expected Date": D(2026, 9, 15),
+                          "Completion Date": D(2026, 10, 15), "Repeats": "monthly", "Until": D(2027, 1, 31)}.items():
+        ws.cell(row, header_column(ws, header)).value = value
+    wb.save(path)
+    result = run.remind()
+    assert result.exit_code == 0, result.output
+    text = body(run.outbox()[PRINCIPALS["0101"]])
+    assert text.count("Monthly data review") == 1              # September and October done; December is 22 days off
+    assert "Monthly data review (was due November 15, 2026, 8 days ago)" in text
+    later = run.remind(as_of="2026-12-05")
+    assert later.exit_code == 0, later.output
+    text = body(run.outbox()[PRINCIPALS["0101"]])
+    assert "Monthly data review (due December 15, 2026, in 10 days)" in text
