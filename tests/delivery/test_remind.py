@@ -442,3 +442,16 @@ def test_a_repeating_row_is_reminded_date_by_date_up_to_its_completion_date(run)
     assert later.exit_code == 0, later.output
     text = body(run.outbox()[PRINCIPALS["0101"]])
     assert "Monthly data review (due December 15, 2026, in 10 days)" in text
+
+
+def test_the_sample_district_dry_run(tmp_path):
+    from conftest import SAMPLE
+    result = run_cli("remind", "--inputs", str(SAMPLE), "--output", str(tmp_path / "output"), "--as-of", AS_OF,
+                     "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would be written to outbox" in result.output and "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert lines and all(": would be written to outbox" in line for line in lines)
+    assert result.output.splitlines()[-1] == (f"{len(lines)} person(s) with items due as of November 23, 2026: "
+                                              f"{len(lines)} would be written to outbox")
+    assert not (tmp_path / "output").exists()
