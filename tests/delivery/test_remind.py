@@ -455,3 +455,21 @@ def test_the_sample_district_dry_run(tmp_path):
     assert result.output.splitlines()[-1] == (f"{len(lines)} person(s) with items due as of November 23, 2026: "
                                               f"{len(lines)} would be written to outbox")
     assert not (tmp_path / "output").exists()
+
+
+def test_a_name_without_latin_letters_is_matched_on_the_roster(run):
+    path = run.inputs / "roster.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["People"]
+    ws.append({header_column(ws, "School ID"): "0101", header_column(ws, "Name"): "王伟",
+               header_column(ws, "Role"): "Leadership Team Member", header_column(ws, "Email"): "wang.wei@example.org"})
+    wb.save(path)
+    path = run.inputs / "timeline.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tasks"]
+    ws.cell(find_row(ws, "Task", "Draft focus areas"), header_column(ws, "Responsibility")).value = "王伟 & Sam Ortiz"
+    wb.save(path)
+    result = run.remind()
+    assert result.exit_code == 0, result.output
+    assert "Lincoln Elementary: Draft focus areas" in body(run.outbox()["wang.wei@example.org"])
+    assert "Lincoln Elementary: Draft focus areas" in body(run.outbox()[SAM])
