@@ -441,7 +441,7 @@ def remind(inputs, output, schools, smtp, dry_run, as_of, templates):
 
     A task (timeline.xlsx) is reminded while open (no Completion Date): as it comes within [remind]
     within_days of the day (email.toml, default 14), and once it is overdue. An activity (goals.xlsx) is
-    reminded as its Start Date and its End Date come near. With --smtp, output/remind-ledger.json records
+    reminded as its Start Date and its End Date come near. With --smtp, output/remind-ledger.jsonl records
     every reminder the server accepted, so each goes once per item and due date. Exit 0 when all went,
     1 when a reminder was held back or not sent, 2 when the settings or inputs stop the run.
     """

@@ -10,7 +10,7 @@
   school's own roster rows and the district-wide ones. Nobody on another school's roster is ever
   chosen; a name no one on the school's roster has is reported once, with every school and item it
   leaves out. People are told apart by their email address.
-- Once each: output/remind-ledger.json records, per item and due date, whom the server accepted its
+- Once each: output/remind-ledger.jsonl records, per item and due date, whom the server accepted its
   approaching and its overdue reminder for; a changed due date is a new item. The outbox and a dry
   run record nothing, as with `packets send`.
 """
@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -58,7 +59,7 @@ from generator.render.calendars import responsible_parties
 from generator.render.context import long_date
 from generator.render.template_data import Templates as TemplateFiles
 
-LEDGER = "remind-ledger.json"
+LEDGER = "remind-ledger.jsonl"
 OUTBOX = Path("outbox") / "reminders"
 LISTING = "reminders.txt"
 VERSION = 1
@@ -147,60 +148,92 @@ class Plan:
 
 @dataclass
 class RemindLedger:
-    """output/remind-ledger.json: per item and due date, whom its approaching and overdue reminders
-    reached. Rewritten atomically after every message the server accepts."""
+    """output/remind-ledger.jsonl: a journal, a line per message the server accepted (when, its
+    Message-ID, to whom, and each item with its school, title, due date and state), after a first line
+    naming the file. A line is appended and put on disk the moment the server accepts a message, so
+    recording one costs the same however long the journal grows (rewriting it whole after every
+    message, as send's ledger is, took minutes a run for a statewide district's tens of thousands of
+    items). A run that dies mid-write leaves at most a torn last line: it is read as not sent (that
+    message goes again, once), and cut off before the next line is appended."""
 
     path: Path
-    items: dict[str, dict] = field(default_factory=dict)
-    _lines: dict[str, str] = field(default_factory=dict, repr=False)
+    sent: dict[tuple[str, str], set[str]] = field(default_factory=dict)    # (item key, state) -> addresses
+    _good: int = 0                 # bytes up to the end of the last whole line
 
     @classmethod
     def load(cls, output: Path) -> "RemindLedger":
+        """Return the output folder's ledger; none yet is an empty one. An unreadable ledger stops the
+        run: treating it as empty would send every reminder again."""
         path = Path(output) / LEDGER
+        if path.is_symlink():              # refused before anything is sent, not after the first message
+            raise LinkedPath(f"{path} is a symbolic link (to {os.readlink(path)}), so the reminders' ledger is "
+                             f"not written through it. Fix: remove the link; `packets remind` makes the file.")
+        ledger = cls(path)
         if not path.exists():
-            return cls(path)
+            return ledger
         fix = ("It records which reminders went, so none is sent without it. Fix: restore it from a backup, "
                "or move it away to send every reminder due again.")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise PacketsError(f"{path} cannot be read ({exc}). {fix}") from None
-        problem = _shape_problem(data)
-        if problem:
-            raise PacketsError(f"{path} is not a reminder ledger: {problem}. {fix}")
-        return cls(path, data["items"])
+        whole = data[:data.rfind(b"\n") + 1]        # a torn last line is a message not recorded
+        if not whole and not (json.dumps(HEADER) + "\n").encode().startswith(data):
+            raise PacketsError(f"{path} is not a reminder ledger: its first line does not name it. {fix}")
+        lines = whole.decode("utf-8", "replace").splitlines()
+        for number, line in enumerate(lines, 1):
+            problem = _line_problem(line, number)
+            if problem:
+                raise PacketsError(f"{path} is not a reminder ledger: {problem}. {fix}")
+            if number > 1:
+                message = json.loads(line)
+                for item in message["items"]:
+                    ledger.sent.setdefault((item["key"], item["state"]), set()).add(message["to"].lower())
+        ledger._good = len(whole)
+        return ledger
 
     def delivered(self, key: str, state: str) -> set[str]:
         """Return the addresses (lower case) this item's reminder in this state reached."""
-        return {a.lower() for a in self.items.get(key, {}).get("sent", {}).get(state, {})}
+        return self.sent.get((key, state), set())
 
-    def record(self, items: tuple[Item, ...], address: str, message_id: str) -> None:
-        """Record one accepted message's items for its address, and write the ledger at once."""
-        at = now().isoformat()
+    def record(self, items: tuple[Item, ...], address: str, message_id: str, server: str = "") -> None:
+        """Append one accepted message, with its items, and put it on disk before returning."""
+        message = {"sent_at": now().isoformat(), "message_id": message_id, "server": server, "to": address,
+                   "items": [{"key": i.key, "state": i.state, "school": i.school_id, "title": i.title,
+                              "due": i.due.isoformat()} for i in items]}
+        head = json.dumps(HEADER) + "\n" if self._good == 0 else ""
+        line = (head + json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8")
+        # O_NOFOLLOW: the journal is written where it lies, never through a link to elsewhere.
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), atomic.FILE_MODE)
+        try:
+            os.ftruncate(fd, self._good)             # a torn line left by a killed run goes first
+            os.lseek(fd, self._good, os.SEEK_SET)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._good += len(line)
         for item in items:
-            entry = self.items.setdefault(item.key, {"school": item.school_id, "title": item.title,
-                                                     "due": item.due.isoformat(), "sent": {}})
-            entry["sent"].setdefault(item.state, {})[address.lower()] = {"at": at, "message_id": message_id}
-            self._lines.pop(item.key, None)
-        self.save()
-
-    def save(self) -> None:
-        for key in self.items.keys() - self._lines.keys():
-            self._lines[key] = f"{json.dumps(key)}: {json.dumps(self.items[key], ensure_ascii=False)}"
-        text = (f'{{"version": {VERSION}, "items": {{\n'
-                + ",\n".join(self._lines[k] for k in sorted(self.items)) + "\n}}\n")
-        atomic.write_atomic(self.path, text.encode("utf-8"))
+            self.sent.setdefault((item.key, item.state), set()).add(address.lower())
 
 
-def _shape_problem(data) -> str:
-    if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
-        return "it has no \"items\" object"
-    for key, entry in data["items"].items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("sent", {}), dict):
-            return f"item {key} is not an object with a \"sent\" object"
-        for state, sent in entry.get("sent", {}).items():
-            if not isinstance(sent, dict):
-                return f"item {key}: \"sent\" {state} is not an object of addresses"
+HEADER = {"ledger": "packets remind", "version": VERSION}
+
+
+def _line_problem(line: str, number: int) -> str:
+    """Return what is wrong with one line of the journal, or ''."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return f"line {number} is not JSON"
+    if number == 1:
+        return "" if isinstance(data, dict) and data.get("ledger") == HEADER["ledger"] else \
+            "its first line does not name it"
+    if not isinstance(data, dict) or not isinstance(data.get("to"), str) or not isinstance(data.get("items"), list):
+        return f"line {number} is not a message with \"to\" and \"items\""
+    if not all(isinstance(i, dict) and isinstance(i.get("key"), str) and isinstance(i.get("state"), str)
+               for i in data["items"]):
+        return f"line {number}: an item has no \"key\" or \"state\""
     return ""
 
 
@@ -554,7 +587,7 @@ def _send_one(r: Reminder, email: EmailSettings, sender: SmtpSender, ledger: Rem
         why = "; ".join(accepted.refused.values())
         return Outcome(r, FAILED, f"{r.person.address} was refused: {why}")
     try:
-        ledger.record(r.pending, r.person.address, message_id)
+        ledger.record(r.pending, r.person.address, message_id, sender.config.where)
     except OSError as exc:
         raise PacketsError(f"The reminder to {r.person.name} <{r.person.address}> was delivered ({message_id}), "
                            f"but {ledger.path} could not be written ({exc}). Stopped, so nothing more goes "

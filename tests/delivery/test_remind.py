@@ -104,7 +104,16 @@ class Run:
                        *args)
 
     def ledger(self) -> dict:
-        return json.loads((self.output / LEDGER).read_text(encoding="utf-8"))["items"]
+        """The journal's messages gathered by item: {key: {"title": ..., "sent": {state: {address, ...}}}}."""
+        lines = (self.output / LEDGER).read_text(encoding="utf-8").splitlines()
+        assert json.loads(lines[0]) == {"ledger": "packets remind", "version": 1}
+        items: dict = {}
+        for line in lines[1:]:
+            message = json.loads(line)
+            for item in message["items"]:
+                entry = items.setdefault(item["key"], {"title": item["title"], "sent": {}})
+                entry["sent"].setdefault(item["state"], set()).add(message["to"])
+        return items
 
     def outbox(self) -> dict[str, object]:
         """Each outbox message, by its To address."""
@@ -473,3 +482,30 @@ def test_a_name_without_latin_letters_is_matched_on_the_roster(run):
     assert result.exit_code == 0, result.output
     assert "Lincoln Elementary: Draft focus areas" in body(run.outbox()["wang.wei@example.org"])
     assert "Lincoln Elementary: Draft focus areas" in body(run.outbox()[SAM])
+
+
+@pytest.mark.slow
+def test_a_line_torn_by_a_killed_run_counts_as_not_sent_and_is_cut_off(run, smtp):
+    server = smtp()
+    assert run.remind("--smtp").exit_code == 0
+    path = run.output / LEDGER
+    data = path.read_bytes()
+    last = json.loads(data.splitlines()[-1])
+    path.write_bytes(data[:-40])                          # the last message's line torn mid-write
+    again = run.remind("--smtp")
+    assert again.exit_code == 0, again.output
+    assert [r.rcpt_tos for r in server.received[5:]] == [[last["to"]]]    # that one goes again, once
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + 5 and all(json.loads(line) for line in lines)
+    assert run.remind("--smtp").exit_code == 0 and len(server.received) == 6
+
+
+def test_a_ledger_that_is_a_link_is_not_written_through(run, smtp, tmp_path):
+    server = smtp()
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    run.output.mkdir()
+    (run.output / LEDGER).symlink_to(elsewhere)
+    result = run.remind("--smtp")
+    assert result.exit_code == 2 and "is a symbolic link" in result.output and "Traceback" not in result.output
+    assert not elsewhere.exists()
+    assert server.received == []                           # refused before the first message
