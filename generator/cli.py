@@ -442,8 +442,9 @@ def remind(inputs, output, schools, smtp, dry_run, as_of, templates):
     A task (timeline.xlsx) is reminded while open (no Completion Date): as it comes within [remind]
     within_days of the day (email.toml, default 14), and once it is overdue. An activity (goals.xlsx) is
     reminded as its Start Date and its End Date come near. With --smtp, output/remind-ledger.jsonl records
-    every reminder the server accepted, so each goes once per item and due date. Exit 0 when all went,
-    1 when a reminder was held back or not sent, 2 when the settings or inputs stop the run.
+    every reminder the server accepted, so each item goes once per due date as it approaches and once
+    when overdue. Exit 0 when all went, 1 when a reminder was held back or not sent (or a school's rows
+    have input errors), 2 when the settings or inputs stop the run.
     """
     from generator.delivery.remind import outcome_lines
     from generator.delivery.send import DryRun, Outbox, Smtp
