@@ -392,8 +392,17 @@ def compile_reminder(email: EmailSettings) -> Templates:
     examples = (Item("a", "0000", "Example School", "task", "Example", day, "overdue", "due"),
                 Item("b", "0000", "Example School", "activity", "Example", day, "approaching", "ends"))
     person = Recipient("Example Person", "Principal", "example@example.org", TO, "")
-    render(templates, message_context(person, examples, day, "Example District", "2026-27", email))
+    _render(templates, message_context(person, examples, day, "Example District", "2026-27", email))
     return templates
+
+
+def _render(templates: Templates, context: dict) -> tuple[str, str]:
+    """Return (subject, body) as send's messages are made; a template that does not fit is one line
+    pointing at the README's list of the reminder's fields."""
+    try:
+        return render(templates, context)
+    except PacketsError as exc:
+        raise PacketsError(str(exc).replace("'Emailing packets for review'", "'Reminders'")) from None
 
 
 def message_context(person: Recipient, items: tuple[Item, ...], as_of: dt.date, district: str, year: str,
@@ -442,7 +451,7 @@ def plan(district: District, email: EmailSettings, ledger: RemindLedger, as_of: 
         if reminder.pending and not reminder.held:
             context = message_context(person, reminder.pending, as_of, district.name,
                                       district.planning_year.label, email)
-            subject, body = render(message, context)
+            subject, body = _render(message, context)
             reminder = dataclasses.replace(reminder, subject=subject, body=body)
         reminders.append(reminder)
     reminders.sort(key=lambda r: (r.person.name.casefold(), r.person.key))

@@ -333,6 +333,7 @@ def test_remind_settings_are_checked_like_every_other(run):
     path.write_text(EMAIL_TOML + '\n[remind]\nsubject = "{{ persn.name }}"\n', encoding="utf-8")
     result = run.remind()
     assert result.exit_code == 2 and "[remind] subject" in result.output and "persn" in result.output
+    assert "README, 'Reminders'" in result.output and "Traceback" not in result.output
     assert not run.output.exists() or not any((run.output / OUTBOX).glob("*.eml"))
 
 
