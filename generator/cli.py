@@ -488,6 +488,50 @@ def _checkin_lines(result, output) -> list[str]:
     return lines
 
 
+@main.command()
+@common_inputs
+@output_folder("The folder the reminders' outbox and ledger are in (the same as `packets build` writes).")
+@school_filter("Remind only of this school's items (repeat for several). Default: every school.")
+@click.option("--smtp", is_flag=True,
+              help="Send through the SMTP server ([smtp] in email.toml, or PACKETS_SMTP_HOST, _PORT, _USER, "
+                   "_PASSWORD, _SECURITY). Without it, messages are written to output/outbox/reminders/.")
+@click.option("--dry-run", is_flag=True, help="Print who would be reminded of what; write and send nothing.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Judge what is approaching or overdue as of this date (YYYY-MM-DD) instead of today.")
+@common_templates
+def remind(inputs, output, schools, smtp, dry_run, as_of, templates):
+    """Email each person responsible for a task or activity approaching or overdue: one message a person,
+    listing their items at every school whose roster they are on.
+
+    A task (timeline.xlsx) is reminded while open (no Completion Date): as it comes within [remind]
+    within_days of the day (email.toml, default 14), and once it is overdue. An activity (goals.xlsx) is
+    reminded as its Start Date and its End Date come near. With --smtp, output/remind-ledger.jsonl records
+    every reminder the server accepted, so each item goes once per due date as it approaches and once
+    when overdue. Exit 0 when all went, 1 when a reminder was held back or not sent (or a school's rows
+    have input errors), 2 when the settings or inputs stop the run.
+    """
+    from generator.delivery.remind import outcome_lines
+    from generator.delivery.send import DryRun, Outbox, Smtp
+    from generator.pipeline import remind as remind_people
+
+    def progress(outcome, number, total):
+        for line in outcome_lines(outcome, number, total):
+            click.echo(line, err=outcome.problem)
+
+    def body():
+        settings = _settings(inputs, output, as_of, schools, templates)
+        mailer = DryRun(smtp) if dry_run else Smtp() if smtp else Outbox()
+        result = remind_people(settings, mailer, progress)
+        for finding in result.notices:
+            click.echo(finding.line(), err=True)
+        for line in result.notes:
+            click.echo(line)
+        click.echo(result.summary)
+        sys.exit(1 if result.problem else 0)
+    _run(body, doing="sending the reminders", stopped=2,
+         interrupted="Interrupted: every reminder already sent is recorded; run remind again for the rest.")
+
+
 def _json_default(value):
     if hasattr(value, "__json__"):
         return value.__json__()

@@ -501,10 +501,13 @@ class Smtp:
 
     def deliver(self, deliveries: list[Delivery], output: Path, email: EmailSettings, only_ready: bool,
                 resend: bool, progress: Callable[[Outcome], None] | None) -> list[Outcome]:
+        return send_smtp(deliveries, output, email, self.sender(), only_ready, resend, progress)
+
+    def sender(self) -> SmtpSender:
+        """Return a connection to the server (opened on first use); `packets remind` sends through it too."""
         if self.config is None:
-            raise PacketsError("Smtp.deliver was called before prepare: the server's settings are not read.")
-        return send_smtp(deliveries, output, email, SmtpSender(self.config, self._password), only_ready, resend,
-                         progress)
+            raise PacketsError("Smtp.sender was called before prepare: the server's settings are not read.")
+        return SmtpSender(self.config, self._password)
 
     def notes(self, deliveries: list[Delivery], output: Path) -> list[str]:
         return [f"Ledger of what was sent: {Path(output) / LEDGER}"]

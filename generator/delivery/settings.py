@@ -32,6 +32,37 @@ PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
 _RULE_KEYS = {"to", "cc", "district_cc", "subject", "body"}
 _EMAIL_KEYS = {"from", "reply_to", "attach", "zip_over_mb", "review_days"}
 _SMTP_KEYS = {"host", "port", "security", "user", "timeout", "data_timeout", "helo"}
+_REMIND_KEYS = {"within_days", "subject", "body"}
+REMIND_DAYS = 14             # `packets remind`: an open item due this many days ahead (that day included)
+# `packets remind`'s message when email.toml has no [remind] subject or body (written before reminders).
+REMIND_SUBJECT = ("{{ district.name }}: {% if overdue %}{{ overdue | length }} overdue{% if approaching %}, "
+                  "{% endif %}{% endif %}{% if approaching %}{{ approaching | length }} due within {{ within_days }} "
+                  "day{{ '' if within_days == 1 else 's' }}{% endif %} (school improvement)")
+REMIND_BODY = """\
+Dear {{ person.name }},
+
+This is a reminder of the school improvement plan items you are responsible for, as of {{ as_of }}.
+{% if overdue %}
+
+Overdue:
+{% for item in overdue %}
+  - {{ item.school.name }}: {{ item.title }} ({{ item.when }})
+{% endfor %}
+{% endif %}
+{% if approaching %}
+
+Coming up in the next {{ within_days }} day{{ '' if within_days == 1 else 's' }}:
+{% for item in approaching %}
+  - {{ item.school.name }}: {{ item.title }} ({{ item.when }})
+{% endfor %}
+{% endif %}
+
+When a task is done, its Completion Date on the timeline stops these reminders.
+
+Thank you,
+{{ sender }}
+{{ district.name }}
+"""
 # RFC 5321 4.5.3.2: a client waits at least 10 minutes for the reply to the end of a message. Giving up
 # sooner leaves a message the server may well have delivered unrecorded, and the next run sends it again.
 DATA_TIMEOUT = 600.0
@@ -47,6 +78,15 @@ class Rules:
     district_cc: tuple[str, ...]
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class RemindSettings:
+    """`packets remind`: how far ahead an item counts as approaching, and the message's Jinja templates."""
+
+    within_days: int = REMIND_DAYS
+    subject: str = REMIND_SUBJECT
+    body: str = REMIND_BODY
 
 
 @dataclass(frozen=True)
@@ -87,6 +127,7 @@ class EmailSettings:
     default: Rules
     by_designation: Mapping[str, Rules] = field(default_factory=dict)
     smtp: SmtpConfig = SmtpConfig()
+    remind: RemindSettings = RemindSettings()
 
     def rules_for(self, identification: str) -> Rules:
         """Return the rules for a school identified for this (Intensive, ..., Not identified)."""
@@ -183,6 +224,19 @@ def _smtp(table: dict, path: Path) -> SmtpConfig:
                       float(_number(table, "data_timeout", DATA_TIMEOUT, path, "[smtp]", 1, day)))
 
 
+def _remind(table: dict, path: Path) -> RemindSettings:
+    _check_keys(table, _REMIND_KEYS, path, "[remind]")
+    days = int(_number(table, "within_days", REMIND_DAYS, path, "[remind]", 0, 366, whole=True))
+    texts = {}
+    for key in ("subject", "body"):
+        text = table.get(key, getattr(RemindSettings, key))
+        if not isinstance(text, str) or not text.strip():
+            raise _fail(path, f"[remind] {key}", "is empty.", f"Give a {key} template, or remove the key to use "
+                                                             f"the shipped one.")
+        texts[key] = text
+    return RemindSettings(days, texts["subject"], texts["body"])
+
+
 def load_email_settings(inputs: Path) -> EmailSettings:
     """Return inputs/email.toml as EmailSettings; any mistake is one PacketsError naming the setting."""
     path = Path(inputs) / EMAIL_FILE
@@ -194,7 +248,7 @@ def load_email_settings(inputs: Path) -> EmailSettings:
     if "password" in smtp_table:
         raise _fail(path, "[smtp] password", "passwords are never read from a file.",
                     f"Remove it and set {PASSWORD_ENV} in the environment instead.")
-    _check_keys(data, {"email", "smtp", "default", "designation"}, path, "top level")
+    _check_keys(data, {"email", "smtp", "default", "designation", "remind"}, path, "top level")
 
     email = _table(data, "email", path)
     _check_keys(email, _EMAIL_KEYS, path, "[email]")
@@ -224,7 +278,7 @@ def load_email_settings(inputs: Path) -> EmailSettings:
         by_designation[canonical[name.casefold()]] = _rules(table, default, path, f"[designation.{name}]")
 
     return EmailSettings(path, sender, reply_to, attach, int(zip_over * 1024 * 1024), review_days, default,
-                         by_designation, _smtp(smtp_table, path))
+                         by_designation, _smtp(smtp_table, path), _remind(_table(data, "remind", path), path))
 
 
 def smtp_config(settings: EmailSettings, environ: Mapping[str, str] = os.environ) -> SmtpConfig:

@@ -35,6 +35,7 @@ from generator.model.status import (
     SCHOOL_OVERDUE,
     SCHOOL_STATUSES,
     UPCOMING,
+    is_approaching,
     task_status,
 )
 
@@ -122,10 +123,9 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
     review = sorted(packet.review, key=lambda e: e.due)
     review_deadlines = [_review_deadline(e) for e in review if e.kind != CHECK_IN and e.due >= as_of]
     ahead = sorted(open_tasks + review_deadlines, key=lambda d: (d.date, d.title))
-    horizon = as_of + dt.timedelta(days=APPROACHING_DAYS)
     if counts[OVERDUE]:
         status = SCHOOL_OVERDUE
-    elif ahead and ahead[0].date <= horizon:
+    elif ahead and is_approaching(ahead[0].date, as_of, APPROACHING_DAYS):
         status = APPROACHING
     else:
         status = ON_TARGET

@@ -57,6 +57,20 @@ ON_TARGET = "on target"
 SCHOOL_STATUSES = (SCHOOL_OVERDUE, APPROACHING, ON_TARGET)          # most urgent first
 
 
+def is_approaching(date: dt.date | None, as_of: dt.date, within_days: int = APPROACHING_DAYS) -> bool:
+    """Return True for a date from the as-of day to `within_days` days after it, both days included."""
+    return date is not None and as_of <= date <= as_of + dt.timedelta(days=within_days)
+
+
+def deadline_state(task: Task, as_of: dt.date, within_days: int = APPROACHING_DAYS) -> str:
+    """Return OVERDUE for an open task past its expected date, APPROACHING for an open task due within
+    `within_days` days (that day included), else '' (done, not scheduled, or further off)."""
+    status = task_status(task, as_of)
+    if status == OVERDUE:
+        return OVERDUE
+    return APPROACHING if status == UPCOMING and is_approaching(task.expected, as_of, within_days) else ""
+
+
 # --- Review steps ------------------------------------------------------------------------------
 
 CHECK_IN = "check-in"          # a routine meeting on the plan, not a step of its review

@@ -31,6 +31,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
@@ -119,31 +120,51 @@ def _name_forms(part: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _named_parties(text: str, templates: Templates) -> tuple[tuple[tuple[str, ...] | None, tuple[str, ...]], ...]:
-    """Return the parties a text names, each as the roster roles it names (None: not a role or team)
-    and its matching forms (for a person's name or title); the same few texts recur at every school."""
+def _named_parties(text: str,
+                   templates: Templates) -> tuple[tuple[str, tuple[str, ...] | None, tuple[str, ...]], ...]:
+    """Return the parties a text names, each as written, the roster roles it names (None: not a role or
+    team) and its matching forms (for a person's name or title); the same few texts recur at every school."""
     known = role_names(templates)
     parties = []
     for part in filter(None, _SEPARATORS.split(_ASIDE.sub("", text))):
         forms = tuple(_name_forms(part))
-        parties.append((next((known[f] for f in forms if f in known), None), forms))
+        parties.append((part, next((known[f] for f in forms if f in known), None), forms))
     return tuple(parties)
 
 
 def responsible_people(packet: Packet, text: str, templates: Templates = SHIPPED) -> tuple[Person, ...]:
     """Return the people a Responsibility (or reviewer, or meeting name) names for this school, each once:
     `Principal & Building Leadership Team` is the principal and the leadership team's members."""
-    found: list[Person] = []
-    for roles, forms in _named_parties(text or "", templates):
-        if roles:
-            found += packet.people_in(*roles)
-            continue
-        found += [p for p in packet.people if header_key(p.name) in forms] or \
-                 [p for p in packet.people if p.title and header_key(p.title) in forms]
+    found = [person for _, people in responsible_parties(packet, text, templates) for person in people]
     unique: dict[tuple[str, str], Person] = {}
     for person in found:
         unique.setdefault((person.name, person.email.casefold()), person)
     return tuple(unique.values())
+
+
+def responsible_parties(packet: Packet, text: str,
+                        templates: Templates = SHIPPED) -> tuple[tuple[str, tuple[Person, ...]], ...]:
+    """Return each party a Responsibility names, as written, with the people on this school's roster (its
+    own rows and the district-wide ones) it names: none for a name or role no one there has. A name
+    matches a person's name or title, letters and digits alike; or, written out whole, their name with
+    case and spacing aside (a name in a script without Latin letters has no other form to match)."""
+    whole = name_key(text or "")
+    parties = []
+    for part, roles, forms in _named_parties(text or "", templates):
+        if roles:
+            parties.append((part, packet.people_in(*roles)))
+            continue
+        key = name_key(part)
+        people = ([p for p in packet.people if header_key(p.name) in forms]
+                  or [p for p in packet.people if p.title and header_key(p.title) in forms]
+                  or [p for p in packet.people if name_key(p.name) in (key, whole)])
+        parties.append((part, tuple(people)))
+    return tuple(parties)
+
+
+def name_key(text: str) -> str:
+    """Return a person's name as names are matched: composed (NFC), case folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
 
 
 # --- identities and UIDs ------------------------------------------------------------------------

@@ -207,3 +207,18 @@ def test_a_run_with_nothing_changed_puts_back_a_missing_district_view(built, tmp
     result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(built), "--as-of", AS_OF, "--jobs", "1")
     assert "Built 0, skipped 9 unchanged" in result.output
     assert len(district_rows(built / "district.xlsx")) == 9
+
+
+@pytest.mark.parametrize("expected, completed, within, state", [
+    (dt.date(2026, 11, 22), None, 14, "Overdue"),                  # the day before: overdue
+    (dt.date(2026, 11, 23), None, 14, APPROACHING),                # the day itself: approaching, not overdue
+    (dt.date(2026, 12, 7), None, 14, APPROACHING),                 # the 14th day after is still approaching
+    (dt.date(2026, 12, 8), None, 14, ""),                          # the 15th is not
+    (dt.date(2026, 11, 24), None, 0, ""),                          # within 0 days: only the day itself
+    (dt.date(2026, 11, 1), dt.date(2026, 11, 2), 14, ""),         # done
+    (None, None, 14, ""),                                          # not scheduled
+])
+def test_deadline_state_is_what_reminders_judge_a_task_by(expected, completed, within, state):
+    from generator.model.status import deadline_state
+    task = Task("Stage 1", "Complete the DF", "Principal", expected, completed)
+    assert deadline_state(task, dt.date(2026, 11, 23), within) == state
