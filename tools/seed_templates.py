@@ -7,6 +7,7 @@ run it only to recreate a template that was deleted (`python tools/seed_template
 from __future__ import annotations
 
 import sys
+from copy import copy
 from pathlib import Path
 
 from docx import Document
@@ -742,6 +743,39 @@ def tracker_sheet(sheet_title, heading, subtitle, columns, freeze="A5", date_for
     return wb, ws
 
 
+def row_id_column(ws, column):
+    """Add the tracker's Row ID column (what each row is, for `packets collect`) after its last column,
+    inside the filter, so a row keeps its ID however the sheet is sorted or filtered."""
+    header = ws.cell(row=4, column=column - 1)
+    cell = ws.cell(row=4, column=column, value="Row ID")
+    cell.font, cell.fill, cell.alignment = copy(header.font), copy(header.fill), copy(header.alignment)
+    cell = ws.cell(row=5, column=column, value="{{ row.row_id }}")
+    cell.font = Font(color="808080", size=8)
+    cell.alignment = Alignment(vertical="top")
+    cell.number_format = "@"
+    ws.column_dimensions[cell.column_letter].width = 13
+    ws.auto_filter.ref = f"A4:{cell.column_letter}5"
+
+
+def collect_sheet(wb, fields):
+    """Add the hidden Packet sheet `packets collect` reads: the tracker's school, form and version, and
+    for each row its Row ID and the values it was built with (`fields`: (header, field, is_date))."""
+    ws = wb.create_sheet("Packet")
+    ws.sheet_state = "hidden"
+    ws["A1"] = ("packets collect reads this sheet to match the tracker to its school and tasks, and to tell "
+                "a value the school changed. Do not edit or delete it.")
+    for number, (label, field) in enumerate((("School ID", "school_id"), ("School", "school"),
+                                             ("Form", "form"), ("Version", "version")), start=2):
+        ws.cell(row=number, column=1, value=label).font = Font(bold=True)
+        ws.cell(row=number, column=2, value="{{ collect." + field + " }}").number_format = "@"
+    for col, (header, field, is_date) in enumerate((("Row ID", "row_id", False), *fields), start=1):
+        ws.cell(row=7, column=col, value=header).font = Font(bold=True)
+        cell = ws.cell(row=8, column=col, value=("{% for row in rows %}" if col == 1 else "")
+                       + "{{ row." + field + " }}")
+        cell.number_format = "yyyy-mm-dd" if is_date else "@"
+        ws.column_dimensions[cell.column_letter].width = 20
+
+
 def fill(colour):
     return PatternFill("solid", fgColor=colour, bgColor=colour)
 
@@ -758,6 +792,9 @@ def schedule_xlsx(path):
     status = DataValidation(type="list", formula1='"Not scheduled,Upcoming,Overdue,Done"', allow_blank=True)
     ws.add_data_validation(status)
     status.add("G5")
+    row_id_column(ws, 9)
+    collect_sheet(wb, (("Date of Completion", "completed_date", True), ("Status", "status", False),
+                       ("Notes", "notes", False)))
     wb.save(path)
 
 

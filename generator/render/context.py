@@ -9,6 +9,7 @@ from typing import Any
 
 from generator.model.dates import MONTHS as _MONTHS
 from generator.model.dates import display_date
+from generator.model.identity import repeating_keys, task_key, task_row_id, version
 from generator.model.readiness import check_packet
 from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
 from generator.model.status import OVERDUE, task_status
@@ -126,9 +127,10 @@ def common_context(packet: Packet, templates: Templates = template_data.SHIPPED)
 
 
 def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.date,
-                  overdue_fill: str) -> dict[str, Any]:
+                  overdue_fill: str, row_id: str = "") -> dict[str, Any]:
     status = task_status(t, as_of)
     return {
+        "row_id": row_id,                    # a task's identity for `packets collect`; "" for a heading row
         "stage": stage, "task": task, "detail": detail,
         "responsibility": t.responsibility if t else "",
         "expected": long_date(t.expected) if t else "",
@@ -158,19 +160,40 @@ def schedule_rows(packet: Packet, templates: Templates) -> list[dict[str, Any]]:
     stage_rank = {stage: i for i, stage in enumerate(dict.fromkeys(s for s, _ in known))}
     order.sort(key=lambda pair: stage_rank.get(pair[0], len(stage_rank)))
 
+    sid = packet.school.school_id
+    repeating = repeating_keys(packet.tasks)
+
+    def row(detail: str, t: Task | None) -> dict[str, Any]:
+        row_id = task_row_id(sid, t, task_key(t) in repeating) if t else ""
+        return _schedule_row(stage, task, detail, t, packet.as_of, fill, row_id)
+
     rows = []
     for stage, task in order:
         entries = by_task.get((stage, task.casefold()), [])
         main = sorted((t for t in entries if not t.detail), key=_when)
         details = [t for t in entries if t.detail]
-        head = _schedule_row(stage, task, "", main[0] if main else None, packet.as_of, fill)
+        head = row("", main[0] if main else None)
         if details and not main:
             head["status"] = ""              # only a heading over its sub-rows: nothing to schedule
         rows.append(head)
-        rows += [_schedule_row(stage, task, "", t, packet.as_of, fill) for t in main[1:]]
+        rows += [row("", t) for t in main[1:]]
         # A task's sub-rows read in date order, whatever order the timeline lists them in; undated ones last.
-        rows += [_schedule_row(stage, task, t.detail, t, packet.as_of, fill) for t in sorted(details, key=_when)]
+        rows += [row(t.detail, t) for t in sorted(details, key=_when)]
     return rows
+
+
+SCHEDULE_TRACKER = "schedule-tracker"
+# What a schedule row's version is made of: what the row is and the values it was built with, never its
+# status (which the day it is judged by decides).
+_SCHEDULE_VERSIONED = ("row_id", "stage", "task", "detail", "responsibility", "expected_date", "completed_date",
+                       "notes")
+
+
+def collect_identity(packet: Packet, form: str, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> dict[str, str]:
+    """Return what a tracker's hidden Packet sheet records for `packets collect`: the school, the form and
+    the version of what its rows were made from."""
+    return {"school_id": packet.school.school_id, "school": packet.school.name, "form": form,
+            "version": version([[packet.school.school_id, form]] + [[r[f] for f in fields] for r in rows])}
 
 
 def _when(t: Task) -> tuple[bool, dt.date]:
@@ -242,6 +265,7 @@ def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "preparers": {"chairs": names(chairs), "facilitators": names(packet.people_in("Facilitator"))},
         "rows": rows,
         "overdue_count": sum(r["overdue"] for r in rows),
+        "collect": collect_identity(packet, SCHEDULE_TRACKER, rows, _SCHEDULE_VERSIONED),
     }
 
 
