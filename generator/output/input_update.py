@@ -1,0 +1,167 @@
+"""Input update: the changes `packets collect --apply` accepted, written into the district's workbooks.
+
+Each workbook is edited in place with openpyxl, so the staff's formatting, other sheets, extra columns and
+notes stay; a dated copy of it is kept in the inputs folder's backups/ first; and it is written atomically
+(the old file stays whole until the new one is on disk). A change to a school's own Tasks row changes that
+row's cell. A change to a district-wide row (no School ID: it applies to every school) is never written
+there: the school gets a row of its own, a copy of the district's row with its School ID, which overrides
+the district's row for that school alone (as a school's own row always does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import column_index_from_string
+
+from generator.findings import PacketsError
+from generator.inputs.normalize import HEADER_SEARCH_ROWS, clean_text
+from generator.inputs.schema import TASKS
+from generator.model.collect import CHANGE, Change
+from generator.output.atomic import write_atomic
+
+BACKUPS = "backups"
+DATE_FORMAT = "yyyy-mm-dd"
+TEXT_FORMAT = "@"
+
+
+@dataclass(frozen=True)
+class Written:
+    """One workbook the changes were written into."""
+
+    path: Path
+    backup: Path
+    changed: int                   # cells changed in rows the schools already had
+    added: int                     # rows added: a school's own copy of a district-wide row
+
+
+def _load(path: Path):
+    if (path.parent / f"~${path.name}").exists():
+        raise PacketsError(f"{path} seems to be open in Excel (its lock file is there); nothing was written. "
+                           f"Fix: save and close it, then run `packets collect --apply` again.")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise PacketsError(f"{path}: `packets collect --apply` writes .xlsx and .xlsm workbooks only; nothing was "
+                           f"written. Fix: save it as .xlsx (Excel Workbook), or enter the changes listed by hand.")
+    try:
+        return openpyxl.load_workbook(io.BytesIO(path.read_bytes()), keep_vba=path.suffix.lower() == ".xlsm")
+    except OSError as exc:
+        raise PacketsError(f"{path}: cannot be read ({exc.strerror or exc}); nothing was written.") from None
+    except Exception as exc:  # any reader failure is a problem with the file, reported as such
+        raise PacketsError(f"{path}: cannot be read as a workbook ({type(exc).__name__}); nothing was "
+                           f"written. Fix: open it in Excel and save it again as .xlsx.") from None
+
+
+class _Sheet:
+    """The Tasks sheet: its header row, its columns by field, cells set as the loader reads them."""
+
+    def __init__(self, ws, columns: dict[str, tuple[str, str]]):
+        self.ws = ws
+        self.columns = {key: column_index_from_string(letter) for key, (letter, _) in columns.items()}
+        key, (letter, header) = next(iter(columns.items()))
+        self.header_row = next((n for n in range(1, HEADER_SEARCH_ROWS + 1)
+                                if clean_text(ws[f"{letter}{n}"].value) == header), 1)
+        filled = [c.row for row in ws.iter_rows(min_row=self.header_row + 1) for c in row if c.value is not None]
+        self.next_row = max(filled, default=self.header_row) + 1
+
+    def column(self, key: str) -> int:
+        """Return a field's column, adding its header after the last column when the sheet lacks it."""
+        if key not in self.columns:
+            j = max(self.ws.max_column, *self.columns.values()) + 1
+            header = self.ws.cell(row=self.header_row, column=j, value=TASKS.column(key).name)
+            before = self.ws.cell(row=self.header_row, column=j - 1)
+            if before.has_style:
+                header._style = before._style
+            self.columns[key] = j
+        return self.columns[key]
+
+    def set(self, row: int, key: str, value: Any) -> None:
+        cell = self.ws.cell(row=row, column=self.column(key))
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
+        cell.value = value
+        if isinstance(value, dt.date) and not cell.is_date:
+            cell.number_format = DATE_FORMAT
+        if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+            cell.data_type = "s"                         # a note starting with = is text, never a formula
+
+    def copy_row(self, row: int, school_id: str) -> int:
+        """Append a copy of a row (values and styles) with this School ID; return its number."""
+        number = self.next_row
+        self.next_row += 1
+        for cell in self.ws[row]:
+            new = self.ws.cell(row=number, column=cell.column, value=cell.value)
+            if cell.has_style:
+                new._style = cell._style
+        target = self.ws.cell(row=number, column=self.column("school_id"), value=school_id)
+        target.number_format = TEXT_FORMAT                # leading zeros stay
+        return number
+
+
+def backup_path(path: Path, when: dt.datetime) -> Path:
+    """Return where a workbook's copy is kept before `packets collect --apply` changes it:
+    backups/timeline-2026-12-06-194916.xlsx beside it (a second one the same second gets -2, -3, ...)."""
+    folder = path.parent / BACKUPS
+    stem = f"{path.stem}-{when:%Y-%m-%d-%H%M%S}"
+    candidate = folder / f"{stem}{path.suffix}"
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{n}{path.suffix}"
+        n += 1
+    return candidate
+
+
+def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | None = None) -> list[Written]:
+    """Write the changes (those of kind CHANGE) into the workbooks their Tasks rows are in; return what was
+    written. Every workbook is read and checked before the first is written."""
+    when = when or dt.datetime.now()
+    accepted = [c for c in changes if c.kind == CHANGE and c.source is not None]
+    by_file: dict[str, list[Change]] = {}
+    for c in accepted:
+        assert c.source is not None
+        by_file.setdefault(c.source.file, []).append(c)
+    staged = []
+    for file, found in by_file.items():
+        path = Path(inputs) / file
+        if path.suffix.lower() == ".csv":
+            raise PacketsError(f"{path}: the Tasks sheet is kept as a CSV file, which `packets collect --apply` does "
+                               f"not write; nothing was written. Fix: enter the changes listed by hand, or keep the "
+                               f"Tasks sheet in timeline.xlsx.")
+        wb = _load(path)
+        changed = added = 0
+        sheets: dict[str, _Sheet] = {}
+        copies: dict[tuple[str, int, str], int] = {}
+        for c in found:
+            src = c.source
+            assert src is not None and src.row is not None
+            if src.sheet not in wb.sheetnames:
+                raise PacketsError(f"{path} has no sheet {src.sheet} any more; nothing was written. Fix: run "
+                                   f"`packets collect` again.")
+            sheet = sheets.setdefault(src.sheet, _Sheet(wb[src.sheet], dict(src.columns)))
+            row = src.row
+            if c.district_wide:
+                made = (src.sheet, src.row, c.school_id)
+                if made not in copies:
+                    copies[made] = sheet.copy_row(src.row, c.school_id)
+                    added += 1
+                row = copies[made]
+            else:
+                changed += 1
+            sheet.set(row, c.key, c.returned)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        staged.append((path, buffer.getvalue(), changed, added))
+    written = []
+    for path, data, changed, added in staged:
+        backup = backup_path(path, when)
+        backup.parent.mkdir(exist_ok=True)
+        shutil.copy2(path, backup)
+        write_atomic(path, data)
+        written.append(Written(path, backup, changed, added))
+    return written
