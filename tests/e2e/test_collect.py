@@ -1,0 +1,270 @@
+"""`packets collect`: returned schedule trackers, matched by Row ID, shown, applied, rebuilt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from generator.inputs.returned import NotATracker, read_returned
+from generator.output.input_update import apply_changes
+from generator.output.pdf import find_soffice
+
+from conftest import AS_OF, run_cli
+from factories import D, packet, school, task, write_inputs
+
+pytestmark = pytest.mark.slow
+
+DONE_ON = D(2026, 11, 20)
+
+
+def district_folder(tmp_path: Path) -> tuple[Path, Path]:
+    """Two schools: a district-wide task each gets, and 0101's own task with a detail and a note."""
+    shared = [task("DLT Orientation", D(2026, 11, 10)), task("Complete the DF", D(2026, 12, 1))]
+    own = task("Collect, Organize and Summarize Data", D(2026, 10, 9), detail="Attendance data", school_id="0101",
+               notes="From the SIS")
+    inputs = write_inputs(tmp_path / "inputs", [packet(school("0101"), tasks=[*shared, own]),
+                                                packet(school("0102"), tasks=shared)])
+    output = tmp_path / "output"
+    build(inputs, output)
+    return inputs, output
+
+
+def build(inputs: Path, output: Path):
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def collect(inputs: Path, output: Path, *args: str):
+    return run_cli("collect", *args, "--inputs", str(inputs), "--output", str(output))
+
+
+def tracker(output: Path, school_id: str) -> Path:
+    (found,) = output.glob(f"{school_id}-*/{school_id}-schedule-tracker.xlsx")
+    return found
+
+
+def rows_by_task(ws) -> dict[tuple[str, str], int]:
+    """The tracker's rows of tasks by (task, detail): the task is named on each row of the tracker; a heading
+    row (a task of the form the timeline has no row for) has no Row ID."""
+    headers = {c.value: c.column for c in ws[4]}
+    return {(ws.cell(r, headers["Tasks"]).value, ws.cell(r, headers["Detail"]).value or ""): r
+            for r in range(5, ws.max_row + 1) if ws.cell(r, headers["Row ID"]).value}
+
+
+def fill_in(source: Path, target: Path, edits: dict[tuple[str, str], dict[str, object]], shuffle: bool = True) -> Path:
+    """Return the tracker filled in as a school might: values typed under their headers, the rows re-sorted,
+    a column of its own added in front, saved under another name."""
+    wb = openpyxl.load_workbook(source)
+    ws = wb["Schedule"]
+    headers = {c.value: c.column for c in ws[4]}
+    rows = rows_by_task(ws)
+    for key, values in edits.items():
+        for header, value in values.items():
+            ws.cell(rows[key], headers[header]).value = value
+    if shuffle:
+        table = [[c.value for c in ws[r]] for r in range(5, ws.max_row + 1)]
+        random.Random(4).shuffle(table)
+        table.reverse()
+        for r, values in enumerate(table, start=5):
+            for c, value in enumerate(values, start=1):
+                ws.cell(r, c).value = value
+    ws.insert_cols(1)
+    ws.cell(4, 1).value = "Our own column"
+    ws.cell(5, 1).value = "anything"
+    wb.save(target)
+    return target
+
+
+def task_rows(inputs: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(inputs / "timeline.xlsx")["Tasks"]
+    headers = [c.value for c in ws[1]]
+    return [dict(zip(headers, r)) for r in ws.iter_rows(min_row=2, values_only=True) if any(r)]
+
+
+def test_a_returned_completion_date_is_shown_applied_with_a_backup_and_rebuilds_only_its_school(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    before = (inputs / "timeline.xlsx").read_bytes()
+    returned = fill_in(tracker(output, "0101"), tmp_path / "our schedule (final).xlsx",
+                       {("Complete the DF", ""): {"Date of Completion": dt.datetime(2026, 11, 20)},
+                        ("Collect, Organize and Summarize Data", "Attendance data"): {"Notes": "Pulled 10/8"}})
+
+    shown = collect(inputs, output, str(returned))
+    assert shown.exit_code == 0, shown.output
+    assert "Complete the DF" in shown.output and "November 20, 2026" in shown.output and "to apply" in shown.output
+    assert "Pulled 10/8" in shown.output
+    assert (inputs / "timeline.xlsx").read_bytes() == before           # nothing written without --apply
+
+    applied = collect(inputs, output, str(returned), "--apply")
+    assert applied.exit_code == 0, applied.output
+    assert "applied" in applied.output and "0101" in applied.output
+    (backup,) = (inputs / "backups").iterdir()
+    assert backup.name.startswith("timeline-") and backup.read_bytes() == before
+    rows = task_rows(inputs)
+    district_row = [r for r in rows if r["Task"] == "Complete the DF" and not r["School ID"]]
+    own_copy = [r for r in rows if r["Task"] == "Complete the DF" and r["School ID"] == "0101"]
+    assert district_row[0]["Completion Date"] is None                 # 0102's task is not marked done
+    assert own_copy[0]["Completion Date"].date() == DONE_ON
+    assert own_copy[0]["Expected Date"].date() == D(2026, 12, 1)      # the rest of the row copied
+    attendance = next(r for r in rows if r["Detail"] == "Attendance data")
+    assert attendance["Notes"] == "Pulled 10/8" and attendance["School ID"] == "0101"
+
+    rebuilt = build(inputs, output)
+    assert "Built 1, skipped 1" in rebuilt.output
+    ws = openpyxl.load_workbook(tracker(output, "0101"))["Schedule"]
+    row = rows_by_task(ws)[("Complete the DF", "")]
+    assert ws.cell(row, 6).value.date() == DONE_ON and ws.cell(row, 7).value == "Done"
+    other = openpyxl.load_workbook(tracker(output, "0102"))["Schedule"]
+    assert other.cell(rows_by_task(other)[("Complete the DF", "")], 7).value != "Done"
+    view = openpyxl.load_workbook(output / "district.xlsx").worksheets[0]
+    headers = {c.value: c.column for r in view.iter_rows(max_row=6) for c in r if isinstance(c.value, str)}
+    school_row = next(r for r in range(1, view.max_row + 1) if view.cell(r, 1).value == "0101")
+    assert view.cell(school_row, headers["Done"]).value == 1
+
+
+def test_a_value_the_district_changed_since_the_build_is_a_conflict_and_is_not_overwritten(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    returned = fill_in(tracker(output, "0101"), tmp_path / "returned.xlsx",
+                       {("Collect, Organize and Summarize Data", "Attendance data"): {"Notes": "School's note"},
+                        ("DLT Orientation", ""): {"Date of Completion": dt.datetime(2026, 11, 9)}})
+    wb = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    ws = wb["Tasks"]
+    headers = {c.value: c.column for c in ws[1]}
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, headers["Detail"]).value == "Attendance data")
+    ws.cell(row, headers["Notes"]).value = "District's note"
+    wb.save(inputs / "timeline.xlsx")
+
+    result = collect(inputs, output, str(returned), "--apply")
+    assert result.exit_code == 1, result.output
+    assert "CONFLICT" in result.output and "District's note" in result.output and "School's note" in result.output
+    rows = task_rows(inputs)
+    assert next(r for r in rows if r["Detail"] == "Attendance data")["Notes"] == "District's note"
+    # The value without a conflict is applied all the same.
+    assert any(r["Task"] == "DLT Orientation" and r["School ID"] == "0101" and r["Completion Date"] for r in rows)
+
+
+def test_another_schools_tracker_is_refused_by_name_and_nothing_is_written(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    before = (inputs / "timeline.xlsx").read_bytes()
+    edits = {("Complete the DF", ""): {"Date of Completion": dt.datetime(2026, 11, 20)}}
+    as_other = fill_in(tracker(output, "0101"), tmp_path / "0102-schedule-tracker.xlsx", edits)
+
+    result = collect(inputs, output, str(as_other), "--apply")
+    assert result.exit_code == 1
+    assert "0102-schedule-tracker.xlsx" in result.output and "Refused" in result.output
+    assert "named for school 0102" in result.output and "school 0101" in result.output
+
+    plain = fill_in(tracker(output, "0101"), tmp_path / "returned.xlsx", edits)
+    chosen = collect(inputs, output, str(plain), "--school", "0102", "--apply")
+    assert chosen.exit_code == 1 and "not 0102's" in chosen.output
+    assert (inputs / "timeline.xlsx").read_bytes() == before
+    assert not (inputs / "backups").exists()
+
+
+def test_a_tracker_of_a_packet_rebuilt_from_changed_inputs_is_refused_as_outdated(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    old = fill_in(tracker(output, "0101"), tmp_path / "old.xlsx",
+                  {("Complete the DF", ""): {"Date of Completion": dt.datetime(2026, 11, 20)}})
+    wb = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    ws = wb["Tasks"]
+    ws.cell(ws.max_row, 8).value = "A note the district added"            # 0101's own task: its packet changes
+    wb.save(inputs / "timeline.xlsx")
+    build(inputs, output)
+
+    result = collect(inputs, output, str(old))
+    assert result.exit_code == 1
+    assert "old.xlsx" in result.output and "outdated" in result.output and "0101" in result.output
+    # The same day's rebuild of unchanged inputs (another as-of day) does not make a tracker outdated.
+    fresh = fill_in(tracker(output, "0101"), tmp_path / "fresh.xlsx",
+                    {("Complete the DF", ""): {"Date of Completion": dt.datetime(2026, 11, 20)}})
+    later = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", "2026-11-30",
+                    "--jobs", "1")
+    assert later.exit_code == 0, later.output
+    assert collect(inputs, output, str(fresh)).exit_code == 0
+
+
+def test_a_folder_is_searched_and_files_that_are_not_trackers_are_skipped(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    result = collect(inputs, output, str(output))           # the whole output folder: nothing filled in
+    assert result.exit_code == 0, result.output
+    assert "2 tracker(s) read: 0 change(s)" in result.output
+    named = collect(inputs, output, str(output / "readiness.xlsx"))
+    assert named.exit_code == 1 and "No hidden Packet sheet" in named.output
+
+
+def test_marked_done_without_a_date_and_a_row_id_twice_are_findings_not_guesses(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    wb = openpyxl.load_workbook(tracker(output, "0101"))
+    ws = wb["Schedule"]
+    rows = rows_by_task(ws)
+    ws.cell(rows[("DLT Orientation", "")], 7).value = "Done"
+    copied = rows[("Complete the DF", "")]
+    for c in range(1, 10):
+        ws.cell(ws.max_row + (1 if c == 1 else 0), c).value = ws.cell(copied, c).value
+    wb.save(tmp_path / "returned.xlsx")
+    result = collect(inputs, output, str(tmp_path / "returned.xlsx"))
+    assert result.exit_code == 1
+    assert "marked Done with no Date of Completion" in result.output
+    assert "is on rows" in result.output
+    assert "0 change(s)" in result.output
+
+
+def test_a_tracker_without_its_packet_sheet_is_not_a_tracker(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    wb = openpyxl.load_workbook(tracker(output, "0101"))
+    del wb["Packet"]
+    wb.save(tmp_path / "copied-into-a-new-workbook.xlsx")
+    with pytest.raises(NotATracker):
+        read_returned(tmp_path / "copied-into-a-new-workbook.xlsx")
+
+
+def test_apply_refuses_a_timeline_open_in_excel(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    returned = fill_in(tracker(output, "0101"), tmp_path / "returned.xlsx",
+                       {("Complete the DF", ""): {"Date of Completion": dt.datetime(2026, 11, 20)}})
+    (inputs / "~$timeline.xlsx").write_bytes(b"lock")
+    result = collect(inputs, output, str(returned), "--apply")
+    assert result.exit_code == 1 and "open in Excel" in result.output
+    assert not (inputs / "backups").exists()
+    assert apply_changes(inputs, []) == []                  # nothing accepted: no workbook is touched
+
+
+def _round_trip(path: Path, suffix: str, work: Path) -> Path:
+    """Open and save a workbook in LibreOffice (to .xlsx or .ods), as a school using it would."""
+    soffice = find_soffice()
+    assert soffice
+    filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods"}
+    out = work / f"lo-{suffix}"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{work / 'profile'}", "--headless", "--convert-to",
+                    filters[suffix], "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=180)
+    return out / f"{path.stem}.{suffix}"
+
+
+@pytest.mark.office
+@pytest.mark.parametrize("suffix", ["xlsx", "ods"])
+def test_a_tracker_saved_by_libreoffice_is_collected_applied_and_the_rebuilt_tracker_shows_it_done(tmp_path, suffix):
+    inputs, output = district_folder(tmp_path)
+    edited = fill_in(tracker(output, "0101"), tmp_path / "edited.xlsx",
+                     {("Complete the DF", ""): {"Date of Completion": dt.datetime(2026, 11, 20)}})
+    returned = _round_trip(edited, suffix, tmp_path)
+    applied = collect(inputs, output, str(returned), "--apply")
+    assert applied.exit_code == 0, applied.output
+    assert "1 change(s) applied" in applied.output
+    build(inputs, output)
+    ws = openpyxl.load_workbook(tracker(output, "0101"))["Schedule"]
+    row = rows_by_task(ws)[("Complete the DF", "")]
+    assert ws.cell(row, 6).value.date() == DONE_ON and ws.cell(row, 7).value == "Done"
+
+
+@pytest.mark.office
+def test_libreoffice_keeps_the_packet_sheet_hidden_and_the_row_ids(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    returned = _round_trip(tracker(output, "0101"), "xlsx", tmp_path)
+    wb = openpyxl.load_workbook(returned)
+    assert wb["Packet"].sheet_state == "hidden"
+    assert read_returned(returned).rows.keys() == read_returned(tracker(output, "0101")).rows.keys()
