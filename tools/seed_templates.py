@@ -750,7 +750,7 @@ def row_id_column(ws, column):
     cell = ws.cell(row=4, column=column, value="Row ID")
     cell.font, cell.fill, cell.alignment = copy(header.font), copy(header.fill), copy(header.alignment)
     cell = ws.cell(row=5, column=column, value="{{ row.row_id }}")
-    cell.font = Font(color="808080", size=8)
+    cell.font = Font(color="808080")          # grey: the sheet's own, not to be typed in
     cell.alignment = Alignment(vertical="top")
     cell.number_format = "@"
     ws.column_dimensions[cell.column_letter].width = 13
