@@ -447,7 +447,7 @@ def collect(paths, inputs, output, schools, apply):
         _echo_lines(f.line() for f in result.findings)
         table = result.table()
         if len(table) > 1:
-            widths = [min(max(len(row[i]) for row in table), 40) for i in range(len(table[0]))]
+            widths = [min(max(len(row[i]) for row in table), 44) for i in range(len(table[0]))]
             for row in table:
                 click.echo("  ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)).rstrip())
         click.echo(result.summary)

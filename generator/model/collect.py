@@ -51,10 +51,11 @@ class Change:
     source: Source | None          # the Tasks row holding the value
     district_wide: bool            # that row has no School ID: the school gets a row of its own
     task: tuple[str, str, str] = ("", "", "")     # stage, task, detail: the row's identity
+    repeating: bool = False        # a repeating task's Completion Date: done through that date
 
     @property
     def header(self) -> str:
-        return TASK_FIELDS[self.key]
+        return TASK_FIELDS[self.key] + (" (repeating: done through)" if self.repeating else "")
 
     @property
     def target(self) -> tuple:
@@ -173,6 +174,5 @@ def _series_change(sid: str, file: str, packet: Packet, key: tuple[str, str, str
         return []
     first = min(dates, key=lambda d: d[3])
     t = first[0]
-    label = _label(t) + " (repeating: done through)"
-    return [Change(kind, sid, file, first[3], label, "completed", built, current, got, t.source, t.school_id is None,
-                   key)]
+    return [Change(kind, sid, file, first[3], _label(t), "completed", built, current, got, t.source, t.school_id is None,
+                   key, repeating=True)]

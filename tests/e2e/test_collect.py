@@ -268,3 +268,35 @@ def test_libreoffice_keeps_the_packet_sheet_hidden_and_the_row_ids(tmp_path):
     wb = openpyxl.load_workbook(returned)
     assert wb["Packet"].sheet_state == "hidden"
     assert read_returned(returned).rows.keys() == read_returned(tracker(output, "0101")).rows.keys()
+
+
+def test_a_repeating_tasks_dates_marked_done_become_done_through_the_last_one(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    wb = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    ws = wb["Tasks"]
+    headers = {c.value: c.column for c in ws[1]}
+    row = ws.max_row + 1
+    for header, value in {"Stage": "Stage 1: Identify Critical Needs", "Task": "Monthly data review",
+                          "Responsibility": "Principal", "Expected Date": dt.datetime(2026, 9, 8),
+                          "Repeats": "monthly", "Until": dt.datetime(2026, 12, 31)}.items():
+        ws.cell(row, headers[header]).value = value
+    wb.save(inputs / "timeline.xlsx")
+    build(inputs, output)
+    wb = openpyxl.load_workbook(tracker(output, "0101"))
+    ws = wb["Schedule"]
+    monthly = sorted((ws.cell(r, 5).value, r) for r in range(5, ws.max_row + 1)
+                     if ws.cell(r, 2).value == "Monthly data review" and ws.cell(r, 9).value)
+    assert [d.date() for d, _ in monthly] == [D(2026, 9, 8), D(2026, 10, 8), D(2026, 11, 8), D(2026, 12, 8)]
+    for when, r in monthly[:2]:
+        ws.cell(r, 6).value = when + dt.timedelta(days=1)
+    wb.save(tmp_path / "returned.xlsx")
+
+    result = collect(inputs, output, str(tmp_path / "returned.xlsx"), "--apply")
+    assert result.exit_code == 0, result.output
+    assert "done through" in result.output and "October 8, 2026" in result.output
+    own = [r for r in task_rows(inputs) if r["Task"] == "Monthly data review" and r["School ID"] == "0101"]
+    assert own[0]["Completion Date"].date() == D(2026, 10, 8) and own[0]["Repeats"] == "monthly"
+    build(inputs, output)
+    ws = openpyxl.load_workbook(tracker(output, "0101"))["Schedule"]
+    statuses = [ws.cell(r, 7).value for r in range(5, ws.max_row + 1) if ws.cell(r, 2).value == "Monthly data review"]
+    assert statuses[:2] == ["Done", "Done"] and "Done" not in statuses[2:]
