@@ -38,7 +38,7 @@ from generator.inputs.returned import NotATracker, ReturnedTracker, read_returne
 from generator.inputs.schema import SHEETS, DesignationVocabulary, with_designations
 from generator.inputs.validate import owning_schools, validate_tables
 from generator.model.build import build_district
-from generator.model.collect import ALREADY, CHANGE, CONFLICT, Change, plan_schedule, shown
+from generator.model.collect import ALREADY, CHANGE, CONFLICT, Change, plan_grid, plan_schedule, shown
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.model.rollup import not_built_rollup, school_rollup
@@ -50,6 +50,7 @@ from generator.output.input_update import Written, apply_changes
 from generator.output.lock import OutputLock
 from generator.render import check_engine, packet_contexts, render_document
 from generator.render.calendars import DISTRICT_CALENDAR, district_calendar
+from generator.render.context import GRID_TRACKER
 from generator.render.dashboard import DASHBOARD, DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
@@ -804,8 +805,10 @@ class CollectReport:
     @property
     def summary(self) -> str:
         verb = "applied" if self.applied else "to apply"
+        unread = sum(f.severity == WARNING for f in self.findings)
         line = (f"{len(self.trackers)} tracker(s) read: {len(self.to_apply)} change(s) {verb}, "
-                f"{len(self.conflicts)} conflict(s), {len(self.refused)} refused or not read")
+                f"{len(self.conflicts)} conflict(s), {len(self.refused)} refused or not read"
+                + (f", {unread} row(s) or column(s) not read" if unread else ""))
         if self.applied and self.written:
             line += "; " + "; ".join(f"{w.path.name} written (backup {w.backup.parent.name}/{w.backup.name})"
                                      for w in self.written)
@@ -912,7 +915,8 @@ def collect(settings: Settings, paths, apply: bool = False) -> CollectReport:
         seen[(tracker.school_id, tracker.form)] = tracker
         accepted.append(tracker)
         findings += tracker.findings
-        found, unread = plan_schedule(tracker, packets[tracker.school_id])
+        plan = plan_grid if tracker.form == GRID_TRACKER else plan_schedule
+        found, unread = plan(tracker, packets[tracker.school_id])
         changes += found
         findings += unread
     report = CollectReport(tuple(accepted), tuple(changes), tuple(findings))

@@ -804,7 +804,7 @@ def isbe_grid_xlsx(path):
         "{{ district.name }} \u00b7 Planning year {{ planning_year }}", (
             ("Month", "month", 14), ("Key Activity", "key_activity", 48), ("Role", "role", 26),
             ("Person Responsible", "person", 26), ("Tasks", "tasks", 60), ("Due Date", "due_date", 12),
-            ("Status", "status", 13), ("Date Completed", "date_completed", 14), ("Notes", "", 30)),
+            ("Status", "status", 13), ("Date Completed", "date_completed", 14), ("Notes", "notes", 30)),
         freeze="C5")
     status = DataValidation(type="list", formula1='"Not started,In progress,Done"', allow_blank=True,
                             showErrorMessage=True, errorTitle="Status",
@@ -821,7 +821,15 @@ def isbe_grid_xlsx(path):
     ws.page_setup.paperSize = ws.PAPERSIZE_LEGAL
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "Please note that document will print best on legal-sized (8.5\"x14\") paper."
+    row_id_column(ws, 10)
+    collect_sheet(wb, GRID_COLLECTED)
     wb.save(path)
+
+
+# What the ISBE grid tracker's Packet sheet records of each row: what the row is (to write its Grid Progress
+# row) and the values a school may change, as built.
+GRID_COLLECTED = (("Month", "month", False), ("Key Activity", "key_activity", False), ("Role", "role", False),
+                  ("Status", "status", False), ("Date Completed", "date_completed", True), ("Notes", "notes", False))
 
 
 def readiness_xlsx(path):

@@ -39,6 +39,13 @@ class Fillable:
 FILLABLE = {
     "schedule-tracker": (Fillable("Date of Completion", "completed", "date"), Fillable("Status", "status"),
                          Fillable("Notes", "notes")),
+    "isbe-grid-tracker": (Fillable("Status", "status"), Fillable("Date Completed", "completed", "date"),
+                          Fillable("Notes", "notes")),
+}
+# What else the Packet sheet records of each row, as built, by form: what the row is.
+BUILT_ONLY = {
+    "isbe-grid-tracker": (Fillable("Month", "month"), Fillable("Key Activity", "key_activity"),
+                          Fillable("Role", "role")),
 }
 
 
@@ -173,7 +180,7 @@ def read_returned(path: Path) -> ReturnedTracker:
     if fillable is None:
         raise NotATracker(Finding(ERROR, f"Its Packet sheet names the form '{form}', which cannot be collected.",
                                   file=file, sheet=PACKET_SHEET))
-    built = _built(file, frames[packet], fillable)
+    built = _built(file, frames[packet], fillable + BUILT_ONLY.get(form, ()))
     visible = [(name, _header_row(frame)) for name, frame in frames.items() if name != packet]
     sheet, found = next(((name, f) for name, f in visible if f is not None), ("", None))
     if found is None:

@@ -75,6 +75,7 @@ SUPPORT_CATEGORIES = ("Professional Learning", "Local Assessment", "Communicatio
 BENCHMARK_TERMS = ("Short-term", "Long-term")
 
 STATUSES = ("Not started", "In progress", "Done")
+GRID_STATUSES = STATUSES           # an ISBE grid activity's status, as its tracker's dropdown offers them
 
 # The district's review cycle for each school's plan (seed 003), in the order it runs.
 REVIEW_STEPS = ("First Draft", "Feedback Round", "Final Review", "Board Approval", "Check-in")
@@ -277,6 +278,25 @@ REVIEW = Sheet("timeline", "Review", (
                         "review, board approval) and its check-ins on the plan through the year. Check-ins "
                         "may repeat.")
 
+GRID_PROGRESS = Sheet("timeline", "Grid Progress", (
+    SCHOOL_ID_REQUIRED,
+    Column("Month", "month", synonyms=("grid month",), example="January",
+           help="The month band of the ISBE grid the activity is under, as the grid tracker shows it."),
+    Column("Key Activity", "key_activity", required=True, synonyms=("activity", "key activities"),
+           example="Submit the IQFSR to ISBE by January 31, 2027",
+           help="The key activity as the school's ISBE grid tracker shows it (packets collect copies it)."),
+    Column("Role", "role", required=True, synonyms=("grid role", "column"), example="School Leadership Team",
+           help="The grid column (role) whose tasks the row is about, as the grid tracker shows it."),
+    Column("Status", "status", "choice", choices=GRID_STATUSES, synonyms=("progress", "state"),
+           example="In progress", blank="Not started"),
+    Column("Date Completed", "completed", "date", synonyms=("completed", "completion date", "date of completion"),
+           example="2027-01-28"),
+    Column("Notes", "notes", synonyms=("note", "comments"), example=""),
+), required=False, help="Each school's progress on its ISBE planning-year grid activities: what its grid tracker "
+                        "shows in Status, Date Completed and Notes. `packets collect --apply` fills it from the "
+                        "trackers schools return; a row may also be typed in. An activity without a row is "
+                        "Not started.", key_columns=("school_id", "month", "key_activity", "role"))
+
 HOLIDAYS = Sheet("timeline", "Holidays", (
     Column("Holiday", "name", synonyms=("name", "day off", "closure", "description"), example="Thanksgiving break"),
     Column("Date", "date", "date", required=True, synonyms=("start", "from", "first day", "start date"),
@@ -371,7 +391,7 @@ SUPPORTS = Sheet("goals", "Supports", (
 ), required=False, help="Professional learning needs, local assessments, the communication plan and "
                         "oversight responsibilities (who monitors what).")
 
-SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS,
+SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS, GRID_PROGRESS,
           PROBLEMS, GOALS, BENCHMARKS, STRATEGIES, ACTIVITIES, MONITORING, SUPPORTS)
 
 WORKBOOKS = ("roster", "timeline", "goals")

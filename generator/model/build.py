@@ -28,6 +28,7 @@ from generator.model.records import (
     Benchmark,
     District,
     Goal,
+    GridProgress,
     Meeting,
     MonitoringItem,
     Packet,
@@ -292,7 +293,11 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
             key=lambda m: m.date))
         tasks = timeline.merge([_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)])
         waived = tuple(sorted(rule for rule, concerned in scope.items() if school.identification not in concerned))
+        progress = tuple(GridProgress(_text(r, "month"), _text(r, "key_activity"), _text(r, "role"),
+                                      r["status"] or "Not started", r["completed"], _text(r, "notes"), _source(t, r))
+                         for t, r in index.rows("Grid Progress", sid))
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
                               tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people),
-                              state=settings.state, waived_rules=waived, time_zone=settings.time_zone))
+                              state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
+                              grid_progress=progress))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

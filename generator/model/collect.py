@@ -22,17 +22,20 @@ from typing import Any
 
 from generator.findings import WARNING, Finding, quote
 from generator.inputs.returned import ReturnedTracker
+from generator.inputs.schema import GRID_PROGRESS, GRID_STATUSES, canonical_choice
 from generator.model.dates import display_date
-from generator.model.identity import repeating_keys, school_of, task_key, task_row_id
-from generator.model.records import Packet, Source, Task
+from generator.model.identity import grid_key, grid_row_id, repeating_keys, school_of, task_key, task_row_id
+from generator.model.records import GridProgress, Packet, Source, Task
 from generator.model.status import DONE
 
 CHANGE = "change"
 ALREADY = "already in the inputs"
 CONFLICT = "conflict"
 
-# The Tasks columns a returned schedule tracker may change, by field, with their headers in timeline.xlsx.
+# The columns a returned tracker may change, by sheet and field, with their headers in timeline.xlsx.
 TASK_FIELDS = {"completed": "Completion Date", "notes": "Notes"}
+GRID_FIELDS = {"status": "Status", "completed": "Date Completed", "notes": "Notes"}
+FIELDS = {"Tasks": TASK_FIELDS, GRID_PROGRESS.name: GRID_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,13 @@ class Change:
     returned: Any                  # the school's value
     source: Source | None          # the Tasks row holding the value
     district_wide: bool            # that row has no School ID: the school gets a row of its own
-    task: tuple[str, str, str] = ("", "", "")     # stage, task, detail: the row's identity
+    task: tuple[str, str, str] = ("", "", "")     # stage, task, detail (a grid row: month, key activity, role)
     repeating: bool = False        # a repeating task's Completion Date: done through that date
+    sheet: str = "Tasks"           # the input sheet the value is on: Tasks, or Grid Progress
 
     @property
     def header(self) -> str:
-        return TASK_FIELDS[self.key] + (" (repeating: done through)" if self.repeating else "")
+        return FIELDS[self.sheet][self.key] + (" (repeating: done through)" if self.repeating else "")
 
     @property
     def target(self) -> tuple:
@@ -174,5 +178,52 @@ def _series_change(sid: str, file: str, packet: Packet, key: tuple[str, str, str
         return []
     first = min(dates, key=lambda d: d[3])
     t = first[0]
-    return [Change(kind, sid, file, first[3], _label(t), "completed", built, current, got, t.source, t.school_id is None,
-                   key, repeating=True)]
+    return [Change(kind, sid, file, first[3], _label(t), "completed", built, current, got, t.source,
+                   t.school_id is None, key, repeating=True)]
+
+
+def plan_grid(tracker: ReturnedTracker, packet: Packet) -> tuple[list[Change], list[Finding]]:
+    """Return what a returned ISBE grid tracker would change in the school's Grid Progress rows (a row the
+    school has none for yet is added), and the rows it does not read."""
+    sid = packet.school.school_id
+    progress = {grid_key(p.month, p.key_activity, p.role): p for p in packet.grid_progress}
+    findings: list[Finding] = []
+    changes: list[Change] = []
+
+    def finding(row: int, message: str, fix: str = "") -> None:
+        findings.append(Finding(WARNING, message, file=tracker.name, sheet=tracker.sheet, row=row, school_id=sid,
+                                fix=fix))
+
+    for row_id, got in tracker.rows.items():
+        owner = school_of(row_id)
+        if owner and owner != sid:
+            finding(got.row, f"The Row ID {row_id} is school {owner}'s, not {sid}'s: a row pasted from another "
+                             f"school's tracker is not read.", "Delete the row, or type the school's own progress.")
+            continue
+        built = tracker.built.get(row_id)
+        if built is None or grid_row_id(sid, built.get("month") or "", built.get("key_activity") or "",
+                                        built.get("role") or "") != row_id:
+            finding(got.row, f"Row ID {row_id} is not an activity of this tracker's Packet sheet: not read.")
+            continue
+        identity = (built["month"] or "", built["key_activity"] or "", built["role"] or "")
+        current = progress.get(grid_key(*identity)) or GridProgress(*identity)
+        label = quote(f"{identity[0]}: {identity[1]} ({identity[2]})", 70)
+        values = dict(got.values)
+        if "status" in values:
+            status = canonical_choice(values["status"], GRID_STATUSES) if values["status"] else GRID_STATUSES[0]
+            if status is None:
+                finding(got.row, f"Status '{quote(values['status'], 30)}' is not one of {', '.join(GRID_STATUSES)}: "
+                                 f"not read.", "Choose the status from the list.")
+                del values["status"]
+            else:
+                values["status"] = status
+        for key in GRID_FIELDS:
+            if key not in values:
+                continue
+            was = built.get(key) if key != "status" else (built.get(key) or GRID_STATUSES[0])
+            now = getattr(current, key)
+            kind = _classify(was if key == "completed" else was or "", now, values[key])
+            if kind:
+                changes.append(Change(kind, sid, tracker.name, got.row, label, key, was, now, values[key],
+                                      current.source, False, identity, sheet=GRID_PROGRESS.name))
+    return changes, findings

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable
 
+from generator.inputs.schema import header_key
 from generator.model.records import Task
 
 ID_SEPARATOR = ":"           # a Row ID is `<school ID>:<hash>`, so another school's row names its school
@@ -35,9 +36,15 @@ def task_row_id(school_id: str, task: Task, repeating: bool) -> str:
     return f"{school_id}{ID_SEPARATOR}{_digest((school_id, *task_key(task), occurrence))}"
 
 
+def grid_key(month: str, key_activity: str, role: str) -> tuple[str, str, str]:
+    """Return what makes an ISBE grid tracker row the same row: its month, key activity and role, in any case,
+    spacing or punctuation (a Grid Progress row typed by hand matches the tracker's)."""
+    return (header_key(month), header_key(key_activity), header_key(role))
+
+
 def grid_row_id(school_id: str, month: str, key_activity: str, role: str) -> str:
     """Return an ISBE grid tracker row's Row ID: the school, the activity's month and text, and the role."""
-    return f"{school_id}{ID_SEPARATOR}{_digest((school_id, month.casefold(), key_activity.casefold(), role))}"
+    return f"{school_id}{ID_SEPARATOR}{_digest((school_id, *grid_key(month, key_activity, role)))}"
 
 
 def school_of(row_id: str) -> str:

@@ -19,11 +19,13 @@ from typing import Any, Iterable
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import column_index_from_string
+from openpyxl.styles import Font
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import HEADER_SEARCH_ROWS, clean_text
-from generator.inputs.schema import TASKS
+from generator.inputs.read import WORKBOOK_SUFFIXES
+from generator.inputs.schema import GRID_PROGRESS, TASKS, Sheet
 from generator.model.collect import CHANGE, Change
 from generator.output.atomic import write_atomic
 
@@ -59,10 +61,11 @@ def _load(path: Path):
 
 
 class _Sheet:
-    """The Tasks sheet: its header row, its columns by field, cells set as the loader reads them."""
+    """An input sheet (Tasks, Grid Progress): its header row, its columns by field, cells set as the loader
+    reads them."""
 
-    def __init__(self, ws, columns: dict[str, tuple[str, str]]):
-        self.ws = ws
+    def __init__(self, ws, columns: dict[str, tuple[str, str]], spec: Sheet = TASKS):
+        self.ws, self.spec = ws, spec
         self.columns = {key: column_index_from_string(letter) for key, (letter, _) in columns.items()}
         key, (letter, header) = next(iter(columns.items()))
         self.header_row = next((n for n in range(1, HEADER_SEARCH_ROWS + 1)
@@ -74,7 +77,7 @@ class _Sheet:
         """Return a field's column, adding its header after the last column when the sheet lacks it."""
         if key not in self.columns:
             j = max(self.ws.max_column, *self.columns.values()) + 1
-            header = self.ws.cell(row=self.header_row, column=j, value=TASKS.column(key).name)
+            header = self.ws.cell(row=self.header_row, column=j, value=self.spec.column(key).name)
             before = self.ws.cell(row=self.header_row, column=j - 1)
             if before.has_style:
                 header._style = before._style
@@ -103,6 +106,56 @@ class _Sheet:
         target.number_format = TEXT_FORMAT                # leading zeros stay
         return number
 
+    def append(self, values: dict[str, Any]) -> int:
+        """Write a new row under the last one; return its number."""
+        number = self.next_row
+        self.next_row += 1
+        for key, value in values.items():
+            self.set(number, key, value)
+        self.ws.cell(row=number, column=self.column("school_id")).number_format = TEXT_FORMAT
+        return number
+
+
+def _header_columns(ws, spec: Sheet) -> dict[str, tuple[str, str]]:
+    """Return a sheet's columns by field, from the first row naming its required columns."""
+    for row in ws.iter_rows(max_row=HEADER_SEARCH_ROWS):
+        found: dict[str, tuple[str, str]] = {}
+        for cell in row:
+            col = next((c for c in spec.columns if cell.value is not None and c.matches(cell.value)), None)
+            if col is not None and col.key not in found:
+                found[col.key] = (cell.column_letter, clean_text(cell.value))
+        if all(c.key in found for c in spec.columns if c.required):
+            return found
+    return {}
+
+
+def _data_sheet(wb, spec: Sheet) -> _Sheet:
+    """Return the workbook's sheet for `spec` (Grid Progress), added with its headers when it has none."""
+    ws = next((w for w in wb.worksheets if w.title.casefold() == spec.name.casefold()), None)
+    if ws is None:
+        ws = wb.create_sheet(spec.name)
+        for j, col in enumerate(spec.columns, start=1):
+            ws.cell(row=1, column=j, value=col.name).font = Font(bold=True)
+            ws.column_dimensions[get_column_letter(j)].width = 40 if col.key == "key_activity" else 16
+    columns = _header_columns(ws, spec)
+    if not columns:
+        raise PacketsError(f"The {spec.name} sheet has no header row naming "
+                           f"{', '.join(c.name for c in spec.columns if c.required)}; nothing was written. Fix: put "
+                           f"the headers back, or rename the sheet.")
+    return _Sheet(ws, columns, spec)
+
+
+def _workbook_for(inputs: Path, spec: Sheet) -> str:
+    """Return the file name of the workbook a sheet's new rows go into (its CSV file is refused)."""
+    if (Path(inputs) / spec.csv_name).exists():
+        raise PacketsError(f"{Path(inputs) / spec.csv_name}: the {spec.name} sheet is kept as a CSV file, which "
+                           f"`packets collect --apply` does not write; nothing was written. Fix: enter the changes "
+                           f"listed by hand, or keep the sheet in {spec.workbook}.xlsx.")
+    for suffix in WORKBOOK_SUFFIXES:
+        if (Path(inputs) / f"{spec.workbook}{suffix}").is_file():
+            return f"{spec.workbook}{suffix}"
+    raise PacketsError(f"No {spec.workbook}.xlsx in {inputs}; nothing was written.")
+
 
 def backup_path(path: Path, when: dt.datetime) -> Path:
     """Return where a workbook's copy is kept before `packets collect --apply` changes it:
@@ -121,29 +174,39 @@ def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | N
     """Write the changes (those of kind CHANGE) into the workbooks their Tasks rows are in; return what was
     written. Every workbook is read and checked before the first is written."""
     when = when or dt.datetime.now()
-    accepted = [c for c in changes if c.kind == CHANGE and c.source is not None]
+    accepted = [c for c in changes if c.kind == CHANGE and (c.source is not None or c.sheet == GRID_PROGRESS.name)]
     by_file: dict[str, list[Change]] = {}
     for c in accepted:
-        assert c.source is not None
-        by_file.setdefault(c.source.file, []).append(c)
+        by_file.setdefault(c.source.file if c.source else _workbook_for(inputs, GRID_PROGRESS), []).append(c)
     staged = []
     for file, found in by_file.items():
         path = Path(inputs) / file
         if path.suffix.lower() == ".csv":
-            raise PacketsError(f"{path}: the Tasks sheet is kept as a CSV file, which `packets collect --apply` does "
-                               f"not write; nothing was written. Fix: enter the changes listed by hand, or keep the "
-                               f"Tasks sheet in timeline.xlsx.")
+            raise PacketsError(f"{path}: the sheet is kept as a CSV file, which `packets collect --apply` does not "
+                               f"write; nothing was written. Fix: enter the changes listed by hand, or keep the "
+                               f"sheet in its workbook.")
         wb = _load(path)
         changed = added = 0
         sheets: dict[str, _Sheet] = {}
-        copies: dict[tuple[str, int, str], int] = {}
+        copies: dict[tuple, int] = {}
         for c in found:
             src = c.source
-            assert src is not None and src.row is not None
+            if src is None:                              # a Grid Progress row the school has none of yet
+                sheet = sheets.setdefault(c.sheet, _data_sheet(wb, GRID_PROGRESS))
+                made: tuple = (c.sheet, c.school_id, *c.task)
+                if made not in copies:
+                    month, activity, role = c.task
+                    copies[made] = sheet.append({"school_id": c.school_id, "month": month, "key_activity": activity,
+                                                 "role": role})
+                    added += 1
+                sheet.set(copies[made], c.key, c.returned)
+                continue
+            assert src.row is not None
             if src.sheet not in wb.sheetnames:
                 raise PacketsError(f"{path} has no sheet {src.sheet} any more; nothing was written. Fix: run "
                                    f"`packets collect` again.")
-            sheet = sheets.setdefault(src.sheet, _Sheet(wb[src.sheet], dict(src.columns)))
+            spec = GRID_PROGRESS if c.sheet == GRID_PROGRESS.name else TASKS
+            sheet = sheets.setdefault(src.sheet, _Sheet(wb[src.sheet], dict(src.columns), spec))
             row = src.row
             if c.district_wide:
                 made = (src.sheet, src.row, c.school_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 from generator.model.dates import MONTHS as _MONTHS
 from generator.model.dates import display_date
-from generator.model.identity import repeating_keys, task_key, task_row_id, version
+from generator.model.identity import grid_key, grid_row_id, repeating_keys, task_key, task_row_id, version
 from generator.model.readiness import check_packet
 from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
 from generator.model.status import OVERDUE, task_status
@@ -271,6 +271,10 @@ def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
 
 # --- ISBE planning-year activity grid ---------------------------------------------------------
 
+GRID_TRACKER = "isbe-grid-tracker"
+_GRID_VERSIONED = ("row_id", "month", "key_activity", "role", "tasks", "due_date", "status", "date_completed",
+                   "notes")
+
 def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     """Return the ISBE planning-year grid's context: columns named for this school, months of activities.
     The columns and activities are those of the school's identification (isbe_grid_columns.csv and
@@ -283,6 +287,8 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
                for c in template_data.grid_columns(templates) if c.applies(identification)]
     months: list[dict[str, Any]] = []
     tracker: list[dict[str, Any]] = []
+    sid = packet.school.school_id
+    progress = {grid_key(p.month, p.key_activity, p.role): p for p in packet.grid_progress}
     for activity in template_data.grid_activities(templates):
         if not activity.applies(identification):
             continue
@@ -297,10 +303,14 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
             lines = activity.cells[column["key"]]
             if not lines:
                 continue
+            key_activity = "\n".join(cells["key_activity"])
+            done = progress.get(grid_key(activity.month, key_activity, column["title"]))
             tracker.append({
-                "month": activity.month, "key_activity": "\n".join(cells["key_activity"]),
+                "row_id": grid_row_id(sid, activity.month, key_activity, column["title"]),
+                "month": activity.month, "key_activity": key_activity,
                 "role": column["title"], "person": column["people"], "tasks": "\n".join(cells[column["key"]]),
-                "due_date": due_date(lines, year) or own_due, "status": "Not started", "date_completed": None,
+                "due_date": due_date(lines, year) or own_due, "status": done.status if done else "Not started",
+                "date_completed": done.completed if done else None, "notes": done.notes if done else "",
             })
     return {
         **common_context(packet, templates),
@@ -311,6 +321,7 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "grid_span": 1 + len(columns),
         "months": months,
         "rows": tracker,
+        "collect": collect_identity(packet, GRID_TRACKER, tracker, _GRID_VERSIONED),
     }
 
 

@@ -192,7 +192,7 @@ def test_a_folder_is_searched_and_files_that_are_not_trackers_are_skipped(tmp_pa
     inputs, output = district_folder(tmp_path)
     result = collect(inputs, output, str(output))           # the whole output folder: nothing filled in
     assert result.exit_code == 0, result.output
-    assert "2 tracker(s) read: 0 change(s)" in result.output
+    assert "4 tracker(s) read: 0 change(s)" in result.output            # each school's schedule and ISBE grid
     named = collect(inputs, output, str(output / "readiness.xlsx"))
     assert named.exit_code == 1 and "No hidden Packet sheet" in named.output
 
@@ -300,3 +300,62 @@ def test_a_repeating_tasks_dates_marked_done_become_done_through_the_last_one(tm
     ws = openpyxl.load_workbook(tracker(output, "0101"))["Schedule"]
     statuses = [ws.cell(r, 7).value for r in range(5, ws.max_row + 1) if ws.cell(r, 2).value == "Monthly data review"]
     assert statuses[:2] == ["Done", "Done"] and "Done" not in statuses[2:]
+
+
+def grid_tracker(output: Path, school_id: str) -> Path:
+    (found,) = output.glob(f"{school_id}-*/{school_id}-isbe-grid-tracker.xlsx")
+    return found
+
+
+def grid_rows(inputs: Path) -> list[dict]:
+    wb = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    ws = wb["Grid Progress"]
+    headers = [c.value for c in ws[1]]
+    return [dict(zip(headers, r)) for r in ws.iter_rows(min_row=2, values_only=True) if any(r)]
+
+
+def test_a_returned_isbe_grid_status_gets_a_grid_progress_row_and_the_rebuilt_tracker_shows_it(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    wb = openpyxl.load_workbook(grid_tracker(output, "0101"))
+    ws = wb["Activities"]
+    headers = {c.value: c.column for c in ws[4]}
+    first, second = 5, 6
+    activity, role = ws.cell(first, headers["Key Activity"]).value, ws.cell(first, headers["Role"]).value
+    ws.cell(first, headers["Status"]).value = "done"                    # any case: the dropdown's Done
+    ws.cell(first, headers["Date Completed"]).value = dt.datetime(2026, 10, 2)
+    ws.cell(second, headers["Status"]).value = "Finished"                # not a status: not read, said so
+    ws.move_range(f"A{first}:J{first}", rows=ws.max_row - first + 1)     # the row moved to the end
+    wb.save(tmp_path / "grid.xlsx")
+    timeline = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    del timeline["Grid Progress"]                  # a district's timeline from before the sheet: it is added
+    timeline.save(inputs / "timeline.xlsx")
+
+    result = collect(inputs, output, str(tmp_path / "grid.xlsx"), "--apply")
+    assert result.exit_code == 1, result.output                          # the row not read makes it 1
+    assert "'Finished' is not one of" in result.output and "2 change(s) applied" in result.output
+    (row,) = grid_rows(inputs)
+    assert (row["School ID"], row["Key Activity"], row["Role"], row["Status"]) == ("0101", activity, role, "Done")
+    assert row["Date Completed"].date() == D(2026, 10, 2)
+
+    assert "Built 1, skipped 1" in build(inputs, output).output
+    ws = openpyxl.load_workbook(grid_tracker(output, "0101"))["Activities"]
+    rebuilt = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, headers["Key Activity"]).value == activity
+                   and ws.cell(r, headers["Role"]).value == role)
+    assert ws.cell(rebuilt, headers["Status"]).value == "Done"
+    assert ws.cell(rebuilt, headers["Date Completed"]).value.date() == D(2026, 10, 2)
+
+
+def test_a_grid_status_the_district_typed_since_the_build_is_a_conflict(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    wb = openpyxl.load_workbook(grid_tracker(output, "0101"))
+    ws = wb["Activities"]
+    month, activity, role = (ws.cell(5, c).value for c in (1, 2, 3))
+    ws.cell(5, 7).value = "Done"
+    wb.save(tmp_path / "grid.xlsx")
+    timeline = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    timeline["Grid Progress"].append(["0101", month, activity, role, "In progress", None, None])
+    timeline.save(inputs / "timeline.xlsx")
+
+    result = collect(inputs, output, str(tmp_path / "grid.xlsx"), "--apply")
+    assert result.exit_code == 1 and "CONFLICT" in result.output and "In progress" in result.output
+    assert [r["Status"] for r in grid_rows(inputs)] == ["In progress"]
