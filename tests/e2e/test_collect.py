@@ -359,3 +359,28 @@ def test_a_grid_status_the_district_typed_since_the_build_is_a_conflict(tmp_path
     result = collect(inputs, output, str(tmp_path / "grid.xlsx"), "--apply")
     assert result.exit_code == 1 and "CONFLICT" in result.output and "In progress" in result.output
     assert [r["Status"] for r in grid_rows(inputs)] == ["In progress"]
+
+
+def test_filtered_rows_are_read_a_date_typed_as_text_too_and_a_row_pasted_from_another_school_is_not(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    other = openpyxl.load_workbook(tracker(output, "0102"))["Schedule"]
+    pasted = [c.value for c in other[rows_by_task(other)[("DLT Orientation", "")]]]
+    wb = openpyxl.load_workbook(tracker(output, "0101"))
+    ws = wb["Schedule"]
+    rows = rows_by_task(ws)
+    done = rows[("Complete the DF", "")]
+    ws.cell(done, 6).value = "11/20/2026"                                 # as Google Sheets may keep a typed date
+    ws.row_dimensions[done].hidden = True                                  # filtered out of view
+    pasted[5] = dt.datetime(2026, 11, 1)
+    for c, value in enumerate(pasted, start=1):
+        ws.cell(ws.max_row + (1 if c == 1 else 0), c).value = value
+    wb.save(tmp_path / "returned.xlsx")
+
+    result = collect(inputs, output, str(tmp_path / "returned.xlsx"), "--apply")
+    assert result.exit_code == 1, result.output
+    assert "is school 0102's, not 0101's" in result.output
+    assert "1 change(s) applied" in result.output
+    rows_now = task_rows(inputs)
+    assert [r["Completion Date"].date() for r in rows_now
+            if r["Task"] == "Complete the DF" and r["School ID"] == "0101"] == [DONE_ON]
+    assert not any(r["School ID"] == "0102" for r in rows_now)           # nothing of 0102's written
