@@ -38,7 +38,7 @@ from generator.inputs.returned import NotATracker, ReturnedTracker, read_returne
 from generator.inputs.schema import SHEETS, DesignationVocabulary, with_designations
 from generator.inputs.validate import owning_schools, validate_tables
 from generator.model.build import build_district
-from generator.model.collect import ALREADY, CHANGE, CONFLICT, Change, plan_grid, plan_schedule, shown
+from generator.model.collect import ALREADY, CHANGE, CONFLICT, Change, plan_grid, plan_review, plan_schedule, shown
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.model.rollup import not_built_rollup, school_rollup
@@ -50,7 +50,7 @@ from generator.output.input_update import Written, apply_changes
 from generator.output.lock import OutputLock
 from generator.render import check_engine, packet_contexts, render_document
 from generator.render.calendars import DISTRICT_CALENDAR, district_calendar
-from generator.render.context import GRID_TRACKER
+from generator.render.context import GRID_TRACKER, REVIEW_FORM
 from generator.render.dashboard import DASHBOARD, DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
@@ -797,7 +797,8 @@ class CollectReport:
         for c in self.changes:
             result = {CHANGE: "applied" if self.applied else "to apply", ALREADY: ALREADY,
                       CONFLICT: "CONFLICT: not applied"}[c.kind]
-            rows.append([c.school_id, f"{c.file}, row {c.row}", c.what, c.header, shown(c.built), shown(c.current),
+            place = f"round {c.row}" if c.file.lower().endswith(".docx") else f"row {c.row}"
+            rows.append([c.school_id, f"{c.file}, {place}", c.what, c.header, shown(c.built), shown(c.current),
                          shown(c.returned), result + (" (a row of its own)" if c.district_wide and c.kind == CHANGE
                                                       else "")])
         return rows
@@ -827,7 +828,7 @@ def _latest_version(settings: Settings, entry: dict, form: str) -> str | None:
     """Return the version of the form's tracker the school's latest build wrote, or None when it has none."""
     out = Path(settings.output)
     for document in entry.get("documents", ()):
-        if not str(document).lower().endswith(".xlsx"):
+        if not str(document).lower().endswith((".xlsx", ".docx")):
             continue
         try:
             built = read_returned(out / document)
@@ -915,7 +916,7 @@ def collect(settings: Settings, paths, apply: bool = False) -> CollectReport:
         seen[(tracker.school_id, tracker.form)] = tracker
         accepted.append(tracker)
         findings += tracker.findings
-        plan = plan_grid if tracker.form == GRID_TRACKER else plan_schedule
+        plan = {GRID_TRACKER: plan_grid, REVIEW_FORM: plan_review}.get(tracker.form, plan_schedule)
         found, unread = plan(tracker, packets[tracker.school_id])
         changes += found
         findings += unread

@@ -9,6 +9,7 @@ the header row is found by its headers, and each row by its Row ID. Only the cel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from generator.findings import ERROR, WARNING, Finding
 from generator.inputs.normalize import clean_text, is_blank, parse_date
 from generator.inputs.read import WORKBOOK_SUFFIXES, read_workbook
-from generator.inputs.schema import header_key
+from generator.inputs.schema import REVIEW_DECISIONS_CHOICES, header_key
 
 PACKET_SHEET = "Packet"               # the hidden sheet naming the tracker's school, form and version
 ROW_ID = "Row ID"
@@ -160,6 +161,8 @@ def read_returned(path: Path) -> ReturnedTracker:
     finding, and left out; the others are read."""
     path = Path(path)
     file = path.name
+    if path.suffix.lower() in DOCUMENT_SUFFIXES:
+        return read_review(path)
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise NotATracker(Finding(ERROR, "Not a workbook (.xlsx, .xlsm or .ods), so not a returned tracker.",
                                   file=file))
@@ -235,13 +238,102 @@ def read_returned(path: Path) -> ReturnedTracker:
                            rows, built, {k: get_column_letter(c + 1) for k, c in columns.items()}, tuple(findings))
 
 
+# --- the Plan Review form (Word) ----------------------------------------------------------------------
+
+REVIEW_FORM = "review"
+DOCUMENT_SUFFIXES = (".docx",)
+_PACKET_ID = re.compile(r"Packet ID\s+(?P<school>.+?)\s+\u00b7\s+(?P<form>[\w-]+)\s+\u00b7\s+(?P<version>[0-9a-f]+)")
+_ROUND_ID = re.compile(r"Round ID\s+(?P<id>\S+?)/(?P<hashes>[0-9a-f]+\.[0-9a-f]+\.[0-9a-f]+)")
+_TICKS = "\u2612\u2611\u2713\u2714\u25a0xX"
+_DECISION = re.compile(r"([" + _TICKS + r"\u2610])?\s*(" + "|".join(
+    re.escape(c) for c in sorted(REVIEW_DECISIONS_CHOICES, key=len, reverse=True)) + ")")
+REVIEW_FIELDS = ("decision", "strengths", "revisions")
+COMMENT_LABELS = {"strengths": "strengths", "revisionsrequested": "revisions"}
+
+
+def _cell_text(cell) -> str:
+    return "\n".join(p.text for p in cell.paragraphs).strip()
+
+
+def _decision(text: str) -> tuple[str, list[str]]:
+    """Return the decision ticked in a Decision line ('' when none) and every one ticked."""
+    ticked = [m.group(2) for m in _DECISION.finditer(text) if m.group(1) and m.group(1) != "\u2610"]
+    return (ticked[0] if len(ticked) == 1 else ""), ticked
+
+
+def read_review(path: Path) -> ReturnedTracker:
+    """Return a returned Plan Review form as read: its Packet ID line says whose it is, and each round (found
+    by its Round ID line, however the form was edited around it) the decision ticked and the comments under
+    Strengths and Revisions requested. The Round ID carries a short hash of each value the form was built
+    with (ReturnedTracker.built: decision, strengths and revisions, each a hash)."""
+    from docx import Document
+
+    file = path.name
+    try:
+        doc = Document(str(path))
+    except Exception:  # any reader failure is a problem with the file, reported as such
+        raise NotATracker(Finding(ERROR, "Not a readable Word document: it may be corrupt, password-protected, or "
+                                         "another kind of file renamed.", file=file,
+                                  fix="Open it in Word and save it again as .docx.")) from None
+    body = doc.element.body
+    blocks: list[tuple[str, Any]] = []            # ("p", text) or ("t", table), in document order
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            blocks.append(("p", "".join(t.text or "" for t in child.iter() if t.tag.endswith("}t"))))
+        elif tag == "tbl":
+            from docx.table import Table
+            blocks.append(("t", Table(child, doc)))
+    identity = next((m for kind, text in blocks if kind == "p" and (m := _PACKET_ID.search(text))), None)
+    if identity is None:
+        raise NotATracker(Finding(ERROR, "No Packet ID line: not a Plan Review form a packet build made (or one "
+                                         "made before forms could be collected).", file=file,
+                                  fix="Collect the review form of a packet built by this version."))
+    school_id = identity["school"].strip()
+    findings: list[Finding] = []
+    rows: dict[str, ReturnedRow] = {}
+    built: dict[str, dict[str, Any]] = {}
+    current = None
+    read: dict[str, set[str]] = {}                # what of each round has been read: its decision, its comments
+    for kind, block in blocks:
+        if kind == "p":
+            found = _ROUND_ID.search(block)
+            if found:
+                current = found["id"]
+                hashes = found["hashes"].split(".")
+                built[current] = dict(zip(REVIEW_FIELDS, hashes))
+                rows[current] = ReturnedRow(current, len(rows) + 1, {})
+                read[current] = set()
+            elif current and "decision" not in read[current] and block.strip().startswith("Decision"):
+                read[current].add("decision")
+                decision, ticked = _decision(block)
+                if len(ticked) > 1:
+                    findings.append(Finding(WARNING, f"Round {rows[current].row}: several decisions are ticked "
+                                                     f"({', '.join(ticked)}): the decision is not read.",
+                                            file=file, school_id=school_id, fix="Tick one decision."))
+                else:
+                    rows[current].values["decision"] = decision
+        elif kind == "t" and current and "comments" not in read[current]:
+            read[current].add("comments")
+            for row in block.rows:
+                cells = row.cells
+                if len(cells) < 2:
+                    continue
+                field = COMMENT_LABELS.get(header_key(_cell_text(cells[0])))
+                if field:
+                    rows[current].values[field] = clean_text(_cell_text(cells[-1]))
+    return ReturnedTracker(path, school_id, "", identity["form"], identity["version"], "", rows, built, {},
+                           tuple(findings))
+
+
 def tracker_files(paths, skipped: list[Finding]) -> list[Path]:
     """Return the workbooks among the paths given: a file as it is, a folder's workbooks (its subfolders'
     too, in name order), leaving out Excel's lock files and the build's own temporary files."""
     found: list[Path] = []
     for given in map(Path, paths):
         if given.is_dir():
-            found += sorted(p for p in given.rglob("*") if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
+            found += sorted(p for p in given.rglob("*") if p.is_file()
+                            and p.suffix.lower() in WORKBOOK_SUFFIXES + DOCUMENT_SUFFIXES
                             and not p.name.startswith(("~$", ".tmp-", ".old-")))
         elif given.is_file():
             found.append(given)

@@ -76,6 +76,8 @@ BENCHMARK_TERMS = ("Short-term", "Long-term")
 
 STATUSES = ("Not started", "In progress", "Done")
 GRID_STATUSES = STATUSES           # an ISBE grid activity's status, as its tracker's dropdown offers them
+# A reviewer's decision on a review round, as the Plan Review form's boxes offer them.
+REVIEW_DECISIONS_CHOICES = ("Approve", "Approve with revisions", "Revise and resubmit")
 
 # The district's review cycle for each school's plan (seed 003), in the order it runs.
 REVIEW_STEPS = ("First Draft", "Feedback Round", "Final Review", "Board Approval", "Check-in")
@@ -297,6 +299,19 @@ GRID_PROGRESS = Sheet("timeline", "Grid Progress", (
                         "trackers schools return; a row may also be typed in. An activity without a row is "
                         "Not started.", key_columns=("school_id", "month", "key_activity", "role"))
 
+REVIEW_DECISIONS = Sheet("timeline", "Review Decisions", (
+    SCHOOL_ID_REQUIRED,
+    Column("Round", "round", required=True, synonyms=("review round", "title", "step"), example="Feedback round 1",
+           help="The review round's title as the Plan Review form shows it (the Review sheet's Title)."),
+    Column("Decision", "decision", "choice", choices=REVIEW_DECISIONS_CHOICES,
+           synonyms=("recommendation", "outcome"), example="Approve with revisions"),
+    Column("Strengths", "strengths", synonyms=("strength",), example="Goals are measurable and student-focused."),
+    Column("Revisions Requested", "revisions", synonyms=("revisions", "changes requested", "comments"),
+           example="Tie strategy S2 to a problem of practice."),
+), required=False, help="The reviewers' decision and comments on each school's review rounds, as the Plan Review "
+                        "form shows them. `packets collect --apply` fills it from the forms returned; a row may "
+                        "also be typed in.", key_columns=("school_id", "round"))
+
 HOLIDAYS = Sheet("timeline", "Holidays", (
     Column("Holiday", "name", synonyms=("name", "day off", "closure", "description"), example="Thanksgiving break"),
     Column("Date", "date", "date", required=True, synonyms=("start", "from", "first day", "start date"),
@@ -391,7 +406,7 @@ SUPPORTS = Sheet("goals", "Supports", (
 ), required=False, help="Professional learning needs, local assessments, the communication plan and "
                         "oversight responsibilities (who monitors what).")
 
-SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS, GRID_PROGRESS,
+SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS, GRID_PROGRESS, REVIEW_DECISIONS,
           PROBLEMS, GOALS, BENCHMARKS, STRATEGIES, ACTIVITIES, MONITORING, SUPPORTS)
 
 WORKBOOKS = ("roster", "timeline", "goals")

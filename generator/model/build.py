@@ -35,6 +35,7 @@ from generator.model.records import (
     Person,
     Plan,
     ProblemOfPractice,
+    ReviewDecision,
     ReviewEvent,
     School,
     Source,
@@ -296,8 +297,11 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
         progress = tuple(GridProgress(_text(r, "month"), _text(r, "key_activity"), _text(r, "role"),
                                       r["status"] or "Not started", r["completed"], _text(r, "notes"), _source(t, r))
                          for t, r in index.rows("Grid Progress", sid))
+        decisions = tuple(ReviewDecision(_text(r, "round"), r["decision"] or "", _text(r, "strengths"),
+                                         _text(r, "revisions"), _source(t, r))
+                          for t, r in index.rows("Review Decisions", sid))
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
                               tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people),
                               state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
-                              grid_progress=progress))
+                              grid_progress=progress, review_decisions=decisions))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

@@ -22,10 +22,19 @@ from typing import Any
 
 from generator.findings import WARNING, Finding, quote
 from generator.inputs.returned import ReturnedTracker
-from generator.inputs.schema import GRID_PROGRESS, GRID_STATUSES, canonical_choice
+from generator.inputs.schema import GRID_PROGRESS, GRID_STATUSES, REVIEW_DECISIONS, canonical_choice, header_key
 from generator.model.dates import display_date
-from generator.model.identity import grid_key, grid_row_id, repeating_keys, school_of, task_key, task_row_id
-from generator.model.records import GridProgress, Packet, Source, Task
+from generator.model.identity import (
+    grid_key,
+    grid_row_id,
+    repeating_keys,
+    review_row_id,
+    school_of,
+    task_key,
+    task_row_id,
+    value_digest,
+)
+from generator.model.records import GridProgress, Packet, ReviewDecision, Source, Task
 from generator.model.status import DONE
 
 CHANGE = "change"
@@ -35,7 +44,11 @@ CONFLICT = "conflict"
 # The columns a returned tracker may change, by sheet and field, with their headers in timeline.xlsx.
 TASK_FIELDS = {"completed": "Completion Date", "notes": "Notes"}
 GRID_FIELDS = {"status": "Status", "completed": "Date Completed", "notes": "Notes"}
-FIELDS = {"Tasks": TASK_FIELDS, GRID_PROGRESS.name: GRID_FIELDS}
+REVIEW_FIELDS = {"decision": "Decision", "strengths": "Strengths", "revisions": "Revisions Requested"}
+FIELDS = {"Tasks": TASK_FIELDS, GRID_PROGRESS.name: GRID_FIELDS, REVIEW_DECISIONS.name: REVIEW_FIELDS}
+# The fields that say what a new row of a sheet is about (Change.task holds their values, in this order).
+NEW_ROW_KEYS = {GRID_PROGRESS.name: ("month", "key_activity", "role"), REVIEW_DECISIONS.name: ("round",)}
+AS_ON_THE_FORM = "(as on the form)"       # a Word form keeps only a hash of the values it was built with
 
 
 @dataclass(frozen=True)
@@ -53,9 +66,9 @@ class Change:
     returned: Any                  # the school's value
     source: Source | None          # the Tasks row holding the value
     district_wide: bool            # that row has no School ID: the school gets a row of its own
-    task: tuple[str, str, str] = ("", "", "")     # stage, task, detail (a grid row: month, key activity, role)
+    task: tuple[str, ...] = ("", "", "")    # stage, task, detail; a grid row: month, activity, role; a round: title
     repeating: bool = False        # a repeating task's Completion Date: done through that date
-    sheet: str = "Tasks"           # the input sheet the value is on: Tasks, or Grid Progress
+    sheet: str = "Tasks"           # the input sheet the value is on: Tasks, Grid Progress or Review Decisions
 
     @property
     def header(self) -> str:
@@ -226,4 +239,38 @@ def plan_grid(tracker: ReturnedTracker, packet: Packet) -> tuple[list[Change], l
             if kind:
                 changes.append(Change(kind, sid, tracker.name, got.row, label, key, was, now, values[key],
                                       current.source, False, identity, sheet=GRID_PROGRESS.name))
+    return changes, findings
+
+
+ROUND_KINDS = ("feedback", "final-review")      # the review steps the Plan Review form has a comment box for
+
+
+def plan_review(tracker: ReturnedTracker, packet: Packet) -> tuple[list[Change], list[Finding]]:
+    """Return what a returned Plan Review form would change in the school's Review Decisions rows (a round
+    with no row yet gets one). The form keeps a hash of each value it was built with, so a value is the
+    school's change when its hash differs, and the district's when the inputs' value's hash differs."""
+    sid = packet.school.school_id
+    rounds = {review_row_id(sid, e.title): e.title for e in packet.review if e.kind in ROUND_KINDS}
+    decisions = {header_key(d.round): d for d in packet.review_decisions}
+    findings: list[Finding] = []
+    changes: list[Change] = []
+    for row_id, got in tracker.rows.items():
+        owner = school_of(row_id)
+        title = rounds.get(row_id)
+        if (owner and owner != sid) or title is None:
+            findings.append(Finding(WARNING, f"Round {got.row} (Round ID {row_id}) is not one of school {sid}'s "
+                                             f"review rounds now: not read.", file=tracker.name, school_id=sid))
+            continue
+        current = decisions.get(header_key(title)) or ReviewDecision(title)
+        built = tracker.built.get(row_id, {})
+        for key in REVIEW_FIELDS:
+            if key not in got.values:
+                continue
+            returned, now = got.values[key], getattr(current, key)
+            if value_digest(returned) == built.get(key):
+                continue
+            kind = (CHANGE if value_digest(now) == built.get(key) else
+                    ALREADY if value_digest(now) == value_digest(returned) else CONFLICT)
+            changes.append(Change(kind, sid, tracker.name, got.row, quote(title, 70), key, AS_ON_THE_FORM, now,
+                                  returned, current.source, False, (title,), sheet=REVIEW_DECISIONS.name))
     return changes, findings

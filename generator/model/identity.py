@@ -68,3 +68,14 @@ def version(rows: Iterable[Iterable[object]]) -> str:
     so a packet rebuilt from the same inputs on another day is the same version, and one rebuilt from
     changed inputs is not."""
     return _digest(("\x1e".join("" if v is None else str(v) for v in row) for row in rows), 16)
+
+
+def review_row_id(school_id: str, round_title: str) -> str:
+    """Return a Plan Review round's Round ID: the school and the round's title."""
+    return f"{school_id}{ID_SEPARATOR}{_digest((school_id, 'review', header_key(round_title)))}"
+
+
+def value_digest(value: object) -> str:
+    """Return a short hash of a value as a form showed it: what the Plan Review form records of each value
+    it was built with (a Word form keeps no hidden sheet), enough to tell whether it changed."""
+    return _digest((" ".join(("" if value is None else str(value)).split()),), 6)

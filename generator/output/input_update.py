@@ -25,11 +25,13 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from generator.findings import PacketsError
 from generator.inputs.normalize import HEADER_SEARCH_ROWS, clean_text
 from generator.inputs.read import WORKBOOK_SUFFIXES
-from generator.inputs.schema import GRID_PROGRESS, TASKS, Sheet
-from generator.model.collect import CHANGE, Change
+from generator.inputs.schema import GRID_PROGRESS, REVIEW_DECISIONS, TASKS, Sheet
+from generator.model.collect import CHANGE, NEW_ROW_KEYS, Change
 from generator.output.atomic import write_atomic
 
 BACKUPS = "backups"
+# The sheets a change may add a row to (a school with no row there yet), by name.
+ADDED_SHEETS = {GRID_PROGRESS.name: GRID_PROGRESS, REVIEW_DECISIONS.name: REVIEW_DECISIONS}
 DATE_FORMAT = "yyyy-mm-dd"
 TEXT_FORMAT = "@"
 
@@ -174,10 +176,10 @@ def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | N
     """Write the changes (those of kind CHANGE) into the workbooks their Tasks rows are in; return what was
     written. Every workbook is read and checked before the first is written."""
     when = when or dt.datetime.now()
-    accepted = [c for c in changes if c.kind == CHANGE and (c.source is not None or c.sheet == GRID_PROGRESS.name)]
+    accepted = [c for c in changes if c.kind == CHANGE and (c.source is not None or c.sheet in NEW_ROW_KEYS)]
     by_file: dict[str, list[Change]] = {}
     for c in accepted:
-        by_file.setdefault(c.source.file if c.source else _workbook_for(inputs, GRID_PROGRESS), []).append(c)
+        by_file.setdefault(c.source.file if c.source else _workbook_for(inputs, ADDED_SHEETS[c.sheet]), []).append(c)
     staged = []
     for file, found in by_file.items():
         path = Path(inputs) / file
@@ -191,13 +193,11 @@ def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | N
         copies: dict[tuple, int] = {}
         for c in found:
             src = c.source
-            if src is None:                              # a Grid Progress row the school has none of yet
-                sheet = sheets.setdefault(c.sheet, _data_sheet(wb, GRID_PROGRESS))
+            if src is None:                 # a Grid Progress or Review Decisions row the school has none of yet
+                sheet = sheets.setdefault(c.sheet, _data_sheet(wb, ADDED_SHEETS[c.sheet]))
                 made: tuple = (c.sheet, c.school_id, *c.task)
                 if made not in copies:
-                    month, activity, role = c.task
-                    copies[made] = sheet.append({"school_id": c.school_id, "month": month, "key_activity": activity,
-                                                 "role": role})
+                    copies[made] = sheet.append({"school_id": c.school_id, **dict(zip(NEW_ROW_KEYS[c.sheet], c.task))})
                     added += 1
                 sheet.set(copies[made], c.key, c.returned)
                 continue
@@ -205,7 +205,7 @@ def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | N
             if src.sheet not in wb.sheetnames:
                 raise PacketsError(f"{path} has no sheet {src.sheet} any more; nothing was written. Fix: run "
                                    f"`packets collect` again.")
-            spec = GRID_PROGRESS if c.sheet == GRID_PROGRESS.name else TASKS
+            spec = ADDED_SHEETS.get(c.sheet, TASKS)
             sheet = sheets.setdefault(src.sheet, _Sheet(wb[src.sheet], dict(src.columns), spec))
             row = src.row
             if c.district_wide:

@@ -7,9 +7,19 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from generator.inputs.schema import REVIEW_DECISIONS_CHOICES, header_key
 from generator.model.dates import MONTHS as _MONTHS
 from generator.model.dates import display_date
-from generator.model.identity import grid_key, grid_row_id, repeating_keys, task_key, task_row_id, version
+from generator.model.identity import (
+    grid_key,
+    grid_row_id,
+    repeating_keys,
+    review_row_id,
+    task_key,
+    task_row_id,
+    value_digest,
+    version,
+)
 from generator.model.readiness import check_packet
 from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
 from generator.model.status import OVERDUE, task_status
@@ -502,7 +512,7 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     s = packet.school
     events = [_review_event(e, packet.as_of) for e in packet.review]
     cycle = [e for e in events if e["kind"] != "check-in"]
-    rounds = [e for e in cycle if e["kind"] in ("feedback", "final-review")]
+    rounds = [_review_round(packet, e) for e in cycle if e["kind"] in ("feedback", "final-review")]
     first_of: dict[str, dict[str, Any]] = {}
     for e in events:
         first_of.setdefault(e["kind"], e)
@@ -519,6 +529,29 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "levels": [level for level, _ in template_data.review_rubric(templates)[0].levels],
         "rounds": rounds,
         "signatures": review_signatures(packet, templates, rounds),
+        "collect": collect_identity(packet, REVIEW_FORM, rounds, _REVIEW_VERSIONED),
+    }
+
+
+REVIEW_FORM = "review"
+_REVIEW_VERSIONED = ("row_id", "title", "due_date", "reviewer", "decision", "strengths", "revisions")
+TICKED, UNTICKED = "\u2612", "\u2610"
+
+
+def _review_round(packet: Packet, event: dict[str, Any]) -> dict[str, Any]:
+    """Return a review round with its decision and comments (the Review Decisions sheet) and, for `packets
+    collect`, its Round ID: what the round is, and a short hash of each value the form was built with."""
+    sid = packet.school.school_id
+    found = {header_key(d.round): d for d in packet.review_decisions}.get(header_key(event["title"]))
+    decision = found.decision if found else ""
+    strengths = found.strengths if found else ""
+    revisions = found.revisions if found else ""
+    row_id = review_row_id(sid, event["title"])
+    return {
+        **event, "row_id": row_id, "decision": decision, "strengths": strengths, "revisions": revisions,
+        "decision_line": "   ".join(f"{TICKED if choice == decision else UNTICKED} {choice}"
+                                    for choice in REVIEW_DECISIONS_CHOICES),
+        "round_id": f"{row_id}/" + ".".join(value_digest(v) for v in (decision, strengths, revisions)),
     }
 
 

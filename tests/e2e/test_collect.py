@@ -384,3 +384,106 @@ def test_filtered_rows_are_read_a_date_typed_as_text_too_and_a_row_pasted_from_a
     assert [r["Completion Date"].date() for r in rows_now
             if r["Task"] == "Complete the DF" and r["School ID"] == "0101"] == [DONE_ON]
     assert not any(r["School ID"] == "0102" for r in rows_now)           # nothing of 0102's written
+
+
+def review_form(output: Path, school_id: str) -> Path:
+    (found,) = output.glob(f"{school_id}-*/{school_id}-review.docx")
+    return found
+
+
+def district_with_rounds(tmp_path: Path) -> tuple[Path, Path]:
+    """The two-school district, with two feedback rounds on the district's review cycle."""
+    from factories import ReviewEvent
+    rounds = [ReviewEvent("feedback", "Feedback round 1", D(2027, 5, 7), "District Staff"),
+              ReviewEvent("feedback", "Feedback round 2", D(2027, 5, 14), "District Staff")]
+    inputs = write_inputs(tmp_path / "inputs", [packet(school("0101"), review=rounds),
+                                                packet(school("0102"), review=rounds)])
+    output = tmp_path / "output"
+    build(inputs, output)
+    return inputs, output
+
+
+def fill_review(source: Path, target: Path, tick: str, strengths: str, revisions: str) -> Path:
+    """Return the Plan Review form with its second round's decision ticked (an X typed over its box) and its
+    comments written, as a reviewer would in Word."""
+    from docx import Document
+    doc = Document(str(source))
+    decisions = [p for p in doc.paragraphs if p.text.startswith("Decision")]
+    for run in decisions[1].runs:
+        run.text = run.text.replace(f"\u2610 {tick}", f"X {tick}", 1)    # the first: Approve, not Approve with...
+    boxes = [t for t in doc.tables if t.rows[0].cells[0].text == "Strengths"]
+    boxes[1].rows[0].cells[1].paragraphs[0].add_run(strengths)
+    boxes[1].rows[1].cells[1].paragraphs[0].add_run(revisions)
+    doc.save(str(target))
+    return target
+
+
+def decision_rows(inputs: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(inputs / "timeline.xlsx")["Review Decisions"]
+    headers = [c.value for c in ws[1]]
+    return [dict(zip(headers, r)) for r in ws.iter_rows(min_row=2, values_only=True) if any(r)]
+
+
+def test_a_plan_review_forms_decision_and_comments_are_applied_and_shown_on_the_rebuilt_form(tmp_path):
+    from docx import Document
+    inputs, output = district_with_rounds(tmp_path)
+    returned = fill_review(review_form(output, "0101"), tmp_path / "review (signed).docx",
+                           "Approve with revisions", "Goals are measurable.", "Tie S2 to a problem.")
+    result = collect(inputs, output, str(returned), "--apply")
+    assert result.exit_code == 0, result.output
+    assert "3 change(s) applied" in result.output and "Feedback round 2" in result.output
+    (row,) = decision_rows(inputs)
+    assert (row["School ID"], row["Round"], row["Decision"], row["Strengths"], row["Revisions Requested"]) == (
+        "0101", "Feedback round 2", "Approve with revisions", "Goals are measurable.", "Tie S2 to a problem.")
+
+    assert "Built 1, skipped 1" in build(inputs, output).output
+    doc = Document(str(review_form(output, "0101")))
+    decisions = [p.text for p in doc.paragraphs if p.text.startswith("Decision")]
+    assert "\u2612 Approve with revisions" in decisions[1] and "\u2612" not in decisions[0]
+    boxes = [t for t in doc.tables if t.rows[0].cells[0].text == "Strengths"]
+    assert boxes[1].rows[0].cells[1].text == "Goals are measurable."
+    # Collected again from the rebuilt form: nothing changes.
+    again = collect(inputs, output, str(review_form(output, "0101")))
+    assert again.exit_code == 0 and "0 change(s)" in again.output
+
+
+def test_a_review_comment_the_district_typed_since_the_build_is_a_conflict(tmp_path):
+    inputs, output = district_with_rounds(tmp_path)
+    returned = fill_review(review_form(output, "0101"), tmp_path / "review.docx", "Approve", "Strong plan.", "")
+    timeline = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    timeline["Review Decisions"].append(["0101", "Feedback round 2", None, "The district's own note", None])
+    timeline.save(inputs / "timeline.xlsx")
+    result = collect(inputs, output, str(returned), "--apply")
+    assert result.exit_code == 1 and "CONFLICT" in result.output
+    (row,) = decision_rows(inputs)
+    assert row["Strengths"] == "The district's own note" and row["Decision"] == "Approve"
+
+
+def test_two_decisions_ticked_are_not_read(tmp_path):
+    inputs, output = district_with_rounds(tmp_path)
+    returned = fill_review(review_form(output, "0101"), tmp_path / "review.docx", "Approve", "", "")
+    from docx import Document
+    doc = Document(str(returned))
+    decision = [p for p in doc.paragraphs if p.text.startswith("Decision")][1]
+    for run in decision.runs:
+        run.text = run.text.replace("\u2610 Revise", "\u2612 Revise")
+    doc.save(str(returned))
+    result = collect(inputs, output, str(returned))
+    assert result.exit_code == 1 and "several decisions are ticked" in result.output
+    assert "0 change(s)" in result.output
+
+
+@pytest.mark.office
+def test_a_plan_review_form_saved_by_libreoffice_is_collected(tmp_path):
+    inputs, output = district_with_rounds(tmp_path)
+    edited = fill_review(review_form(output, "0101"), tmp_path / "edited.docx", "Revise and resubmit",
+                         "Clear problem of practice.", "Add a second academic goal.")
+    soffice = find_soffice()
+    assert soffice
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to",
+                    "docx:MS Word 2007 XML", "--outdir", str(tmp_path / "lo"), str(edited)],
+                   check=True, capture_output=True, timeout=180)
+    result = collect(inputs, output, str(tmp_path / "lo" / "edited.docx"), "--apply")
+    assert result.exit_code == 0, result.output
+    (row,) = decision_rows(inputs)
+    assert (row["Decision"], row["Revisions Requested"]) == ("Revise and resubmit", "Add a second academic goal.")
