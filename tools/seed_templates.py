@@ -607,12 +607,14 @@ def tall(row, inches):
     row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
 
 
-def comment_box(doc, labels=("Strengths", "Revisions requested")):
+def comment_box(doc, labels=("Strengths", "Revisions requested"), values=()):
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
-    for label in labels:
+    for i, label in enumerate(labels):
         row = table.add_row()
         write(row.cells[0], label, bold=True)
+        if i < len(values):
+            row.cells[1].paragraphs[0].add_run(values[i])
         shade(row.cells[0], BAND_FILL)
         tall(row, 0.9)
         no_split(row)
@@ -686,13 +688,20 @@ def review_docx(path):
     doc.add_heading("Reviewer Comments", level=1)
     doc.add_paragraph("{%p for r in rounds %}")
     doc.add_heading("{{ r.title }}", level=2)
-    doc.add_paragraph("Reviewer: {{ r.reviewer }} \u00b7 due {{ r.due }}").paragraph_format.keep_with_next = True
-    comment_box(doc)
+    reviewer = doc.add_paragraph("Reviewer: {{ r.reviewer }} \u00b7 due {{ r.due }}")
+    reviewer.paragraph_format.keep_with_next = True
+    # packets collect finds each round by its Round ID (what the round is, and a hash of each value shown).
+    reviewer.add_run(" \u00b7 Round ID {{ r.round_id }}").font.size = Pt(8)
+    comment_box(doc, values=("{{ r.strengths }}", "{{ r.revisions }}"))
+    doc.add_paragraph("Decision: {{ r.decision_line }}")
     doc.add_paragraph("Returned to the school on: ____________________")
     doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("{%p if not rounds %}")
     comment_box(doc)
     doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph().add_run(
+        "Packet ID {{ collect.school_id }} \u00b7 {{ collect.form }} \u00b7 {{ collect.version }}: packets collect "
+        "reads this line and each Round ID; leave them as they are.").font.size = Pt(8)
 
     # The approval block on a page of its own, so its signatures stay together.
     doc.add_heading("Approval", level=1).paragraph_format.page_break_before = True
