@@ -142,6 +142,9 @@ class Sheet:
     required: bool = True          # the sheet must exist
     help: str = ""
     key_columns: tuple[str, ...] = field(default=())  # keys that must be unique per row
+    # A missing optional sheet is noted ("that part of the packet stays empty"), except one `packets collect`
+    # adds when it first has something to write there: most districts never have it.
+    note_if_missing: bool = True
 
     @property
     def csv_name(self) -> str:
@@ -297,7 +300,8 @@ GRID_PROGRESS = Sheet("timeline", "Grid Progress", (
 ), required=False, help="Each school's progress on its ISBE planning-year grid activities: what its grid tracker "
                         "shows in Status, Date Completed and Notes. `packets collect --apply` fills it from the "
                         "trackers schools return; a row may also be typed in. An activity without a row is "
-                        "Not started.", key_columns=("school_id", "month", "key_activity", "role"))
+                        "Not started.", key_columns=("school_id", "month", "key_activity", "role"),
+    note_if_missing=False)
 
 REVIEW_DECISIONS = Sheet("timeline", "Review Decisions", (
     SCHOOL_ID_REQUIRED,
@@ -310,7 +314,7 @@ REVIEW_DECISIONS = Sheet("timeline", "Review Decisions", (
            example="Tie strategy S2 to a problem of practice."),
 ), required=False, help="The reviewers' decision and comments on each school's review rounds, as the Plan Review "
                         "form shows them. `packets collect --apply` fills it from the forms returned; a row may "
-                        "also be typed in.", key_columns=("school_id", "round"))
+                        "also be typed in.", key_columns=("school_id", "round"), note_if_missing=False)
 
 HOLIDAYS = Sheet("timeline", "Holidays", (
     Column("Holiday", "name", synonyms=("name", "day off", "closure", "description"), example="Thanksgiving break"),
