@@ -192,7 +192,7 @@ def test_a_folder_is_searched_and_files_that_are_not_trackers_are_skipped(tmp_pa
     inputs, output = district_folder(tmp_path)
     result = collect(inputs, output, str(output))           # the whole output folder: nothing filled in
     assert result.exit_code == 0, result.output
-    assert "4 tracker(s) read: 0 change(s)" in result.output            # each school's schedule and ISBE grid
+    assert "6 tracker(s) read: 0 change(s)" in result.output    # each school's schedule and grid trackers, review form
     named = collect(inputs, output, str(output / "readiness.xlsx"))
     assert named.exit_code == 1 and "No hidden Packet sheet" in named.output
 
