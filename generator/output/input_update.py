@@ -21,6 +21,7 @@ import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import HEADER_SEARCH_ROWS, clean_text
@@ -107,6 +108,15 @@ class _Sheet:
         target = self.ws.cell(row=number, column=self.column("school_id"), value=school_id)
         target.number_format = TEXT_FORMAT                # leading zeros stay
         return number
+
+    def finish(self) -> None:
+        """Stretch the sheet's filter over the rows added below it."""
+        last = self.next_row - 1
+        if self.ws.auto_filter.ref:
+            found = CellRange(self.ws.auto_filter.ref)
+            if found.max_row < last:
+                self.ws.auto_filter.ref = CellRange(min_col=found.min_col, min_row=found.min_row,
+                                                    max_col=found.max_col, max_row=last).coord
 
     def append(self, values: dict[str, Any]) -> int:
         """Write a new row under the last one; return its number."""
@@ -217,6 +227,8 @@ def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | N
             else:
                 changed += 1
             sheet.set(row, c.key, c.returned)
+        for sheet in sheets.values():
+            sheet.finish()
         buffer = io.BytesIO()
         wb.save(buffer)
         staged.append((path, buffer.getvalue(), changed, added))

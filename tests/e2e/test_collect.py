@@ -487,3 +487,27 @@ def test_a_plan_review_form_saved_by_libreoffice_is_collected(tmp_path):
     assert result.exit_code == 0, result.output
     (row,) = decision_rows(inputs)
     assert (row["Decision"], row["Revisions Requested"]) == ("Revise and resubmit", "Add a second academic goal.")
+
+
+@pytest.mark.office
+def test_a_grid_tracker_saved_by_libreoffice_is_collected_and_a_timelines_filter_reaches_the_new_rows(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    timeline = openpyxl.load_workbook(inputs / "timeline.xlsx")
+    tasks = timeline["Tasks"]
+    tasks.auto_filter.ref = f"A1:K{tasks.max_row}"
+    timeline.save(inputs / "timeline.xlsx")
+    wb = openpyxl.load_workbook(grid_tracker(output, "0101"))
+    ws = wb["Activities"]
+    ws.cell(5, 7).value = "In progress"
+    ws.cell(5, 9).value = "Meeting booked"
+    wb.save(tmp_path / "grid.xlsx")
+    schedule = fill_in(tracker(output, "0101"), tmp_path / "schedule.xlsx",
+                       {("Complete the DF", ""): {"Date of Completion": dt.datetime(2026, 11, 20)}})
+    returned = [_round_trip(path, "xlsx", tmp_path) for path in (tmp_path / "grid.xlsx", schedule)]
+    result = collect(inputs, output, *map(str, returned), "--apply")
+    assert result.exit_code == 0, result.output
+    assert "3 change(s) applied" in result.output
+    (row,) = grid_rows(inputs)
+    assert (row["Status"], row["Notes"]) == ("In progress", "Meeting booked")
+    tasks = openpyxl.load_workbook(inputs / "timeline.xlsx")["Tasks"]
+    assert tasks.auto_filter.ref == f"A1:K{tasks.max_row}"        # the school's new row is inside the filter
