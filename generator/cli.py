@@ -432,9 +432,11 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, tem
 @click.option("--apply", "apply", is_flag=True,
               help="Write the changes into the district's workbooks (a dated copy kept in backups/).")
 def collect(paths, inputs, output, schools, apply):
-    """Read schedule trackers the schools filled in and returned, and show what they change.
+    """Read the trackers and Plan Review forms schools returned, and show what they change.
 
-    Each row is matched to its task by its Row ID, however the school sorted, filtered or renamed it. The
+    Schedule trackers, ISBE grid trackers (.xlsx, .ods) and Plan Review forms (.docx), as files or folders
+    of them. Each row is matched to its task by its Row ID (a review round by its Round ID), however the
+    school sorted, filtered or renamed it. The
     table lists each value the school changed: to apply, already in the inputs, or a CONFLICT (the
     district changed it too since the packet was built: never overwritten). A tracker of another school,
     or of a packet rebuilt since, is refused by name. Nothing is written without --apply. Exit 0 when

@@ -202,6 +202,14 @@ def read_returned(path: Path) -> ReturnedTracker:
         number = r + 1
         row_id = clean_text(_cell(frame, r, id_col) or "")
         if not row_id:
+            typed = [f.header for f in fillable if f.key in ("completed", "notes") and f.key in columns
+                     and _cell(frame, r, columns[f.key]) is not None]
+            if typed:
+                findings.append(Finding(WARNING, f"This row has a {' and '.join(typed)} but no {ROW_ID}: a heading "
+                                                 f"row, or a row added by hand, so there is no task to record it "
+                                                 f"against; not read.", file=file, sheet=sheet, row=r + 1,
+                                        school_id=identity["schoolid"],
+                                        fix="Write it on the task's own row (the rows under a heading)."))
             continue
         values: dict[str, Any] = {}
         for f in fillable:

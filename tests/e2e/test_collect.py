@@ -511,3 +511,15 @@ def test_a_grid_tracker_saved_by_libreoffice_is_collected_and_a_timelines_filter
     assert (row["Status"], row["Notes"]) == ("In progress", "Meeting booked")
     tasks = openpyxl.load_workbook(inputs / "timeline.xlsx")["Tasks"]
     assert tasks.auto_filter.ref == f"A1:K{tasks.max_row}"        # the school's new row is inside the filter
+
+
+def test_a_date_typed_on_a_heading_row_is_pointed_out_not_read(tmp_path):
+    inputs, output = district_folder(tmp_path)
+    wb = openpyxl.load_workbook(tracker(output, "0101"))
+    ws = wb["Schedule"]
+    heading = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 2).value and not ws.cell(r, 9).value)
+    ws.cell(heading, 6).value = dt.datetime(2026, 11, 2)
+    wb.save(tmp_path / "returned.xlsx")
+    result = collect(inputs, output, str(tmp_path / "returned.xlsx"))
+    assert result.exit_code == 1
+    assert f"row {heading}: This row has a Date of Completion but no Row ID" in result.output
