@@ -426,6 +426,39 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, tem
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="FILE|FOLDER...")
+@common_inputs
+@output_folder("The output folder the packets were built in (to tell an outdated tracker).")
+@school_filter("Accept only this school's trackers (repeat for several); another school's is refused.")
+@click.option("--apply", "apply", is_flag=True,
+              help="Write the changes into the district's workbooks (a dated copy kept in backups/).")
+def collect(paths, inputs, output, schools, apply):
+    """Read the trackers and Plan Review forms schools returned, and show what they change.
+
+    Schedule trackers, ISBE grid trackers (.xlsx, .ods) and Plan Review forms (.docx), as files or folders
+    of them. Each row is matched to its task by its Row ID (a review round by its Round ID), however the
+    school sorted, filtered or renamed it. The
+    table lists each value the school changed: to apply, already in the inputs, or a CONFLICT (the
+    district changed it too since the packet was built: never overwritten). A tracker of another school,
+    or of a packet rebuilt since, is refused by name. Nothing is written without --apply. Exit 0 when
+    every tracker was read whole with no conflict, 1 otherwise.
+    """
+    from generator.pipeline import collect as collect_trackers
+
+    def body():
+        result = collect_trackers(_settings(inputs, output, schools=schools), paths, apply)
+        _echo_lines(f.line() for f in result.findings)
+        table = result.table()
+        if len(table) > 1:
+            widths = [min(max(len(row[i]) for row in table), 44) for i in range(len(table[0]))]
+            for row in table:
+                click.echo("  ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo(result.summary)
+        sys.exit(1 if result.problem else 0)
+    _run(body, doing="collecting the trackers")
+
+
+@main.command()
 @common_inputs
 @output_folder("Folder the check-in forms are written to (in checkins/<date>/).")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",

@@ -7,6 +7,7 @@ run it only to recreate a template that was deleted (`python tools/seed_template
 from __future__ import annotations
 
 import sys
+from copy import copy
 from pathlib import Path
 
 from docx import Document
@@ -606,12 +607,14 @@ def tall(row, inches):
     row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
 
 
-def comment_box(doc, labels=("Strengths", "Revisions requested")):
+def comment_box(doc, labels=("Strengths", "Revisions requested"), values=()):
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
-    for label in labels:
+    for i, label in enumerate(labels):
         row = table.add_row()
         write(row.cells[0], label, bold=True)
+        if i < len(values):
+            row.cells[1].paragraphs[0].add_run(values[i])
         shade(row.cells[0], BAND_FILL)
         tall(row, 0.9)
         no_split(row)
@@ -685,13 +688,20 @@ def review_docx(path):
     doc.add_heading("Reviewer Comments", level=1)
     doc.add_paragraph("{%p for r in rounds %}")
     doc.add_heading("{{ r.title }}", level=2)
-    doc.add_paragraph("Reviewer: {{ r.reviewer }} \u00b7 due {{ r.due }}").paragraph_format.keep_with_next = True
-    comment_box(doc)
+    reviewer = doc.add_paragraph("Reviewer: {{ r.reviewer }} \u00b7 due {{ r.due }}")
+    reviewer.paragraph_format.keep_with_next = True
+    # packets collect finds each round by its Round ID (what the round is, and a hash of each value shown).
+    reviewer.add_run(" \u00b7 Round ID {{ r.round_id }}").font.size = Pt(8)
+    comment_box(doc, values=("{{ r.strengths }}", "{{ r.revisions }}"))
+    doc.add_paragraph("Decision: {{ r.decision_line }}")
     doc.add_paragraph("Returned to the school on: ____________________")
     doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("{%p if not rounds %}")
     comment_box(doc)
     doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph().add_run(
+        "Packet ID {{ collect.school_id }} \u00b7 {{ collect.form }} \u00b7 {{ collect.version }}: packets collect "
+        "reads this line and each Round ID; leave them as they are.").font.size = Pt(8)
 
     # The approval block on a page of its own, so its signatures stay together.
     doc.add_heading("Approval", level=1).paragraph_format.page_break_before = True
@@ -742,6 +752,39 @@ def tracker_sheet(sheet_title, heading, subtitle, columns, freeze="A5", date_for
     return wb, ws
 
 
+def row_id_column(ws, column):
+    """Add the tracker's Row ID column (what each row is, for `packets collect`) after its last column,
+    inside the filter, so a row keeps its ID however the sheet is sorted or filtered."""
+    header = ws.cell(row=4, column=column - 1)
+    cell = ws.cell(row=4, column=column, value="Row ID")
+    cell.font, cell.fill, cell.alignment = copy(header.font), copy(header.fill), copy(header.alignment)
+    cell = ws.cell(row=5, column=column, value="{{ row.row_id }}")
+    cell.font = Font(color="808080")          # grey: the sheet's own, not to be typed in
+    cell.alignment = Alignment(vertical="top")
+    cell.number_format = "@"
+    ws.column_dimensions[cell.column_letter].width = 13
+    ws.auto_filter.ref = f"A4:{cell.column_letter}5"
+
+
+def collect_sheet(wb, fields):
+    """Add the hidden Packet sheet `packets collect` reads: the tracker's school, form and version, and
+    for each row its Row ID and the values it was built with (`fields`: (header, field, is_date))."""
+    ws = wb.create_sheet("Packet")
+    ws.sheet_state = "hidden"
+    ws["A1"] = ("packets collect reads this sheet to match the tracker to its school and tasks, and to tell "
+                "a value the school changed. Do not edit or delete it.")
+    for number, (label, field) in enumerate((("School ID", "school_id"), ("School", "school"),
+                                             ("Form", "form"), ("Version", "version")), start=2):
+        ws.cell(row=number, column=1, value=label).font = Font(bold=True)
+        ws.cell(row=number, column=2, value="{{ collect." + field + " }}").number_format = "@"
+    for col, (header, field, is_date) in enumerate((("Row ID", "row_id", False), *fields), start=1):
+        ws.cell(row=7, column=col, value=header).font = Font(bold=True)
+        cell = ws.cell(row=8, column=col, value=("{% for row in rows %}" if col == 1 else "")
+                       + "{{ row." + field + " }}")
+        cell.number_format = "yyyy-mm-dd" if is_date else "@"
+        ws.column_dimensions[cell.column_letter].width = 20
+
+
 def fill(colour):
     return PatternFill("solid", fgColor=colour, bgColor=colour)
 
@@ -758,6 +801,9 @@ def schedule_xlsx(path):
     status = DataValidation(type="list", formula1='"Not scheduled,Upcoming,Overdue,Done"', allow_blank=True)
     ws.add_data_validation(status)
     status.add("G5")
+    row_id_column(ws, 9)
+    collect_sheet(wb, (("Date of Completion", "completed_date", True), ("Status", "status", False),
+                       ("Notes", "notes", False)))
     wb.save(path)
 
 
@@ -767,7 +813,7 @@ def isbe_grid_xlsx(path):
         "{{ district.name }} \u00b7 Planning year {{ planning_year }}", (
             ("Month", "month", 14), ("Key Activity", "key_activity", 48), ("Role", "role", 26),
             ("Person Responsible", "person", 26), ("Tasks", "tasks", 60), ("Due Date", "due_date", 12),
-            ("Status", "status", 13), ("Date Completed", "date_completed", 14), ("Notes", "", 30)),
+            ("Status", "status", 13), ("Date Completed", "date_completed", 14), ("Notes", "notes", 30)),
         freeze="C5")
     status = DataValidation(type="list", formula1='"Not started,In progress,Done"', allow_blank=True,
                             showErrorMessage=True, errorTitle="Status",
@@ -784,7 +830,15 @@ def isbe_grid_xlsx(path):
     ws.page_setup.paperSize = ws.PAPERSIZE_LEGAL
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "Please note that document will print best on legal-sized (8.5\"x14\") paper."
+    row_id_column(ws, 10)
+    collect_sheet(wb, GRID_COLLECTED)
     wb.save(path)
+
+
+# What the ISBE grid tracker's Packet sheet records of each row: what the row is (to write its Grid Progress
+# row) and the values a school may change, as built.
+GRID_COLLECTED = (("Month", "month", False), ("Key Activity", "key_activity", False), ("Role", "role", False),
+                  ("Status", "status", False), ("Date Completed", "date_completed", True), ("Notes", "notes", False))
 
 
 def readiness_xlsx(path):

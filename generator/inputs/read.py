@@ -421,7 +421,7 @@ def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[
                     ERROR, f"No sheet named {spec.name}.", file=book.file, sheet=spec.name,
                     fix=f"Rename the sheet that holds the {spec.name.lower()} to '{spec.name}' "
                         f"(sheets found: {', '.join(book.frames) or 'none'})."))
-            else:
+            elif spec.note_if_missing:
                 findings.append(Finding(NOTE, f"No sheet named {spec.name}; that part of the packet stays empty.",
                                         file=book.file, sheet=spec.name))
             continue

@@ -75,6 +75,9 @@ SUPPORT_CATEGORIES = ("Professional Learning", "Local Assessment", "Communicatio
 BENCHMARK_TERMS = ("Short-term", "Long-term")
 
 STATUSES = ("Not started", "In progress", "Done")
+GRID_STATUSES = STATUSES           # an ISBE grid activity's status, as its tracker's dropdown offers them
+# A reviewer's decision on a review round, as the Plan Review form's boxes offer them.
+REVIEW_DECISIONS_CHOICES = ("Approve", "Approve with revisions", "Revise and resubmit")
 
 # The district's review cycle for each school's plan (seed 003), in the order it runs.
 REVIEW_STEPS = ("First Draft", "Feedback Round", "Final Review", "Board Approval", "Check-in")
@@ -139,6 +142,9 @@ class Sheet:
     required: bool = True          # the sheet must exist
     help: str = ""
     key_columns: tuple[str, ...] = field(default=())  # keys that must be unique per row
+    # A missing optional sheet is noted ("that part of the packet stays empty"), except one `packets collect`
+    # adds when it first has something to write there: most districts never have it.
+    note_if_missing: bool = True
 
     @property
     def csv_name(self) -> str:
@@ -277,6 +283,39 @@ REVIEW = Sheet("timeline", "Review", (
                         "review, board approval) and its check-ins on the plan through the year. Check-ins "
                         "may repeat.")
 
+GRID_PROGRESS = Sheet("timeline", "Grid Progress", (
+    SCHOOL_ID_REQUIRED,
+    Column("Month", "month", synonyms=("grid month",), example="January",
+           help="The month band of the ISBE grid the activity is under, as the grid tracker shows it."),
+    Column("Key Activity", "key_activity", required=True, synonyms=("activity", "key activities"),
+           example="Submit the IQFSR to ISBE by January 31, 2027",
+           help="The key activity as the school's ISBE grid tracker shows it (packets collect copies it)."),
+    Column("Role", "role", required=True, synonyms=("grid role", "column"), example="School Leadership Team",
+           help="The grid column (role) whose tasks the row is about, as the grid tracker shows it."),
+    Column("Status", "status", "choice", choices=GRID_STATUSES, synonyms=("progress", "state"),
+           example="In progress", blank="Not started"),
+    Column("Date Completed", "completed", "date", synonyms=("completed", "completion date", "date of completion"),
+           example="2027-01-28"),
+    Column("Notes", "notes", synonyms=("note", "comments"), example=""),
+), required=False, help="Each school's progress on its ISBE planning-year grid activities: what its grid tracker "
+                        "shows in Status, Date Completed and Notes. `packets collect --apply` fills it from the "
+                        "trackers schools return; a row may also be typed in. An activity without a row is "
+                        "Not started.", key_columns=("school_id", "month", "key_activity", "role"),
+    note_if_missing=False)
+
+REVIEW_DECISIONS = Sheet("timeline", "Review Decisions", (
+    SCHOOL_ID_REQUIRED,
+    Column("Round", "round", required=True, synonyms=("review round", "title", "step"), example="Feedback round 1",
+           help="The review round's title as the Plan Review form shows it (the Review sheet's Title)."),
+    Column("Decision", "decision", "choice", choices=REVIEW_DECISIONS_CHOICES,
+           synonyms=("recommendation", "outcome"), example="Approve with revisions"),
+    Column("Strengths", "strengths", synonyms=("strength",), example="Goals are measurable and student-focused."),
+    Column("Revisions Requested", "revisions", synonyms=("revisions", "changes requested", "comments"),
+           example="Tie strategy S2 to a problem of practice."),
+), required=False, help="The reviewers' decision and comments on each school's review rounds, as the Plan Review "
+                        "form shows them. `packets collect --apply` fills it from the forms returned; a row may "
+                        "also be typed in.", key_columns=("school_id", "round"), note_if_missing=False)
+
 HOLIDAYS = Sheet("timeline", "Holidays", (
     Column("Holiday", "name", synonyms=("name", "day off", "closure", "description"), example="Thanksgiving break"),
     Column("Date", "date", "date", required=True, synonyms=("start", "from", "first day", "start date"),
@@ -371,7 +410,7 @@ SUPPORTS = Sheet("goals", "Supports", (
 ), required=False, help="Professional learning needs, local assessments, the communication plan and "
                         "oversight responsibilities (who monitors what).")
 
-SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS,
+SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS, GRID_PROGRESS, REVIEW_DECISIONS,
           PROBLEMS, GOALS, BENCHMARKS, STRATEGIES, ACTIVITIES, MONITORING, SUPPORTS)
 
 WORKBOOKS = ("roster", "timeline", "goals")

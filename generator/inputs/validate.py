@@ -12,8 +12,8 @@ from generator.inputs.recurrence import MAX_DAYS_OFF, days_off, row_dates
 from generator.inputs.schema import SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
 
 # Sheets whose rows belong to a school and may not name a school the roster lacks.
-SCHOOL_SHEETS = ("People", "Tasks", "Meetings", "Review", "Problems", "Goals", "Benchmarks", "Strategies",
-                 "Activities", "Monitoring", "Supports")
+SCHOOL_SHEETS = ("People", "Tasks", "Meetings", "Review", "Grid Progress", "Review Decisions", "Problems", "Goals",
+                 "Benchmarks", "Strategies", "Activities", "Monitoring", "Supports")
 
 # (sheet, field) -> (sheet it refers to, field there): a reference to a missing record is an error.
 REFERENCES = {

@@ -28,12 +28,14 @@ from generator.model.records import (
     Benchmark,
     District,
     Goal,
+    GridProgress,
     Meeting,
     MonitoringItem,
     Packet,
     Person,
     Plan,
     ProblemOfPractice,
+    ReviewDecision,
     ReviewEvent,
     School,
     Source,
@@ -292,7 +294,14 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
             key=lambda m: m.date))
         tasks = timeline.merge([_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)])
         waived = tuple(sorted(rule for rule, concerned in scope.items() if school.identification not in concerned))
+        progress = tuple(GridProgress(_text(r, "month"), _text(r, "key_activity"), _text(r, "role"),
+                                      r["status"] or "Not started", r["completed"], _text(r, "notes"), _source(t, r))
+                         for t, r in index.rows("Grid Progress", sid))
+        decisions = tuple(ReviewDecision(_text(r, "round"), r["decision"] or "", _text(r, "strengths"),
+                                         _text(r, "revisions"), _source(t, r))
+                          for t, r in index.rows("Review Decisions", sid))
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
                               tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people),
-                              state=settings.state, waived_rules=waived, time_zone=settings.time_zone))
+                              state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
+                              grid_progress=progress, review_decisions=decisions))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

@@ -206,6 +206,30 @@ class ReviewEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class GridProgress:
+    """A school's progress on one ISBE grid activity's tasks for one role (timeline.xlsx, Grid Progress)."""
+
+    month: str
+    key_activity: str
+    role: str
+    status: str = "Not started"
+    completed: dt.date | None = None
+    notes: str = ""
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecision:
+    """A reviewer's decision and comments on one of a school's review rounds (timeline.xlsx, Review Decisions)."""
+
+    round: str
+    decision: str = ""
+    strengths: str = ""
+    revisions: str = ""
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Packet:
     """Everything one school's packet is made from."""
 
@@ -224,6 +248,8 @@ class Packet:
     # repr is its fingerprint, and a set's order changes from one process to the next.
     waived_rules: tuple[str, ...] = ()
     time_zone: str = ""                   # the district's IANA time zone for meetings' times; "": floating
+    grid_progress: tuple[GridProgress, ...] = ()     # the school's Grid Progress rows, in sheet order
+    review_decisions: tuple[ReviewDecision, ...] = ()    # the school's Review Decisions rows, in sheet order
 
     def people_in(self, *roles: str) -> tuple[Person, ...]:
         """Return the people who fill any of these roles for this school, school staff first."""

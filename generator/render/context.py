@@ -7,8 +7,19 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from generator.inputs.schema import REVIEW_DECISIONS_CHOICES, header_key
 from generator.model.dates import MONTHS as _MONTHS
 from generator.model.dates import display_date
+from generator.model.identity import (
+    grid_key,
+    grid_row_id,
+    repeating_keys,
+    review_row_id,
+    task_key,
+    task_row_id,
+    value_digest,
+    version,
+)
 from generator.model.readiness import check_packet
 from generator.model.records import REVIEW_KINDS, Packet, Person, ReviewEvent, Task
 from generator.model.status import OVERDUE, task_status
@@ -126,9 +137,10 @@ def common_context(packet: Packet, templates: Templates = template_data.SHIPPED)
 
 
 def _schedule_row(stage: str, task: str, detail: str, t: Task | None, as_of: dt.date,
-                  overdue_fill: str) -> dict[str, Any]:
+                  overdue_fill: str, row_id: str = "") -> dict[str, Any]:
     status = task_status(t, as_of)
     return {
+        "row_id": row_id,                    # a task's identity for `packets collect`; "" for a heading row
         "stage": stage, "task": task, "detail": detail,
         "responsibility": t.responsibility if t else "",
         "expected": long_date(t.expected) if t else "",
@@ -158,19 +170,40 @@ def schedule_rows(packet: Packet, templates: Templates) -> list[dict[str, Any]]:
     stage_rank = {stage: i for i, stage in enumerate(dict.fromkeys(s for s, _ in known))}
     order.sort(key=lambda pair: stage_rank.get(pair[0], len(stage_rank)))
 
+    sid = packet.school.school_id
+    repeating = repeating_keys(packet.tasks)
+
+    def row(detail: str, t: Task | None) -> dict[str, Any]:
+        row_id = task_row_id(sid, t, task_key(t) in repeating) if t else ""
+        return _schedule_row(stage, task, detail, t, packet.as_of, fill, row_id)
+
     rows = []
     for stage, task in order:
         entries = by_task.get((stage, task.casefold()), [])
         main = sorted((t for t in entries if not t.detail), key=_when)
         details = [t for t in entries if t.detail]
-        head = _schedule_row(stage, task, "", main[0] if main else None, packet.as_of, fill)
+        head = row("", main[0] if main else None)
         if details and not main:
             head["status"] = ""              # only a heading over its sub-rows: nothing to schedule
         rows.append(head)
-        rows += [_schedule_row(stage, task, "", t, packet.as_of, fill) for t in main[1:]]
+        rows += [row("", t) for t in main[1:]]
         # A task's sub-rows read in date order, whatever order the timeline lists them in; undated ones last.
-        rows += [_schedule_row(stage, task, t.detail, t, packet.as_of, fill) for t in sorted(details, key=_when)]
+        rows += [row(t.detail, t) for t in sorted(details, key=_when)]
     return rows
+
+
+SCHEDULE_TRACKER = "schedule-tracker"
+# What a schedule row's version is made of: what the row is and the values it was built with, never its
+# status (which the day it is judged by decides).
+_SCHEDULE_VERSIONED = ("row_id", "stage", "task", "detail", "responsibility", "expected_date", "completed_date",
+                       "notes")
+
+
+def collect_identity(packet: Packet, form: str, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> dict[str, str]:
+    """Return what a tracker's hidden Packet sheet records for `packets collect`: the school, the form and
+    the version of what its rows were made from."""
+    return {"school_id": packet.school.school_id, "school": packet.school.name, "form": form,
+            "version": version([[packet.school.school_id, form]] + [[r[f] for f in fields] for r in rows])}
 
 
 def _when(t: Task) -> tuple[bool, dt.date]:
@@ -242,10 +275,15 @@ def schedule_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "preparers": {"chairs": names(chairs), "facilitators": names(packet.people_in("Facilitator"))},
         "rows": rows,
         "overdue_count": sum(r["overdue"] for r in rows),
+        "collect": collect_identity(packet, SCHEDULE_TRACKER, rows, _SCHEDULE_VERSIONED),
     }
 
 
 # --- ISBE planning-year activity grid ---------------------------------------------------------
+
+GRID_TRACKER = "isbe-grid-tracker"
+_GRID_VERSIONED = ("row_id", "month", "key_activity", "role", "tasks", "due_date", "status", "date_completed",
+                   "notes")
 
 def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     """Return the ISBE planning-year grid's context: columns named for this school, months of activities.
@@ -259,6 +297,8 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
                for c in template_data.grid_columns(templates) if c.applies(identification)]
     months: list[dict[str, Any]] = []
     tracker: list[dict[str, Any]] = []
+    sid = packet.school.school_id
+    progress = {grid_key(p.month, p.key_activity, p.role): p for p in packet.grid_progress}
     for activity in template_data.grid_activities(templates):
         if not activity.applies(identification):
             continue
@@ -273,10 +313,14 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
             lines = activity.cells[column["key"]]
             if not lines:
                 continue
+            key_activity = "\n".join(cells["key_activity"])
+            done = progress.get(grid_key(activity.month, key_activity, column["title"]))
             tracker.append({
-                "month": activity.month, "key_activity": "\n".join(cells["key_activity"]),
+                "row_id": grid_row_id(sid, activity.month, key_activity, column["title"]),
+                "month": activity.month, "key_activity": key_activity,
                 "role": column["title"], "person": column["people"], "tasks": "\n".join(cells[column["key"]]),
-                "due_date": due_date(lines, year) or own_due, "status": "Not started", "date_completed": None,
+                "due_date": due_date(lines, year) or own_due, "status": done.status if done else "Not started",
+                "date_completed": done.completed if done else None, "notes": done.notes if done else "",
             })
     return {
         **common_context(packet, templates),
@@ -287,6 +331,7 @@ def grid_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "grid_span": 1 + len(columns),
         "months": months,
         "rows": tracker,
+        "collect": collect_identity(packet, GRID_TRACKER, tracker, _GRID_VERSIONED),
     }
 
 
@@ -467,7 +512,7 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
     s = packet.school
     events = [_review_event(e, packet.as_of) for e in packet.review]
     cycle = [e for e in events if e["kind"] != "check-in"]
-    rounds = [e for e in cycle if e["kind"] in ("feedback", "final-review")]
+    rounds = [_review_round(packet, e) for e in cycle if e["kind"] in ("feedback", "final-review")]
     first_of: dict[str, dict[str, Any]] = {}
     for e in events:
         first_of.setdefault(e["kind"], e)
@@ -484,6 +529,29 @@ def review_context(packet: Packet, templates: Templates) -> dict[str, Any]:
         "levels": [level for level, _ in template_data.review_rubric(templates)[0].levels],
         "rounds": rounds,
         "signatures": review_signatures(packet, templates, rounds),
+        "collect": collect_identity(packet, REVIEW_FORM, rounds, _REVIEW_VERSIONED),
+    }
+
+
+REVIEW_FORM = "review"
+_REVIEW_VERSIONED = ("row_id", "title", "due_date", "reviewer", "decision", "strengths", "revisions")
+TICKED, UNTICKED = "\u2612", "\u2610"
+
+
+def _review_round(packet: Packet, event: dict[str, Any]) -> dict[str, Any]:
+    """Return a review round with its decision and comments (the Review Decisions sheet) and, for `packets
+    collect`, its Round ID: what the round is, and a short hash of each value the form was built with."""
+    sid = packet.school.school_id
+    found = {header_key(d.round): d for d in packet.review_decisions}.get(header_key(event["title"]))
+    decision = found.decision if found else ""
+    strengths = found.strengths if found else ""
+    revisions = found.revisions if found else ""
+    row_id = review_row_id(sid, event["title"])
+    return {
+        **event, "row_id": row_id, "decision": decision, "strengths": strengths, "revisions": revisions,
+        "decision_line": "   ".join(f"{TICKED if choice == decision else UNTICKED} {choice}"
+                                    for choice in REVIEW_DECISIONS_CHOICES),
+        "round_id": f"{row_id}/" + ".".join(value_digest(v) for v in (decision, strengths, revisions)),
     }
 
 

@@ -207,7 +207,7 @@ def test_schedule_tracker_is_a_working_spreadsheet(built):
                                              "Expected Date of Completion", "Date of Completion"]
     assert ws.freeze_panes == "A5"
     last = ws.max_row
-    assert ws.auto_filter.ref == f"A4:H{last}"
+    assert ws.auto_filter.ref == f"A4:I{last}"           # the Row ID column (I) sorts with its row
     rows = list(ws.iter_rows(min_row=5, values_only=True))
     assert all(r[0] for r in rows)                             # stage on every row, so filters work
     assert isinstance(rows[0][4], dt.datetime)                 # real Excel dates, not text

@@ -107,6 +107,14 @@ BASE: dict[str, list[dict[str, Any]]] = {
     "Holidays": [
         {"name": "Thanksgiving break", "date": D(2026, 11, 26), "through": D(2026, 11, 27)},
     ],
+    "Grid Progress": [
+        {"school_id": "0101", "month": "January", "key_activity": "Submit the IQFSR", "role": "ISBE",
+         "status": "In progress", "completed": None, "notes": "Drafted"},
+    ],
+    "Review Decisions": [
+        {"school_id": "0101", "round": "Feedback round 1", "decision": "Approve with revisions",
+         "strengths": "Clear goals", "revisions": "Tie S1 to P1"},
+    ],
     "Problems": [
         {"school_id": "0101", "problem_id": "P1", "text": "Students do not read fluently.",
          "root_cause": "No daily fluency practice."},
