@@ -12,15 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from generator.findings import ERROR, WARNING, Finding
 from generator.inputs.normalize import clean_text, is_blank, parse_date
 from generator.inputs.read import WORKBOOK_SUFFIXES, read_workbook
 from generator.inputs.schema import REVIEW_DECISIONS_CHOICES, header_key
+
+if TYPE_CHECKING:
+    import pandas as pd         # only where a file is read (see inputs/read.py)
 
 PACKET_SHEET = "Packet"               # the hidden sheet naming the tracker's school, form and version
 ROW_ID = "Row ID"
