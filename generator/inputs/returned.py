@@ -22,7 +22,7 @@ from generator.inputs.read import WORKBOOK_SUFFIXES, read_workbook
 from generator.inputs.schema import REVIEW_DECISIONS_CHOICES, header_key
 
 if TYPE_CHECKING:
-    import pandas as pd         # only where a file is read (see inputs/read.py)
+    import pandas as pd  # only where a file is read (see inputs/read.py)
 
 PACKET_SHEET = "Packet"               # the hidden sheet naming the tracker's school, form and version
 ROW_ID = "Row ID"
