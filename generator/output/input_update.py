@@ -15,13 +15,11 @@ import io
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.worksheet.cell_range import CellRange
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import HEADER_SEARCH_ROWS, clean_text
@@ -29,12 +27,11 @@ from generator.inputs.read import WORKBOOK_SUFFIXES
 from generator.inputs.schema import GRID_PROGRESS, REVIEW_DECISIONS, TASKS, Sheet
 from generator.model.collect import CHANGE, NEW_ROW_KEYS, Change
 from generator.output.atomic import write_atomic
+from generator.output.sheet_edit import SheetEditor, header_row
 
 BACKUPS = "backups"
 # The sheets a change may add a row to (a school with no row there yet), by name.
 ADDED_SHEETS = {GRID_PROGRESS.name: GRID_PROGRESS, REVIEW_DECISIONS.name: REVIEW_DECISIONS}
-DATE_FORMAT = "yyyy-mm-dd"
-TEXT_FORMAT = "@"
 
 
 @dataclass(frozen=True)
@@ -63,69 +60,13 @@ def _load(path: Path):
                            f"written. Fix: open it in Excel and save it again as .xlsx.") from None
 
 
-class _Sheet:
-    """An input sheet (Tasks, Grid Progress): its header row, its columns by field, cells set as the loader
-    reads them."""
-
-    def __init__(self, ws, columns: dict[str, tuple[str, str]], spec: Sheet = TASKS):
-        self.ws, self.spec = ws, spec
-        self.columns = {key: column_index_from_string(letter) for key, (letter, _) in columns.items()}
-        key, (letter, header) = next(iter(columns.items()))
-        self.header_row = next((n for n in range(1, HEADER_SEARCH_ROWS + 1)
-                                if clean_text(ws[f"{letter}{n}"].value) == header), 1)
-        filled = [c.row for row in ws.iter_rows(min_row=self.header_row + 1) for c in row if c.value is not None]
-        self.next_row = max(filled, default=self.header_row) + 1
-
-    def column(self, key: str) -> int:
-        """Return a field's column, adding its header after the last column when the sheet lacks it."""
-        if key not in self.columns:
-            j = max(self.ws.max_column, *self.columns.values()) + 1
-            header = self.ws.cell(row=self.header_row, column=j, value=self.spec.column(key).name)
-            before = self.ws.cell(row=self.header_row, column=j - 1)
-            if before.has_style:
-                header._style = before._style
-            self.columns[key] = j
-        return self.columns[key]
-
-    def set(self, row: int, key: str, value: Any) -> None:
-        cell = self.ws.cell(row=row, column=self.column(key))
-        if isinstance(value, str):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
-        cell.value = value
-        if isinstance(value, dt.date) and not cell.is_date:
-            cell.number_format = DATE_FORMAT
-        if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-            cell.data_type = "s"                         # a note starting with = is text, never a formula
-
-    def copy_row(self, row: int, school_id: str) -> int:
-        """Append a copy of a row (values and styles) with this School ID; return its number."""
-        number = self.next_row
-        self.next_row += 1
-        for cell in self.ws[row]:
-            new = self.ws.cell(row=number, column=cell.column, value=cell.value)
-            if cell.has_style:
-                new._style = cell._style
-        target = self.ws.cell(row=number, column=self.column("school_id"), value=school_id)
-        target.number_format = TEXT_FORMAT                # leading zeros stay
-        return number
-
-    def finish(self) -> None:
-        """Stretch the sheet's filter over the rows added below it."""
-        last = self.next_row - 1
-        if self.ws.auto_filter.ref:
-            found = CellRange(self.ws.auto_filter.ref)
-            if found.max_row < last:
-                self.ws.auto_filter.ref = CellRange(min_col=found.min_col, min_row=found.min_row,
-                                                    max_col=found.max_col, max_row=last).coord
-
-    def append(self, values: dict[str, Any]) -> int:
-        """Write a new row under the last one; return its number."""
-        number = self.next_row
-        self.next_row += 1
-        for key, value in values.items():
-            self.set(number, key, value)
-        self.ws.cell(row=number, column=self.column("school_id")).number_format = TEXT_FORMAT
-        return number
+def _editor(ws, columns: dict[str, tuple[str, str]], spec: Sheet = TASKS) -> SheetEditor:
+    """Return an editor of an input sheet (Tasks, Grid Progress) whose columns were found as the loader
+    finds them (field -> column letter and header)."""
+    headers = header_row(ws, *next(iter(columns.values())))
+    filled = [c.row for row in ws.iter_rows(min_row=headers + 1) for c in row if c.value is not None]
+    return SheetEditor(ws, spec, {k: column_index_from_string(col) for k, (col, _) in columns.items()},
+                       headers, max(filled, default=headers) + 1)
 
 
 def _header_columns(ws, spec: Sheet) -> dict[str, tuple[str, str]]:
@@ -141,7 +82,7 @@ def _header_columns(ws, spec: Sheet) -> dict[str, tuple[str, str]]:
     return {}
 
 
-def _data_sheet(wb, spec: Sheet) -> _Sheet:
+def _data_sheet(wb, spec: Sheet) -> SheetEditor:
     """Return the workbook's sheet for `spec` (Grid Progress), added with its headers when it has none."""
     ws = next((w for w in wb.worksheets if w.title.casefold() == spec.name.casefold()), None)
     if ws is None:
@@ -154,7 +95,7 @@ def _data_sheet(wb, spec: Sheet) -> _Sheet:
         raise PacketsError(f"The {spec.name} sheet has no header row naming "
                            f"{', '.join(c.name for c in spec.columns if c.required)}; nothing was written. Fix: put "
                            f"the headers back, or rename the sheet.")
-    return _Sheet(ws, columns, spec)
+    return _editor(ws, columns, spec)
 
 
 def _workbook_for(inputs: Path, spec: Sheet) -> str:
@@ -199,7 +140,7 @@ def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | N
                                f"sheet in its workbook.")
         wb = _load(path)
         changed = added = 0
-        sheets: dict[str, _Sheet] = {}
+        sheets: dict[str, SheetEditor] = {}
         copies: dict[tuple, int] = {}
         for c in found:
             src = c.source
@@ -216,7 +157,7 @@ def apply_changes(inputs: Path, changes: Iterable[Change], when: dt.datetime | N
                 raise PacketsError(f"{path} has no sheet {src.sheet} any more; nothing was written. Fix: run "
                                    f"`packets collect` again.")
             spec = ADDED_SHEETS.get(c.sheet, TASKS)
-            sheet = sheets.setdefault(src.sheet, _Sheet(wb[src.sheet], dict(src.columns), spec))
+            sheet = sheets.setdefault(src.sheet, _editor(wb[src.sheet], dict(src.columns), spec))
             row = src.row
             if c.district_wide:
                 made = (src.sheet, src.row, c.school_id)

@@ -29,18 +29,17 @@ from generator.inputs.normalize import SERIAL_RANGE, clean_text, parse_date
 from generator.inputs.read import WORKBOOK_SUFFIXES
 from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet, with_designations
 from generator.output import atomic
+from generator.output.sheet_edit import DATE_FORMAT, SPARE_ROWS, TEXT_FORMAT
 from generator.render.template_data import SHIPPED, designations, state_names
+from generator.render.xlsx import FORMULA_STARTS
 from generator.settings import NAME_FIELDS, SETTINGS_FILE, PlanningYear, Settings
 
 INSTRUCTIONS_SHEET = "Instructions"
 LISTS_SHEET = "Lists"
 LAST_ROW = 1000                 # dropdowns and date checks cover rows 2..LAST_ROW
-SPARE_ROWS = 200                # ...and, on a sheet written with rows, this many rows below the last
 MAX_WIDTH = 50                  # a column is never made wider than this for its header, example or data
 INLINE_LIST_LIMIT = 255         # Excel's limit on a list validation written inline, quotes included
-DATE_FORMAT = "yyyy-mm-dd"
 INSTRUCTIONS_WIDTH = 100
-TEXT_FORMAT = "@"
 # Ways of writing a date that normalize.parse_date reads (tests/setup/test_authoring.py checks each).
 DATE_EXAMPLES = ("2026-11-15", "11/15/2026", "Nov 15, 2026")
 
@@ -220,8 +219,6 @@ def _width(col: Column, values: Sequence[Any] = ()) -> float:
     return float(min(widest, MAX_WIDTH))
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
-
 
 def _write_rows(ws, spec: Sheet, rows: Sequence[Mapping[str, Any]]) -> None:
     """Write data rows under the header, keyed by the schema's header names: an ID stays text (leading
@@ -237,7 +234,7 @@ def _write_rows(ws, spec: Sheet, rows: Sequence[Mapping[str, Any]]) -> None:
                 cell.number_format = TEXT_FORMAT
             elif col.kind == "date" and isinstance(value, (dt.date, dt.datetime)):
                 cell.number_format = DATE_FORMAT
-            if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"          # a name starting with = is text, never a formula
 
 

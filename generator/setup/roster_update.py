@@ -26,10 +26,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import column_index_from_string
-from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from generator.findings import PacketsError
 from generator.inputs.directory import CHARTER, PRINCIPAL, SUPERINTENDENT, ImportReport
@@ -37,7 +34,8 @@ from generator.inputs.normalize import HEADER_SEARCH_ROWS, Row, Table, clean_tex
 from generator.inputs.read import RawSheet, sheet_frame
 from generator.inputs.schema import PEOPLE, SCHOOLS, Sheet, header_key
 from generator.output.atomic import write_atomic
-from generator.setup.authoring import SPARE_ROWS, TEXT_FORMAT, add_data_sheet
+from generator.output.sheet_edit import SheetEditor, header_row
+from generator.setup.authoring import add_data_sheet
 
 # What a change is, as the report's first word.
 ADDED = "added"
@@ -48,7 +46,6 @@ CHECK = "check"                      # the directory and the roster differ in a 
 # The School fields the directory supplies; every other column is the district's own.
 DIRECTORY_FIELDS = ("name", "grades", "address")
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -135,11 +132,10 @@ def _same(old: Any, new: Any) -> bool:
 
 # --- the sheets as they are ---------------------------------------------------------------------------
 
-class _Editor:
+class _Editor(SheetEditor):
     """One schema sheet of the roster: its rows as the loader reads them, and cells to change in place."""
 
     def __init__(self, path: Path, ws, spec: Sheet):
-        self.ws, self.spec = ws, spec
         self.table: Table
         self.table, _ = normalize_sheet(RawSheet(path.name, ws.title, sheet_frame(ws)), spec)
         if not self.table.columns:
@@ -147,60 +143,17 @@ class _Editor:
                                f"{HEADER_SEARCH_ROWS} rows names its columns, such as "
                                f"{', '.join(c.name for c in spec.columns if c.required)}); nothing was written. "
                                f"Fix: put the headers back in one row, or give --output a new file.")
-        self.header_row = self._header_row()
-        self.next_row = max([r.number for r in self.table.rows] + [self.header_row]) + 1
-        self.columns = {key: column_index_from_string(letter) for key, (letter, _) in self.table.columns.items()}
+        headers = header_row(ws, *next(iter(self.table.columns.values())))
+        super().__init__(ws, spec, {k: column_index_from_string(col) for k, (col, _) in self.table.columns.items()},
+                         headers, max([r.number for r in self.table.rows] + [headers]) + 1)
 
     @property
     def rows(self) -> tuple[Row, ...]:
         return self.table.rows
 
-    def _header_row(self) -> int:
-        key, (letter, header) = next(iter(self.table.columns.items()))
-        for number in range(1, HEADER_SEARCH_ROWS + 1):
-            if clean_text(self.ws[f"{letter}{number}"].value) == header:
-                return number
-        return 1
-
-    def column(self, key: str) -> int:
-        """Return the column of a field, adding its header after the last column when the sheet lacks it."""
-        if key not in self.columns:
-            j = max(self.ws.max_column, max(self.columns.values(), default=0)) + 1
-            cell = self.ws.cell(row=self.header_row, column=j, value=self.spec.column(key).name)
-            cell.font = Font(bold=True)
-            self.columns[key] = j
-        return self.columns[key]
-
-    def set(self, row: int, key: str, value: Any) -> None:
-        cell = self.ws.cell(row=row, column=self.column(key))
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-        if self.spec.column(key).kind == "id":
-            cell.number_format = TEXT_FORMAT             # leading zeros stay
-        if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
-            cell.data_type = "s"                         # a name starting with = is text, never a formula
-
-    def finish(self) -> None:
-        """Stretch the sheet's filter and its dropdowns and date checks over the rows added below them."""
-        last = self.next_row - 1
-        if self.ws.auto_filter.ref:
-            found = CellRange(self.ws.auto_filter.ref)
-            if found.max_row < last:
-                self.ws.auto_filter.ref = CellRange(min_col=found.min_col, min_row=found.min_row,
-                                                    max_col=found.max_col, max_row=last).coord
-        for dv in self.ws.data_validations.dataValidation:
-            ranges = [CellRange(min_col=r.min_col, min_row=r.min_row, max_col=r.max_col, max_row=last + SPARE_ROWS)
-                      if r.min_row == self.header_row + 1 and r.max_row < last else r for r in dv.sqref.ranges]
-            dv.sqref = MultiCellRange(ranges)
-
-    def append(self, values: Mapping[str, Any]) -> int:
-        """Write a new row under the last one from a dict keyed by header name; return its row number."""
-        number = self.next_row
-        self.next_row += 1
-        for col in self.spec.columns:
-            value = values.get(col.name)
-            if value not in (None, ""):
-                self.set(number, col.key, value)
-        return number
+    def append_named(self, values: Mapping[str, Any]) -> int:
+        """Write a new row from a directory row keyed by header name; return its row number."""
+        return self.append({col.key: values.get(col.name) for col in self.spec.columns})
 
 
 def _find_sheet(wb, spec: Sheet):
@@ -248,7 +201,7 @@ class _Merge:
             imported.add(key)
             row = roster.get(key)
             if row is None:
-                self.schools.append(school)
+                self.schools.append_named(school)
                 self.names[key] = school["School Name"]
                 self.note(ADDED, "school", school["School ID"],
                           "new in the directory" + (f" ({school['Grades']})" if school.get("Grades") else ""))
@@ -291,7 +244,7 @@ class _Merge:
         return f"not in the directory{where}; {kept}"
 
     def _add_person(self, person: dict) -> None:
-        self.people.append(person)
+        self.people.append_named(person)
         self.note(ADDED, "person", person.get("School ID") or "", f"{person['Role']} {person['Name']}")
 
     def _sync_holder(self, person: dict, school_id: str | None) -> None:
