@@ -890,12 +890,19 @@ def district_xlsx(path):
     for status, colour in (("overdue", "F4CCCC"), ("approaching", "FFF2CC"), ("on target", "D9EAD3")):
         ws.conditional_formatting.add("E5:E5", FormulaRule(formula=[f'$E5="{status}"'], fill=fill(colour)))
     ws.conditional_formatting.add("I5:I5", FormulaRule(formula=["$I5>0"], fill=fill("F4CCCC")))
-    about = wb.create_sheet("About")
-    about["A1"] = "What the columns mean"
+    terms_sheet(wb, "About", "What the columns mean", DISTRICT_TERMS, 16)
+    wb.save(path)
+
+
+def terms_sheet(wb, title: str, heading: str, terms, term_width: int) -> None:
+    """Add a sheet explaining terms (a column, a protocol's question): the term in bold, its meaning wrapped
+    beside it, rows as tall as their text, printed landscape one page wide."""
+    about = wb.create_sheet(title)
+    about["A1"] = heading
     about["A1"].font = Font(bold=True, size=14)
-    about.column_dimensions["A"].width = 16
+    about.column_dimensions["A"].width = term_width
     about.column_dimensions["B"].width = 100
-    for row, (term, meaning) in enumerate(DISTRICT_TERMS, start=3):
+    for row, (term, meaning) in enumerate(terms, start=3):
         about.cell(row=row, column=1, value=term).font = Font(bold=True)
         about.cell(row=row, column=2, value=meaning).alignment = Alignment(wrap_text=True, vertical="top")
         about.cell(row=row, column=1).alignment = Alignment(vertical="top")
@@ -904,7 +911,6 @@ def district_xlsx(path):
     about.page_setup.fitToWidth = 1
     about.page_setup.fitToHeight = 0
     about.sheet_properties.pageSetUpPr.fitToPage = True
-    wb.save(path)
 
 
 def validation_xlsx(path):
@@ -1126,20 +1132,7 @@ def district_reflection_xlsx(path):
     for column in ("P", "Q", "R", "S"):           # the district's own columns: space to write in
         ws[f"{column}4"].fill = PatternFill("solid", fgColor="385723")
     schedule_sheet(wb)
-    about = wb.create_sheet("Protocol")
-    about["A1"] = "District Level Reflection protocol"
-    about["A1"].font = Font(bold=True, size=14)
-    about.column_dimensions["A"].width = 18
-    about.column_dimensions["B"].width = 100
-    for row, (term, meaning) in enumerate(REFLECTION_PROTOCOL, start=3):
-        about.cell(row=row, column=1, value=term).font = Font(bold=True)
-        about.cell(row=row, column=2, value=meaning).alignment = Alignment(wrap_text=True, vertical="top")
-        about.cell(row=row, column=1).alignment = Alignment(vertical="top")
-        about.row_dimensions[row].height = 15 * -(-len(meaning) // 95)     # office suites do not grow rows
-    about.page_setup.orientation = "landscape"
-    about.page_setup.fitToWidth = 1
-    about.page_setup.fitToHeight = 0
-    about.sheet_properties.pageSetUpPr.fitToPage = True
+    terms_sheet(wb, "Protocol", "District Level Reflection protocol", REFLECTION_PROTOCOL, 18)
     wb.save(path)
 
 
