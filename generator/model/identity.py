@@ -36,10 +36,18 @@ def task_row_id(school_id: str, task: Task, repeating: bool) -> str:
     return f"{school_id}{ID_SEPARATOR}{_digest((school_id, *task_key(task), occurrence))}"
 
 
+PRINCIPAL_COLUMN = "schoolprincipal"
+
+
 def grid_key(month: str, key_activity: str, role: str) -> tuple[str, str, str]:
     """Return what makes an ISBE grid tracker row the same row: its month, key activity and role, in any case,
-    spacing or punctuation (a Grid Progress row typed by hand matches the tracker's)."""
-    return (header_key(month), header_key(key_activity), header_key(role))
+    spacing or punctuation (a Grid Progress row typed by hand matches the tracker's). The principal's
+    column is titled by the school's designation ("Intensive School Principal"), which may change from one
+    year to the next: any such title is the one principal's role."""
+    role_key = header_key(role)
+    if role_key.endswith(PRINCIPAL_COLUMN):
+        role_key = PRINCIPAL_COLUMN
+    return (header_key(month), header_key(key_activity), role_key)
 
 
 def grid_row_id(school_id: str, month: str, key_activity: str, role: str) -> str:
