@@ -105,11 +105,11 @@ def test_one_schools_failure_is_named_and_the_others_are_built(inputs, output, j
 
 def test_an_unchanged_rerun_does_not_even_read_the_inputs(inputs, output, monkeypatch):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
-    from generator import pipeline
+    from generator.pipeline import district
 
     def must_not_read(settings, *args, **kwargs):
         raise AssertionError("the inputs were read although nothing changed")
-    monkeypatch.setattr(pipeline, "_read_tables", must_not_read)
+    monkeypatch.setattr(district, "_read_tables", must_not_read)
     again = build(inputs, output, "--jobs", "1")
     assert again.exit_code == 0, again.output
     assert set(statuses(again).values()) == {"unchanged"} and len(statuses(again)) == 9
@@ -136,10 +136,10 @@ def test_an_unchanged_rerun_opens_no_packets_manifest_but_sees_a_document_of_ano
 @pytest.mark.parametrize("change", ["input file", "as-of date", "readiness report deleted", "strict"])
 def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypatch):
     assert build(inputs, output, "--jobs", "1").exit_code == 0
-    from generator import pipeline
+    from generator.pipeline import district
     reads = []
-    real = pipeline._read_tables           # what every command reads the inputs through
-    monkeypatch.setattr(pipeline, "_read_tables", lambda settings: reads.append(1) or real(settings))
+    real = district._read_tables           # what every command reads the inputs through
+    monkeypatch.setattr(district, "_read_tables", lambda settings: reads.append(1) or real(settings))
     as_of, extra = AS_OF, []
     if change == "input file":
         (inputs / "settings.toml").write_text((inputs / "settings.toml").read_text() + "\n# edited\n")

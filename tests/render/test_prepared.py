@@ -115,14 +115,15 @@ def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, mo
     """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
     from generator import pipeline
     from generator.findings import ERROR, Finding
+    from generator.pipeline import packets
     from generator.render import validation
     seen = []
 
     def spy(template, context):
         seen.append((template, context))
         return real(template, context)
-    real = pipeline.render_document
-    monkeypatch.setattr(pipeline, "render_document", spy)
+    real = packets.render_document
+    monkeypatch.setattr(packets, "render_document", spy)
     monkeypatch.setattr(validation, "render_document", spy)
     settings = load_settings(SAMPLE, tmp_path / "output", dt.date.fromisoformat(AS_OF))
     pipeline.build(settings)

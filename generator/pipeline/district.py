@@ -1,0 +1,183 @@
+"""The district as read and checked: the inputs loaded, normalized, validated and modelled, each error
+with the school it belongs to; `packets validate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.collector import collector_paused
+from generator.findings import (
+    ERROR,
+    NOTE,
+    WARNING,
+    Finding,
+    InputError,
+    district_errors,
+    errors,
+    errors_by_school,
+    summary,
+)
+from generator.inputs.normalize import normalize_sheet
+from generator.inputs.read import load_inputs
+from generator.inputs.schema import SHEETS, DesignationVocabulary, with_designations
+from generator.inputs.validate import owning_schools, validate_tables
+from generator.model.build import build_district
+from generator.model.readiness import check_packet, is_ready
+from generator.model.records import District, School
+from generator.output import naming
+from generator.render.template_data import StateProfile, Templates, designations, state_profile
+from generator.settings import SETTINGS_FILE, Settings
+
+
+@dataclass(frozen=True)
+class SchoolCheck:
+    """One school's readiness as `packets validate` finds it."""
+
+    school_id: str
+    name: str
+    findings: tuple[Finding, ...]
+    ready: bool
+    input_errors: tuple[Finding, ...] = ()     # its own rows' errors: its packet would not be built
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What `packets validate` found: the inputs' findings, then each school's readiness."""
+
+    input_findings: tuple[Finding, ...]
+    schools: tuple[SchoolCheck, ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding: the inputs', then school by school."""
+        return [*self.input_findings, *(f for school in self.schools for f in school.findings)]
+
+    @property
+    def reported(self) -> list[Finding]:
+        """The findings validation.xlsx lists: all but the notes."""
+        return [f for f in self.findings if f.severity != NOTE]
+
+    @property
+    def all_ready(self) -> bool:
+        return all(school.ready for school in self.schools) and not errors(self.input_findings)
+
+    @property
+    def summary(self) -> str:
+        ready = sum(school.ready for school in self.schools)
+        return summary(self.findings) + f"; {ready} of {len(self.schools)} school(s) ready"
+
+
+@dataclass(frozen=True)
+class LoadedDistrict:
+    """The district as read: every school on the roster, a packet for each school asked for whose own rows
+    have no errors, and the schools whose rows have errors (School ID -> those errors)."""
+
+    district: District
+    findings: list[Finding]             # every finding, the blocked schools' errors among them
+    blocked: dict[str, list[Finding]]
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The validated tables with what reading them took: the designations' vocabulary and the state."""
+
+    tables: dict
+    findings: list[Finding]
+    vocabulary: DesignationVocabulary
+    profile: StateProfile
+
+
+def _read_tables(settings: Settings) -> _Tables:
+    """Return the validated tables and every finding, each with the school it belongs to."""
+    templates = Templates(settings.templates)
+    vocabulary = designations(templates)
+    profile = state_profile(templates, settings.state, f"{Path(settings.inputs) / SETTINGS_FILE}: [district] state")
+    raw, findings = load_inputs(settings.inputs)
+    if not settings.state:
+        findings.append(unset_state(profile))
+    tables = {}
+    for spec in SHEETS:
+        if spec.name in raw:
+            # Each sheet as read is let go once normalized, not held while the rest are.
+            tables[spec.name], found = normalize_sheet(raw.pop(spec.name), with_designations(spec, vocabulary))
+            findings += found
+    findings += validate_tables(tables, settings.planning_year)
+    unknown = [sid for sid in settings.schools
+               if "Schools" in tables and sid not in {r["school_id"] for r in tables["Schools"].rows}]
+    for sid in unknown:
+        findings.append(Finding(ERROR, f"No school with ID '{sid}' is on the roster.", file="roster.xlsx",
+                                sheet="Schools", value=sid,
+                                fix="Check the --school value against the School ID column."))
+    return _Tables(tables, owning_schools(tables, findings), vocabulary, profile)
+
+
+@collector_paused()          # millions of objects, no cycles: see collector.py
+def read_district(settings: Settings, only: tuple[str, ...] | None = None) -> LoadedDistrict:
+    """Return the district with a packet for each school of `only` (default: settings.schools, else every
+    school) whose own rows have no errors. Raise InputError listing every finding when an error belongs to
+    the district (a setting, the roster's Schools sheet, a missing sheet or column, a file that cannot be
+    read, a district-wide row), for then no school can be built."""
+    read = _read_tables(settings)
+    if district_errors(read.findings):
+        raise InputError(read.findings)
+    blocked = errors_by_school(read.findings)
+    district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
+    return LoadedDistrict(district, read.findings, blocked)
+
+
+@collector_paused()
+def load_district(settings: Settings) -> tuple[District, list[Finding]]:
+    """Return the district model and the non-blocking findings; raise InputError listing every finding
+    when there is any error, a school's or the district's (`packets send` sends only from whole inputs)."""
+    read = _read_tables(settings)
+    if errors(read.findings):
+        raise InputError(read.findings)
+    return build_district(read.tables, settings, read.vocabulary, read.profile.rules), read.findings
+
+
+def unset_state(profile: StateProfile) -> Finding:
+    """Return the warning for a settings.toml that names no state: the default state's forms are used."""
+    return Finding(WARNING, f"[district] state is not set, so the packets are {profile.name}'s: its forms, "
+                            f"wording and submission route ({profile.agency}).", file=SETTINGS_FILE,
+                   fix='Add state = "IL" (Illinois) or state = "CA" (California) under [district] in settings.toml.')
+
+
+def validate(settings: Settings) -> ValidationReport:
+    """Return the inputs' findings and every school's readiness; nothing is written. A school whose own
+    rows have errors is listed with them, not judged. Raise InputError listing every finding when an
+    error keeps the district from being read."""
+    loaded = read_district(settings)
+    district = loaded.district
+    packets = {p.school.school_id: p for p in district.packets}
+    checks = []
+    for school in district.schools:
+        sid = school.school_id
+        if sid in loaded.blocked:
+            checks.append(SchoolCheck(sid, school.name, (), False, tuple(loaded.blocked[sid])))
+        elif sid in packets:
+            found = tuple(check_packet(packets[sid]))
+            checks.append(SchoolCheck(sid, school.name, found, is_ready(found, settings.strict)))
+    return ValidationReport(tuple(loaded.findings), tuple(checks))
+
+
+def of_run(settings: Settings, school_id: str) -> bool:
+    """True for a school this run builds: every school, or those --school names."""
+    return not settings.schools or school_id in settings.schools
+
+
+def folder_clashes(settings: Settings, district: District) -> list[Finding]:
+    """Return an error for each school whose packet folder name another school already has: IDs that
+    differ only in characters a file name cannot hold ('01/01' and '01-01') would share a folder."""
+    seen: dict[str, School] = {}
+    findings = []
+    for school in district.schools:          # every school on the roster, not only those being built
+        name = naming.packet_folder(settings, school).name.casefold()
+        other = seen.setdefault(name, school)
+        if other is not school:
+            findings.append(Finding(
+                ERROR, f"School IDs '{other.school_id}' and '{school.school_id}' would share "
+                       f"the packet folder '{name}'.", **(school.source.at("school_id") if school.source else {}),
+                value=school.school_id, school_id=school.school_id,
+                fix="Give each school an ID that differs in letters or digits, not only in punctuation."))
+    return findings
