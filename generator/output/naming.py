@@ -19,11 +19,13 @@ WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
 
 def slugify(text: str, fallback: str = "school") -> str:
     """Return text as a lower-case ASCII file-name part: `José Martí & Co.` -> `jose-marti-co`,
-    `Nguyễn Thị Định` -> `nguyen-thi-dinh`, `学校` -> `xuexiao`.
+    `Nguyễn Thị Định` -> `nguyen-thi-dinh`, `北京 School 🎓` -> `beijing-school`.
 
     Letters are transliterated (anyascii), not dropped: stripping accents after NFKD lost every letter
     that does not decompose (Đ, Ł, Ø, ß, Æ) and every non-Latin script."""
-    ascii_text = anyascii(unicodedata.normalize("NFC", text))
+    # Letters and digits only: a symbol (an emoji) would be spelled out as words that are not the name.
+    ascii_text = "".join(anyascii(c) if unicodedata.category(c)[0] in "LMN" else " "
+                         for c in unicodedata.normalize("NFC", text))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:MAX_NAME].rstrip("-") or fallback
 

@@ -270,7 +270,7 @@ def test_a_log_in_cp1252_does_not_stop_the_build_of_a_cjk_and_emoji_school(input
     assert "Traceback" not in text
     assert "0101 \\u5317\\u4eac School \\U0001f393: ready" in text, text
     assert "Built 9, skipped 0 unchanged, failed 0" in text
-    manifest = json.loads((output / "0101-school" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((output / "0101-beijing-school" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["school"] == "北京 School 🎓"
 
 
