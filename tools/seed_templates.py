@@ -870,6 +870,10 @@ DISTRICT_TERMS = (
     ("Review stage", "The latest review step (first draft, feedback, final review, board approval) whose date "
                      "has come; Not started before the first."),
     ("Next review", "The next review date, check-ins included."),
+    ("Review decision", "The latest review round's decision, as the reviewers' returned Plan Review form gave it "
+                        "(packets collect): Approve, Approve with revisions, or Revise and resubmit."),
+    ("ISBE grid done", "The ISBE grid's activity rows the school's returned grid tracker marks Done (packets "
+                       "collect); ISBE grid in progress, those it marks In progress."),
 )
 
 
@@ -883,6 +887,8 @@ def district_xlsx(path):
             ("Not scheduled", "not_scheduled", 10), ("Next deadline", "next_deadline_date", 12),
             ("What is due next", "next_deadline", 40), ("Review stage", "review_stage", 18),
             ("Next review", "next_review_date", 12), ("Review step", "next_review", 24),
+            ("Review decision", "review_decision", 30), ("ISBE grid done", "grid_done", 9),
+            ("ISBE grid in progress", "grid_in_progress", 11),
             ("Overdue tasks", "overdue_tasks", 50), ("Packet folder", "folder", 34)),
         freeze="C5")
     ws["A3"] = "{{ summary }}"

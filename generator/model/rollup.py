@@ -14,6 +14,9 @@ date (that day included); else "on target". Its next deadline is the earliest op
 deadline on or after the as-of date. Its review stage is the latest review step (first draft, feedback,
 final review, board approval) whose date has come; "Not started" when none has; "" when the school has
 no review dates. Check-ins are routine meetings, not steps: they show as the next review date only.
+
+What the schools returned with `packets collect` shows too: how many of the ISBE grid's activity rows
+their Grid Progress marks Done (and In progress), and the latest review round's decision.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from generator.inputs.schema import STATUSES, header_key
 from generator.model.records import Packet, ReviewEvent
 from generator.model.status import (
     APPROACHING,
@@ -38,6 +42,8 @@ from generator.model.status import (
     is_approaching,
     task_status,
 )
+
+GRID_IN_PROGRESS, GRID_DONE = STATUSES[1], STATUSES[2]     # a Grid Progress row's statuses
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class Rollup:
     overdue_tasks: tuple[str, ...] = ()
     readiness: str = ""                       # Ready / Not ready / Failed / Not built..., from the build
     input_errors: tuple[str, ...] = ()        # not built: its own rows' errors, a line each
+    grid_done: int = 0                        # ISBE grid rows the school's Grid Progress marks Done
+    grid_in_progress: int = 0                 # ...and In progress
+    review_decision: str = ""                 # the latest review round's decision, with the round
 
     @property
     def known(self) -> bool:
@@ -130,6 +139,7 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
     else:
         status = ON_TARGET
     next_review = next((_review_deadline(e) for e in review if e.due >= as_of), None)
+    grid = [p.status for p in packet.grid_progress]
     return Rollup(
         school_id=packet.school.school_id, school=packet.school.name, designation=packet.school.designation,
         as_of=as_of, tasks=len(packet.tasks), done=counts[DONE], due=counts[UPCOMING],
@@ -137,7 +147,19 @@ def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
         next_deadline=ahead[0] if ahead else None, review_stage=review_stage(tuple(review), as_of),
         next_review=next_review,
         overdue_tasks=tuple(task_title(t) for t, s in zip(packet.tasks, statuses) if s == OVERDUE),
-        readiness=readiness)
+        readiness=readiness, grid_done=grid.count(GRID_DONE), grid_in_progress=grid.count(GRID_IN_PROGRESS),
+        review_decision=latest_decision(packet))
+
+
+def latest_decision(packet: Packet) -> str:
+    """Return the decision of the school's latest decided review round ("Approve with revisions (Feedback
+    round 2)"), rounds ordered by their due dates; "" when no round has a decision yet."""
+    due = {header_key(e.title): e.due for e in packet.review}
+    decided = [d for d in packet.review_decisions if d.decision]
+    if not decided:
+        return ""
+    last = max(enumerate(decided), key=lambda item: (due.get(header_key(item[1].round), dt.date.min), item[0]))[1]
+    return f"{last.decision} ({last.round})"
 
 
 def not_built_rollup(school_id: str, school: str, designation: str, as_of: dt.date, readiness: str,

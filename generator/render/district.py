@@ -27,6 +27,8 @@ def report_rows(rows: list[Rollup], folders: dict[str, str]) -> list[dict[str, A
         "review_stage": r.review_stage,
         "next_review_date": r.next_review.date if r.next_review else None,
         "next_review": r.next_review.title if r.next_review else "",
+        "review_decision": r.review_decision,
+        "grid_done": _count(r, r.grid_done), "grid_in_progress": _count(r, r.grid_in_progress),
         "overdue_tasks": "\n".join(r.overdue_tasks),
         "folder": folders.get(r.school_id, ""),
     } for r in rows]

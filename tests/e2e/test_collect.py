@@ -314,6 +314,14 @@ def grid_rows(inputs: Path) -> list[dict]:
     return [dict(zip(headers, r)) for r in ws.iter_rows(min_row=2, values_only=True) if any(r)]
 
 
+def district_view_row(output: Path, school_id: str) -> dict:
+    """A school's row of district.xlsx, by header."""
+    ws = openpyxl.load_workbook(output / "district.xlsx")["Schools"]
+    headers = [c.value for c in ws[4]]
+    rows = (dict(zip(headers, (c.value for c in row))) for row in ws.iter_rows(min_row=5))
+    return next(row for row in rows if row["School ID"] == school_id)
+
+
 def test_a_returned_isbe_grid_status_gets_a_grid_progress_row_and_the_rebuilt_tracker_shows_it(tmp_path):
     inputs, output = district_folder(tmp_path)
     wb = openpyxl.load_workbook(grid_tracker(output, "0101"))
@@ -343,6 +351,8 @@ def test_a_returned_isbe_grid_status_gets_a_grid_progress_row_and_the_rebuilt_tr
                    and ws.cell(r, headers["Role"]).value == role)
     assert ws.cell(rebuilt, headers["Status"]).value == "Done"
     assert ws.cell(rebuilt, headers["Date Completed"]).value.date() == D(2026, 10, 2)
+    view = district_view_row(output, "0101")                  # the district's view shows the school's progress
+    assert (view["ISBE grid done"], view["ISBE grid in progress"]) == (1, 0)
 
 
 def test_a_grid_status_the_district_typed_since_the_build_is_a_conflict(tmp_path):
@@ -442,6 +452,7 @@ def test_a_plan_review_forms_decision_and_comments_are_applied_and_shown_on_the_
     assert "\u2612 Approve with revisions" in decisions[1] and "\u2612" not in decisions[0]
     boxes = [t for t in doc.tables if t.rows[0].cells[0].text == "Strengths"]
     assert boxes[1].rows[0].cells[1].text == "Goals are measurable."
+    assert district_view_row(output, "0101")["Review decision"] == "Approve with revisions (Feedback round 2)"
     # Collected again from the rebuilt form: nothing changes.
     again = collect(inputs, output, str(review_form(output, "0101")))
     assert again.exit_code == 0 and "0 change(s)" in again.output

@@ -10,7 +10,7 @@ import shutil
 import openpyxl
 import pytest
 
-from generator.model.records import Packet, Plan, ReviewEvent, School, Task
+from generator.model.records import GridProgress, Packet, Plan, ReviewDecision, ReviewEvent, School, Task
 from generator.model.rollup import (
     review_stage,
     school_dates,
@@ -156,6 +156,26 @@ def expected_counts(inputs) -> dict[str, dict]:
 @pytest.fixture
 def built(sample_output):
     return sample_output
+
+
+def test_what_schools_returned_rolls_up_grid_progress_and_the_latest_review_decision():
+    review = [ReviewEvent("feedback", "Feedback round 1", DAY + dt.timedelta(days=5), "District Staff"),
+              ReviewEvent("feedback", "Feedback round 2", DAY + dt.timedelta(days=20), "District Staff")]
+    returned = dataclasses.replace(
+        packet(review=review),
+        grid_progress=(GridProgress("November", "A", "ISBE", "Done"), GridProgress("November", "B", "ISBE", "Done"),
+                       GridProgress("December", "C", "District Staff", "In progress"),
+                       GridProgress("December", "D", "District Staff", "Not started")),
+        review_decisions=(ReviewDecision("Feedback round 2", "Approve with revisions"),   # the later round
+                          ReviewDecision("feedback round 1", "Revise and resubmit")))
+    row = school_rollup(returned)
+    assert (row.grid_done, row.grid_in_progress) == (2, 1)
+    assert row.review_decision == "Approve with revisions (Feedback round 2)"
+    (shown,) = report_rows([row], {})
+    assert (shown["grid_done"], shown["grid_in_progress"], shown["review_decision"]) == \
+        (2, 1, "Approve with revisions (Feedback round 2)")
+    nothing = school_rollup(packet(review=review))
+    assert (nothing.grid_done, nothing.grid_in_progress, nothing.review_decision) == (0, 0, "")
 
 
 def test_district_xlsx_counts_match_the_timeline(built):
