@@ -39,7 +39,7 @@ from generator.delivery.compose import (
 )
 from generator.delivery.ledger import now
 from generator.delivery.recipients import TO, Recipient, check_address, display_name, one_line
-from generator.delivery.send import DryRun, Mailer, Outbox, Smtp
+from generator.delivery.send import DryRun, Mailer, Outbox, Smtp, send_in_turn
 from generator.delivery.settings import EmailSettings
 from generator.delivery.transport import (
     LinkedPath,
@@ -560,25 +560,16 @@ def send_smtp(reminders, output: Path, email: EmailSettings, sender: SmtpSender,
               progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Send each person's reminder, recording it in the ledger the moment the server accepts it. A server
     that cannot be reached stops the run; the rest wait for the next run."""
-    outcomes = []
-    stopped = ""
     with RemindLock(output):
         ledger = RemindLedger.load(output)          # again, under the lock
+
+        def as_recorded(r: Reminder) -> Reminder:
+            return dataclasses.replace(r, delivered=frozenset(
+                (i.key, i.state) for i in r.items if r.person.key in ledger.delivered(i.key, i.state)))
         with sender:
-            for r in reminders:
-                r = dataclasses.replace(r, delivered=frozenset(
-                    (i.key, i.state) for i in r.items if r.person.key in ledger.delivered(i.key, i.state)))
-                outcome = _before_sending(r)
-                if outcome is None and stopped:
-                    outcome = Outcome(r, NOT_SENT, stopped)
-                if outcome is None:
-                    outcome = _send_one(r, email, sender, ledger)
-                    if outcome.status == NOT_SENT:
-                        stopped = outcome.detail
-                outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
-    return outcomes
+            return send_in_turn((as_recorded(r) for r in reminders), _before_sending,
+                                lambda r: _send_one(r, email, sender, ledger),
+                                lambda r, why: Outcome(r, NOT_SENT, why), progress)
 
 
 def _send_one(r: Reminder, email: EmailSettings, sender: SmtpSender, ledger: RemindLedger) -> Outcome:

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol, TypeVar
 
 from generator.delivery.compose import (
     AttachmentPlan,
@@ -44,6 +44,19 @@ OUTBOX = "outbox"
 LISTING = "recipients.txt"
 REVIEW_KINDS = ("first-draft", "feedback")
 PDF_FORM = "packet"
+
+class _Settled(Protocol):
+    """What send_in_turn reads of an outcome: what became of the item, and why."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+T = TypeVar("T")
+R = TypeVar("R", bound=_Settled)
 
 # What became of a school in a run.
 WRITTEN, SENT, PARTLY_SENT, ALREADY_SENT = "written to outbox", "sent", "partly sent", "already sent"
@@ -369,25 +382,40 @@ def send_smtp(deliveries: list[Delivery], output: Path, email: EmailSettings, se
     """Send each school's email through the server, recording each accepted message in the ledger
     before the next is sent. A server that cannot be reached stops the run; the rest wait for the
     next run."""
-    outcomes = []
-    stopped = ""
     with SendLock(output):
         ledger = Ledger.load(output)          # again, under the lock: another run may have just sent
+
+        def as_recorded(d: Delivery) -> Delivery:
+            if resend:
+                return d
+            return dataclasses.replace(d, delivered=frozenset(ledger.delivered(d.school_id, d.version)),
+                                       sent_at=ledger.last_sent(d.school_id))
         with sender:
-            for d in deliveries:
-                if not resend:
-                    d = dataclasses.replace(d, delivered=frozenset(ledger.delivered(d.school_id, d.version)),
-                                            sent_at=ledger.last_sent(d.school_id))
-                outcome = _status_before_sending(d, only_ready)
-                if outcome is None and stopped:
-                    outcome = Outcome(d, NOT_SENT, stopped)
-                if outcome is None:
-                    outcome = _send_one(d, email, sender, ledger)
-                    if outcome.status == NOT_SENT:
-                        stopped = outcome.detail
-                outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
+            return send_in_turn((as_recorded(d) for d in deliveries),
+                                lambda d: _status_before_sending(d, only_ready),
+                                lambda d: _send_one(d, email, sender, ledger),
+                                lambda d, why: Outcome(d, NOT_SENT, why), progress)
+
+
+def send_in_turn(items: Iterable[T], before: Callable[[T], R | None], send_one: Callable[[T], R],
+                 not_sent: Callable[[T, str], R], progress: Callable[[R], None] | None = None) -> list[R]:
+    """Send the items one after another, each as the ledger stands once the one before is recorded (`items`
+    may be a generator reading it), and return each one's outcome. An item `before` settles (already sent,
+    held back) is not sent; once the server cannot be reached (an outcome NOT_SENT), every later item is
+    not sent either, for the same reason, and waits for the next run."""
+    outcomes = []
+    stopped = ""
+    for item in items:
+        outcome = before(item)
+        if outcome is None and stopped:
+            outcome = not_sent(item, stopped)
+        if outcome is None:
+            outcome = send_one(item)
+            if outcome.status == NOT_SENT:
+                stopped = outcome.detail
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
     return outcomes
 
 
