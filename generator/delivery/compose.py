@@ -172,6 +172,7 @@ class Templates:
     subject: jinja2.Template
     body: jinja2.Template
     where: str                # e.g. "inputs/email.toml [designation.Intensive]"
+    fields: str = "Emailing packets for review"      # the README section listing the fields they may use
 
 
 def compile_templates(settings: EmailSettings) -> dict[str | None, Templates]:
@@ -199,7 +200,7 @@ def render(templates: Templates, context: dict[str, Any]) -> tuple[str, str]:
             out[key] = getattr(templates, key).render(context)
         except jinja2.TemplateError as exc:
             raise PacketsError(f"{templates.where} {key}: {exc}. Fix: use only the fields listed in README, "
-                               f"'Emailing packets for review'.") from None
+                               f"'{templates.fields}'.") from None
     body = out["body"].replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
     return one_line(_draft_subject(templates, context, out["subject"])), body
 

@@ -387,22 +387,13 @@ def compile_reminder(email: EmailSettings) -> Templates:
             parts[key] = env.from_string(getattr(email.remind, key))
         except jinja2.TemplateSyntaxError as exc:
             raise PacketsError(f"{where} {key}: template error on line {exc.lineno}: {exc.message}.") from None
-    templates = Templates(parts["subject"], parts["body"], where)
+    templates = Templates(parts["subject"], parts["body"], where, fields="Reminders")
     day = dt.date(2026, 1, 1)
     examples = (Item("a", "0000", "Example School", "task", "Example", day, "overdue", "due"),
                 Item("b", "0000", "Example School", "activity", "Example", day, "approaching", "ends"))
     person = Recipient("Example Person", "Principal", "example@example.org", TO, "")
-    _render(templates, message_context(person, examples, day, "Example District", "2026-27", email))
+    render(templates, message_context(person, examples, day, "Example District", "2026-27", email))
     return templates
-
-
-def _render(templates: Templates, context: dict) -> tuple[str, str]:
-    """Return (subject, body) as send's messages are made; a template that does not fit is one line
-    pointing at the README's list of the reminder's fields."""
-    try:
-        return render(templates, context)
-    except PacketsError as exc:
-        raise PacketsError(str(exc).replace("'Emailing packets for review'", "'Reminders'")) from None
 
 
 def message_context(person: Recipient, items: tuple[Item, ...], as_of: dt.date, district: str, year: str,
@@ -451,7 +442,7 @@ def plan(district: District, email: EmailSettings, ledger: RemindLedger, as_of: 
         if reminder.pending and not reminder.held:
             context = message_context(person, reminder.pending, as_of, district.name,
                                       district.planning_year.label, email)
-            subject, body = _render(message, context)
+            subject, body = render(message, context)
             reminder = dataclasses.replace(reminder, subject=subject, body=body)
         reminders.append(reminder)
     reminders.sort(key=lambda r: (r.person.name.casefold(), r.person.key))
