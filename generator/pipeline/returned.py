@@ -15,7 +15,7 @@ from generator.findings import (
 )
 from generator.inputs.returned import NotATracker, ReturnedTracker, read_returned, tracker_files
 from generator.model.collect import ALREADY, CHANGE, CONFLICT, Change, plan_grid, plan_review, plan_schedule, shown
-from generator.model.records import District
+from generator.model.records import School
 from generator.output import naming
 from generator.output.build_record import Manifest
 from generator.output.input_update import Written, apply_changes
@@ -106,11 +106,11 @@ def _latest_version(settings: Settings, entry: dict, form: str) -> str | None:
     return None
 
 
-def _check_tracker(settings: Settings, tracker: ReturnedTracker, district: District, manifest: Manifest,
-                   blocked: dict[str, list[Finding]]) -> Finding | None:
-    """Return why a returned tracker is refused (another school's, an outdated packet), or None."""
+def _check_tracker(settings: Settings, tracker: ReturnedTracker, schools: dict[str, School],
+                   folders: dict[str, str], manifest: Manifest, blocked: dict[str, list[Finding]]) -> Finding | None:
+    """Return why a returned tracker is refused (another school's, an outdated packet), or None. `folders`
+    are the schools' packet folder names, by School ID."""
     sid, path = tracker.school_id, tracker.path
-    schools = {s.school_id: s for s in district.schools}
     school = schools.get(sid)
     if school is None:
         return _refused(path, sid, f"it is the tracker of school {sid}, which is not on the roster.",
@@ -121,8 +121,7 @@ def _check_tracker(settings: Settings, tracker: ReturnedTracker, district: Distr
     for other in schools.values():
         if other.school_id == sid:
             continue
-        folder = naming.packet_folder(settings, other).name
-        if path.stem.split("-")[0] == other.school_id or path.parent.name == folder:
+        if path.stem.split("-")[0] == other.school_id or path.parent.name == folders[other.school_id]:
             return _refused(path, sid, f"it is named for school {other.school_id} {other.name}, but it is school "
                                        f"{sid} {school.name}'s tracker (another school's tracker filled in?).",
                             f"Ask {other.name} for its own tracker; collect this one as {sid}'s only if "
@@ -170,8 +169,10 @@ def collect(settings: Settings, paths, apply: bool = False) -> CollectReport:
     accepted: list[ReturnedTracker] = []
     changes: list[Change] = []
     seen: dict[tuple[str, str], ReturnedTracker] = {}
+    schools = {s.school_id: s for s in loaded.district.schools}
+    folders = {sid: naming.packet_folder(settings, school).name for sid, school in schools.items()}   # once a run
     for tracker in trackers:
-        refusal = _check_tracker(settings, tracker, loaded.district, manifest, loaded.blocked)
+        refusal = _check_tracker(settings, tracker, schools, folders, manifest, loaded.blocked)
         earlier = seen.get((tracker.school_id, tracker.form))
         if refusal is None and earlier is not None:
             refusal = _refused(tracker.path, tracker.school_id, f"{earlier.name} is school {tracker.school_id}'s "
