@@ -7,21 +7,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.findings import (
-    Finding,
-    InputError,
-    PacketsError,
-)
+from generator.findings import Finding, InputError, PacketsError
+from generator.model.checkin import check_in_on, check_ins, next_check_in
 from generator.model.records import Packet
 from generator.model.rollup import school_rollup
 from generator.output import atomic, naming
 from generator.output.lock import OutputLock
 from generator.pipeline.district import folder_clashes, of_run, read_district
 from generator.render import check_engine, render_document
-from generator.render.template_data import Templates
+from generator.render.checkin import (
+    AFTER_ACTION_REVIEW,
+    AFTER_ACTION_TEMPLATE,
+    DISTRICT_REFLECTION,
+    DISTRICT_REFLECTION_TEMPLATE,
+    after_action_review_context,
+    reflection_context,
+)
+from generator.render.template_data import Templates, form_data
 from generator.settings import Settings
 
-# --- packets checkin: a check-in day's After Action Reviews and the district's reflection ---------------
 
 @dataclass(frozen=True)
 class CheckinForm:
@@ -73,17 +77,6 @@ def checkin(settings: Settings, day: dt.date | None = None, every: bool = False)
     kept (staff may have written in it) unless settings.force. A school whose own rows have errors is not
     prepared and is reported; an error of the district raises InputError, and no school of the run with a
     check-in then is a PacketsError, before anything is written."""
-    from generator.model.checkin import check_in_on, check_ins, next_check_in
-    from generator.render.checkin import (
-        AFTER_ACTION_REVIEW,
-        AFTER_ACTION_TEMPLATE,
-        DISTRICT_REFLECTION,
-        DISTRICT_REFLECTION_TEMPLATE,
-        after_action_review_context,
-        reflection_context,
-    )
-    from generator.render.template_data import form_data
-
     if day and every:
         raise PacketsError("Give --date or --all, not both.")
     check_engine()
@@ -167,8 +160,6 @@ def _remove_checkin_leftovers(settings: Settings) -> None:
 def check_in_context(packet: Packet, settings: Settings) -> dict[str, Any]:
     """Return what after_action_review.docx receives for the school's next check-in on or after the as-of
     date (`packets context ID --form after-action-review`, for template authors)."""
-    from generator.model.checkin import next_check_in
-    from generator.render.checkin import after_action_review_context
     found = next_check_in(packet, settings.as_of)
     if found is None:
         raise PacketsError(f"School {packet.school.school_id} has no check-in on or after "

@@ -24,7 +24,6 @@ from generator.pipeline.district import read_district
 from generator.render.context import GRID_TRACKER, REVIEW_FORM
 from generator.settings import Settings
 
-# --- packets collect ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class CollectReport:
