@@ -13,8 +13,6 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, TypeGuard
 
-from openpyxl.utils import get_column_letter
-
 from generator.findings import ERROR, NOTE, WARNING, Finding, quote
 from generator.inputs.read import RawSheet
 from generator.inputs.recurrence import FIX as REPEATS_FIX
@@ -329,6 +327,8 @@ def _at(where: dict[str, str], row: int, column: tuple[str, str]) -> dict[str, A
 
 def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
     """Return a sheet's rows typed by the schema, and every problem found in them."""
+    # Imported here, where a sheet is read: openpyxl is a sixth of a no-change build's imports otherwise.
+    from openpyxl.utils import get_column_letter
     findings: list[Finding] = []
     header_row, matched = _find_header(raw, spec)
     where: dict[str, Any] = {"file": raw.file, "sheet": raw.sheet}

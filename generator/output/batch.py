@@ -36,43 +36,11 @@ from generator.findings import Finding, PacketsError, os_error_text
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
+from generator.output.results import PacketResult
 from generator.render import packet_forms, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
 from generator.render.template_data import Templates
 from generator.settings import Settings
-
-
-@dataclass(frozen=True)
-class PacketResult:
-    """What became of one school's packet."""
-
-    school_id: str
-    school_name: str
-    designation: str
-    folder: Path | None
-    documents: tuple[Path, ...]
-    findings: tuple[Finding, ...]
-    ready: bool
-    built_at: dt.datetime | None = None
-    error: str = ""
-    skipped: bool = False         # unchanged since the last build, so not rebuilt
-    pdf_error: str = ""           # why the combined PDF was not made (the Word and Excel packet is complete)
-    # Not built: the school's own rows have these errors. folder, documents and built_at are its earlier
-    # packet's, left as it was, if it has one.
-    input_errors: tuple[Finding, ...] = ()
-    # Not of this run (a `--school` run built others): the school as its last build left it.
-    recorded: bool = False
-    changed: bool = False         # recorded, and its inputs have changed since that build
-
-    @property
-    def blocked(self) -> bool:
-        """True when the school was not built because its own rows have errors."""
-        return bool(self.input_errors)
-
-    @property
-    def built(self) -> bool:
-        """True when the school has a packet (built now or earlier) to show."""
-        return self.built_at is not None and not self.error
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 calls, one module a command:
 
 - district.py  the district as read and checked (every command starts here); `packets validate`
-- packets.py   `packets build`: what is stale, load and check, build the packets, PDFs, record, district view
+- packets.py   `packets build`: is anything stale? A run with nothing changed is answered from the manifest
+- rebuild.py   `packets build` once something is: load and check, build the packets, PDFs, record, district view
 - mail.py      `packets send` and `packets remind`, through a mailer (outbox, dry run, SMTP)
 - returned.py  `packets collect`: returned trackers and review forms into the district's workbooks
 - check_ins.py `packets checkin`: a check-in day's After Action Reviews and the District Level Reflection
@@ -10,39 +11,12 @@ calls, one module a command:
 
 Everything is gathered and checked before anything is written: a run with input errors raises InputError
 carrying every finding, and leaves the output folder as it was.
+
+The package's names are listed, with the module defining each, in __init__.pyi, and imported from
+there when first used: a command loads only what it uses, and a build with nothing to rebuild loads
+no reader or renderer (the document libraries were most of such a run's time).
 """
 
-from generator.pipeline.check_ins import CheckinDay, CheckinForm, CheckinReport, checkin
-from generator.pipeline.context import school_context
-from generator.pipeline.district import (
-    LoadedDistrict,
-    SchoolCheck,
-    ValidationReport,
-    load_district,
-    read_district,
-    unset_state,
-    validate,
-)
-from generator.pipeline.mail import RemindReport, SendReport, remind, send
-from generator.pipeline.packets import (
-    DISTRICT_REPORT,
-    DISTRICT_VIEW,
-    READINESS_REPORT,
-    BuildReport,
-    build,
-    district_view_present,
-    finding_rows,
-    readiness_rows,
-    write_district_view,
-    write_readiness_report,
-    write_validation_report,
-)
-from generator.pipeline.returned import CollectReport, collect
+import lazy_loader
 
-__all__ = [
-    "DISTRICT_REPORT", "DISTRICT_VIEW", "READINESS_REPORT", "BuildReport", "CheckinDay", "CheckinForm",
-    "CheckinReport", "CollectReport", "LoadedDistrict", "RemindReport", "SchoolCheck", "SendReport",
-    "ValidationReport", "build", "checkin", "collect", "district_view_present", "finding_rows", "load_district",
-    "read_district", "readiness_rows", "remind", "school_context", "send", "unset_state", "validate",
-    "write_district_view", "write_readiness_report", "write_validation_report",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

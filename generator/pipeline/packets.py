@@ -1,45 +1,25 @@
-"""`packets build`: what is stale, load and check, build the packets, PDFs, record, the district's view."""
+"""`packets build`: is anything stale? A run with nothing changed is answered from the build manifest;
+otherwise rebuild.py builds what is stale (see build())."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TypeGuard
+from typing import Callable
 
-from generator.collector import collector_paused
-from generator.findings import (
-    ERROR,
-    NOTE,
-    WARNING,
-    Finding,
-    InputError,
-    PacketsError,
-    errors,
-    quote,
-    summary,
-)
-from generator.model.readiness import check_packet, is_ready
-from generator.model.records import District, Packet, School
-from generator.model.rollup import not_built_rollup, school_rollup
-from generator.model.status import packet_readiness
-from generator.output import atomic, batch, naming, packet_manifest
-from generator.output.batch import PacketResult
-from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint, run_digest, templates_digest
+from generator.findings import Finding, errors
+from generator.output import atomic
+from generator.output.build_record import Manifest, run_digest, templates_digest
 from generator.output.lock import OutputLock
-from generator.pipeline.district import LoadedDistrict, folder_clashes, of_run, read_district
-from generator.render import check_engine, render_document
-from generator.render.calendars import DISTRICT_CALENDAR, district_calendar
-from generator.render.dashboard import DASHBOARD, DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
-from generator.render.district import report_context
-from generator.render.hyperlinks import link_paths
+from generator.output.results import PacketResult, recorded_result
+from generator.render.engine import check_engine
 from generator.render.template_data import Templates
-from generator.render.validation import readiness_summary, validation_report, validation_rows
 from generator.settings import Settings
 
 READINESS_REPORT = "readiness.xlsx"
 DISTRICT_REPORT = "district.xlsx"
+DISTRICT_CALENDAR = "district.ics"
+DASHBOARD = "index.html"
 DISTRICT_VIEW = (DISTRICT_REPORT, DISTRICT_CALENDAR, DASHBOARD)     # written together after the packets
 
 
@@ -111,40 +91,13 @@ def build(settings: Settings, progress: Callable[[PacketResult], None] | None = 
         if not settings.force and manifest.unchanged_run(digest, _readiness_path(settings)) \
                 and district_view_present(settings):
             if lock.interrupted:            # a send was killed: its leftovers go, though nothing is built
-                _remove_leftovers(settings)
+                remove_leftovers(settings)
             return _unchanged_run(settings, manifest, progress)
 
-        loaded, input_findings = _load_and_check(settings, manifest)
-        district = loaded.district
-        fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
-        in_run = [p for p in district.packets if of_run(settings, p.school.school_id)]
-        stale = [p for p in in_run
-                 if settings.force or not manifest.is_current(p.school.school_id, fingerprints[p.school.school_id])]
-        previous = _begin_run(manifest, stale)
-
-        results = _build_packets(settings, loaded, stale, manifest, fingerprints, progress)
-        if settings.pdf:
-            results = _add_pdfs(settings, district, results, manifest, fingerprints)
-
-        if stale:
-            atomic.flush_all(settings.output)     # the new packets are on disk before the manifest records them
-            _remove_superseded(settings, manifest, previous, results)
-        others = _others(settings, loaded, manifest, fingerprints, templates) if settings.schools else []
-        shown = _in_roster_order(district, results + others)
-        report = write_readiness_report(settings, shown, input_findings)
-        write_district_view(settings, district, shown)
-        # Last: the manifest says this run is complete only once its district view is written.
-        failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
-        manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
-        manifest.save()
-        return BuildReport(tuple(results), tuple(input_findings), report, tuple(others), tuple(settings.schools))
-
-
-
-
-def _in_roster_order(district: District, results: list[PacketResult]) -> list[PacketResult]:
-    order = {school.school_id: i for i, school in enumerate(district.schools)}
-    return sorted(results, key=lambda r: order.get(r.school_id, len(order)))
+        # Imported here, not at the head: reading, modelling and rendering are most of a no-change run's
+        # time when imported (issue 19: such a run at 5,000 schools in under a second).
+        from generator.pipeline.rebuild import rebuild
+        return rebuild(settings, manifest, templates, digest, progress)
 
 
 def _readiness_path(settings: Settings) -> Path:
@@ -156,338 +109,11 @@ def _unchanged_run(settings: Settings, manifest: Manifest,
     """Return the last run's results from the manifest: nothing it was made from has changed."""
     results = []
     for sid in manifest.run["schools"]:
-        result = _recorded(settings, sid, manifest.entry(sid))
+        result = recorded_result(settings.output, sid, manifest.entry(sid))
         results.append(result)
         if progress:
             progress(result)
     return BuildReport(tuple(results), (), _readiness_path(settings), selected=tuple(settings.schools))
-
-
-def _load_and_check(settings: Settings, manifest: Manifest) -> tuple[LoadedDistrict, list[Finding]]:
-    """Return the district, a packet for every school whose rows have no errors, and the findings (the
-    manifest's first), once nothing stops the build: an error of the district or two schools sharing a
-    folder is an InputError, an output folder that cannot be written a PacketsError, before anything is
-    written. Then what killed runs left goes."""
-    loaded = read_district(settings, only=())       # every school: the district's view shows them all
-    findings = manifest.findings + loaded.findings
-    clashes = folder_clashes(settings, loaded.district)
-    if clashes:
-        raise InputError(findings + clashes)
-    atomic.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
-    _remove_leftovers(settings)
-    return loaded, findings
-
-
-def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
-    """Return what the manifest recorded of the stale schools (record() replaces, not edits, these),
-    having saved it with them pending."""
-    stale_ids = {p.school.school_id for p in stale}
-    previous = {sid: manifest.entry(sid) for sid in stale_ids}
-    if stale or manifest.run:
-        # Before anything is replaced, so a run killed midway (Ctrl-C, a kill, a power cut) leaves a
-        # manifest that vouches neither for the packets it was rebuilding nor for the district view
-        # it had yet to write: the next run rebuilds those and writes the view again.
-        manifest.begin_run(stale_ids)
-        manifest.save()
-    return previous
-
-
-def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packet], manifest: Manifest,
-                   fingerprints: dict[str, str], progress: Callable[[PacketResult], None] | None
-                   ) -> list[PacketResult]:
-    """Return every school of the run's result in roster order: the stale ones built, the others as
-    recorded, those whose rows have errors not built. Each packet built is recorded in the manifest, and
-    reported to progress, as soon as it is known."""
-    stale_ids = {p.school.school_id for p in stale}
-    packets = {p.school.school_id: p for p in loaded.district.packets}
-    built = batch.build_all(settings, stale, Templates(settings.templates))
-    results = []
-    try:
-        for school in loaded.district.schools:
-            sid = school.school_id
-            if not of_run(settings, sid) or (sid not in packets and sid not in loaded.blocked):
-                continue
-            if sid in loaded.blocked:
-                result = _blocked(settings, school, loaded.blocked[sid], manifest.entry(sid))
-            elif sid in stale_ids:
-                result = next(built)
-            else:
-                result = _skipped(settings, packets[sid], manifest.entry(sid))
-            if not result.error and not result.blocked:
-                _record(settings, manifest, fingerprints[sid], result)
-            results.append(result)
-            if progress:
-                progress(result)
-    finally:
-        built.close()           # interrupted: the workers stop now, not after the chunks queued for them
-    return results
-
-
-def _blocked(settings: Settings, school: School, found: list[Finding], entry: dict) -> PacketResult:
-    """Return the result of a school not built because its own rows have errors: its earlier packet, if it
-    has one, as the manifest recorded it (nothing of it is touched)."""
-    errors_found = tuple(found)
-    if not entry:
-        return PacketResult(school.school_id, school.name, school.designation or "", None, (), (), False,
-                            input_errors=errors_found)
-    earlier = _recorded(settings, school.school_id, entry)
-    return replace(earlier, school_name=school.name or earlier.school_name, ready=False, skipped=False,
-                   input_errors=errors_found)
-
-
-def _others(settings: Settings, loaded: LoadedDistrict, manifest: Manifest, fingerprints: dict[str, str],
-            templates: str) -> list[PacketResult]:
-    """Return, for a --school run, every other school on the roster as its last build left it: its packet,
-    readiness and findings as built (judged by the day that build recorded), `changed` when its inputs
-    have changed since; a school never built is Not built; one whose rows have errors, Not built: input
-    errors. Nothing of theirs is written."""
-    packets = {p.school.school_id: p for p in loaded.district.packets}
-    others = []
-    for school in loaded.district.schools:
-        sid = school.school_id
-        if of_run(settings, sid):
-            continue
-        entry = manifest.entry(sid)
-        if sid in loaded.blocked:
-            others.append(replace(_blocked(settings, school, loaded.blocked[sid], entry), recorded=True))
-        elif not entry:
-            others.append(PacketResult(sid, school.name, school.designation, None, (), (), False, recorded=True))
-        else:
-            as_built = _as_built(packets[sid], manifest, settings, templates)
-            findings = tuple(check_packet(as_built)) if as_built else ()
-            others.append(replace(_recorded(settings, sid, entry, findings), recorded=True, changed=as_built is None,
-                                  school_name=school.name, designation=school.designation))
-    return others
-
-
-def _as_built(packet: Packet, manifest: Manifest, settings: Settings, templates: str) -> Packet | None:
-    """Return the school's packet as its recorded build made it (judged by the day that build recorded),
-    or None when its inputs (or the templates) have changed since, or its packet is no longer whole."""
-    recorded = manifest.entry(packet.school.school_id).get("as_of")
-    if not recorded:
-        return None
-    candidate = replace(packet, as_of=dt.date.fromisoformat(recorded))
-    current = manifest.is_current(packet.school.school_id, packet_fingerprint(candidate, settings, templates))
-    return candidate if current else None
-
-
-def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: PacketResult) -> None:
-    """Record a school's packet, as it is on disk, in the manifest (saved once the run ends)."""
-    if result.folder is None or result.built_at is None:        # failed: there is no packet to record
-        return
-    manifest.record(result.school_id, fingerprint, result.folder, result.documents, result.built_at,
-                    result.school_name, result.designation, result.ready, settings.as_of)
-
-
-def _skipped(settings: Settings, packet: Packet, entry: dict) -> PacketResult:
-    """Return an unchanged school's result, its readiness checked afresh (strict may differ)."""
-    findings = tuple(check_packet(packet))
-    return _recorded(settings, packet.school.school_id, {**entry, "name": packet.school.name,
-                                                        "designation": packet.school.designation},
-                     findings, is_ready(findings, settings.strict))
-
-
-def _recorded(settings: Settings, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
-              ready: bool | None = None) -> PacketResult:
-    """Return a packet's result as the manifest recorded it: built earlier, unchanged, not rebuilt."""
-    out = Path(settings.output)
-    return PacketResult(school_id, entry.get("name", ""), entry.get("designation", ""), out / entry["folder"],
-                        tuple(out / d for d in entry["documents"]), findings,
-                        bool(entry.get("ready")) if ready is None else ready,
-                        dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
-
-
-
-
-def _remove_leftovers(settings: Settings) -> None:
-    """Remove what killed runs left: temporary files in the output folder, converters' working folders."""
-    from generator.output.pdf import remove_stale_work_folders
-    atomic.remove_leftovers(settings.output)
-    remove_stale_work_folders()
-
-
-def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[str, dict],
-                       results: list[PacketResult]) -> None:
-    """Remove the files an earlier build recorded for each school rebuilt now that no school's packet
-    holds any more: its documents under an earlier file-name pattern, and under an earlier folder
-    pattern its old folder's too, so a packet folder holds what its manifest.json lists. Only files
-    the generator recorded are removed, never a staff member's own; an old folder only once empty.
-    Called once the new packets are on disk, so a failure in between leaves the old documents."""
-    out = Path(settings.output)
-    kept: dict[str, set[str]] = {}          # every file a school's packet holds now, by its name ignoring case
-    for e in manifest.entries.values():
-        for d in [*e.get("documents", ()), f"{e.get('folder')}/{packet_manifest.PACKET_MANIFEST}"]:
-            kept.setdefault(str(d).casefold(), set()).add(str(d))
-    for r in results:
-        old = previous.get(r.school_id) or {}
-        if r.error or r.skipped or r.blocked or not old:
-            continue
-        recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
-        folder, here = old.get("folder"), r.folder.relative_to(out).as_posix() if r.folder else ""
-        moved = folder if _plain_name(folder) and folder.casefold() != here.casefold() else ""    # its old folder
-        if moved:
-            listed = packet_manifest.read(out / moved).get("files", [])
-            names = [e["file"] for e in listed if isinstance(e, dict) and isinstance(e.get("file"), str)]
-            recorded += [f"{moved}/{name}" for name in names + [packet_manifest.PACKET_MANIFEST]]
-        for relative in recorded:
-            parts = relative.split("/")
-            # Only a file directly inside a packet folder: a manifest edited by hand cannot reach further.
-            if (len(parts) != 2 or not all(map(_plain_name, parts))
-                    or any(_same_file(out / relative, out / k) for k in kept.get(relative.casefold(), ()))):
-                continue
-            try:
-                (out / relative).unlink(missing_ok=True)
-            except OSError:        # open in Word, say: it stays, and the new packet is complete regardless
-                pass
-        if moved:
-            try:
-                (out / moved).rmdir()
-            except OSError:        # staff files in it, or already gone
-                pass
-
-
-def _plain_name(name) -> TypeGuard[str]:
-    """Return True for one plain file or folder name, as packet_folder and document_name make them."""
-    return isinstance(name, str) and bool(name) and not name.startswith(".") and not set(name) & set("/\\:")
-
-
-def _same_file(path: Path, other: Path) -> bool:
-    """Return True when two names are one file: on Windows and macOS, names differing only in case.
-    When that cannot be told, True: a file kept by mistake is better than a document lost."""
-    if str(path) == str(other):
-        return True
-    try:
-        return path.exists() and os.path.samefile(path, other)
-    except OSError:
-        return True
-
-
-def _add_pdfs(settings: Settings, district: District, results: list[PacketResult], manifest: Manifest,
-              fingerprints: dict[str, str]) -> list[PacketResult]:
-    """Return the results with each school's combined PDF made where it is missing or out of date: a
-    school built now, or one whose PDF's cover shows another readiness (--strict changed). A school
-    whose PDF fails, or every school when LibreOffice is missing, keeps its complete Word and Excel
-    packet and says why in pdf_error."""
-    from generator.output.combine import PdfOutcome, make_packet_pdfs, pdf_job
-    from generator.output.pdf import PdfConverter
-
-    packets = {p.school.school_id: p for p in district.packets}
-    jobs = {}
-    for r in results:
-        if r.error or r.blocked or r.folder is None or r.built_at is None:     # no packet of this run to convert
-            continue
-        target = r.folder / naming.packet_pdf_name(settings, packets[r.school_id].school)
-        recorded = packet_manifest.read(r.folder).get("readiness", {}) if r.skipped else {}
-        if r.skipped and target in r.documents and target.is_file() and recorded.get("ready") == r.ready:
-            continue
-        jobs[r.school_id] = pdf_job(settings, packets[r.school_id], r.folder, r.ready, r.findings, r.built_at)
-    if not jobs:
-        return results
-    try:
-        with PdfConverter(processes=settings.jobs) as converter:
-            outcomes = {o.school_id: o for o in make_packet_pdfs(list(jobs.values()), converter,
-                                                                 Templates(settings.templates))}
-    except PacketsError as exc:             # LibreOffice missing or not startable: no school gets a PDF
-        outcomes = {sid: PdfOutcome(sid, None, str(exc)) for sid in jobs}
-    updated = []
-    for r in results:
-        outcome = outcomes.get(r.school_id)
-        if outcome is None:
-            updated.append(r)
-            continue
-        target = jobs[r.school_id].target
-        documents = tuple(d for d in r.documents if d != target)
-        if outcome.error:
-            target.unlink(missing_ok=True)      # an older PDF would not match the packet
-            r = replace(r, documents=documents, pdf_error=outcome.error)
-        else:
-            # Every document is hashed again, as the PDF was made from them as they are on disk now.
-            packet_manifest.add_files(target.parent, documents + (target,),
-                                      packet_manifest.readiness_entry(r.ready, r.findings))
-            r = replace(r, documents=documents + (target,))
-        _record(settings, manifest, fingerprints[r.school_id], r)
-        updated.append(r)
-    return updated
-
-
-def write_validation_report(path: Path, findings, summary: str) -> Path:
-    """Write validation.xlsx (the findings a row each, for staff who prefer Excel to a terminal) to path."""
-    atomic.write_atomic(Path(path), validation_report(findings, summary))
-    return Path(path)
-
-
-def _status(r: PacketResult) -> str:
-    return packet_readiness(r.ready, bool(r.error), r.blocked, r.built)
-
-
-def _why(r: PacketResult) -> list[str]:
-    """Return what a school's readiness row says before its findings: why it was not built, or is shown as
-    an earlier build left it, and a PDF that could not be made."""
-    built = f"built {r.built_at:%Y-%m-%d %H:%M}" if r.built_at else ""
-    lines = []
-    if r.error:
-        lines.append(r.error)
-    if r.blocked:
-        kept = f"its earlier packet ({built}) is kept as it was" if r.built_at else "it has no earlier packet"
-        lines.append(f"Not built: its own rows have {len(r.input_errors)} input error"
-                     f"{'s' * (len(r.input_errors) != 1)}; {kept}. Fix them, then build it again.")
-    elif r.recorded and not r.built:
-        lines.append("Not built yet: the builds so far built other schools.")
-    elif r.recorded and r.changed:
-        lines.append(f"As last {built}: its inputs have changed since, so build it to see what it needs now.")
-    elif r.recorded:
-        lines.append(f"As last {built} (the latest build built other schools).")
-    if r.pdf_error:
-        lines.append(f"No PDF: {r.pdf_error}")
-    return lines
-
-
-def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
-    """Return one row per school for the district readiness report."""
-    out = Path(settings.output)
-    rows = []
-    for r in results:
-        found = r.input_errors + r.findings
-        rows.append({
-            "school_id": r.school_id, "school": r.school_name, "designation": r.designation or "",
-            "ready": _status(r),
-            "errors": sum(f.severity == ERROR for f in found),
-            "warnings": sum(f.severity == WARNING for f in found),
-            "missing": readiness_summary(found, _why(r)),
-            "folder": str(r.folder.relative_to(out)) if r.folder else "",
-            "documents": "\n".join(str(p.relative_to(out)) for p in r.documents),
-            "pdf": next((str(p.relative_to(out)) for p in r.documents if p.suffix == ".pdf"), ""),
-            "built_at": r.built_at,
-        })
-    return rows
-
-
-def finding_rows(results, input_findings) -> list[dict[str, Any]]:
-    """Return readiness.xlsx's Findings sheet: a row per finding, with the cell to fix: the inputs' (all
-    but notes), then each school's readiness findings, school by school."""
-    names = {r.school_id: r.school_name for r in results}
-    rows = validation_rows([f for f in input_findings if f.severity != NOTE], names)
-    for r in results:
-        rows += validation_rows([f for f in r.findings if f.severity in (ERROR, WARNING)], names)
-    order = {r.school_id: i for i, r in enumerate(results)}
-    rows.sort(key=lambda row: order.get(row["school_id"], -1))      # district-wide first; stable within
-    return [{**row, "school": row["school_name"]} for row in rows]
-
-
-@collector_paused()
-def write_readiness_report(settings: Settings, results, input_findings=()) -> Path:
-    """Write output/readiness.xlsx: one row per school, ready or not, what is missing, its documents;
-    and on its Findings sheet, a row per finding."""
-    path = Path(settings.output) / READINESS_REPORT
-    findings = finding_rows(results, input_findings)
-    counted = [f for f in input_findings if f.severity != NOTE] + [f for r in results for f in r.findings]
-    context = {"district": {"name": settings.district_name}, "planning_year": settings.planning_year.label,
-               "built_at": dt.datetime.now().replace(microsecond=0), "rows": readiness_rows(settings, results),
-               "findings": findings, "findings_summary": summary(counted)}
-    template = Templates(settings.templates).path(READINESS_REPORT)
-    report = render_document(template, context)
-    atomic.write_atomic(path, link_paths(report, template, ("folder", "pdf")))
-    return path
 
 
 def district_view_present(settings: Settings) -> bool:
@@ -495,31 +121,8 @@ def district_view_present(settings: Settings) -> bool:
     return all((Path(settings.output) / name).is_file() for name in DISTRICT_VIEW)
 
 
-@collector_paused()
-def write_district_view(settings: Settings, district: District, results) -> list[Path]:
-    """Write output/district.xlsx (a roll-up row per school), district.ics and index.html (the dashboard),
-    all or none, for the schools of `results`. A school not built for its input errors has its row, with
-    no progress to show; the others' progress is worked out from their inputs as of the run's day."""
-    out = Path(settings.output)
-    packets = {p.school.school_id: p for p in district.packets}
-    shown = [r for r in results if r.school_id in packets or r.blocked]
-    rows = [school_rollup(packets[r.school_id], _status(r)) if r.school_id in packets and not r.blocked
-            else not_built_rollup(r.school_id, r.school_name, r.designation or "", settings.as_of, _status(r),
-                                  tuple(quote(f.line(), 300) for f in r.input_errors))
-            for r in shown]
-    charted = [packets[r.school_id] for r in shown if r.school_id in packets and not r.blocked]
-    built_at = dt.datetime.now().replace(microsecond=0)
-    folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in shown if r.folder}
-    links = {r.school_id: school_links(folders.get(r.school_id), [d.relative_to(out).as_posix() for d in r.documents])
-             for r in shown}
-    templates = Templates(settings.templates)
-    dashboard = dashboard_chunks(dashboard_context(settings, charted, rows, built_at,
-                                                   (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links),
-                                 templates.path(DASHBOARD_TEMPLATE))
-    return atomic.write_files(out, {
-        DISTRICT_REPORT: render_document(templates.path(DISTRICT_REPORT),
-                                         report_context(settings, rows, folders, built_at)),
-        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, charted,
-                                             templates=templates),
-        DASHBOARD: dashboard,        # written as it is made: never whole in memory
-    })
+def remove_leftovers(settings: Settings) -> None:
+    """Remove what killed runs left: temporary files in the output folder, converters' working folders."""
+    from generator.output.pdf import remove_stale_work_folders
+    atomic.remove_leftovers(settings.output)
+    remove_stale_work_folders()

@@ -50,7 +50,6 @@ from generator.render.context import long_date, names
 from generator.render.template_data import SHIPPED, Templates, form_data, grid_columns
 
 CALENDAR_KEY = "calendar"               # the {form} part of a school calendar's file name: 0101-calendar.ics
-DISTRICT_CALENDAR = "district.ics"
 PRODID = "-//Plan Packets//School improvement calendar//EN"
 UID_DOMAIN = "plan-packets"
 MEETING_LENGTH = dt.timedelta(hours=1)

@@ -26,7 +26,6 @@ from generator.render.context import long_date, short_date
 from generator.render.jinja import jinja_env
 from generator.render.template_data import SHIPPED
 
-DASHBOARD = "index.html"
 DASHBOARD_TEMPLATE = "dashboard.html"
 SHIPPED_DASHBOARD = SHIPPED.path(DASHBOARD_TEMPLATE)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Iterable, Mapping, Sequence
 
+from generator import render
 from generator.findings import ERROR, NOTE, WARNING, Finding, quote
-from generator.render import render_document
 from generator.render.template_data import SHIPPED, Templates
 
 VALIDATION_REPORT = "validation.xlsx"
@@ -210,7 +210,7 @@ def validation_report(findings, summary: str, templates: Templates = SHIPPED) ->
     """Return validation.xlsx: the same findings as the terminal report, a row per problem."""
     context = {"summary": summary, "checked_at": dt.datetime.now().replace(microsecond=0),
                "rows": validation_rows(findings)}
-    return render_document(templates.path(VALIDATION_REPORT), context)
+    return render.render_document(templates.path(VALIDATION_REPORT), context)   # the renderers load only here
 
 
 def readiness_summary(findings: Sequence[Finding], first: Sequence[str] = ()) -> str:

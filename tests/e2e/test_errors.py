@@ -143,16 +143,16 @@ def test_a_failed_render_keeps_the_earlier_packet(inputs, output, monkeypatch):
                    "--as-of", AS_OF).exit_code == 0
     before = snapshot(output / "0102-prairie-view-middle-school")
 
-    from generator import render
     from generator.findings import PacketsError
+    from generator.render import forms
 
-    real = render.render_document
+    real = forms.render_document
 
     def broken(template, context):          # the Word documents render; the workbooks then fail
         if template.suffix == ".xlsx":
             raise PacketsError("the template does not fit its data")
         return real(template, context)
-    monkeypatch.setattr(render, "render_document", broken)
+    monkeypatch.setattr(forms, "render_document", broken)
     result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--school", "0102",
                      "--as-of", AS_OF, "--force", "--jobs", "1")
     assert result.exit_code == 1

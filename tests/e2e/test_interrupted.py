@@ -18,7 +18,7 @@ import pytest
 from generator.output import batch
 from generator.output.build_record import MANIFEST
 from generator.output.lock import LOCK_FILE
-from generator.pipeline import packets
+from generator.pipeline import rebuild
 
 from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
 
@@ -40,7 +40,7 @@ def snapshot(folder: Path) -> dict:
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def interrupt_once(monkeypatch, name: str, after: bool = False, when=lambda *args: True, module=packets):
+def interrupt_once(monkeypatch, name: str, after: bool = False, when=lambda *args: True, module=rebuild):
     """Make module.<name> raise KeyboardInterrupt (as Ctrl-C would) the first time `when(*args)` holds,
     before it runs or, with `after`, once it has run."""
     real = getattr(module, name)

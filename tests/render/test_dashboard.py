@@ -16,7 +16,7 @@ from generator import pipeline
 from generator.findings import PacketsError
 from generator.model.rollup import school_rollup
 from generator.model.status import SCHOOL_STATUSES as STATUSES
-from generator.pipeline import load_district, packets
+from generator.pipeline import load_district, rebuild
 from generator.render.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
 from generator.settings import load_settings
 
@@ -272,7 +272,7 @@ def test_a_page_that_fails_half_written_leaves_the_last_district_view(tmp_path, 
         yield b"<!DOCTYPE html><html>" * 1000
         raise PacketsError("dashboard.html: the template does not fit its data (boom).")
 
-    monkeypatch.setattr(packets, "dashboard_chunks", failing)
+    monkeypatch.setattr(rebuild, "dashboard_chunks", failing)
     with pytest.raises(PacketsError, match="boom"):
         pipeline.write_district_view(settings, district, [])
     assert sorted(p.name for p in out.iterdir()) == ["district.ics", "district.xlsx", "index.html"]

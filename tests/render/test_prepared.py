@@ -115,16 +115,16 @@ def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, mo
     """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
     from generator import pipeline
     from generator.findings import ERROR, Finding
-    from generator.pipeline import packets
-    from generator.render import validation
+    from generator import render
+    from generator.pipeline import rebuild
     seen = []
 
     def spy(template, context):
         seen.append((template, context))
         return real(template, context)
-    real = packets.render_document
-    monkeypatch.setattr(packets, "render_document", spy)
-    monkeypatch.setattr(validation, "render_document", spy)
+    real = rebuild.render_document
+    monkeypatch.setattr(rebuild, "render_document", spy)
+    monkeypatch.setattr(render, "render_document", spy)       # render.validation's, through the package
     settings = load_settings(SAMPLE, tmp_path / "output", dt.date.fromisoformat(AS_OF))
     pipeline.build(settings)
     broken = Finding(ERROR, "=A broken <cell> & more", file="roster.xlsx", sheet="Schools", row=3, column="B")

@@ -1,0 +1,31 @@
+# The package's names, and where each is defined: __init__.py imports each from its module when it is first
+# used (lazy_loader.attach_stub reads this file), and type checkers read them here.
+from .check_ins import CheckinDay as CheckinDay
+from .check_ins import CheckinForm as CheckinForm
+from .check_ins import CheckinReport as CheckinReport
+from .check_ins import checkin as checkin
+from .context import school_context as school_context
+from .district import LoadedDistrict as LoadedDistrict
+from .district import SchoolCheck as SchoolCheck
+from .district import ValidationReport as ValidationReport
+from .district import load_district as load_district
+from .district import read_district as read_district
+from .district import unset_state as unset_state
+from .district import validate as validate
+from .mail import RemindReport as RemindReport
+from .mail import SendReport as SendReport
+from .mail import remind as remind
+from .mail import send as send
+from .packets import DISTRICT_REPORT as DISTRICT_REPORT
+from .packets import DISTRICT_VIEW as DISTRICT_VIEW
+from .packets import READINESS_REPORT as READINESS_REPORT
+from .packets import BuildReport as BuildReport
+from .packets import build as build
+from .packets import district_view_present as district_view_present
+from .rebuild import finding_rows as finding_rows
+from .rebuild import readiness_rows as readiness_rows
+from .rebuild import write_district_view as write_district_view
+from .rebuild import write_readiness_report as write_readiness_report
+from .rebuild import write_validation_report as write_validation_report
+from .returned import CollectReport as CollectReport
+from .returned import collect as collect
