@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import jinja2
@@ -26,10 +27,14 @@ class DataEnvironment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+# Most printed values recur (roles, statuses, dates, a goal's text in two forms): each typeset once a process.
+_typeset_text = lru_cache(maxsize=8192)(keep_dates_whole)
+
+
 def _typeset(value: Any) -> Any:
     """A value as it is printed in a Word document: its written-out dates never wrap over two lines."""
     if type(value) is str:
-        return keep_dates_whole(value)
+        return _typeset_text(value)
     if isinstance(value, markupsafe.Markup):
         return markupsafe.Markup(keep_dates_whole(str(value)))   # already escaped; the spaces it changes are not markup
     return value

@@ -25,9 +25,8 @@ def libraries(modules: set[str]) -> set[str]:
 
 
 def build_in_a_process(output: Path) -> str:
-    return (f"from generator.cli import main; "
-            f"main(['build', '--inputs', {str(SAMPLE)!r}, '--output', {str(output)!r}, '--as-of', {AS_OF.isoformat()!r}, "
-            f"'--jobs', '1'], standalone_mode=False)")
+    return (f"from generator.cli import main; main(['build', '--inputs', {str(SAMPLE)!r}, "
+            f"'--output', {str(output)!r}, '--as-of', {AS_OF.isoformat()!r}, '--jobs', '1'], standalone_mode=False)")
 
 
 def test_the_pipeline_and_the_cli_import_no_document_library():

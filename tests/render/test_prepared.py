@@ -113,9 +113,8 @@ def test_a_template_the_prepared_path_cannot_reproduce_is_rendered_the_straightf
 @pytest.mark.slow
 def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, monkeypatch):
     """readiness.xlsx, district.xlsx and validation.xlsx are rendered as the packet workbooks are."""
-    from generator import pipeline
+    from generator import pipeline, render
     from generator.findings import ERROR, Finding
-    from generator import render
     from generator.pipeline import rebuild
     seen = []
 

@@ -146,3 +146,19 @@ def test_the_isbe_grid_fitted_to_its_columns_matches_docxtpl(school_id):
     assert cells(ours) == cells(theirs)
     assert grid_widths(ours) == grid_widths(theirs)
     assert len(grid_widths(ours)[1]) == (8 if school_id == "0102" else 7)
+
+
+def test_a_malformed_tag_is_named_with_the_paragraph_it_is_in(tmp_path):
+    """The fast engine compiles a body as one line; its error still quotes the paragraphs at fault."""
+    from generator.findings import PacketsError
+    path = template(tmp_path / "t.docx", [["{{ a }}", "b", "c"]])
+    doc = Document(path)
+    doc.add_paragraph("Before the fault")
+    doc.add_paragraph("Owner: {{ owner.name ")
+    doc.add_paragraph("After the fault")
+    doc.save(path)
+    with pytest.raises(PacketsError) as raised:
+        prepared(path)
+    message = str(raised.value)
+    assert message.startswith("t.docx: a template tag is malformed (")
+    assert "; near: " in message and "'Owner: {{ owner.name" in message

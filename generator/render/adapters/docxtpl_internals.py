@@ -45,6 +45,9 @@ _COLSPAN_SPAN = re.compile(
 # A text holding a character resolve_listing turns into a tab, line break, paragraph or page break:
 # it changes only such text (`<w:t>` content; the XML of a picture has line breaks of its own).
 _LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
+# docxtpl's escapes for a template's literal braces, and what each stands for.
+_BRACES = {"{_{": "{{", "}_}": "}}", "{_%": "{%", "%_}": "%}"}
+_ESCAPED_BRACES = re.compile("|".join(re.escape(escape) for escape in _BRACES))
 
 
 def load(template: Path) -> DocxTemplate:
@@ -73,20 +76,26 @@ def header_footer_parts(tpl: DocxTemplate) -> Iterator[tuple[str, str, str]]:
             yield part.partname.lstrip("/"), xml, tpl.get_headers_footers_encoding(xml)
 
 
-def template_source(tpl: DocxTemplate, xml: str) -> str:
+def template_source(tpl: DocxTemplate, xml: str, lines: bool = False) -> str:
     """The Jinja source docxtpl compiles for a part: its tags patched, each cellbg's shading and colspan's
-    span where the schema puts them, a line break before each paragraph."""
+    span where the schema puts them.
+
+    docxtpl also puts a line break before each paragraph, and takes it out of the result, only so that a
+    template error can quote the paragraph at fault: `lines` does that, for the error message. The
+    result is the same without (values are escaped, so only the template's own paragraphs follow one),
+    and the break cost two passes over every document."""
     source = _COLSPAN_SPAN.sub(r"\1\3\2", _CELLBG_SHADING.sub(r"\1\3\2", tpl.patch_xml(xml)))
-    return _PARAGRAPH_MARK.sub(r"\n<w:p\1", source)
+    return _PARAGRAPH_MARK.sub(r"\n<w:p\1", source) if lines else source
 
 
 def finish(tpl: DocxTemplate, xml: str) -> str:
-    """Apply docxtpl's post-processing to a rendered part, as DocxTemplate.render_xml_part does."""
-    # Undo the line break template_source put before each paragraph (two plain replaces beat a regex here).
-    xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
-    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-    if not _LISTING_TEXT.search(xml):
-        return xml                 # resolve_listing would rewrite every paragraph to change nothing
+    """Apply docxtpl's post-processing to a rendered part, as DocxTemplate.render_xml_part does (the line
+    breaks it takes out are never put in: see template_source)."""
+    xml = _ESCAPED_BRACES.sub(lambda m: _BRACES[m.group(0)], xml)
+    # resolve_listing rewrites every paragraph; it changes only a text holding a tab, line or page break
+    # (looked for first as characters: one quick pass each, where the pattern is a slow one).
+    if not any(c in xml for c in "\t\n\a\f") or not _LISTING_TEXT.search(xml):
+        return xml
     return tpl.resolve_listing(xml)
 
 

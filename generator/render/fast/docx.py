@@ -193,11 +193,22 @@ class PreparedDocx:
         self.content_types = types.encode("utf-8")
 
     def _compile(self, env: jinja2.Environment, xml: str) -> jinja2.Template:
-        src = docxtpl_internals.template_source(self.tpl, xml)
         try:
-            return env.from_string(src)
+            return env.from_string(docxtpl_internals.template_source(self.tpl, xml))
         except jinja2.TemplateSyntaxError as exc:
-            raise PacketsError(f"{self.path.name}: a template tag is malformed ({exc}).") from None
+            error = exc
+        # Again as docxtpl compiles it, a paragraph a line, so the error can quote the paragraphs at fault
+        # (the one the error was found in, and the one before: an unclosed tag is found in the next).
+        source = docxtpl_internals.template_source(self.tpl, xml, lines=True)
+        near = ""
+        try:
+            env.from_string(source)
+        except jinja2.TemplateSyntaxError as exc:
+            error = exc
+            lines = source.splitlines()[max(exc.lineno - 2, 0):exc.lineno]
+            texts = [re.sub(r"<[^>]+>", "", line).strip() for line in lines]
+            near = "; near: " + " / ".join(f"'{text}'" for text in texts if text) if any(texts) else ""
+        raise PacketsError(f"{self.path.name}: a template tag is malformed ({error}{near}).")
 
     def _base_package(self, changing: set[str]) -> bytes:
         buffer = io.BytesIO()
