@@ -162,3 +162,34 @@ def test_a_malformed_tag_is_named_with_the_paragraph_it_is_in(tmp_path):
     message = str(raised.value)
     assert message.startswith("t.docx: a template tag is malformed (")
     assert "; near: " in message and "'Owner: {{ owner.name" in message
+
+
+@pytest.mark.parametrize(("source", "always"), [
+    ("<p>{% if x %}<r>a</r>{% endif %}</p>", True),
+    ("<p>{% if a %}<x/>{% elif b %}<y></y>{% else %}t{% endif %}</p>", True),
+    ('<p a="{{ v }}">{% for i in l %}<r/>{% endfor %}</p>', True),
+    ("<p><r><t>a{% if x %}</t></r><r><b/><t>b{% endif %}</t></r></p>", True),    # a run split around a word
+    ("<p>{% set y = 1 %}{{ y }}{# a note #}</p>", True),
+    ("<p>{% if x %}<r>a{% endif %}</r></p>", False),               # the if leaves <r> open
+    ("<p><r><t>a{% if x %}</t></r><u><t>b{% endif %}</t></r></p>", False),
+    ("<p>{% if a %}<x>{% else %}<y>{% endif %}</p>", False),
+    ("<p>{% for i in l %}<r>{% endfor %}</p>", False),              # a body that opens: repeated, it nests
+    ('<p {% if x %}a="1"{% endif %}>t</p>', False),                  # a block inside a tag could cut it
+    ('<p a="{% if x %}1{% endif %}">t</p>', False),
+    ("<p>{{ v|safe }}</p>", False),                                  # a value printed as XML
+    ("<p><!-- {% if x %} --></p>", False),
+    ("</w:t></w:r>{% if x %}<w:r>{% endif %}", False),
+    ("<p>{% macro m() %}<r>{% endmacro %}</p>", False),              # a block it does not look into
+])
+def test_a_template_is_known_to_render_well_formed_only_when_every_branch_keeps_it_so(source, always):
+    """Each document is checked (expat) unless every rendering of its template is sure to be well formed;
+    the analysis may say no to a safe template, never yes to an unsafe one."""
+    from generator.render.fast.docx import always_well_formed
+    from generator.render.jinja import jinja_env
+    assert always_well_formed(jinja_env(autoescape=True), source) is always
+
+
+def test_the_shipped_templates_need_no_check_of_each_document():
+    for form in FORMS:
+        if form.suffix == ".docx":
+            assert prepared(TEMPLATES / form.template).always_well_formed, form.template

@@ -88,6 +88,139 @@ def tables_keep_their_shape(xml: str) -> bool:
     return True
 
 
+# An XML element's tag in a template's text; a `<` or `>` anywhere else (a tag cut by a block tag, a comment,
+# a processing instruction) makes always_well_formed answer False.
+_XML_TAG = re.compile(r"<(/?)([A-Za-z_][\w:.-]*)(?:\s[^<>]*?)?(/?)>", re.DOTALL)
+
+
+def _effect(xml: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Return what a piece of XML does to the elements around it: the tags it closes that it did not open,
+    and those it leaves open, in order; None when a tag is cut or closes another than the one open."""
+    opened: list[str] = []
+    closed: list[str] = []
+    at = 0
+    for tag in _XML_TAG.finditer(xml):
+        if "<" in xml[at:tag.start()] or ">" in xml[at:tag.start()]:
+            return None
+        at = tag.end()
+        closing, name, empty = tag.groups()
+        if empty:
+            continue
+        if not closing:
+            opened.append(name)
+        elif not opened:
+            closed.append(name)
+        elif opened.pop() != name:
+            return None
+    if "<" in xml[at:] or ">" in xml[at:]:
+        return None
+    return tuple(closed), tuple(opened)
+
+
+def _as_xml(effect: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
+    closed, opened = effect
+    return "".join(f"</{name}>" for name in closed) + "".join(f"<{name}>" for name in opened)
+
+
+def _reduced(effect: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return an effect without the elements it closes only to open again (`</w:t></w:r><w:r><w:t>`: a
+    run split around a bold word), which leave the elements around it as they were."""
+    closed, opened = effect
+    while closed and opened and closed[-1] == opened[0]:
+        closed, opened = closed[:-1], opened[1:]
+    return closed, opened
+
+
+def _one_effect(effects: list) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Return the effect standing for a block's branches when any of them may be rendered in its place, or
+    None: each must do the same once reduced, and those closing more must close what the others close
+    first (then the one closing most, checked where it stands, vouches for all)."""
+    if any(effect is None for effect in effects) or len({_reduced(effect) for effect in effects}) != 1:
+        return None
+    widest = max(effects, key=lambda effect: len(effect[0]))
+    if any(effect[0] != widest[0][:len(effect[0])] for effect in effects):
+        return None
+    return widest
+
+
+def _in_tag(state: str, text: str) -> str:
+    """Return where `text` leaves a reader of XML who was at `state`: outside a tag (""), inside one
+    ("<"), or inside one's attribute value (its quote character)."""
+    for char in text:
+        if not state:
+            state = "<" if char == "<" else ""
+        elif state == "<":
+            state = char if char in "\"'" else "" if char == ">" else "<"
+        elif char == state:
+            state = "<"
+    return state
+
+
+def always_well_formed(env: jinja2.Environment, source: str) -> bool:
+    """Return True when every rendering of this template source is well-formed XML, whatever its values.
+
+    Whether XML is well formed depends only on what each piece does to the elements around it (the
+    tags it closes that it did not open, and those it leaves open). So it holds for every rendering
+    when every branch of an if does the same as the others (as nothing, without an else), a for's
+    body does nothing (it may repeat or not run), both up to elements closed and opened again, no
+    block tag cuts an XML tag, the template is well formed with the branches standing for each block,
+    and every printed value is escaped text. Anything else (another kind of block, `safe`, a comment
+    or raw block) answers False, and each document is checked. Values cannot break it: they are
+    escaped, or whole elements (pictures); a tab, line or page break in a value is rewritten
+    afterwards (docxtpl's resolve_listing), which render() looks out for itself."""
+    nothing: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    branches: list[list[str]] = [[]]            # the text of the branch being read, block by block
+    blocks: list[tuple[str, list]] = []          # each open block: its keyword, its branches' effects
+    state = ""                                  # where the source read so far stands: see _in_tag
+    stream = env.lexer.tokenize(source)
+    for token in stream:
+        if token.type == "data":
+            branches[-1].append(token.value)
+            state = _in_tag(state, token.value)
+        elif token.type == "variable_begin":
+            for inner in stream:
+                if inner.type == "variable_end":
+                    break
+                if inner.type == "name" and inner.value == "safe":
+                    return False
+            branches[-1].append("x")
+        elif token.type == "block_begin":
+            if state:
+                return False                    # inside an XML tag: a branch could cut it
+            keyword = next(stream)
+            rest = []
+            for inner in stream:
+                if inner.type == "block_end":
+                    break
+                rest.append(inner)
+            word = keyword.value if keyword.type == "name" else ""
+            if word in ("if", "for"):
+                blocks.append((word, []))
+                branches.append([])
+            elif word in ("elif", "else") and blocks:
+                blocks[-1][1].append(_effect("".join(branches.pop())))
+                blocks[-1] = ("else" if word == "else" else blocks[-1][0], blocks[-1][1])
+                branches.append([])
+            elif blocks and word in ("endif", "endfor"):
+                kind, effects = blocks.pop()
+                effects.append(_effect("".join(branches.pop())))
+                if kind != "else":
+                    effects.append(nothing)     # an if without else, or a for that does not run
+                if word == "endfor":
+                    effects.append(nothing)     # a for's body may repeat: it must do nothing
+                effect = _one_effect(effects)
+                if effect is None:
+                    return False
+                branches[-1].append(_as_xml(effect))
+            elif word == "set" and any(t.type == "assign" for t in rest):
+                continue                        # an assignment prints nothing
+            else:
+                return False
+        else:
+            return False                        # a comment, raw block or line statement: not looked into
+    return not blocks and _effect("".join(branches[0])) == nothing
+
+
 _GRID = re.compile(r"<w:tblGrid>(.*?)</w:tblGrid>", re.DOTALL)
 _GRID_COLUMN = re.compile(r'<w:gridCol w:w="(\d+)"/>')
 _SPAN = re.compile(r'<w:gridSpan w:val="(\d+)"/>')
@@ -178,6 +311,9 @@ class PreparedDocx:
         body = docxtpl_internals.body_xml(self.tpl)
         self.body = self._compile(env, body)
         self.tables_keep_their_shape = tables_keep_their_shape(body)
+        # Then a document needs no check of its own (a third of rendering a long plan), unless a value
+        # held a character resolve_listing turns into a paragraph or page break.
+        self.always_well_formed = always_well_formed(env, docxtpl_internals.template_source(self.tpl, body))
         self.parts = tuple(_Part(name, self._compile(env, xml), encoding)
                            for name, xml, encoding in docxtpl_internals.header_footer_parts(self.tpl))
         for name in ("docProps/core.xml", "word/footnotes.xml"):
@@ -218,6 +354,11 @@ class PreparedDocx:
                     z.writestr(name, data)
         return buffer.getvalue()
 
+    def _well_formed(self, body: str) -> bool:
+        if self.always_well_formed and "\a" not in body and "\f" not in body:
+            return True
+        return _well_formed(body)
+
     def render(self, context: dict[str, Any]) -> bytes:
         """Return one document made from this template and a context."""
         pictures = _Pictures()
@@ -226,7 +367,7 @@ class PreparedDocx:
         fitted = None if self.tables_keep_their_shape else fit_tables(body)
         if not self.tables_keep_their_shape and (fitted is None or not _well_formed(fitted)):
             tree = docxtpl_internals.fix_tables(self.tpl, body)
-        elif "docPr" in (fitted or body) or (fitted is None and not _well_formed(body)):
+        elif "docPr" in (fitted or body) or (fitted is None and not self._well_formed(body)):
             # Drawings to number, or XML to recover: parsed as fix_tables parses it.
             tree = etree.fromstring(fitted or body, parser=etree.XMLParser(recover=True))
         else:
