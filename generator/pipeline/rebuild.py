@@ -27,7 +27,7 @@ from generator.model.rollup import not_built_rollup, school_rollup
 from generator.model.status import packet_readiness
 from generator.output import atomic, batch, naming, packet_manifest
 from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint
-from generator.output.results import PacketResult, recorded_result
+from generator.output.results import PacketResult, recorded_result, under_output
 from generator.pipeline.district import LoadedDistrict, folder_clashes, of_run, read_district
 from generator.pipeline.packets import (
     DASHBOARD,
@@ -224,7 +224,7 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
         if r.error or r.skipped or r.blocked or not old:
             continue
         recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
-        folder, here = old.get("folder"), r.folder.relative_to(out).as_posix() if r.folder else ""
+        folder, here = old.get("folder"), under_output(r.folder, out) if r.folder else ""
         moved = folder if _plain_name(folder) and folder.casefold() != here.casefold() else ""    # its old folder
         if moved:
             listed = packet_manifest.read(out / moved).get("files", [])
@@ -355,9 +355,9 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
             "errors": sum(f.severity == ERROR for f in found),
             "warnings": sum(f.severity == WARNING for f in found),
             "missing": readiness_summary(found, _why(r)),
-            "folder": str(r.folder.relative_to(out)) if r.folder else "",
-            "documents": "\n".join(str(p.relative_to(out)) for p in r.documents),
-            "pdf": next((str(p.relative_to(out)) for p in r.documents if p.suffix == ".pdf"), ""),
+            "folder": under_output(r.folder, out).replace("/", os.sep) if r.folder else "",
+            "documents": "\n".join(under_output(p, out).replace("/", os.sep) for p in r.documents),
+            "pdf": next((under_output(p, out).replace("/", os.sep) for p in r.documents if p.suffix == ".pdf"), ""),
             "built_at": r.built_at,
         })
     return rows
@@ -405,8 +405,8 @@ def write_district_view(settings: Settings, district: District, results) -> list
             for r in shown]
     charted = [packets[r.school_id] for r in shown if r.school_id in packets and not r.blocked]
     built_at = dt.datetime.now().replace(microsecond=0)
-    folders = {r.school_id: r.folder.relative_to(out).as_posix() for r in shown if r.folder}
-    links = {r.school_id: school_links(folders.get(r.school_id), [d.relative_to(out).as_posix() for d in r.documents])
+    folders = {r.school_id: under_output(r.folder, out) for r in shown if r.folder}
+    links = {r.school_id: school_links(folders.get(r.school_id), [under_output(d, out) for d in r.documents])
              for r in shown}
     templates = Templates(settings.templates)
     dashboard = dashboard_chunks(dashboard_context(settings, charted, rows, built_at,
