@@ -52,6 +52,8 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
             progress: Callable[[PacketResult], None] | None = None) -> BuildReport:
     """Build what is stale (build()'s work once it knows the run is not unchanged): read and check the
     district, build the stale schools' packets and PDFs, record them, write the district's view."""
+    if settings.jobs > 1 and (settings.force or not manifest.entries):
+        batch.start_workers_early()         # a first build or --force: many packets to build
     loaded, input_findings = _load_and_check(settings, manifest)
     district = loaded.district
     fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}

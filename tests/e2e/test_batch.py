@@ -192,3 +192,18 @@ def test_a_run_in_which_every_school_fails_reports_each_and_writes_no_packet(inp
     assert "Error building the packet for 0101 (Riverbend High School): ValueError: a template went wrong" \
         in result.output
     assert not list(output.glob("*/*.docx"))
+
+
+def test_only_a_build_sure_to_build_many_packets_starts_its_workers_before_reading(inputs, output, monkeypatch):
+    """A first build, or --force, starts the workers' fork server before it reads the district (its imports
+    then overlap the reading); a rebuild, which may build one school in this process, does not."""
+    from generator.output import batch
+    started = []
+    monkeypatch.setattr(batch, "start_workers_early", lambda: started.append(1))
+    assert build(inputs, output, "--jobs", "2").exit_code == 0
+    assert started == [1]
+    assert build(inputs, output, "--jobs", "2", "--strict").exit_code in (0, 1)     # a rebuild of what --strict changes
+    assert build(inputs, output, "--jobs", "1", "--force").exit_code == 0            # one job: no workers
+    assert started == [1]
+    assert build(inputs, output, "--jobs", "2", "--force").exit_code == 0
+    assert started == [1, 1]
