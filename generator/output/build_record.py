@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from generator import __version__
@@ -45,11 +46,22 @@ def input_files(folder: Path) -> list[Path]:
     Nothing else there is read or hashed: not a 600 MB video left in the folder, email.toml (only
     `packets send` reads it), Excel's lock files, or the validation report written there."""
     folder = Path(folder)
+    try:
+        # Looked for again only once the folder changes (a file added, removed or saved over): every
+        # packet's manifest.json asks, and the look is twenty-odd names.
+        changed = folder.stat().st_mtime_ns
+    except OSError:
+        changed = None
+    return list(_input_files(folder, changed))
+
+
+@lru_cache(maxsize=8)
+def _input_files(folder: Path, changed: int | None) -> tuple[Path, ...]:
     names = {SETTINGS_FILE, *(spec.csv_name for spec in SHEETS)}
     for stem in {spec.workbook for spec in SHEETS}:
         found = [stem + suffix for suffix in WORKBOOK_SUFFIXES if (folder / (stem + suffix)).is_file()]
         names.update(found[:1])
-    return [folder / name for name in sorted(names) if (folder / name).is_file()]
+    return tuple(folder / name for name in sorted(names) if (folder / name).is_file())
 
 
 def run_digest(settings, templates: str, strict: bool, pdf: bool = False) -> str:
