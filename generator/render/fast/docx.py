@@ -365,7 +365,8 @@ class PreparedDocx:
         context = with_pictures(docxtpl_internals.ImageHost(pictures), context)
         body = docxtpl_internals.finish(self.tpl, self.body.render(context))
         fitted = None if self.tables_keep_their_shape else fit_tables(body)
-        if not self.tables_keep_their_shape and (fitted is None or not _well_formed(fitted)):
+        # (fit_tables rewrites only each grid's columns: a well-formed body stays so)
+        if not self.tables_keep_their_shape and (fitted is None or not self._well_formed(fitted)):
             tree = docxtpl_internals.fix_tables(self.tpl, body)
         elif "docPr" in (fitted or body) or (fitted is None and not self._well_formed(body)):
             # Drawings to number, or XML to recover: parsed as fix_tables parses it.
