@@ -11,6 +11,7 @@ one the district changed since by the values as built.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Iterable
 
 from generator.inputs.schema import header_key
@@ -39,6 +40,7 @@ def task_row_id(school_id: str, task: Task, repeating: bool) -> str:
 PRINCIPAL_COLUMN = "schoolprincipal"
 
 
+@lru_cache(maxsize=4096)        # every school's grid has the same months, activities and roles
 def grid_key(month: str, key_activity: str, role: str) -> tuple[str, str, str]:
     """Return what makes an ISBE grid tracker row the same row: its month, key activity and role, in any case,
     spacing or punctuation (a Grid Progress row typed by hand matches the tracker's). The principal's
