@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from generator.findings import PacketsError
 from generator.output.build_record import MANIFEST
 from generator.output.combine import combine, contents, pdf_forms
 from generator.output.packet_manifest import PACKET_MANIFEST
-from generator.output.pdf import SOFFICE_ENV, PdfConverter, require_soffice
+from generator.output.pdf import SOFFICE_ENV, UNO_PYTHON_ENV, PdfConverter, require_soffice
 from generator.render import form_titles
 
 from conftest import AS_OF, SAMPLE, run_cli
@@ -95,12 +96,68 @@ if log:
 '''
 
 
-@pytest.fixture
-def fake_soffice(tmp_path, monkeypatch) -> Path:
+FAKE_SERVER = '''#!{python}
+"""Stands in for a Python with uno running office_server.py: the same answers as the stand-in soffice
+above, a document at a time from one long-lived process (it never runs the soffice it is given)."""
+import json, os, sys, time, zipfile
+from pathlib import Path
+server, soffice, profile, pipe, seconds = sys.argv[1:6]
+log = os.environ.get("FAKE_SOFFICE_LOG")
+def note(kind):
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{kind} {time.time()} {profile}\\n")
+note("start")
+once = os.environ.get("FAKE_SOFFICE_ABORT_ONCE")
+if once and not os.path.exists(once):
+    open(once, "w").close()
+    print(json.dumps({"died": 134}), flush=True)
+    sys.exit(0)
+print(json.dumps({"ready": True}), flush=True)
+from pypdf import PdfWriter
+for line in sys.stdin:
+    request = json.loads(line)
+    path = Path(request["source"])
+    data = path.read_bytes()
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            data = b"".join(z.read(n) for n in z.namelist())
+    note("convert")
+    time.sleep(float(os.environ.get("FAKE_SOFFICE_SLEEP", "0")) / 4)
+    if b"FAKE-CRASH" in data:
+        print(json.dumps({"died": 1}), flush=True)
+        sys.exit(0)
+    if b"FAKE-HANG" in data:
+        time.sleep(60)
+    bad = os.environ.get("FAKE_SOFFICE_BAD", "FAKE-BAD").encode()
+    if b"FAKE-BAD" in data or bad in data:
+        print(json.dumps({"error": "LibreOffice could not open it (a damaged or unsupported file?)"}), flush=True)
+        continue
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    writer.add_metadata({"/Subject": data[:60].decode("latin-1")})
+    with open(request["target"], "wb") as out:
+        writer.write(out)
+    print(json.dumps({"done": True}), flush=True)
+note("end")
+'''
+
+
+@pytest.fixture(params=["served", "batches"])
+def fake_soffice(request, tmp_path, monkeypatch) -> Path:
+    """The stand-in soffice; "served": long-lived processes through a stand-in uno Python, "batches":
+    no uno, a soffice run a batch."""
     script = tmp_path / "fake-soffice"
     script.write_text(FAKE_SOFFICE.replace("{python}", sys.executable))
     script.chmod(0o755)
     monkeypatch.setenv(SOFFICE_ENV, str(script))
+    if request.param == "served":
+        server = tmp_path / "fake-uno-python"
+        server.write_text(FAKE_SERVER.replace("{python}", sys.executable))
+        server.chmod(0o755)
+        monkeypatch.setenv(UNO_PYTHON_ENV, str(server))
+    else:
+        monkeypatch.setenv(UNO_PYTHON_ENV, "")
     return script
 
 
@@ -141,6 +198,16 @@ def test_a_crash_fails_the_file_it_was_on_and_the_rest_are_retried(fake_soffice)
     assert "exit code 1" in done[1].error
 
 
+def served() -> bool:
+    """Whether the converter drives long-lived processes (the fake_soffice fixture's "served")."""
+    return bool(os.environ.get(UNO_PYTHON_ENV))
+
+
+def soffice_log(log: Path) -> list[tuple[str, float, str]]:
+    """The stand-in's log: (start, end or convert, when, the process's profile) a line."""
+    return [(kind, float(t), profile) for kind, t, profile in (line.split() for line in log.read_text().splitlines())]
+
+
 def test_two_processes_share_a_batch_at_once_and_each_pdf_is_its_own_documents(fake_soffice, tmp_path,
                                                                                monkeypatch):
     log = tmp_path / "soffice.log"
@@ -154,12 +221,22 @@ def test_two_processes_share_a_batch_at_once_and_each_pdf_is_its_own_documents(f
     subjects = [PdfReader(io.BytesIO(c.pdf)).metadata["/Subject"] if c.pdf else None for c in first]
     assert subjects == [data[:60].decode() if n != 4 else None for n, (_, data) in enumerate(documents)]
     assert first[4].error.startswith("LibreOffice could not convert 04.docx") and second[0].pdf
-    runs = [line.split() for line in log.read_text().splitlines()]
-    starts = [(float(t), profile) for kind, t, profile in runs if kind == "start"]
-    ends = [float(t) for kind, t, _ in runs if kind == "end"]
-    assert len(starts) == 3                             # two for the batch of nine, one for the batch of one
+    runs = soffice_log(log)
+    starts = [(t, profile) for kind, t, profile in runs if kind == "start"]
     assert len({profile for _, profile in starts[:2]}) == 2            # each its own LibreOffice profile
-    assert max(t for t, _ in starts[:2]) < min(ends[:2])                # the two ran at once
+    if served():
+        # Started once each for the run: both batches are served by the same two processes, which
+        # converted the first batch's documents side by side.
+        assert len(starts) == converter.started == 2
+        converts = [(t, profile) for kind, t, profile in runs if kind == "convert"]
+        assert len(converts) == len(documents) + 1
+        spans = [[t for t, p in converts[:-1] if p == profile] for _, profile in starts]
+        assert all(len(times) >= 2 for times in spans)
+        assert max(min(times) for times in spans) < min(max(times) for times in spans)      # at once
+    else:
+        ends = [t for kind, t, _ in runs if kind == "end"]
+        assert len(starts) == converter.started == 3     # two for the batch of nine, one for the batch of one
+        assert max(t for t, _ in starts[:2]) < min(ends[:2])                # the two ran at once
 
 
 def test_a_libreoffice_that_dies_starting_is_started_again_without_blaming_the_document(fake_soffice, tmp_path,
