@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
@@ -31,6 +33,7 @@ from generator import __version__
 from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.records import Packet
 from generator.output import atomic, naming
+from generator.output.batch import _stop_workers, _worker_init, _worker_start
 from generator.output.pdf import PdfConverter
 from generator.render import FORMS, form_titles, packet_forms, render_document
 from generator.render.context import common_context, long_date
@@ -341,8 +344,10 @@ def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
                      templates: Templates = SHIPPED) -> list[PdfOutcome]:
     """Make and write each job's combined PDF; return an outcome per job, in order.
 
-    Every job's forms are converted in one LibreOffice batch, then every cover in another. A school
-    whose form or cover fails gets an error and no PDF; the others are unaffected.
+    Every job's forms are converted in one LibreOffice batch, then every cover in another; then the
+    parts are combined in as many processes as the converter has LibreOffice processes (pypdf takes
+    about as long over a school's parts as LibreOffice takes to convert them). A school whose form or
+    cover fails gets an error and no PDF; the others are unaffected.
     """
     errors: dict[str, str] = {}
     documents: list[tuple[str, bytes]] = []
@@ -370,20 +375,51 @@ def make_packet_pdfs(jobs: Sequence[PdfJob], converter: PdfConverter,
             errors[job.school_id] = f"LibreOffice made a PDF that cannot be read ({exc})"
 
     covers = _covers([j for j in waiting if j.school_id in form_pdfs], counts, converter, templates, errors)
+    ready = [job for job in jobs if job.school_id in covers and job.school_id not in errors]
+    written = _write_all([(job, covers[job.school_id], form_pdfs.pop(job.school_id)) for job in ready],
+                         converter.processes)
+    for job, problem in zip(ready, written):
+        if problem:
+            errors[job.school_id] = problem
     outcomes = []
     for job in jobs:
         sid = job.school_id
-        if sid in covers and sid not in errors:
-            try:
-                atomic.write_atomic(job.target, combine(covers[sid], form_pdfs[sid], job.cover,
-                                                             dict(job.sections)))
-            except (OSError, PacketsError, PyPdfError) as exc:
-                errors[sid] = f"the PDF could not be written ({exc})"
         if sid in errors:
             outcomes.append(PdfOutcome(sid, None, errors[sid]))
         else:
             outcomes.append(PdfOutcome(sid, job.target))
     return outcomes
+
+
+def write_packet_pdf(job: PdfJob, cover: bytes, forms: Sequence[tuple[str, bytes]]) -> str:
+    """Combine and write one school's PDF; return "" when written, else why not."""
+    try:
+        atomic.write_atomic(job.target, combine(cover, forms, job.cover, dict(job.sections)))
+    except (OSError, PacketsError, PyPdfError) as exc:
+        return f"the PDF could not be written ({exc})"
+    return ""
+
+
+def _write_all(work: Iterable[tuple[PdfJob, bytes, Sequence[tuple[str, bytes]]]], processes: int) -> list[str]:
+    """Return write_packet_pdf's answer for each (job, cover, forms), in order, made in `processes`
+    pool workers at once (a few schools in flight a worker, so the parts are not all queued at once)."""
+    work = list(work)
+    if processes <= 1 or len(work) <= 1:
+        return [write_packet_pdf(*item) for item in work]
+    answers: list[str] = []
+    with ProcessPoolExecutor(max_workers=min(processes, len(work)), mp_context=_worker_start(),
+                             initializer=_worker_init) as pool:
+        pending: deque = deque()
+        try:
+            for item in work:
+                pending.append(pool.submit(write_packet_pdf, *item))
+                if len(pending) >= processes * 2:
+                    answers.append(pending.popleft().result())
+            answers += [future.result() for future in pending]
+        except BaseException:          # Ctrl-C: the workers stop now, not once the queue is done
+            _stop_workers(pool)
+            raise
+    return answers
 
 
 def _covers(jobs: Sequence[PdfJob], counts: dict[str, list[int]], converter: PdfConverter,
