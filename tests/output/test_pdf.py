@@ -488,3 +488,23 @@ def test_every_packet_pdf_is_tagged_titled_in_english_pdfa_and_bookmarks_the_gri
         grid = next(i for i, item in enumerate(reader.outline)
                     if not isinstance(item, list) and item.title == "ISBE Planning Year Activities")
         assert [m.title for m in reader.outline[grid + 1]][:len(months)] == months
+
+
+@pytest.mark.office
+def test_the_quick_reading_of_a_page_finds_the_lines_pypdf_finds(built):
+    """The ISBE grid's month bookmarks are placed by reading each page's lines straight from its content
+    stream (pypdf's extract_text took a fifth of a school's combining): on LibreOffice's PDFs the lines
+    are pypdf's, every page of every packet read."""
+    from generator.output.combine import _quick_lines, _squeezed
+    output, _, _ = built
+    read = 0
+    for path in sorted(output.glob("*/*-packet.pdf")):
+        maps: dict = {}
+        for number, page in enumerate(PdfReader(path).pages):
+            quick = _quick_lines(page, maps)
+            if quick is None:
+                continue
+            read += 1
+            slow = {_squeezed(line) for line in page.extract_text().splitlines()}
+            assert quick - {""} == slow - {""}, (path.name, number + 1)
+    assert read
