@@ -15,18 +15,30 @@ LibreOffice bundles (3.8 in some installers).
 """
 
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
 
 import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
 
+SAYING = threading.Lock()
+
 
 def say(message):
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
+    with SAYING:
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
+
+
+def watch(office):
+    """Say at once when LibreOffice ends between documents too, so the next is not handed to it."""
+    code = office.wait()
+    say({"died": code})
+    os._exit(0)
 
 
 def prop(name, value):
@@ -43,7 +55,7 @@ def died(office):
         office.kill()
         code = office.wait()
     say({"died": code})
-    sys.exit(0)
+    os._exit(0)
 
 
 def start(soffice, profile, pipe, seconds):
@@ -111,9 +123,12 @@ def alive(office, desktop):
 def main():
     soffice, profile, pipe, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
     office, desktop = start(soffice, profile, pipe, seconds)
+    threading.Thread(target=watch, args=(office,), daemon=True).start()
     say({"ready": True})
     for line in sys.stdin:
         request = json.loads(line)
+        if office.poll() is not None:
+            died(office)
         try:
             problem = convert(desktop, request["source"], request["target"], request.get("filter", {}))
         except Exception as exc:
@@ -129,6 +144,7 @@ def main():
         office.wait(10)
     except subprocess.TimeoutExpired:
         office.kill()
+    os._exit(0)                         # not the watcher's "died": the build asked for the end
 
 
 if __name__ == "__main__":

@@ -251,18 +251,23 @@ class PdfConverter:
 
     def _serve(self, waiting: "queue.SimpleQueue[Path]", outbox: Path, number: int) -> dict[Path, Conversion]:
         """Convert the batch's documents one at a time with long-lived process `number`, taking the next
-        whenever it is free, until none is left. When LibreOffice dies or hangs on a document, that
-        document gets the error and the process is started again for the rest; a process that will not
-        start (twice in a row), or that died RESTARTS + 1 times in this batch, leaves the rest to the others."""
+        whenever it is free, until none is left. When LibreOffice dies or hangs on a document, it is
+        started again and given the document once more; should it die on it again, that document gets
+        the error and the process goes on with the rest. A process that will not start (twice in a row),
+        or that was blamed for RESTARTS + 1 documents in this batch, leaves the rest to the others."""
         office = self._office(number)
         results: dict[Path, Conversion] = {}
         deaths = 0
+        retry: Path | None = None
         while True:
-            try:
-                path = waiting.get_nowait()
-            except queue.Empty:
-                return results
-            if not office.ready:
+            if retry is not None:
+                path, retry = retry, None
+            else:
+                try:
+                    path = waiting.get_nowait()
+                except queue.Empty:
+                    return results
+            if not office.taking():
                 problem = office.start() and office.start()   # a second try: it may have died starting
                 if problem:
                     results[path] = Conversion("", None, problem)
@@ -272,6 +277,12 @@ class PdfConverter:
             pdf = _whole_pdf(target) if not problem else None
             if pdf is not None:
                 results[path] = Conversion("", pdf)
+                continue
+            if not office.ready and path not in results:
+                # It died (or hung) on this document, or just as it was handed over: the document gets
+                # one more process before it is blamed.
+                results[path] = Conversion("", None, problem)
+                retry = path
                 continue
             results[path] = Conversion("", None, problem or CANNOT_OPEN)
             if not office.ready:
@@ -403,6 +414,18 @@ class _Office:
             self.ready = True
             return ""
         return self._failed(reply, f"LibreOffice did not start within {limit:.0f} s and was stopped")
+
+    def taking(self) -> bool:
+        """Return whether the process takes documents: started, and not ended since (the server says at
+        once when LibreOffice ends between documents)."""
+        if not self.ready:
+            return False
+        try:
+            reply = self._replies.get_nowait()
+        except queue.Empty:
+            return True
+        self._failed(reply, "")
+        return False
 
     def convert(self, source: Path, target: Path) -> str:
         """Convert one document; return "" once the PDF is written, else what went wrong. When LibreOffice

@@ -26,7 +26,7 @@ from generator.findings import PacketsError
 from generator.output.build_record import MANIFEST
 from generator.output.combine import combine, contents, pdf_forms
 from generator.output.packet_manifest import PACKET_MANIFEST
-from generator.output.pdf import SOFFICE_ENV, UNO_PYTHON_ENV, PdfConverter, require_soffice
+from generator.output.pdf import SOFFICE_ENV, UNO_PYTHON_ENV, PdfConverter, find_uno_python, require_soffice
 from generator.render import form_titles
 
 from conftest import AS_OF, SAMPLE, run_cli
@@ -108,6 +108,9 @@ def note(kind):
         with open(log, "a") as f:
             f.write(f"{kind} {time.time()} {profile}\\n")
 note("start")
+if os.environ.get("FAKE_SERVER_PIDS"):
+    with open(os.environ["FAKE_SERVER_PIDS"], "a") as f:
+        f.write(f"{os.getpid()}\\n")
 once = os.environ.get("FAKE_SOFFICE_ABORT_ONCE")
 if once and not os.path.exists(once):
     open(once, "w").close()
@@ -161,6 +164,21 @@ def fake_soffice(request, tmp_path, monkeypatch) -> Path:
     return script
 
 
+def test_the_python_that_drives_libreoffice_is_its_own_or_the_one_named(tmp_path, monkeypatch):
+    program = tmp_path / "program"
+    program.mkdir()
+    soffice, python = program / "soffice", program / "python"
+    for script in (soffice, python):              # LibreOffice's own Python imports uno
+        script.write_text("#!/bin/sh\nexit 0\n")
+        script.chmod(0o755)
+    monkeypatch.delenv(UNO_PYTHON_ENV, raising=False)
+    assert find_uno_python(str(soffice)) == str(python)
+    monkeypatch.setenv(UNO_PYTHON_ENV, "")                 # none: each batch runs soffice --convert-to
+    assert find_uno_python(str(soffice)) is None
+    monkeypatch.setenv(UNO_PYTHON_ENV, str(python))
+    assert find_uno_python("/no/such/soffice") == str(python)
+
+
 def test_missing_libreoffice_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv(SOFFICE_ENV, str(tmp_path / "no-such-soffice"))
     with pytest.raises(PacketsError, match=r"PDFs need LibreOffice.*Fix: install LibreOffice"):
@@ -196,6 +214,57 @@ def test_a_crash_fails_the_file_it_was_on_and_the_rest_are_retried(fake_soffice)
         done = converter.convert([("a.docx", b"one"), ("b.docx", b"FAKE-CRASH"), ("c.docx", b"three")])
     assert [c.pdf is not None for c in done] == [True, False, True]
     assert "exit code 1" in done[1].error
+    # Served: the one that died, one that is given the document again and dies too, one for the rest.
+    # In batches: the one that died, and one for the rest.
+    assert converter.started == (3 if served() else 2)
+
+
+def test_a_served_libreoffice_runs_from_its_first_batch_to_the_end_of_the_run(fake_soffice, tmp_path,
+                                                                             monkeypatch):
+    if not served():
+        pytest.skip("without uno each batch starts its own processes")
+    pids = tmp_path / "servers"
+    monkeypatch.setenv("FAKE_SERVER_PIDS", str(pids))
+    with PdfConverter(processes=2) as converter:
+        for batch in range(3):
+            assert all(c.pdf for c in converter.convert([(f"{batch}-{n}.docx", b"doc") for n in range(4)]))
+        running = [int(pid) for pid in pids.read_text().split()]
+        assert len(running) == converter.started == 2 and all(alive(pid) for pid in running)
+    deadline = time.monotonic() + 5                          # stopped with the converter (SIGKILL)
+    while any(alive(pid) for pid in running) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in running)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, ended but not yet reaped by its parent, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_a_build_starts_each_libreoffice_once_for_the_forms_and_the_covers(inputs, output, fake_soffice, tmp_path,
+                                                                          monkeypatch):
+    """The covers' contents need the forms' page counts, so a build converts the forms, then the covers
+    (twice, with the stand-in's one-page covers): served, both batches are the same --jobs processes'."""
+    log = tmp_path / "soffice.log"
+    monkeypatch.setenv("FAKE_SOFFICE_LOG", str(log))
+    schools = ["0101", "0102", "0103"]
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "2",
+                     "--pdf", *[arg for school in schools for arg in ("--school", school)])
+    assert result.exit_code == 0, result.output
+    assert len(list(output.glob("*/*-packet.pdf"))) == len(schools)
+    runs = soffice_log(log)
+    starts = [profile for kind, _, profile in runs if kind == "start"]
+    if served():
+        assert len(starts) == len(set(starts)) == 2
+        converted = [kind for kind, _, _ in runs].count("convert")
+        assert converted == len(schools) * (len(FORM_TITLES) + 2)          # the forms, each cover twice
+    else:
+        assert len(starts) == 3 * 2             # two for each batch: the forms, the covers, the covers again
 
 
 def served() -> bool:
@@ -508,3 +577,35 @@ def test_the_quick_reading_of_a_page_finds_the_lines_pypdf_finds(built):
             slow = {_squeezed(line) for line in page.extract_text().splitlines()}
             assert quick - {""} == slow - {""}, (path.name, number + 1)
     assert read
+
+
+@pytest.mark.office
+def test_a_real_libreoffice_serves_both_batches_and_one_that_dies_is_started_again(tmp_path):
+    """office_server.py with the real LibreOffice (CI's has Debian's python3-uno): a damaged document
+    fails alone, a LibreOffice killed between batches is started again for the next."""
+    import signal
+
+    from generator.output.pdf import find_soffice
+    soffice = find_soffice()
+    if soffice is None or find_uno_python(soffice) is None:
+        pytest.skip("no LibreOffice with a Python that imports uno")
+    document = next(SAMPLE.parent.glob("templates/cover.docx")).read_bytes()
+    with PdfConverter(processes=1) as converter:
+        assert converter.uno_python
+        first = converter.convert([("cover.docx", document), ("broken.docx", b"PK\x03\x04 not a zip"),
+                                   ("again.docx", document)])
+        assert first[0].pdf and first[2].pdf and first[1].error.startswith("LibreOffice could not convert broken.docx")
+        assert converter.started == 1
+        profile = f"{converter._work}/profile0".encode()
+        killed = 0
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if cmdline.read_bytes().split(b"\0")[0].endswith(b"soffice.bin") and profile in cmdline.read_bytes():
+                    os.kill(int(cmdline.parent.name), signal.SIGKILL)
+                    killed += 1
+            except OSError:
+                continue
+        assert killed == 1
+        second = converter.convert([("cover.docx", document)])
+    assert second[0].pdf, second[0].error
+    assert converter.started == 2
