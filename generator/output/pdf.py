@@ -154,6 +154,7 @@ class PdfConverter:
         self.processes = max(1, processes)
         self.uno_python = find_uno_python(self.soffice)
         self.started = 0                     # LibreOffice processes started (restarts included)
+        self._served = False                 # whether a served LibreOffice has ever started
         self._running: set[subprocess.Popen] = set()
         self._offices: list[_Office] = []
         self._work: Path | None = None
@@ -201,28 +202,12 @@ class PdfConverter:
             path = inbox / f"{number:06d}{Path(name).suffix.lower()}"
             path.write_bytes(data)
             staged.append(path)
-        results: dict[Path, Conversion] = {}
-        if self.uno_python:
-            waiting: queue.SimpleQueue[Path] = queue.SimpleQueue()
-            for path in staged:
-                waiting.put(path)
-            workers = [partial(self._serve, waiting, outbox, n) for n in range(min(self.processes, len(staged)))]
-        else:
-            workers = [partial(self._convert_part, part, outbox, n)
-                       for n, part in enumerate(_parts(staged, self.processes))]
-        if len(workers) == 1:
-            results.update(workers[0]())
-        else:
-            with ThreadPoolExecutor(len(workers)) as pool:
-                futures = [pool.submit(work) for work in workers]
-                try:
-                    for future in futures:
-                        results.update(future.result())
-                except BaseException:
-                    # Ctrl-C reaches this thread only: the others wait on their LibreOffice, which
-                    # must stop now for them (and the pool) to end, not once it has converted its part.
-                    self._stop_all()
-                    raise
+        results = self._convert_staged(staged, outbox)
+        if self.uno_python and not self._served and not any(c.pdf for c in results.values()):
+            # Not one served LibreOffice started (this uno cannot drive this soffice, say): the batch,
+            # and the rest of the run, go to soffice --convert-to.
+            self.uno_python = None
+            results = self._convert_staged(staged, outbox)
         names = [name for name, _ in documents]
         out = []
         problem = next((c.error for c in results.values() if c.error), CANNOT_OPEN)
@@ -234,6 +219,32 @@ class PdfConverter:
                 out.append(Conversion(name, None, f"LibreOffice could not convert {name} to PDF: {done.error}."))
         shutil.rmtree(batch, ignore_errors=True)
         return out
+
+    def _convert_staged(self, staged: list[Path], outbox: Path) -> dict[Path, Conversion]:
+        """Return each staged file's conversion, made by up to `processes` LibreOffice processes at once."""
+        results: dict[Path, Conversion] = {}
+        if self.uno_python:
+            waiting: queue.SimpleQueue[Path] = queue.SimpleQueue()
+            for path in staged:
+                waiting.put(path)
+            workers = [partial(self._serve, waiting, outbox, n) for n in range(min(self.processes, len(staged)))]
+        else:
+            workers = [partial(self._convert_part, part, outbox, n)
+                       for n, part in enumerate(_parts(staged, self.processes))]
+        if len(workers) == 1:
+            results.update(workers[0]())
+            return results
+        with ThreadPoolExecutor(len(workers)) as pool:
+            futures = [pool.submit(work) for work in workers]
+            try:
+                for future in futures:
+                    results.update(future.result())
+            except BaseException:
+                # Ctrl-C reaches this thread only: the others wait on their LibreOffice, which
+                # must stop now for them (and the pool) to end, not once it has converted its part.
+                self._stop_all()
+                raise
+        return results
 
     def _stop_all(self) -> None:
         for proc in list(self._running):
@@ -411,7 +422,7 @@ class _Office:
         limit = converter.startup_seconds + 10          # the server gives up at startup_seconds itself
         reply = self._reply(limit)
         if reply is not None and reply.get("ready"):
-            self.ready = True
+            self.ready = converter._served = True
             return ""
         return self._failed(reply, f"LibreOffice did not start within {limit:.0f} s and was stopped")
 

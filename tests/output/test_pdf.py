@@ -236,6 +236,20 @@ def test_a_served_libreoffice_runs_from_its_first_batch_to_the_end_of_the_run(fa
     assert not any(alive(pid) for pid in running)
 
 
+def test_a_uno_that_cannot_drive_libreoffice_leaves_the_run_to_soffice_convert_to(fake_soffice, tmp_path,
+                                                                                  monkeypatch):
+    broken = tmp_path / "broken-uno-python"
+    broken.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'uno'\" >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv(UNO_PYTHON_ENV, str(broken))
+    with PdfConverter() as converter:
+        first = converter.convert([("a.docx", b"one"), ("b.docx", b"two")])
+        second = converter.convert([("c.docx", b"three")])
+    assert all(c.pdf for c in first + second)
+    assert converter.uno_python is None
+    assert converter.started == 2 + 1 + 1        # two tries to start it served, then a soffice a batch
+
+
 def alive(pid: int) -> bool:
     """Whether a process runs (a zombie, ended but not yet reaped by its parent, does not)."""
     try:
