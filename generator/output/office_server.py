@@ -76,7 +76,7 @@ def start(soffice, profile, pipe, seconds):
         except NoConnectException:
             if time.monotonic() > deadline:
                 office.kill()
-                say({"died": "did not start"})
+                say({"died": "timeout"})
                 sys.exit(0)
             time.sleep(0.05)
     desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)

@@ -401,17 +401,16 @@ class _Office:
                    str(converter.startup_seconds)]
         watch = None
         try:
-            with open(self._log, "ab") as log:
+            with open(self._log, "wb") as log:         # this start's messages only
                 if os.name == "posix":
                     watch, self._alive = os.pipe()
                     command = [sys.executable, "-I", "-c", _GUARD, str(watch), *command]
                 self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                               cwd=self.profile.parent, start_new_session=True,
                                               pass_fds=(watch,) if watch is not None else ())
-        except OSError as exc:
+        except OSError as exc:                      # the batch path is tried when none starts
             self._close_alive()
-            raise PacketsError(f"LibreOffice ({converter.soffice}) could not be started through "
-                               f"{converter.uno_python}: {exc}. {INSTALL_HINT}") from None
+            return f"LibreOffice could not be started through {converter.uno_python}: {exc}"
         finally:
             if watch is not None:
                 os.close(watch)
@@ -419,12 +418,13 @@ class _Office:
         self._replies = queue.SimpleQueue()
         threading.Thread(target=_read_replies, args=(self._proc.stdout, self._replies), daemon=True,
                          name="office-replies").start()
-        limit = converter.startup_seconds + 10          # the server gives up at startup_seconds itself
+        limit = converter.startup_seconds + 10      # the server gives up at startup_seconds itself
         reply = self._reply(limit)
         if reply is not None and reply.get("ready"):
             self.ready = converter._served = True
             return ""
-        return self._failed(reply, f"LibreOffice did not start within {limit:.0f} s and was stopped")
+        seconds = converter.startup_seconds
+        return self._failed(reply, f"LibreOffice did not start within {seconds:.0f} s and was stopped")
 
     def taking(self) -> bool:
         """Return whether the process takes documents: started, and not ended since (the server says at
@@ -472,7 +472,7 @@ class _Office:
             except subprocess.TimeoutExpired:
                 pass
         self.stop()
-        if reply is not None and reply.get("timeout"):
+        if reply is not None and (reply.get("timeout") or reply.get("died") == "timeout"):
             return timed_out
         if reply is not None and "died" in reply:
             code = reply["died"]
