@@ -47,7 +47,7 @@ lint: install
 	$(BIN)/lint-imports
 
 # Build synthetic districts whose plans all differ (100, 1000 and 5000 schools), then the other tables of
-# docs/performance.md: about 10 minutes on 2 cores. BENCH_ARGS="--sizes 100 --repeated --pdf 0" for a short
+# docs/performance.md: about 11 minutes on 2 cores (--pdf: 8 and 24 schools). BENCH_ARGS="--sizes 100 --repeated --pdf 0" for a short
 # run; BENCH_ARGS="--sizes 100 1000 5000 10000 --people 5000 50000 --activities 50 500" for the larger ones.
 BENCH_ARGS ?=
 bench: install

@@ -120,6 +120,9 @@ def test_a_small_bench_run_prints_every_table_with_its_rows():
 @pytest.mark.office
 def test_the_bench_times_pdfs_and_counts_the_libreoffice_processes():
     out = run_bench("--sizes", "--repeated", "--people", "--activities", "--pdf", "1")
-    assert re.search(rf"^\| 1 \| 5 \| {NUMBER} \| {NUMBER} \| [1-9]\d* \([1-9]\d*\) \|$", out, re.M), out
-    assert re.search(r"^\| --pdf <= 0.2 s a document \| [\d.]+ s \| (met|NOT met) \|$", out, re.M), out
+    assert re.search(rf"^\| 1 \| 5 \| {NUMBER} \| {NUMBER} \| {NUMBER} \({NUMBER}, {NUMBER}\) "
+                     rf"\| [1-9]\d* \([1-9]\d*\) \| {NUMBER} \|$", out, re.M), out
+    assert re.search(r"^\| --pdf <= 0.2 s a document \(1 school\) \| [\d.]+ s \(CPU [\d.]+ s a document a core\) "
+                     r"\| (met|NOT met) \|$", out, re.M), out
+    assert re.search(r"^\| LibreOffice: one long-lived process per core .* \| (met|NOT met) \|$", out, re.M), out
     assert "## Every plan different" not in out and "## Where the time goes" not in out

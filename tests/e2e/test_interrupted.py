@@ -356,3 +356,20 @@ def test_a_build_killed_while_libreoffice_converts_leaves_no_libreoffice(inputs,
     proc.kill()
     proc.wait()
     assert wait_until(lambda: not running(office), 5), f"still running: {running(office)}"
+
+
+@POSIX
+@pytest.mark.slow
+@pytest.mark.office
+def test_ctrl_c_while_libreoffice_converts_leaves_no_libreoffice(inputs, tmp_path):
+    """Ctrl-C reaches the build's process group only: the LibreOffice processes, long-lived for the run
+    and each in a session of its own, are stopped by the build as it ends."""
+    (tmp_path / "tmp").mkdir()
+    proc = start_build(inputs, tmp_path / "output", "--jobs", "2", "--pdf", env={"TMPDIR": str(tmp_path / "tmp")})
+    assert wait_until(lambda: len(libreoffice_of(proc.pid)) >= 6, 30)      # two of: guard, server or
+    office = libreoffice_of(proc.pid)                                       # launcher, soffice.bin
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert wait_until(lambda: not running(office), 5), f"still running: {running(office)}"
+    assert not list((tmp_path / "tmp").glob("packets-pdf-*"))             # its working folder removed

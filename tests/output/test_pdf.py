@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from generator.findings import PacketsError
 from generator.output.build_record import MANIFEST
 from generator.output.combine import combine, contents, pdf_forms
 from generator.output.packet_manifest import PACKET_MANIFEST
-from generator.output.pdf import SOFFICE_ENV, PdfConverter, require_soffice
+from generator.output.pdf import SOFFICE_ENV, UNO_PYTHON_ENV, PdfConverter, find_uno_python, require_soffice
 from generator.render import form_titles
 
 from conftest import AS_OF, SAMPLE, run_cli
@@ -95,13 +96,87 @@ if log:
 '''
 
 
-@pytest.fixture
-def fake_soffice(tmp_path, monkeypatch) -> Path:
+FAKE_SERVER = '''#!{python}
+"""Stands in for a Python with uno running office_server.py: the same answers as the stand-in soffice
+above, a document at a time from one long-lived process (it never runs the soffice it is given)."""
+import json, os, sys, time, zipfile
+from pathlib import Path
+server, soffice, profile, pipe, seconds = sys.argv[1:6]
+log = os.environ.get("FAKE_SOFFICE_LOG")
+def note(kind):
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{kind} {time.time()} {profile}\\n")
+note("start")
+if os.environ.get("FAKE_SERVER_PIDS"):
+    with open(os.environ["FAKE_SERVER_PIDS"], "a") as f:
+        f.write(f"{os.getpid()}\\n")
+once = os.environ.get("FAKE_SOFFICE_ABORT_ONCE")
+if once and not os.path.exists(once):
+    open(once, "w").close()
+    print(json.dumps({"died": 134}), flush=True)
+    sys.exit(0)
+print(json.dumps({"ready": True}), flush=True)
+from pypdf import PdfWriter
+for line in sys.stdin:
+    request = json.loads(line)
+    path = Path(request["source"])
+    data = path.read_bytes()
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            data = b"".join(z.read(n) for n in z.namelist())
+    note("convert")
+    time.sleep(float(os.environ.get("FAKE_SOFFICE_SLEEP", "0")) / 4)
+    if b"FAKE-CRASH" in data:
+        print(json.dumps({"died": 1}), flush=True)
+        sys.exit(0)
+    if b"FAKE-HANG" in data:
+        time.sleep(60)
+    bad = os.environ.get("FAKE_SOFFICE_BAD", "FAKE-BAD").encode()
+    if b"FAKE-BAD" in data or bad in data:
+        print(json.dumps({"error": "LibreOffice could not open it (a damaged or unsupported file?)"}), flush=True)
+        continue
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    writer.add_metadata({"/Subject": data[:60].decode("latin-1")})
+    with open(request["target"], "wb") as out:
+        writer.write(out)
+    print(json.dumps({"done": True}), flush=True)
+note("end")
+'''
+
+
+@pytest.fixture(params=["served", "batches"])
+def fake_soffice(request, tmp_path, monkeypatch) -> Path:
+    """The stand-in soffice; "served": long-lived processes through a stand-in uno Python, "batches":
+    no uno, a soffice run a batch."""
     script = tmp_path / "fake-soffice"
     script.write_text(FAKE_SOFFICE.replace("{python}", sys.executable))
     script.chmod(0o755)
     monkeypatch.setenv(SOFFICE_ENV, str(script))
+    if request.param == "served":
+        server = tmp_path / "fake-uno-python"
+        server.write_text(FAKE_SERVER.replace("{python}", sys.executable))
+        server.chmod(0o755)
+        monkeypatch.setenv(UNO_PYTHON_ENV, str(server))
+    else:
+        monkeypatch.setenv(UNO_PYTHON_ENV, "")
     return script
+
+
+def test_the_python_that_drives_libreoffice_is_its_own_or_the_one_named(tmp_path, monkeypatch):
+    program = tmp_path / "program"
+    program.mkdir()
+    soffice, python = program / "soffice", program / "python"
+    for script in (soffice, python):              # LibreOffice's own Python imports uno
+        script.write_text("#!/bin/sh\nexit 0\n")
+        script.chmod(0o755)
+    monkeypatch.delenv(UNO_PYTHON_ENV, raising=False)
+    assert find_uno_python(str(soffice)) == str(python)
+    monkeypatch.setenv(UNO_PYTHON_ENV, "")                 # none: each batch runs soffice --convert-to
+    assert find_uno_python(str(soffice)) is None
+    monkeypatch.setenv(UNO_PYTHON_ENV, str(python))
+    assert find_uno_python("/no/such/soffice") == str(python)
 
 
 def test_missing_libreoffice_is_one_clear_error(monkeypatch, tmp_path):
@@ -139,6 +214,81 @@ def test_a_crash_fails_the_file_it_was_on_and_the_rest_are_retried(fake_soffice)
         done = converter.convert([("a.docx", b"one"), ("b.docx", b"FAKE-CRASH"), ("c.docx", b"three")])
     assert [c.pdf is not None for c in done] == [True, False, True]
     assert "exit code 1" in done[1].error
+    # Served: the one that died, one that is given the document again and dies too, one for the rest.
+    # In batches: the one that died, and one for the rest.
+    assert converter.started == (3 if served() else 2)
+
+
+def test_a_served_libreoffice_runs_from_its_first_batch_to_the_end_of_the_run(fake_soffice, tmp_path,
+                                                                             monkeypatch):
+    if not served():
+        pytest.skip("without uno each batch starts its own processes")
+    pids = tmp_path / "servers"
+    monkeypatch.setenv("FAKE_SERVER_PIDS", str(pids))
+    with PdfConverter(processes=2) as converter:
+        for batch in range(3):
+            assert all(c.pdf for c in converter.convert([(f"{batch}-{n}.docx", b"doc") for n in range(4)]))
+        running = [int(pid) for pid in pids.read_text().split()]
+        assert len(running) == converter.started == 2 and all(alive(pid) for pid in running)
+    deadline = time.monotonic() + 5                          # stopped with the converter (SIGKILL)
+    while any(alive(pid) for pid in running) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in running)
+
+
+def test_a_uno_that_cannot_drive_libreoffice_leaves_the_run_to_soffice_convert_to(fake_soffice, tmp_path,
+                                                                                  monkeypatch):
+    broken = tmp_path / "broken-uno-python"
+    broken.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'uno'\" >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv(UNO_PYTHON_ENV, str(broken))
+    with PdfConverter() as converter:
+        first = converter.convert([("a.docx", b"one"), ("b.docx", b"two")])
+        second = converter.convert([("c.docx", b"three")])
+    assert all(c.pdf for c in first + second)
+    assert converter.uno_python is None
+    assert converter.started == 2 + 1 + 1        # two tries to start it served, then a soffice a batch
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, ended but not yet reaped by its parent, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_a_build_starts_each_libreoffice_once_for_the_forms_and_the_covers(inputs, output, fake_soffice, tmp_path,
+                                                                          monkeypatch):
+    """The covers' contents need the forms' page counts, so a build converts the forms, then the covers
+    (twice, with the stand-in's one-page covers): served, both batches are the same --jobs processes'."""
+    log = tmp_path / "soffice.log"
+    monkeypatch.setenv("FAKE_SOFFICE_LOG", str(log))
+    schools = ["0101", "0102", "0103"]
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "2",
+                     "--pdf", *[arg for school in schools for arg in ("--school", school)])
+    assert result.exit_code == 0, result.output
+    assert len(list(output.glob("*/*-packet.pdf"))) == len(schools)
+    runs = soffice_log(log)
+    starts = [profile for kind, _, profile in runs if kind == "start"]
+    if served():
+        assert len(starts) == len(set(starts)) == 2
+        converted = [kind for kind, _, _ in runs].count("convert")
+        assert converted == len(schools) * (len(FORM_TITLES) + 2)          # the forms, each cover twice
+    else:
+        assert len(starts) == 3 * 2             # two for each batch: the forms, the covers, the covers again
+
+
+def served() -> bool:
+    """Whether the converter drives long-lived processes (the fake_soffice fixture's "served")."""
+    return bool(os.environ.get(UNO_PYTHON_ENV))
+
+
+def soffice_log(log: Path) -> list[tuple[str, float, str]]:
+    """The stand-in's log: (start, end or convert, when, the process's profile) a line."""
+    return [(kind, float(t), profile) for kind, t, profile in (line.split() for line in log.read_text().splitlines())]
 
 
 def test_two_processes_share_a_batch_at_once_and_each_pdf_is_its_own_documents(fake_soffice, tmp_path,
@@ -154,12 +304,22 @@ def test_two_processes_share_a_batch_at_once_and_each_pdf_is_its_own_documents(f
     subjects = [PdfReader(io.BytesIO(c.pdf)).metadata["/Subject"] if c.pdf else None for c in first]
     assert subjects == [data[:60].decode() if n != 4 else None for n, (_, data) in enumerate(documents)]
     assert first[4].error.startswith("LibreOffice could not convert 04.docx") and second[0].pdf
-    runs = [line.split() for line in log.read_text().splitlines()]
-    starts = [(float(t), profile) for kind, t, profile in runs if kind == "start"]
-    ends = [float(t) for kind, t, _ in runs if kind == "end"]
-    assert len(starts) == 3                             # two for the batch of nine, one for the batch of one
+    runs = soffice_log(log)
+    starts = [(t, profile) for kind, t, profile in runs if kind == "start"]
     assert len({profile for _, profile in starts[:2]}) == 2            # each its own LibreOffice profile
-    assert max(t for t, _ in starts[:2]) < min(ends[:2])                # the two ran at once
+    if served():
+        # Started once each for the run: both batches are served by the same two processes, which
+        # converted the first batch's documents side by side.
+        assert len(starts) == converter.started == 2
+        converts = [(t, profile) for kind, t, profile in runs if kind == "convert"]
+        assert len(converts) == len(documents) + 1
+        spans = [[t for t, p in converts[:-1] if p == profile] for _, profile in starts]
+        assert all(len(times) >= 2 for times in spans)
+        assert max(min(times) for times in spans) < min(max(times) for times in spans)      # at once
+    else:
+        ends = [t for kind, t, _ in runs if kind == "end"]
+        assert len(starts) == converter.started == 3     # two for the batch of nine, one for the batch of one
+        assert max(t for t, _ in starts[:2]) < min(ends[:2])                # the two ran at once
 
 
 def test_a_libreoffice_that_dies_starting_is_started_again_without_blaming_the_document(fake_soffice, tmp_path,
@@ -411,3 +571,55 @@ def test_every_packet_pdf_is_tagged_titled_in_english_pdfa_and_bookmarks_the_gri
         grid = next(i for i, item in enumerate(reader.outline)
                     if not isinstance(item, list) and item.title == "ISBE Planning Year Activities")
         assert [m.title for m in reader.outline[grid + 1]][:len(months)] == months
+
+
+@pytest.mark.office
+def test_the_quick_reading_of_a_page_finds_the_lines_pypdf_finds(built):
+    """The ISBE grid's month bookmarks are placed by reading each page's lines straight from its content
+    stream (pypdf's extract_text took a fifth of a school's combining): on LibreOffice's PDFs the lines
+    are pypdf's, every page of every packet read."""
+    from generator.output.combine import _quick_lines, _squeezed
+    output, _, _ = built
+    read = 0
+    for path in sorted(output.glob("*/*-packet.pdf")):
+        maps: dict = {}
+        for number, page in enumerate(PdfReader(path).pages):
+            quick = _quick_lines(page, maps)
+            if quick is None:
+                continue
+            read += 1
+            slow = {_squeezed(line) for line in page.extract_text().splitlines()}
+            assert quick - {""} == slow - {""}, (path.name, number + 1)
+    assert read
+
+
+@pytest.mark.office
+def test_a_real_libreoffice_serves_both_batches_and_one_that_dies_is_started_again(tmp_path):
+    """office_server.py with the real LibreOffice (CI's has Debian's python3-uno): a damaged document
+    fails alone, a LibreOffice killed between batches is started again for the next."""
+    import signal
+
+    from generator.output.pdf import find_soffice
+    soffice = find_soffice()
+    if soffice is None or find_uno_python(soffice) is None:
+        pytest.skip("no LibreOffice with a Python that imports uno")
+    document = next(SAMPLE.parent.glob("templates/cover.docx")).read_bytes()
+    with PdfConverter(processes=1) as converter:
+        assert converter.uno_python
+        first = converter.convert([("cover.docx", document), ("broken.docx", b"PK\x03\x04 not a zip"),
+                                   ("again.docx", document)])
+        assert first[0].pdf and first[2].pdf and first[1].error.startswith("LibreOffice could not convert broken.docx")
+        assert converter.started == 1
+        profile = f"{converter._work}/profile0".encode()
+        killed = 0
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if cmdline.read_bytes().split(b"\0")[0].endswith(b"soffice.bin") and profile in cmdline.read_bytes():
+                    os.kill(int(cmdline.parent.name), signal.SIGKILL)
+                    killed += 1
+            except OSError:
+                continue
+        assert killed == 1
+        second = converter.convert([("cover.docx", document)])
+    assert second[0].pdf, second[0].error
+    assert converter.started == 2
