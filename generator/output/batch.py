@@ -66,8 +66,8 @@ def build_all(settings: Settings, packets: list[Packet], templates: Templates) -
         for chunk in chunks:
             yield from _build_chunk(settings, templates, chunk)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=_worker_start(),
-                             initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=worker_context(),
+                             initializer=worker_init) as pool:
         # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
         # (Executor.map would pickle and queue every school's packet at once).
         pending: deque = deque()
@@ -80,7 +80,7 @@ def build_all(settings: Settings, packets: list[Packet], templates: Templates) -
                 yield from _next_results(pending)
         except BaseException:       # Ctrl-C, or the build stopped (GeneratorExit) with work still queued
             if not all(future.done() for future in pending):
-                _stop_workers(pool)
+                stop_workers(pool)
             raise
 
 
@@ -148,7 +148,7 @@ def _next_results(pending: deque) -> list[PacketResult]:
     return results
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
+def stop_workers(pool: ProcessPoolExecutor) -> None:
     """Stop the pool's workers mid-chunk: what they had not yet moved into place is left as temporary
     files, which the next run removes. (shutdown alone would wait for every chunk queued.)"""
     processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -159,7 +159,7 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         process.join(5)
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
     """Prepare a pool worker: Ctrl-C is left to the main process, which stops the workers itself
     (a worker interrupted on its own would print its traceback), and the worker ends as soon as the
     main process does, however it ends. Its parent is the fork server, which outlives a killed main
@@ -180,11 +180,11 @@ def start_workers_early() -> None:
     """Start what the workers are made from (the fork server, which imports the renderers) now, without
     waiting for it: a build sure to build many packets calls this before it reads the district, so
     those imports take the other core while the main process reads (0.7 s that came after it)."""
-    if _worker_start().get_start_method() == "forkserver":
+    if worker_context().get_start_method() == "forkserver":
         multiprocessing.forkserver.ensure_running()
 
 
-def _worker_start() -> multiprocessing.context.BaseContext:
+def worker_context() -> multiprocessing.context.BaseContext:
     """Return how pool workers start: from a fork server that has imported this module (and so the
     renderers), where the platform has one. A worker forked from this process would hold the whole
     district's model (every school's rows), so each worker's memory would grow with the district;

@@ -34,7 +34,7 @@ from generator import __version__
 from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.records import Packet
 from generator.output import atomic, naming
-from generator.output.batch import _stop_workers, _worker_init, _worker_start
+from generator.output.batch import stop_workers, worker_context, worker_init
 from generator.output.pdf import PdfConverter
 from generator.render import FORMS, form_titles, packet_forms, render_document
 from generator.render.context import common_context, long_date
@@ -529,8 +529,8 @@ def _write_all(work: Iterable[tuple[PdfJob, bytes, Sequence[tuple[str, bytes]]]]
     if processes <= 1 or len(work) <= 1:
         return [write_packet_pdf(*item) for item in work]
     answers: list[str] = []
-    with ProcessPoolExecutor(max_workers=min(processes, len(work)), mp_context=_worker_start(),
-                             initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=min(processes, len(work)), mp_context=worker_context(),
+                             initializer=worker_init) as pool:
         pending: deque = deque()
         try:
             for item in work:
@@ -539,7 +539,7 @@ def _write_all(work: Iterable[tuple[PdfJob, bytes, Sequence[tuple[str, bytes]]]]
                     answers.append(pending.popleft().result())
             answers += [future.result() for future in pending]
         except BaseException:          # Ctrl-C: the workers stop now, not once the queue is done
-            _stop_workers(pool)
+            stop_workers(pool)
             raise
     return answers
 
