@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, TypeGuard
@@ -66,13 +67,17 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     if settings.pdf:
         results = _add_pdfs(settings, district, results, manifest, fingerprints)
 
-    if stale:
-        atomic.flush_all(settings.output)     # the new packets are on disk before the manifest records them
-        _remove_superseded(settings, manifest, previous, results)
-    others = _others(settings, loaded, manifest, fingerprints, templates) if settings.schools else []
-    shown = _in_roster_order(district, results + others)
-    report = write_readiness_report(settings, shown, input_findings)
-    write_district_view(settings, district, shown)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush") as flushing:
+        # The new packets go to disk (the sync waits on the disk, not on the CPU) while the district's
+        # reports are made; only once they are there are older documents removed and the packets recorded.
+        flushed = flushing.submit(atomic.flush_all, settings.output) if stale else None
+        others = _others(settings, loaded, manifest, fingerprints, templates) if settings.schools else []
+        shown = _in_roster_order(district, results + others)
+        report = write_readiness_report(settings, shown, input_findings)
+        write_district_view(settings, district, shown)
+        if flushed is not None:
+            flushed.result()
+            _remove_superseded(settings, manifest, previous, results)
     # Last: the manifest says this run is complete only once its district view is written.
     failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
     manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
