@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from generator.findings import WARNING, Finding, quote
-from generator.inputs.returned import ReturnedTracker
+from generator.inputs.returned import ReturnedRow, ReturnedTracker
 from generator.inputs.schema import GRID_PROGRESS, GRID_STATUSES, REVIEW_DECISIONS, canonical_choice, header_key
 from generator.model.dates import display_date
 from generator.model.identity import (
@@ -103,6 +103,19 @@ def _classify(built: Any, current: Any, returned: Any) -> str | None:
     return CONFLICT
 
 
+def _own_rows(tracker: ReturnedTracker, sid: str, finding: Callable[[int, str, str], None],
+              fix: str) -> Iterator[tuple[str, ReturnedRow]]:
+    """Yield each of a tracker's rows that is the school's own; a row pasted from another school's tracker
+    (its Row ID names that school) is said, with `fix`, and not read."""
+    for row_id, got in tracker.rows.items():
+        owner = school_of(row_id)
+        if owner and owner != sid:
+            finding(got.row, f"The Row ID {row_id} is school {owner}'s, not {sid}'s: a row pasted from another "
+                             f"school's tracker is not read.", fix)
+            continue
+        yield row_id, got
+
+
 def plan_schedule(tracker: ReturnedTracker, packet: Packet) -> tuple[list[Change], list[Finding]]:
     """Return what a returned schedule tracker would change in the school's Tasks rows, and the rows it
     does not read (another school's, a task no longer in the timeline, Done with no date)."""
@@ -124,12 +137,7 @@ def plan_schedule(tracker: ReturnedTracker, packet: Packet) -> tuple[list[Change
                                   t.school_id is None, task_key(t)))
 
     notes_of: dict[tuple[str, str, str], list[tuple[Task, int, Any, Any]]] = {}
-    for row_id, got in tracker.rows.items():
-        owner = school_of(row_id)
-        if owner and owner != sid:
-            finding(got.row, f"The Row ID {row_id} is school {owner}'s, not {sid}'s: a row pasted from another "
-                             f"school's tracker is not read.", "Delete the row, or type the school's own dates.")
-            continue
+    for row_id, got in _own_rows(tracker, sid, finding, "Delete the row, or type the school's own dates."):
         t = tasks.get(row_id)
         built = tracker.built.get(row_id)
         if t is None or built is None:
@@ -207,12 +215,7 @@ def plan_grid(tracker: ReturnedTracker, packet: Packet) -> tuple[list[Change], l
         findings.append(Finding(WARNING, message, file=tracker.name, sheet=tracker.sheet, row=row, school_id=sid,
                                 fix=fix))
 
-    for row_id, got in tracker.rows.items():
-        owner = school_of(row_id)
-        if owner and owner != sid:
-            finding(got.row, f"The Row ID {row_id} is school {owner}'s, not {sid}'s: a row pasted from another "
-                             f"school's tracker is not read.", "Delete the row, or type the school's own progress.")
-            continue
+    for row_id, got in _own_rows(tracker, sid, finding, "Delete the row, or type the school's own progress."):
         built = tracker.built.get(row_id)
         if built is None or grid_row_id(sid, built.get("month") or "", built.get("key_activity") or "",
                                         built.get("role") or "") != row_id:
