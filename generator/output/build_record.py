@@ -14,7 +14,7 @@ from generator import __version__
 from generator.findings import WARNING, Finding
 from generator.inputs.read import WORKBOOK_SUFFIXES
 from generator.inputs.schema import SHEETS
-from generator.output import atomic
+from generator.output import atomic, naming
 from generator.render.template_data import Templates
 from generator.settings import SETTINGS_FILE
 
@@ -244,8 +244,8 @@ class Manifest:
         self.entries[school_id] = {
             "as_of": as_of.isoformat() if as_of else None,       # the day overdue was judged by
             "fingerprint": fingerprint, "name": name, "designation": designation, "ready": ready,
-            "folder": folder.relative_to(output).as_posix(),
-            "documents": [Path(d).relative_to(output).as_posix() for d in documents],
+            "folder": naming.under_output(folder, output),
+            "documents": [naming.under_output(Path(d), output) for d in documents],
             "built_at": built_at.isoformat(),
         }
         self.entries[school_id]["stamp"] = _stamp(output, self.entries[school_id])

@@ -6,7 +6,6 @@ manifest without importing the renderers."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,12 +54,3 @@ def recorded_result(output: Path, school_id: str, entry: dict, findings: tuple[F
                         bool(entry.get("ready")) if ready is None else ready,
                         dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
 
-
-def under_output(path: Path, output: Path) -> str:
-    """Return a document's or packet folder's path inside the output folder, `/` between its parts, as the
-    manifest records it. (By its text: pathlib's relative_to took a third of a second on a 5,000-school
-    district's readiness report and view, a result's paths being made from the output folder's.)"""
-    text, root = str(path), str(output).rstrip("/\\")
-    if text.startswith(root) and text[len(root):len(root) + 1] in ("/", os.sep):
-        return text[len(root) + 1:].replace(os.sep, "/")
-    return Path(path).relative_to(output).as_posix()

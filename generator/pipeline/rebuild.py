@@ -28,7 +28,8 @@ from generator.model.rollup import not_built_rollup, school_rollup
 from generator.model.status import packet_readiness
 from generator.output import atomic, batch, naming, packet_manifest
 from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint
-from generator.output.results import PacketResult, recorded_result, under_output
+from generator.output.naming import under_output
+from generator.output.results import PacketResult, recorded_result
 from generator.pipeline.district import LoadedDistrict, folder_clashes, of_run, read_district
 from generator.pipeline.packets import (
     DASHBOARD,

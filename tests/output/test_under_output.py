@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output.results import under_output
+from generator.output.naming import under_output
 
 
 def test_a_document_is_named_from_the_output_folder(tmp_path):
