@@ -891,13 +891,20 @@ def district_xlsx(path):
             ("ISBE grid in progress", "grid_in_progress", 11),
             ("Overdue tasks", "overdue_tasks", 50), ("Packet folder", "folder", 34)),
         freeze="C5")
-    ws["A3"] = "{{ summary }}"
-    ws["A3"].font = Font(bold=True)
-    for status, colour in (("overdue", "F4CCCC"), ("approaching", "FFF2CC"), ("on target", "D9EAD3")):
-        ws.conditional_formatting.add("E5:E5", FormulaRule(formula=[f'$E5="{status}"'], fill=fill(colour)))
+    status_summary(ws, "E")
     ws.conditional_formatting.add("I5:I5", FormulaRule(formula=["$I5>0"], fill=fill("F4CCCC")))
     terms_sheet(wb, "About", "What the columns mean", DISTRICT_TERMS, 16)
     wb.save(path)
+
+
+def status_summary(ws, column: str) -> None:
+    """The district roll-up's summary line above its table, and its Status column (`column`) coloured by
+    status: overdue red, approaching yellow, on target green (district.xlsx, the District Level Reflection)."""
+    ws["A3"] = "{{ summary }}"
+    ws["A3"].font = Font(bold=True)
+    for status, colour in (("overdue", "F4CCCC"), ("approaching", "FFF2CC"), ("on target", "D9EAD3")):
+        ws.conditional_formatting.add(f"{column}5:{column}5",
+                                      FormulaRule(formula=[f'${column}5="{status}"'], fill=fill(colour)))
 
 
 def terms_sheet(wb, title: str, heading: str, terms, term_width: int) -> None:
@@ -1131,10 +1138,7 @@ def district_reflection_xlsx(path):
             ("Notes", "notes", 30), ("After Action Review", "document", 40)),
         freeze="C5")
     ws["G5"].number_format = "mm/dd/yyyy"        # Since: a date (tracker_sheet formats fields named *date)
-    ws["A3"] = "{{ summary }}"
-    ws["A3"].font = Font(bold=True)
-    for status, colour in (("overdue", "F4CCCC"), ("approaching", "FFF2CC"), ("on target", "D9EAD3")):
-        ws.conditional_formatting.add("H5:H5", FormulaRule(formula=[f'$H5="{status}"'], fill=fill(colour)))
+    status_summary(ws, "H")
     for column in ("P", "Q", "R", "S"):           # the district's own columns: space to write in
         ws[f"{column}4"].fill = PatternFill("solid", fgColor="385723")
     schedule_sheet(wb)
