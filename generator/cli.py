@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -402,7 +403,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, tem
     message delivered. Exit 0 when all went, 1 when a school was held back or not (fully) sent, 2
     when the settings or inputs stop the run.
     """
-    from generator.delivery.send import DryRun, Outbox, Smtp, outcome_lines
+    from generator.delivery.send import outcome_lines
     from generator.pipeline import send as send_packets
 
     def progress(outcome, number, total):
@@ -415,12 +416,7 @@ def send(inputs, output, schools, only_ready, smtp, dry_run, resend, strict, tem
             settings = _settings(inputs, output, schools=schools, templates=templates, strict=strict)
         except OSError as exc:          # as pipeline.send reports one before the first message
             raise PacketsError(f"reading the build: {os_error_text(exc)}") from None
-        mailer = DryRun(smtp) if dry_run else Smtp() if smtp else Outbox()
-        result = send_packets(settings, mailer, only_ready, resend, progress)
-        for line in result.notes:
-            click.echo(line)
-        click.echo(result.summary)
-        sys.exit(1 if result.problem else 0)
+        _mailed(send_packets(settings, _mailer(dry_run, smtp), only_ready, resend, progress))
     _run(body, doing="sending the packets", stopped=2,
          interrupted="Interrupted: every message already sent or written is recorded; run send again for the rest.")
 
@@ -544,7 +540,6 @@ def remind(inputs, output, schools, smtp, dry_run, as_of, templates):
     have input errors), 2 when the settings or inputs stop the run.
     """
     from generator.delivery.remind import outcome_lines
-    from generator.delivery.send import DryRun, Outbox, Smtp
     from generator.pipeline import remind as remind_people
 
     def progress(outcome, number, total):
@@ -553,16 +548,26 @@ def remind(inputs, output, schools, smtp, dry_run, as_of, templates):
 
     def body():
         settings = _settings(inputs, output, as_of, schools, templates)
-        mailer = DryRun(smtp) if dry_run else Smtp() if smtp else Outbox()
-        result = remind_people(settings, mailer, progress)
+        result = remind_people(settings, _mailer(dry_run, smtp), progress)
         for finding in result.notices:
             click.echo(finding.line(), err=True)
-        for line in result.notes:
-            click.echo(line)
-        click.echo(result.summary)
-        sys.exit(1 if result.problem else 0)
+        _mailed(result)
     _run(body, doing="sending the reminders", stopped=2,
          interrupted="Interrupted: every reminder already sent is recorded; run remind again for the rest.")
+
+
+def _mailer(dry_run: bool, smtp: bool):
+    """Return the mailer `send` and `remind` deliver through: --dry-run's, --smtp's, else the outbox folder."""
+    from generator.delivery.send import DryRun, Outbox, Smtp
+    return DryRun(smtp) if dry_run else Smtp() if smtp else Outbox()
+
+
+def _mailed(report) -> NoReturn:
+    """Print what a `send` or `remind` run says at its end, and exit 1 when something did not go."""
+    for line in report.notes:
+        click.echo(line)
+    click.echo(report.summary)
+    sys.exit(1 if report.problem else 0)
 
 
 def _json_default(value):
