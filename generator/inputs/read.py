@@ -239,6 +239,17 @@ def _workbook_path(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def source_bytes(folder: Path, sheets: tuple[Sheet, ...]) -> int:
+    """Return the size of the files load_inputs would read these sheets from (each sheet's CSV file where
+    there is one, else its workbook), 0 for files that are not there."""
+    folder = Path(folder)
+    paths = set()
+    for spec in sheets:
+        path = folder / spec.csv_name
+        paths.add(path if path.is_file() else _workbook_path(folder, spec.workbook))
+    return sum(path.stat().st_size for path in paths if path is not None)
+
+
 @dataclass
 class _Workbook:
     file: str = ""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import replace
 
 import pytest
 
 from generator.output import atomic
 from generator.render import FORMS
+from generator.settings import load_settings
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
 
@@ -207,3 +210,37 @@ def test_only_a_build_sure_to_build_many_packets_starts_its_workers_before_readi
     assert started == [1]
     assert build(inputs, output, "--jobs", "2", "--force").exit_code == 0
     assert started == [1, 1]
+
+
+def test_large_inputs_read_in_two_processes_give_the_same_tables_and_findings(inputs, output, monkeypatch):
+    """With --jobs 2 and large inputs, the largest workbook is read in the main process while another
+    process reads the rest: the tables, and every finding in its order (a file's, a cell's, a note), are
+    what one process reads."""
+    import functools
+
+    from generator.pipeline import district
+
+    (inputs / "timeline_meetings.csv").write_text("School ID,Meeting,Date\n01,Kickoff,not a date\n", encoding="utf-8")
+    edit_sheet(inputs / "roster.xlsx", "Schools", lambda ws: ws.cell(3, header_column(ws, "Designation"), "Bogus"))
+    edit_sheet(inputs / "goals.xlsx", "Goals", lambda ws: ws.cell(1, ws.max_column + 1, "Our own notes"))
+    settings = load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
+    alone = district._read_tables(replace(settings, jobs=1))
+
+    here = []
+    original = district._read_workbook
+
+    @functools.wraps(original)      # pickled by name: the other process runs the original
+    def counted(folder, specs):
+        here.append(specs[0].workbook)
+        return original(folder, specs)
+
+    monkeypatch.setattr(district, "_read_workbook", counted)
+    monkeypatch.setattr(district, "PARALLEL_READ_BYTES", 0)
+    both = district._read_tables(replace(settings, jobs=2))
+    assert here == ["goals"]                  # the largest here; roster and timeline in the other process
+    assert both.findings == alone.findings
+    assert {f.file for f in alone.findings} >= {"roster.xlsx", "timeline_meetings.csv", "goals.xlsx"}
+    assert list(both.tables) == list(alone.tables)
+    for name, table in alone.tables.items():
+        assert both.tables[name].rows == table.rows, name
+        assert both.tables[name].columns == table.columns, name
