@@ -217,16 +217,16 @@ def parse_number(value: Any) -> int | float:
 
 
 def _find_header(raw: RawSheet, spec: Sheet) -> tuple[int | None, dict[int, Column]]:
-    """Return the frame row of the header (the best-matching of the first rows) and its matched columns."""
+    """Return the row of the header (the best-matching of the first rows) and its matched columns."""
     best_row: int | None = None
     best: dict[int, Column] = {}
     # Column.matches, with each column's accepted headers worked out once rather than for every cell.
     accepted = [(c, {header_key(c.name), header_key(c.key)} | {header_key(s) for s in c.synonyms})
                 for c in spec.columns]
-    for i in range(min(HEADER_SEARCH_ROWS, len(raw.frame))):
+    for i in range(min(HEADER_SEARCH_ROWS, len(raw.cells))):
         matched: dict[int, Column] = {}
         taken: set[str] = set()
-        for j, cell in enumerate(raw.frame.iloc[i].tolist()):
+        for j, cell in enumerate(raw.cells[i]):
             if is_blank(cell):
                 continue
             key = header_key(clean_text(cell))
@@ -340,21 +340,20 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
         return Table(spec, raw.file, raw.sheet, (), {}), findings
 
     excel_header_row = header_row + 1
-    columns = {col.key: (get_column_letter(j + 1), clean_text(raw.frame.iat[header_row, j]))
+    columns = {col.key: (get_column_letter(j + 1), clean_text(raw.cells[header_row][j]))
                for j, col in matched.items()}
     for col in spec.columns:
         if col.required and col.key not in columns:
             also = f" (also accepted: {', '.join(col.synonyms)})" if col.synonyms else ""
             findings.append(Finding(ERROR, f"Missing required column '{col.name}'.", **where, row=excel_header_row,
                                     fix=f"Add a column headed '{col.name}'{also}."))
-    for j, cell in enumerate(raw.frame.iloc[header_row].tolist()):
+    for j, cell in enumerate(raw.cells[header_row]):
         if j not in matched and not is_blank(cell):
             findings.append(Finding(NOTE, f"Column '{clean_text(cell)}' is not one the packets use; it is ignored.",
                                     **where, row=excel_header_row, column=get_column_letter(j + 1),
                                     header=clean_text(cell)))
 
     rows: list[Row] = []
-    frame_rows = raw.frame.values.tolist()       # once: frame.iloc per row costs more than the row's checks
     positions = {col.key: i for i, col in enumerate(spec.columns)}
     school_at = positions.get("school_id") if "school_id" in columns else None
     # A stage, a role, a date or a Repeats pattern recurs down a long sheet: each distinct cell of such a
@@ -364,8 +363,8 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
               (j, col, positions[col.key], col.kind in _PLAIN_KINDS, col.kind == "id",
                {} if col.kind in _RECURRING_KINDS else None)
               for j, col in matched.items()]
-    for i in range(header_row + 1, len(frame_rows)):
-        cells = frame_rows[i]
+    for i in range(header_row + 1, len(raw.cells)):
+        cells = raw.cells[i]
         if all(is_blank(c) for c in cells):
             continue
         number = i + 1

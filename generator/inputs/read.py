@@ -1,4 +1,4 @@
-"""Load: input files to raw DataFrames of text and values, one per schema sheet; nothing is interpreted yet."""
+"""Load: input files to raw cells of text and values, one grid per schema sheet; nothing is interpreted yet."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
@@ -29,13 +29,19 @@ LEGACY_ENCODINGS = (("cp1252", "Windows-1252"), ("mac_roman", "Mac Roman"))
 SAVE_AS_UTF8 = "save it again as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8 (Comma delimited))."
 
 
+# A sheet's cell values as read: row i is Excel row i + 1, column j column j + 1, every row as wide as the
+# widest. Plain lists, not a DataFrame: normalizing goes row by row, and at 5,000 schools making and
+# unmaking the frames cost 0.7 s of the main process.
+Cells = list[list[Any]]
+
+
 @dataclass(frozen=True)
 class RawSheet:
-    """A sheet as read: every cell as a Python value, no header chosen; frame row i is Excel row i + 1."""
+    """A sheet as read: every cell as a Python value, no header chosen; cells[i] is Excel row i + 1."""
 
     file: str
     sheet: str
-    frame: pd.DataFrame
+    cells: Cells
 
 
 class CsvEncodingError(Exception):
@@ -215,10 +221,11 @@ def read_table(path: Path, **kwargs) -> pd.DataFrame:
     return pandas.read_excel(path, dtype=object, engine="openpyxl", **kwargs)
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, list[Finding]]:
+def _read_csv(path: Path) -> tuple[Cells, list[Finding]]:
     text, delimiter, notes = decode_csv(path.name, path.read_bytes())
-    return _pandas().read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                       sep=delimiter), notes
+    frame = _pandas().read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                               skip_blank_lines=False, sep=delimiter)
+    return frame.values.tolist(), notes
 
 
 def _unreadable(exc: Exception) -> str:
@@ -253,12 +260,12 @@ def source_bytes(folder: Path, sheets: tuple[Sheet, ...]) -> int:
 @dataclass
 class _Workbook:
     file: str = ""
-    frames: dict[str, pd.DataFrame] | None = None   # None: missing or unreadable
+    sheets: dict[str, Cells] | None = None   # None: missing or unreadable
     failed: bool = False
 
 
-def _filled_frame(rows: list[list], merged: list[tuple[int, int, int, int]]) -> pd.DataFrame:
-    """Return rows of cell values as a DataFrame (row i is Excel row i + 1), merged cells filled.
+def _filled_cells(rows: list[list], merged: list[tuple[int, int, int, int]]) -> Cells:
+    """Return rows of cell values as Cells (row i is Excel row i + 1), merged cells filled.
 
     A cell merged down over several rows (a stage name spanning its tasks, a header spanning two
     header rows) counts for each of those rows, as a reader of the sheet sees it; a cell merged
@@ -279,12 +286,12 @@ def _filled_frame(rows: list[list], merged: list[tuple[int, int, int, int]]) -> 
             if row[i] is not None:
                 width = i + 1
                 break
-    return _pandas().DataFrame([row if len(row) == width else row[:width] for row in rows], dtype=object)
+    return [row if len(row) == width else row[:width] + [None] * (width - len(row)) for row in rows]
 
 
-def sheet_frame(ws) -> pd.DataFrame:
-    """Return an openpyxl worksheet as a DataFrame of cell values, merged cells filled (_filled_frame)."""
-    return _filled_frame([list(r) for r in ws.iter_rows(values_only=True)],
+def sheet_cells(ws) -> Cells:
+    """Return an openpyxl worksheet's cell values, merged cells filled (_filled_cells)."""
+    return _filled_cells([list(r) for r in ws.iter_rows(values_only=True)],
                          [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges])
 
 
@@ -316,7 +323,7 @@ def _has_hidden_rows(path: Path) -> bool:
 
 
 def _calamine_value(value):
-    """Return a value as openpyxl reads it, so both readers give the same frames: empty cells None,
+    """Return a value as openpyxl reads it, so both readers give the same cells: empty cells None,
     whole numbers int, dates as datetimes."""
     if value == "":
         return None
@@ -327,10 +334,10 @@ def _calamine_value(value):
     return value
 
 
-def _read_calamine(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+def _read_calamine(path: Path) -> tuple[dict[str, Cells], list[Finding]]:
     """Read with calamine (compiled, an order of magnitude faster than openpyxl on large rosters)."""
     book = CalamineWorkbook.from_path(str(path))
-    frames: dict[str, pd.DataFrame] = {}
+    sheets: dict[str, Cells] = {}
     notes: list[Finding] = []
     texts: dict[str, str] = {}
     for meta in book.sheets_metadata:
@@ -344,20 +351,21 @@ def _read_calamine(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
         merged = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
         last = max((m[2] for m in merged), default=0)    # openpyxl's rows reach to the end of merged cells
         rows += [[None] * len(rows[0] if rows else [None]) for _ in range(last - len(rows))]
-        frames[meta.name] = _filled_frame(rows, merged)
+        sheets[meta.name] = _filled_cells(rows, merged)
         if meta.visible != SheetVisibleEnum.Visible:
             notes.append(_hidden_sheet(path, meta.name))
-    return frames, notes
+    return sheets, notes
 
 
-def read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
-    """Return every sheet of an .xlsx, .xlsm or .ods workbook as a DataFrame, and notes about it.
+def read_workbook(path: Path) -> tuple[dict[str, Cells], list[Finding]]:
+    """Return every sheet of an .xlsx, .xlsm or .ods workbook as its cells, and notes about it.
 
     Formulas count as the values Excel last calculated for them. Workbooks with hidden rows are
     read with openpyxl, which can say which rows are hidden; the rest with calamine, which is faster.
     """
     if path.suffix.lower() == ".ods":
-        return _pandas().read_excel(path, sheet_name=None, header=None, dtype=object, engine="odf"), []
+        frames = _pandas().read_excel(path, sheet_name=None, header=None, dtype=object, engine="odf")
+        return {name: frame.values.tolist() for name, frame in frames.items()}, []
     # Looked for while calamine reads: inflating the sheets' XML releases the GIL, and so does much of
     # calamine's parsing (on a 5,000-school district the look took 0.7 s of the main process's time).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hidden-rows") as looking:
@@ -368,11 +376,11 @@ def read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     return read_workbook_openpyxl(path)
 
 
-def read_workbook_openpyxl(path: Path) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+def read_workbook_openpyxl(path: Path) -> tuple[dict[str, Cells], list[Finding]]:
     import openpyxl  # like pandas, only where a file is read: it is a sixth of a no-change run's imports
     book = openpyxl.load_workbook(path, data_only=True)
     notes = [n for ws in book.worksheets for n in _hidden_notes(path, ws)]
-    return {ws.title: sheet_frame(ws) for ws in book.worksheets}, notes
+    return {ws.title: sheet_cells(ws) for ws in book.worksheets}, notes
 
 
 def _open_workbook(folder: Path, stem: str, findings: list[Finding]) -> _Workbook:
@@ -384,12 +392,12 @@ def _open_workbook(folder: Path, stem: str, findings: list[Finding]) -> _Workboo
                                          "changes not yet saved are not read.", file=path.name,
                                 fix="Save the workbook (or close it) and run again."))
     try:
-        frames, notes = read_workbook(path)
+        sheets, notes = read_workbook(path)
     except Exception as exc:  # any reader failure is a problem with the file, reported as such
         findings.append(Finding(ERROR, _unreadable(exc), file=path.name))
         return _Workbook(path.name, failed=True)
     findings.extend(notes)
-    return _Workbook(path.name, frames)
+    return _Workbook(path.name, sheets)
 
 
 def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[str, RawSheet], list[Finding]]:
@@ -407,13 +415,13 @@ def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[
         csv_path = folder / spec.csv_name
         if csv_path.is_file():
             try:
-                frame, notes = _read_csv(csv_path)
+                cells, notes = _read_csv(csv_path)
             except CsvEncodingError as exc:
                 findings.append(exc.finding)
             except Exception as exc:  # any reader failure is a problem with the file, reported as such
                 findings.append(Finding(ERROR, _unreadable(exc), file=csv_path.name))
             else:
-                found[spec.name] = RawSheet(csv_path.name, "", frame)
+                found[spec.name] = RawSheet(csv_path.name, "", cells)
                 findings.extend(notes)
             continue
 
@@ -422,7 +430,7 @@ def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[
         book = books[spec.workbook]
         if book.failed:
             continue
-        if book.frames is None:
+        if book.sheets is None:
             if spec.required:
                 findings.append(Finding(
                     ERROR, f"No {spec.workbook}.xlsx (or {spec.csv_name}) in {folder}.",
@@ -431,16 +439,16 @@ def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[
                         f"(`packets init` writes a blank one)."))
             continue
 
-        match = next((name for name in book.frames if header_key(name) == header_key(spec.name)), None)
+        match = next((name for name in book.sheets if header_key(name) == header_key(spec.name)), None)
         if match is None:
             if spec.required:
                 findings.append(Finding(
                     ERROR, f"No sheet named {spec.name}.", file=book.file, sheet=spec.name,
                     fix=f"Rename the sheet that holds the {spec.name.lower()} to '{spec.name}' "
-                        f"(sheets found: {', '.join(book.frames) or 'none'})."))
+                        f"(sheets found: {', '.join(book.sheets) or 'none'})."))
             elif spec.note_if_missing:
                 findings.append(Finding(NOTE, f"No sheet named {spec.name}; that part of the packet stays empty.",
                                         file=book.file, sheet=spec.name))
             continue
-        found[spec.name] = RawSheet(book.file, str(match), book.frames[match])
+        found[spec.name] = RawSheet(book.file, str(match), book.sheets[match])
     return found, findings

@@ -12,17 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpyxl.utils import get_column_letter
 
 from generator.findings import ERROR, WARNING, Finding
 from generator.inputs.normalize import clean_text, is_blank, parse_date
-from generator.inputs.read import WORKBOOK_SUFFIXES, read_workbook
+from generator.inputs.read import WORKBOOK_SUFFIXES, Cells, read_workbook
 from generator.inputs.schema import REVIEW_DECISIONS_CHOICES, header_key
-
-if TYPE_CHECKING:
-    import pandas as pd  # only where a file is read (see inputs/read.py)
 
 PACKET_SHEET = "Packet"               # the hidden sheet naming the tracker's school, form and version
 ROW_ID = "Row ID"
@@ -97,21 +94,21 @@ def _value(kind: str, raw: Any) -> Any:
     return "" if is_blank(raw) else clean_text(raw)
 
 
-def _cell(frame: pd.DataFrame, row: int, col: int) -> Any:
-    """Return the cell at a 0-based row and column of a frame, None outside it or when empty."""
-    if row >= len(frame.index) or col >= len(frame.columns):
+def _cell(cells: Cells, row: int, col: int) -> Any:
+    """Return the cell at a 0-based row and column of a sheet, None outside it or when empty."""
+    if row >= len(cells) or col >= len(cells[row]):
         return None
-    value = frame.iat[row, col]
+    value = cells[row][col]
     return None if is_blank(value) else value
 
 
-def _identity(file: str, frame: pd.DataFrame) -> dict[str, str]:
+def _identity(file: str, cells: Cells) -> dict[str, str]:
     """Return the Packet sheet's School ID, School, Form and Version."""
     found: dict[str, str] = {}
-    for r in range(min(len(frame.index), HEADER_ROWS)):
-        label = header_key(_cell(frame, r, 0) or "")
+    for r in range(min(len(cells), HEADER_ROWS)):
+        label = header_key(_cell(cells, r, 0) or "")
         if label in ("schoolid", "school", "form", "version"):
-            found.setdefault(label, clean_text(_cell(frame, r, 1) or ""))
+            found.setdefault(label, clean_text(_cell(cells, r, 1) or ""))
     missing = [name for name in ("schoolid", "form", "version") if not found.get(name)]
     if missing:
         raise NotATracker(Finding(ERROR, "Its hidden Packet sheet has lost its School ID, Form or Version, so it "
@@ -121,33 +118,33 @@ def _identity(file: str, frame: pd.DataFrame) -> dict[str, str]:
     return found
 
 
-def _header_row(frame: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
+def _header_row(cells: Cells) -> tuple[int, dict[str, int]] | None:
     """Return the 0-based row holding the Row ID header and each header's column (by header key)."""
-    for r in range(min(len(frame.index), HEADER_ROWS)):
-        headers = {header_key(_cell(frame, r, c)): c for c in range(len(frame.columns) - 1, -1, -1)
-                   if _cell(frame, r, c) is not None}
+    for r in range(min(len(cells), HEADER_ROWS)):
+        headers = {header_key(_cell(cells, r, c)): c for c in range(len(cells[r]) - 1, -1, -1)
+                   if _cell(cells, r, c) is not None}
         if header_key(ROW_ID) in headers:
             return r, headers
     return None
 
 
-def _built(file: str, frame: pd.DataFrame, fillable: tuple[Fillable, ...]) -> dict[str, dict[str, Any]]:
+def _built(file: str, cells: Cells, fillable: tuple[Fillable, ...]) -> dict[str, dict[str, Any]]:
     """Return the Packet sheet's rows: each Row ID's values as the packet was built."""
-    found = _header_row(frame)
+    found = _header_row(cells)
     if found is None:
         raise NotATracker(Finding(ERROR, "Its hidden Packet sheet has lost its Row ID column.", file=file,
                                   sheet=PACKET_SHEET, fix="Ask the school for the tracker the latest build made."))
     start, headers = found
     id_col = headers[header_key(ROW_ID)]
     built: dict[str, dict[str, Any]] = {}
-    for r in range(start + 1, len(frame.index)):
-        row_id = clean_text(_cell(frame, r, id_col) or "")
+    for r in range(start + 1, len(cells)):
+        row_id = clean_text(_cell(cells, r, id_col) or "")
         if not row_id:
             continue
         values = {}
         for f in fillable:
             col = headers.get(header_key(f.header))
-            raw = _cell(frame, r, col) if col is not None else None
+            raw = _cell(cells, r, col) if col is not None else None
             try:
                 values[f.key] = _value(f.kind, raw)
             except ValueError:
@@ -169,24 +166,24 @@ def read_returned(path: Path) -> ReturnedTracker:
         raise NotATracker(Finding(ERROR, "Not a workbook (.xlsx, .xlsm or .ods), so not a returned tracker.",
                                   file=file))
     try:
-        frames, _ = read_workbook(path)
+        sheets, _ = read_workbook(path)
     except Exception:  # any reader failure is a problem with the file, reported as such
         raise NotATracker(Finding(ERROR, "Not a readable workbook: it may be corrupt, password-protected, or another "
                                          "kind of file renamed.", file=file,
                                   fix="Open it in Excel and save it again as .xlsx without a password.")) from None
-    packet = next((name for name in frames if header_key(name) == header_key(PACKET_SHEET)), None)
+    packet = next((name for name in sheets if header_key(name) == header_key(PACKET_SHEET)), None)
     if packet is None:
         raise NotATracker(Finding(ERROR, "No hidden Packet sheet: not a tracker a packet build made (or one made "
                                          "before trackers could be collected).", file=file,
                                   fix="Collect the schedule tracker of a packet built by this version."))
-    identity = _identity(file, frames[packet])
+    identity = _identity(file, sheets[packet])
     form = identity["form"]
     fillable = FILLABLE.get(form)
     if fillable is None:
         raise NotATracker(Finding(ERROR, f"Its Packet sheet names the form '{form}', which cannot be collected.",
                                   file=file, sheet=PACKET_SHEET))
-    built = _built(file, frames[packet], fillable + BUILT_ONLY.get(form, ()))
-    visible = [(name, _header_row(frame)) for name, frame in frames.items() if name != packet]
+    built = _built(file, sheets[packet], fillable + BUILT_ONLY.get(form, ()))
+    visible = [(name, _header_row(cells)) for name, cells in sheets.items() if name != packet]
     sheet, found = next(((name, f) for name, f in visible if f is not None), ("", None))
     if found is None:
         raise NotATracker(Finding(ERROR, f"No sheet has the {ROW_ID} column, so its rows cannot be matched to "
@@ -194,18 +191,18 @@ def read_returned(path: Path) -> ReturnedTracker:
                                   fix=f"Put the {ROW_ID} column back (it is the last column of the tracker the "
                                       f"build made), or ask the school for its tracker again."))
     header, headers = found
-    frame = frames[sheet]
+    cells = sheets[sheet]
     id_col = headers[header_key(ROW_ID)]
     columns = {f.key: headers[header_key(f.header)] for f in fillable if header_key(f.header) in headers}
     findings: list[Finding] = []
     rows: dict[str, ReturnedRow] = {}
     twice: dict[str, list[int]] = {}
-    for r in range(header + 1, len(frame.index)):
+    for r in range(header + 1, len(cells)):
         number = r + 1
-        row_id = clean_text(_cell(frame, r, id_col) or "")
+        row_id = clean_text(_cell(cells, r, id_col) or "")
         if not row_id:
             typed = [f.header for f in fillable if f.key in ("completed", "notes") and f.key in columns
-                     and _cell(frame, r, columns[f.key]) is not None]
+                     and _cell(cells, r, columns[f.key]) is not None]
             if typed:
                 findings.append(Finding(WARNING, f"This row has a {' and '.join(typed)} but no {ROW_ID}: a heading "
                                                  f"row, or a row added by hand, so there is no task to record it "
@@ -219,11 +216,11 @@ def read_returned(path: Path) -> ReturnedTracker:
             if col is None:
                 continue
             try:
-                values[f.key] = _value(f.kind, _cell(frame, r, col))
+                values[f.key] = _value(f.kind, _cell(cells, r, col))
             except ValueError as exc:
                 findings.append(Finding(ERROR, f"{f.header} is not a date ({exc}); this row is not read.",
                                         file=file, sheet=sheet, row=number, column=get_column_letter(col + 1),
-                                        header=f.header, value=clean_text(_cell(frame, r, col)),
+                                        header=f.header, value=clean_text(_cell(cells, r, col)),
                                         school_id=identity["schoolid"],
                                         fix="Write the date as 2026-11-15 or 11/15/2026."))
                 values = {}

@@ -31,7 +31,7 @@ from openpyxl.utils import column_index_from_string
 from generator.findings import PacketsError
 from generator.inputs.directory import CHARTER, PRINCIPAL, SUPERINTENDENT, ImportReport
 from generator.inputs.normalize import HEADER_SEARCH_ROWS, Row, Table, clean_text, normalize_sheet
-from generator.inputs.read import RawSheet, sheet_frame
+from generator.inputs.read import RawSheet, sheet_cells
 from generator.inputs.schema import PEOPLE, SCHOOLS, Sheet, header_key
 from generator.output.atomic import write_atomic
 from generator.output.sheet_edit import SheetEditor, header_row
@@ -137,7 +137,7 @@ class _Editor(SheetEditor):
 
     def __init__(self, path: Path, ws, spec: Sheet):
         self.table: Table
-        self.table, _ = normalize_sheet(RawSheet(path.name, ws.title, sheet_frame(ws)), spec)
+        self.table, _ = normalize_sheet(RawSheet(path.name, ws.title, sheet_cells(ws)), spec)
         if not self.table.columns:
             raise PacketsError(f"{path}, sheet {ws.title}: no header row found (none of the first "
                                f"{HEADER_SEARCH_ROWS} rows names its columns, such as "

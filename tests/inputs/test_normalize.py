@@ -15,10 +15,9 @@ from generator.inputs.schema import PEOPLE, ROLES, SCHOOLS, TASKS, header_key
 
 
 def raw(rows, file="roster.xlsx", sheet="Schools") -> RawSheet:
-    """A RawSheet whose frame row i is Excel row i + 1, as the loader reads it (header=None, dtype=object)."""
+    """A RawSheet whose row i is Excel row i + 1, every row as wide as the widest, as the loader reads it."""
     width = max(len(r) for r in rows)
-    padded = [list(r) + [None] * (width - len(r)) for r in rows]
-    return RawSheet(file, sheet, pd.DataFrame(padded, dtype=object))
+    return RawSheet(file, sheet, [list(r) + [None] * (width - len(r)) for r in rows])
 
 
 def schools(*data, header=("School ID", "School Name", "Designation")):
@@ -74,7 +73,7 @@ def test_title_block_above_header_gives_excel_row_numbers():
     assert [r["school_id"] for r in table.rows] == ["0101", "0102"]
     assert errors_of(findings) == []
     # a problem in a data row under a title block names the Excel row
-    frame.frame.iat[6, 2] = "Bogus"
+    frame.cells[6][2] = "Bogus"
     _, findings = normalize_sheet(frame, SCHOOLS)
     (problem,) = errors_of(findings)
     assert (problem.row, problem.column) == (7, "C")

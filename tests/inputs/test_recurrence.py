@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 from docx import Document
 
@@ -144,8 +143,8 @@ def tables(**sheets):
     found, result = [], {}
     for name, rows in sheets.items():
         width = max(len(r) for r in rows)
-        frame = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
-        result[name], problems = normalize_sheet(RawSheet(WORKBOOK[name], name, frame), SPECS[name])
+        cells = [list(r) + [None] * (width - len(r)) for r in rows]
+        result[name], problems = normalize_sheet(RawSheet(WORKBOOK[name], name, cells), SPECS[name])
         found += problems
     return result, found + validate_tables(result, YEAR)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from generator.findings import ERROR, Finding, InputError
@@ -29,8 +28,8 @@ SCHOOLS = [["School ID", "School Name", "Designation", "Support Level"],
 
 def table(sheet, rows):
     width = max(len(r) for r in rows)
-    frame = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
-    result, findings = normalize_sheet(RawSheet(WORKBOOK[sheet], sheet, frame), SPECS[sheet])
+    cells = [list(r) + [None] * (width - len(r)) for r in rows]
+    result, findings = normalize_sheet(RawSheet(WORKBOOK[sheet], sheet, cells), SPECS[sheet])
     assert [f for f in findings if f.severity == ERROR] == [], findings   # the rows themselves are valid
     return result
 
@@ -265,9 +264,9 @@ def test_school_id_that_lost_its_leading_zeros_says_so(inputs):
 # --- whose problem it is (issue 18 items 2 and 3) -------------------------------------------------------
 
 def test_a_cell_problem_belongs_to_the_school_its_row_names():
-    frame = pd.DataFrame([["School ID", "Goal ID", "Goal Type", "SMART Goal"], ["0102", "G1", "Academic", None],
-                          [None, "G2", "Academic", None]], dtype=object)
-    _, findings = normalize_sheet(RawSheet("goals.xlsx", "Goals", frame), SPECS["Goals"])
+    cells = [["School ID", "Goal ID", "Goal Type", "SMART Goal"], ["0102", "G1", "Academic", None],
+             [None, "G2", "Academic", None]]
+    _, findings = normalize_sheet(RawSheet("goals.xlsx", "Goals", cells), SPECS["Goals"])
     assert {(f.row, f.header, f.school_id) for f in findings} == {
         (2, "SMART Goal", "0102"), (3, "School ID", ""), (3, "SMART Goal", "")}     # no School ID: the district's
 

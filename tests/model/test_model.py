@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import pickle
 
-import pandas as pd
 import pytest
 
 from generator.inputs.normalize import normalize_sheet
@@ -73,7 +72,7 @@ def test_timeline_merge_of_overrides_extras_and_series(tmp_path):
             [s1, "review DATA", "attendance", "0101", "Principal", "2026-10-15", None],  # replaces a district row
             [s0, "Visit", "", "0101", "Principal", "2026-09-01", "monthly"],            # an extra series
             [s2, "check-in", "", "0102", "Principal", "2026-09-17", "monthly"]]         # a series replacing one
-    tables = {name: normalize_sheet(RawSheet(f"{spec.workbook}.xlsx", name, pd.DataFrame(data, dtype=object)),
+    tables = {name: normalize_sheet(RawSheet(f"{spec.workbook}.xlsx", name, [list(row) for row in data]),
                                     spec)[0]
               for name, spec, data in (("Schools", SPECS["Schools"], SCHOOLS), ("Tasks", SPECS["Tasks"], rows))}
     index, calendar = _BySchool(tables), _Calendar(tables, settings.planning_year)
