@@ -80,7 +80,9 @@ def packet_folder(settings, school) -> Path:
     """Return the school's packet folder, always directly inside the output folder."""
     name = safe_name(_fitted(settings.folder_pattern, name_fields(settings, school)), "school")
     folder = Path(settings.output) / name
-    if folder.resolve().parent != Path(settings.output).resolve():
+    # safe_name leaves no separator and no leading dot, so only a link in the output folder could lead
+    # out of it: the whole path is resolved (a system call for each of its parts) only for a link.
+    if folder.is_symlink() and folder.resolve().parent != Path(settings.output).resolve():
         raise PacketsError(f"The packet folder name '{name}' would leave the output folder.")
     return folder
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from generator.findings import PacketsError
 from generator.model.readiness import check_packet
-from generator.model.records import Person
-from generator.output import atomic
+from generator.model.records import Person, School
+from generator.output import atomic, naming
 from generator.render.context import names
 
 from conftest import AS_OF, ROOT, edit_sheet, find_row, header_column, run_cli
@@ -433,3 +434,18 @@ def test_no_readiness_message_doubles_an_article(settings, inputs):
     assert "The plan has no communication plan for all stakeholders." in messages
     assert "The plan has no local assessment measuring academic progress." in messages
     assert not [m for m in messages if " no a " in f" {m} " or " no an " in f" {m} "], messages
+
+
+def test_a_packet_folder_that_is_a_link_out_of_the_output_folder_is_refused(settings, tmp_path):
+    """A packet folder that is a link leading out of the output folder is refused, naming it; one that leads
+    to another folder inside the output folder is used as it is."""
+    school = School("0102", "Prairie View Middle School", "Targeted", 1)
+    settings.output.mkdir(parents=True)
+    folder = settings.output / "0102-prairie-view-middle-school"
+    folder.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(PacketsError, match="'0102-prairie-view-middle-school' would leave the output folder"):
+        naming.packet_folder(settings, school)
+    folder.unlink()
+    (settings.output / "moved").mkdir()
+    folder.symlink_to(settings.output / "moved", target_is_directory=True)
+    assert naming.packet_folder(settings, school) == folder
