@@ -111,10 +111,11 @@ def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
     having saved it with them pending."""
     stale_ids = {p.school.school_id for p in stale}
     previous = {sid: manifest.entry(sid) for sid in stale_ids}
-    if stale or manifest.run:
+    if manifest.run or any(previous.values()):
         # Before anything is replaced, so a run killed midway (Ctrl-C, a kill, a power cut) leaves a
         # manifest that vouches neither for the packets it was rebuilding nor for the district view
-        # it had yet to write: the next run rebuilds those and writes the view again.
+        # it had yet to write: the next run rebuilds those and writes the view again. A first build
+        # has nothing recorded to take back, and its saving (flushed to disk) would hold up every packet.
         manifest.begin_run(stale_ids)
         manifest.save()
     return previous

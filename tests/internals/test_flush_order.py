@@ -67,3 +67,17 @@ def test_where_one_sync_cannot_be_trusted_every_packet_file_is_flushed(inputs, o
     assert build(inputs, output, "--jobs", "1").exit_code == 0
     assert "sync" not in events
     assert events.count("packet flushed") == events.count("packet placed") == 9 * (len(FORMS) + 2)
+
+
+def test_a_rebuild_says_which_packets_it_is_replacing_before_it_replaces_any_and_a_first_build_need_not(
+        inputs, output, monkeypatch):
+    """A first build has nothing recorded to take back, so it starts building without saving (and flushing)
+    a manifest; a rebuild saves the schools it is rebuilding as pending before it moves any document."""
+    events = record_disk_events(monkeypatch, output)
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    assert "run begun" not in events and events.count("manifest") == 1      # at the end, recording the packets
+    assert Manifest.load(output).entries and not Manifest.load(output).pending
+
+    events.clear()
+    assert build(inputs, output, "--jobs", "1", "--force").exit_code == 0
+    assert events.index("run begun") < events.index("packet placed")
