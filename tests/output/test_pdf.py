@@ -59,7 +59,8 @@ def folder_of(output: Path, school_id: str) -> Path:
 FAKE_SOFFICE = '''#!{python}
 """Stands in for soffice --convert-to pdf: a one-page PDF per input, in order, unless the input
 (or, for a zip, any part of it) holds FAKE-CRASH (exit 1 at once), FAKE-HANG (sleep) or FAKE-BAD or
-the text in FAKE_SOFFICE_BAD (no output, like a file LibreOffice cannot load)."""
+the text in FAKE_SOFFICE_BAD (no output, like a file LibreOffice cannot load), or the text in
+FAKE_SOFFICE_CORRUPT (a damaged PDF)."""
 import os, sys, time, zipfile
 from pathlib import Path
 from pypdf import PdfWriter
@@ -87,6 +88,10 @@ for name in args[args.index("--outdir") + 2:]:
         time.sleep(60)
     bad = os.environ.get("FAKE_SOFFICE_BAD", "FAKE-BAD").encode()
     if b"FAKE-BAD" in data or bad in data:
+        continue
+    corrupt = os.environ.get("FAKE_SOFFICE_CORRUPT", "").encode()
+    if corrupt and corrupt in data:                     # a PDF that no reader can open
+        (outdir / (path.stem + ".pdf")).write_bytes(b"%PDF-1.6\\n% damaged\\n%%EOF\\n")
         continue
     writer = PdfWriter()
     writer.add_blank_page(612, 792)
@@ -138,6 +143,11 @@ for line in sys.stdin:
     bad = os.environ.get("FAKE_SOFFICE_BAD", "FAKE-BAD").encode()
     if b"FAKE-BAD" in data or bad in data:
         print(json.dumps({"error": "LibreOffice could not open it (a damaged or unsupported file?)"}), flush=True)
+        continue
+    corrupt = os.environ.get("FAKE_SOFFICE_CORRUPT", "").encode()
+    if corrupt and corrupt in data:
+        Path(request["target"]).write_bytes(b"%PDF-1.6\\n% damaged\\n%%EOF\\n")
+        print(json.dumps({"done": True}), flush=True)
         continue
     writer = PdfWriter()
     writer.add_blank_page(612, 792)
@@ -560,6 +570,18 @@ def test_a_part_that_cannot_be_read_is_an_error_naming_it_not_a_traceback(tmp_pa
     job = PdfJob("0101", tmp_path / "0101-packet.pdf", (), COVER)
     problem = write_packet_pdf(job, blank_pdf(LETTER), [("Plan", b"%PDF-1.6\n% damaged\n%%EOF\n")])
     assert problem.startswith("the PDF could not be written (the Plan form's PDF") and not job.target.exists()
+
+
+@pytest.mark.slow
+def test_a_damaged_pdf_from_libreoffice_fails_that_schools_pdf_alone(inputs, output, fake_soffice, monkeypatch):
+    monkeypatch.setenv("FAKE_SOFFICE_CORRUPT", "Prairie View")               # school 0102's name
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--school", "0101",
+                     "--school", "0102", "--jobs", "1", "--pdf")
+    assert result.exit_code == 1
+    assert ("error: no PDF for 0102 (the Word and Excel packet is complete): LibreOffice made a PDF that cannot "
+            "be read") in result.output and "Traceback" not in result.output
+    assert (folder_of(output, "0101") / "0101-packet.pdf").is_file()
+    assert not list(folder_of(output, "0102").glob("*.pdf"))
 
 
 @pytest.mark.slow
