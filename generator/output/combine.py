@@ -288,10 +288,11 @@ def _section_bookmarks(part: _Part, labels: Sequence[str], have: set[str]) -> li
     maps: dict[tuple[int, int], tuple[int, dict[bytes, str]] | None] = {}
     quick = [_quick_lines(page, maps) for page in part.pdf.pages]
     slow: dict[int, set[str]] = {}
+    reader: list[Any] = []                      # pypdf's reader of the part, made when first needed
 
     def lines(i: int) -> set[str]:              # pypdf's lines, when the quick reading cannot tell
         if i not in slow:
-            slow[i] = _extracted_lines(part.data, i)
+            slow[i] = _extracted_lines(reader, part.data, i)
         return slow[i]
     at = 0
     bookmarks = []
@@ -307,13 +308,16 @@ def _section_bookmarks(part: _Part, labels: Sequence[str], have: set[str]) -> li
     return bookmarks
 
 
-def _extracted_lines(data: bytes, index: int) -> set[str]:
-    """Return page `index`'s lines as pypdf's extract_text finds them, squeezed; none for a page it
-    cannot read. pypdf is imported only here: LibreOffice's pages all read the quick way."""
+def _extracted_lines(reader: list[Any], data: bytes, index: int) -> set[str]:
+    """Return page `index` of the PDF in `data` as pypdf's extract_text splits it into lines, squeezed;
+    none for a page pypdf cannot read. `reader` keeps pypdf's reader for the next page. pypdf is
+    imported only here: LibreOffice's pages all read the quick way."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
     try:
-        text = PdfReader(io.BytesIO(data)).pages[index].extract_text() or ""
+        if not reader:
+            reader.append(PdfReader(io.BytesIO(data)))
+        text = reader[0].pages[index].extract_text() or ""
     except (PyPdfError, KeyError, ValueError, TypeError, IndexError):
         return set()
     return {_squeezed(line) for line in text.splitlines()}

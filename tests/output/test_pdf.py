@@ -559,6 +559,9 @@ def test_month_bookmarks_are_placed_from_the_page_text_read_quickly_or_by_pypdf(
     assert outline(reader) == [("Cover", 0), ("Grid", 1)]
     assert [(item.title, reader.get_destination_page_number(item)) for item in reader.outline[2]] == [
         ("March", 1), ("APRIL", 3)]
+    # A page pypdf cannot read either shows no label: the PDF is still made, without that bookmark.
+    from generator.output.combine import _extracted_lines
+    assert _extracted_lines([], b"%PDF-1.6\n% damaged\n%%EOF\n", 0) == set()
 
 
 def test_a_part_that_cannot_be_read_is_an_error_naming_it_not_a_traceback(tmp_path):
