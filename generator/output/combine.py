@@ -172,7 +172,8 @@ def combine(cover: bytes, forms: Sequence[tuple[str, bytes]], cover_context: dic
 
 def _combined(out: Pdf, parts: Sequence[_Part], cover_context: dict[str, Any],
               sections: dict[str, Sequence[str]]) -> bytes:
-    """Return `out`, which holds the parts' pages, with their bookmarks, tags and the packet's metadata."""
+    """Return the combined PDF: `out`, which holds the parts' pages, with their bookmarks and tags and
+    the packet's metadata."""
     _outline(out, parts, sections)
     _merge_structure(out, parts)
     school, district, year = cover_context["school"], cover_context["district"], cover_context["planning_year"]
