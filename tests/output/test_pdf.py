@@ -16,12 +16,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.etree import ElementTree
 
 import openpyxl
+import pikepdf
 import pytest
+from pikepdf import Array, Dictionary, Name, OutlineItem, String
 from pypdf import PdfReader, PdfWriter
 
+from generator import __version__
 from generator.findings import PacketsError
 from generator.output.build_record import MANIFEST
 from generator.output.combine import combine, contents, pdf_forms
@@ -56,7 +59,8 @@ def folder_of(output: Path, school_id: str) -> Path:
 FAKE_SOFFICE = '''#!{python}
 """Stands in for soffice --convert-to pdf: a one-page PDF per input, in order, unless the input
 (or, for a zip, any part of it) holds FAKE-CRASH (exit 1 at once), FAKE-HANG (sleep) or FAKE-BAD or
-the text in FAKE_SOFFICE_BAD (no output, like a file LibreOffice cannot load)."""
+the text in FAKE_SOFFICE_BAD (no output, like a file LibreOffice cannot load), or the text in
+FAKE_SOFFICE_CORRUPT (a damaged PDF)."""
 import os, sys, time, zipfile
 from pathlib import Path
 from pypdf import PdfWriter
@@ -84,6 +88,10 @@ for name in args[args.index("--outdir") + 2:]:
         time.sleep(60)
     bad = os.environ.get("FAKE_SOFFICE_BAD", "FAKE-BAD").encode()
     if b"FAKE-BAD" in data or bad in data:
+        continue
+    corrupt = os.environ.get("FAKE_SOFFICE_CORRUPT", "").encode()
+    if corrupt and corrupt in data:                     # a PDF that no reader can open
+        (outdir / (path.stem + ".pdf")).write_bytes(b"%PDF-1.6\\n% damaged\\n%%EOF\\n")
         continue
     writer = PdfWriter()
     writer.add_blank_page(612, 792)
@@ -135,6 +143,11 @@ for line in sys.stdin:
     bad = os.environ.get("FAKE_SOFFICE_BAD", "FAKE-BAD").encode()
     if b"FAKE-BAD" in data or bad in data:
         print(json.dumps({"error": "LibreOffice could not open it (a damaged or unsupported file?)"}), flush=True)
+        continue
+    corrupt = os.environ.get("FAKE_SOFFICE_CORRUPT", "").encode()
+    if corrupt and corrupt in data:
+        Path(request["target"]).write_bytes(b"%PDF-1.6\\n% damaged\\n%%EOF\\n")
+        print(json.dumps({"done": True}), flush=True)
         continue
     writer = PdfWriter()
     writer.add_blank_page(612, 792)
@@ -373,6 +386,207 @@ def test_combine_keeps_each_forms_page_size_and_bookmarks_it():
     assert reader.metadata.title == "A & B <School>: School Improvement Plan Packet 2026-27"
 
 
+COVER = {"school": {"name": "A & B <School>", "id": "0101"}, "district": {"name": "D"}, "planning_year": "2026-27"}
+
+
+def tagged_pdf(*sizes, heading: str = "", link: bool = False, loose: bool = False, producer: str = "") -> bytes:
+    """A part as LibreOffice exports one, in small: a page of each size, each with one paragraph tagged
+    through its StructParents, under a Document element; a RoleMap, an sRGB output intent and, with
+    `heading`, a bookmark to the last page at a place on it (/XYZ). `link`: a link annotation on the
+    first page, tagged through /StructParent. `loose`: the tree root holds the paragraphs with no
+    Document."""
+    pdf = pikepdf.new()
+    tree = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot, RoleMap=Dictionary(Standard=Name.P)))
+    document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree))
+    parent = tree if loose else document
+    elements, nums = Array(), Array()
+    for number, page_size in enumerate(sizes):
+        page = pdf.add_blank_page(page_size=page_size)
+        page.contents_add(b"/Standard <</MCID 0>> BDC BT /F1 12 Tf 72 500 Td (Text) Tj ET EMC")
+        page.obj.StructParents = number
+        paragraph = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Standard, P=parent, Pg=page.obj,
+                                                 K=0, T=String(f"paragraph {number + 1}")))
+        elements.append(paragraph)
+        nums.extend([number, Array([paragraph])])
+    if link:
+        first = pdf.pages[0].obj
+        annot = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=[72, 72, 144, 96], P=first,
+                                             StructParent=len(sizes), Border=[0, 0, 0]))
+        first.Annots = Array([annot])
+        tag = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Link, P=parent, Pg=first,
+                                           K=Dictionary(Type=Name.OBJR, Obj=annot, Pg=first)))
+        elements.append(tag)
+        nums.extend([len(sizes), tag])
+    document.K = elements
+    tree.K = elements if loose else Array([document])
+    tree.ParentTree = pdf.make_indirect(Dictionary(Nums=nums))
+    tree.ParentTreeNextKey = len(nums) // 2
+    pdf.Root.StructTreeRoot = tree
+    pdf.Root.MarkInfo = Dictionary(Marked=True)
+    pdf.Root.OutputIntents = Array([pdf.make_indirect(Dictionary(
+        Type=Name.OutputIntent, S=Name.GTS_PDFA1, OutputConditionIdentifier=String("sRGB IEC61966-2.1"),
+        DestOutputProfile=pdf.make_stream(b"a colour profile", N=3)))])
+    if heading:
+        with pdf.open_outline() as bookmarks:
+            last = pdf.pages[-1].obj
+            bookmarks.root.append(OutlineItem(heading, Array([last, Name.XYZ, 54, 610.75, 0])))
+    if producer:
+        pdf.docinfo.Producer = producer
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def structure(element, pages: list) -> list:
+    """An element as (type, title, its pages' numbers, its children), its children's /P checked."""
+    kids = element.get("/K")
+    kids = [] if kids is None else list(kids) if isinstance(kids, Array) else [kids]
+    shown = []
+    for kid in kids:
+        if isinstance(kid, Dictionary) and "/S" in kid:
+            assert kid.P.objgen == element.objgen
+            shown.append(structure(kid, pages))
+        elif isinstance(kid, Dictionary):                     # an object reference: which page's annotation
+            shown.append(("OBJR", pages.index(kid.Pg.objgen), str(kid.Obj.Subtype)))
+    page = pages.index(element.Pg.objgen) if "/Pg" in element else None
+    return [str(element.S), str(element.get("/T", "")), page, shown]
+
+
+def test_combine_puts_each_parts_tags_under_one_document_and_renumbers_their_keys():
+    """Issue 17 item 7, with pikepdf: each part's elements under a Sect of one Document, every page's and
+    annotation's key renumbered past the earlier parts' so the parent tree still finds each tag, one
+    tree root (no part's old root carried along), the RoleMaps merged, a root of top elements with no
+    Document taken as it is."""
+    data = combine(tagged_pdf(LETTER, LETTER, producer="LibreOffice 7.4"),
+                   [("Plan", tagged_pdf(LETTER, LETTER, LETTER, link=True)),
+                    ("Grid", tagged_pdf(LEGAL_LANDSCAPE, loose=True))], COVER)
+    pdf = pikepdf.open(io.BytesIO(data))
+    pages = [page.obj.objgen for page in pdf.pages]
+    tree = pdf.Root.StructTreeRoot
+    assert structure(tree.K, pages) == ["/Document", "", None, [
+        ["/Sect", "Cover", None, [["/Standard", "paragraph 1", 0, []], ["/Standard", "paragraph 2", 1, []]]],
+        ["/Sect", "Plan", None, [["/Standard", "paragraph 1", 2, []], ["/Standard", "paragraph 2", 3, []],
+                                 ["/Standard", "paragraph 3", 4, []], ["/Link", "", 2, [("OBJR", 2, "/Link")]]]],
+        ["/Sect", "Grid", None, [["/Standard", "paragraph 1", 5, []]]]]]
+    assert tree.K.P.objgen == tree.objgen and tree.RoleMap == Dictionary(Standard=Name.P)
+    # Keys: the cover's 0-1, the plan's pages 2-4 and its link 5, the grid's page 6.
+    assert [int(page.StructParents) for page in pdf.pages] == [0, 1, 2, 3, 4, 6]
+    (annot,) = pdf.pages[2].obj.Annots
+    assert int(annot.StructParent) == 5 and int(tree.ParentTreeNextKey) == 7
+    parents = pikepdf.NumberTree(tree.ParentTree)
+    for page in pdf.pages:
+        (paragraph,) = parents[int(page.StructParents)]
+        assert paragraph.Pg.objgen == page.obj.objgen and paragraph.K == 0
+    assert parents[5].K.Obj.objgen == annot.objgen
+    roots = [o for o in pdf.objects if isinstance(o, Dictionary) and o.get("/Type") == Name.StructTreeRoot]
+    assert len(roots) == 1
+
+
+def test_combine_writes_the_packets_pdfa_identification_language_and_bookmarks():
+    data = combine(tagged_pdf(LETTER, LETTER, producer="LibreOffice 7.4"),
+                   [("Schedule", tagged_pdf(LETTER, LETTER, heading="Meetings")),
+                    ("Grid", tagged_pdf(LEGAL_LANDSCAPE))], COVER)
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert outline(reader) == [("Cover", 0), ("Contents", 1), ("Schedule", 2), ("Grid", 4)]
+    (meetings,) = reader.outline[3]                      # the form's own bookmark, under the form's
+    assert meetings.title == "Meetings" and reader.get_destination_page_number(meetings) == 3
+    assert (meetings["/Type"], meetings["/Left"], meetings["/Top"]) == ("/XYZ", 54, 610.75)  # where on the page
+    assert root["/PageMode"] == "/UseOutlines" and bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == "en-US"
+    (intent,) = root["/OutputIntents"]
+    assert intent.get_object()["/OutputConditionIdentifier"] == "sRGB IEC61966-2.1"
+    info = reader.metadata
+    assert (info.title, info.author, info.subject, info.creator, info.producer) == (
+        "A & B <School>: School Improvement Plan Packet 2026-27", "D", "School 0101, planning year 2026-27",
+        f"plan-packets {__version__}", "pikepdf, from LibreOffice 7.4")
+    with pikepdf.open(io.BytesIO(data)) as pdf, pdf.open_metadata() as xmp:     # PDF/A: the XMP says the same
+        assert (xmp["pdfaid:part"], xmp["pdfaid:conformance"]) == ("2", "B")
+        assert (xmp["dc:title"], xmp["dc:creator"], xmp["dc:description"]) == (info.title, [info.author], info.subject)
+        assert (xmp["pdf:Producer"], xmp["xmp:CreatorTool"]) == (info.producer, info.creator)
+        assert xmp["dc:language"] == {"en-US"} and xmp["xmp:CreateDate"] and xmp["xmp:ModifyDate"]
+
+
+def test_a_page_keeps_the_size_and_orientation_it_inherits_from_its_page_tree():
+    """Parts are opened without pushing inherited page attributes down (that reads the whole file):
+    qpdf pushes them as it copies each page."""
+    pdf = pikepdf.new()
+    for _ in range(2):
+        pdf.add_blank_page()
+    pdf.Root.Pages.MediaBox = Array([0, 0, *LEGAL_LANDSCAPE])
+    pdf.Root.Pages.Rotate = 90
+    for page in pdf.pages:
+        del page.obj.MediaBox
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    reader = PdfReader(io.BytesIO(combine(blank_pdf(LETTER), [("Grid", buffer.getvalue())], COVER)))
+    assert [(size(p), p.rotation) for p in reader.pages] == [(LETTER, 0)] + [(LEGAL_LANDSCAPE, 90)] * 2
+
+
+def text_page(pdf, text: bytes):
+    """A letter page showing `text`: hex strings in F1, whose ToUnicode CMap maps codes A-Z to the
+    letters (as LibreOffice writes text), or a literal string such as (APRIL) in F2, which has none."""
+    cmap = pdf.make_stream(b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+                           b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+                           b"1 beginbfrange <41> <5A> <0041> endbfrange\nendcmap end end")
+    fonts = Dictionary(F1=pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
+                                                       ToUnicode=cmap)),
+                       F2=pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
+                                                       Encoding=Name.WinAnsiEncoding)))
+    page = pdf.add_blank_page(page_size=LETTER)
+    page.obj.Resources = Dictionary(Font=fonts)
+    font = b"/F2" if text.startswith(b"(") else b"/F1"
+    page.contents_add(b"BT " + font + b" 12 Tf 72 700 Td " + text + b" Tj ET")
+
+
+def test_month_bookmarks_are_placed_from_the_page_text_read_quickly_or_by_pypdf():
+    """The quick reading takes LibreOffice's hex strings; a page it does not know (here a literal string)
+    is read by pypdf's extract_text. A label the form's own bookmarks already have is not added again,
+    and one no page shows gets no bookmark."""
+    from generator.output.combine import _quick_lines
+    pdf = pikepdf.new()
+    text_page(pdf, b"<4D41524348>")                # MARCH
+    text_page(pdf, b"<4F54484552>")                # OTHER
+    text_page(pdf, b"(APRIL)")
+    assert _quick_lines(pdf.pages[0], {}) == {"march"} and _quick_lines(pdf.pages[2], {}) is None
+    with pdf.open_outline() as bookmarks:
+        bookmarks.root.append(OutlineItem("March", 0))
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    data = combine(blank_pdf(LETTER), [("Grid", buffer.getvalue())], COVER,
+                   {"Grid": ("MARCH", "JANUARY", "APRIL", "MAY")})
+    reader = PdfReader(io.BytesIO(data))
+    assert outline(reader) == [("Cover", 0), ("Grid", 1)]
+    assert [(item.title, reader.get_destination_page_number(item)) for item in reader.outline[2]] == [
+        ("March", 1), ("APRIL", 3)]
+    # A page pypdf cannot read either shows no label: the PDF is still made, without that bookmark.
+    from generator.output.combine import _extracted_lines
+    assert _extracted_lines([], b"%PDF-1.6\n% damaged\n%%EOF\n", 0) == set()
+
+
+def test_a_part_that_cannot_be_read_is_an_error_naming_it_not_a_traceback(tmp_path):
+    from generator.output.combine import PdfJob, write_packet_pdf
+    with pytest.raises(PacketsError, match="the Plan form's PDF that LibreOffice made cannot be read"):
+        combine(blank_pdf(LETTER), [("Schedule", blank_pdf(LETTER)), ("Plan", b"%PDF-1.6\n% damaged\n%%EOF\n")], COVER)
+    with pytest.raises(PacketsError, match="the cover's PDF that LibreOffice made cannot be read"):
+        combine(b"not a PDF", [("Schedule", blank_pdf(LETTER))], COVER)
+    job = PdfJob("0101", tmp_path / "0101-packet.pdf", (), COVER)
+    problem = write_packet_pdf(job, blank_pdf(LETTER), [("Plan", b"%PDF-1.6\n% damaged\n%%EOF\n")])
+    assert problem.startswith("the PDF could not be written (the Plan form's PDF") and not job.target.exists()
+
+
+@pytest.mark.slow
+def test_a_damaged_pdf_from_libreoffice_fails_that_schools_pdf_alone(inputs, output, fake_soffice, monkeypatch):
+    monkeypatch.setenv("FAKE_SOFFICE_CORRUPT", "Prairie View")               # school 0102's name
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--school", "0101",
+                     "--school", "0102", "--jobs", "1", "--pdf")
+    assert result.exit_code == 1
+    assert ("error: no PDF for 0102 (the Word and Excel packet is complete): LibreOffice made a PDF that cannot "
+            "be read") in result.output and "Traceback" not in result.output
+    assert (folder_of(output, "0101") / "0101-packet.pdf").is_file()
+    assert not list(folder_of(output, "0102").glob("*.pdf"))
+
+
 @pytest.mark.slow
 def test_one_schools_failed_form_leaves_the_others_pdfs_and_its_own_packet(inputs, output, fake_soffice,
                                                                            monkeypatch):
@@ -546,19 +760,23 @@ def test_every_packet_pdf_is_tagged_titled_in_english_pdfa_and_bookmarks_the_gri
         assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == "en-US", path.name
         assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
         assert reader.metadata.title.endswith("School Improvement Plan Packet 2026-27")
-        xmp = root["/Metadata"].get_object().get_data().decode()
-        assert "<pdfaid:part>2</pdfaid:part>" in xmp and escape(reader.metadata.title) in xmp
+        xmp = ElementTree.fromstring(root["/Metadata"].get_object().get_data())
+        assert xmp.findtext(".//{http://www.aiim.org/pdfa/ns/id/}part") == "2"
+        assert "".join(xmp.find(".//{http://purl.org/dc/elements/1.1/}title").itertext()).strip() == \
+            reader.metadata.title
         tree = root["/StructTreeRoot"].get_object()
         sections = tree["/K"].get_object()["/K"]
         assert [s.get_object()["/T"] for s in sections] == ["Cover"] + FORM_TITLES
-        keys = [int(k) for k in tree["/ParentTree"].get_object()["/Nums"][::2]]
+        parents = number_tree(tree["/ParentTree"])
         assert [p["/StructParents"] for p in reader.pages] == list(range(len(reader.pages)))
-        assert set(range(len(reader.pages))) <= set(keys) and tree["/ParentTreeNextKey"] > max(keys)
+        assert set(range(len(reader.pages))) <= set(parents) and tree["/ParentTreeNextKey"] > max(parents)
         pages = {p.indirect_reference.idnum for p in reader.pages}
         headings = tables = 0
+        elements = set()
         stack = [s.get_object() for s in sections]
         while stack:
             element = stack.pop()
+            elements.add(element.indirect_reference.idnum)
             headings += element.get("/S") in ("/H1", "/H2")
             tables += element.get("/S") == "/TH"
             if "/Pg" in element:
@@ -568,9 +786,24 @@ def test_every_packet_pdf_is_tagged_titled_in_english_pdfa_and_bookmarks_the_gri
             kids = [k.get_object() for k in (kids if isinstance(kids, list) else [kids])]
             stack += [k for k in kids if isinstance(k, dict) and "/S" in k]      # not marked-content ids
         assert headings and tables, path.name
+        # Each tag a page's or annotation's key finds is one of the tree's (none of a part's old tree).
+        for value in parents.values():
+            value = value.get_object()
+            tagged = value if isinstance(value, list) else [value.indirect_reference]
+            assert {t.idnum for t in tagged} <= elements, path.name
         grid = next(i for i, item in enumerate(reader.outline)
                     if not isinstance(item, list) and item.title == "ISBE Planning Year Activities")
         assert [m.title for m in reader.outline[grid + 1]][:len(months)] == months
+
+
+def number_tree(node) -> dict:
+    """A number tree's entries, its kids' included (qpdf gives a long tree kids)."""
+    node = node.get_object()
+    nums = node.get("/Nums", [])
+    entries = {int(nums[i]): nums[i + 1] for i in range(0, len(nums) - 1, 2)}
+    for kid in node.get("/Kids", []):
+        entries.update(number_tree(kid))
+    return entries
 
 
 @pytest.mark.office
@@ -583,8 +816,9 @@ def test_the_quick_reading_of_a_page_finds_the_lines_pypdf_finds(built):
     read = 0
     for path in sorted(output.glob("*/*-packet.pdf")):
         maps: dict = {}
-        for number, page in enumerate(PdfReader(path).pages):
-            quick = _quick_lines(page, maps)
+        with pikepdf.open(path) as pdf:
+            quick_pages = [_quick_lines(page, maps) for page in pdf.pages]
+        for number, (page, quick) in enumerate(zip(PdfReader(path).pages, quick_pages)):
             if quick is None:
                 continue
             read += 1
