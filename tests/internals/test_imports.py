@@ -11,7 +11,7 @@ from pathlib import Path
 from factories import AS_OF
 
 SAMPLE = Path(__file__).resolve().parents[2] / "inputs"
-DOCUMENT_LIBRARIES = {"pandas", "numpy", "openpyxl", "docx", "docxtpl", "lxml", "icalendar", "pypdf"}
+DOCUMENT_LIBRARIES = {"pandas", "numpy", "openpyxl", "docx", "docxtpl", "lxml", "icalendar", "pypdf", "pikepdf"}
 
 
 def imported_after(statement: str) -> set[str]:
