@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, TypeGuard
 
-from generator.collector import collector_paused
+from generator.collector import collector_frozen, collector_paused
 from generator.findings import (
     ERROR,
     NOTE,
@@ -57,6 +57,12 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     if settings.jobs > 1 and (settings.force or not manifest.entries):
         batch.start_workers_early()         # a first build or --force: many packets to build
     loaded, input_findings = _load_and_check(settings, manifest)
+    with collector_frozen():
+        return _rebuild(settings, manifest, templates, digest, loaded, input_findings, progress)
+
+
+def _rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str, loaded: LoadedDistrict,
+             input_findings: list[Finding], progress: Callable[[PacketResult], None] | None) -> BuildReport:
     district = loaded.district
     fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
     in_run = [p for p in district.packets if of_run(settings, p.school.school_id)]
