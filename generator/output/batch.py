@@ -28,10 +28,11 @@ import signal
 import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Generator
+from typing import Any, Callable, Generator, Iterator
 
 from generator.findings import Finding, PacketsError, os_error_text
 from generator.model.readiness import check_packet, is_ready
@@ -73,7 +74,8 @@ def build_all(settings: Settings, packets: list[Packet], templates: Templates) -
         pending: deque = deque()
         try:
             for chunk in chunks:
-                pending.append(pool.submit(_build_chunk, settings, templates, chunk))
+                with interrupt_deferred():
+                    pending.append(pool.submit(_build_chunk, settings, templates, chunk))
                 if len(pending) >= jobs * 3:
                     yield from _next_results(pending)
             while pending:
@@ -146,6 +148,25 @@ def _next_results(pending: deque) -> list[PacketResult]:
     results = pending[0].result()
     pending.popleft()
     return results
+
+
+@contextmanager
+def interrupt_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block ends, then raise it. Handing work to a pool takes its locks
+    (its queue's among them); an interrupt raised the instant after one was taken would leave it held,
+    and the process, having said it stopped, hangs as it exits, joining the pool's thread that waits on
+    it. Outside the main thread, where Python delivers no signal, the block just runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -37,7 +37,7 @@ from generator import __version__
 from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.records import Packet
 from generator.output import atomic, naming
-from generator.output.batch import stop_workers, worker_context, worker_init
+from generator.output.batch import interrupt_deferred, stop_workers, worker_context, worker_init
 from generator.output.pdf import PdfConverter
 from generator.render import FORMS, form_titles, packet_forms, render_document
 from generator.render.context import common_context, long_date
@@ -609,7 +609,8 @@ def _write_all(work: Iterable[tuple[PdfJob, bytes, Sequence[tuple[str, bytes]]]]
         pending: deque = deque()
         try:
             for item in work:
-                pending.append(pool.submit(write_packet_pdf, *item))
+                with interrupt_deferred():
+                    pending.append(pool.submit(write_packet_pdf, *item))
                 if len(pending) >= processes * 2:
                     answers.append(pending.popleft().result())
             answers += [future.result() for future in pending]

@@ -28,7 +28,7 @@ from generator.model.build import build_district
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, School
 from generator.output import naming
-from generator.output.batch import stop_workers, worker_context, worker_init
+from generator.output.batch import interrupt_deferred, stop_workers, worker_context, worker_init
 from generator.render.template_data import StateProfile, Templates, designations, state_profile
 from generator.settings import SETTINGS_FILE, Settings
 
@@ -132,7 +132,9 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int) -> list[_WorkbookR
     largest = sizes.index(max(sizes))
     with ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=worker_init) as pool:
         try:
-            others = {i: pool.submit(_read_workbook, folder, book) for i, book in enumerate(books) if i != largest}
+            with interrupt_deferred():
+                others = {i: pool.submit(_read_workbook, folder, book) for i, book in enumerate(books)
+                          if i != largest}
             here = _read_workbook(folder, books[largest])
             return [here if i == largest else others[i].result() for i in range(len(books))]
         except BaseException:       # Ctrl-C, or a failure here: the other process stops now

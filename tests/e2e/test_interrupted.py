@@ -296,6 +296,23 @@ def test_ctrl_c_stops_the_build_and_its_workers_in_one_line(large_inputs, tmp_pa
     assert wait_until(lambda: not running(family), 5), f"still running: {running(family)}"
 
 
+@POSIX
+def test_a_ctrl_c_while_work_is_handed_to_the_pool_is_raised_once_the_hand_over_is_done():
+    """The race behind a build that said it stopped, then hung as it exited: Ctrl-C the instant after the
+    pool's queue lock was taken left it held. While a chunk is handed over, Ctrl-C waits, then is raised."""
+    handed = []
+    with pytest.raises(KeyboardInterrupt):
+        with batch.interrupt_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)                    # the handler has run by now: it must not have raised
+            handed.append("chunk")
+    assert handed == ["chunk"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # Ctrl-C is as it was
+    with batch.interrupt_deferred():
+        handed.append("another")            # no Ctrl-C: nothing is raised
+    assert handed == ["chunk", "another"]
+
+
 HUNG_SOFFICE = """#!{python}
 import os, sys, time
 from pathlib import Path
