@@ -275,6 +275,14 @@ def spread(n: int, count: int) -> list[int]:
     return [(b * stride) * MIX + k for b in range(blocks) for k in range(MIX)]
 
 
+def _spawned(pid: int) -> bool:
+    """Return True for a process multiprocessing spawned (a fresh interpreter), as the reader is."""
+    try:
+        return b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def peak_mb() -> float:
     """Return the peak resident memory of this process, in MB: VmHWM from /proc where there is one.
     getrusage's ru_maxrss outlives exec on Linux, so a process the bench started would report at
@@ -288,7 +296,11 @@ def peak_mb() -> float:
 
 class WorkerPeaks(threading.Thread):
     """Samples, while a build runs, the peak resident memory (VmHWM) of every process descended from
-    this one, and which of them are LibreOffice: the pool's workers are children of the fork server,
+    this one, and which of them are LibreOffice or the process reading the smaller workbooks beside the
+    main process (spawned, where the packet workers are forked from a fork server; it holds a share of
+    the district's rows, so it is counted with the main process, not with the packet workers: what
+    the flat-memory target asks of a worker is that building packets holds only its own schools).
+    The pool's workers are children of the fork server,
     so this process never waits for them, and getrusage's RUSAGE_CHILDREN would also count a fork
     server's copy of this process from before it started Python afresh. Linux only (/proc);
     elsewhere the peak stays 0."""
@@ -296,6 +308,8 @@ class WorkerPeaks(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.peak_kb, self.done = 0, threading.Event()
+        self.reader_kb = 0                      # the reading process's peak
+        self.readers: set[int] = set()          # processes seen that are readers (spawned)
         self.offices: set[int] = set()          # LibreOffice processes seen
         self.launchers: set[int] = set()        # their parents: one a LibreOffice started (the launcher,
                                                 # oosplash, starts soffice.bin again after making a profile)
@@ -337,8 +351,10 @@ class WorkerPeaks(threading.Thread):
         self.offices |= offices
         self.launchers |= {processes[pid][0] for pid in offices}
         self.most_offices = max(self.most_offices, len(offices))
-        workers = [pid for pid in family if pid not in offices]
+        self.readers |= {pid for pid in family - offices if _spawned(pid)}
+        workers = [pid for pid in family if pid not in offices and pid not in self.readers]
         self.peak_kb = max([self.peak_kb, *(processes[pid][1] for pid in workers)])
+        self.reader_kb = max([self.reader_kb, *(processes[pid][1] for pid in family & self.readers)])
         for pid in family:
             ticks = self.office_ticks if pid in offices else self.ticks
             try:
@@ -346,6 +362,9 @@ class WorkerPeaks(threading.Thread):
                 ticks[pid] = max(ticks.get(pid, 0), int(fields[11]) + int(fields[12]))  # utime, stime
             except (OSError, IndexError, ValueError):
                 continue
+
+    def reader_mb(self) -> float:
+        return self.reader_kb / 1024
 
     def stop(self) -> float:
         self.sample()
@@ -366,6 +385,7 @@ class Build:
     worker_cpu: float = 0.0     # CPU seconds of its pool's workers (and fork server), together
     office_cpu: float = 0.0     # CPU seconds of the LibreOffice processes
     launches: int = 0           # LibreOffice processes started (their launchers seen)
+    reader_mb: float = 0.0      # the process reading the smaller workbooks (large inputs, --jobs > 1)
 
     def cpu(self) -> float:
         return self.main_cpu + self.worker_cpu + self.office_cpu
@@ -386,7 +406,7 @@ def timed_build(folder: Path, output: Path, jobs: int, pdf: bool = False) -> Bui
     assert not report.pdf_failed, report.pdf_failed[0].pdf_error
     return Build(seconds, [r.school_id for r in report.results if not r.skipped], peak_mb(), worker_mb,
                  len(workers.offices), workers.most_offices, main_cpu, workers.cpu_seconds(),
-                 workers.office_cpu_seconds(), len(workers.launchers))
+                 workers.office_cpu_seconds(), len(workers.launchers), workers.reader_mb())
 
 
 def in_own_process(function, *args):
@@ -716,7 +736,7 @@ def target_lines(rows: Sequence[Row], pdf: Build | None, converted: int, jobs: i
         warm = max(r.warm.seconds for r in rows)
         lines.append(f"| nothing changed < 1 s | at most {warm:.2f} s | {verdict(warm < 1)} |")
         smallest = min(rows, key=lambda r: r.schools)
-        for name, of in (("main process", lambda b: b.main_mb), ("largest worker", lambda b: b.worker_mb)):
+        for name, of in (("main process", lambda b: b.main_mb), ("largest packet worker", lambda b: b.worker_mb)):
             if smallest is largest or not of(smallest.cold):
                 lines.append(f"| peak memory of the {name} flat in N | one size only | |")
                 continue
@@ -788,7 +808,9 @@ def main() -> None:
             b = row.baseline
             print(f"- {row.schools} schools: {b.distinct_plans} different plans of {b.schools}; "
                   f"{b.strategies[0]}-{b.strategies[1]} strategies and {b.activities[0]}-{b.activities[1]} "
-                  f"activities a plan; texts up to {b.longest_text} characters")
+                  f"activities a plan; texts up to {b.longest_text} characters"
+                  + (f"; the process reading the smaller workbooks beside the main one peaked at "
+                     f"{row.cold.reader_mb:.0f} MB" if row.cold.reader_mb else ""))
         repeated: list[Row] = []
         if args.repeated:
             print("\n## The sample's nine plans, repeated\n")

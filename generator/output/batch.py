@@ -21,23 +21,19 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import multiprocessing.connection
 import multiprocessing.forkserver
-import os
-import signal
-import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator
+from typing import Any, Callable, Generator
 
 from generator.findings import Finding, PacketsError, os_error_text
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
+from generator.output.processes import interrupt_deferred, stop_workers, worker_init
 from generator.output.results import PacketResult
 from generator.render import packet_forms, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
@@ -148,53 +144,6 @@ def _next_results(pending: deque) -> list[PacketResult]:
     results = pending[0].result()
     pending.popleft()
     return results
-
-
-@contextmanager
-def interrupt_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block ends, then raise it. Handing work to a pool takes its locks
-    (its queue's among them); an interrupt raised the instant after one was taken would leave it held,
-    and the process, having said it stopped, hangs as it exits, joining the pool's thread that waits on
-    it. Outside the main thread, where Python delivers no signal, the block just runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            raise KeyboardInterrupt
-
-
-def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop the pool's workers mid-chunk: what they had not yet moved into place is left as temporary
-    files, which the next run removes. (shutdown alone would wait for every chunk queued.)"""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(5)
-
-
-def worker_init() -> None:
-    """Prepare a pool worker: Ctrl-C is left to the main process, which stops the workers itself
-    (a worker interrupted on its own would print its traceback), and the worker ends as soon as the
-    main process does, however it ends. Its parent is the fork server, which outlives a killed main
-    process for as long as any worker runs, so the worker watches the main process itself:
-    multiprocessing's parent sentinel is readable once the main process is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent.sentinel,), name="end-with-build", daemon=True).start()
-
-
-def _end_with(sentinel) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(1)
 
 
 def start_workers_early() -> None:

@@ -37,8 +37,9 @@ from generator import __version__
 from generator.findings import ERROR, WARNING, Finding, PacketsError
 from generator.model.records import Packet
 from generator.output import atomic, naming
-from generator.output.batch import interrupt_deferred, stop_workers, worker_context, worker_init
+from generator.output.batch import worker_context
 from generator.output.pdf import PdfConverter
+from generator.output.processes import interrupt_deferred, stop_workers, worker_init
 from generator.render import FORMS, form_titles, packet_forms, render_document
 from generator.render.context import common_context, long_date
 from generator.render.template_data import SHIPPED, Templates, form_data, grid_activities

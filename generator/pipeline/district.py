@@ -3,6 +3,7 @@ with the school it belongs to; `packets validate`."""
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby
@@ -20,15 +21,15 @@ from generator.findings import (
     errors_by_school,
     summary,
 )
-from generator.inputs.normalize import Table, normalize_sheet
-from generator.inputs.read import load_inputs, source_bytes
+from generator.inputs.read import source_bytes
 from generator.inputs.schema import SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, validate_tables
+from generator.inputs.workbook import WorkbookRead, read_workbook_sheets
 from generator.model.build import build_district
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, School
 from generator.output import naming
-from generator.output.batch import interrupt_deferred, stop_workers, worker_context, worker_init
+from generator.output.processes import interrupt_deferred, stop_workers, worker_init
 from generator.render.template_data import StateProfile, Templates, designations, state_profile
 from generator.settings import SETTINGS_FILE, Settings
 
@@ -96,46 +97,28 @@ class _Tables:
 PARALLEL_READ_BYTES = 8_000_000
 
 
-@dataclass(frozen=True)
-class _WorkbookRead:
-    """One workbook's sheets (or their CSV files) loaded and normalized, with what each step found."""
-
-    tables: dict[str, Table]
-    loading: list[Finding]
-    normalizing: list[Finding]
-
-
-@collector_paused()
-def _read_workbook(folder: Path, specs: tuple[Sheet, ...]) -> _WorkbookRead:
-    raw, loading = load_inputs(folder, specs)
-    tables: dict[str, Table] = {}
-    normalizing: list[Finding] = []
-    for spec in specs:
-        if spec.name in raw:
-            # Each sheet as read is let go once normalized, not held while the rest are.
-            tables[spec.name], found = normalize_sheet(raw.pop(spec.name), spec)
-            normalizing += found
-    return _WorkbookRead(tables, loading, normalizing)
-
-
-def _read_sheets(folder: Path, specs: list[Sheet], jobs: int) -> list[_WorkbookRead]:
+def _read_sheets(folder: Path, specs: list[Sheet], jobs: int) -> list[WorkbookRead]:
     """Return each workbook's sheets read and normalized, in the schema's order.
 
     With jobs > 1 and large inputs, the largest workbook is read here while one other process reads the
     rest: reading is the main process's longest step before any packet can be built, with the other
-    core idle (at 5,000 schools, goals.xlsx takes 5 s, roster and timeline 2.5 s; handing their tables
-    back costs about 0.5 s). What is found, and in what order, is the same either way."""
+    core idle (at 5,000 schools, goals.xlsx takes 4.6 s, roster and timeline 1.5 s; handing their tables
+    back costs about 0.5 s). What is found, and in what order, is the same either way. The reader is a
+    fresh interpreter importing only the readers (spawned, not forked from the packet workers' fork
+    server, which holds the renderers), so it neither starts that server for a build that needs none nor
+    carries the renderers' memory."""
     books = [tuple(group) for _, group in groupby(specs, key=lambda spec: spec.workbook)]
     sizes = [source_bytes(folder, book) for book in books]
     if jobs < 2 or len(books) < 2 or sum(sizes) < PARALLEL_READ_BYTES:
-        return [_read_workbook(folder, book) for book in books]
+        return [read_workbook_sheets(folder, book) for book in books]
     largest = sizes.index(max(sizes))
-    with ProcessPoolExecutor(max_workers=1, mp_context=worker_context(), initializer=worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=worker_init) as pool:
         try:
             with interrupt_deferred():
-                others = {i: pool.submit(_read_workbook, folder, book) for i, book in enumerate(books)
+                others = {i: pool.submit(read_workbook_sheets, folder, book) for i, book in enumerate(books)
                           if i != largest}
-            here = _read_workbook(folder, books[largest])
+            here = read_workbook_sheets(folder, books[largest])
             return [here if i == largest else others[i].result() for i in range(len(books))]
         except BaseException:       # Ctrl-C, or a failure here: the other process stops now
             stop_workers(pool)

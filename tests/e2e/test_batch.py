@@ -218,6 +218,7 @@ def test_large_inputs_read_in_two_processes_give_the_same_tables_and_findings(in
     what one process reads."""
     import functools
 
+    from generator.inputs import workbook
     from generator.pipeline import district
 
     (inputs / "timeline_meetings.csv").write_text("School ID,Meeting,Date\n01,Kickoff,not a date\n", encoding="utf-8")
@@ -227,14 +228,15 @@ def test_large_inputs_read_in_two_processes_give_the_same_tables_and_findings(in
     alone = district._read_tables(replace(settings, jobs=1))
 
     here = []
-    original = district._read_workbook
+    original = workbook.read_workbook_sheets
 
-    @functools.wraps(original)      # pickled by name: the other process runs the original
+    @functools.wraps(original)      # pickled by name: the other process imports the original
     def counted(folder, specs):
         here.append(specs[0].workbook)
         return original(folder, specs)
 
-    monkeypatch.setattr(district, "_read_workbook", counted)
+    monkeypatch.setattr(district, "read_workbook_sheets", counted)
+    monkeypatch.setattr(workbook, "read_workbook_sheets", counted)
     monkeypatch.setattr(district, "PARALLEL_READ_BYTES", 0)
     both = district._read_tables(replace(settings, jobs=2))
     assert here == ["goals"]                  # the largest here; roster and timeline in the other process

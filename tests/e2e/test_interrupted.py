@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator.output import batch
+from generator.output import batch, processes
 from generator.output.build_record import MANIFEST
 from generator.output.lock import LOCK_FILE
 from generator.pipeline import rebuild
@@ -302,13 +302,13 @@ def test_a_ctrl_c_while_work_is_handed_to_the_pool_is_raised_once_the_hand_over_
     pool's queue lock was taken left it held. While a chunk is handed over, Ctrl-C waits, then is raised."""
     handed = []
     with pytest.raises(KeyboardInterrupt):
-        with batch.interrupt_deferred():
+        with processes.interrupt_deferred():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)                    # the handler has run by now: it must not have raised
             handed.append("chunk")
     assert handed == ["chunk"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # Ctrl-C is as it was
-    with batch.interrupt_deferred():
+    with processes.interrupt_deferred():
         handed.append("another")            # no Ctrl-C: nothing is raised
     assert handed == ["chunk", "another"]
 
