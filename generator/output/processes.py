@@ -21,8 +21,10 @@ def interrupt_deferred() -> Iterator[None]:
     """Hold a Ctrl-C back until the block ends, then raise it. Handing work to a pool takes its locks
     (its queue's among them); an interrupt raised the instant after one was taken would leave it held,
     and the process, having said it stopped, hangs as it exits, joining the pool's thread that waits on
-    it. Outside the main thread, where Python delivers no signal, the block just runs."""
-    if threading.current_thread() is not threading.main_thread():
+    it. Outside the main thread, where Python delivers no signal, and where Ctrl-C does not raise
+    KeyboardInterrupt (a build started in the background ignores it), the block just runs."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield
         return
     caught: list[int] = []

@@ -129,9 +129,12 @@ def test_the_bench_times_pdfs_and_counts_the_libreoffice_processes():
     assert "## Every plan different" not in out and "## Where the time goes" not in out
 
 
+HELD_MB = 300          # more than any packet worker or fork server the test session may have started
+
+
 def _hold_memory(seconds: float) -> int:
     import time
-    held = bytearray(64 * 1024 * 1024)          # touched, so it is resident
+    held = bytearray(HELD_MB * 1024 * 1024)     # touched, so it is resident
     time.sleep(seconds)
     return len(held)
 
@@ -148,5 +151,5 @@ def test_the_bench_counts_a_spawned_reader_apart_from_the_packet_workers():
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as reader:
         assert reader.submit(_hold_memory, 1.0).result() > 0
     peaks.stop()
-    assert peaks.readers and peaks.reader_mb() > 64
-    assert peaks.peak_kb / 1024 < 64       # what else ran (multiprocessing's resource tracker) is small
+    assert peaks.readers and peaks.reader_mb() > HELD_MB
+    assert peaks.peak_kb / 1024 < HELD_MB       # not counted as a packet worker

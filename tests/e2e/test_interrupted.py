@@ -248,10 +248,13 @@ def wait_until(condition, seconds: float) -> bool:
 
 
 def start_build(inputs: Path, output: Path, *extra: str, env=None) -> subprocess.Popen:
+    """Start a build as a terminal would: in a session of its own, heeding Ctrl-C even when the tests were
+    started in the background (which ignores it, and a child inherits that)."""
     return subprocess.Popen([sys.executable, "-m", "generator.cli", "build", "--inputs", str(inputs),
                              "--output", str(output), "--as-of", AS_OF, *extra],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, **(env or {})})
+                            start_new_session=True, env={**os.environ, **(env or {})},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for_progress(proc: subprocess.Popen, lines: int) -> None:
@@ -301,16 +304,28 @@ def test_a_ctrl_c_while_work_is_handed_to_the_pool_is_raised_once_the_hand_over_
     """The race behind a build that said it stopped, then hung as it exited: Ctrl-C the instant after the
     pool's queue lock was taken left it held. While a chunk is handed over, Ctrl-C waits, then is raised."""
     handed = []
-    with pytest.raises(KeyboardInterrupt):
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)   # as in a terminal, whatever runs the tests
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with processes.interrupt_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)                # the handler has run by now: it must not have raised
+                handed.append("chunk")
+        assert handed == ["chunk"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # Ctrl-C is as it was
+        with processes.interrupt_deferred():
+            handed.append("another")            # no Ctrl-C: nothing is raised
+        assert handed == ["chunk", "another"]
+
+        # A process started in the background ignores Ctrl-C: a hand-over does not make it heed one.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         with processes.interrupt_deferred():
             os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)                    # the handler has run by now: it must not have raised
-            handed.append("chunk")
-    assert handed == ["chunk"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # Ctrl-C is as it was
-    with processes.interrupt_deferred():
-        handed.append("another")            # no Ctrl-C: nothing is raised
-    assert handed == ["chunk", "another"]
+            time.sleep(0.05)
+            handed.append("in the background")
+        assert handed[-1] == "in the background" and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 HUNG_SOFFICE = """#!{python}
