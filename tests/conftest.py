@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import os
 import shutil
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from copy import copy
 from pathlib import Path
 
@@ -117,3 +119,25 @@ def workbook_content(data: bytes) -> list:
             "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth),
         })
     return sheets
+
+
+class BrokenPool:
+    """Stands in for a ProcessPoolExecutor whose process could not start or has ended (killed, out of
+    memory): every piece of work handed to it fails as such a pool's does."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, *args, **kwargs):
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("A process in the process pool was terminated abruptly"))
+        return future
+
+    def shutdown(self, *args, **kwargs):
+        pass

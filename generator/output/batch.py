@@ -24,6 +24,7 @@ import multiprocessing
 import multiprocessing.forkserver
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -39,6 +40,13 @@ from generator.render import packet_forms, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
 from generator.render.template_data import Templates
 from generator.settings import Settings
+
+# A worker killed (the system out of memory, a kill) or crashed: its chunk's schools are lost with it, and
+# every chunk after. What was placed is whole (a document is moved into place only once written), and
+# nothing is recorded for this run, so the next build makes good the rest.
+WORKER_LOST = ("a process building packets ended unexpectedly (the computer may have run out of memory, or "
+               "it was stopped); the packets finished before it are kept. Run the build again to finish it, "
+               "with --jobs 1 if it happens again.")
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,9 @@ def build_all(settings: Settings, packets: list[Packet], templates: Templates) -
                     yield from _next_results(pending)
             while pending:
                 yield from _next_results(pending)
+        except BrokenProcessPool:
+            stop_workers(pool)
+            raise PacketsError(WORKER_LOST) from None
         except BaseException:       # Ctrl-C, or the build stopped (GeneratorExit) with work still queued
             if not all(future.done() for future in pending):
                 stop_workers(pool)

@@ -14,6 +14,7 @@ import re
 import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -615,6 +616,10 @@ def _write_all(work: Iterable[tuple[PdfJob, bytes, Sequence[tuple[str, bytes]]]]
                 if len(pending) >= processes * 2:
                     answers.append(pending.popleft().result())
             answers += [future.result() for future in pending]
+        except BrokenProcessPool:      # a worker killed (out of memory, stopped): no school's PDF is trusted
+            stop_workers(pool)
+            raise PacketsError("a process combining the PDFs ended unexpectedly (the computer may have run "
+                               "out of memory, or it was stopped); build again with --pdf to make them") from None
         except BaseException:          # Ctrl-C: the workers stop now, not once the queue is done
             stop_workers(pool)
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -112,17 +113,24 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int) -> list[WorkbookRe
     if jobs < 2 or len(books) < 2 or sum(sizes) < PARALLEL_READ_BYTES:
         return [read_workbook_sheets(folder, book) for book in books]
     largest = sizes.index(max(sizes))
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=worker_init) as pool:
-        try:
-            with interrupt_deferred():
-                others = {i: pool.submit(read_workbook_sheets, folder, book) for i, book in enumerate(books)
-                          if i != largest}
-            here = read_workbook_sheets(folder, books[largest])
-            return [here if i == largest else others[i].result() for i in range(len(books))]
-        except BaseException:       # Ctrl-C, or a failure here: the other process stops now
-            stop_workers(pool)
-            raise
+    read: dict[int, WorkbookRead] = {}
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=worker_init) as pool:
+            try:
+                with interrupt_deferred():
+                    others = {i: pool.submit(read_workbook_sheets, folder, book) for i, book in enumerate(books)
+                              if i != largest}
+                read[largest] = read_workbook_sheets(folder, books[largest])
+                read.update((i, future.result()) for i, future in others.items())
+            except BaseException:       # Ctrl-C, or a failure here: the other process stops now
+                stop_workers(pool)
+                raise
+    except BrokenProcessPool:
+        # The other process could not start, or ended (out of memory, stopped): what it had to read is read
+        # here instead. It was only ever a quicker way.
+        pass
+    return [read[i] if i in read else read_workbook_sheets(folder, book) for i, book in enumerate(books)]
 
 
 def _read_tables(settings: Settings) -> _Tables:

@@ -12,7 +12,7 @@ from generator.output import atomic
 from generator.render import FORMS
 from generator.settings import load_settings
 
-from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+from conftest import AS_OF, BrokenPool, edit_sheet, find_row, header_column, run_cli
 
 
 def build(inputs, output, *extra):
@@ -246,3 +246,19 @@ def test_large_inputs_read_in_two_processes_give_the_same_tables_and_findings(in
     for name, table in alone.tables.items():
         assert both.tables[name].rows == table.rows, name
         assert both.tables[name].columns == table.columns, name
+
+
+def test_a_reading_process_that_cannot_start_or_dies_leaves_the_reading_to_the_main_process(inputs, output,
+                                                                                           monkeypatch):
+    """The second reading process is only a quicker way: if it cannot start or ends (out of memory, stopped),
+    the main process reads its workbooks, and finds what one process finds."""
+    from generator.pipeline import district
+
+    edit_sheet(inputs / "roster.xlsx", "Schools", lambda ws: ws.cell(3, header_column(ws, "Designation"), "Bogus"))
+    settings = load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
+    alone = district._read_tables(replace(settings, jobs=1))
+    monkeypatch.setattr(district, "ProcessPoolExecutor", BrokenPool)
+    monkeypatch.setattr(district, "PARALLEL_READ_BYTES", 0)
+    both = district._read_tables(replace(settings, jobs=2))
+    assert both.findings == alone.findings and any(f.file == "roster.xlsx" for f in both.findings)
+    assert {name: t.rows for name, t in both.tables.items()} == {name: t.rows for name, t in alone.tables.items()}

@@ -328,6 +328,42 @@ def test_a_ctrl_c_while_work_is_handed_to_the_pool_is_raised_once_the_hand_over_
         signal.signal(signal.SIGINT, previous)
 
 
+def children_of(pid: int) -> set[int]:
+    return {p for p in descendants(pid) if _parent(p) == pid}
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+@POSIX
+@pytest.mark.slow
+def test_a_worker_killed_midway_ends_the_build_in_one_line_and_the_next_build_finishes_it(large_inputs, tmp_path):
+    """A packet worker killed (as the system does when memory runs out) ends the build with one line saying
+    so, not a traceback; what was placed is whole, and the next build builds the rest."""
+    output = tmp_path / "output"
+    proc = start_build(large_inputs, output, "--jobs", "2")
+    wait_for_progress(proc, 10)
+    server = next(p for p in children_of(proc.pid)
+                  if b"forkserver" in Path(f"/proc/{p}/cmdline").read_bytes())
+    worker = min(children_of(server))
+    os.kill(worker, signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    assert "error: a process building packets ended unexpectedly" in err, err
+
+    again = subprocess.run([sys.executable, "-m", "generator.cli", "build", "--inputs", str(large_inputs),
+                            "--output", str(output), "--as-of", AS_OF, "--jobs", "2"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "failed 0" in again.stdout and "skipped 120" not in again.stdout
+    assert not list(output.rglob(".tmp-*")) and not list(output.rglob(".old-*"))
+
+
 HUNG_SOFFICE = """#!{python}
 import os, sys, time
 from pathlib import Path

@@ -32,7 +32,7 @@ from generator.output.packet_manifest import PACKET_MANIFEST
 from generator.output.pdf import SOFFICE_ENV, UNO_PYTHON_ENV, PdfConverter, find_uno_python, require_soffice
 from generator.render import form_titles
 
-from conftest import AS_OF, SAMPLE, run_cli
+from conftest import AS_OF, SAMPLE, BrokenPool, run_cli
 
 LEGAL_LANDSCAPE = (1008, 612)
 LETTER = (612, 792)
@@ -857,3 +857,13 @@ def test_a_real_libreoffice_serves_both_batches_and_one_that_dies_is_started_aga
         second = converter.convert([("cover.docx", document)])
     assert second[0].pdf, second[0].error
     assert converter.started == 2
+
+
+def test_a_process_combining_pdfs_that_ends_unexpectedly_is_one_clear_error(monkeypatch):
+    """A worker combining the schools' PDFs killed (out of memory, stopped) is a PacketsError, which the build
+    reports as each school's missing PDF, never a traceback."""
+    from generator.output import combine as combining
+
+    monkeypatch.setattr(combining, "ProcessPoolExecutor", BrokenPool)
+    with pytest.raises(PacketsError, match="a process combining the PDFs ended unexpectedly"):
+        combining._write_all([("job 1", b"", ()), ("job 2", b"", ())], processes=2)
