@@ -22,9 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import multiprocessing.forkserver
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -34,7 +31,7 @@ from generator.findings import Finding, PacketsError, os_error_text
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
-from generator.output.processes import interrupt_deferred, stop_workers, worker_init
+from generator.output.processes import in_workers
 from generator.output.results import PacketResult
 from generator.render import packet_forms, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
@@ -71,26 +68,14 @@ def build_all(settings: Settings, packets: list[Packet], templates: Templates) -
         for chunk in chunks:
             yield from _build_chunk(settings, templates, chunk)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(packets)), mp_context=worker_context(),
-                             initializer=worker_init) as pool:
-        # A few chunks in flight per worker, not the whole district: memory stays flat as N grows
-        # (Executor.map would pickle and queue every school's packet at once).
-        pending: deque = deque()
-        try:
-            for chunk in chunks:
-                with interrupt_deferred():
-                    pending.append(pool.submit(_build_chunk, settings, templates, chunk))
-                if len(pending) >= jobs * 3:
-                    yield from _next_results(pending)
-            while pending:
-                yield from _next_results(pending)
-        except BrokenProcessPool:
-            stop_workers(pool)
-            raise PacketsError(WORKER_LOST) from None
-        except BaseException:       # Ctrl-C, or the build stopped (GeneratorExit) with work still queued
-            if not all(future.done() for future in pending):
-                stop_workers(pool)
-            raise
+    # A few chunks in flight per worker, not the whole district: memory stays flat as N grows.
+    chunk_results = in_workers(_build_chunk, ((settings, templates, chunk) for chunk in chunks),
+                               min(jobs, len(packets)), worker_context(), jobs * 3, WORKER_LOST)
+    try:
+        for results in chunk_results:
+            yield from results
+    finally:
+        chunk_results.close()       # the build stopped early (Ctrl-C, an error): the workers stop now
 
 
 def _build_chunk(settings: Settings, templates: Templates, packets: list[Packet]) -> list[PacketResult]:
@@ -148,13 +133,6 @@ def _failed(school: School, exc: Exception) -> PacketResult:
               else f"{type(exc).__name__}: {exc}")
     return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
                         error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
-
-
-def _next_results(pending: deque) -> list[PacketResult]:
-    """Return the oldest chunk's results, leaving it in `pending` while they are awaited."""
-    results = pending[0].result()
-    pending.popleft()
-    return results
 
 
 def start_workers_early() -> None:

@@ -12,9 +12,6 @@ import datetime as dt
 import io
 import re
 import tempfile
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +37,7 @@ from generator.model.records import Packet
 from generator.output import atomic, naming
 from generator.output.batch import worker_context
 from generator.output.pdf import PdfConverter
-from generator.output.processes import interrupt_deferred, stop_workers, worker_init
+from generator.output.processes import in_workers
 from generator.render import FORMS, form_titles, packet_forms, render_document
 from generator.render.context import common_context, long_date
 from generator.render.template_data import SHIPPED, Templates, form_data, grid_activities
@@ -601,29 +598,14 @@ def write_packet_pdf(job: PdfJob, cover: bytes, forms: Sequence[tuple[str, bytes
 
 def _write_all(work: Iterable[tuple[PdfJob, bytes, Sequence[tuple[str, bytes]]]], processes: int) -> list[str]:
     """Return write_packet_pdf's answer for each (job, cover, forms), in order, made in `processes`
-    pool workers at once (a few schools in flight a worker, so the parts are not all queued at once)."""
+    pool workers at once."""
     work = list(work)
     if processes <= 1 or len(work) <= 1:
         return [write_packet_pdf(*item) for item in work]
-    answers: list[str] = []
-    with ProcessPoolExecutor(max_workers=min(processes, len(work)), mp_context=worker_context(),
-                             initializer=worker_init) as pool:
-        pending: deque = deque()
-        try:
-            for item in work:
-                with interrupt_deferred():
-                    pending.append(pool.submit(write_packet_pdf, *item))
-                if len(pending) >= processes * 2:
-                    answers.append(pending.popleft().result())
-            answers += [future.result() for future in pending]
-        except BrokenProcessPool:      # a worker killed (out of memory, stopped): no school's PDF is trusted
-            stop_workers(pool)
-            raise PacketsError("a process combining the PDFs ended unexpectedly (the computer may have run "
-                               "out of memory, or it was stopped); build again with --pdf to make them") from None
-        except BaseException:          # Ctrl-C: the workers stop now, not once the queue is done
-            stop_workers(pool)
-            raise
-    return answers
+    # A few schools in flight a worker: the parts are not all queued at once.
+    return list(in_workers(write_packet_pdf, work, min(processes, len(work)), worker_context(), processes * 2,
+                           "a process combining the PDFs ended unexpectedly (the computer may have run out of "
+                           "memory, or it was stopped); build again with --pdf to make them"))
 
 
 def _covers(jobs: Sequence[PdfJob], counts: dict[str, list[int]], converter: PdfConverter,

@@ -11,9 +11,13 @@ import multiprocessing.connection
 import os
 import signal
 import threading
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
+
+from generator.findings import PacketsError
 
 
 @contextmanager
@@ -35,6 +39,41 @@ def interrupt_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if caught:
             raise KeyboardInterrupt
+
+
+def in_workers(work: Callable[..., Any], items: Iterable[tuple], processes: int,
+               context: multiprocessing.context.BaseContext, in_flight: int, lost: str) -> Generator[Any, None, None]:
+    """Yield work(*item) for each item, in order, made in `processes` pool workers started from `context`.
+    At most `in_flight` items are handed over at a time, not all of them queued at once, so memory stays
+    flat however many there are. Ctrl-C waits for a hand-over to finish (interrupt_deferred); a worker
+    that ends unexpectedly (the computer out of memory, a kill) is a PacketsError saying `lost`, not a
+    traceback; Ctrl-C, an error, or the caller stopping early (close) stops the workers at once, rather
+    than once every item queued is done."""
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=worker_init) as pool:
+        pending: deque = deque()
+        try:
+            for item in items:
+                with interrupt_deferred():
+                    pending.append(pool.submit(work, *item))
+                if len(pending) >= in_flight:
+                    yield _oldest(pending)
+            while pending:
+                yield _oldest(pending)
+        except BrokenProcessPool:
+            stop_workers(pool)
+            raise PacketsError(lost) from None
+        except BaseException:
+            if not all(future.done() for future in pending):
+                stop_workers(pool)
+            raise
+
+
+def _oldest(pending: deque) -> Any:
+    """Return the oldest item's answer, leaving it in `pending` while it is awaited (so an interrupt
+    meanwhile finds it not done, and stops the workers)."""
+    answer = pending[0].result()
+    pending.popleft()
+    return answer
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -863,7 +863,8 @@ def test_a_process_combining_pdfs_that_ends_unexpectedly_is_one_clear_error(monk
     """A worker combining the schools' PDFs killed (out of memory, stopped) is a PacketsError, which the build
     reports as each school's missing PDF, never a traceback."""
     from generator.output import combine as combining
+    from generator.output import processes
 
-    monkeypatch.setattr(combining, "ProcessPoolExecutor", BrokenPool)
+    monkeypatch.setattr(processes, "ProcessPoolExecutor", BrokenPool)
     with pytest.raises(PacketsError, match="a process combining the PDFs ended unexpectedly"):
         combining._write_all([("job 1", b"", ()), ("job 2", b"", ())], processes=2)
