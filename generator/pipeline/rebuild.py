@@ -57,39 +57,35 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     if settings.jobs > 1 and (settings.force or not manifest.entries):
         batch.start_workers_early()         # a first build or --force: many packets to build
     loaded, input_findings = _load_and_check(settings, manifest)
+    # What was loaded lives the whole run: the collector's passes leave it out (collector_frozen).
     with collector_frozen():
-        return _rebuild(settings, manifest, templates, digest, loaded, input_findings, progress)
+        district = loaded.district
+        fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
+        in_run = [p for p in district.packets if of_run(settings, p.school.school_id)]
+        stale = [p for p in in_run
+                 if settings.force or not manifest.is_current(p.school.school_id, fingerprints[p.school.school_id])]
+        previous = _begin_run(manifest, stale)
 
+        results = _build_packets(settings, loaded, stale, manifest, fingerprints, progress)
+        if settings.pdf:
+            results = _add_pdfs(settings, district, results, manifest, fingerprints)
 
-def _rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str, loaded: LoadedDistrict,
-             input_findings: list[Finding], progress: Callable[[PacketResult], None] | None) -> BuildReport:
-    district = loaded.district
-    fingerprints = {p.school.school_id: packet_fingerprint(p, settings, templates) for p in district.packets}
-    in_run = [p for p in district.packets if of_run(settings, p.school.school_id)]
-    stale = [p for p in in_run
-             if settings.force or not manifest.is_current(p.school.school_id, fingerprints[p.school.school_id])]
-    previous = _begin_run(manifest, stale)
-
-    results = _build_packets(settings, loaded, stale, manifest, fingerprints, progress)
-    if settings.pdf:
-        results = _add_pdfs(settings, district, results, manifest, fingerprints)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush") as flushing:
-        # The new packets go to disk (the sync waits on the disk, not on the CPU) while the district's
-        # reports are made; only once they are there are older documents removed and the packets recorded.
-        flushed = flushing.submit(atomic.flush_all, settings.output) if stale else None
-        others = _others(settings, loaded, manifest, fingerprints, templates) if settings.schools else []
-        shown = _in_roster_order(district, results + others)
-        report = write_readiness_report(settings, shown, input_findings)
-        write_district_view(settings, district, shown)
-        if flushed is not None:
-            flushed.result()
-            _remove_superseded(settings, manifest, previous, results)
-    # Last: the manifest says this run is complete only once its district view is written.
-    failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
-    manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
-    manifest.save()
-    return BuildReport(tuple(results), tuple(input_findings), report, tuple(others), tuple(settings.schools))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush") as flushing:
+            # The new packets go to disk (the sync waits on the disk, not on the CPU) while the district's
+            # reports are made; only once they are there are older documents removed and the packets recorded.
+            flushed = flushing.submit(atomic.flush_all, settings.output) if stale else None
+            others = _others(settings, loaded, manifest, fingerprints, templates) if settings.schools else []
+            shown = _in_roster_order(district, results + others)
+            report = write_readiness_report(settings, shown, input_findings)
+            write_district_view(settings, district, shown)
+            if flushed is not None:
+                flushed.result()
+                _remove_superseded(settings, manifest, previous, results)
+        # Last: the manifest says this run is complete only once its district view is written.
+        failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
+        manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
+        manifest.save()
+        return BuildReport(tuple(results), tuple(input_findings), report, tuple(others), tuple(settings.schools))
 
 
 def _in_roster_order(district: District, results: list[PacketResult]) -> list[PacketResult]:
