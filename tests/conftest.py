@@ -75,6 +75,12 @@ def run_cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def packet_folders(output: Path) -> list[Path]:
+    """Return the packet folders of an output folder, in name order: its folders but the hidden one the
+    inputs' cache is kept in (.packets-cache)."""
+    return sorted(p for p in Path(output).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def edit_sheet(path: Path, sheet: str, edit) -> None:
     """Open a workbook, let `edit(ws)` change one sheet, and save it."""
     wb = openpyxl.load_workbook(path)

@@ -238,7 +238,9 @@ def _unreadable(exc: Exception) -> str:
             "Open it in Excel and save it again as .xlsx without a password.")
 
 
-def _workbook_path(folder: Path, stem: str) -> Path | None:
+def workbook_path(folder: Path, stem: str) -> Path | None:
+    """Return the workbook load_inputs reads for a stem (roster: the first of roster.xlsx, .xlsm, .ods
+    there is), or None."""
     for suffix in WORKBOOK_SUFFIXES:
         path = folder / f"{stem}{suffix}"
         if path.is_file() and not path.name.startswith("~$"):
@@ -253,7 +255,7 @@ def source_bytes(folder: Path, sheets: tuple[Sheet, ...]) -> int:
     paths = set()
     for spec in sheets:
         path = folder / spec.csv_name
-        paths.add(path if path.is_file() else _workbook_path(folder, spec.workbook))
+        paths.add(path if path.is_file() else workbook_path(folder, spec.workbook))
     return sum(path.stat().st_size for path in paths if path is not None)
 
 
@@ -384,7 +386,7 @@ def read_workbook_openpyxl(path: Path) -> tuple[dict[str, Cells], list[Finding]]
 
 
 def _open_workbook(folder: Path, stem: str, findings: list[Finding]) -> _Workbook:
-    path = _workbook_path(folder, stem)
+    path = workbook_path(folder, stem)
     if path is None:
         return _Workbook()
     if (folder / f"~${path.name}").exists():

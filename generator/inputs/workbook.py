@@ -4,11 +4,13 @@ this module imports only the readers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterable
 
 from generator.collector import collector_paused
 from generator.findings import Finding
+from generator.inputs import cache as stored
 from generator.inputs.normalize import Table, normalize_sheet
 from generator.inputs.read import load_inputs
 from generator.inputs.schema import Sheet
@@ -21,12 +23,42 @@ class WorkbookRead:
     tables: dict[str, Table]
     loading: list[Finding]
     normalizing: list[Finding]
+    specs: tuple[Sheet, ...] = ()
+    key: str | None = None          # read from its file, to be kept under this key (keep_workbooks)
 
 
 @collector_paused()
-def read_workbook_sheets(folder: Path, specs: tuple[Sheet, ...]) -> WorkbookRead:
+def read_workbook_sheets(folder: Path, specs: tuple[Sheet, ...], cache: Path | None = None) -> WorkbookRead:
     """Return the sheets of `specs` (one workbook's, in the schema's order) loaded from `folder` and
-    normalized."""
+    normalized. With a cache folder, as kept there when the workbook has not changed since (inputs/cache.py);
+    otherwise read, with the key keep_workbooks keeps it under for the next build."""
+    key = stored.workbook_key(folder, specs) if cache is not None else None
+    if cache is not None and key is not None:
+        kept = stored.load(cache, specs, key)
+        if kept is not None:
+            return WorkbookRead(*kept, specs=specs)
+    return replace(_read(folder, specs), key=key)
+
+
+@collector_paused()          # called with the district loaded: a full collection would walk all of it
+def keep_workbooks(folder: Path, cache: Path, reads: Iterable[WorkbookRead]) -> None:
+    """Keep in the cache each workbook read from its file, for the next build. Called only once a build
+    has found nothing that stops it, so a refused build writes nothing at all. A workbook saved again
+    while it was being read is not kept: what was read may be neither version."""
+    for read in reads:
+        if read.key is not None and read.key == stored.workbook_key(folder, read.specs):
+            stored.store(cache, read.specs, read.key, read.tables, read.loading, read.normalizing)
+
+
+def is_kept(folder: Path, specs: tuple[Sheet, ...], cache: Path | None) -> bool:
+    """Return True when read_workbook_sheets would take the workbook from the cache, not read it."""
+    if cache is None:
+        return False
+    key = stored.workbook_key(folder, specs)
+    return key is not None and stored.holds(cache, specs, key)
+
+
+def _read(folder: Path, specs: tuple[Sheet, ...]) -> WorkbookRead:
     raw, loading = load_inputs(folder, specs)
     tables: dict[str, Table] = {}
     normalizing: list[Finding] = []
@@ -35,4 +67,4 @@ def read_workbook_sheets(folder: Path, specs: tuple[Sheet, ...]) -> WorkbookRead
             # Each sheet as read is let go once normalized, not held while the rest are.
             tables[spec.name], found = normalize_sheet(raw.pop(spec.name), spec)
             normalizing += found
-    return WorkbookRead(tables, loading, normalizing)
+    return WorkbookRead(tables, loading, normalizing, specs)

@@ -25,7 +25,7 @@ from generator.findings import (
 from generator.inputs.read import source_bytes
 from generator.inputs.schema import SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, validate_tables
-from generator.inputs.workbook import WorkbookRead, read_workbook_sheets
+from generator.inputs.workbook import WorkbookRead, is_kept, read_workbook_sheets
 from generator.model.build import build_district
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, School
@@ -81,6 +81,7 @@ class LoadedDistrict:
     district: District
     findings: list[Finding]             # every finding, the blocked schools' errors among them
     blocked: dict[str, list[Finding]]
+    unkept: tuple[WorkbookRead, ...] = ()       # the workbooks read from their files, for keep_workbooks
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class _Tables:
     findings: list[Finding]
     vocabulary: DesignationVocabulary
     profile: StateProfile
+    books: tuple[WorkbookRead, ...] = ()
 
 
 # Inputs at least this large are read two workbooks at once (see _read_sheets). Below it, starting the
@@ -98,30 +100,32 @@ class _Tables:
 PARALLEL_READ_BYTES = 8_000_000
 
 
-def _read_sheets(folder: Path, specs: list[Sheet], jobs: int) -> list[WorkbookRead]:
-    """Return each workbook's sheets read and normalized, in the schema's order.
+def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None) -> list[WorkbookRead]:
+    """Return each workbook's sheets read and normalized (or as kept in `cache`), in the schema's order.
 
-    With jobs > 1 and large inputs, the largest workbook is read here while one other process reads the
-    rest: reading is the main process's longest step before any packet can be built, with the other
+    With jobs > 1 and large workbooks to read, the largest is read here while one other process reads the
+    others: reading is the main process's longest step before any packet can be built, with the other
     core idle (at 5,000 schools, goals.xlsx takes 4.6 s, roster and timeline 1.5 s; handing their tables
-    back costs about 0.5 s). What is found, and in what order, is the same either way. The reader is a
+    back costs about 0.5 s). Workbooks kept in the cache are loaded here: handing them back would cost
+    what loading them does. What is found, and in what order, is the same either way. The reader is a
     fresh interpreter importing only the readers (spawned, not forked from the packet workers' fork
     server, which holds the renderers), so it neither starts that server for a build that needs none nor
     carries the renderers' memory."""
     books = [tuple(group) for _, group in groupby(specs, key=lambda spec: spec.workbook)]
-    sizes = [source_bytes(folder, book) for book in books]
-    if jobs < 2 or len(books) < 2 or sum(sizes) < PARALLEL_READ_BYTES:
-        return [read_workbook_sheets(folder, book) for book in books]
-    largest = sizes.index(max(sizes))
+    unread = {i: source_bytes(folder, book) for i, book in enumerate(books) if not is_kept(folder, book, cache)}
+    if jobs < 2 or len(unread) < 2 or sum(unread.values()) < PARALLEL_READ_BYTES:
+        return [read_workbook_sheets(folder, book, cache) for book in books]
+    largest = max(unread, key=lambda i: unread[i])
     read: dict[int, WorkbookRead] = {}
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=worker_init) as pool:
             try:
                 with interrupt_deferred():
-                    others = {i: pool.submit(read_workbook_sheets, folder, book) for i, book in enumerate(books)
+                    others = {i: pool.submit(read_workbook_sheets, folder, books[i], cache) for i in unread
                               if i != largest}
-                read[largest] = read_workbook_sheets(folder, books[largest])
+                read.update((i, read_workbook_sheets(folder, book, cache)) for i, book in enumerate(books)
+                            if i not in others)
                 read.update((i, future.result()) for i, future in others.items())
             except BaseException:       # Ctrl-C, or a failure here: the other process stops now
                 stop_workers(pool)
@@ -130,16 +134,17 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int) -> list[WorkbookRe
         # The other process could not start, or ended (out of memory, stopped): what it had to read is read
         # here instead. It was only ever a quicker way.
         pass
-    return [read[i] if i in read else read_workbook_sheets(folder, book) for i, book in enumerate(books)]
+    return [read[i] if i in read else read_workbook_sheets(folder, book, cache) for i, book in enumerate(books)]
 
 
-def _read_tables(settings: Settings) -> _Tables:
-    """Return the validated tables and every finding, each with the school it belongs to."""
+def _read_tables(settings: Settings, cache: Path | None = None) -> _Tables:
+    """Return the validated tables and every finding, each with the school it belongs to. With a cache
+    folder, a workbook unchanged since it was kept there is not read again (inputs/cache.py)."""
     templates = Templates(settings.templates)
     vocabulary = designations(templates)
     profile = state_profile(templates, settings.state, f"{Path(settings.inputs) / SETTINGS_FILE}: [district] state")
     books = _read_sheets(Path(settings.inputs), [with_designations(spec, vocabulary) for spec in SHEETS],
-                         settings.jobs)
+                         settings.jobs, cache)
     findings = [f for book in books for f in book.loading]
     if not settings.state:
         findings.append(unset_state(profile))
@@ -152,21 +157,23 @@ def _read_tables(settings: Settings) -> _Tables:
         findings.append(Finding(ERROR, f"No school with ID '{sid}' is on the roster.", file="roster.xlsx",
                                 sheet="Schools", value=sid,
                                 fix="Check the --school value against the School ID column."))
-    return _Tables(tables, owning_schools(tables, findings), vocabulary, profile)
+    return _Tables(tables, owning_schools(tables, findings), vocabulary, profile, tuple(books))
 
 
 @collector_paused()          # millions of objects, no cycles: see collector.py
-def read_district(settings: Settings, only: tuple[str, ...] | None = None) -> LoadedDistrict:
+def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache: Path | None = None
+                  ) -> LoadedDistrict:
     """Return the district with a packet for each school of `only` (default: settings.schools, else every
-    school) whose own rows have no errors. Raise InputError listing every finding when an error belongs to
-    the district (a setting, the roster's Schools sheet, a missing sheet or column, a file that cannot be
-    read, a district-wide row), for then no school can be built."""
-    read = _read_tables(settings)
+    school) whose own rows have no errors, its unchanged workbooks taken from `cache` if given. Raise
+    InputError listing every finding when an error belongs to the district (a setting, the roster's
+    Schools sheet, a missing sheet or column, a file that cannot be read, a district-wide row), for then
+    no school can be built."""
+    read = _read_tables(settings, cache)
     if district_errors(read.findings):
         raise InputError(read.findings)
     blocked = errors_by_school(read.findings)
     district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
-    return LoadedDistrict(district, read.findings, blocked)
+    return LoadedDistrict(district, read.findings, blocked, tuple(book for book in read.books if book.key))
 
 
 @collector_paused()

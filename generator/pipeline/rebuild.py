@@ -22,6 +22,8 @@ from generator.findings import (
     quote,
     summary,
 )
+from generator.inputs.cache import CACHE_FOLDER
+from generator.inputs.workbook import keep_workbooks
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.model.rollup import not_built_rollup, school_rollup
@@ -98,14 +100,16 @@ def _load_and_check(settings: Settings, manifest: Manifest) -> tuple[LoadedDistr
     manifest's first), once nothing stops the build: an error of the district or two schools sharing a
     folder is an InputError, an output folder that cannot be written a PacketsError, before anything is
     written. Then what killed runs left goes."""
-    loaded = read_district(settings, only=())       # every school: the district's view shows them all
+    # Every school: the district's view shows them all.
+    loaded = read_district(settings, only=(), cache=Path(settings.output) / CACHE_FOLDER)
     findings = manifest.findings + loaded.findings
     clashes = folder_clashes(settings, loaded.district)
     if clashes:
         raise InputError(findings + clashes)
     atomic.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
     remove_leftovers(settings)
-    return loaded, findings
+    keep_workbooks(Path(settings.inputs), Path(settings.output) / CACHE_FOLDER, loaded.unkept)
+    return replace(loaded, unkept=()), findings
 
 
 def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:

@@ -142,7 +142,7 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
     from generator.pipeline import district
     reads = []
     real = district._read_tables           # what every command reads the inputs through
-    monkeypatch.setattr(district, "_read_tables", lambda settings: reads.append(1) or real(settings))
+    monkeypatch.setattr(district, "_read_tables", lambda *args: reads.append(1) or real(*args))
     as_of, extra = AS_OF, []
     if change == "input file":
         (inputs / "settings.toml").write_text((inputs / "settings.toml").read_text() + "\n# edited\n")
@@ -231,9 +231,9 @@ def test_large_inputs_read_in_two_processes_give_the_same_tables_and_findings(in
     original = workbook.read_workbook_sheets
 
     @functools.wraps(original)      # pickled by name: the other process imports the original
-    def counted(folder, specs):
+    def counted(folder, specs, *cache):
         here.append(specs[0].workbook)
-        return original(folder, specs)
+        return original(folder, specs, *cache)
 
     monkeypatch.setattr(district, "read_workbook_sheets", counted)
     monkeypatch.setattr(workbook, "read_workbook_sheets", counted)

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from docx import Document
 
-from conftest import AS_OF, SAMPLE, edit_sheet, find_row, run_cli
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, packet_folders, run_cli
 from factories import schedule_table_rows
 
 # FORMS.md section 1, copied here so the test checks the product against the spec, not against itself.
@@ -57,7 +57,7 @@ def built(tmp_path_factory):
 
 
 def packet(out, school_id):
-    (folder,) = [p for p in out.iterdir() if p.is_dir() and p.name.startswith(school_id + "-")]
+    (folder,) = [p for p in packet_folders(out) if p.name.startswith(school_id + "-")]
     return folder
 
 
@@ -74,7 +74,7 @@ def full_date(value: dt.date | dt.datetime | None) -> str:
 def test_one_folder_per_school_with_every_document(built):
     out, _ = built
     schools = roster_schools()
-    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    folders = sorted(p.name for p in packet_folders(out))
     assert len(folders) == len(schools) >= 8
     for school_id, _, _ in schools:
         names = sorted(p.name for p in packet(out, school_id).iterdir())
@@ -251,7 +251,7 @@ def test_build_one_school_only(inputs, output):
     result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--school", "0105",
                      "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
-    assert [p.name for p in output.iterdir() if p.is_dir()] == ["0105-o-keeffe-arts-magnet-school"]
+    assert [p.name for p in packet_folders(output)] == ["0105-o-keeffe-arts-magnet-school"]
 
 
 def test_context_prints_what_the_templates_receive():

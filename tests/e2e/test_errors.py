@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from docx import Document
 
-from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+from conftest import AS_OF, edit_sheet, find_row, header_column, packet_folders, run_cli
 
 
 def snapshot(folder):
@@ -127,7 +127,7 @@ def test_xml_special_characters_and_template_syntax_stay_text(inputs, output):
     result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--school", "0101",
                      "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
-    (folder,) = [p for p in output.iterdir() if p.is_dir()]
+    (folder,) = packet_folders(output)
     assert folder.name == "0101-lincoln-douglas-academy-q-a-7-7"
     for path in folder.iterdir():
         assert name in all_text(path), path.name                # escaped for XML, never evaluated

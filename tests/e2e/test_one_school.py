@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
-from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+from conftest import AS_OF, edit_sheet, find_row, header_column, packet_folders, run_cli
 from factories import district, write_inputs
 
 
@@ -103,7 +103,7 @@ def test_building_another_school_is_not_stopped_by_a_bad_row(tmp_path):
     blank_goal_statement(inputs, "0102")
     result = build(inputs, output, "--school", "0103")
     assert result.exit_code == 0, result.output           # the school asked for is built
-    assert [p.name for p in output.iterdir() if p.is_dir()] == ["0103-school-0103"]
+    assert [p.name for p in packet_folders(output)] == ["0103-school-0103"]
     assert "Also: 1 school(s) outside this run have input errors (0102)" in result.output
     rows = {r["School ID"]: r["Ready"] for r in sheet_rows(output / "readiness.xlsx", "Readiness")}
     assert rows == {"0101": "Not built", "0102": "Not built: input errors", "0103": "Ready"}

@@ -17,7 +17,7 @@ import pytest
 from docx import Document
 from openpyxl.styles import PatternFill
 
-from conftest import AS_OF, SAMPLE, edit_sheet, find_row, run_cli
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, packet_folders, run_cli
 
 # Each test builds the sample district (or a copy rewritten messily) through the CLI: seconds apiece.
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ def build_texts(inputs: Path, output: Path, schools=SCHOOLS) -> dict[str, dict[s
         args += ["--school", school]
     result = run_cli(*args)
     assert result.exit_code == 0, result.output
-    return {p.name: document_text(p) for p in sorted(output.iterdir()) if p.is_dir()}
+    return {p.name: document_text(p) for p in packet_folders(output)}
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from generator.model.build import build_district
 from generator.pipeline import load_district
 from generator.settings import PlanningYear, Settings, load_settings
 
-from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, run_cli
+from conftest import AS_OF, SAMPLE, edit_sheet, find_row, header_column, packet_folders, run_cli
 from factories import schedule_table_rows
 
 D = dt.date
@@ -283,7 +283,7 @@ def test_repeating_rows_reach_the_schedule_document_and_tracker(tmp_path):
     out = tmp_path / "out"
     result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(out), "--as-of", AS_OF, "--school", "0101")
     assert result.exit_code == 0, result.output
-    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    (folder,) = [p for p in packet_folders(out)]
     (task,) = [r for r in sample_rows("Tasks") if r["Repeats"]]
     expected = series(task["Expected Date"].date(), parse_repeats(task["Repeats"]), task["Until"].date())
     doc = Document(folder / "0101-schedule.docx")
@@ -310,7 +310,7 @@ def test_an_undetailed_repeating_task_shows_each_date_under_one_task_name(inputs
     out = tmp_path / "out"
     result = run_cli("build", "--inputs", str(inputs), "--output", str(out), "--as-of", AS_OF, "--school", "0105")
     assert result.exit_code == 0, result.output
-    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    (folder,) = [p for p in packet_folders(out)]
     rows = schedule_table_rows(Document(folder / "0105-schedule.docx"))
     assert [r[1:4:2] for r in rows[:3]] == [["Introductory Session with Superintendent", "August 13, 2026"],
                                             ["", "September 13, 2026"], ["", "October 13, 2026"]]

@@ -22,7 +22,7 @@ from generator.render.template_data import SHIPPED_FOLDER as TEMPLATES
 from generator.render.template_data import Templates, review_rubric
 from generator.settings import load_settings
 
-from conftest import AS_OF, SAMPLE, edit_sheet, header_column, run_cli
+from conftest import AS_OF, SAMPLE, edit_sheet, header_column, packet_folders, run_cli
 
 RUBRIC = TEMPLATES / "review_rubric.csv"
 
@@ -204,7 +204,7 @@ def built(tmp_path_factory):
     result = run_cli("build", "--inputs", str(SAMPLE), "--output", str(out), "--as-of", AS_OF,
                      "--school", "0104", "--school", "0107")
     assert result.exit_code == 0, result.output
-    return {p.name[:4]: p for p in out.iterdir() if p.is_dir()}
+    return {p.name[:4]: p for p in packet_folders(out)}
 
 
 def cells(table) -> list[list[str]]:

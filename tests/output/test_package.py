@@ -13,6 +13,8 @@ from generator.output import atomic, naming
 from generator.output.atomic import write_atomic, write_files
 from generator.output.naming import MAX_NAME, document_name, packet_folder, safe_name, slugify
 
+from conftest import packet_folders
+
 
 @pytest.mark.parametrize("text, slug", [
     ("José Martí & Co.", "jose-marti-co"),
@@ -358,7 +360,7 @@ def test_a_new_folder_pattern_removes_the_old_packet_folder_but_not_staff_files(
     for sid in ("0101", "0102"):
         folder = output / f"2026-27-{sid}"
         assert {p.name for p in folder.iterdir()} == _listed(folder) | {"manifest.json"}
-    assert sorted(p.name for p in output.iterdir() if p.is_dir()) == [old_0102.name, "2026-27-0101", "2026-27-0102"]
+    assert sorted(p.name for p in packet_folders(output)) == [old_0102.name, "2026-27-0101", "2026-27-0102"]
 
 
 def test_a_hand_edited_build_manifest_cannot_remove_files_outside_the_packet_folders(inputs, output, tmp_path):

@@ -32,7 +32,7 @@ from generator.output.packet_manifest import PACKET_MANIFEST
 from generator.output.pdf import SOFFICE_ENV, UNO_PYTHON_ENV, PdfConverter, find_uno_python, require_soffice
 from generator.render import form_titles
 
-from conftest import AS_OF, SAMPLE, BrokenPool, run_cli
+from conftest import AS_OF, SAMPLE, BrokenPool, packet_folders, run_cli
 
 LEGAL_LANDSCAPE = (1008, 612)
 LETTER = (612, 792)
@@ -50,7 +50,7 @@ def size(page) -> tuple[int, int]:
 
 
 def folder_of(output: Path, school_id: str) -> Path:
-    (folder,) = [p for p in output.iterdir() if p.is_dir() and p.name.startswith(school_id + "-")]
+    (folder,) = [p for p in packet_folders(output) if p.name.startswith(school_id + "-")]
     return folder
 
 
@@ -658,7 +658,7 @@ def built(tmp_path_factory):
 @pytest.mark.office
 def test_pdf_after_a_plain_build_makes_a_pdf_for_every_unchanged_school(built):
     output, text, seconds = built
-    schools = [p for p in output.iterdir() if p.is_dir()]
+    schools = [p for p in packet_folders(output)]
     assert "Built 0, skipped" in text and f"Packet PDFs: {len(schools)} of {len(schools)}" in text
     print(f"PDFs for {len(schools)} schools in {seconds:.1f} s")
     pdfs = {p: p.stat().st_mtime_ns for p in output.glob("*/*-packet.pdf")}
@@ -671,7 +671,7 @@ def test_pdf_after_a_plain_build_makes_a_pdf_for_every_unchanged_school(built):
 @pytest.mark.office
 def test_each_pdf_opens_with_the_cover_then_contents_then_each_form_bookmarked(built):
     output, _, _ = built
-    for folder in (p for p in output.iterdir() if p.is_dir()):
+    for folder in (p for p in packet_folders(output)):
         school_id = folder.name.split("-")[0]
         reader = PdfReader(folder / f"{school_id}-packet.pdf")
         marks = outline(reader)
@@ -691,7 +691,7 @@ def test_each_pdf_opens_with_the_cover_then_contents_then_each_form_bookmarked(b
 @pytest.mark.office
 def test_isbe_grid_pages_stay_legal_landscape_in_the_pdf(built):
     output, _, _ = built
-    for folder in (p for p in output.iterdir() if p.is_dir()):
+    for folder in (p for p in packet_folders(output)):
         reader = PdfReader(next(folder.glob("*-packet.pdf")))
         marks = outline(reader) + [("", len(reader.pages))]
         for (title, start), (_, end) in zip(marks, marks[1:]):
@@ -704,7 +704,7 @@ def test_manifest_hashes_match_the_files_on_disk(built):
     output, _, _ = built
     build_manifest = json.loads((output / MANIFEST).read_text())["schools"]
     inputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SAMPLE.iterdir()}
-    for folder in (p for p in output.iterdir() if p.is_dir()):
+    for folder in (p for p in packet_folders(output)):
         data = json.loads((folder / PACKET_MANIFEST).read_text())
         listed = {e["file"]: e for e in data["files"]}
         on_disk = {p.name for p in folder.iterdir() if p.name != PACKET_MANIFEST}
@@ -728,7 +728,7 @@ def test_readiness_links_each_school_to_its_folder_and_pdf(built):
     headers = [c.value for c in ws[4]]
     folder_col, pdf_col = headers.index("Packet folder") + 1, headers.index("Packet PDF") + 1
     rows = list(range(5, ws.max_row + 1))
-    assert len(rows) == len([p for p in output.iterdir() if p.is_dir()])
+    assert len(rows) == len([p for p in packet_folders(output)])
     for row in rows:
         for col in (folder_col, pdf_col):
             link = ws.cell(row=row, column=col).hyperlink

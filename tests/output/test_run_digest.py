@@ -8,7 +8,7 @@ from pathlib import Path
 
 from generator.output.build_record import input_files, run_digest
 
-from conftest import AS_OF, run_cli
+from conftest import AS_OF, packet_folders, run_cli
 
 BIG = 600 * 1024 * 1024
 
@@ -44,7 +44,7 @@ def test_a_big_stray_file_is_never_opened_and_changing_it_rebuilds_nothing(input
         handle.seek(BIG - 1)
         handle.write(b"x")
     assert "Built 0, skipped 9 unchanged" in build(inputs, output).output
-    for folder in (p for p in output.iterdir() if p.is_dir()):
+    for folder in (p for p in packet_folders(output)):
         listed = {e["file"] for e in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["inputs"]}
         assert listed == {"roster.xlsx", "timeline.xlsx", "goals.xlsx", "settings.toml"}
 

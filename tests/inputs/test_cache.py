@@ -1,0 +1,157 @@
+"""The normalized workbooks kept between builds (inputs/cache.py): a kept workbook gives exactly what reading
+it gives; a changed, damaged or foreign store, or one for another schema, is read again; a cache that
+cannot be written changes nothing a build does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import Counter
+from dataclasses import replace
+from itertools import groupby
+
+import pytest
+
+from generator.inputs import cache, workbook
+from generator.inputs.recurrence import Repeats
+from generator.inputs.schema import SHEETS, with_designations
+from generator.render.template_data import Templates, designations
+
+from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+
+BOOKS = {name: tuple(group) for name, group in groupby(SHEETS, key=lambda spec: spec.workbook)}
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Count, by workbook, the workbooks actually read (not taken from the cache)."""
+    counted: Counter = Counter()
+    original = workbook._read
+
+    def counting(folder, specs):
+        counted[specs[0].workbook] += 1
+        return original(folder, specs)
+
+    monkeypatch.setattr(workbook, "_read", counting)
+    return counted
+
+
+def with_problems(inputs):
+    """Give each workbook findings of its own: a bad date, a designation no one knows, a column not used."""
+    def bad_date(ws):
+        ws.cell(find_row(ws, "School ID", "0105"), header_column(ws, "Expected Date"), "31/31/2027")
+    edit_sheet(inputs / "timeline.xlsx", "Tasks", bad_date)
+    edit_sheet(inputs / "roster.xlsx", "Schools", lambda ws: ws.cell(3, header_column(ws, "Designation"), "Bogus"))
+    edit_sheet(inputs / "goals.xlsx", "Goals", lambda ws: ws.cell(1, ws.max_column + 1, "Our own notes"))
+
+
+def assert_same(kept, read):
+    assert kept.loading == read.loading
+    assert kept.normalizing == read.normalizing
+    assert list(kept.tables) == list(read.tables)
+    for name, table in read.tables.items():
+        assert kept.tables[name] == table, name       # spec, file, sheet, rows (numbers and values), columns
+        assert [type(v) for r in kept.tables[name].rows for v in r.cells] == \
+               [type(v) for r in table.rows for v in r.cells], name
+
+
+@pytest.mark.parametrize("book", list(BOOKS))
+def test_a_kept_workbook_gives_exactly_what_reading_it_gives(inputs, tmp_path, reads, book):
+    with_problems(inputs)
+    store = tmp_path / "cache"
+    read = workbook.read_workbook_sheets(inputs, BOOKS[book])
+    first = workbook.read_workbook_sheets(inputs, BOOKS[book], store)
+    assert not workbook.is_kept(inputs, BOOKS[book], store)          # not until the build keeps it
+    workbook.keep_workbooks(inputs, store, [first])
+    kept = workbook.read_workbook_sheets(inputs, BOOKS[book], store)
+    assert reads[book] == 2                   # without the cache, then to keep it; the third came from it
+    assert workbook.is_kept(inputs, BOOKS[book], store)
+    assert_same(first, read)
+    assert_same(kept, read)
+    assert read.normalizing             # with_problems gave each workbook findings to keep
+    values = {type(v) for t in kept.tables.values() for r in t.rows for v in r.cells}
+    if book == "timeline":                    # a date, several dates, a Repeats pattern: each comes back
+        assert {dt.date, tuple, Repeats} <= values
+
+
+def test_a_changed_workbook_is_read_again_and_the_others_are_not(inputs, output, reads):
+    def build():
+        return run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "1")
+
+    assert build().exit_code == 0
+    assert reads == {"roster": 1, "timeline": 1, "goals": 1}
+
+    def new_note(ws):
+        ws.cell(find_row(ws, "School ID", "0105"), header_column(ws, "Notes"), "Moved after the board meeting")
+    edit_sheet(inputs / "timeline.xlsx", "Tasks", new_note)
+    again = build()
+    assert again.exit_code == 0, again.output
+    assert reads == {"roster": 1, "timeline": 2, "goals": 1}
+    assert "Built 1, skipped 8 unchanged" in again.output       # the kept roster and goals changed nothing
+
+
+def test_a_damaged_or_foreign_store_is_read_again_and_replaced(inputs, tmp_path, reads):
+    store = tmp_path / "cache"
+    goals = BOOKS["goals"]
+    read = workbook.read_workbook_sheets(inputs, goals, store)
+    workbook.keep_workbooks(inputs, store, [read])
+    path = store / "goals.sqlite"
+
+    path.write_bytes(b"not a database at all")
+    again = workbook.read_workbook_sheets(inputs, goals, store)
+    assert_same(again, read)
+    workbook.keep_workbooks(inputs, store, [again])
+    assert workbook.is_kept(inputs, goals, store)          # written anew
+
+    with sqlite3.connect(path) as db:                      # whole, but its rows damaged
+        db.execute("UPDATE rows SET rows = x'c1c1c1'")
+    db.close()
+    assert_same(workbook.read_workbook_sheets(inputs, goals, store), read)
+    assert reads["goals"] == 3
+
+
+def test_a_store_is_for_one_file_schema_and_reading_code(inputs, monkeypatch):
+    goals, roster = BOOKS["goals"], BOOKS["roster"]
+    key = cache.workbook_key(inputs, goals)
+    assert key == cache.workbook_key(inputs, goals)
+
+    # A district that adds a designation of its own reads its roster by another schema.
+    vocabulary = designations(Templates(None))
+    wider = replace(vocabulary, designations=vocabulary.designations + (
+        replace(vocabulary.designations[-1], name="Our Own Designation", synonyms=()),))
+    assert cache.workbook_key(inputs, tuple(with_designations(s, wider) for s in roster)) != \
+           cache.workbook_key(inputs, tuple(with_designations(s, vocabulary) for s in roster))
+
+    edit_sheet(inputs / "goals.xlsx", "Goals", lambda ws: ws.cell(2, 2, "A goal, edited"))
+    changed = cache.workbook_key(inputs, goals)
+    assert changed != key
+    with monkeypatch.context() as patched:
+        patched.setattr(cache, "_code_digest", lambda: "other reading code")
+        assert cache.workbook_key(inputs, goals) != changed
+    (inputs / "~$goals.xlsx").write_bytes(b"")             # open in Excel: reading it warns so
+    assert cache.workbook_key(inputs, goals) != changed
+
+
+def test_a_sheet_kept_as_its_own_csv_file_keeps_its_workbook_out_of_the_cache(inputs, tmp_path, reads):
+    (inputs / "timeline_meetings.csv").write_text("School ID,Meeting,Date\n0105,Kickoff,2026-09-01\n",
+                                                   encoding="utf-8")
+    assert cache.workbook_key(inputs, BOOKS["timeline"]) is None
+    read = workbook.read_workbook_sheets(inputs, BOOKS["timeline"], tmp_path / "cache")
+    workbook.keep_workbooks(inputs, tmp_path / "cache", [read])
+    assert not (tmp_path / "cache" / "timeline.sqlite").exists()
+
+
+def test_a_cache_that_cannot_be_written_changes_nothing_a_build_does(inputs, output):
+    output.mkdir()
+    (output / cache.CACHE_FOLDER).write_text("a file where the cache folder would be", encoding="utf-8")
+    result = run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert "Built 9" in result.output
+
+
+def test_a_workbook_saved_again_while_it_was_read_is_not_kept(inputs, tmp_path):
+    store = tmp_path / "cache"
+    read = workbook.read_workbook_sheets(inputs, BOOKS["goals"], store)
+    edit_sheet(inputs / "goals.xlsx", "Goals", lambda ws: ws.cell(2, 2, "Saved while the build was reading"))
+    workbook.keep_workbooks(inputs, store, [read])
+    assert not (store / "goals.sqlite").exists()
