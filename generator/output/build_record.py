@@ -188,6 +188,8 @@ class Manifest:
     pending: set[str] = field(default_factory=set)
 
     findings: list[Finding] = field(default_factory=list)     # why a manifest found was not used
+    # Schools is_current found current by reading their packet's manifest.json, the stamp being out of date.
+    _restamp: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def load(cls, output: Path) -> "Manifest":
@@ -235,8 +237,11 @@ class Manifest:
         output = str(self.path.parent)
         if _stamp_matches(output, entry):
             return True
-        return (all((Path(output) / doc).is_file() for doc in entry["documents"])
-                and _packet_manifest_intact(Path(output) / entry["folder"], entry["documents"]))
+        if (all((Path(output) / doc).is_file() for doc in entry["documents"])
+                and _packet_manifest_intact(Path(output) / entry["folder"], entry["documents"])):
+            self._restamp.add(school_id)
+            return True
+        return False
 
     def record(self, school_id: str, fingerprint: str, folder: Path, documents, built_at: dt.datetime,
                name: str = "", designation: str = "", ready: bool = False, as_of: dt.date | None = None) -> None:
@@ -249,6 +254,15 @@ class Manifest:
             "built_at": built_at.isoformat(),
         }
         self.entries[school_id]["stamp"] = _stamp(output, self.entries[school_id])
+
+    def keep(self, school_id: str, name: str, designation: str, ready: bool, as_of: dt.date) -> None:
+        """Record an unchanged school's packet as it is judged now (its name, designation, readiness),
+        its files as they were recorded: is_current has just found them so, and looking at every school's
+        files again would cost what finding them did."""
+        entry = self.entries[school_id]
+        entry.update(name=name, designation=designation, ready=ready, as_of=as_of.isoformat())
+        if school_id in self._restamp:
+            entry["stamp"] = _stamp(self.path.parent, entry)
 
     def entry(self, school_id: str) -> dict:
         return self.entries.get(school_id, {})

@@ -161,7 +161,9 @@ def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packe
                 result = next(built)
             else:
                 result = _skipped(settings, packets[sid], manifest.entry(sid))
-            if not result.error and not result.blocked:
+            if result.skipped:
+                manifest.keep(sid, result.school_name, result.designation, result.ready, settings.as_of)
+            elif not result.error and not result.blocked:
                 _record(settings, manifest, fingerprint(sid), result)
             results.append(result)
             if progress:

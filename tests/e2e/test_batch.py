@@ -135,6 +135,35 @@ def test_an_unchanged_rerun_opens_no_packets_manifest_but_sees_a_document_of_ano
         third.output
 
 
+def test_an_unchanged_packet_found_whole_by_its_manifest_is_recorded_so_and_not_read_again(inputs, output,
+                                                                                          monkeypatch):
+    """A packet whose manifest.json was touched (copied back from a backup, say) is found whole by reading
+    it; the rebuild that skips it records it as it is now, so the next rebuild need not read it again."""
+    import os
+
+    from generator.output import packet_manifest
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    touched = next(output.glob("0105-*/manifest.json"))
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    real = packet_manifest.read
+    opened = []
+    monkeypatch.setattr(packet_manifest, "read", lambda folder: opened.append(folder.name[:4]) or real(folder))
+
+    def note(school_id, text):
+        def edit(ws):
+            ws.cell(find_row(ws, "School ID", school_id), header_column(ws, "Notes"), text)
+        edit_sheet(inputs / "timeline.xlsx", "Tasks", edit)
+
+    note("0101", "Moved after the board meeting")
+    first = build(inputs, output, "--jobs", "1")
+    assert statuses(first)["0105"] == "unchanged" and "0105" in opened, first.output
+    opened.clear()
+    note("0102", "Moved too")
+    second = build(inputs, output, "--jobs", "1")
+    assert statuses(second)["0105"] == "unchanged", second.output
+    assert "0105" not in opened
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("change", ["input file", "as-of date", "readiness report deleted", "strict"])
 def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypatch):
