@@ -61,7 +61,12 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         batch.start_workers_early()         # a first build or --force: many packets to build
     loaded, input_findings = _load_and_check(settings, manifest)
     # What was loaded lives the whole run: the collector's passes leave it out (collector_frozen).
-    with collector_frozen():
+    with collector_frozen(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="background") as background:
+        # The workbooks read from their files are kept for the next build while this one builds its packets,
+        # when this process mostly waits on the workers (1.2 s at 5,000 schools, before the first packet).
+        kept = background.submit(keep_workbooks, Path(settings.inputs), Path(settings.output) / CACHE_FOLDER,
+                                 loaded.unkept)
+        loaded = replace(loaded, unkept=())
         district = loaded.district
         fingerprint = _fingerprints(district, settings, templates)
         in_run = [p for p in district.packets if of_run(settings, p.school.school_id)]
@@ -73,17 +78,17 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprint)
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush") as flushing:
-            # The new packets go to disk (the sync waits on the disk, not on the CPU) while the district's
-            # reports are made; only once they are there are older documents removed and the packets recorded.
-            flushed = flushing.submit(atomic.flush_all, settings.output) if stale else None
-            others = _others(settings, loaded, manifest, templates) if settings.schools else []
-            shown = _in_roster_order(district, results + others)
-            report = write_readiness_report(settings, shown, input_findings)
-            write_district_view(settings, district, shown)
-            if flushed is not None:
-                flushed.result()
-                _remove_superseded(settings, manifest, previous, results)
+        # The new packets go to disk (the sync waits on the disk, not on the CPU) while the district's reports
+        # are made; only once they are there are older documents removed and the packets recorded.
+        flushed = background.submit(atomic.flush_all, settings.output) if stale else None
+        others = _others(settings, loaded, manifest, templates) if settings.schools else []
+        shown = _in_roster_order(district, results + others)
+        report = write_readiness_report(settings, shown, input_findings)
+        write_district_view(settings, district, shown)
+        if flushed is not None:
+            flushed.result()
+            _remove_superseded(settings, manifest, previous, results)
+        kept.result()
         # Last: the manifest says this run is complete only once its district view is written.
         failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
         manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
@@ -121,8 +126,7 @@ def _load_and_check(settings: Settings, manifest: Manifest) -> tuple[LoadedDistr
         raise InputError(findings + clashes)
     atomic.ensure_writable(settings.output, (MANIFEST, READINESS_REPORT, *DISTRICT_VIEW))
     remove_leftovers(settings)
-    keep_workbooks(Path(settings.inputs), Path(settings.output) / CACHE_FOLDER, loaded.unkept)
-    return replace(loaded, unkept=()), findings
+    return loaded, findings
 
 
 def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
