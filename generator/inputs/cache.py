@@ -83,11 +83,17 @@ def _store_path(cache: Path, specs: tuple[Sheet, ...]) -> Path:
     return Path(cache) / f"{specs[0].workbook}.sqlite"
 
 
+def _open_store(path: Path) -> sqlite3.Connection:
+    """Open a store to read, as immutable: it never changes once in place (store() writes a new file and
+    moves it there), and so needs no locks, which an output folder on a network drive may not have."""
+    return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+
+
 def holds(cache: Path, specs: tuple[Sheet, ...], key: str) -> bool:
     """Return True when the workbook's store is there and kept under key (nothing is loaded)."""
     path = _store_path(cache, specs)
     try:
-        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as db:
+        with closing(_open_store(path)) as db:
             return db.execute("SELECT 1 FROM meta WHERE key = ?", (key,)).fetchone() is not None
     except sqlite3.Error:
         return False
@@ -101,7 +107,7 @@ def load(cache: Path, specs: tuple[Sheet, ...], key: str
     if not path.is_file():
         return None
     try:
-        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as db:
+        with closing(_open_store(path)) as db:
             found = db.execute("SELECT body FROM meta WHERE key = ?", (key,)).fetchone()
             if found is None:
                 return None
@@ -133,12 +139,17 @@ def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Tab
     partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.unlink(missing_ok=True)             # what a build killed while writing it left
+        for left in (partial, partial.with_name(partial.name + "-journal")):
+            left.unlink(missing_ok=True)            # what a build killed while writing it left
         meta = {"tables": {name: (t.file, t.sheet, [(f, *where) for f, where in t.columns.items()])
                            for name, t in tables.items()},
                 "loading": [dataclasses.astuple(f) for f in loading],
                 "normalizing": [dataclasses.astuple(f) for f in normalizing]}
         with closing(sqlite3.connect(partial)) as db:
+            # No journal and no flushing: the file is new and moved into place only once whole, so neither
+            # buys anything; a store a power cut damages is read past like any other.
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
             db.execute("CREATE TABLE meta (key TEXT, body BLOB)")
             db.execute("CREATE TABLE rows (sheet TEXT, school TEXT, rows BLOB)")
             db.execute("INSERT INTO meta VALUES (?, ?)", (key, msgpack.packb(meta)))

@@ -109,6 +109,14 @@ def test_a_damaged_or_foreign_store_is_read_again_and_replaced(inputs, tmp_path,
     assert_same(workbook.read_workbook_sheets(inputs, goals, store), read)
     assert reads["goals"] == 3
 
+    # A build killed while it kept the workbook left a part-written file and a journal beside it.
+    path.unlink()
+    (store / "goals.sqlite.partial").write_bytes(b"SQLite format 3\0" + b"\xff" * 4000)
+    (store / "goals.sqlite.partial-journal").write_bytes(b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7" + b"\x00" * 4000)
+    workbook.keep_workbooks(inputs, store, [read])
+    assert_same(workbook.read_workbook_sheets(inputs, goals, store), read)
+    assert reads["goals"] == 3 and [p.name for p in store.iterdir()] == ["goals.sqlite"]
+
 
 def test_a_store_is_for_one_file_schema_and_reading_code(inputs, monkeypatch):
     goals, roster = BOOKS["goals"], BOOKS["roster"]
