@@ -9,7 +9,10 @@ A workbook's store is one SQLite file (goals.sqlite) holding its rows grouped by
 school's rows can also be read alone. Values are MessagePack: data, never code. (Not pickle: whoever can
 write the output folder could then make the next build run their code.) It is only ever a cache: when its
 file is missing, damaged, or was written for other file contents, another schema or other reading code,
-the workbook is read again."""
+the workbook is read again.
+
+Each school's rows of a sheet are also kept with a digest of them (and of where the sheet's columns are),
+so that a build can tell which schools' inputs are as they were (group_digests) without looking at them."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from generator.inputs.recurrence import Repeats
 from generator.inputs.schema import Sheet
 
 CACHE_FOLDER = ".packets-cache"         # in the output folder; a dot folder, which nothing else there lists
-_FORMAT = "1"                           # of the store's tables and encoding
+_FORMAT = "2"                           # of the store's tables and encoding
 _DATE, _REPEATS = 1, 2                  # MessagePack extension types
 
 
@@ -79,6 +82,35 @@ def _decode(code: int, data: bytes) -> Any:
     raise ValueError(f"unknown stored type {code}")
 
 
+# A sheet's rows of one school (or its district-wide rows: school None) -> the digest of them.
+Digests = dict[tuple[str, Any], str]
+
+
+def _packed_groups(tables: dict[str, Table]) -> list[tuple[str, Any, bytes, str]]:
+    """Return each sheet's rows grouped by School ID, as (sheet, school, the rows packed, their digest). The
+    digest also covers the sheet's file, name and columns: where a row comes from is part of what a packet
+    and its findings say. Raise TypeError for a value a store cannot hold."""
+    groups = []
+    for name, table in tables.items():
+        where = msgpack.packb((table.file, table.sheet, sorted(table.columns.items())))
+        by_school: dict[Any, list] = {}
+        for row in table.rows:
+            by_school.setdefault(row["school_id"], []).append((row.number, row.cells))
+        for school, rows in by_school.items():
+            packed = msgpack.packb(rows, default=_encode)
+            groups.append((name, school, packed, hashlib.blake2b(where + packed, digest_size=16).hexdigest()))
+    return groups
+
+
+def group_digests(tables: dict[str, Table]) -> Digests | None:
+    """Return the digest of each sheet's rows of each school, as a store keeps them (None: a value that
+    cannot be stored, so none can be told)."""
+    try:
+        return {(sheet, school): digest for sheet, school, _, digest in _packed_groups(tables)}
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def _store_path(cache: Path, specs: tuple[Sheet, ...]) -> Path:
     return Path(cache) / f"{specs[0].workbook}.sqlite"
 
@@ -100,9 +132,9 @@ def holds(cache: Path, specs: tuple[Sheet, ...], key: str) -> bool:
 
 
 def load(cache: Path, specs: tuple[Sheet, ...], key: str
-         ) -> tuple[dict[str, Table], list[Finding], list[Finding]] | None:
-    """Return the workbook's tables and the findings of loading and normalizing it, as stored under key;
-    None when the store is missing, is for another key, or cannot be read."""
+         ) -> tuple[dict[str, Table], list[Finding], list[Finding], Digests] | None:
+    """Return the workbook's tables, the findings of loading and normalizing it and its group_digests, as
+    stored under key; None when the store is missing, is for another key, or cannot be read."""
     path = _store_path(cache, specs)
     if not path.is_file():
         return None
@@ -113,10 +145,12 @@ def load(cache: Path, specs: tuple[Sheet, ...], key: str
                 return None
             meta = msgpack.unpackb(found[0])
             by_sheet: dict[str, list[Row]] = {}
+            digests: Digests = {}
             specs_by_name = {spec.name: spec for spec in specs}
             positions = {name: {col.key: i for i, col in enumerate(spec.columns)}
                          for name, spec in specs_by_name.items()}
-            for sheet, rows in db.execute("SELECT sheet, rows FROM rows"):
+            for sheet, school, rows, digest in db.execute("SELECT sheet, school, rows, digest FROM rows"):
+                digests[sheet, school] = digest
                 at = positions[sheet]
                 by_sheet.setdefault(sheet, []).extend(
                     Row(number, cells, at) for number, cells in msgpack.unpackb(rows, ext_hook=_decode, use_list=False))
@@ -125,18 +159,24 @@ def load(cache: Path, specs: tuple[Sheet, ...], key: str
             rows = sorted(by_sheet.get(name, ()), key=lambda row: row.number)     # stored school by school
             tables[name] = Table(specs_by_name[name], file, sheet, tuple(rows),
                                  {field: (letter, header) for field, letter, header in columns})
-        return (tables, [Finding(*f) for f in meta["loading"]], [Finding(*f) for f in meta["normalizing"]])
+        return (tables, [Finding(*f) for f in meta["loading"]], [Finding(*f) for f in meta["normalizing"]],
+                digests)
     except Exception:       # a damaged or foreign store is no store: the workbook is read again
         return None
 
 
 def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Table], loading: list[Finding],
-          normalizing: list[Finding]) -> None:
-    """Keep the workbook's tables and findings under key, replacing what was kept for it before. Written
-    to a temporary file, then moved into place: a reader sees the old store or the whole new one. A store
-    that cannot be written (a read-only output folder, a full disk, a value it cannot hold) is left out."""
+          normalizing: list[Finding]) -> Digests | None:
+    """Keep the workbook's tables and findings under key, replacing what was kept for it before, and return
+    its group_digests. Written to a temporary file, then moved into place: a reader sees the old store or
+    the whole new one. A store that cannot be written (a read-only output folder, a full disk) is left out;
+    one with a value it cannot hold, too (and then no digests are returned)."""
     path = _store_path(cache, specs)
     partial = path.with_name(path.name + ".partial")
+    try:
+        groups = _packed_groups(tables)
+    except (TypeError, ValueError, OverflowError):
+        return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for left in (partial, partial.with_name(partial.name + "-journal")):
@@ -151,20 +191,15 @@ def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Tab
             db.execute("PRAGMA journal_mode = OFF")
             db.execute("PRAGMA synchronous = OFF")
             db.execute("CREATE TABLE meta (key TEXT, body BLOB)")
-            db.execute("CREATE TABLE rows (sheet TEXT, school TEXT, rows BLOB)")
+            db.execute("CREATE TABLE rows (sheet TEXT, school TEXT, rows BLOB, digest TEXT)")
             db.execute("INSERT INTO meta VALUES (?, ?)", (key, msgpack.packb(meta)))
-            for name, table in tables.items():
-                by_school: dict[Any, list] = {}
-                for row in table.rows:
-                    by_school.setdefault(row["school_id"], []).append((row.number, row.cells))
-                db.executemany("INSERT INTO rows VALUES (?, ?, ?)",
-                               ((name, school, msgpack.packb(rows, default=_encode))
-                                for school, rows in by_school.items()))
+            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", groups)
             db.execute("CREATE INDEX by_school ON rows (school)")
             db.commit()
         os.replace(partial, path)
-    except (OSError, sqlite3.Error, TypeError, ValueError, OverflowError):
+    except (OSError, sqlite3.Error, ValueError, OverflowError):
         try:
             partial.unlink(missing_ok=True)
         except OSError:
             pass
+    return {(sheet, school): digest for sheet, school, _, digest in groups}

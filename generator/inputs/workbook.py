@@ -25,6 +25,7 @@ class WorkbookRead:
     normalizing: list[Finding]
     specs: tuple[Sheet, ...] = ()
     key: str | None = None          # read from its file, to be kept under this key (keep_workbooks)
+    digests: stored.Digests | None = None      # taken from the cache: its rows' group_digests
 
 
 @collector_paused()
@@ -36,18 +37,25 @@ def read_workbook_sheets(folder: Path, specs: tuple[Sheet, ...], cache: Path | N
     if cache is not None and key is not None:
         kept = stored.load(cache, specs, key)
         if kept is not None:
-            return WorkbookRead(*kept, specs=specs)
+            tables, loading, normalizing, digests = kept
+            return WorkbookRead(tables, loading, normalizing, specs, digests=digests)
     return replace(_read(folder, specs), key=key)
 
 
 @collector_paused()          # called with the district loaded: a full collection would walk all of it
-def keep_workbooks(folder: Path, cache: Path, reads: Iterable[WorkbookRead]) -> None:
-    """Keep in the cache each workbook read from its file, for the next build. Called only once a build
-    has found nothing that stops it, so a refused build writes nothing at all. A workbook saved again
-    while it was being read is not kept: what was read may be neither version."""
+def keep_workbooks(folder: Path, cache: Path, reads: Iterable[WorkbookRead]) -> stored.Digests | None:
+    """Keep in the cache each workbook read from its file, for the next build, and return the group_digests
+    of them all (None when some value cannot be told so). Called only once a build has found nothing that
+    stops it, so a refused build writes nothing at all. A workbook saved again while it was being read is
+    not kept: what was read may be neither version."""
+    digests: stored.Digests | None = {}
     for read in reads:
         if read.key is not None and read.key == stored.workbook_key(folder, read.specs):
-            stored.store(cache, read.specs, read.key, read.tables, read.loading, read.normalizing)
+            found = stored.store(cache, read.specs, read.key, read.tables, read.loading, read.normalizing)
+        else:
+            found = stored.group_digests(read.tables)
+        digests = None if found is None or digests is None else {**digests, **found}
+    return digests
 
 
 def is_kept(folder: Path, specs: tuple[Sheet, ...], cache: Path | None) -> bool:

@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from generator import __version__
 from generator.findings import WARNING, Finding
@@ -38,6 +39,40 @@ def packet_fingerprint(packet, settings, templates: str) -> str:
     parts = (__version__, templates, settings.district_name, settings.folder_pattern, settings.file_pattern,
              repr(packet))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _packet_code() -> str:
+    """Return a hash of the code that reads inputs and makes a packet's model of them (with the templates'
+    data it reads: designations and state profiles)."""
+    root = Path(__file__).parent.parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("inputs/*.py"), *root.glob("model/*.py"), root / "findings.py",
+                        root / "settings.py", root / "render" / "template_data.py"]):
+        digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def inputs_digests(digests: dict, school_ids, settings, templates: str) -> dict[str, str]:
+    """Return each school's inputs digest: a hash of everything its packet is made from as it was read, its
+    own rows of every sheet (the group_digests of inputs/cache.py), the district-wide rows, the settings
+    (the day overdue is judged by among them), the templates, and the code that reads inputs and models a
+    packet. A school whose digest is the one recorded would have the same packet, and so the same
+    fingerprint: its packet need not be fingerprinted to be found current."""
+    run_only = replace(settings, inputs=Path(), output=Path(), schools=(), templates=None, strict=False, jobs=1,
+                       force=False, pdf=False)
+    context = hashlib.blake2b(digest_size=16)
+    for part in (__version__, _packet_code(), templates, repr(run_only)):
+        context.update(part.encode("utf-8") + b"\x1f")
+    own: dict[str, list[tuple[str, str]]] = {}
+    for (sheet, school), digest in sorted(digests.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        if school is None:
+            context.update(f"{sheet}\x1f{digest}\x1e".encode("utf-8"))
+        else:
+            own.setdefault(school, []).append((sheet, digest))
+    base = context.digest()
+    return {sid: hashlib.blake2b(base + repr(own.get(sid, [])).encode("utf-8"), digest_size=16).hexdigest()
+            for sid in school_ids}
 
 
 def input_files(folder: Path) -> list[Path]:
@@ -110,7 +145,7 @@ def _entry_whole(entry) -> bool:
     if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str) \
             or not _relative(entry.get("folder")) or not isinstance(entry.get("documents"), list) \
             or not all(_relative(d) for d in entry["documents"]) \
-            or not all(isinstance(entry.get(key, ""), str) for key in ("name", "designation")) \
+            or not all(isinstance(entry.get(key, ""), str) for key in ("name", "designation", "inputs")) \
             or not isinstance(entry.get("ready", False), bool):
         return False
     try:
@@ -229,10 +264,14 @@ class Manifest:
         self.run = {"digest": digest, "schools": schools} if digest else {}
         self.pending = self.pending & set(untouched)
 
-    def is_current(self, school_id: str, fingerprint: str) -> bool:
-        """Return True when the school's packet was built from the same inputs and is still all on disk."""
+    def is_current(self, school_id: str, fingerprint: str | Callable[[], str], inputs: str | None = None) -> bool:
+        """Return True when the school's packet was built from the same inputs and is still all on disk: its
+        inputs digest is the one recorded (inputs_digests), or else its fingerprint (asked for only then)."""
         entry = self.entries.get(school_id)
-        if not entry or entry.get("fingerprint") != fingerprint or school_id in self.pending:
+        if not entry or school_id in self.pending:
+            return False
+        if not (inputs and entry.get("inputs") == inputs) and \
+                entry.get("fingerprint") != (fingerprint() if callable(fingerprint) else fingerprint):
             return False
         output = str(self.path.parent)
         if _stamp_matches(output, entry):
@@ -263,6 +302,12 @@ class Manifest:
         entry.update(name=name, designation=designation, ready=ready, as_of=as_of.isoformat())
         if school_id in self._restamp:
             entry["stamp"] = _stamp(self.path.parent, entry)
+
+    def record_inputs(self, inputs: dict[str, str]) -> None:
+        """Record the inputs digest each school's packet (built or found current by this run) was made from."""
+        for school_id, digest in inputs.items():
+            if school_id in self.entries:
+                self.entries[school_id]["inputs"] = digest
 
     def entry(self, school_id: str) -> dict:
         return self.entries.get(school_id, {})

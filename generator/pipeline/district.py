@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
@@ -82,6 +82,7 @@ class LoadedDistrict:
     findings: list[Finding]             # every finding, the blocked schools' errors among them
     blocked: dict[str, list[Finding]]
     unkept: tuple[WorkbookRead, ...] = ()       # the workbooks read from their files, for keep_workbooks
+    kept_digests: dict = field(default_factory=dict)    # the group_digests of those taken from the cache
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,10 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
         raise InputError(read.findings)
     blocked = errors_by_school(read.findings)
     district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
-    return LoadedDistrict(district, read.findings, blocked, tuple(book for book in read.books if book.key))
+    if cache is None:           # nothing to keep, and no digests to tell unchanged schools by
+        return LoadedDistrict(district, read.findings, blocked)
+    return LoadedDistrict(district, read.findings, blocked, tuple(b for b in read.books if b.digests is None),
+                          {group: d for b in read.books if b.digests for group, d in b.digests.items()})
 
 
 @collector_paused()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable, TypeGuard
 
@@ -30,7 +30,7 @@ from generator.model.records import District, Packet, School
 from generator.model.rollup import not_built_rollup, school_rollup
 from generator.model.status import packet_readiness
 from generator.output import atomic, batch, naming, packet_manifest
-from generator.output.build_record import MANIFEST, Manifest, packet_fingerprint
+from generator.output.build_record import MANIFEST, Manifest, inputs_digests, packet_fingerprint
 from generator.output.naming import under_output
 from generator.output.results import PacketResult, recorded_result
 from generator.pipeline.district import LoadedDistrict, folder_clashes, of_run, read_district
@@ -62,16 +62,24 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     loaded, input_findings = _load_and_check(settings, manifest)
     # What was loaded lives the whole run: the collector's passes leave it out (collector_frozen).
     with collector_frozen(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="background") as background:
-        # The workbooks read from their files are kept for the next build while this one builds its packets,
-        # when this process mostly waits on the workers (1.2 s at 5,000 schools, before the first packet).
-        kept = background.submit(keep_workbooks, Path(settings.inputs), Path(settings.output) / CACHE_FOLDER,
-                                 loaded.unkept)
-        loaded = replace(loaded, unkept=())
         district = loaded.district
+        keeping = partial(keep_workbooks, Path(settings.inputs), Path(settings.output) / CACHE_FOLDER, loaded.unkept)
+        asks = bool(manifest.entries) and not settings.force         # which packets are current?
+        if asks:
+            # A school whose inputs are as its packet was built from is current without its packet being
+            # fingerprinted (inputs_digests); keeping the workbooks read gives their digests.
+            kept = _done(keeping())
+        else:
+            # Nothing can be current: the workbooks read are kept for the next build while this one builds
+            # its packets, when this process mostly waits on the workers (1.2 s at 5,000 schools, before
+            # the first packet otherwise).
+            kept = background.submit(keeping)
+        loaded = replace(loaded, unkept=())
         fingerprint = _fingerprints(district, settings, templates)
+        inputs = _inputs(loaded, kept, settings, templates) if asks else {}
         in_run = [p for p in district.packets if of_run(settings, p.school.school_id)]
-        stale = [p for p in in_run if settings.force or not manifest.entry(p.school.school_id)
-                 or not manifest.is_current(p.school.school_id, fingerprint(p.school.school_id))]
+        stale = [p for p in in_run if settings.force or not manifest.is_current(
+                 p.school.school_id, partial(fingerprint, p.school.school_id), inputs.get(p.school.school_id))]
         previous = _begin_run(manifest, stale)
 
         results = _build_packets(settings, loaded, stale, manifest, fingerprint, progress)
@@ -88,12 +96,31 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         if flushed is not None:
             flushed.result()
             _remove_superseded(settings, manifest, previous, results)
-        kept.result()
+        inputs = inputs or _inputs(loaded, kept, settings, templates)
+        manifest.record_inputs({r.school_id: inputs[r.school_id] for r in results
+                                if r.school_id in inputs and not r.error and not r.blocked})
         # Last: the manifest says this run is complete only once its district view is written.
         failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
         manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
         manifest.save()
         return BuildReport(tuple(results), tuple(input_findings), report, tuple(others), tuple(settings.schools))
+
+
+def _done(value) -> Future:
+    """Return a future already holding value: what was worked out at once, as what was sent off is held."""
+    done: Future = Future()
+    done.set_result(value)
+    return done
+
+
+def _inputs(loaded: LoadedDistrict, kept: Future, settings: Settings, templates: str) -> dict[str, str]:
+    """Return each school's inputs digest (build_record.inputs_digests); none when some rows' digests could
+    not be made (a value a store cannot hold)."""
+    read = kept.result()
+    if read is None:
+        return {}
+    return inputs_digests({**loaded.kept_digests, **read}, [s.school_id for s in loaded.district.schools],
+                          settings, templates)
 
 
 def _fingerprints(district: District, settings: Settings, templates: str) -> Callable[[str], str]:
