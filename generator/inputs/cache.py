@@ -24,7 +24,7 @@ import sqlite3
 from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import msgpack
 
@@ -86,11 +86,11 @@ def _decode(code: int, data: bytes) -> Any:
 Digests = dict[tuple[str, Any], str]
 
 
-def _packed_groups(tables: dict[str, Table]) -> list[tuple[str, Any, bytes, str]]:
-    """Return each sheet's rows grouped by School ID, as (sheet, school, the rows packed, their digest). The
-    digest also covers the sheet's file, name and columns: where a row comes from is part of what a packet
-    and its findings say. Raise TypeError for a value a store cannot hold."""
-    groups = []
+def _packed_groups(tables: dict[str, Table]) -> Iterator[tuple[str, Any, bytes, str]]:
+    """Yield each sheet's rows grouped by School ID, as (sheet, school, the rows packed, their digest), one
+    group at a time: a large workbook packed whole would be held twice. The digest also covers the sheet's
+    file, name and columns: where a row comes from is part of what a packet and its findings say. Raise
+    TypeError for a value a store cannot hold."""
     for name, table in tables.items():
         where = msgpack.packb((table.file, table.sheet, sorted(table.columns.items())))
         by_school: dict[Any, list] = {}
@@ -98,8 +98,7 @@ def _packed_groups(tables: dict[str, Table]) -> list[tuple[str, Any, bytes, str]
             by_school.setdefault(row["school_id"], []).append((row.number, row.cells))
         for school, rows in by_school.items():
             packed = msgpack.packb(rows, default=_encode)
-            groups.append((name, school, packed, hashlib.blake2b(where + packed, digest_size=16).hexdigest()))
-    return groups
+            yield name, school, packed, hashlib.blake2b(where + packed, digest_size=16).hexdigest()
 
 
 def group_digests(tables: dict[str, Table]) -> Digests | None:
@@ -173,10 +172,12 @@ def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Tab
     one with a value it cannot hold, too (and then no digests are returned)."""
     path = _store_path(cache, specs)
     partial = path.with_name(path.name + ".partial")
-    try:
-        groups = _packed_groups(tables)
-    except (TypeError, ValueError, OverflowError):
-        return None
+    digests: Digests = {}
+
+    def digested(groups: Iterator[tuple[str, Any, bytes, str]]) -> Iterator[tuple[str, Any, bytes, str]]:
+        for group in groups:
+            digests[group[0], group[1]] = group[3]
+            yield group
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for left in (partial, partial.with_name(partial.name + "-journal")):
@@ -193,13 +194,21 @@ def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Tab
             db.execute("CREATE TABLE meta (key TEXT, body BLOB)")
             db.execute("CREATE TABLE rows (sheet TEXT, school TEXT, rows BLOB, digest TEXT)")
             db.execute("INSERT INTO meta VALUES (?, ?)", (key, msgpack.packb(meta)))
-            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", groups)
+            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", digested(_packed_groups(tables)))
             db.execute("CREATE INDEX by_school ON rows (school)")
             db.commit()
         os.replace(partial, path)
-    except (OSError, sqlite3.Error, ValueError, OverflowError):
-        try:
-            partial.unlink(missing_ok=True)
-        except OSError:
-            pass
-    return {(sheet, school): digest for sheet, school, _, digest in groups}
+    except (TypeError, ValueError, OverflowError):      # a value a store cannot hold: no store, no digests
+        _remove(partial)
+        return None
+    except (OSError, sqlite3.Error):                   # not written: the digests are still the rows'
+        _remove(partial)
+        return group_digests(tables)
+    return digests
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass

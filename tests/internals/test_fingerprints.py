@@ -87,3 +87,16 @@ def test_without_a_cache_to_keep_unchanged_schools_are_still_told_by_their_input
     note(inputs, "0103", "Moved")
     again = build(inputs, output)
     assert fingerprinted(events) == ["0103"] and "Built 1, skipped 8 unchanged" in again.output
+
+
+def test_rows_whose_digests_cannot_be_made_leave_every_school_to_its_fingerprint(inputs, output, events,
+                                                                                 monkeypatch):
+    build(inputs, output)
+    events.clear()
+
+    def cannot(value):
+        raise TypeError("a value a store cannot hold")
+    monkeypatch.setattr(cache, "_encode", cannot)
+    note(inputs, "0103", "Moved")
+    again = build(inputs, output)
+    assert len(fingerprinted(events)) == 9 and "Built 1, skipped 8 unchanged" in again.output
