@@ -91,13 +91,18 @@ def _packed_groups(tables: dict[str, Table]) -> Iterator[tuple[str, Any, bytes, 
     group at a time: a large workbook packed whole would be held twice. The digest also covers the sheet's
     file, name and columns: where a row comes from is part of what a packet and its findings say. Raise
     TypeError for a value a store cannot hold."""
+    packer = msgpack.Packer(default=_encode, autoreset=False)
     for name, table in tables.items():
         where = msgpack.packb((table.file, table.sheet, sorted(table.columns.items())))
-        by_school: dict[Any, list] = {}
+        by_school: dict[Any, list[Row]] = {}
         for row in table.rows:
-            by_school.setdefault(row["school_id"], []).append((row.number, row.cells))
+            by_school.setdefault(row["school_id"], []).append(row)
         for school, rows in by_school.items():
-            packed = msgpack.packb(rows, default=_encode)
+            packer.reset()
+            packer.pack_array_header(len(rows))
+            for row in rows:
+                packer.pack((row.number, row.cells))
+            packed = packer.bytes()
             yield name, school, packed, hashlib.blake2b(where + packed, digest_size=16).hexdigest()
 
 
