@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from generator.findings import (
     errors_by_school,
     summary,
 )
+from generator.inputs.cache import CACHE_FOLDER
 from generator.inputs.read import source_bytes
 from generator.inputs.schema import SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, validate_tables
@@ -200,8 +201,9 @@ def unset_state(profile: StateProfile) -> Finding:
 def validate(settings: Settings) -> ValidationReport:
     """Return the inputs' findings and every school's readiness; nothing is written. A school whose own
     rows have errors is listed with them, not judged. Raise InputError listing every finding when an
-    error keeps the district from being read."""
-    loaded = read_district(settings)
+    error keeps the district from being read. Workbooks unchanged since a build kept them are taken from
+    its cache, which is only read: validating writes nothing."""
+    loaded = replace(read_district(settings, cache=Path(settings.output) / CACHE_FOLDER), unkept=())
     district = loaded.district
     packets = {p.school.school_id: p for p in district.packets}
     checks = []

@@ -163,3 +163,23 @@ def test_a_workbook_saved_again_while_it_was_read_is_not_kept(inputs, tmp_path):
     edit_sheet(inputs / "goals.xlsx", "Goals", lambda ws: ws.cell(2, 2, "Saved while the build was reading"))
     workbook.keep_workbooks(inputs, store, [read])
     assert not (store / "goals.sqlite").exists()
+
+
+def test_validate_takes_what_a_build_kept_and_finds_the_same(inputs, tmp_path, reads, monkeypatch):
+    """`packets validate` reads the default output folder's cache (relative to where it runs, as a build's
+    default output is) and writes nothing there."""
+    from generator.pipeline import validate
+    from generator.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    with_problems(inputs)
+    settings = load_settings(inputs, as_of=dt.date.fromisoformat(AS_OF))
+    before = validate(settings)
+    assert sum(reads.values()) == 3 and not (tmp_path / "output").exists()
+    assert run_cli("build", "--inputs", str(inputs), "--as-of", AS_OF, "--jobs", "1").exit_code == 1   # a bad row
+    kept = sorted((tmp_path / "output" / cache.CACHE_FOLDER).iterdir())
+    assert [p.name for p in kept] == ["goals.sqlite", "roster.sqlite", "timeline.sqlite"]
+    reads.clear()
+    after = validate(settings)
+    assert reads == {} and after == before
+    assert sorted((tmp_path / "output" / cache.CACHE_FOLDER).iterdir()) == kept
