@@ -228,23 +228,28 @@ def _plan(index: _BySchool, school_id: str) -> Plan:
     def rows(sheet):
         return index.rows(sheet, school_id)
 
-    benchmarks = [Benchmark(r["goal_id"], r["term"], _text(r, "benchmark"), _text(r, "initial"),
-                            _text(r, "expected"), r["date"], _text(r, "actual"), _source(t, r))
-                  for t, r in rows("Benchmarks")]
+    # Each goal's benchmarks and each strategy's activities, in sheet order, gathered once: looking
+    # through every activity for each strategy was quadratic in a plan (40 strategies, 500 activities).
     term_order = {term: i for i, term in enumerate(BENCHMARK_TERMS)}
+    benchmarks: dict[Any, list[Benchmark]] = {}
+    for t, r in rows("Benchmarks"):
+        benchmarks.setdefault(r["goal_id"], []).append(
+            Benchmark(r["goal_id"], r["term"], _text(r, "benchmark"), _text(r, "initial"), _text(r, "expected"),
+                      r["date"], _text(r, "actual"), _source(t, r)))
     goals = tuple(
         Goal(r["goal_id"], r["goal_type"], _text(r, "statement"), _text(r, "measure"), _text(r, "baseline"),
              _text(r, "target"), r["target_date"], _text(r, "target_year2"), _text(r, "target_year3"),
              _text(r, "student_group"),
-             tuple(sorted((b for b in benchmarks if b.goal_id == r["goal_id"]), key=lambda b: term_order[b.term])),
-             _source(t, r))
+             tuple(sorted(benchmarks.get(r["goal_id"], ()), key=lambda b: term_order[b.term])), _source(t, r))
         for t, r in rows("Goals"))
-    activities = [Activity(r["strategy_id"], _text(r, "activity"), r["start"], r["end"], _text(r, "milestone"),
-                           _text(r, "funding"), _text(r, "owner"), _source(t, r)) for t, r in rows("Activities")]
+    activities: dict[Any, list[Activity]] = {}
+    for t, r in rows("Activities"):
+        activities.setdefault(r["strategy_id"], []).append(
+            Activity(r["strategy_id"], _text(r, "activity"), r["start"], r["end"], _text(r, "milestone"),
+                     _text(r, "funding"), _text(r, "owner"), _source(t, r)))
     strategies = tuple(
         Strategy(r["strategy_id"], _text(r, "text"), _text(r, "evidence"), _text(r, "problem_id"),
-                 _text(r, "goal_id"), tuple(a for a in activities if a.strategy_id == r["strategy_id"]),
-                 _source(t, r))
+                 _text(r, "goal_id"), tuple(activities.get(r["strategy_id"], ())), _source(t, r))
         for t, r in rows("Strategies"))
     return Plan(
         problems=tuple(ProblemOfPractice(r["problem_id"], _text(r, "text"), _text(r, "root_cause"), _source(t, r))
