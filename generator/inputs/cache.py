@@ -39,14 +39,23 @@ _FORMAT = "2"                           # of the store's tables and encoding
 _DATE, _REPEATS = 1, 2                  # MessagePack extension types
 
 
+PACKAGE = Path(__file__).parent.parent          # generator/
+
+
+def source_digest(*patterns: str) -> str:
+    """Return a hash of the generator's source files matching the patterns (relative to the package):
+    what was made by other code is not trusted, even where the version number has not changed (as while
+    the generator is being developed)."""
+    digest = hashlib.sha256()
+    for path in sorted({path for pattern in patterns for path in PACKAGE.glob(pattern)}):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """Return a hash of the code that reads and normalizes: a store written by other code is not used,
-    even where the generator's version number has not changed (as while it is being developed)."""
-    digest = hashlib.sha256()
-    for path in sorted([*Path(__file__).parent.glob("*.py"), Path(__file__).parent.parent / "findings.py"]):
-        digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    """Return a hash of the code that reads and normalizes: a store written by other code is not used."""
+    return source_digest("inputs/*.py", "findings.py")
 
 
 def workbook_key(folder: Path, specs: tuple[Sheet, ...]) -> str | None:

@@ -13,6 +13,7 @@ from typing import Callable
 
 from generator import __version__
 from generator.findings import WARNING, Finding
+from generator.inputs.cache import source_digest
 from generator.inputs.read import WORKBOOK_SUFFIXES
 from generator.inputs.schema import SHEETS
 from generator.output import atomic, naming
@@ -45,12 +46,7 @@ def packet_fingerprint(packet, settings, templates: str) -> str:
 def _packet_code() -> str:
     """Return a hash of the code that reads inputs and makes a packet's model of them (with the templates'
     data it reads: designations and state profiles)."""
-    root = Path(__file__).parent.parent
-    digest = hashlib.sha256()
-    for path in sorted([*root.glob("inputs/*.py"), *root.glob("model/*.py"), root / "findings.py",
-                        root / "settings.py", root / "render" / "template_data.py"]):
-        digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return source_digest("inputs/*.py", "model/*.py", "findings.py", "settings.py", "render/template_data.py")
 
 
 def inputs_digests(digests: dict, school_ids, settings, templates: str) -> dict[str, str]:
