@@ -22,7 +22,7 @@ from generator.findings import (
     errors_by_school,
     summary,
 )
-from generator.inputs.cache import CACHE_FOLDER
+from generator.inputs.cache import CACHE_FOLDER, Digests
 from generator.inputs.read import source_bytes
 from generator.inputs.schema import SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, validate_tables
@@ -83,7 +83,7 @@ class LoadedDistrict:
     findings: list[Finding]             # every finding, the blocked schools' errors among them
     blocked: dict[str, list[Finding]]
     unkept: tuple[WorkbookRead, ...] = ()       # the workbooks read from their files, for keep_workbooks
-    kept_digests: dict = field(default_factory=dict)    # the group_digests of those taken from the cache
+    kept_digests: Digests = field(default_factory=dict)     # the group_digests of those taken from the cache
 
 
 @dataclass(frozen=True)
