@@ -53,6 +53,7 @@ from generator.model.records import School
 from generator.output.naming import MAX_NAME, document_name, packet_folder, safe_name, slugify
 from generator.pipeline import build
 from generator.render import FORMS
+from generator.render.template_data import Templates, designations, state_profile
 from generator.settings import PlanningYear, Settings, load_settings
 
 from conftest import AS_OF
@@ -411,6 +412,13 @@ def check_findings(findings) -> None:
 PROPERTY_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+def school_forms(settings, designation: str) -> list:
+    """Return the forms a school of this designation gets: its state's profile's, for its identification."""
+    templates = Templates(settings.templates)
+    identification = designations(templates).identification(designation)
+    return [f for f in FORMS if state_profile(templates, settings.state).holds(f.key, identification)]
+
+
 @pytest.mark.slow
 @hsettings(max_examples=int(40 * SCALE), **PROPERTY_SETTINGS)
 @given(case=cases)
@@ -421,6 +429,7 @@ PROPERTY_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_s
 @example(case=Case((Edit("Schools", 1, 1, "=HYPERLINK(\"http://x\")"), Edit("People", 1, 3, "+1 @x")),
                    frozenset(), True))
 @example(case=Case((Edit("Tasks", 1, 5, "31/02/2026"),), frozenset(), True))           # an input error
+@example(case=Case((Edit("Schools", 1, 2, None),), frozenset(), False))    # a blank designation: no ISBE grid
 def test_build_either_builds_valid_documents_or_reports_problems(case):
     with tempfile.TemporaryDirectory() as tmp:
         inputs, out = Path(tmp) / "inputs", Path(tmp) / "output"
@@ -461,7 +470,9 @@ def test_build_either_builds_valid_documents_or_reports_problems(case):
         assert len(set(folders)) == len(folders), f"two schools share a packet folder: {folders}"
         for r in (r for r in report.results if not r.blocked):
             assert r.folder.parent == out and r.folder.is_dir()
-            assert len(r.documents) == len(FORMS) + 1              # every form and the school's calendar
+            # Every form its state gives a school of its identification (a school not identified for
+            # support has no ISBE grid), and the school's calendar.
+            assert len(r.documents) == len(school_forms(settings, r.designation)) + 1
             assert all(p.parent == r.folder and p.is_file() for p in r.documents)
             for path in r.documents:
                 if path.suffix == ".docx":
