@@ -21,6 +21,7 @@ from generator.render.template_data import Templates
 from generator.settings import SETTINGS_FILE
 
 MANIFEST = "build-manifest.json"
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def templates_digest(templates: Templates) -> str:
@@ -309,7 +310,17 @@ class Manifest:
         return self.entries.get(school_id, {})
 
     def save(self) -> None:
-        data = {"generator_version": __version__, "last_run": self.run,
-                **({"pending": sorted(self.pending)} if self.pending else {}),
-                "schools": dict(sorted(self.entries.items()))}
-        atomic.write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+        head = {"generator_version": __version__, "last_run": self.run,
+                **({"pending": sorted(self.pending)} if self.pending else {})}
+        atomic.write_atomic(self.path, _manifest_json(head, self.entries))
+
+
+def _manifest_json(head: dict, entries: dict[str, dict]) -> bytes:
+    """Return the manifest as JSON, a school a line in School ID order: still readable and diffable, and
+    written by json's C encoder, which indenting turns off (0.2 s a save at 5,000 schools, saved twice a
+    run that rebuilds anything)."""
+    dumps = _ENCODER.encode        # one encoder: json.dumps with an argument makes one a call
+    lines = [f" {dumps(key)}: {dumps(value)}" for key, value in head.items()]
+    schools = ",\n".join(f"  {dumps(sid)}: {dumps(entries[sid])}" for sid in sorted(entries))
+    lines.append(f' "schools": {{\n{schools}\n }}' if schools else ' "schools": {}')
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
