@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
@@ -47,12 +47,17 @@ def href(*parts: str) -> str:
 def school_links(folder: str | None, documents: Sequence[str]) -> dict[str, str]:
     """Return links to a school's packet folder, its PDF and its calendar, from what the build wrote
     (paths relative to the output folder); '' for what it did not write."""
-    links = {"folder": href(*PurePosixPath(folder).parts) + "/" if folder else "", "pdf": "", "calendar": ""}
+    # By their text, not PurePosixPath: 0.15 s of a 5,000-school district view.
+    links = {"folder": href(*_parts(folder)) + "/" if folder else "", "pdf": "", "calendar": ""}
     for document in documents:
-        key = {".pdf": "pdf", ".ics": "calendar"}.get(PurePosixPath(document).suffix)
+        key = "pdf" if document.endswith(".pdf") else "calendar" if document.endswith(".ics") else ""
         if key:
-            links[key] = href(*PurePosixPath(document).parts)
+            links[key] = href(*_parts(document))
     return links
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in path.split("/") if part and part != "."]
 
 
 def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:

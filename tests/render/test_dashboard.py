@@ -37,6 +37,8 @@ def test_links_go_to_what_the_build_wrote_and_are_encoded():
                                               "01#1-100-hope-co/01#1-calendar.ics"])
     assert links["pdf"] == "01%231-100-hope-co/01%231-packet.pdf"
     assert links["calendar"] == "01%231-100-hope-co/01%231-calendar.ics"
+    # only by what the name ends with: a name that merely holds ".pdf" is not the PDF
+    assert school_links("a", ["a/a.pdf-notes.docx", "a/b.ics.txt"]) == {"folder": "a/", "pdf": "", "calendar": ""}
 
 
 def test_the_dashboards_links_resolve_to_the_built_files(tmp_path):
