@@ -81,6 +81,13 @@ def packet_folders(output: Path) -> list[Path]:
     return sorted(p for p in Path(output).iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def sheet_rows(path: Path, sheet: str) -> list[dict]:
+    """Return a district report's sheet (readiness.xlsx, district.xlsx) as dicts by the headers on row 4."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    head = [c.value for c in ws[4]]
+    return [dict(zip(head, r)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
+
+
 def edit_sheet(path: Path, sheet: str, edit) -> None:
     """Open a workbook, let `edit(ws)` change one sheet, and save it."""
     wb = openpyxl.load_workbook(path)

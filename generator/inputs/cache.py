@@ -24,7 +24,7 @@ import sqlite3
 from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import msgpack
 
@@ -137,7 +137,7 @@ def _store_path(cache: Path, specs: tuple[Sheet, ...]) -> Path:
     return Path(cache) / f"{specs[0].workbook}.sqlite"
 
 
-def _open_store(path: Path) -> sqlite3.Connection:
+def open_store(path: Path) -> sqlite3.Connection:
     """Open a store to read, as immutable: it never changes once in place (store() writes a new file and
     moves it there), and so needs no locks, which an output folder on a network drive may not have."""
     return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
@@ -147,7 +147,7 @@ def holds(cache: Path, specs: tuple[Sheet, ...], key: str) -> bool:
     """Return True when the workbook's store is there and kept under key (nothing is loaded)."""
     path = _store_path(cache, specs)
     try:
-        with closing(_open_store(path)) as db:
+        with closing(open_store(path)) as db:
             return db.execute("SELECT 1 FROM meta WHERE key = ?", (key,)).fetchone() is not None
     except sqlite3.Error:
         return False
@@ -161,7 +161,7 @@ def load(cache: Path, specs: tuple[Sheet, ...], key: str
     if not path.is_file():
         return None
     try:
-        with closing(_open_store(path)) as db:
+        with closing(open_store(path)) as db:
             found = db.execute("SELECT body FROM meta WHERE key = ?", (key,)).fetchone()
             if found is None:
                 return None
@@ -193,41 +193,52 @@ def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Tab
     its group_digests. Written to a temporary file, then moved into place: a reader sees the old store or
     the whole new one. A store that cannot be written (a read-only output folder, a full disk) is left out;
     one with a value it cannot hold, too (and then no digests are returned)."""
-    path = _store_path(cache, specs)
-    partial = path.with_name(path.name + ".partial")
     digests: Digests = {}
 
     def digested(groups: Iterator[tuple[str, Any, bytes, str]]) -> Iterator[tuple[str, Any, bytes, str]]:
         for group in groups:
             digests[group[0], group[1]] = group[3]
             yield group
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for left in (partial, partial.with_name(partial.name + "-journal")):
-            left.unlink(missing_ok=True)            # what a build killed while writing it left
+
+    def fill(db: sqlite3.Connection) -> None:
         meta = {"tables": {name: (t.file, t.sheet, [(f, *where) for f, where in t.columns.items()])
                            for name, t in tables.items()},
                 "loading": [dataclasses.astuple(f) for f in loading],
                 "normalizing": [dataclasses.astuple(f) for f in normalizing]}
+        db.execute("CREATE TABLE meta (key TEXT, body BLOB)")
+        db.execute("CREATE TABLE rows (sheet TEXT, school TEXT, rows BLOB, digest TEXT)")
+        db.execute("INSERT INTO meta VALUES (?, ?)", (key, msgpack.packb(meta)))
+        db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", digested(_packed_groups(tables)))
+        db.execute("CREATE INDEX by_school ON rows (school)")
+    try:
+        write_store(_store_path(cache, specs), fill)
+    except (TypeError, ValueError, OverflowError):      # a value a store cannot hold: no store, no digests
+        return None
+    except (OSError, sqlite3.Error):                   # not written: the digests are still the rows'
+        return group_digests(tables)
+    return digests
+
+
+def write_store(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
+    """Write a store: a new SQLite file that fill() fills, written under a temporary name and moved into
+    place once whole, so a reader sees the old store or the whole new one. Raise what fill or writing
+    raised, with nothing of the new file left."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for left in (partial, partial.with_name(partial.name + "-journal")):
+            left.unlink(missing_ok=True)            # what a build killed while writing it left
         with closing(sqlite3.connect(partial)) as db:
             # No journal and no flushing: the file is new and moved into place only once whole, so neither
             # buys anything; a store a power cut damages is read past like any other.
             db.execute("PRAGMA journal_mode = OFF")
             db.execute("PRAGMA synchronous = OFF")
-            db.execute("CREATE TABLE meta (key TEXT, body BLOB)")
-            db.execute("CREATE TABLE rows (sheet TEXT, school TEXT, rows BLOB, digest TEXT)")
-            db.execute("INSERT INTO meta VALUES (?, ?)", (key, msgpack.packb(meta)))
-            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", digested(_packed_groups(tables)))
-            db.execute("CREATE INDEX by_school ON rows (school)")
+            fill(db)
             db.commit()
         os.replace(partial, path)
-    except (TypeError, ValueError, OverflowError):      # a value a store cannot hold: no store, no digests
+    except BaseException:
         _remove(partial)
-        return None
-    except (OSError, sqlite3.Error):                   # not written: the digests are still the rows'
-        _remove(partial)
-        return group_digests(tables)
-    return digests
+        raise
 
 
 def _remove(path: Path) -> None:

@@ -29,7 +29,7 @@ from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.model.rollup import not_built_rollup, school_rollup
 from generator.model.status import packet_readiness
-from generator.output import atomic, batch, naming, packet_manifest
+from generator.output import atomic, batch, kept_findings, naming, packet_manifest
 from generator.output.build_record import MANIFEST, Manifest, inputs_digests, packet_fingerprint
 from generator.output.naming import under_output
 from generator.output.results import PacketResult, recorded_result
@@ -72,8 +72,10 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         stale = [p for p in in_run if settings.force or not manifest.is_current(
                  p.school.school_id, partial(fingerprint, p.school.school_id), inputs.get(p.school.school_id))]
         previous = _begin_run(manifest, stale)
+        cache = Path(settings.output) / CACHE_FOLDER
+        checked = kept_findings.load(cache, inputs)     # the unchanged schools' readiness findings
 
-        results = _build_packets(settings, loaded, stale, manifest, fingerprint, progress)
+        results = _build_packets(settings, loaded, stale, manifest, fingerprint, checked, progress)
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprint)
 
@@ -88,8 +90,10 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
             flushed.result()
             _remove_superseded(settings, manifest, previous, results)
         inputs = inputs or _inputs(loaded, kept, settings, templates)
-        manifest.record_inputs({r.school_id: inputs[r.school_id] for r in results
-                                if r.school_id in inputs and not r.error and not r.blocked})
+        made = [r for r in results if r.school_id in inputs and not r.error and not r.blocked]
+        manifest.record_inputs({r.school_id: inputs[r.school_id] for r in made})
+        background.submit(kept_findings.keep, cache, {r.school_id: (inputs[r.school_id], r.findings) for r in made},
+                          [school.school_id for school in district.schools])
         # Last: the manifest says this run is complete only once its district view is written.
         failed = any(r.error or r.pdf_error or r.blocked for r in results) or bool(errors(input_findings))
         manifest.finish_run(None if failed else digest, [r.school_id for r in results], loaded.blocked)
@@ -172,11 +176,12 @@ def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
 
 
 def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packet], manifest: Manifest,
-                   fingerprint: Callable[[str], str], progress: Callable[[PacketResult], None] | None
-                   ) -> list[PacketResult]:
+                   fingerprint: Callable[[str], str], checked: dict[str, tuple[Finding, ...]],
+                   progress: Callable[[PacketResult], None] | None) -> list[PacketResult]:
     """Return every school of the run's result in roster order: the stale ones built, the others as
-    recorded, those whose rows have errors not built. Each packet built is recorded in the manifest, and
-    reported to progress, as soon as it is known."""
+    recorded (with their readiness findings as `checked` kept them, else checked now), those whose rows
+    have errors not built. Each packet built is recorded in the manifest, and reported to progress, as
+    soon as it is known."""
     stale_ids = {p.school.school_id for p in stale}
     packets = {p.school.school_id: p for p in loaded.district.packets}
     built = batch.build_all(settings, stale, Templates(settings.templates))
@@ -191,7 +196,7 @@ def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packe
             elif sid in stale_ids:
                 result = next(built)
             else:
-                result = _skipped(settings, packets[sid], manifest.entry(sid))
+                result = _skipped(settings, packets[sid], manifest.entry(sid), checked.get(sid))
             if result.skipped:
                 manifest.keep(sid, result.school_name, result.designation, result.ready, settings.as_of)
             elif not result.error and not result.blocked:
@@ -259,9 +264,10 @@ def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: Pa
                     result.school_name, result.designation, result.ready, settings.as_of)
 
 
-def _skipped(settings: Settings, packet: Packet, entry: dict) -> PacketResult:
-    """Return an unchanged school's result, its readiness checked afresh (strict may differ)."""
-    findings = tuple(check_packet(packet))
+def _skipped(settings: Settings, packet: Packet, entry: dict, checked: tuple[Finding, ...] | None) -> PacketResult:
+    """Return an unchanged school's result, its readiness judged afresh (strict may differ) from its findings:
+    `checked`, as kept for its inputs, else checked now."""
+    findings = tuple(check_packet(packet)) if checked is None else checked
     return recorded_result(settings.output, packet.school.school_id, {**entry, "name": packet.school.name,
                                                         "designation": packet.school.designation},
                      findings, is_ready(findings, settings.strict))

@@ -7,9 +7,7 @@ import json
 import re
 from pathlib import Path
 
-import openpyxl
-
-from conftest import AS_OF, edit_sheet, find_row, header_column, packet_folders, run_cli
+from conftest import AS_OF, edit_sheet, find_row, header_column, packet_folders, run_cli, sheet_rows
 from factories import district, write_inputs
 
 
@@ -31,12 +29,6 @@ def blank_goal_statement(inputs: Path, school_id: str) -> int:
         ws.cell(row=row, column=header_column(ws, "SMART Goal")).value = None
     edit_sheet(inputs / "goals.xlsx", "Goals", edit)
     return row
-
-
-def sheet_rows(path: Path, sheet: str) -> list[dict]:
-    ws = openpyxl.load_workbook(path)[sheet]
-    head = [c.value for c in ws[4]]
-    return [dict(zip(head, r)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
 
 
 def packet_folder(output: Path, school_id: str) -> Path:

@@ -1,17 +1,19 @@
 """When packets are fingerprinted. A first build knows without fingerprints that every packet is to be
 built: it makes each as its packet is recorded, not all before the first packet (at 5,000 schools, 1.4 s
 the workers waited). A rebuild fingerprints only the schools whose inputs digest (their rows, the
-district-wide rows, the settings, templates and code) is not the one recorded."""
+district-wide rows, the settings, templates and code) is not the one recorded, and checks again for
+readiness only those: the others' findings are kept under their inputs digest."""
 
 from __future__ import annotations
 
 import pytest
 
+from generator.findings import Finding
 from generator.inputs import cache
-from generator.output import batch, build_record
+from generator.output import batch, build_record, kept_findings
 from generator.pipeline import rebuild
 
-from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli
+from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli, sheet_rows
 
 
 @pytest.fixture
@@ -100,3 +102,71 @@ def test_rows_whose_digests_cannot_be_made_leave_every_school_to_its_fingerprint
     note(inputs, "0103", "Moved")
     again = build(inputs, output)
     assert len(fingerprinted(events)) == 9 and "Built 1, skipped 8 unchanged" in again.output
+
+
+NINE = ["0101", "0102", "0103", "0104", "0105", "0106", "0107", "0108", "0109"]
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """Record the School ID of each packet checked for readiness, in the main process or a packet's build."""
+    seen = []
+    for module in (rebuild, batch):
+        real = module.check_packet
+        monkeypatch.setattr(module, "check_packet",
+                            lambda packet, real=real: seen.append(packet.school.school_id) or real(packet))
+    return seen
+
+
+def shown(output) -> tuple[list, list]:
+    """readiness.xlsx as a reader sees it, but for when it was built: each school's row, and the findings."""
+    rows = [(r["School ID"], r["Ready"], r["Errors"], r["Warnings"], r["What is missing"])
+            for r in sheet_rows(output / "readiness.xlsx", "Readiness")]
+    return rows, sheet_rows(output / "readiness.xlsx", "Findings")
+
+
+def test_a_rebuild_checks_only_the_schools_whose_inputs_changed(inputs, output, tmp_path, checked):
+    build(inputs, output)
+    assert sorted(checked) == NINE
+    checked.clear()
+    note(inputs, "0105", "Moved after the board meeting")
+    assert "Built 1, skipped 8 unchanged" in build(inputs, output).output
+    assert checked == ["0105"]
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh)
+    assert shown(output) == shown(fresh)
+    assert {f["School ID"] for f in shown(output)[1]} - {"0105"}     # unchanged schools' findings are shown
+
+
+def test_findings_kept_for_other_inputs_or_in_a_damaged_store_are_not_used(inputs, output, tmp_path, checked):
+    build(inputs, output)
+    store = output / cache.CACHE_FOLDER / kept_findings.FINDINGS_STORE
+    planted = Finding("error", "Planted: kept for other inputs", school_id="0101", rule="planted")
+    kept_findings.keep(output / cache.CACHE_FOLDER, {"0101": ("other inputs", [planted])}, NINE)
+    checked.clear()
+    note(inputs, "0105", "Moved")
+    build(inputs, output)
+    assert sorted(checked) == ["0101", "0105"]
+    assert "Planted" not in str(shown(output))
+
+    store.write_bytes(b"not a store")
+    checked.clear()
+    note(inputs, "0105", "Moved again")
+    build(inputs, output)
+    assert sorted(checked) == NINE
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh)
+    assert shown(output) == shown(fresh)
+    checked.clear()
+    note(inputs, "0103", "Moved")
+    build(inputs, output)
+    assert checked == ["0103"]              # the store was written whole again
+
+
+def test_a_school_no_longer_on_the_roster_is_dropped_and_each_is_kept_under_its_digest(tmp_path):
+    first, second = Finding("warning", "First", school_id="A", row=3), Finding("note", "Second", school_id="A")
+    kept_findings.keep(tmp_path, {"A": ("a1", [first]), "B": ("b1", []), "C": ("c1", [first])}, ["A", "B", "C"])
+    kept_findings.keep(tmp_path, {"A": ("a2", [second, first])}, ["A", "B"])
+    assert kept_findings.load(tmp_path, {"A": "a2", "B": "b1", "C": "c1"}) == {"A": (second, first), "B": ()}
+    assert kept_findings.load(tmp_path, {"A": "a1", "B": "b2"}) == {}
+    assert not list(tmp_path.glob("*.partial*"))
