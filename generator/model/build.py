@@ -263,15 +263,47 @@ def _plan(index: _BySchool, school_id: str) -> Plan:
     )
 
 
+class _PlanNotModelled(Plan):
+    """The plan of a packet modelled without it (build_district(plans=False)). Reading it is a mistake in
+    the code, so it fails at once instead of passing for an empty plan; with_plans models it."""
+
+    __slots__ = ()
+
+    def _not_modelled(self):
+        raise RuntimeError("This packet's plan was not modelled (build_district(plans=False)); "
+                           "model it with with_plans first.")
+
+    problems = goals = strategies = monitoring = supports = property(_not_modelled)
+
+
+PLAN_NOT_MODELLED: Plan = object.__new__(_PlanNotModelled)
+PLAN_SHEETS = ("Problems", "Goals", "Benchmarks", "Strategies", "Activities", "Monitoring", "Supports")
+
+
+def with_plans(tables: Mapping[str, Table]) -> Callable[[Packet], Packet]:
+    """Return a function giving a packet of build_district(plans=False) with its plan modelled (a packet
+    with its plan, as it is). The plan sheets are grouped by school when first asked for, once."""
+    index: list[_BySchool] = []
+
+    def planned(packet: Packet) -> Packet:
+        if packet.plan is not PLAN_NOT_MODELLED:
+            return packet
+        if not index:
+            index.append(_BySchool({name: tables[name] for name in PLAN_SHEETS if name in tables}))
+        return replace(packet, plan=_plan(index[0], packet.school.school_id))
+    return planned
+
+
 def build_district(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None = None,
                    rule_scope: Mapping[str, tuple[str, ...]] | None = None, only: Collection[str] | None = None,
-                   skip: Collection[str] = ()) -> District:
+                   skip: Collection[str] = (), plans: bool = True) -> District:
     """Return the district model from validated tables: every school on the roster, and a packet for each
     school in `only` (default: settings.schools, else every school) but those in `skip`, the schools whose
     own rows have errors (their rows are not read). `designations` says what each designation is
     identified for (designations.csv; None: only the identifications' own words are known); `rule_scope`
     names the readiness rules that concern only schools of some identifications (the state profile's
-    [rules])."""
+    [rules]). Without `plans`, no packet's plan is modelled (half the work): a rebuild needs the plans of
+    the schools it builds or checks, not of those its district view shows as they were (with_plans)."""
     def identification(name: str) -> str:
         return designations.identification(name) if designations else ""
 
@@ -306,7 +338,8 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
                                          _text(r, "revisions"), _source(t, r))
                           for t, r in index.rows("Review Decisions", sid))
         packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
-                              tasks, meetings, _plan(index, sid), review=_review(index, calendar, shared, sid, people),
+                              tasks, meetings, _plan(index, sid) if plans else PLAN_NOT_MODELLED,
+                              review=_review(index, calendar, shared, sid, people),
                               state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
                               grid_progress=progress, review_decisions=decisions))
     return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))

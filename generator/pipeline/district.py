@@ -84,6 +84,7 @@ class LoadedDistrict:
     blocked: dict[str, list[Finding]]
     unkept: tuple[WorkbookRead, ...] = ()       # the workbooks read from their files, for keep_workbooks
     kept_digests: Digests = field(default_factory=dict)     # the group_digests of those taken from the cache
+    tables: dict = field(default_factory=dict)  # read without plans: the tables to model them from (with_plans)
 
 
 @dataclass(frozen=True)
@@ -163,10 +164,11 @@ def _read_tables(settings: Settings, cache: Path | None = None) -> _Tables:
 
 
 @collector_paused()          # millions of objects, no cycles: see collector.py
-def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache: Path | None = None
-                  ) -> LoadedDistrict:
+def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache: Path | None = None,
+                  plans: bool = True) -> LoadedDistrict:
     """Return the district with a packet for each school of `only` (default: settings.schools, else every
-    school) whose own rows have no errors, its unchanged workbooks taken from `cache` if given. Raise
+    school) whose own rows have no errors, its unchanged workbooks taken from `cache` if given; without
+    `plans`, the packets' plans not modelled, and the tables to model them from kept (with_plans). Raise
     InputError listing every finding when an error belongs to the district (a setting, the roster's
     Schools sheet, a missing sheet or column, a file that cannot be read, a district-wide row), for then
     no school can be built."""
@@ -174,11 +176,13 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
     if district_errors(read.findings):
         raise InputError(read.findings)
     blocked = errors_by_school(read.findings)
-    district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
+    district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked,
+                              plans=plans)
+    tables = {} if plans else read.tables
     if cache is None:           # nothing to keep, and no digests to tell unchanged schools by
-        return LoadedDistrict(district, read.findings, blocked)
+        return LoadedDistrict(district, read.findings, blocked, tables=tables)
     return LoadedDistrict(district, read.findings, blocked, tuple(b for b in read.books if b.digests is None),
-                          {group: d for b in read.books if b.digests for group, d in b.digests.items()})
+                          {group: d for b in read.books if b.digests for group, d in b.digests.items()}, tables)
 
 
 @collector_paused()

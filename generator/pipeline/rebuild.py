@@ -25,6 +25,7 @@ from generator.findings import (
 )
 from generator.inputs.cache import CACHE_FOLDER
 from generator.inputs.workbook import keep_workbooks
+from generator.model.build import PLAN_NOT_MODELLED, with_plans
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.model.rollup import not_built_rollup, school_rollup
@@ -59,21 +60,27 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     district, build the stale schools' packets and PDFs, record them, write the district's view."""
     if settings.jobs > 1 and (settings.force or not manifest.entries):
         batch.start_workers_early()         # a first build or --force: many packets to build
-    loaded, input_findings = _load_and_check(settings, manifest)
+    asks = bool(manifest.entries) and not settings.force         # which packets are current?
+    # A rebuild shows most schools as they were: their plans are modelled only when built or checked. (Not
+    # with --pdf or --school, which look at other schools' packets whole.)
+    whole = not asks or settings.pdf or bool(settings.schools)
+    loaded, input_findings = _load_and_check(settings, manifest, plans=whole)
     # What was loaded lives the whole run: the collector's passes leave it out (collector_frozen).
     with collector_frozen(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="background") as background:
         district = loaded.district
-        asks = bool(manifest.entries) and not settings.force         # which packets are current?
         kept = _keep(settings, loaded.unkept, background if not asks else None)
-        loaded = replace(loaded, unkept=())     # the tables read go once kept: the results reuse their memory
-        fingerprint = _fingerprints(district, settings, templates)
+        packet_of = _Packets(district, with_plans(loaded.tables))
+        # The tables read go once kept and the plans modelled: the results reuse their memory.
+        loaded = replace(loaded, unkept=(), tables={})
+        fingerprint = _fingerprints(packet_of, settings, templates)
         inputs = _inputs(loaded, kept, settings, templates) if asks else {}
-        in_run = [p for p in district.packets if of_run(settings, p.school.school_id)]
-        stale = [p for p in in_run if settings.force or not manifest.is_current(
-                 p.school.school_id, partial(fingerprint, p.school.school_id), inputs.get(p.school.school_id))]
+        in_run = [p.school.school_id for p in district.packets if of_run(settings, p.school.school_id)]
+        stale = [packet_of(sid) for sid in in_run if settings.force or not manifest.is_current(
+                 sid, partial(fingerprint, sid), inputs.get(sid))]
         previous = _begin_run(manifest, stale)
         cache = Path(settings.output) / CACHE_FOLDER
-        checked = kept_findings.load(cache, inputs)     # the unchanged schools' readiness findings
+        checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
+        packet_of.planned()         # every plan this run needs is modelled: the tables go
 
         results = _build_packets(settings, loaded, stale, manifest, fingerprint, checked, progress)
         if settings.pdf:
@@ -127,15 +134,42 @@ def _inputs(loaded: LoadedDistrict, kept: Future, settings: Settings, templates:
                           settings, templates)
 
 
-def _fingerprints(district: District, settings: Settings, templates: str) -> Callable[[str], str]:
+class _Packets:
+    """Each school's packet by School ID, its plan modelled when first asked for (read without plans)."""
+
+    def __init__(self, district: District, plan: Callable[[Packet], Packet]):
+        self._packets = {p.school.school_id: p for p in district.packets}
+        self._plan: Callable[[Packet], Packet] | None = plan
+
+    def __call__(self, school_id: str) -> Packet:
+        packet = self._packets[school_id]
+        if packet.plan is PLAN_NOT_MODELLED:
+            if self._plan is None:
+                raise RuntimeError(f"School {school_id}'s plan was asked for after the plans were modelled.")
+            packet = self._packets[school_id] = self._plan(packet)
+        return packet
+
+    def planned(self) -> None:
+        """Say every plan the run needs is modelled, letting go of what modelling them took (the tables)."""
+        self._plan = None
+
+
+def _checked(kept: dict[str, tuple[Finding, ...]], in_run: list[str], stale: list[Packet],
+             packet_of: Callable[[str], Packet]) -> dict[str, tuple[Finding, ...]]:
+    """Return the readiness findings of each school of the run not rebuilt: as kept for its inputs
+    (kept_findings), else checked now."""
+    rebuilt = {p.school.school_id for p in stale}
+    return {sid: kept[sid] if sid in kept else tuple(check_packet(packet_of(sid)))
+            for sid in in_run if sid not in rebuilt}
+
+
+def _fingerprints(packet_of: Callable[[str], Packet], settings: Settings, templates: str) -> Callable[[str], str]:
     """Return each school's packet fingerprint by School ID, worked out when first asked for: a first
     build (or --force) needs none to know what to build, so each is made as its packet is recorded, while
     the workers build, not all before the first packet (1.4 s at 5,000 schools)."""
-    packets = {p.school.school_id: p for p in district.packets}
-
     @cache
     def fingerprint(school_id: str) -> str:
-        return packet_fingerprint(packets[school_id], settings, templates)
+        return packet_fingerprint(packet_of(school_id), settings, templates)
     return fingerprint
 
 
@@ -144,13 +178,13 @@ def _in_roster_order(district: District, results: list[PacketResult]) -> list[Pa
     return sorted(results, key=lambda r: order.get(r.school_id, len(order)))
 
 
-def _load_and_check(settings: Settings, manifest: Manifest) -> tuple[LoadedDistrict, list[Finding]]:
+def _load_and_check(settings: Settings, manifest: Manifest, plans: bool = True) -> tuple[LoadedDistrict, list[Finding]]:
     """Return the district, a packet for every school whose rows have no errors, and the findings (the
     manifest's first), once nothing stops the build: an error of the district or two schools sharing a
     folder is an InputError, an output folder that cannot be written a PacketsError, before anything is
     written. Then what killed runs left goes."""
     # Every school: the district's view shows them all.
-    loaded = read_district(settings, only=(), cache=Path(settings.output) / CACHE_FOLDER)
+    loaded = read_district(settings, only=(), cache=Path(settings.output) / CACHE_FOLDER, plans=plans)
     findings = manifest.findings + loaded.findings
     clashes = folder_clashes(settings, loaded.district)
     if clashes:
@@ -179,9 +213,8 @@ def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packe
                    fingerprint: Callable[[str], str], checked: dict[str, tuple[Finding, ...]],
                    progress: Callable[[PacketResult], None] | None) -> list[PacketResult]:
     """Return every school of the run's result in roster order: the stale ones built, the others as
-    recorded (with their readiness findings as `checked` kept them, else checked now), those whose rows
-    have errors not built. Each packet built is recorded in the manifest, and reported to progress, as
-    soon as it is known."""
+    recorded (with their readiness findings, `checked`), those whose rows have errors not built. Each
+    packet built is recorded in the manifest, and reported to progress, as soon as it is known."""
     stale_ids = {p.school.school_id for p in stale}
     packets = {p.school.school_id: p for p in loaded.district.packets}
     built = batch.build_all(settings, stale, Templates(settings.templates))
@@ -196,7 +229,7 @@ def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packe
             elif sid in stale_ids:
                 result = next(built)
             else:
-                result = _skipped(settings, packets[sid], manifest.entry(sid), checked.get(sid))
+                result = _skipped(settings, packets[sid], manifest.entry(sid), checked[sid])
             if result.skipped:
                 manifest.keep(sid, result.school_name, result.designation, result.ready, settings.as_of)
             elif not result.error and not result.blocked:
@@ -264,10 +297,8 @@ def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: Pa
                     result.school_name, result.designation, result.ready, settings.as_of)
 
 
-def _skipped(settings: Settings, packet: Packet, entry: dict, checked: tuple[Finding, ...] | None) -> PacketResult:
-    """Return an unchanged school's result, its readiness judged afresh (strict may differ) from its findings:
-    `checked`, as kept for its inputs, else checked now."""
-    findings = tuple(check_packet(packet)) if checked is None else checked
+def _skipped(settings: Settings, packet: Packet, entry: dict, findings: tuple[Finding, ...]) -> PacketResult:
+    """Return an unchanged school's result, its readiness judged afresh (strict may differ) from its findings."""
     return recorded_result(settings.output, packet.school.school_id, {**entry, "name": packet.school.name,
                                                         "designation": packet.school.designation},
                      findings, is_ready(findings, settings.strict))

@@ -10,6 +10,7 @@ import pytest
 
 from generator.findings import Finding
 from generator.inputs import cache
+from generator.model import build as model_build
 from generator.output import batch, build_record, kept_findings
 from generator.pipeline import rebuild
 
@@ -136,6 +137,47 @@ def test_a_rebuild_checks_only_the_schools_whose_inputs_changed(inputs, output, 
     build(inputs, fresh)
     assert shown(output) == shown(fresh)
     assert {f["School ID"] for f in shown(output)[1]} - {"0105"}     # unchanged schools' findings are shown
+
+
+@pytest.fixture
+def planned(monkeypatch):
+    """Record the School ID of each plan modelled."""
+    seen = []
+    real = model_build._plan
+    monkeypatch.setattr(model_build, "_plan", lambda index, school_id: seen.append(school_id) or real(index, school_id))
+    return seen
+
+
+def view(output) -> tuple:
+    """The district view as a reader sees it, but for when it was built."""
+    rows = sheet_rows(output / "district.xlsx", "Schools")
+    html = (output / "index.html").read_text(encoding="utf-8")
+    calendar = (output / "district.ics").read_text(encoding="utf-8")
+    events = [line for line in calendar.splitlines() if not line.startswith("DTSTAMP")]
+    return rows, html[html.index("<main"):], events
+
+
+def test_a_rebuild_models_only_the_plans_of_the_schools_it_builds(inputs, output, tmp_path, planned):
+    build(inputs, output)
+    assert sorted(planned) == NINE
+    planned.clear()
+    note(inputs, "0105", "Moved after the board meeting")
+    build(inputs, output)
+    assert planned == ["0105"]
+    # what the district view shows of the other schools is as a build of them all would show it
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh)
+    assert view(output) == view(fresh) and shown(output) == shown(fresh)
+
+    planned.clear()
+    (output / cache.CACHE_FOLDER / kept_findings.FINDINGS_STORE).unlink()
+    note(inputs, "0105", "Moved again")
+    build(inputs, output)
+    assert sorted(planned) == NINE            # no findings kept: each school's plan is checked again
+    planned.clear()
+    note(inputs, "0105", "Moved for one school")
+    build(inputs, output, "--school", "0105")
+    assert sorted(planned) == NINE            # --school shows the others as built: their packets are looked at whole
 
 
 def test_findings_kept_for_other_inputs_or_in_a_damaged_store_are_not_used(inputs, output, tmp_path, checked):

@@ -12,7 +12,7 @@ import pytest
 from generator.inputs.normalize import normalize_sheet
 from generator.inputs.read import RawSheet, load_inputs
 from generator.inputs.schema import SHEETS, STAGES
-from generator.model.build import _BySchool, _Calendar, _task_series, build_district
+from generator.model.build import _BySchool, _Calendar, _task_series, build_district, with_plans
 from generator.model.records import Task
 from generator.pipeline import load_district
 from generator.settings import load_settings
@@ -122,3 +122,18 @@ def test_every_packet_comes_back_from_a_worker_as_it_went(tmp_path):
     assert [repr(p) for p in again] == [repr(p) for p in packets]
     with pytest.raises(dataclasses.FrozenInstanceError):
         again[0].school.name = "changed"                   # type: ignore[misc]
+
+
+def test_packets_modelled_without_plans_are_the_same_once_planned_and_fail_if_read_before(tmp_path):
+    settings = load_settings(SAMPLE, tmp_path / "out", dt.date.fromisoformat(AS_OF))
+    raw, _ = load_inputs(settings.inputs)
+    tables = {spec.name: normalize_sheet(raw[spec.name], spec)[0] for spec in SHEETS if spec.name in raw}
+    whole = build_district(tables, settings)
+    light = build_district(tables, settings, plans=False)
+    plan = with_plans(tables)
+    assert [plan(p) for p in light.packets] == list(whole.packets)
+    assert all(p.plan.goals for p in whole.packets)             # the sample's plans are not empty
+    assert plan(whole.packets[0]) is whole.packets[0]           # a packet with its plan is left as it is
+    for read in (lambda p: p.plan.goals, lambda p: p.plan.supports_in("Staff"), repr):
+        with pytest.raises(RuntimeError, match="not modelled"):
+            read(light.packets[0])
