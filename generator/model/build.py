@@ -264,46 +264,54 @@ def _plan(index: _BySchool, school_id: str) -> Plan:
 
 
 class _PlanNotModelled(Plan):
-    """The plan of a packet modelled without it (build_district(plans=False)). Reading it is a mistake in
-    the code, so it fails at once instead of passing for an empty plan; with_plans models it."""
+    """The plan of a packet modelled without it (build_district_without_plans). Reading it is a mistake in
+    the code, so it fails at once instead of passing for an empty plan."""
 
     __slots__ = ()
 
     def _not_modelled(self):
-        raise RuntimeError("This packet's plan was not modelled (build_district(plans=False)); "
-                           "model it with with_plans first.")
+        raise RuntimeError("This packet's plan was not modelled (build_district_without_plans); "
+                           "model it with the function that returned it first.")
 
     problems = goals = strategies = monitoring = supports = property(_not_modelled)
 
 
 PLAN_NOT_MODELLED: Plan = object.__new__(_PlanNotModelled)
-PLAN_SHEETS = ("Problems", "Goals", "Benchmarks", "Strategies", "Activities", "Monitoring", "Supports")
-
-
-def with_plans(tables: Mapping[str, Table]) -> Callable[[Packet], Packet]:
-    """Return a function giving a packet of build_district(plans=False) with its plan modelled (a packet
-    with its plan, as it is). The plan sheets are grouped by school when first asked for, once."""
-    index: list[_BySchool] = []
-
-    def planned(packet: Packet) -> Packet:
-        if packet.plan is not PLAN_NOT_MODELLED:
-            return packet
-        if not index:
-            index.append(_BySchool({name: tables[name] for name in PLAN_SHEETS if name in tables}))
-        return replace(packet, plan=_plan(index[0], packet.school.school_id))
-    return planned
 
 
 def build_district(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None = None,
                    rule_scope: Mapping[str, tuple[str, ...]] | None = None, only: Collection[str] | None = None,
-                   skip: Collection[str] = (), plans: bool = True) -> District:
+                   skip: Collection[str] = ()) -> District:
     """Return the district model from validated tables: every school on the roster, and a packet for each
     school in `only` (default: settings.schools, else every school) but those in `skip`, the schools whose
     own rows have errors (their rows are not read). `designations` says what each designation is
     identified for (designations.csv; None: only the identifications' own words are known); `rule_scope`
     names the readiness rules that concern only schools of some identifications (the state profile's
-    [rules]). Without `plans`, no packet's plan is modelled (half the work): a rebuild needs the plans of
-    the schools it builds or checks, not of those its district view shows as they were (with_plans)."""
+    [rules])."""
+    return _modelled(tables, settings, designations, rule_scope, only, skip, plans=True)[0]
+
+
+def build_district_without_plans(tables: Mapping[str, Table], settings,
+                                 designations: DesignationVocabulary | None = None,
+                                 rule_scope: Mapping[str, tuple[str, ...]] | None = None,
+                                 only: Collection[str] | None = None, skip: Collection[str] = ()
+                                 ) -> tuple[District, Callable[[Packet], Packet]]:
+    """Return build_district's district but with no packet's plan modelled (half the work), and a function
+    giving one of its packets with its plan (any other packet as it is): a rebuild needs the plans of the
+    schools it builds or checks, not of those its district view shows as they were."""
+    district, index = _modelled(tables, settings, designations, rule_scope, only, skip, plans=False)
+
+    def with_plan(packet: Packet) -> Packet:
+        if packet.plan is not PLAN_NOT_MODELLED:
+            return packet
+        return replace(packet, plan=_plan(index, packet.school.school_id))
+    return district, with_plan
+
+
+def _modelled(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None,
+              rule_scope: Mapping[str, tuple[str, ...]] | None, only: Collection[str] | None,
+              skip: Collection[str], plans: bool) -> tuple[District, _BySchool]:
+    """Return the district (build_district) and the index of its rows by school it was made from."""
     def identification(name: str) -> str:
         return designations.identification(name) if designations else ""
 
@@ -342,4 +350,4 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
                               review=_review(index, calendar, shared, sid, people),
                               state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
                               grid_progress=progress, review_decisions=decisions))
-    return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets))
+    return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets)), index

@@ -9,6 +9,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
+from typing import Callable
 
 from generator.collector import collector_paused
 from generator.findings import (
@@ -27,9 +28,9 @@ from generator.inputs.read import source_bytes
 from generator.inputs.schema import SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, validate_tables
 from generator.inputs.workbook import WorkbookRead, is_kept, read_workbook_sheets
-from generator.model.build import build_district
+from generator.model.build import build_district, build_district_without_plans
 from generator.model.readiness import check_packet, is_ready
-from generator.model.records import District, School
+from generator.model.records import District, Packet, School
 from generator.output import naming
 from generator.output.processes import interrupt_deferred, stop_workers, worker_init
 from generator.render.template_data import StateProfile, Templates, designations, state_profile
@@ -84,7 +85,8 @@ class LoadedDistrict:
     blocked: dict[str, list[Finding]]
     unkept: tuple[WorkbookRead, ...] = ()       # the workbooks read from their files, for keep_workbooks
     kept_digests: Digests = field(default_factory=dict)     # the group_digests of those taken from the cache
-    tables: dict = field(default_factory=dict)  # read without plans: the tables to model them from (with_plans)
+    # Read without plans: a function giving a packet with its plan (build_district_without_plans).
+    with_plan: Callable[[Packet], Packet] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
                   plans: bool = True) -> LoadedDistrict:
     """Return the district with a packet for each school of `only` (default: settings.schools, else every
     school) whose own rows have no errors, its unchanged workbooks taken from `cache` if given; without
-    `plans`, the packets' plans not modelled, and the tables to model them from kept (with_plans). Raise
+    `plans`, the packets' plans not modelled, with the function that models them (with_plan). Raise
     InputError listing every finding when an error belongs to the district (a setting, the roster's
     Schools sheet, a missing sheet or column, a file that cannot be read, a district-wide row), for then
     no school can be built."""
@@ -176,13 +178,16 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
     if district_errors(read.findings):
         raise InputError(read.findings)
     blocked = errors_by_school(read.findings)
-    district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked,
-                              plans=plans)
-    tables = {} if plans else read.tables
+    with_plan = None
+    if plans:
+        district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
+    else:
+        district, with_plan = build_district_without_plans(read.tables, settings, read.vocabulary,
+                                                           read.profile.rules, only, skip=blocked)
     if cache is None:           # nothing to keep, and no digests to tell unchanged schools by
-        return LoadedDistrict(district, read.findings, blocked, tables=tables)
+        return LoadedDistrict(district, read.findings, blocked, with_plan=with_plan)
     return LoadedDistrict(district, read.findings, blocked, tuple(b for b in read.books if b.digests is None),
-                          {group: d for b in read.books if b.digests for group, d in b.digests.items()}, tables)
+                          {group: d for b in read.books if b.digests for group, d in b.digests.items()}, with_plan)
 
 
 @collector_paused()

@@ -12,7 +12,13 @@ import pytest
 from generator.inputs.normalize import normalize_sheet
 from generator.inputs.read import RawSheet, load_inputs
 from generator.inputs.schema import SHEETS, STAGES
-from generator.model.build import _BySchool, _Calendar, _task_series, build_district, with_plans
+from generator.model.build import (
+    _BySchool,
+    _Calendar,
+    _task_series,
+    build_district,
+    build_district_without_plans,
+)
 from generator.model.records import Task
 from generator.pipeline import load_district
 from generator.settings import load_settings
@@ -129,8 +135,7 @@ def test_packets_modelled_without_plans_are_the_same_once_planned_and_fail_if_re
     raw, _ = load_inputs(settings.inputs)
     tables = {spec.name: normalize_sheet(raw[spec.name], spec)[0] for spec in SHEETS if spec.name in raw}
     whole = build_district(tables, settings)
-    light = build_district(tables, settings, plans=False)
-    plan = with_plans(tables)
+    light, plan = build_district_without_plans(tables, settings)
     assert [plan(p) for p in light.packets] == list(whole.packets)
     assert all(p.plan.goals for p in whole.packets)             # the sample's plans are not empty
     assert plan(whole.packets[0]) is whole.packets[0]           # a packet with its plan is left as it is
