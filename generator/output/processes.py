@@ -6,6 +6,7 @@ Light on purpose (no renderer is imported): a process that only reads workbooks 
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -65,6 +66,55 @@ def in_workers(work: Callable[..., Any], items: Iterable[tuple], processes: int,
         except BaseException:
             if not all(future.done() for future in pending):
                 stop_workers(pool)
+            raise
+
+
+class Helper:
+    """One helper process doing part of the main process's work beside it (helper_process)."""
+
+    def __init__(self, pool: ProcessPoolExecutor):
+        self._pool = pool
+
+    def beside(self, calls: list[tuple[Callable[..., Any], tuple]], own: Callable[[], Any]) -> tuple[Any, list]:
+        """Return own() and each work(*args) of `calls`, the calls made in the helper while this process
+        makes own(). A call the helper could not make (it could not start, or ended: out of memory,
+        stopped) is made here after own(): the helper is only ever a quicker way. What a call raises is
+        raised here, as if made here."""
+        try:
+            with interrupt_deferred():
+                futures = [self._pool.submit(work, *args) for work, args in calls]
+        except BrokenProcessPool:
+            futures = []
+        mine = own()
+        made = []
+        for i, (work, args) in enumerate(calls):
+            try:
+                if i >= len(futures):
+                    raise BrokenProcessPool
+                made.append(futures[i].result())
+            except BrokenProcessPool:
+                made.append(work(*args))
+        return mine, made
+
+
+def _import(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        importlib.import_module(module)
+
+
+@contextmanager
+def helper_process(context: multiprocessing.context.BaseContext, warm: tuple[str, ...] = ()) -> Iterator[Helper]:
+    """Yield a Helper: one process started from `context`, first importing the modules `warm` names, so
+    that a spawned interpreter has them by the time it is handed work. Ctrl-C or an error in the block
+    stops it at once."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=worker_init) as pool:
+        try:
+            if warm:
+                with interrupt_deferred():
+                    pool.submit(_import, warm)
+            yield Helper(pool)
+        except BaseException:
+            stop_workers(pool)
             raise
 
 

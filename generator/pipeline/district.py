@@ -4,8 +4,6 @@ with the school it belongs to; `packets validate`."""
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
@@ -32,7 +30,7 @@ from generator.model.build import build_district, build_district_without_plans
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.output import naming
-from generator.output.processes import interrupt_deferred, stop_workers, worker_init
+from generator.output.processes import helper_process
 from generator.render.template_data import StateProfile, Templates, designations, state_profile
 from generator.settings import SETTINGS_FILE, Settings
 
@@ -121,25 +119,13 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None
     if jobs < 2 or len(unread) < 2 or sum(unread.values()) < PARALLEL_READ_BYTES:
         return [read_workbook_sheets(folder, book, cache) for book in books]
     largest = max(unread, key=lambda i: unread[i])
-    read: dict[int, WorkbookRead] = {}
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=worker_init) as pool:
-            try:
-                with interrupt_deferred():
-                    others = {i: pool.submit(read_workbook_sheets, folder, books[i], cache) for i in unread
-                              if i != largest}
-                read.update((i, read_workbook_sheets(folder, book, cache)) for i, book in enumerate(books)
-                            if i not in others)
-                read.update((i, future.result()) for i, future in others.items())
-            except BaseException:       # Ctrl-C, or a failure here: the other process stops now
-                stop_workers(pool)
-                raise
-    except BrokenProcessPool:
-        # The other process could not start, or ended (out of memory, stopped): what it had to read is read
-        # here instead. It was only ever a quicker way.
-        pass
-    return [read[i] if i in read else read_workbook_sheets(folder, book, cache) for i, book in enumerate(books)]
+    others = [i for i in unread if i != largest]
+    with helper_process(multiprocessing.get_context("spawn")) as helper:
+        mine, theirs = helper.beside(
+            [(read_workbook_sheets, (folder, books[i], cache)) for i in others],
+            lambda: {i: read_workbook_sheets(folder, book, cache) for i, book in enumerate(books) if i not in others})
+    read = {**mine, **dict(zip(others, theirs))}
+    return [read[i] for i in range(len(books))]
 
 
 def _read_tables(settings: Settings, cache: Path | None = None) -> _Tables:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from generator.output import atomic
+from generator.output import atomic, processes
 from generator.render import FORMS
 from generator.settings import load_settings
 
@@ -286,7 +286,7 @@ def test_a_reading_process_that_cannot_start_or_dies_leaves_the_reading_to_the_m
     edit_sheet(inputs / "roster.xlsx", "Schools", lambda ws: ws.cell(3, header_column(ws, "Designation"), "Bogus"))
     settings = load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
     alone = district._read_tables(replace(settings, jobs=1))
-    monkeypatch.setattr(district, "ProcessPoolExecutor", BrokenPool)
+    monkeypatch.setattr(processes, "ProcessPoolExecutor", BrokenPool)
     monkeypatch.setattr(district, "PARALLEL_READ_BYTES", 0)
     both = district._read_tables(replace(settings, jobs=2))
     assert both.findings == alone.findings and any(f.file == "roster.xlsx" for f in both.findings)
