@@ -296,10 +296,11 @@ def peak_mb() -> float:
 
 class WorkerPeaks(threading.Thread):
     """Samples, while a build runs, the peak resident memory (VmHWM) of every process descended from
-    this one, and which of them are LibreOffice or the process reading the smaller workbooks beside the
-    main process (spawned, where the packet workers are forked from a fork server; it holds a share of
-    the district's rows, so it is counted with the main process, not with the packet workers: what
-    the flat-memory target asks of a worker is that building packets holds only its own schools).
+    this one, and which of them are LibreOffice or a helper beside the main process (spawned, where the
+    packet workers are forked from a fork server: the process reading the smaller workbooks, and the
+    one writing readiness.xlsx; each holds a share of the district's rows or results, so it is counted
+    with the main process, not with the packet workers: what the flat-memory target asks of a worker is
+    that building packets holds only its own schools).
     The pool's workers are children of the fork server,
     so this process never waits for them, and getrusage's RUSAGE_CHILDREN would also count a fork
     server's copy of this process from before it started Python afresh. Linux only (/proc);
@@ -308,7 +309,7 @@ class WorkerPeaks(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.peak_kb, self.done = 0, threading.Event()
-        self.reader_kb = 0                      # the reading process's peak
+        self.reader_kb = 0                      # the largest helper's peak
         self.readers: set[int] = set()          # processes seen that are readers (spawned)
         self.offices: set[int] = set()          # LibreOffice processes seen
         self.launchers: set[int] = set()        # their parents: one a LibreOffice started (the launcher,
@@ -385,7 +386,7 @@ class Build:
     worker_cpu: float = 0.0     # CPU seconds of its pool's workers (and fork server), together
     office_cpu: float = 0.0     # CPU seconds of the LibreOffice processes
     launches: int = 0           # LibreOffice processes started (their launchers seen)
-    reader_mb: float = 0.0      # the process reading the smaller workbooks (large inputs, --jobs > 1)
+    reader_mb: float = 0.0      # the largest helper beside the main process (reading, readiness.xlsx)
 
     def cpu(self) -> float:
         return self.main_cpu + self.worker_cpu + self.office_cpu
@@ -809,8 +810,8 @@ def main() -> None:
             print(f"- {row.schools} schools: {b.distinct_plans} different plans of {b.schools}; "
                   f"{b.strategies[0]}-{b.strategies[1]} strategies and {b.activities[0]}-{b.activities[1]} "
                   f"activities a plan; texts up to {b.longest_text} characters"
-                  + (f"; the process reading the smaller workbooks beside the main one peaked at "
-                     f"{row.cold.reader_mb:.0f} MB" if row.cold.reader_mb else ""))
+                  + (f"; the helpers beside the main process (reading the smaller workbooks, writing "
+                     f"readiness.xlsx) peaked at {row.cold.reader_mb:.0f} MB" if row.cold.reader_mb else ""))
         repeated: list[Row] = []
         if args.repeated:
             print("\n## The sample's nine plans, repeated\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 from dataclasses import replace
 
 import pytest
@@ -12,7 +13,7 @@ from generator.output import atomic, processes
 from generator.render import FORMS
 from generator.settings import load_settings
 
-from conftest import AS_OF, BrokenPool, edit_sheet, find_row, header_column, run_cli
+from conftest import AS_OF, BrokenPool, edit_sheet, find_row, header_column, run_cli, sheet_rows
 
 
 def build(inputs, output, *extra):
@@ -291,3 +292,27 @@ def test_a_reading_process_that_cannot_start_or_dies_leaves_the_reading_to_the_m
     both = district._read_tables(replace(settings, jobs=2))
     assert both.findings == alone.findings and any(f.file == "roster.xlsx" for f in both.findings)
     assert {name: t.rows for name, t in both.tables.items()} == {name: t.rows for name, t in alone.tables.items()}
+
+
+@pytest.mark.slow
+def test_readiness_xlsx_written_in_a_helper_process_is_the_one_written_here(inputs, tmp_path, monkeypatch):
+    from generator.pipeline import rebuild
+
+    here = tmp_path / "here"
+    assert build(inputs, here, "--jobs", "2").exit_code == 0          # nine schools: no helper
+    monkeypatch.setattr(rebuild, "REPORT_HELPER_SCHOOLS", 1)
+    helped = []
+    beside = processes.Helper.beside
+    monkeypatch.setattr(processes.Helper, "beside", lambda self, calls, own: helped.append(calls[0][0].__name__)
+                        or beside(self, calls, own))
+    there = tmp_path / "there"
+    assert build(inputs, there, "--jobs", "2").exit_code == 0
+    assert helped == ["write_readiness"]
+    def shown(output, sheet):            # but for when each packet was built
+        return [{k: v for k, v in row.items() if not k.startswith("Built")}
+                for row in sheet_rows(output / "readiness.xlsx", sheet)]
+    for sheet in ("Readiness", "Findings"):
+        assert shown(here, sheet) == shown(there, sheet)
+    assert len(sheet_rows(there / "readiness.xlsx", "Readiness")) == 9
+    with zipfile.ZipFile(there / "readiness.xlsx") as package:      # its paths are links, as made here
+        assert package.read("xl/worksheets/_rels/sheet1.xml.rels").count(b"hyperlink") >= 9
