@@ -31,7 +31,7 @@ from generator.findings import Finding, PacketsError, os_error_text
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
-from generator.output.processes import in_workers
+from generator.output.processes import Helper, in_workers
 from generator.output.results import PacketResult
 from generator.render import packet_forms, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
@@ -58,12 +58,18 @@ class _StagedPacket:
     built_at: dt.datetime
 
 
-def build_all(settings: Settings, packets: list[Packet], templates: Templates) -> Generator[PacketResult, None, None]:
-    """Yield each packet's result in the order given, building in settings.jobs processes when worth it."""
+def build_all(settings: Settings, packets: list[Packet], templates: Templates,
+              helper: Helper | None = None) -> Generator[PacketResult, None, None]:
+    """Yield each packet's result in the order given, building in settings.jobs processes when worth it;
+    a single packet in `helper` if given (whose templates are prepared), else here."""
     jobs = settings.jobs
     size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
     work = iter(packets)
     chunks = (list(islice(work, size)) for _ in range(0, len(packets), size))
+    if helper is not None and jobs > 1 and len(packets) == 1:
+        _, (results,) = helper.beside([(_build_chunk, (settings, templates, packets))], lambda: None)
+        yield from results
+        return
     if jobs <= 1 or len(packets) < 2:
         for chunk in chunks:
             yield from _build_chunk(settings, templates, chunk)

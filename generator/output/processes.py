@@ -6,7 +6,6 @@ Light on purpose (no renderer is imported): a process that only reads workbooks 
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -16,7 +15,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import Any, Callable, Generator, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
 
 from generator.findings import PacketsError
 
@@ -97,21 +96,17 @@ class Helper:
         return mine, made
 
 
-def _import(modules: tuple[str, ...]) -> None:
-    for module in modules:
-        importlib.import_module(module)
-
-
 @contextmanager
-def helper_process(context: multiprocessing.context.BaseContext, warm: tuple[str, ...] = ()) -> Iterator[Helper]:
-    """Yield a Helper: one process started from `context`, first importing the modules `warm` names, so
-    that a spawned interpreter has them by the time it is handed work. Ctrl-C or an error in the block
-    stops it at once."""
+def helper_process(context: multiprocessing.context.BaseContext,
+                   warm: Sequence[tuple[Callable[..., None], tuple]] = ()) -> Iterator[Helper]:
+    """Yield a Helper: one process started from `context`, first making each work(*args) of `warm` (what
+    it will need: imports, prepared templates), so that it has them by the time it is handed work. Ctrl-C
+    or an error in the block stops it at once."""
     with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=worker_init) as pool:
         try:
-            if warm:
-                with interrupt_deferred():
-                    pool.submit(_import, warm)
+            with interrupt_deferred():
+                for work, args in warm:
+                    pool.submit(work, *args)
             yield Helper(pool)
         except BaseException:
             stop_workers(pool)

@@ -47,7 +47,7 @@ from generator.pipeline.packets import (
     BuildReport,
     remove_leftovers,
 )
-from generator.render import render_document
+from generator.render import prepare_templates, render_document
 from generator.render.calendars import district_calendar
 from generator.render.dashboard import DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
 from generator.render.district import report_context
@@ -56,9 +56,9 @@ from generator.render.template_data import Templates
 from generator.render.validation import readiness_summary, validation_report, validation_rows
 from generator.settings import Settings
 
-# From this many schools, readiness.xlsx is written in a helper process beside the district view (about 0.2 s
-# each at 1,000 schools, where starting the helper and handing it the results costs about what it saves).
-REPORT_HELPER_SCHOOLS = 1000
+# From this many schools a rebuild has a helper process (_helper): readiness.xlsx and the district view take
+# about 0.2 s each at 1,000 schools, where starting the helper and handing it work costs about what it saves.
+HELPER_SCHOOLS = 1000
 
 
 def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
@@ -72,6 +72,8 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     # with --pdf or --school, which look at other schools' packets whole.)
     whole = not asks or settings.pdf or bool(settings.schools)
     with ExitStack() as run:
+        # A rebuild of a large district starts its helper before reading, for it to be ready when wanted.
+        helper = run.enter_context(_helper(settings, len(manifest.entries)))
         with collector_paused(collect=False):
             loaded, input_findings = _load_and_check(settings, manifest, plans=whole)
             # What was loaded lives the whole run: the collector's passes leave it out. Frozen before the
@@ -79,7 +81,7 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
             run.enter_context(collector_frozen())
         background = run.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="background"))
         district = loaded.district
-        helper = run.enter_context(_report_helper(settings, len(district.schools)))
+        helper = helper or run.enter_context(_helper(settings, len(district.schools)))
         kept = _keep(settings, loaded.unkept, background if not asks else None)
         packet_of = _Packets(district, loaded.with_plan)
         # The tables read go once kept and the plans modelled: the results reuse their memory.
@@ -94,7 +96,7 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
         packet_of.planned()         # every plan this run needs is modelled: the tables go
 
-        results = _build_packets(settings, loaded, stale, manifest, fingerprint, checked, progress)
+        results = _build_packets(settings, loaded, stale, manifest, fingerprint, checked, progress, helper)
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprint)
 
@@ -120,15 +122,25 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
 
 
 @contextmanager
-def _report_helper(settings: Settings, schools: int) -> Iterator[Helper | None]:
-    """Yield a helper process to write readiness.xlsx in, beside the district view, for a district large
-    enough to be worth it (each takes about a second at 5,000 schools, and the other core is idle by
-    then); started now, so that it has imported the renderers by the time the reports are written."""
-    if settings.jobs < 2 or schools < REPORT_HELPER_SCHOOLS:
+def _helper(settings: Settings, schools: int) -> Iterator[Helper | None]:
+    """Yield a helper process, for a district large enough to be worth it: it builds a packet or so
+    (more go to the pool) and writes readiness.xlsx beside the district view (each about a second at
+    5,000 schools, the other core idle by then). Started now, it has imported the renderers and
+    prepared the templates by the time it is handed work: a process preparing them first took 0.3 s to
+    build one packet."""
+    if settings.jobs < 2 or schools < HELPER_SCHOOLS:
         yield None
         return
-    with helper_process(multiprocessing.get_context("spawn"), warm=(__name__,)) as helper:
+    warm = [(_prepare, (Templates(settings.templates), settings.inputs))]
+    with helper_process(multiprocessing.get_context("spawn"), warm) as helper:
         yield helper
+
+
+def _prepare(templates: Templates, inputs: Path) -> None:
+    """The helper's first work (which imports this module): prepare the templates it may render, and hash
+    the input files each packet's manifest.json lists."""
+    prepare_templates(templates, (READINESS_REPORT,))
+    packet_manifest.input_entries(inputs)
 
 
 def _write_reports(settings: Settings, district: District, shown: list[PacketResult], input_findings: list[Finding],
@@ -249,13 +261,14 @@ def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
 
 def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packet], manifest: Manifest,
                    fingerprint: Callable[[str], str], checked: dict[str, tuple[Finding, ...]],
-                   progress: Callable[[PacketResult], None] | None) -> list[PacketResult]:
+                   progress: Callable[[PacketResult], None] | None, helper: Helper | None = None
+                   ) -> list[PacketResult]:
     """Return every school of the run's result in roster order: the stale ones built, the others as
     recorded (with their readiness findings, `checked`), those whose rows have errors not built. Each
     packet built is recorded in the manifest, and reported to progress, as soon as it is known."""
     stale_ids = {p.school.school_id for p in stale}
     packets = {p.school.school_id: p for p in loaded.district.packets}
-    built = batch.build_all(settings, stale, Templates(settings.templates))
+    built = batch.build_all(settings, stale, Templates(settings.templates), helper)
     results = []
     try:
         for school in loaded.district.schools:

@@ -9,6 +9,7 @@ from .forms import Form as Form
 from .forms import form_titles as form_titles
 from .forms import packet_contexts as packet_contexts
 from .forms import packet_forms as packet_forms
+from .forms import prepare_templates as prepare_templates
 from .forms import prepared as prepared
 from .forms import render_document as render_document
 from .forms import render_packet as render_packet

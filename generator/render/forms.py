@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from generator.model.records import Packet
 from generator.render.context import grid_context, plan_context, review_context, schedule_context
@@ -14,7 +14,16 @@ from generator.render.engine import check_engine
 from generator.render.fast.docx import PreparedDocx
 from generator.render.fast.xlsx import PreparedXlsx, Unprepared
 from generator.render.jinja import jinja_env
-from generator.render.template_data import SHIPPED, Templates, form_data, state_profile
+from generator.render.template_data import (
+    SHIPPED,
+    Templates,
+    form_data,
+    grid_activities,
+    grid_columns,
+    review_rubric,
+    schedule_tasks,
+    state_profile,
+)
 from generator.render.xlsx import render_xlsx
 
 RENDERERS = {".docx": render_docx, ".xlsx": render_xlsx}       # the reference engines
@@ -84,6 +93,19 @@ def prepared(path: Path) -> PreparedDocx | PreparedXlsx | None:
     when it can only be rendered the straightforward way."""
     stat = path.stat()
     return _prepared(path, stat.st_size, stat.st_mtime_ns)
+
+
+def prepare_templates(templates: Templates = SHIPPED, others: Sequence[str] = ()) -> None:
+    """Prepare every form's template, and the `others` named, now, and read the templates' data the forms
+    are filled with: for a process that is to render them soon and has time to spare before (a helper
+    process, while the main one reads the district)."""
+    form_data(templates)
+    for table in (schedule_tasks, grid_columns, grid_activities, review_rubric):
+        table(templates)
+    if check_engine() == "reference":
+        return
+    for name in [form.template for form in FORMS] + list(others):
+        prepared(templates.path(name))
 
 
 def render_document(template: Path, context: dict[str, Any]) -> bytes:

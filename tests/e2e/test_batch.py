@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from dataclasses import replace
@@ -13,7 +14,16 @@ from generator.output import atomic, processes
 from generator.render import FORMS
 from generator.settings import load_settings
 
-from conftest import AS_OF, BrokenPool, edit_sheet, find_row, header_column, run_cli, sheet_rows
+from conftest import (
+    AS_OF,
+    BrokenPool,
+    edit_sheet,
+    find_row,
+    header_column,
+    run_cli,
+    sheet_rows,
+    workbook_content,
+)
 
 
 def build(inputs, output, *extra):
@@ -295,24 +305,44 @@ def test_a_reading_process_that_cannot_start_or_dies_leaves_the_reading_to_the_m
 
 
 @pytest.mark.slow
-def test_readiness_xlsx_written_in_a_helper_process_is_the_one_written_here(inputs, tmp_path, monkeypatch):
+def test_a_helper_process_writes_readiness_xlsx_and_builds_a_single_packet_as_this_one_would(inputs, tmp_path,
+                                                                                              monkeypatch):
     from generator.pipeline import rebuild
 
-    here = tmp_path / "here"
+    def shown(output, sheet):            # but for when each packet was built
+        return [{k: v for k, v in row.items() if not k.startswith("Built")}
+                for row in sheet_rows(output / "readiness.xlsx", sheet)]
+
+    here, there = tmp_path / "here", tmp_path / "there"
     assert build(inputs, here, "--jobs", "2").exit_code == 0          # nine schools: no helper
-    monkeypatch.setattr(rebuild, "REPORT_HELPER_SCHOOLS", 1)
+    monkeypatch.setattr(rebuild, "HELPER_SCHOOLS", 1)
     helped = []
     beside = processes.Helper.beside
     monkeypatch.setattr(processes.Helper, "beside", lambda self, calls, own: helped.append(calls[0][0].__name__)
                         or beside(self, calls, own))
-    there = tmp_path / "there"
     assert build(inputs, there, "--jobs", "2").exit_code == 0
-    assert helped == ["write_readiness"]
-    def shown(output, sheet):            # but for when each packet was built
-        return [{k: v for k, v in row.items() if not k.startswith("Built")}
-                for row in sheet_rows(output / "readiness.xlsx", sheet)]
+    assert helped == ["write_readiness"]                # the packets in the pool
     for sheet in ("Readiness", "Findings"):
         assert shown(here, sheet) == shown(there, sheet)
-    assert len(sheet_rows(there / "readiness.xlsx", "Readiness")) == 9
+    assert len(shown(there, "Readiness")) == 9
     with zipfile.ZipFile(there / "readiness.xlsx") as package:      # its paths are links, as made here
         assert package.read("xl/worksheets/_rels/sheet1.xml.rels").count(b"hyperlink") >= 9
+
+    helped.clear()
+    edit_sheet(inputs / "timeline.xlsx", "Tasks",
+               lambda ws: ws.cell(find_row(ws, "School ID", "0104"), header_column(ws, "Notes"), "Moved"))
+    again = build(inputs, there, "--jobs", "2")
+    assert again.exit_code == 0 and "Built 1, skipped 8 unchanged" in again.output
+    assert helped == ["_build_chunk", "write_readiness"]
+    monkeypatch.undo()
+    assert build(inputs, here, "--jobs", "2").exit_code == 0
+    def made(output, name):
+        (path,) = output.glob(f"0104-*/0104-{name}")
+        return path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(made(here, "schedule.docx"))) as a, \
+            zipfile.ZipFile(io.BytesIO(made(there, "schedule.docx"))) as b:
+        assert a.read("word/document.xml") == b.read("word/document.xml")
+    tracker = "schedule-tracker.xlsx"
+    assert workbook_content(made(here, tracker)) == workbook_content(made(there, tracker))
+    assert "Moved" in str(workbook_content(made(there, tracker)))     # the edit is in it
+    assert shown(here, "Readiness") == shown(there, "Readiness")

@@ -17,7 +17,7 @@ SPAWN = multiprocessing.get_context("spawn")
 
 
 def test_the_helpers_calls_are_made_in_another_process_beside_the_main_ones_own():
-    with processes.helper_process(SPAWN, warm=("generator.findings",)) as helper:
+    with processes.helper_process(SPAWN, warm=[(os.getpid, ())]) as helper:
         mine, theirs = helper.beside([(os.getpid, ()), (divmod, (17, 5))], os.getpid)
     assert mine == os.getpid() and theirs[0] != os.getpid() and theirs[1] == (3, 2)
 
@@ -29,6 +29,6 @@ def test_what_a_helpers_call_raises_is_raised_in_the_main_process():
 
 def test_a_helper_that_cannot_start_leaves_its_calls_to_the_main_process(monkeypatch):
     monkeypatch.setattr(processes, "ProcessPoolExecutor", BrokenPool)
-    with processes.helper_process(SPAWN, warm=("generator.findings",)) as helper:
+    with processes.helper_process(SPAWN, warm=[(os.getpid, ())]) as helper:
         mine, theirs = helper.beside([(os.getpid, ()), (divmod, (17, 5))], lambda: "own")
     assert mine == "own" and theirs == [os.getpid(), (3, 2)]
