@@ -5,6 +5,7 @@ view, the packets it was replacing, and the files it left; its workers and Libre
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -80,6 +81,27 @@ def test_a_build_interrupted_before_its_district_view_is_written_has_it_written_
     assert readiness(output)["0102"] == "Not ready"      # as `packets validate --strict` says
     ws = openpyxl.load_workbook(output / "district.xlsx").worksheets[0]
     assert "Not ready" in [c for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert json.loads((output / MANIFEST).read_text())["last_run"]["digest"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_helper_writes_readiness_xlsx_stops_it_at_once_and_the_next_build_writes_the_view(
+        inputs, output, monkeypatch):
+    assert build(inputs, output).exit_code == 0
+    monkeypatch.setattr(rebuild, "HELPER_SCHOOLS", 1)          # the sample's nine schools get a helper
+    fired = interrupt_once(monkeypatch, "write_district_view")  # in the main process, beside the helper
+    edit_sheet(inputs / "timeline.xlsx", "Tasks",
+               lambda ws: ws.cell(find_row(ws, "School ID", "0104"), header_column(ws, "Notes"), "Moved"))
+    stopped = build(inputs, output, "--jobs", "2")
+    assert fired and stopped.exit_code == 130, stopped.output
+    assert stopped.output.strip().splitlines()[-1].startswith("Interrupted: ")
+    assert "Traceback" not in stopped.output
+    assert not multiprocessing.active_children()               # the helper was stopped, not left running
+    monkeypatch.undo()
+
+    again = build(inputs, output, "--jobs", "2")
+    assert again.exit_code == 0, again.output
+    assert "Built 1, skipped 8 unchanged" in again.output       # the packet being replaced is built again
     assert json.loads((output / MANIFEST).read_text())["last_run"]["digest"]
 
 
