@@ -30,7 +30,7 @@ import msgpack
 
 from generator.findings import Finding
 from generator.inputs.normalize import Row, Table
-from generator.inputs.read import workbook_path
+from generator.inputs.read import sheet_csv, workbook_path
 from generator.inputs.recurrence import Repeats
 from generator.inputs.schema import Sheet
 
@@ -73,7 +73,7 @@ def workbook_key(folder: Path, specs: tuple[Sheet, ...]) -> str | None:
     of it read from a CSV file of its own."""
     folder = Path(folder)
     path = workbook_path(folder, specs[0].workbook)
-    if path is None or any((folder / spec.csv_name).is_file() for spec in specs):
+    if path is None or any(sheet_csv(folder, spec) for spec in specs):
         return None
     digest = hashlib.sha256()
     for part in (_FORMAT, _code_digest(), repr(specs), path.name, str((folder / f"~${path.name}").exists())):

@@ -248,14 +248,20 @@ def workbook_path(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def sheet_csv(folder: Path, spec: Sheet) -> Path | None:
+    """Return the CSV file a sheet is read from instead of its workbook (`roster_people.csv` for the
+    People sheet of roster.xlsx), if there is one: the CSV file wins when both exist."""
+    path = Path(folder) / spec.csv_name
+    return path if path.is_file() else None
+
+
 def source_bytes(folder: Path, sheets: tuple[Sheet, ...]) -> int:
     """Return the size of the files load_inputs would read these sheets from (each sheet's CSV file where
     there is one, else its workbook), 0 for files that are not there."""
     folder = Path(folder)
     paths = set()
     for spec in sheets:
-        path = folder / spec.csv_name
-        paths.add(path if path.is_file() else workbook_path(folder, spec.workbook))
+        paths.add(sheet_csv(folder, spec) or workbook_path(folder, spec.workbook))
     return sum(path.stat().st_size for path in paths if path is not None)
 
 
@@ -414,8 +420,8 @@ def load_inputs(folder: Path, sheets: tuple[Sheet, ...] = SHEETS) -> tuple[dict[
     books: dict[str, _Workbook] = {}
 
     for spec in sheets:
-        csv_path = folder / spec.csv_name
-        if csv_path.is_file():
+        csv_path = sheet_csv(folder, spec)
+        if csv_path is not None:
             try:
                 cells, notes = _read_csv(csv_path)
             except CsvEncodingError as exc:

@@ -23,7 +23,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import HEADER_SEARCH_ROWS, clean_text
-from generator.inputs.read import WORKBOOK_SUFFIXES
+from generator.inputs.read import WORKBOOK_SUFFIXES, sheet_csv
 from generator.inputs.schema import GRID_PROGRESS, REVIEW_DECISIONS, TASKS, Sheet
 from generator.model.collect import CHANGE, NEW_ROW_KEYS, Change
 from generator.output.atomic import write_atomic
@@ -100,8 +100,9 @@ def _data_sheet(wb, spec: Sheet) -> SheetEditor:
 
 def _workbook_for(inputs: Path, spec: Sheet) -> str:
     """Return the file name of the workbook a sheet's new rows go into (its CSV file is refused)."""
-    if (Path(inputs) / spec.csv_name).exists():
-        raise PacketsError(f"{Path(inputs) / spec.csv_name}: the {spec.name} sheet is kept as a CSV file, which "
+    csv_path = sheet_csv(Path(inputs), spec)
+    if csv_path is not None:
+        raise PacketsError(f"{csv_path}: the {spec.name} sheet is kept as a CSV file, which "
                            f"`packets collect --apply` does not write; nothing was written. Fix: enter the changes "
                            f"listed by hand, or keep the sheet in {spec.workbook}.xlsx.")
     for suffix in WORKBOOK_SUFFIXES:

@@ -26,7 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from generator.delivery.settings import EMAIL_FILE
 from generator.findings import PacketsError
 from generator.inputs.normalize import SERIAL_RANGE, clean_text, parse_date
-from generator.inputs.read import WORKBOOK_SUFFIXES
+from generator.inputs.read import WORKBOOK_SUFFIXES, sheet_csv
 from generator.inputs.schema import SHEETS, WORKBOOKS, Column, Sheet, with_designations
 from generator.output import atomic
 from generator.output.sheet_edit import DATE_FORMAT, SPARE_ROWS, TEXT_FORMAT
@@ -366,7 +366,7 @@ def _shadowing_inputs(folder: Path) -> list[Path]:
     a CSV file, or a workbook saved as .xlsm or .ods."""
     found = [folder / f"{stem}{suffix}" for stem in WORKBOOKS for suffix in WORKBOOK_SUFFIXES
              if suffix != ".xlsx" and (folder / f"{stem}{suffix}").exists()]
-    return found + [folder / s.csv_name for s in SHEETS if (folder / s.csv_name).exists()]
+    return found + [path for spec in SHEETS if (path := sheet_csv(folder, spec)) is not None]
 
 
 def init_inputs(folder: Path, district: str = "Your District Name", planning_year: str = "2026-27",

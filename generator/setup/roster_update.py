@@ -31,7 +31,7 @@ from openpyxl.utils import column_index_from_string
 from generator.findings import PacketsError
 from generator.inputs.directory import CHARTER, PRINCIPAL, SUPERINTENDENT, ImportReport
 from generator.inputs.normalize import HEADER_SEARCH_ROWS, Row, Table, clean_text, normalize_sheet
-from generator.inputs.read import RawSheet, sheet_cells
+from generator.inputs.read import RawSheet, sheet_cells, sheet_csv
 from generator.inputs.schema import PEOPLE, SCHOOLS, Sheet, header_key
 from generator.output.atomic import write_atomic
 from generator.output.sheet_edit import SheetEditor, header_row
@@ -313,8 +313,9 @@ def update_roster(path: Path, schools: list[dict], people: list[dict], report: I
                     + sum(c.kind == ADDED and c.about == "person" for c in merge.changes))
     notes = []
     for spec in (SCHOOLS, PEOPLE):
-        if (path.parent / spec.csv_name).exists():
-            notes.append(f"{path.parent / spec.csv_name} is what the packets read instead of the {spec.name} sheet "
+        csv_path = sheet_csv(path.parent, spec)
+        if csv_path is not None:
+            notes.append(f"{csv_path} is what the packets read instead of the {spec.name} sheet "
                          f"of {path.name}: copy the changes there, or remove it.")
     return RosterUpdate(path, False, written, dry_run, after_schools, after_people, before, tuple(merge.changes),
                         tuple(notes))
