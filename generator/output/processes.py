@@ -12,7 +12,7 @@ import os
 import signal
 import threading
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
@@ -87,13 +87,20 @@ class Helper:
         mine = own()
         made = []
         for i, (work, args) in enumerate(calls):
-            try:
-                if i >= len(futures):
-                    raise BrokenProcessPool
-                made.append(futures[i].result())
-            except BrokenProcessPool:
-                made.append(work(*args))
+            answer = _answer(futures[i]) if i < len(futures) else _NOT_MADE
+            made.append(work(*args) if answer is _NOT_MADE else answer)
         return mine, made
+
+
+_NOT_MADE = object()
+
+
+def _answer(future: Future) -> Any:
+    """Return the future's answer; _NOT_MADE when its process could not start or ended."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return _NOT_MADE
 
 
 @contextmanager
