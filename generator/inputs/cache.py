@@ -30,7 +30,7 @@ import msgpack
 
 from generator.findings import Finding
 from generator.inputs.normalize import Row, Table
-from generator.inputs.read import sheet_csv, workbook_path
+from generator.inputs.read import file_hash, sheet_csv, workbook_path
 from generator.inputs.recurrence import Repeats
 from generator.inputs.schema import Sheet
 
@@ -63,7 +63,7 @@ def _file_digest(path: Path, stamp: tuple[int, ...]) -> bytes:
     """Return a hash of a file's bytes, worked out once for the file as it is (`stamp`: its inode, size and
     times): a build asks for a workbook's key when it decides where to read it, as it reads it, and as it
     keeps it."""
-    return hashlib.sha256(path.read_bytes()).digest()
+    return file_hash(path).digest()
 
 
 def workbook_key(folder: Path, specs: tuple[Sheet, ...]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 import zipfile
@@ -246,6 +247,17 @@ def workbook_path(folder: Path, stem: str) -> Path | None:
         if path.is_file() and not path.name.startswith("~$"):
             return path
     return None
+
+
+def file_hash(path: Path) -> "hashlib._Hash":
+    """Return the SHA-256 of a file, read a megabyte at a time: a large district's goals.xlsx is tens of
+    megabytes, and each process hashing it whole held all of it at once (a packet worker's memory grew
+    with the district by the size of its inputs)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest
 
 
 def sheet_csv(folder: Path, spec: Sheet) -> Path | None:

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 
 from generator import __version__
 from generator.findings import ERROR, WARNING, Finding
+from generator.inputs.read import file_hash
 from generator.output import atomic
 from generator.output.build_record import input_files
 
@@ -29,7 +30,8 @@ def file_entry(name: str, data: bytes) -> dict[str, Any]:
 
 @lru_cache(maxsize=4)
 def _inputs(files: tuple[tuple[str, int, int], ...], folder: str) -> tuple[dict[str, Any], ...]:
-    return tuple(file_entry(name, (Path(folder) / name).read_bytes()) for name, _, _ in files)
+    return tuple({"file": name, "size": size, "sha256": file_hash(Path(folder) / name).hexdigest()}
+                 for name, size, _ in files)
 
 
 def input_entries(inputs: Path) -> list[dict[str, Any]]:

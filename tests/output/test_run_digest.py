@@ -69,3 +69,20 @@ def test_the_digest_follows_every_file_the_build_reads_and_no_other(settings, in
 def test_a_workbook_saved_as_ods_alone_is_read_and_hashed(inputs, settings):
     shutil.move(inputs / "goals.xlsx", inputs / "goals.ods")
     assert "goals.ods" in [p.name for p in input_files(inputs)]
+
+
+def test_each_packet_lists_its_input_files_with_their_sizes_and_sha256_read_in_blocks(inputs, output):
+    import hashlib
+
+    from generator.inputs.read import file_hash
+
+    big = inputs / "goals.xlsx"
+    for data in (b"", b"x" * 3_000_001):                 # no block at all, and three blocks and a bit
+        path = output.parent / "blocks.bin"
+        path.write_bytes(data)
+        assert file_hash(path).hexdigest() == hashlib.sha256(data).hexdigest()
+    build(inputs, output)
+    for folder in packet_folders(output):
+        listed = {e["file"]: e for e in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["inputs"]}
+        assert listed[big.name] == {"file": big.name, "size": big.stat().st_size,
+                                    "sha256": hashlib.sha256(big.read_bytes()).hexdigest()}
