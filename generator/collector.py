@@ -16,9 +16,8 @@ from typing import Iterator
 
 
 @contextmanager
-def collector_paused(collect: bool = True) -> Iterator[None]:
-    """Pause the cyclic garbage collector for a block (or, as a decorator, a function), then restore it.
-    A pause inside another does nothing of its own: the outer one restores the collector."""
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a block (or, as a decorator, a function), then restore it."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -26,12 +25,9 @@ def collector_paused(collect: bool = True) -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-            if collect:
-                # The objects the block made are all in the youngest generation: look at them now, once, so
-                # any cycles among them (openpyxl's workbooks) are freed here rather than at some later
-                # pass. (Not when they are frozen next, collector_frozen: a loaded 5,000-school district
-                # is millions of objects, 0.3 s to look at.)
-                gc.collect(0)
+            # The objects the block made are all in the youngest generation: look at them now, once, so
+            # any cycles among them (openpyxl's workbooks) are freed here rather than at some later pass.
+            gc.collect(0)
 
 
 @contextmanager
