@@ -30,7 +30,7 @@ import msgpack
 
 from generator.findings import Finding
 from generator.inputs.normalize import Row, Table
-from generator.inputs.read import file_hash, sheet_csv, workbook_path
+from generator.inputs.read import file_digest, sheet_csv, workbook_path
 from generator.inputs.recurrence import Repeats
 from generator.inputs.schema import Sheet
 
@@ -58,14 +58,6 @@ def _code_digest() -> str:
     return source_digest("inputs/*.py", "findings.py")
 
 
-@lru_cache(maxsize=16)
-def _file_digest(path: Path, stamp: tuple[int, ...]) -> bytes:
-    """Return a hash of a file's bytes, worked out once for the file as it is (`stamp`: its inode, size and
-    times): a build asks for a workbook's key when it decides where to read it, as it reads it, and as it
-    keeps it."""
-    return file_hash(path).digest()
-
-
 def workbook_key(folder: Path, specs: tuple[Sheet, ...]) -> str | None:
     """Return the key a workbook's normalized sheets are stored under: a hash of its file's contents, of
     whether Excel has it open (reading then warns), of the sheets' schema (the district's designations
@@ -78,8 +70,7 @@ def workbook_key(folder: Path, specs: tuple[Sheet, ...]) -> str | None:
     digest = hashlib.sha256()
     for part in (_FORMAT, _code_digest(), repr(specs), path.name, str((folder / f"~${path.name}").exists())):
         digest.update(part.encode("utf-8") + b"\x1f")
-    stat = path.stat()
-    digest.update(_file_digest(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)))
+    digest.update(file_digest(path))
     return digest.hexdigest()
 
 

@@ -11,6 +11,7 @@ import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -249,15 +250,22 @@ def workbook_path(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def file_hash(path: Path) -> "hashlib._Hash":
-    """Return the SHA-256 of a file, read a megabyte at a time: a large district's goals.xlsx is tens of
-    megabytes, and each process hashing it whole held all of it at once (a packet worker's memory grew
-    with the district by the size of its inputs)."""
+def file_digest(path: Path) -> bytes:
+    """Return the SHA-256 of a file, worked out once a process for the file as it is (its inode, size and
+    times): a build hashes a workbook for its run digest, and again for its store's key as it decides where
+    to read it, reads it and keeps it."""
+    stat = Path(path).stat()
+    return _file_digest(Path(path), (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+
+
+@lru_cache(maxsize=16)
+def _file_digest(path: Path, stamp: tuple[int, ...]) -> bytes:
+    # A megabyte at a time: a large district's goals.xlsx is tens of megabytes, held whole otherwise.
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest
+    return digest.digest()
 
 
 def sheet_csv(folder: Path, spec: Sheet) -> Path | None:

@@ -14,7 +14,7 @@ from typing import Callable
 from generator import __version__
 from generator.findings import WARNING, Finding
 from generator.inputs.cache import source_digest
-from generator.inputs.read import WORKBOOK_SUFFIXES, file_hash
+from generator.inputs.read import WORKBOOK_SUFFIXES, file_digest
 from generator.inputs.schema import SHEETS
 from generator.output import atomic, naming
 from generator.render.template_data import Templates
@@ -106,7 +106,7 @@ def run_digest(settings, templates: str, strict: bool, pdf: bool = False) -> str
                  ",".join(sorted(settings.schools)), str(strict), "pdf" if pdf else ""):
         digest.update(part.encode("utf-8") + b"\x1f")
     for path in input_files(settings.inputs):
-        digest.update(path.name.encode("utf-8") + file_hash(path).digest())
+        digest.update(path.name.encode("utf-8") + file_digest(path))
     return digest.hexdigest()
 
 

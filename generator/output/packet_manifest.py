@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 
 from generator import __version__
 from generator.findings import ERROR, WARNING, Finding
-from generator.inputs.read import file_hash
+from generator.inputs.read import file_digest
 from generator.output import atomic
 from generator.output.build_record import input_files
 
@@ -30,7 +30,7 @@ def file_entry(name: str, data: bytes) -> dict[str, Any]:
 
 @lru_cache(maxsize=4)
 def _inputs(files: tuple[tuple[str, int, int], ...], folder: str) -> tuple[dict[str, Any], ...]:
-    return tuple({"file": name, "size": size, "sha256": file_hash(Path(folder) / name).hexdigest()}
+    return tuple({"file": name, "size": size, "sha256": file_digest(Path(folder) / name).hex()}
                  for name, size, _ in files)
 
 

@@ -74,15 +74,32 @@ def test_a_workbook_saved_as_ods_alone_is_read_and_hashed(inputs, settings):
 def test_each_packet_lists_its_input_files_with_their_sizes_and_sha256_read_in_blocks(inputs, output):
     import hashlib
 
-    from generator.inputs.read import file_hash
+    from generator.inputs.read import file_digest
 
     big = inputs / "goals.xlsx"
     for data in (b"", b"x" * 3_000_001):                 # no block at all, and three blocks and a bit
         path = output.parent / "blocks.bin"
         path.write_bytes(data)
-        assert file_hash(path).hexdigest() == hashlib.sha256(data).hexdigest()
+        assert file_digest(path) == hashlib.sha256(data).digest()
     build(inputs, output)
     for folder in packet_folders(output):
         listed = {e["file"]: e for e in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["inputs"]}
         assert listed[big.name] == {"file": big.name, "size": big.stat().st_size,
                                     "sha256": hashlib.sha256(big.read_bytes()).hexdigest()}
+
+
+def test_a_rebuild_hashes_each_input_file_once(inputs, output, monkeypatch):
+    """The run digest and the workbooks' store keys hash the same files: once each, not once each time."""
+    import functools
+
+    from generator.inputs import read
+
+    build(inputs, output)
+    hashed = []
+    real = read._file_digest.__wrapped__
+    counted = functools.lru_cache(maxsize=16)(lambda path, stamp: hashed.append(path.name) or real(path, stamp))
+    monkeypatch.setattr(read, "_file_digest", counted)
+    (inputs / "settings.toml").write_text((inputs / "settings.toml").read_text() + "\n# edited\n")
+    build(inputs, output)
+    assert {"goals.xlsx", "roster.xlsx", "timeline.xlsx"} <= set(hashed)
+    assert len(hashed) == len(set(hashed)), hashed
