@@ -56,7 +56,11 @@ def keep(cache: Path, findings: Mapping[str, tuple[str, Sequence[Finding]]], sch
         except sqlite3.Error:
             earlier = []
     on_roster = set(school_ids)
-    rows = [(school, digest, msgpack.packb([dataclasses.astuple(f) for f in found]))
+    kept = {row[0]: row for row in earlier}
+    # A school kept under the digest it has now keeps its row as it is: the digest says its findings are
+    # the same, and packing every school's again took 0.25 s of a one-school edit at 5,000.
+    rows = [kept[school] if school in kept and kept[school][1] == digest
+            else (school, digest, msgpack.packb([dataclasses.astuple(f) for f in found]))
             for school, (digest, found) in findings.items()]
     rows += [row for row in earlier if row[0] in on_roster and row[0] not in findings]
 

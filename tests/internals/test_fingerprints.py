@@ -6,6 +6,7 @@ readiness only those: the others' findings are kept under their inputs digest.""
 
 from __future__ import annotations
 
+import msgpack
 import pytest
 
 from generator.findings import Finding
@@ -212,3 +213,14 @@ def test_a_school_no_longer_on_the_roster_is_dropped_and_each_is_kept_under_its_
     assert kept_findings.load(tmp_path, {"A": "a2", "B": "b1", "C": "c1"}) == {"A": (second, first), "B": ()}
     assert kept_findings.load(tmp_path, {"A": "a1", "B": "b2"}) == {}
     assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_only_findings_under_a_new_digest_are_packed_again(tmp_path, monkeypatch):
+    first, second = Finding("warning", "First", school_id="A", row=3), Finding("note", "Second", school_id="B")
+    kept_findings.keep(tmp_path, {"A": ("a1", [first]), "B": ("b1", [second])}, ["A", "B"])
+    packed, pack = [], msgpack.packb
+    monkeypatch.setattr(kept_findings.msgpack, "packb", lambda value: packed.append(value) or pack(value))
+    # A rebuild hands over every school's findings; B's digest is as kept, so its row is kept as it is.
+    kept_findings.keep(tmp_path, {"A": ("a2", [second]), "B": ("b1", [second])}, ["A", "B"])
+    assert len(packed) == 1
+    assert kept_findings.load(tmp_path, {"A": "a2", "B": "b1"}) == {"A": (second,), "B": (second,)}
