@@ -6,10 +6,12 @@ Light on purpose (no renderer is imported): a process that only reads workbooks 
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -109,7 +111,7 @@ def helper_process(context: multiprocessing.context.BaseContext,
     """Yield a Helper: one process started from `context`, first making each work(*args) of `warm` (what
     it will need: imports, prepared templates), so that it has them by the time it is handed work. Ctrl-C
     or an error in the block stops it at once."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=helper_init) as pool:
         try:
             with interrupt_deferred():
                 for work, args in warm:
@@ -149,6 +151,24 @@ def worker_init() -> None:
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_end_with, args=(parent.sentinel,), name="end-with-build", daemon=True).start()
+
+
+def helper_init() -> None:
+    """Prepare a helper process as worker_init does; and once its work is done it ends at once, leaving its
+    memory to the system whole rather than freeing its objects one by one (a spawned process's exit: 0.15 s
+    at 5,000 schools, which the build waited for). Its answers have all been sent by then, and what it wrote
+    is closed: there is nothing left to finish."""
+    worker_init()
+    # At exit, what its work registered later (logging's, tempfile's) runs first; this ends the process
+    # before the teardown that frees each object.
+    atexit.register(_end_at_once)
+
+
+def _end_at_once() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    os._exit(0)
 
 
 def _end_with(sentinel) -> None:

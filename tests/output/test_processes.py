@@ -32,3 +32,26 @@ def test_a_helper_that_cannot_start_leaves_its_calls_to_the_main_process(monkeyp
     with processes.helper_process(SPAWN, warm=[(os.getpid, ())]) as helper:
         mine, theirs = helper.beside([(os.getpid, ()), (divmod, (17, 5))], lambda: "own")
     assert mine == "own" and theirs == [os.getpid(), (3, 2)]
+
+
+class _Left:
+    """An object whose teardown would mark a file: what an interpreter's exit frees one object at a time."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __del__(self, open=open):           # the builtins may be gone by the time it is freed
+        with open(self.path, "w") as marked:
+            marked.write("freed")
+
+
+def _leave(path: str) -> None:
+    _leave.held = _Left(path)           # type: ignore[attr-defined]
+
+
+def test_a_helper_ends_at_once_when_done_with_what_it_printed_written(tmp_path, capfd):
+    marked = tmp_path / "freed"
+    with processes.helper_process(SPAWN, warm=[(_leave, (str(marked),))]) as helper:
+        helper.beside([(print, ("said in the helper",))], lambda: None)
+    assert "said in the helper" in capfd.readouterr().out      # buffered, and still written
+    assert not marked.exists()          # its objects were not freed one by one: the system took its memory
