@@ -61,6 +61,12 @@ class Row:
         i = self.positions.get(key)
         return None if i is None else self.cells[i]
 
+    def __reduce__(self):
+        # Handed to another process as its three fields, the sheet's map of positions once for all its rows:
+        # a slotted dataclass's default (a state per row) took twice as long to pickle, and as long again to
+        # unpickle, for a timeline read beside the main process.
+        return Row, (self.number, self.cells, self.positions)
+
 
 @dataclass(frozen=True)
 class Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import unicodedata
 
 import pandas as pd
@@ -104,6 +105,16 @@ def test_blank_rows_dropped_and_cells_trimmed():
     assert table.rows[1]["designation"] == "Comprehensive"
     assert errors_of(findings) == []
 
+
+
+def test_a_table_handed_to_another_process_arrives_whole_its_rows_sharing_one_map_of_fields():
+    # Row pickles as its fields (Row.__reduce__): a field added to Row and left out there is lost here.
+    table, _ = normalize_sheet(schools(["0101", "Lincoln", "Targeted"], ["0102", "Douglass", None]), SCHOOLS)
+    again = pickle.loads(pickle.dumps(table))
+    assert again == table and [r.number for r in again.rows] == [2, 3]
+    assert [(r["name"], r["designation"]) for r in again.rows] == [("Lincoln", "Targeted"),
+                                                                    ("Douglass", "Not identified")]
+    assert again.rows[0].positions is again.rows[1].positions
 
 @pytest.mark.parametrize("value, expected", [
     ("  a  b  ", "a b"),
