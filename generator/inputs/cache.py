@@ -160,8 +160,7 @@ def load(cache: Path, specs: tuple[Sheet, ...], key: str
             by_sheet: dict[str, list[Row]] = {}
             digests: Digests = {}
             specs_by_name = {spec.name: spec for spec in specs}
-            positions = {name: {col.key: i for i, col in enumerate(spec.columns)}
-                         for name, spec in specs_by_name.items()}
+            positions = {name: spec.positions for name, spec in specs_by_name.items()}
             for sheet, school, rows, digest in db.execute("SELECT sheet, school, rows, digest FROM rows"):
                 digests[sheet, school] = digest
                 at = positions[sheet]

@@ -360,7 +360,7 @@ def normalize_sheet(raw: RawSheet, spec: Sheet) -> tuple[Table, list[Finding]]:
                                     header=clean_text(cell)))
 
     rows: list[Row] = []
-    positions = {col.key: i for i, col in enumerate(spec.columns)}
+    positions = spec.positions
     school_at = positions.get("school_id") if "school_id" in columns else None
     # A stage, a role, a date or a Repeats pattern recurs down a long sheet: each distinct cell of such a
     # column is converted once (its value is immutable, so rows may share it).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # What a school's designation means to the forms and rules: the support it is identified for (Illinois's
 # and ESSA's categories), or none. Every designation staff may write (templates/designations.csv: Commendable,
@@ -154,6 +154,12 @@ class Sheet:
     def column(self, key: str) -> Column:
         """Return the column with this field name."""
         return next(c for c in self.columns if c.key == key)
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Return where each field's value is in a normalized row's cells (normalize.Row): a loop over every
+        row of a large sheet reads `row.cells[i]`, not `row[field]`, which is a call each."""
+        return {col.key: i for i, col in enumerate(self.columns)}
 
 
 SCHOOL_ID = Column(

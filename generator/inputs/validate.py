@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any, Mapping
+from operator import itemgetter
+from typing import Any, Callable, Iterator, Mapping
 
 from generator.findings import ERROR, NOTE, WARNING, Finding, rows_text
-from generator.inputs.normalize import Table
+from generator.inputs.normalize import Row, Table
 from generator.inputs.recurrence import MAX_DAYS_OFF, days_off, row_dates
 from generator.inputs.schema import SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
 
@@ -30,10 +31,12 @@ def _unique_keys(table: Table) -> list[Finding]:
     if not keys:
         return findings
     seen: dict[tuple, int] = {}
+    at = [table.spec.positions[k] for k in keys]
     for row in table.rows:
-        key = tuple(str(row[k]).casefold() if row[k] is not None else None for k in keys)
-        if key[-1] is None:
+        cells = row.cells
+        if cells[at[-1]] is None:
             continue
+        key = tuple(None if cells[i] is None else str(cells[i]).casefold() for i in at)
         if key in seen:
             last = keys[-1]
             label = table.spec.column(last).name
@@ -49,6 +52,12 @@ def _unique_keys(table: Table) -> list[Finding]:
         else:
             seen[key] = row.number
     return findings
+
+
+def _fields(table: Table, *keys: str) -> Callable[[Row], tuple]:
+    """Return a function giving a row's values of `keys` (two or more), for a loop over every row."""
+    values = itemgetter(*(table.spec.positions[k] for k in keys))
+    return lambda row: values(row.cells)
 
 
 def _folded(school_id: str) -> str:
@@ -67,7 +76,13 @@ def unknown_school_rows(tables: Mapping[str, Table]) -> set[tuple[str, int]]:
     if "Schools" not in tables:
         return set()
     return {(name, row.number) for name in SCHOOL_SHEETS if (table := tables.get(name)) is not None
-            for row in table.rows if row["school_id"] is not None and row["school_id"] not in known}
+            for row, sid in _school_ids(table) if sid is not None and sid not in known}
+
+
+def _school_ids(table: Table) -> Iterator[tuple[Row, Any]]:
+    """Yield each row of a sheet with its School ID."""
+    at = table.spec.positions["school_id"]
+    return ((row, row.cells[at]) for row in table.rows)
 
 
 def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
@@ -87,8 +102,7 @@ def _known_schools(tables: Mapping[str, Table]) -> list[Finding]:
         if table is None:
             continue
         unknown: dict[str, list] = {}
-        for row in table.rows:
-            sid = row["school_id"]
+        for row, sid in _school_ids(table):
             if sid is not None and sid not in known_ids:
                 unknown.setdefault(sid, []).append(row)
         for sid, rows in unknown.items():
@@ -207,16 +221,15 @@ def _references(tables: Mapping[str, Table]) -> list[Finding]:
         table, other = tables.get(sheet), tables.get(target)
         if table is None:
             continue
-        existing = {(r["school_id"], r[target_key]) for r in other.rows} if other else set()
+        existing = set(map(_fields(other, "school_id", target_key), other.rows)) if other else set()
         label = table.spec.column(key).name
         # One finding per school and missing ID, at its first row: a goal missing from the Goals sheet is one
         # thing to add, however many benchmarks name it. A row of a school the roster lacks is reported as
         # that already.
         missing: dict[tuple, list] = {}
-        for row in table.rows:
-            if row[key] is not None and (row["school_id"], row[key]) not in existing \
-                    and (sheet, row.number) not in unknown:
-                missing.setdefault((row["school_id"], row[key]), []).append(row)
+        for row, named in zip(table.rows, map(_fields(table, "school_id", key), table.rows)):
+            if named[1] is not None and named not in existing and (sheet, row.number) not in unknown:
+                missing.setdefault(named, []).append(row)
         for (sid, value), rows in missing.items():
             also = f" ({len(rows)} rows name it: {rows_text(r.number for r in rows)})" if len(rows) > 1 else ""
             findings.append(Finding(
