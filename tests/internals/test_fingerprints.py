@@ -224,3 +224,15 @@ def test_only_findings_under_a_new_digest_are_packed_again(tmp_path, monkeypatch
     kept_findings.keep(tmp_path, {"A": ("a2", [second]), "B": ("b1", [second])}, ["A", "B"])
     assert len(packed) == 1
     assert kept_findings.load(tmp_path, {"A": "a2", "B": "b1"}) == {"A": (second,), "B": (second,)}
+
+
+def test_a_schools_inputs_digest_is_its_own_rows_and_the_district_wide_ones_in_whatever_order_given(settings):
+    digests = {("Tasks", "A"): "a1", ("People", "A"): "a2", ("Tasks", None): "d1", ("Tasks", "B"): "b1",
+               ("People", None): "d2"}
+    digest = build_record.inputs_digests(digests, ["A", "B", "C"], settings, "templates")
+    again = build_record.inputs_digests(dict(reversed(digests.items())), ["A", "B", "C"], settings, "templates")
+    assert again == digest and len(set(digest.values())) == 3
+    own_changed = build_record.inputs_digests({**digests, ("Tasks", "B"): "b2"}, ["A", "B"], settings, "templates")
+    assert own_changed["A"] == digest["A"] and own_changed["B"] != digest["B"]
+    wide_changed = build_record.inputs_digests({**digests, ("People", None): "d3"}, ["A", "B"], settings, "templates")
+    assert wide_changed["A"] != digest["A"] and wide_changed["B"] != digest["B"]
