@@ -32,7 +32,7 @@ from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.model.rollup import not_built_rollup, school_rollup
 from generator.model.status import packet_readiness
-from generator.output import atomic, batch, kept_findings, naming, packet_manifest
+from generator.output import atomic, batch, kept_by_school, kept_findings, naming, packet_manifest
 from generator.output.build_record import MANIFEST, Manifest, inputs_digests, packet_fingerprint
 from generator.output.naming import under_output
 from generator.output.processes import Helper, helper_process
@@ -49,7 +49,13 @@ from generator.pipeline.packets import (
 )
 from generator.render import prepare_templates, render_document
 from generator.render.calendars import district_calendar
-from generator.render.dashboard import DASHBOARD_TEMPLATE, dashboard_chunks, dashboard_context, school_links
+from generator.render.dashboard import (
+    DASHBOARD_TEMPLATE,
+    KeptChartRows,
+    dashboard_chunks,
+    dashboard_context,
+    school_links,
+)
 from generator.render.district import report_context
 from generator.render.hyperlinks import link_paths
 from generator.render.template_data import Templates
@@ -59,6 +65,7 @@ from generator.settings import Settings
 # From this many schools a rebuild has a helper process (_helper): readiness.xlsx and the district view take
 # about 0.2 s each at 1,000 schools, where starting the helper and handing it work costs about what it saves.
 HELPER_SCHOOLS = 1000
+CHART_ROWS_STORE = "chart_rows.sqlite"      # in the cache folder: the dashboard's chart rows as drawn (KeptChartRows)
 
 
 def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
@@ -106,11 +113,14 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         flushed = background.submit(atomic.flush_all, settings.output) if stale else None
         others = _others(settings, loaded, manifest, templates) if settings.schools else []
         shown = _in_roster_order(district, results + others)
-        report = _write_reports(settings, district, shown, input_findings, helper)
+        inputs = inputs or _inputs(loaded, kept, settings, templates)
+        chart_rows = KeptChartRows(inputs, kept_by_school.read(cache / CHART_ROWS_STORE))
+        report = _write_reports(settings, district, shown, input_findings, helper, chart_rows)
+        background.submit(kept_by_school.write, cache / CHART_ROWS_STORE,
+                          [(school, *drawn) for school, drawn in chart_rows.drawn.items()])
         if flushed is not None:
             flushed.result()
             _remove_superseded(settings, manifest, previous, results)
-        inputs = inputs or _inputs(loaded, kept, settings, templates)
         made = [r for r in results if r.school_id in inputs and not r.error and not r.blocked]
         manifest.record_inputs({r.school_id: inputs[r.school_id] for r in made})
         background.submit(kept_findings.keep, cache, {r.school_id: (inputs[r.school_id], r.findings) for r in made},
@@ -145,17 +155,17 @@ def _prepare(templates: Templates, inputs: Path) -> None:
 
 
 def _write_reports(settings: Settings, district: District, shown: list[PacketResult], input_findings: list[Finding],
-                   helper: Helper | None) -> Path:
+                   helper: Helper | None, chart_rows: KeptChartRows) -> Path:
     """Write readiness.xlsx and the district view, readiness.xlsx in the helper process if there is one
     (write_readiness_report, write_district_view); return readiness.xlsx's path."""
     if helper is None:
         report = write_readiness_report(settings, shown, input_findings)
-        write_district_view(settings, district, shown)
+        write_district_view(settings, district, shown, chart_rows)
         return report
     # Its rows made here: the results themselves (paths, findings) took longer to hand over than to write.
     context = readiness_context(settings, shown, input_findings)
     _, (report,) = helper.beside([(write_readiness, (settings, context))],
-                                 lambda: write_district_view(settings, district, shown))
+                                 lambda: write_district_view(settings, district, shown, chart_rows))
     return report
 
 
@@ -549,10 +559,12 @@ def write_readiness(settings: Settings, context: dict[str, Any]) -> Path:
 
 
 @collector_paused()
-def write_district_view(settings: Settings, district: District, results) -> list[Path]:
+def write_district_view(settings: Settings, district: District, results,
+                        chart_rows: KeptChartRows | None = None) -> list[Path]:
     """Write output/district.xlsx (a roll-up row per school), district.ics and index.html (the dashboard),
     all or none, for the schools of `results`. A school not built for its input errors has its row, with
-    no progress to show; the others' progress is worked out from their inputs as of the run's day."""
+    no progress to show; the others' progress is worked out from their inputs as of the run's day. The
+    dashboard's chart rows an earlier build drew are taken from `chart_rows` where they would be the same."""
     out = Path(settings.output)
     packets = {p.school.school_id: p for p in district.packets}
     shown = [r for r in results if r.school_id in packets or r.blocked]
@@ -567,7 +579,8 @@ def write_district_view(settings: Settings, district: District, results) -> list
              for r in shown}
     templates = Templates(settings.templates)
     dashboard = dashboard_chunks(dashboard_context(settings, charted, rows, built_at,
-                                                   (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links),
+                                                   (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links,
+                                                   chart_rows),
                                  templates.path(DASHBOARD_TEMPLATE))
     return atomic.write_files(out, {
         DISTRICT_REPORT: render_document(templates.path(DISTRICT_REPORT),

@@ -6,6 +6,8 @@ readiness only those: the others' findings are kept under their inputs digest.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgpack
 import pytest
 
@@ -14,6 +16,7 @@ from generator.inputs import cache
 from generator.model import build as model_build
 from generator.output import batch, build_record, kept_findings
 from generator.pipeline import rebuild
+from generator.render import dashboard
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli, sheet_rows
 
@@ -179,6 +182,32 @@ def test_a_rebuild_models_only_the_plans_of_the_schools_it_builds(inputs, output
     note(inputs, "0105", "Moved for one school")
     build(inputs, output, "--school", "0105")
     assert sorted(planned) == NINE            # --school shows the others as built: their packets are looked at whole
+
+
+def test_a_rebuild_draws_again_only_the_chart_rows_of_schools_whose_inputs_changed(inputs, output, tmp_path,
+                                                                                   monkeypatch):
+    drawn = []
+    real = dashboard.school_dates
+    monkeypatch.setattr(dashboard, "school_dates", lambda packet: drawn.append(packet.school.school_id) or real(packet))
+    build(inputs, output)
+    assert sorted(drawn) == NINE
+    drawn.clear()
+
+    def later(ws):          # 0105's first task a week later: its row's marker moves
+        row, column = find_row(ws, "School ID", "0105"), header_column(ws, "Expected Date")
+        ws.cell(row, column).value = ws.cell(row, column).value + dt.timedelta(days=7)
+    edit_sheet(inputs / "timeline.xlsx", "Tasks", later)
+    build(inputs, output)
+    assert drawn == ["0105"]
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh)
+    assert view(output) == view(fresh)
+
+    drawn.clear()
+    (output / cache.CACHE_FOLDER / rebuild.CHART_ROWS_STORE).write_bytes(b"not a store")
+    note(inputs, "0105", "Moved after the board meeting")
+    build(inputs, output)
+    assert sorted(drawn) == NINE and view(output) == view(fresh)
 
 
 def test_findings_kept_for_other_inputs_or_in_a_damaged_store_are_not_used(inputs, output, tmp_path, checked):

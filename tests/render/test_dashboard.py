@@ -17,7 +17,14 @@ from generator.findings import PacketsError
 from generator.model.rollup import school_rollup
 from generator.model.status import SCHOOL_STATUSES as STATUSES
 from generator.pipeline import load_district, rebuild
-from generator.render.dashboard import dashboard_chunks, dashboard_context, render_dashboard, school_links
+from generator.render import dashboard
+from generator.render.dashboard import (
+    KeptChartRows,
+    dashboard_chunks,
+    dashboard_context,
+    render_dashboard,
+    school_links,
+)
 from generator.settings import load_settings
 
 from conftest import AS_OF, CHROMIUM, SAMPLE
@@ -248,6 +255,66 @@ def test_page_comes_in_blocks_equal_to_the_whole_and_renders_again_the_same(tmp_
     html = page.decode("utf-8")
     assert html.count('<g data-school-id="') == 300 and html.rstrip().endswith("</html>")
     assert "School 299 &lt;&amp;&gt;" in html
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Record the School ID of each chart row drawn (its dates looked up to place its markers)."""
+    seen = []
+    real = dashboard.school_dates
+    monkeypatch.setattr(dashboard, "school_dates", lambda packet: seen.append(packet.school.school_id) or real(packet))
+    return seen
+
+
+BUILT = dt.datetime(2026, 11, 23, 9)
+
+
+def test_chart_rows_drawn_before_are_taken_as_they_were_and_a_changed_schools_row_is_drawn_again(tmp_path, drawn):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    packets, rows = many_schools(settings, 4)
+    ids = [p.school.school_id for p in packets]
+    inputs = {sid: f"inputs of {sid}" for sid in ids}
+    first = KeptChartRows(inputs)
+    page = render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=first))
+    assert drawn == ids and sorted(first.drawn) == ids
+    assert page == render_dashboard(dashboard_context(settings, packets, rows, BUILT))      # as drawn in place
+
+    drawn.clear()
+    again = KeptChartRows(inputs, first.drawn)
+    assert render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=again)) == page
+    assert drawn == [] and again.drawn == first.drawn              # kept for the next build too
+
+    edited = [*packets[:2], dataclasses.replace(packets[2], tasks=packets[2].tasks[1:]), packets[3]]
+    changed = KeptChartRows({**inputs, ids[2]: "edited"}, first.drawn)
+    page = render_dashboard(dashboard_context(settings, edited, rows, BUILT, kept=changed))
+    assert drawn == [ids[2]] and page == render_dashboard(dashboard_context(settings, edited, rows, BUILT))
+
+    # a row's place is part of what it is drawn from: a school removed moves the rows after it
+    drawn.clear()
+    moved = KeptChartRows(inputs, changed.drawn)
+    render_dashboard(dashboard_context(settings, edited[1:], rows[1:], BUILT, kept=moved))
+    assert drawn == ids[1:]
+
+
+def test_chart_rows_kept_under_another_key_are_not_taken(tmp_path, drawn):
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    packets, rows = many_schools(settings, 2)
+    planted = KeptChartRows({p.school.school_id: "now" for p in packets},
+                            {p.school.school_id: ("another key", "<g>planted</g>") for p in packets})
+    page = render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=planted)).decode()
+    assert "planted" not in page and len(drawn) == 2
+
+
+def test_a_dashboard_template_without_the_chart_row_block_still_draws_every_row(tmp_path, drawn):
+    """A district's own dashboard.html made before the block: its loop draws each row from its markers."""
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    packets, rows = many_schools(settings, 2)
+    own = tmp_path / "dashboard.html"
+    own.write_text("{% for row in chart.rows %}[{{ row.school_id }}: {{ row.markers | length }}]{% endfor %}")
+    kept = KeptChartRows({p.school.school_id: "now" for p in packets})
+    page = b"".join(dashboard_chunks(dashboard_context(settings, packets, rows, BUILT, kept=kept), own)).decode()
+    markers = len(dashboard.school_dates(packets[0]))
+    assert markers and page == f"[00000: {markers}][00001: {markers}]" and kept.drawn == {}
 
 
 def test_a_template_that_does_not_fit_fails_with_its_name_not_a_traceback(tmp_path):
