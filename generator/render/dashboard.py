@@ -101,7 +101,7 @@ _DRAWING_CODE = ("render/dashboard.py", "render/context.py")
 
 @dataclass
 class KeptChartRows:
-    """The chart rows an earlier build drew (School ID -> (key, markup)), each taken as it is for a school
+    """The chart rows an earlier build drew (School ID -> (key, markup as UTF-8)), each taken as it is for a school
     whose row would be drawn from the same things, and every row this build has, for the next (`drawn`).
 
     A row's key covers all it is drawn from: the school's inputs digest (its packet, the templates, the
@@ -110,8 +110,8 @@ class KeptChartRows:
     edit."""
 
     inputs: Mapping[str, str]
-    earlier: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    drawn: dict[str, tuple[str, str]] = field(default_factory=dict)
+    earlier: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
+    drawn: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def key(self, row: ChartRow, scale: _Scale) -> str | None:
         """Return the row's key; None for a school without an inputs digest (its row is drawn each time)."""
@@ -161,14 +161,17 @@ class _ChartRows:
             key = kept.key(row, self.scale) if kept is not None and draw is not None else None
             earlier = kept.earlier.get(r.school_id) if kept is not None and key is not None else None
             if earlier is not None and earlier[0] == key:
-                row = replace(row, html=markupsafe.Markup(earlier[1]))
+                row = replace(row, html=markupsafe.Markup(earlier[1].decode("utf-8")))
             else:
                 markers = tuple(_marker(d, self.scale) for d in school_dates(self.packets[r.school_id]))
                 row = replace(row, markers=markers)
                 if draw is not None:
-                    row = replace(row, html=draw(row))
-            if kept is not None and key is not None and row.html is not None:
-                kept.drawn[r.school_id] = (key, str(row.html))
+                    html = draw(row)
+                    row = replace(row, html=html)
+                    # Kept as UTF-8: as text, a row with one dash in it takes two bytes a character.
+                    earlier = (key, html.encode("utf-8")) if key is not None else None
+            if kept is not None and earlier is not None:
+                kept.drawn[r.school_id] = earlier
             yield row
 
 
