@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import shutil
 import sqlite3
 from contextlib import closing
 from functools import lru_cache
@@ -209,15 +210,17 @@ def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Tab
     return digests
 
 
-def write_store(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
-    """Write a store: a new SQLite file that fill() fills, written under a temporary name and moved into
-    place once whole, so a reader sees the old store or the whole new one. Raise what fill or writing
-    raised, with nothing of the new file left."""
+def write_store(path: Path, fill: Callable[[sqlite3.Connection], None], edit: bool = False) -> None:
+    """Write a store: a new SQLite file that fill() fills (with `edit`, a copy of the store as it is, which
+    fill() changes), written under a temporary name and moved into place once whole, so a reader sees the
+    old store or the whole new one. Raise what fill or writing raised, with nothing of the new file left."""
     partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for left in (partial, partial.with_name(partial.name + "-journal")):
             left.unlink(missing_ok=True)            # what a build killed while writing it left
+        if edit:
+            shutil.copyfile(path, partial)
         with closing(sqlite3.connect(partial)) as db:
             # No journal and no flushing: the file is new and moved into place only once whole, so neither
             # buys anything; a store a power cut damages is read past like any other.

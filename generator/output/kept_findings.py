@@ -44,8 +44,8 @@ def keep(cache: Path, findings: Mapping[str, tuple[str, Sequence[Finding]]], sch
     on_roster = set(school_ids)
     # A school kept under the digest it has now keeps its row as it is: the digest says its findings are
     # the same, and packing every school's again took 0.25 s of a one-school edit at 5,000.
-    rows = [(school, digest, earlier[school][1]) if school in earlier and earlier[school][0] == digest
-            else (school, digest, msgpack.packb([dataclasses.astuple(f) for f in found]))
-            for school, (digest, found) in findings.items()]
-    rows += [(school, *kept) for school, kept in earlier.items() if school in on_roster and school not in findings]
-    kept_by_school.write(path, rows)
+    rows = {school: earlier[school] if school in earlier and earlier[school][0] == digest
+            else (digest, msgpack.packb([dataclasses.astuple(f) for f in found]))
+            for school, (digest, found) in findings.items()}
+    rows.update({school: kept for school, kept in earlier.items() if school in on_roster and school not in findings})
+    kept_by_school.write(path, rows, earlier)

@@ -116,8 +116,7 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         inputs = inputs or _inputs(loaded, kept, settings, templates)
         chart_rows = KeptChartRows(inputs, kept_by_school.read(cache / CHART_ROWS_STORE))
         report = _write_reports(settings, district, shown, input_findings, helper, chart_rows)
-        background.submit(kept_by_school.write, cache / CHART_ROWS_STORE,
-                          [(school, *drawn) for school, drawn in chart_rows.drawn.items()])
+        background.submit(kept_by_school.write, cache / CHART_ROWS_STORE, chart_rows.drawn, chart_rows.earlier)
         if flushed is not None:
             flushed.result()
             _remove_superseded(settings, manifest, previous, results)

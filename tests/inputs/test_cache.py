@@ -178,7 +178,8 @@ def test_validate_takes_what_a_build_kept_and_finds_the_same(inputs, tmp_path, r
     assert sum(reads.values()) == 3 and not (tmp_path / "output").exists()
     assert run_cli("build", "--inputs", str(inputs), "--as-of", AS_OF, "--jobs", "1").exit_code == 1   # a bad row
     kept = sorted((tmp_path / "output" / cache.CACHE_FOLDER).iterdir())
-    assert [p.name for p in kept] == ["findings.sqlite", "goals.sqlite", "roster.sqlite", "timeline.sqlite"]
+    assert [p.name for p in kept] == ["chart_rows.sqlite", "findings.sqlite", "goals.sqlite", "roster.sqlite",
+                                      "timeline.sqlite"]
     reads.clear()
     after = validate(settings)
     assert reads == {} and after == before
