@@ -296,6 +296,19 @@ def test_chart_rows_drawn_before_are_taken_as_they_were_and_a_changed_schools_ro
     assert drawn == ids[1:]
 
 
+def test_a_page_of_kept_chart_rows_still_comes_in_small_blocks(tmp_path):
+    """A kept row is one piece of thousands of characters: blocks are cut by length, not by count of pieces."""
+    settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
+    packets, rows = many_schools(settings, 300)
+    inputs = {p.school.school_id: "inputs" for p in packets}
+    first = KeptChartRows(inputs)
+    page = render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=first))
+    blocks = list(dashboard_chunks(dashboard_context(settings, packets, rows, BUILT,
+                                                     kept=KeptChartRows(inputs, first.drawn))))
+    assert b"".join(blocks) == page and len(page) > 2_000_000
+    assert max(map(len, blocks)) < 300_000
+
+
 def test_chart_rows_kept_under_another_key_are_not_taken(tmp_path, drawn):
     settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
     packets, rows = many_schools(settings, 2)
