@@ -13,17 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from generator.findings import ERROR, NOTE, WARNING, Finding
 from generator.inputs.schema import SHEETS, Sheet, header_key
-
-if TYPE_CHECKING:
-    # pandas is imported where a file is read (_pandas): a build with nothing to rebuild reads no file,
-    # and the import was a third of such a run's time.
-    import pandas as pd
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 # Encodings an older Excel saves "CSV" in, tried (in this order) only when a file is not UTF-8.
@@ -213,14 +208,44 @@ def _pandas():
     return pandas
 
 
-def read_table(path: Path, **kwargs) -> pd.DataFrame:
-    """Return a reference table (the templates' data) with its header row: a UTF-8 CSV, a BOM allowed,
-    or a workbook's sheet (read_excel's keywords, such as sheet_name)."""
-    pandas = _pandas()
+@dataclass(frozen=True)
+class ReferenceTable:
+    """A reference table of the templates' data: its headers, and its rows as header -> cell (a workbook's
+    headers may be numbers)."""
+
+    columns: tuple[Any, ...]
+    rows: tuple[dict[Any, Any], ...]
+
+    def column(self, header: str) -> list[Any]:
+        """Return the column's cells, top to bottom; KeyError when the table has no such column."""
+        return [row[header] for row in self.rows]
+
+
+def read_table(path: Path, **kwargs) -> ReferenceTable:
+    """Return a reference table (the templates' data) with its header row: a UTF-8 CSV, a BOM allowed, each
+    cell text ("" where a row stops short); or a workbook's sheet (read_excel's keywords, such as sheet_name)."""
     if path.suffix == ".csv":
-        return pandas.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return _reference_csv(path)
     # Named: pandas warns that its default engine (openpyxl, which these files are read with) will change.
-    return pandas.read_excel(path, dtype=object, engine="openpyxl", **kwargs)
+    frame = _pandas().read_excel(path, dtype=object, engine="openpyxl", **kwargs)
+    return ReferenceTable(tuple(frame.columns), tuple(frame.to_dict("records")))
+
+
+def _reference_csv(path: Path) -> ReferenceTable:
+    # By the csv module: pandas took 0.12 s to import, in every build, for designations.csv's few lines.
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        lines = [(number, row) for number, row in enumerate(csv.reader(file), start=1) if row]   # blank lines left out
+    if not lines:
+        raise ValueError("the file is empty")
+    (_, header), body = lines[0], lines[1:]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise ValueError(f"the header names {', '.join(map(repr, twice))} more than once")
+    for number, row in body:
+        if len(row) > len(header):
+            raise ValueError(f"line {number} has {len(row)} cells, the header {len(header)}")
+    return ReferenceTable(tuple(header), tuple(dict(zip(header, row + [""] * (len(header) - len(row))))
+                                               for _, row in body))
 
 
 def _read_csv(path: Path) -> tuple[Cells, list[Finding]]:

@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from generator.findings import PacketsError
 from generator.inputs.normalize import clean_text, is_blank
-from generator.inputs.read import read_table
+from generator.inputs.read import ReferenceTable, read_table
 from generator.inputs.schema import (
     IDENTIFICATIONS,
     ROLES,
@@ -28,9 +27,6 @@ from generator.inputs.schema import (
 )
 from generator.model.readiness import RULES
 from generator.settings import read_toml, refuse_unknown
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def _shipped_folder() -> Path:
@@ -129,7 +125,7 @@ class GridActivity:
         return not self.applies_to or identification in self.applies_to
 
 
-def _read_table(path: Path, **kwargs) -> pd.DataFrame:
+def _read_table(path: Path, **kwargs) -> ReferenceTable:
     try:
         return read_table(path, **kwargs)
     except FileNotFoundError:
@@ -142,9 +138,9 @@ def _read_table(path: Path, **kwargs) -> pd.DataFrame:
 def schedule_tasks(templates: Templates = SHIPPED) -> tuple[tuple[str, str], ...]:
     """Return the Resource 6 (stage, task) pairs in form order, from schedule_tasks.csv."""
     path = templates.path("schedule_tasks.csv")
-    frame = _read_table(path)
+    table = _read_table(path)
     pairs = []
-    for i, (stage, task) in enumerate(zip(frame["Stage"], frame["Task"]), start=2):
+    for i, (stage, task) in enumerate(zip(table.column("Stage"), table.column("Task")), start=2):
         if stage not in STAGES:
             raise PacketsError(f"{path}, row {i}: stage '{stage}' is not one of: {'; '.join(STAGES)}.")
         pairs.append((stage, clean_text(task)))
@@ -156,7 +152,7 @@ def grid_columns(templates: Templates = SHIPPED) -> tuple[GridColumn, ...]:
     """Return the ISBE grid's role columns and the roster roles that staff each, from isbe_grid_columns.csv."""
     path = templates.path("isbe_grid_columns.csv")
     columns = []
-    for i, row in enumerate(_read_table(path).to_dict("records"), start=2):
+    for i, row in enumerate(_read_table(path).rows, start=2):
         roles = tuple(r.strip() for r in row["Roster Roles"].split(";") if r.strip())
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
@@ -170,8 +166,8 @@ def grid_columns(templates: Templates = SHIPPED) -> tuple[GridColumn, ...]:
 def grid_activities(templates: Templates = SHIPPED) -> tuple[GridActivity, ...]:
     """Return the ISBE grid's key activities in seed order, from isbe_grid_activities.xlsx."""
     path = templates.path("isbe_grid_activities.xlsx")
-    frame = _read_table(path, sheet_name="Activities")
-    by_header = {header_key(h): h for h in frame.columns}
+    table = _read_table(path, sheet_name="Activities")
+    by_header = {header_key(h): h for h in table.columns}
     wanted = {"month": "Month", "key_activity": "Key Activity"}
     for col in grid_columns(templates):
         wanted[col.key] = col.title.replace("{designation} School ", "")
@@ -180,7 +176,7 @@ def grid_activities(templates: Templates = SHIPPED) -> tuple[GridActivity, ...]:
         raise PacketsError(f"{path}, sheet Activities: missing column(s) {', '.join(missing)}.")
     months = form_data(templates).grid_months
     activities = []
-    for i, row in enumerate(frame.to_dict("records"), start=2):
+    for i, row in enumerate(table.rows, start=2):
         month = clean_text(row[by_header["month"]])
         if all(is_blank(v) for v in row.values()):
             continue
@@ -208,19 +204,19 @@ def review_rubric(templates: Templates = SHIPPED) -> tuple[RubricCriterion, ...]
     Criterion, Question and Readiness Rules are the levels, lowest first, each cell saying what that level
     looks like for the criterion."""
     path = templates.path("review_rubric.csv")
-    frame = _read_table(path)
-    by_key = {header_key(h): h for h in frame.columns}
+    table = _read_table(path)
+    by_key = {header_key(h): h for h in table.columns}
     missing = [c for c in RUBRIC_COLUMNS[:1] if header_key(c) not in by_key]
     if missing:
         raise PacketsError(f"{path}: missing column(s) {', '.join(missing)}.")
     fixed = {header_key(c) for c in RUBRIC_COLUMNS}
-    levels = [h for h in frame.columns if header_key(h) not in fixed]
+    levels = [h for h in table.columns if header_key(h) not in fixed]
     if not levels or any(not header_key(h) or str(h).startswith("Unnamed:") for h in levels):
         raise PacketsError(f"{path}: after Criterion, Question and Readiness Rules, every column is a level of "
                            f"the rubric and needs a name (e.g. Not Evident, Emerging, Meets Expectations).")
     known = {r.name for r in RULES}
     criteria = []
-    for i, row in enumerate(frame.to_dict("records"), start=2):
+    for i, row in enumerate(table.rows, start=2):
         name = clean_text(row[by_key["criterion"]])
         if not name:
             if all(is_blank(v) for v in row.values()):
@@ -368,14 +364,14 @@ def designations(templates: Templates = SHIPPED) -> DesignationVocabulary:
     """Return the designations a roster may give a school, from designations.csv: each with what it is
     identified for (Intensive, Comprehensive, Targeted, Not identified) and its other spellings."""
     path = templates.path(DESIGNATIONS_FILE)
-    frame = _read_table(path)
-    by_key = {header_key(h): h for h in frame.columns}
+    table = _read_table(path)
+    by_key = {header_key(h): h for h in table.columns}
     missing = [c for c in DESIGNATION_COLUMNS if header_key(c) not in by_key]
     if missing:
         raise PacketsError(f"{path}: missing column(s) {', '.join(missing)}.")
     found: list[Designation] = []
     spelled: dict[str, str] = {}             # every name and synonym, as matched -> the designation it is
-    for i, row in enumerate(frame.to_dict("records"), start=2):
+    for i, row in enumerate(table.rows, start=2):
         name = clean_text(row[by_key["designation"]])
         meaning = clean_text(row[by_key["identification"]])
         if not name:

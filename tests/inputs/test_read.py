@@ -8,7 +8,14 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from generator.inputs.read import CsvEncodingError, _read_calamine, decode_csv, read_workbook, read_workbook_openpyxl
+from generator.inputs.read import (
+    CsvEncodingError,
+    _read_calamine,
+    decode_csv,
+    read_table,
+    read_workbook,
+    read_workbook_openpyxl,
+)
 
 from conftest import SAMPLE
 
@@ -134,3 +141,32 @@ def test_a_mixed_file_with_old_mac_line_ends_is_found_mixed():
     with pytest.raises(CsvEncodingError) as caught:
         decode_csv("x.csv", data)
     assert caught.value.finding.row == 3 and "Line 3 is not UTF-8" in caught.value.finding.message
+
+
+# --- reference tables (the templates' data) ------------------------------------------------------------------
+
+def test_a_reference_csv_is_read_as_text_its_blank_lines_left_out_and_short_rows_filled(tmp_path):
+    path = tmp_path / "designations.csv"
+    path.write_bytes('\ufeffDesignation,Identification,Synonyms\r\n"Targeted, additional",Targeted,"TSI;\nATSI"\r\n'
+                     '\r\nNot identified,Not identified\r\n007,Intensive,\r\n'.encode("utf-8"))
+    table = read_table(path)
+    assert table.columns == ("Designation", "Identification", "Synonyms")
+    assert table.rows == (
+        {"Designation": "Targeted, additional", "Identification": "Targeted", "Synonyms": "TSI;\nATSI"},
+        {"Designation": "Not identified", "Identification": "Not identified", "Synonyms": ""},
+        {"Designation": "007", "Identification": "Intensive", "Synonyms": ""})
+    assert table.column("Identification") == ["Targeted", "Not identified", "Intensive"]
+    with pytest.raises(KeyError):
+        table.column("Stage")
+
+
+@pytest.mark.parametrize("text, says", [
+    ("", "the file is empty"),
+    ("Stage,Task\nPlanning,Draft,extra\n", "line 2 has 3 cells, the header 2"),
+    ("Stage,Task,Stage\nPlanning,Draft,Again\n", "the header names 'Stage' more than once"),
+])
+def test_a_reference_csv_that_does_not_fit_says_why(tmp_path, text, says):
+    path = tmp_path / "schedule_tasks.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=says):
+        read_table(path)
