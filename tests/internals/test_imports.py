@@ -42,6 +42,7 @@ def test_a_build_with_nothing_to_rebuild_imports_no_document_library(tmp_path):
     assert "generator.pipeline.rebuild" not in again
 
 
-def test_reading_a_table_imports_pandas_then():
-    loaded = imported_after("from generator.render.template_data import schedule_tasks; schedule_tasks()")
-    assert "pandas" in loaded
+def test_the_templates_csv_files_are_read_without_pandas_their_workbook_with_it():
+    assert "pandas" not in imported_after("from generator.render.template_data import designations, schedule_tasks; "
+                                          "designations(); schedule_tasks()")
+    assert "pandas" in imported_after("from generator.render.template_data import grid_activities; grid_activities()")
