@@ -507,6 +507,7 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     rows = []
     for r in results:
         found = r.input_errors + r.findings
+        documents = [under_output(p, out).replace("/", os.sep) for p in r.documents]
         rows.append({
             "school_id": r.school_id, "school": r.school_name, "designation": r.designation or "",
             "ready": _status(r),
@@ -514,8 +515,8 @@ def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
             "warnings": sum(f.severity == WARNING for f in found),
             "missing": readiness_summary(found, _why(r)),
             "folder": under_output(r.folder, out).replace("/", os.sep) if r.folder else "",
-            "documents": "\n".join(under_output(p, out).replace("/", os.sep) for p in r.documents),
-            "pdf": next((under_output(p, out).replace("/", os.sep) for p in r.documents if p.suffix == ".pdf"), ""),
+            "documents": "\n".join(documents),
+            "pdf": next((d for d in documents if d.endswith(".pdf")), ""),
             "built_at": r.built_at,
         })
     return rows
