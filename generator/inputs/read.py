@@ -238,7 +238,8 @@ def _reference_csv(path: Path) -> ReferenceTable:
     if not lines:
         raise ValueError("the file is empty")
     (_, header), body = lines[0], lines[1:]
-    twice = sorted({h for h in header if header.count(h) > 1})
+    # Empty headers may repeat: Excel writes a comma for each blank column a sheet once had.
+    twice = sorted({h for h in header if h.strip() and header.count(h) > 1})
     if twice:
         raise ValueError(f"the header names {', '.join(map(repr, twice))} more than once")
     for number, row in body:

@@ -195,6 +195,15 @@ def test_the_rubric_file_is_data_staff_can_edit(tmp_path):
     with pytest.raises(PacketsError, match=r"review_rubric.csv, row 3: no-such-rule is not a readiness rule"):
         review_rubric(Templates(folder))
 
+    rows[0][4] = ""                                  # a level without a name
+    rows[2][2] = ""
+    unnamed = tmp_path / "unnamed"
+    unnamed.mkdir()
+    with open(unnamed / "review_rubric.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(PacketsError, match=r"every column is a level of the rubric and needs a name"):
+        review_rubric(Templates(unnamed))
+
 
 # --- the review form -----------------------------------------------------------------------------------------
 
