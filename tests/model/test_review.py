@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -174,35 +175,33 @@ def test_the_rubric_names_only_real_readiness_rules_and_covers_the_plan_rules():
         assert seed_question in questions
 
 
+def rubric_in(folder: Path, rows: list[list[str]]) -> Templates:
+    """Return templates whose review_rubric.csv (in `folder`, made for it) holds `rows`; the rest shipped."""
+    folder.mkdir(exist_ok=True)
+    with open(folder / "review_rubric.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return Templates(folder)
+
+
 def test_the_rubric_file_is_data_staff_can_edit(tmp_path):
     with open(RUBRIC, encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     rows[0].append("Beyond")
     rows[1].append("Beyond all expectations")
     rows.append(["Equity", "Does the plan close gaps?", "", "", "", "", "", ""])
-    with open(tmp_path / "review_rubric.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
-    criteria = review_rubric(Templates(tmp_path))       # a folder holding only the rubric: the rest shipped
+    criteria = review_rubric(rubric_in(tmp_path, rows))
     assert [level for level, _ in criteria[0].levels][-1] == "Beyond"
     assert criteria[0].levels[-1] == ("Beyond", "Beyond all expectations")
     assert criteria[-1].criterion == "Equity" and criteria[-1].rules == ()
 
     rows[2][2] = "two-academic-goals; no-such-rule"
-    folder = tmp_path / "bad"
-    folder.mkdir()
-    with open(folder / "review_rubric.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
     with pytest.raises(PacketsError, match=r"review_rubric.csv, row 3: no-such-rule is not a readiness rule"):
-        review_rubric(Templates(folder))
+        review_rubric(rubric_in(tmp_path / "bad", rows))
 
     rows[0][4] = ""                                  # a level without a name
     rows[2][2] = ""
-    unnamed = tmp_path / "unnamed"
-    unnamed.mkdir()
-    with open(unnamed / "review_rubric.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
     with pytest.raises(PacketsError, match=r"every column is a level of the rubric and needs a name"):
-        review_rubric(Templates(unnamed))
+        review_rubric(rubric_in(tmp_path / "unnamed", rows))
 
 
 # --- the review form -----------------------------------------------------------------------------------------
