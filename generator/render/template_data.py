@@ -211,7 +211,7 @@ def review_rubric(templates: Templates = SHIPPED) -> tuple[RubricCriterion, ...]
         raise PacketsError(f"{path}: missing column(s) {', '.join(missing)}.")
     fixed = {header_key(c) for c in RUBRIC_COLUMNS}
     levels = [h for h in table.columns if header_key(h) not in fixed]
-    if not levels or any(not header_key(h) or str(h).startswith("Unnamed:") for h in levels):
+    if not levels or not all(header_key(h) for h in levels):
         raise PacketsError(f"{path}: after Criterion, Question and Readiness Rules, every column is a level of "
                            f"the rubric and needs a name (e.g. Not Evident, Emerging, Meets Expectations).")
     known = {r.name for r in RULES}
