@@ -25,13 +25,16 @@ PACKET_MANIFEST = "manifest.json"
 
 
 def file_entry(name: str, data: bytes) -> dict[str, Any]:
-    return {"file": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return _entry(name, len(data), hashlib.sha256(data).digest())
+
+
+def _entry(name: str, size: int, sha256: bytes) -> dict[str, Any]:
+    return {"file": name, "size": size, "sha256": sha256.hex()}
 
 
 @lru_cache(maxsize=4)
 def _inputs(files: tuple[tuple[str, int, int], ...], folder: str) -> tuple[dict[str, Any], ...]:
-    return tuple({"file": name, "size": size, "sha256": file_digest(Path(folder) / name).hex()}
-                 for name, size, _ in files)
+    return tuple(_entry(name, size, file_digest(Path(folder) / name)) for name, size, _ in files)
 
 
 def input_entries(inputs: Path) -> list[dict[str, Any]]:
