@@ -57,6 +57,16 @@ def output(tmp_path) -> Path:
 
 
 @pytest.fixture
+def drawn(monkeypatch) -> list[str]:
+    """Record the School ID of each dashboard chart row drawn (its dates looked up to place its markers)."""
+    from generator.render import dashboard
+    seen: list[str] = []
+    real = dashboard.school_dates
+    monkeypatch.setattr(dashboard, "school_dates", lambda packet: seen.append(packet.school.school_id) or real(packet))
+    return seen
+
+
+@pytest.fixture
 def settings(inputs, output):
     return load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
 

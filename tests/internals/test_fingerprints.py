@@ -16,7 +16,6 @@ from generator.inputs import cache
 from generator.model import build as model_build
 from generator.output import batch, build_record, kept_findings
 from generator.pipeline import rebuild
-from generator.render import dashboard
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli, sheet_rows
 
@@ -184,11 +183,7 @@ def test_a_rebuild_models_only_the_plans_of_the_schools_it_builds(inputs, output
     assert sorted(planned) == NINE            # --school shows the others as built: their packets are looked at whole
 
 
-def test_a_rebuild_draws_again_only_the_chart_rows_of_schools_whose_inputs_changed(inputs, output, tmp_path,
-                                                                                   monkeypatch):
-    drawn = []
-    real = dashboard.school_dates
-    monkeypatch.setattr(dashboard, "school_dates", lambda packet: drawn.append(packet.school.school_id) or real(packet))
+def test_a_rebuild_draws_again_only_the_chart_rows_of_schools_whose_inputs_changed(inputs, output, tmp_path, drawn):
     build(inputs, output)
     assert sorted(drawn) == NINE
     drawn.clear()

@@ -257,15 +257,6 @@ def test_page_comes_in_blocks_equal_to_the_whole_and_renders_again_the_same(tmp_
     assert "School 299 &lt;&amp;&gt;" in html
 
 
-@pytest.fixture
-def drawn(monkeypatch):
-    """Record the School ID of each chart row drawn (its dates looked up to place its markers)."""
-    seen = []
-    real = dashboard.school_dates
-    monkeypatch.setattr(dashboard, "school_dates", lambda packet: seen.append(packet.school.school_id) or real(packet))
-    return seen
-
-
 BUILT = dt.datetime(2026, 11, 23, 9)
 
 
