@@ -365,15 +365,21 @@ def _hidden_sheet(path: Path, sheet: str) -> Finding:
     return Finding(NOTE, "This sheet is hidden in Excel; it is read like any other.", file=path.name, sheet=sheet)
 
 
-# A row start tag marked hidden, in any sheet of the package (any namespace prefix, any attribute order).
+# A row start tag marked hidden, and a cell holding an error (#VALUE!, #REF!), in any sheet of the package
+# (any namespace prefix, any attribute order).
 _HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*\bhidden=\"(?:1|true)\"")
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*\bt=\"e\"")
 
 
-def _has_hidden_rows(path: Path) -> bool:
+def _calamine_cannot_read(path: Path) -> bool:
+    """Return True for a workbook calamine would read differently from openpyxl: one with hidden rows
+    (calamine cannot say which), or with a cell showing an error, which calamine reads as an empty cell
+    (python-calamine issue 105) where openpyxl gives its text: a School Name showing #VALUE! is not empty."""
     with zipfile.ZipFile(path) as z:
         sheets = (z.read(name) for name in z.namelist() if name.startswith("xl/worksheets/") and name.endswith(".xml"))
-        # The plain search first: most sheets hide nothing, and it is far quicker than the pattern.
-        return any(b"hidden=" in xml and _HIDDEN_ROW.search(xml) for xml in sheets)
+        # The plain search first: most sheets hide nothing and hold no error, and it is far quicker.
+        return any((b"hidden=" in xml and _HIDDEN_ROW.search(xml)) or (b't="e"' in xml and _ERROR_CELL.search(xml))
+                   for xml in sheets)
 
 
 def _calamine_value(value):
@@ -414,18 +420,19 @@ def _read_calamine(path: Path) -> tuple[dict[str, Cells], list[Finding]]:
 def read_workbook(path: Path) -> tuple[dict[str, Cells], list[Finding]]:
     """Return every sheet of an .xlsx, .xlsm or .ods workbook as its cells, and notes about it.
 
-    Formulas count as the values Excel last calculated for them. Workbooks with hidden rows are
-    read with openpyxl, which can say which rows are hidden; the rest with calamine, which is faster.
+    Formulas count as the values Excel last calculated for them. Workbooks with hidden rows or error
+    cells are read with openpyxl, which can say which rows are hidden and reads an error as its text;
+    the rest with calamine, which is faster.
     """
     if path.suffix.lower() == ".ods":
         frames = _pandas().read_excel(path, sheet_name=None, header=None, dtype=object, engine="odf")
         return {name: frame.values.tolist() for name, frame in frames.items()}, []
     # Looked for while calamine reads: inflating the sheets' XML releases the GIL, and so does much of
     # calamine's parsing (on a 5,000-school district the look took 0.7 s of the main process's time).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hidden-rows") as looking:
-        hidden = looking.submit(_has_hidden_rows, path)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="looking") as looking:
+        unreadable = looking.submit(_calamine_cannot_read, path)
         read = _read_calamine(path)
-        if not hidden.result():
+        if not unreadable.result():
             return read
     return read_workbook_openpyxl(path)
 

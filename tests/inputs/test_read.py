@@ -72,6 +72,22 @@ def test_a_workbook_with_hidden_rows_is_read_by_openpyxl_and_they_are_noted(tmp_
     assert any("Rows 3 are hidden" in n.message for n in notes)
 
 
+def test_a_cell_showing_an_excel_error_is_read_as_its_text_not_as_empty(tmp_path):
+    """calamine reads #VALUE! as an empty cell: a School Name showing it would be reported as empty."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Schools"
+    ws.append(["School ID", "School Name"])
+    ws.append(["0101", "#VALUE!"])                   # openpyxl stores this as an error cell, as Excel does
+    ws.append(["0102", "Lincoln"])
+    path = tmp_path / "roster.xlsx"
+    wb.save(path)
+    assert ws["B2"].data_type == "e"
+    sheets, _ = read_workbook(path)
+    assert sheets["Schools"][1:] == [["0101", "#VALUE!"], ["0102", "Lincoln"]]
+    assert _read_calamine(path)[0]["Schools"][1] == ["0101", None]      # why such a workbook goes to openpyxl
+
+
 def test_a_text_repeated_across_rows_and_sheets_is_held_once(tmp_path):
     # A district's roles, stages and task names repeat in every school's rows: one object each keeps
     # a statewide district's model small.
