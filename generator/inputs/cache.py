@@ -145,10 +145,22 @@ def holds(cache: Path, specs: tuple[Sheet, ...], key: str) -> bool:
         return False
 
 
-def load(cache: Path, specs: tuple[Sheet, ...], key: str
-         ) -> tuple[dict[str, Table], list[Finding], list[Finding], Digests] | None:
-    """Return the workbook's tables, the findings of loading and normalizing it and its group_digests, as
-    stored under key; None when the store is missing, is for another key, or cannot be read."""
+@dataclasses.dataclass(frozen=True)
+class Kept:
+    """A workbook as its store keeps it: its tables (without their rows when loaded apart), the findings of
+    loading, normalizing and checking it (its plan sheets' checks, validate.plan_checks; None when not
+    kept) and its group_digests."""
+
+    tables: dict[str, Table]
+    loading: list[Finding]
+    normalizing: list[Finding]
+    digests: Digests
+    checked: list[Finding] | None
+
+
+def load(cache: Path, specs: tuple[Sheet, ...], key: str, rows: bool = True) -> Kept | None:
+    """Return the workbook as stored under key, its tables' rows too unless `rows` is false (SchoolRows then
+    reads a school's); None when the store is missing, is for another key, or cannot be read."""
     path = _store_path(cache, specs)
     if not path.is_file():
         return None
@@ -158,29 +170,64 @@ def load(cache: Path, specs: tuple[Sheet, ...], key: str
             if found is None:
                 return None
             meta = msgpack.unpackb(found[0])
+            if not rows:
+                digests = {(sheet, school): digest
+                           for sheet, school, digest in db.execute("SELECT sheet, school, digest FROM rows")}
+                return _kept(meta, specs, {}, digests)
             by_sheet: dict[str, list[Row]] = {}
-            digests: Digests = {}
-            specs_by_name = {spec.name: spec for spec in specs}
-            positions = {name: spec.positions for name, spec in specs_by_name.items()}
-            for sheet, school, rows, digest in db.execute("SELECT sheet, school, rows, digest FROM rows"):
+            digests = {}
+            for sheet, school, packed, digest in db.execute("SELECT sheet, school, rows, digest FROM rows"):
                 digests[sheet, school] = digest
-                at = positions[sheet]
-                by_sheet.setdefault(sheet, []).extend(
-                    Row(number, cells, at) for number, cells in msgpack.unpackb(rows, ext_hook=_decode, use_list=False))
-        tables = {}
-        for name, (file, sheet, columns) in meta["tables"].items():
-            rows = sorted(by_sheet.get(name, ()), key=lambda row: row.number)     # stored school by school
-            tables[name] = Table(specs_by_name[name], file, sheet, tuple(rows),
-                                 {field: (letter, header) for field, letter, header in columns})
-        return (tables, [Finding(*f) for f in meta["loading"]], [Finding(*f) for f in meta["normalizing"]],
-                digests)
+                by_sheet.setdefault(sheet, []).extend(_rows(packed, specs, sheet))
+        return _kept(meta, specs, by_sheet, digests)
     except Exception:       # a damaged or foreign store is no store: the workbook is read again
         return None
 
 
+def _rows(packed: bytes, specs: tuple[Sheet, ...], sheet: str) -> Iterator[Row]:
+    at = next(spec.positions for spec in specs if spec.name == sheet)
+    return (Row(number, cells, at) for number, cells in msgpack.unpackb(packed, ext_hook=_decode, use_list=False))
+
+
+def _kept(meta: dict, specs: tuple[Sheet, ...], by_sheet: dict[str, list[Row]], digests: Digests) -> Kept:
+    specs_by_name = {spec.name: spec for spec in specs}
+    tables = {}
+    for name, (file, sheet, columns) in meta["tables"].items():
+        rows = sorted(by_sheet.get(name, ()), key=lambda row: row.number)     # stored school by school
+        tables[name] = Table(specs_by_name[name], file, sheet, tuple(rows),
+                             {field: (letter, header) for field, letter, header in columns})
+    checked = meta.get("checked")
+    return Kept(tables, [Finding(*f) for f in meta["loading"]], [Finding(*f) for f in meta["normalizing"]], digests,
+                None if checked is None else [Finding(*f) for f in checked])
+
+
+@dataclasses.dataclass(frozen=True)
+class SchoolRows:
+    """A workbook's rows in its store, read a school at a time: a rebuild models only the plans of the
+    schools it builds, so an unchanged goals.xlsx (most of a district's rows) is never loaded whole."""
+
+    cache: Path
+    specs: tuple[Sheet, ...]
+    key: str
+    tables: dict[str, Table]            # the workbook's tables, without their rows
+
+    def __call__(self, school_id: str) -> dict[str, Table]:
+        """Return the workbook's tables holding only the school's own rows. Raise KeyError when the store has
+        changed since it was loaded (nothing of this run writes it)."""
+        with closing(open_store(_store_path(self.cache, self.specs))) as db:
+            if db.execute("SELECT 1 FROM meta WHERE key = ?", (self.key,)).fetchone() is None:
+                raise KeyError(f"the store of {self.specs[0].workbook} was replaced during the run")
+            found: dict[str, list[Row]] = {}
+            for sheet, packed in db.execute("SELECT sheet, rows FROM rows WHERE school = ?", (school_id,)):
+                found.setdefault(sheet, []).extend(_rows(packed, self.specs, sheet))
+        return {name: dataclasses.replace(table, rows=tuple(found.get(name, ())))
+                for name, table in self.tables.items()}
+
+
 def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Table], loading: list[Finding],
-          normalizing: list[Finding]) -> Digests | None:
-    """Keep the workbook's tables and findings under key, replacing what was kept for it before, and return
+          normalizing: list[Finding], checked: list[Finding] | None = None) -> Digests | None:
+    """Keep the workbook's tables and findings (`checked`: its plan sheets' checks, where it has them) under
+    key, replacing what was kept for it before, and return
     its group_digests. Written to a temporary file, then moved into place: a reader sees the old store or
     the whole new one. A store that cannot be written (a read-only output folder, a full disk) is left out;
     one with a value it cannot hold, too (and then no digests are returned)."""
@@ -195,7 +242,8 @@ def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Tab
         meta = {"tables": {name: (t.file, t.sheet, [(f, *where) for f, where in t.columns.items()])
                            for name, t in tables.items()},
                 "loading": [dataclasses.astuple(f) for f in loading],
-                "normalizing": [dataclasses.astuple(f) for f in normalizing]}
+                "normalizing": [dataclasses.astuple(f) for f in normalizing],
+                "checked": None if checked is None else [dataclasses.astuple(f) for f in checked]}
         db.execute("CREATE TABLE meta (key TEXT, body BLOB)")
         db.execute("CREATE TABLE rows (sheet TEXT, school TEXT, rows BLOB, digest TEXT)")
         db.execute("INSERT INTO meta VALUES (?, ?)", (key, msgpack.packb(meta)))

@@ -420,6 +420,10 @@ SHEETS = (SCHOOLS, PEOPLE, TASKS, STAGE_WINDOWS, MEETINGS, REVIEW, HOLIDAYS, GRI
           PROBLEMS, GOALS, BENCHMARKS, STRATEGIES, ACTIVITIES, MONITORING, SUPPORTS)
 
 WORKBOOKS = ("roster", "timeline", "goals")
+# The sheets only a packet's plan is made of (nothing else of the district reads them) and the workbook
+# holding them: a rebuild leaves that workbook in its store, unloaded, when it has not changed.
+PLAN_SHEETS = frozenset({PROBLEMS.name, GOALS.name, BENCHMARKS.name, STRATEGIES.name, ACTIVITIES.name,
+                         MONITORING.name, SUPPORTS.name})
 
 
 def canonical_choice(value: str, choices: tuple[str, ...], synonyms: dict[str, tuple[str, ...]] | None = None):

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, Mapping
 from generator.findings import ERROR, NOTE, WARNING, Finding, rows_text
 from generator.inputs.normalize import Row, Table
 from generator.inputs.recurrence import MAX_DAYS_OFF, days_off, row_dates
-from generator.inputs.schema import SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
+from generator.inputs.schema import PLAN_SHEETS, SERIES_DATE, SINGLE_REVIEW_STEPS, STAGES
 
 # Sheets whose rows belong to a school and may not name a school the roster lacks.
 SCHOOL_SHEETS = ("People", "Tasks", "Meetings", "Review", "Grid Progress", "Review Decisions", "Problems", "Goals",
@@ -214,9 +214,10 @@ def _task_dates(tables: Mapping[str, Table], planning_year) -> list[Finding]:
     return findings
 
 
-def _references(tables: Mapping[str, Table]) -> list[Finding]:
+def _references(tables: Mapping[str, Table], unknown: set[tuple[str, int]]) -> list[Finding]:
+    """A reference to a record the same school lacks; a row of a school the roster lacks (`unknown`) is
+    reported as that already."""
     findings: list[Finding] = []
-    unknown = unknown_school_rows(tables)
     for (sheet, key), (target, target_key) in REFERENCES.items():
         table, other = tables.get(sheet), tables.get(target)
         if table is None:
@@ -363,18 +364,32 @@ def _review_steps(tables: Mapping[str, Table]) -> list[Finding]:
     return findings
 
 
-def validate_tables(tables: Mapping[str, Table], planning_year) -> list[Finding]:
-    """Return every cross-row and cross-sheet problem in the normalized tables."""
+def validate_tables(tables: Mapping[str, Table], planning_year, plan_checked: list[Finding] | None = None
+                    ) -> list[Finding]:
+    """Return every cross-row and cross-sheet problem in the normalized tables, the plan sheets' own checks
+    (plan_checks) last: as given in `plan_checked` (made already, or kept with their unchanged workbook,
+    which is then not among the tables and names no school the roster lacks)."""
     findings: list[Finding] = []
-    for table in tables.values():
-        findings += _unique_keys(table)
+    for name, table in tables.items():
+        if name not in PLAN_SHEETS:
+            findings += _unique_keys(table)
     findings += _has_schools(tables)
     findings += _known_schools(tables)
     findings += _leading_zeros(tables)
     findings += _support_levels(tables)
     findings += _task_dates(tables, planning_year)
-    findings += _references(tables)
     findings += _holidays(tables)
     findings += _repeating_rows(tables, planning_year)
     findings += _review_steps(tables)
-    return findings
+    return findings + (plan_checks(tables, unknown_school_rows(tables)) if plan_checked is None else plan_checked)
+
+
+def plan_checks(tables: Mapping[str, Table], unknown: set[tuple[str, int]]) -> list[Finding]:
+    """Return the plan sheets' checks of their rows against each other: keys given twice, references to
+    records the school lacks. They read no other sheet, but for the rows of schools the roster lacks
+    (`unknown`, unknown_school_rows), which are reported as that instead."""
+    findings: list[Finding] = []
+    for name, table in tables.items():
+        if name in PLAN_SHEETS:
+            findings += _unique_keys(table)
+    return findings + _references(tables, unknown)

@@ -26,19 +26,29 @@ class WorkbookRead:
     specs: tuple[Sheet, ...] = ()
     key: str | None = None          # read from its file, to be kept under this key (keep_workbooks)
     digests: stored.Digests | None = None      # taken from the cache: its rows' group_digests
+    checked: list[Finding] | None = None       # its plan sheets' checks (validate.plan_checks), to keep or as kept
+    # Taken from the cache without its rows (read_workbook_sheets' `apart`): a school's tables, read when asked.
+    school_rows: stored.SchoolRows | None = None
 
 
 @collector_paused()
-def read_workbook_sheets(folder: Path, specs: tuple[Sheet, ...], cache: Path | None = None) -> WorkbookRead:
+def read_workbook_sheets(folder: Path, specs: tuple[Sheet, ...], cache: Path | None = None,
+                         apart: bool = False) -> WorkbookRead:
     """Return the sheets of `specs` (one workbook's, in the schema's order) loaded from `folder` and
     normalized. With a cache folder, as kept there when the workbook has not changed since (inputs/cache.py);
-    otherwise read, with the key keep_workbooks keeps it under for the next build."""
+    otherwise read, with the key keep_workbooks keeps it under for the next build. With `apart`, a kept
+    workbook whose checks were kept with it is loaded without its rows: its tables are empty, and
+    school_rows reads a school's."""
     key = stored.workbook_key(folder, specs) if cache is not None else None
     if cache is not None and key is not None:
-        kept = stored.load(cache, specs, key)
+        kept = stored.load(cache, specs, key, rows=not apart)
+        if kept is not None and apart and kept.checked is not None:
+            return WorkbookRead({}, kept.loading, kept.normalizing, specs, digests=kept.digests, checked=kept.checked,
+                                school_rows=stored.SchoolRows(cache, specs, key, kept.tables))
+        if apart and kept is not None:
+            kept = stored.load(cache, specs, key)          # kept before its checks were: loaded whole
         if kept is not None:
-            tables, loading, normalizing, digests = kept
-            return WorkbookRead(tables, loading, normalizing, specs, digests=digests)
+            return WorkbookRead(kept.tables, kept.loading, kept.normalizing, specs, digests=kept.digests)
     return replace(_read(folder, specs), key=key)
 
 
@@ -51,7 +61,8 @@ def keep_workbooks(folder: Path, cache: Path, reads: Iterable[WorkbookRead]) -> 
     digests: stored.Digests | None = {}
     for read in reads:
         if read.key is not None and read.key == stored.workbook_key(folder, read.specs):
-            found = stored.store(cache, read.specs, read.key, read.tables, read.loading, read.normalizing)
+            found = stored.store(cache, read.specs, read.key, read.tables, read.loading, read.normalizing,
+                                 read.checked)
         else:
             found = stored.group_digests(read.tables)
         digests = None if found is None or digests is None else {**digests, **found}

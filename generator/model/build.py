@@ -294,17 +294,20 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
 def build_district_without_plans(tables: Mapping[str, Table], settings,
                                  designations: DesignationVocabulary | None = None,
                                  rule_scope: Mapping[str, tuple[str, ...]] | None = None,
-                                 only: Collection[str] | None = None, skip: Collection[str] = ()
+                                 only: Collection[str] | None = None, skip: Collection[str] = (),
+                                 plan_rows: Callable[[str], Mapping[str, Table]] | None = None
                                  ) -> tuple[District, Callable[[Packet], Packet]]:
     """Return build_district's district but with no packet's plan modelled (half the work), and a function
     giving one of its packets with its plan (any other packet as it is): a rebuild needs the plans of the
-    schools it builds or checks, not of those its district view shows as they were."""
+    schools it builds or checks, not of those its district view shows as they were. The plan sheets are
+    among the tables, or not, and `plan_rows` gives a school's tables of them (cache.SchoolRows)."""
     district, index = _modelled(tables, settings, designations, rule_scope, only, skip, plans=False)
 
     def with_plan(packet: Packet) -> Packet:
         if packet.plan is not PLAN_NOT_MODELLED:
             return packet
-        return replace(packet, plan=_plan(index, packet.school.school_id))
+        sid = packet.school.school_id
+        return replace(packet, plan=_plan(index if plan_rows is None else _BySchool(plan_rows(sid)), sid))
     return district, with_plan
 
 

@@ -4,6 +4,7 @@ with the school it belongs to; `packets validate`."""
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
@@ -23,8 +24,8 @@ from generator.findings import (
 )
 from generator.inputs.cache import CACHE_FOLDER, Digests
 from generator.inputs.read import source_bytes
-from generator.inputs.schema import SHEETS, DesignationVocabulary, Sheet, with_designations
-from generator.inputs.validate import owning_schools, validate_tables
+from generator.inputs.schema import PLAN_SHEETS, SHEETS, DesignationVocabulary, Sheet, with_designations
+from generator.inputs.validate import owning_schools, plan_checks, unknown_school_rows, validate_tables
 from generator.inputs.workbook import WorkbookRead, is_kept, read_workbook_sheets
 from generator.model.build import build_district, build_district_without_plans
 from generator.model.readiness import check_packet, is_ready
@@ -103,7 +104,8 @@ class _Tables:
 PARALLEL_READ_BYTES = 8_000_000
 
 
-def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None) -> list[WorkbookRead]:
+def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None, apart: bool = False
+                 ) -> list[WorkbookRead]:
     """Return each workbook's sheets read and normalized (or as kept in `cache`), in the schema's order.
 
     With jobs > 1 and large workbooks to read, the largest is read here while one other process reads the
@@ -113,35 +115,57 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None
     what loading them does. What is found, and in what order, is the same either way. The reader is a
     fresh interpreter importing only the readers (spawned, not forked from the packet workers' fork
     server, which holds the renderers), so it neither starts that server for a build that needs none nor
-    carries the renderers' memory."""
+    carries the renderers' memory. With `apart`, the plan sheets' workbook, when kept, is loaded apart
+    (read_workbook_sheets)."""
     books = [tuple(group) for _, group in groupby(specs, key=lambda spec: spec.workbook)]
+
+    def read(book: tuple[Sheet, ...]) -> WorkbookRead:
+        return read_workbook_sheets(folder, book, cache, apart and all(spec.name in PLAN_SHEETS for spec in book))
+
     unread = {i: source_bytes(folder, book) for i, book in enumerate(books) if not is_kept(folder, book, cache)}
+    if unread and len(unread) < len(books):
+        # Some kept, some changed (a rebuild): the changed ones are read in a thread while the kept ones load
+        # here. Inflating and parsing a workbook is compiled code that lets go of the GIL (calamine).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reading") as reading:
+            changed = {i: reading.submit(read, books[i]) for i in unread}
+            done = {i: read(book) for i, book in enumerate(books) if i not in unread}
+            done.update((i, future.result()) for i, future in changed.items())
+        return [done[i] for i in range(len(books))]
     if jobs < 2 or len(unread) < 2 or sum(unread.values()) < PARALLEL_READ_BYTES:
-        return [read_workbook_sheets(folder, book, cache) for book in books]
+        return [read(book) for book in books]
     largest = max(unread, key=lambda i: unread[i])
     others = [i for i in unread if i != largest]
     with helper_process(multiprocessing.get_context("spawn")) as helper:
         mine, theirs = helper.beside(
             [(read_workbook_sheets, (folder, books[i], cache)) for i in others],
-            lambda: {i: read_workbook_sheets(folder, book, cache) for i, book in enumerate(books) if i not in others})
-    read = {**mine, **dict(zip(others, theirs))}
-    return [read[i] for i in range(len(books))]
+            lambda: {i: read(book) for i, book in enumerate(books) if i not in others})
+    done = {**mine, **dict(zip(others, theirs))}
+    return [done[i] for i in range(len(books))]
 
 
-def _read_tables(settings: Settings, cache: Path | None = None) -> _Tables:
+def _read_tables(settings: Settings, cache: Path | None = None, apart: bool = False) -> _Tables:
     """Return the validated tables and every finding, each with the school it belongs to. With a cache
-    folder, a workbook unchanged since it was kept there is not read again (inputs/cache.py)."""
+    folder, a workbook unchanged since it was kept there is not read again (inputs/cache.py); with `apart`
+    too, the plan sheets' workbook is then loaded without its rows (read_workbook_sheets), its checks as
+    kept, while every school it names is on the roster."""
     templates = Templates(settings.templates)
     vocabulary = designations(templates)
     profile = state_profile(templates, settings.state, f"{Path(settings.inputs) / SETTINGS_FILE}: [district] state")
     books = _read_sheets(Path(settings.inputs), [with_designations(spec, vocabulary) for spec in SHEETS],
-                         settings.jobs, cache)
+                         settings.jobs, cache, apart)
+    tables = {name: table for book in books for name, table in book.tables.items()}
+    roster = {row["school_id"] for row in tables["Schools"].rows} if "Schools" in tables else set()
+    # A school the roster lacks is reported at the rows naming it, so those must be loaded.
+    books = [read_workbook_sheets(Path(settings.inputs), book.specs, cache)
+             if book.school_rows and not {school for _, school in book.digests or ()} <= roster | {None} else book
+             for book in books]
+    tables = {name: table for book in books for name, table in book.tables.items()}
     findings = [f for book in books for f in book.loading]
     if not settings.state:
         findings.append(unset_state(profile))
-    tables = {name: table for book in books for name, table in book.tables.items()}
     findings += [f for book in books for f in book.normalizing]
-    findings += validate_tables(tables, settings.planning_year)
+    books, checked = _plan_checked(books, tables)
+    findings += validate_tables(tables, settings.planning_year, checked)
     unknown = [sid for sid in settings.schools
                if "Schools" in tables and sid not in {r["school_id"] for r in tables["Schools"].rows}]
     for sid in unknown:
@@ -149,6 +173,20 @@ def _read_tables(settings: Settings, cache: Path | None = None) -> _Tables:
                                 sheet="Schools", value=sid,
                                 fix="Check the --school value against the School ID column."))
     return _Tables(tables, owning_schools(tables, findings), vocabulary, profile, tuple(books))
+
+
+def _plan_checked(books: list[WorkbookRead], tables: dict) -> tuple[list[WorkbookRead], list[Finding]]:
+    """Return the books, the plan sheets' workbook read from its file given its checks to keep (as if
+    every school it names were on the roster: kept, they are used only while that is so), and the plan
+    sheets' checks for this run: as kept with a workbook loaded apart, or made now."""
+    apart = [book for book in books if book.school_rows is not None]
+    if apart:
+        return books, [f for book in apart for f in book.checked or ()]
+    unknown = unknown_school_rows(tables)
+    checked = plan_checks(tables, unknown)
+    alone = checked if not any(sheet in PLAN_SHEETS for sheet, _ in unknown) else plan_checks(tables, set())
+    return [replace(book, checked=alone) if book.digests is None and set(book.tables) & PLAN_SHEETS else book
+            for book in books], checked
 
 
 @collector_paused()          # millions of objects, no cycles: see collector.py
@@ -160,7 +198,7 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
     InputError listing every finding when an error belongs to the district (a setting, the roster's
     Schools sheet, a missing sheet or column, a file that cannot be read, a district-wide row), for then
     no school can be built."""
-    read = _read_tables(settings, cache)
+    read = _read_tables(settings, cache, apart=not plans)
     if district_errors(read.findings):
         raise InputError(read.findings)
     blocked = errors_by_school(read.findings)
@@ -168,8 +206,9 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
     if plans:
         district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
     else:
+        plan_rows = next((book.school_rows for book in read.books if book.school_rows), None)
         district, with_plan = build_district_without_plans(read.tables, settings, read.vocabulary,
-                                                           read.profile.rules, only, skip=blocked)
+                                                           read.profile.rules, only, skip=blocked, plan_rows=plan_rows)
     if cache is None:           # nothing to keep, and no digests to tell unchanged schools by
         return LoadedDistrict(district, read.findings, blocked, with_plan=with_plan)
     return LoadedDistrict(district, read.findings, blocked, tuple(b for b in read.books if b.digests is None),

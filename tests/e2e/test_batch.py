@@ -182,7 +182,7 @@ def test_any_change_makes_the_rerun_look_again(inputs, output, change, monkeypat
     from generator.pipeline import district
     reads = []
     real = district._read_tables           # what every command reads the inputs through
-    monkeypatch.setattr(district, "_read_tables", lambda *args: reads.append(1) or real(*args))
+    monkeypatch.setattr(district, "_read_tables", lambda *args, **kwargs: reads.append(1) or real(*args, **kwargs))
     as_of, extra = AS_OF, []
     if change == "input file":
         (inputs / "settings.toml").write_text((inputs / "settings.toml").read_text() + "\n# edited\n")

@@ -184,3 +184,99 @@ def test_validate_takes_what_a_build_kept_and_finds_the_same(inputs, tmp_path, r
     after = validate(settings)
     assert reads == {} and after == before
     assert sorted((tmp_path / "output" / cache.CACHE_FOLDER).iterdir()) == kept
+
+
+def twice_given_strategy(inputs):
+    """Give school 0101 a Strategy ID twice: a finding of the plan sheets' own checks."""
+    edit_sheet(inputs / "goals.xlsx", "Strategies", lambda ws: ws.cell(3, header_column(ws, "Strategy ID"), "S1"))
+
+
+def test_a_plan_workbook_loaded_apart_reads_each_schools_rows_as_loading_it_whole_does(inputs, tmp_path, reads):
+    from generator.inputs.validate import plan_checks
+
+    with_problems(inputs)
+    twice_given_strategy(inputs)
+    store, goals = tmp_path / "cache", BOOKS["goals"]
+    read = workbook.read_workbook_sheets(inputs, goals, store)
+    checked = plan_checks(read.tables, set())
+    assert any("Duplicate Strategy ID 'S1'" in f.message for f in checked)
+    workbook.keep_workbooks(inputs, store, [replace(read, checked=checked)])
+    whole = workbook.read_workbook_sheets(inputs, goals, store)
+    apart = workbook.read_workbook_sheets(inputs, goals, store, apart=True)
+    assert reads["goals"] == 1 and whole.school_rows is None and whole.checked is None
+    assert apart.tables == {} and apart.school_rows is not None
+    assert (apart.loading, apart.normalizing, apart.digests, apart.checked) == \
+           (whole.loading, whole.normalizing, whole.digests, checked)
+    schools = {sid for _, sid in whole.digests}
+    assert {"0101", "0105"} <= schools
+    for sid in schools:
+        tables = apart.school_rows(sid)
+        assert list(tables) == list(whole.tables)
+        for name, table in whole.tables.items():
+            assert tables[name] == replace(table, rows=tuple(r for r in table.rows if r["school_id"] == sid)), name
+    assert all(not t.rows for t in apart.school_rows("9999").values())      # a school with no plan rows
+
+    # A store kept without the checks (kept by a build that read the workbook whole) is loaded whole.
+    workbook.keep_workbooks(inputs, store, [read])
+    assert_same(workbook.read_workbook_sheets(inputs, goals, store, apart=True), read)
+    # Replaced since it was loaded apart (a changed goals.xlsx kept by another build): nothing is read from it.
+    edit_sheet(inputs / "goals.xlsx", "Goals", lambda ws: ws.cell(2, 3, "A goal, edited"))
+    workbook.keep_workbooks(inputs, store, [workbook.read_workbook_sheets(inputs, goals, store)])
+    with pytest.raises(KeyError, match="replaced"):
+        apart.school_rows("0101")
+
+
+@pytest.mark.parametrize("roster_lacks_a_school", [False, True])
+def test_a_rebuild_reads_an_unchanged_goals_workbook_apart_and_finds_what_reading_it_whole_finds(
+        inputs, output, monkeypatch, roster_lacks_a_school):
+    """Findings and plans are the same, in the same order; when the roster lacks a school goals.xlsx names,
+    the rows naming it are loaded to be reported, and with them the whole workbook."""
+    from generator.pipeline.district import read_district
+    from generator.settings import load_settings
+
+    with_problems(inputs)
+    twice_given_strategy(inputs)
+    assert run_cli("build", "--inputs", str(inputs), "--output", str(output), "--as-of", AS_OF,
+                   "--jobs", "1").exit_code == 1          # the bad rows
+    if roster_lacks_a_school:
+        edit_sheet(inputs / "roster.xlsx", "Schools", lambda ws: ws.delete_rows(find_row(ws, "School ID", "0105")))
+    settings = load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
+    asked: list[str] = []
+    school_rows = cache.SchoolRows.__call__
+    monkeypatch.setattr(cache.SchoolRows, "__call__", lambda self, sid: asked.append(sid) or school_rows(self, sid))
+
+    whole = read_district(settings, only=(), cache=output / cache.CACHE_FOLDER)
+    apart = read_district(settings, only=(), cache=output / cache.CACHE_FOLDER, plans=False)
+    assert apart.findings == whole.findings
+    messages = [f.message for f in whole.findings]
+    assert any(m.startswith("Duplicate Strategy ID 'S1'") for m in messages)
+    assert any(m.startswith("Unknown School ID '0105'") for m in messages) == roster_lacks_a_school
+    planned = {p.school.school_id: p for p in whole.district.packets}
+    assert [apart.with_plan(p) for p in apart.district.packets] == list(planned.values())
+    assert asked == ([] if roster_lacks_a_school else list(planned))
+
+
+def test_a_changed_workbook_read_beside_the_kept_ones_gives_what_reading_them_all_gives(inputs, output,
+                                                                                      monkeypatch):
+    """A rebuild reads a changed workbook in a thread while the kept ones load: the tables, and every finding
+    in its order, are what reading every workbook from its file gives."""
+    import threading
+
+    from generator.pipeline import district
+    from generator.settings import load_settings
+
+    with_problems(inputs)
+    settings = load_settings(inputs, output, dt.date.fromisoformat(AS_OF))
+    store = output / cache.CACHE_FOLDER
+    workbook.keep_workbooks(inputs, store, district._read_tables(settings, store).books)
+    edit_sheet(inputs / "timeline.xlsx", "Meetings", lambda ws: ws.cell(2, header_column(ws, "Date"), "not a date"))
+    fresh = district._read_tables(settings)
+    where: dict[str, str] = {}
+    original = workbook._read
+    monkeypatch.setattr(workbook, "_read", lambda folder, specs: where.setdefault(
+        specs[0].workbook, threading.current_thread().name) and original(folder, specs))
+    read = district._read_tables(settings, store)
+    assert list(where) == ["timeline"] and where["timeline"] != threading.current_thread().name
+    assert read.findings == fresh.findings
+    assert any(f.file == "timeline.xlsx" and f.value == "not a date" for f in read.findings)
+    assert read.tables == fresh.tables
