@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from lxml import etree
 from openpyxl import load_workbook
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.cell import get_column_letter
 
 _LOOP = re.compile(r"^\{%\s*for\s+(\w+)\s+in\s+[\w.]+\s*%\}")
 
@@ -118,12 +118,14 @@ def _link_sheet(parts: dict[str, bytes], name: str, first_row: int, columns: set
     """Make the sheet's non-empty cells of `columns`, from `first_row` down, hyperlinks to their text."""
     root = etree.fromstring(parts[name])
     links = []
+    letters = {get_column_letter(column) for column in columns}
+    digits = "0123456789"
     for row in root.iter(f"{{{MAIN}}}row"):
         if int(row.get("r", "0")) < first_row:
             continue
         for cell in row.iter(f"{{{MAIN}}}c"):
             ref = cell.get("r", "")
-            if column_index_from_string(coordinate_from_string(ref)[0]) in columns:
+            if ref.rstrip(digits) in letters:
                 text = _cell_text(cell, shared)
                 if text:
                     links.append((ref, quote(text.replace("\\", "/"), safe="/")))
