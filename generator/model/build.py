@@ -275,6 +275,10 @@ class _PlanNotModelled(Plan):
 
     problems = goals = strategies = monitoring = supports = property(_not_modelled)
 
+    def __reduce__(self):
+        # Handed to a worker, which models the plan (batch.Work), as the one object it is there too.
+        return "PLAN_NOT_MODELLED"
+
 
 PLAN_NOT_MODELLED: Plan = object.__new__(_PlanNotModelled)
 
@@ -307,8 +311,16 @@ def build_district_without_plans(tables: Mapping[str, Table], settings,
         if packet.plan is not PLAN_NOT_MODELLED:
             return packet
         sid = packet.school.school_id
-        return replace(packet, plan=_plan(index if plan_rows is None else _BySchool(plan_rows(sid)), sid))
+        return replace(packet, plan=_plan(index, sid)) if plan_rows is None else planned(packet, plan_rows(sid))
     return district, with_plan
+
+
+def planned(packet: Packet, plan_tables: Mapping[str, Table]) -> Packet:
+    """Return a packet modelled without its plan (build_district_without_plans) with its plan, modelled from
+    the plan sheets' tables: the school's own rows are enough (cache.SchoolRows gives them)."""
+    if packet.plan is not PLAN_NOT_MODELLED:
+        return packet
+    return replace(packet, plan=_plan(_BySchool(plan_tables), packet.school.school_id))
 
 
 def _modelled(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None,

@@ -28,9 +28,12 @@ from pathlib import Path
 from typing import Any, Callable, Generator
 
 from generator.findings import Finding, PacketsError, os_error_text
+from generator.inputs.cache import SchoolRows
+from generator.model.build import PLAN_NOT_MODELLED, planned
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
+from generator.output.build_record import packet_fingerprint
 from generator.output.processes import Helper, in_workers
 from generator.output.results import PacketResult
 from generator.render import packet_forms, render_packet
@@ -47,6 +50,16 @@ WORKER_LOST = ("a process building packets ended unexpectedly (the computer may 
 
 
 @dataclass(frozen=True)
+class Work:
+    """What building a packet takes besides the packet: the templates, where its plan is read from when the
+    packet comes without it (cache.SchoolRows), and the templates' digest its fingerprint is made with."""
+
+    templates: Templates
+    templates_digest: str
+    plans: SchoolRows | None = None
+
+
+@dataclass(frozen=True)
 class _StagedPacket:
     """One school's packet, every document written to a temporary file beside its place."""
 
@@ -56,26 +69,28 @@ class _StagedPacket:
     findings: tuple[Finding, ...]
     ready: bool
     built_at: dt.datetime
+    fingerprint: str
 
 
-def build_all(settings: Settings, packets: list[Packet], templates: Templates,
+def build_all(settings: Settings, packets: list[Packet], work: Work,
               helper: Helper | None = None) -> Generator[PacketResult, None, None]:
     """Yield each packet's result in the order given, building in settings.jobs processes when worth it;
-    a single packet in `helper` if given (whose templates are prepared), else here."""
+    a single packet in `helper` if given (whose templates are prepared), else here. A packet without its
+    plan has it modelled where it is built, from work.plans: the main process need never hold the plans."""
     jobs = settings.jobs
     size = max(1, min(16, len(packets) // (jobs * 8)))      # small chunks keep progress steady
-    work = iter(packets)
-    chunks = (list(islice(work, size)) for _ in range(0, len(packets), size))
+    queued = iter(packets)
+    chunks = (list(islice(queued, size)) for _ in range(0, len(packets), size))
     if helper is not None and jobs > 1 and len(packets) == 1:
-        _, (results,) = helper.beside([(_build_chunk, (settings, templates, packets))], lambda: None)
+        _, (results,) = helper.beside([(_build_chunk, (settings, work, packets))], lambda: None)
         yield from results
         return
     if jobs <= 1 or len(packets) < 2:
         for chunk in chunks:
-            yield from _build_chunk(settings, templates, chunk)
+            yield from _build_chunk(settings, work, chunk)
         return
     # A few chunks in flight per worker, not the whole district: memory stays flat as N grows.
-    chunk_results = in_workers(_build_chunk, ((settings, templates, chunk) for chunk in chunks),
+    chunk_results = in_workers(_build_chunk, ((settings, work, chunk) for chunk in chunks),
                                min(jobs, len(packets)), worker_context(), jobs * 3, WORKER_LOST)
     try:
         for results in chunk_results:
@@ -84,9 +99,9 @@ def build_all(settings: Settings, packets: list[Packet], templates: Templates,
         chunk_results.close()       # the build stopped early (Ctrl-C, an error): the workers stop now
 
 
-def _build_chunk(settings: Settings, templates: Templates, packets: list[Packet]) -> list[PacketResult]:
+def _build_chunk(settings: Settings, work: Work, packets: list[Packet]) -> list[PacketResult]:
     """Build a few schools' packets: stage, sync once if an older document is to be replaced, place."""
-    staged = [_isolated(packet.school, _stage_one, settings, packet, templates) for packet in packets]
+    staged = [_isolated(packet.school, _stage_one, settings, packet, work) for packet in packets]
     if any(isinstance(s, _StagedPacket) and any(target.exists() for target, _ in s.files) for s in staged):
         try:
             atomic.flush_all(settings.output)
@@ -98,8 +113,10 @@ def _build_chunk(settings: Settings, templates: Templates, packets: list[Packet]
     return [_isolated(s.school, _place_one, settings, s) if isinstance(s, _StagedPacket) else s for s in staged]
 
 
-def _stage_one(settings: Settings, packet: Packet, templates: Templates) -> _StagedPacket:
-    school = packet.school
+def _stage_one(settings: Settings, packet: Packet, work: Work) -> _StagedPacket:
+    school, templates = packet.school, work.templates
+    if packet.plan is PLAN_NOT_MODELLED and work.plans is not None:
+        packet = planned(packet, work.plans(school.school_id))
     forms = packet_forms(packet, templates)
     names = naming.document_names(settings, school, [(f.key, f.suffix) for f in forms] + [(CALENDAR_KEY, ".ics")])
     findings = tuple(check_packet(packet))
@@ -113,7 +130,8 @@ def _stage_one(settings: Settings, packet: Packet, templates: Templates) -> _Sta
     # Not flushed file by file where one sync can do it: _build_chunk syncs before any older document
     # is replaced, and the pipeline before the manifest records the packets.
     staged = atomic.stage_files(folder, dict(files), flush=not atomic.CAN_DEFER_FLUSH)
-    return _StagedPacket(school, folder, staged, findings, ready, built_at)
+    return _StagedPacket(school, folder, staged, findings, ready, built_at,
+                         packet_fingerprint(packet, settings, work.templates_digest))
 
 
 def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
@@ -123,7 +141,7 @@ def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
     (folder / naming.packet_pdf_name(settings, school)).unlink(missing_ok=True)
     documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
     return PacketResult(school.school_id, school.name, school.designation, folder, documents, staged.findings,
-                        staged.ready, staged.built_at)
+                        staged.ready, staged.built_at, fingerprint=staged.fingerprint)
 
 
 def _isolated(school: School, step: Callable[..., Any], *args) -> Any:

@@ -261,11 +261,16 @@ class Manifest:
         self.run = {"digest": digest, "schools": schools} if digest else {}
         self.pending = self.pending & set(untouched)
 
-    def is_current(self, school_id: str, fingerprint: str | Callable[[], str], inputs: str | None = None) -> bool:
+    def is_current(self, school_id: str, fingerprint: str | Callable[[], str], inputs: str | None = None,
+                   as_of: dt.date | None = None) -> bool:
         """Return True when the school's packet was built from the same inputs and is still all on disk: its
-        inputs digest is the one recorded (inputs_digests), or else its fingerprint (asked for only then)."""
+        inputs digest is the one recorded (inputs_digests), or else its fingerprint (asked for only then).
+        A packet judged as of a day other than `as_of` is not: the day is part of its model, and so of its
+        fingerprint, which need not be made to tell (a new day's first build rebuilds every packet)."""
         entry = self.entries.get(school_id)
         if not entry or school_id in self.pending:
+            return False
+        if as_of is not None and entry.get("as_of") != as_of.isoformat() and entry.get("inputs") != inputs:
             return False
         if not (inputs and entry.get("inputs") == inputs) and \
                 entry.get("fingerprint") != (fingerprint() if callable(fingerprint) else fingerprint):

@@ -33,6 +33,7 @@ class PacketResult:
     # Not of this run (a `--school` run built others): the school as its last build left it.
     recorded: bool = False
     changed: bool = False         # recorded, and its inputs have changed since that build
+    fingerprint: str = ""         # built now: its packet's (build_record.packet_fingerprint), made where it was built
 
     @property
     def blocked(self) -> bool:

@@ -22,7 +22,7 @@ from generator.findings import (
     errors_by_school,
     summary,
 )
-from generator.inputs.cache import CACHE_FOLDER, Digests
+from generator.inputs.cache import CACHE_FOLDER, Digests, SchoolRows
 from generator.inputs.read import source_bytes
 from generator.inputs.schema import PLAN_SHEETS, SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, plan_checks, unknown_school_rows, validate_tables
@@ -84,8 +84,10 @@ class LoadedDistrict:
     blocked: dict[str, list[Finding]]
     unkept: tuple[WorkbookRead, ...] = ()       # the workbooks read from their files, for keep_workbooks
     kept_digests: Digests = field(default_factory=dict)     # the group_digests of those taken from the cache
-    # Read without plans: a function giving a packet with its plan (build_district_without_plans).
+    # Read without plans: a function giving a packet with its plan (build_district_without_plans), and where
+    # a school's plan rows are read from when goals.xlsx was left in its store (cache.SchoolRows).
     with_plan: Callable[[Packet], Packet] | None = None
+    plan_rows: SchoolRows | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
     if district_errors(read.findings):
         raise InputError(read.findings)
     blocked = errors_by_school(read.findings)
-    with_plan = None
+    with_plan, plan_rows = None, None
     if plans:
         district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
     else:
@@ -212,7 +214,8 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
     if cache is None:           # nothing to keep, and no digests to tell unchanged schools by
         return LoadedDistrict(district, read.findings, blocked, with_plan=with_plan)
     return LoadedDistrict(district, read.findings, blocked, tuple(b for b in read.books if b.digests is None),
-                          {group: d for b in read.books if b.digests for group, d in b.digests.items()}, with_plan)
+                          {group: d for b in read.books if b.digests for group, d in b.digests.items()}, with_plan,
+                          plan_rows)
 
 
 @collector_paused()

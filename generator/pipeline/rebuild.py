@@ -97,14 +97,16 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         fingerprint = _fingerprints(packet_of, settings, templates)
         inputs = _inputs(loaded, kept, settings, templates) if asks else {}
         in_run = [p.school.school_id for p in district.packets if of_run(settings, p.school.school_id)]
-        stale = [packet_of(sid) for sid in in_run if settings.force or not manifest.is_current(
-                 sid, partial(fingerprint, sid), inputs.get(sid))]
+        # With goals.xlsx left in its store, the stale packets' plans are modelled where they are built.
+        stale = [packet_of(sid, planned=loaded.plan_rows is None) for sid in in_run if settings.force or
+                 not manifest.is_current(sid, partial(fingerprint, sid), inputs.get(sid), settings.as_of)]
         previous = _begin_run(manifest, stale)
         cache = Path(settings.output) / CACHE_FOLDER
         checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
         packet_of.planned()         # every plan this run needs is modelled: the tables go
 
-        results = _build_packets(settings, loaded, stale, manifest, fingerprint, checked, progress, helper)
+        work = batch.Work(Templates(settings.templates), templates, loaded.plan_rows)
+        results = _build_packets(settings, loaded, stale, manifest, work, checked, progress, helper)
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprint)
 
@@ -201,9 +203,10 @@ class _Packets:
         self._packets = {p.school.school_id: p for p in district.packets}
         self._plan: Callable[[Packet], Packet] | None = plan
 
-    def __call__(self, school_id: str) -> Packet:
+    def __call__(self, school_id: str, planned: bool = True) -> Packet:
+        """Return the school's packet, with its plan unless `planned` is false (then as it is modelled)."""
         packet = self._packets[school_id]
-        if packet.plan is PLAN_NOT_MODELLED:
+        if packet.plan is PLAN_NOT_MODELLED and planned:
             if self._plan is None:
                 raise RuntimeError(f"School {school_id}'s plan was asked for after the plans were modelled.")
             packet = self._packets[school_id] = self._plan(packet)
@@ -225,8 +228,8 @@ def _checked(kept: dict[str, tuple[Finding, ...]], in_run: list[str], stale: lis
 
 def _fingerprints(packet_of: Callable[[str], Packet], settings: Settings, templates: str) -> Callable[[str], str]:
     """Return each school's packet fingerprint by School ID, worked out when first asked for: a first
-    build (or --force) needs none to know what to build, so each is made as its packet is recorded, while
-    the workers build, not all before the first packet (1.4 s at 5,000 schools)."""
+    build (or --force) needs none to know what to build, and a packet built has its fingerprint made where
+    it is built (batch.Work), not here (1.4 s of this process at 5,000 schools)."""
     @cache
     def fingerprint(school_id: str) -> str:
         return packet_fingerprint(packet_of(school_id), settings, templates)
@@ -270,7 +273,7 @@ def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
 
 
 def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packet], manifest: Manifest,
-                   fingerprint: Callable[[str], str], checked: dict[str, tuple[Finding, ...]],
+                   work: batch.Work, checked: dict[str, tuple[Finding, ...]],
                    progress: Callable[[PacketResult], None] | None, helper: Helper | None = None
                    ) -> list[PacketResult]:
     """Return every school of the run's result in roster order: the stale ones built, the others as
@@ -278,7 +281,7 @@ def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packe
     packet built is recorded in the manifest, and reported to progress, as soon as it is known."""
     stale_ids = {p.school.school_id for p in stale}
     packets = {p.school.school_id: p for p in loaded.district.packets}
-    built = batch.build_all(settings, stale, Templates(settings.templates), helper)
+    built = batch.build_all(settings, stale, work, helper)
     results = []
     try:
         for school in loaded.district.schools:
@@ -294,7 +297,7 @@ def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packe
             if result.skipped:
                 manifest.keep(sid, result.school_name, result.designation, result.ready, settings.as_of)
             elif not result.error and not result.blocked:
-                _record(settings, manifest, fingerprint(sid), result)
+                _record(settings, manifest, result.fingerprint, result)
             results.append(result)
             if progress:
                 progress(result)
@@ -464,7 +467,7 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
             packet_manifest.add_files(target.parent, documents + (target,),
                                       packet_manifest.readiness_entry(r.ready, r.findings))
             r = replace(r, documents=documents + (target,))
-        _record(settings, manifest, fingerprint(r.school_id), r)
+        _record(settings, manifest, r.fingerprint or fingerprint(r.school_id), r)
         updated.append(r)
     return updated
 

@@ -7,6 +7,7 @@ readiness only those: the others' findings are kept under their inputs digest.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import msgpack
 import pytest
@@ -15,6 +16,7 @@ from generator.findings import Finding
 from generator.inputs import cache
 from generator.model import build as model_build
 from generator.output import batch, build_record, kept_findings
+from generator.output.build_record import MANIFEST
 from generator.pipeline import rebuild
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli, sheet_rows
@@ -22,11 +24,14 @@ from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli, sheet_
 
 @pytest.fixture
 def events(monkeypatch):
-    """Record, in order, each school fingerprinted (its School ID) and when the packets were handed out."""
+    """Record, in order, each school fingerprinted to tell whether its packet is current (its School ID),
+    each fingerprinted where its packet was built ("built <School ID>"), and when the packets were handed
+    out. (--jobs 1: the packets are built in this process.)"""
     seen = []
-    fingerprint, build_all = rebuild.packet_fingerprint, batch.build_all
-    monkeypatch.setattr(rebuild, "packet_fingerprint",
-                        lambda packet, *args: seen.append(packet.school.school_id) or fingerprint(packet, *args))
+    fingerprint, build_all = build_record.packet_fingerprint, batch.build_all
+    for module, prefix in ((rebuild, ""), (batch, "built ")):
+        monkeypatch.setattr(module, "packet_fingerprint", lambda packet, *args, prefix=prefix:
+                            seen.append(prefix + packet.school.school_id) or fingerprint(packet, *args))
     monkeypatch.setattr(batch, "build_all", lambda *args: seen.append("packets") or build_all(*args))
     return seen
 
@@ -50,13 +55,53 @@ def note(inputs, school_id, text):
 
 
 def fingerprinted(events):
-    return sorted(e for e in events if e != "packets")
+    return sorted(e for e in events if e != "packets" and not e.startswith("built "))
 
 
-def test_a_first_build_fingerprints_each_packet_as_it_is_recorded(inputs, output, events):
+def built(events):
+    return sorted(e.removeprefix("built ") for e in events if e.startswith("built "))
+
+
+def recorded_fingerprints(output) -> dict[str, str]:
+    schools = json.loads((output / MANIFEST).read_text(encoding="utf-8"))["schools"]
+    return {sid: entry["fingerprint"] for sid, entry in schools.items()}
+
+
+def test_a_first_build_fingerprints_each_packet_where_it_is_built(inputs, output, events):
     build(inputs, output)
-    assert events[0] == "packets" and fingerprinted(events) == sorted(set(fingerprinted(events)))
-    assert len(fingerprinted(events)) == 9
+    assert events[0] == "packets" and fingerprinted(events) == []
+    assert built(events) == NINE
+
+
+def test_a_new_days_build_fingerprints_nothing_to_know_every_packet_is_stale(inputs, output, events, tmp_path):
+    """Every packet holds the day it is judged by: a build as of another day rebuilds them all, none
+    fingerprinted first, each plan modelled where its packet is built, from goals.xlsx as kept."""
+    build(inputs, output)
+    events.clear()
+    next_day = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)).isoformat()
+    again = build(inputs, output, "--as-of", next_day)
+    assert "Built 9" in again.output
+    assert events[0] == "packets" and fingerprinted(events) == [] and built(events) == NINE
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh, "--as-of", next_day)
+    assert shown(output) == shown(fresh)
+    assert recorded_fingerprints(output) == recorded_fingerprints(fresh)      # the same packets, plans and all
+    events.clear()
+    assert "skipped 9 unchanged" in build(inputs, output, "--as-of", next_day).output
+    assert events == []
+
+
+def test_a_new_days_build_in_worker_processes_has_each_plan_modelled_there(inputs, output, events, tmp_path):
+    """The packets handed to the workers without their plans (pickled: tests/model/test_model.py) come back
+    built as a first build builds them."""
+    build(inputs, output, "--jobs", "2")
+    events.clear()
+    next_day = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)).isoformat()
+    assert "Built 9" in build(inputs, output, "--as-of", next_day, "--jobs", "2").output
+    assert fingerprinted(events) == []
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh, "--as-of", next_day)
+    assert recorded_fingerprints(output) == recorded_fingerprints(fresh) and shown(output) == shown(fresh)
 
 
 def test_a_rebuild_fingerprints_only_the_schools_whose_inputs_changed(inputs, output, events):

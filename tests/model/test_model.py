@@ -13,6 +13,7 @@ from generator.inputs.normalize import normalize_sheet
 from generator.inputs.read import RawSheet, load_inputs
 from generator.inputs.schema import SHEETS, STAGES
 from generator.model.build import (
+    PLAN_NOT_MODELLED,
     _BySchool,
     _Calendar,
     _task_series,
@@ -139,6 +140,8 @@ def test_packets_modelled_without_plans_are_the_same_once_planned_and_fail_if_re
     assert [plan(p) for p in light.packets] == list(whole.packets)
     assert all(p.plan.goals for p in whole.packets)             # the sample's plans are not empty
     assert plan(whole.packets[0]) is whole.packets[0]           # a packet with its plan is left as it is
+    handed = pickle.loads(pickle.dumps(light.packets[0]))       # to a worker, which models its plan
+    assert handed.plan is PLAN_NOT_MODELLED and plan(handed) == whole.packets[0]
     for read in (lambda p: p.plan.goals, lambda p: p.plan.supports_in("Staff"), repr):
         with pytest.raises(RuntimeError, match="not modelled"):
             read(light.packets[0])
