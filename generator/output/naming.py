@@ -25,8 +25,10 @@ def slugify(text: str, fallback: str = "school") -> str:
     Letters are transliterated (anyascii), not dropped: stripping accents after NFKD lost every letter
     that does not decompose (Đ, Ł, Ø, ß, Æ) and every non-Latin script."""
     # Letters and digits only: a symbol (an emoji) would be spelled out as words that are not the name.
-    ascii_text = "".join(anyascii(c) if unicodedata.category(c)[0] in "LMN" else " "
-                         for c in unicodedata.normalize("NFC", text))
+    # ASCII text is its own transliteration, and its other characters become dashes either way: a
+    # character at a time, every school's name and ID at every build took 0.1 s at 5,000 schools.
+    ascii_text = text if text.isascii() else "".join(
+        anyascii(c) if unicodedata.category(c)[0] in "LMN" else " " for c in unicodedata.normalize("NFC", text))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:MAX_NAME].rstrip("-") or fallback
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from anyascii import anyascii
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.output import atomic, naming
 from generator.output.atomic import write_atomic, write_files
@@ -31,6 +36,14 @@ from conftest import packet_folders
 ])
 def test_slugify(text, slug):
     assert slugify(text) == slug
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_text_slugs_as_a_character_at_a_time(text):
+    """slugify takes ASCII text as it is: what transliterating it a character at a time would give."""
+    one_by_one = "".join(anyascii(c) if unicodedata.category(c)[0] in "LMN" else " " for c in text)
+    assert slugify(text) == (re.sub(r"[^a-z0-9]+", "-", one_by_one.lower()).strip("-")[:MAX_NAME].rstrip("-")
+                             or "school")
 
 
 def test_slugify_is_capped_without_trailing_dash():
