@@ -568,8 +568,8 @@ def phase_timings(folder: Path, output: Path, sample_count: int) -> Phases:
     # objects are not walked again by every collection the per-school phases set off, as in a worker.
     gc.freeze()
     packets = district.packets
-    with clock("fingerprints"):
-        digest = templates_digest(templates)
+    digest = templates_digest(templates)
+    with clock("fingerprints", "worker", len(packets)):      # made where each packet is built (batch.Work)
         for p in packets:
             packet_fingerprint(p, settings, digest)
     findings = {}
