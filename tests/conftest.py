@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import shutil
 from concurrent.futures import Future
@@ -89,6 +90,12 @@ def packet_folders(output: Path) -> list[Path]:
     """Return the packet folders of an output folder, in name order: its folders but the hidden one the
     inputs' cache is kept in (.packets-cache)."""
     return sorted(p for p in Path(output).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def recorded_fingerprints(output: Path) -> dict[str, str]:
+    """Return each school's packet fingerprint as the build manifest records it: the same packets, plans and all."""
+    schools = json.loads((Path(output) / "build-manifest.json").read_text(encoding="utf-8"))["schools"]
+    return {sid: entry["fingerprint"] for sid, entry in schools.items()}
 
 
 def sheet_rows(path: Path, sheet: str) -> list[dict]:

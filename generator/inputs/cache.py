@@ -36,6 +36,7 @@ from generator.inputs.recurrence import Repeats
 from generator.inputs.schema import Sheet
 
 CACHE_FOLDER = ".packets-cache"         # in the output folder; a dot folder, which nothing else there lists
+RUN_SCRATCH = ".run-"                   # in it, a first build's own folder, named with its process's ID
 _FORMAT = "2"                           # of the store's tables and encoding
 _DATE, _REPEATS = 1, 2                  # MessagePack extension types
 
@@ -222,6 +223,11 @@ class SchoolRows:
                 found.setdefault(sheet, []).extend(_rows(packed, self.specs, sheet))
         return {name: dataclasses.replace(table, rows=tuple(found.get(name, ())))
                 for name, table in self.tables.items()}
+
+    def move_to(self, cache: Path) -> None:
+        """Move the store into `cache` (a first build's, kept for its run elsewhere: workbook.read_apart),
+        replacing what was kept there. Raise OSError when it cannot be moved."""
+        os.replace(_store_path(self.cache, self.specs), _store_path(cache, self.specs))
 
 
 def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Table], loading: list[Finding],

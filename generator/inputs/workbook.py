@@ -14,6 +14,7 @@ from generator.inputs import cache as stored
 from generator.inputs.normalize import Table, normalize_sheet
 from generator.inputs.read import load_inputs
 from generator.inputs.schema import Sheet
+from generator.inputs.validate import plan_checks
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,33 @@ def read_workbook_sheets(folder: Path, specs: tuple[Sheet, ...], cache: Path | N
     if cache is not None and key is not None:
         kept = stored.load(cache, specs, key, rows=not apart)
         if kept is not None and apart and kept.checked is not None:
-            return WorkbookRead({}, kept.loading, kept.normalizing, specs, digests=kept.digests, checked=kept.checked,
-                                school_rows=stored.SchoolRows(cache, specs, key, kept.tables))
+            return _apart(kept, cache, specs, key)
         if apart and kept is not None:
             kept = stored.load(cache, specs, key)          # kept before its checks were: loaded whole
         if kept is not None:
             return WorkbookRead(kept.tables, kept.loading, kept.normalizing, specs, digests=kept.digests)
     return replace(_read(folder, specs), key=key)
+
+
+@collector_paused()
+def read_apart(folder: Path, specs: tuple[Sheet, ...], scratch: Path) -> WorkbookRead:
+    """Return the plan sheets' workbook read from its file and kept in `scratch` for the run, without its
+    rows, as read_workbook_sheets' `apart` loads it: a first build's other process reads it so, and the main
+    process never holds the district's plans. Returned with its rows when it cannot be kept there (a sheet
+    of it read from a CSV file of its own, the file saved again while it was read, a full disk)."""
+    key = stored.workbook_key(folder, specs)
+    read = replace(_read(folder, specs), key=key)
+    read = replace(read, checked=plan_checks(read.tables, set()))
+    if key is None or key != stored.workbook_key(folder, specs):
+        return read
+    stored.store(scratch, specs, key, read.tables, read.loading, read.normalizing, read.checked)
+    kept = stored.load(scratch, specs, key, rows=False)
+    return read if kept is None or kept.checked is None else _apart(kept, scratch, specs, key)
+
+
+def _apart(kept: stored.Kept, cache: Path, specs: tuple[Sheet, ...], key: str) -> WorkbookRead:
+    return WorkbookRead({}, kept.loading, kept.normalizing, specs, digests=kept.digests, checked=kept.checked,
+                        school_rows=stored.SchoolRows(cache, specs, key, kept.tables))
 
 
 @collector_paused()          # called with the district loaded: a full collection would walk all of it

@@ -26,7 +26,7 @@ from generator.inputs.cache import CACHE_FOLDER, Digests, SchoolRows
 from generator.inputs.read import source_bytes
 from generator.inputs.schema import PLAN_SHEETS, SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, plan_checks, unknown_school_rows, validate_tables
-from generator.inputs.workbook import WorkbookRead, is_kept, read_workbook_sheets
+from generator.inputs.workbook import WorkbookRead, is_kept, read_apart, read_workbook_sheets
 from generator.model.build import build_district, build_district_without_plans
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
@@ -106,8 +106,8 @@ class _Tables:
 PARALLEL_READ_BYTES = 8_000_000
 
 
-def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None, apart: bool = False
-                 ) -> list[WorkbookRead]:
+def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None, apart: bool = False,
+                 scratch: Path | None = None) -> list[WorkbookRead]:
     """Return each workbook's sheets read and normalized (or as kept in `cache`), in the schema's order.
 
     With jobs > 1 and large workbooks to read, the largest is read here while one other process reads the
@@ -118,11 +118,13 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None
     fresh interpreter importing only the readers (spawned, not forked from the packet workers' fork
     server, which holds the renderers), so it neither starts that server for a build that needs none nor
     carries the renderers' memory. With `apart`, the plan sheets' workbook, when kept, is loaded apart
-    (read_workbook_sheets)."""
+    (read_workbook_sheets); when read, with a `scratch` folder, the other process reads it (however large
+    the others) and keeps it there for the run (read_apart), and this process reads the others."""
     books = [tuple(group) for _, group in groupby(specs, key=lambda spec: spec.workbook)]
+    plans = [i for i, book in enumerate(books) if apart and all(spec.name in PLAN_SHEETS for spec in book)]
 
     def read(book: tuple[Sheet, ...]) -> WorkbookRead:
-        return read_workbook_sheets(folder, book, cache, apart and all(spec.name in PLAN_SHEETS for spec in book))
+        return read_workbook_sheets(folder, book, cache, books.index(book) in plans)
 
     unread = {i: source_bytes(folder, book) for i, book in enumerate(books) if not is_kept(folder, book, cache)}
     if unread and len(unread) < len(books):
@@ -135,17 +137,19 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None
         return [done[i] for i in range(len(books))]
     if jobs < 2 or len(unread) < 2 or sum(unread.values()) < PARALLEL_READ_BYTES:
         return [read(book) for book in books]
-    largest = max(unread, key=lambda i: unread[i])
-    others = [i for i in unread if i != largest]
+    apart_read = scratch is not None and bool(plans) and plans[0] in unread
+    largest = plans[0] if apart_read else max(unread, key=lambda i: unread[i])
+    others = [largest] if apart_read else [i for i in unread if i != largest]
+    work = ([(read_apart, (folder, books[largest], scratch))] if apart_read else
+            [(read_workbook_sheets, (folder, books[i], cache)) for i in others])
     with helper_process(multiprocessing.get_context("spawn")) as helper:
-        mine, theirs = helper.beside(
-            [(read_workbook_sheets, (folder, books[i], cache)) for i in others],
-            lambda: {i: read(book) for i, book in enumerate(books) if i not in others})
+        mine, theirs = helper.beside(work, lambda: {i: read(book) for i, book in enumerate(books) if i not in others})
     done = {**mine, **dict(zip(others, theirs))}
     return [done[i] for i in range(len(books))]
 
 
-def _read_tables(settings: Settings, cache: Path | None = None, apart: bool = False) -> _Tables:
+def _read_tables(settings: Settings, cache: Path | None = None, apart: bool = False,
+                 scratch: Path | None = None) -> _Tables:
     """Return the validated tables and every finding, each with the school it belongs to. With a cache
     folder, a workbook unchanged since it was kept there is not read again (inputs/cache.py); with `apart`
     too, the plan sheets' workbook is then loaded without its rows (read_workbook_sheets), its checks as
@@ -154,7 +158,7 @@ def _read_tables(settings: Settings, cache: Path | None = None, apart: bool = Fa
     vocabulary = designations(templates)
     profile = state_profile(templates, settings.state, f"{Path(settings.inputs) / SETTINGS_FILE}: [district] state")
     books = _read_sheets(Path(settings.inputs), [with_designations(spec, vocabulary) for spec in SHEETS],
-                         settings.jobs, cache, apart)
+                         settings.jobs, cache, apart, scratch)
     tables = {name: table for book in books for name, table in book.tables.items()}
     roster = {row["school_id"] for row in tables["Schools"].rows} if "Schools" in tables else set()
     # A school the roster lacks is reported at the rows naming it, so those must be loaded.
@@ -193,14 +197,15 @@ def _plan_checked(books: list[WorkbookRead], tables: dict) -> tuple[list[Workboo
 
 @collector_paused()          # millions of objects, no cycles: see collector.py
 def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache: Path | None = None,
-                  plans: bool = True) -> LoadedDistrict:
+                  plans: bool = True, scratch: Path | None = None) -> LoadedDistrict:
     """Return the district with a packet for each school of `only` (default: settings.schools, else every
     school) whose own rows have no errors, its unchanged workbooks taken from `cache` if given; without
-    `plans`, the packets' plans not modelled, with the function that models them (with_plan). Raise
+    `plans`, the packets' plans not modelled, with the function that models them (with_plan), a first
+    build's plan sheets read and kept for its run in `scratch`, if given, by another process. Raise
     InputError listing every finding when an error belongs to the district (a setting, the roster's
     Schools sheet, a missing sheet or column, a file that cannot be read, a district-wide row), for then
     no school can be built."""
-    read = _read_tables(settings, cache, apart=not plans)
+    read = _read_tables(settings, cache, apart=not plans, scratch=scratch)
     if district_errors(read.findings):
         raise InputError(read.findings)
     blocked = errors_by_school(read.findings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -25,7 +26,7 @@ from generator.findings import (
     quote,
     summary,
 )
-from generator.inputs.cache import CACHE_FOLDER
+from generator.inputs.cache import CACHE_FOLDER, RUN_SCRATCH, SchoolRows
 from generator.inputs.workbook import keep_workbooks
 from generator.model.build import PLAN_NOT_MODELLED
 from generator.model.readiness import check_packet, is_ready
@@ -75,14 +76,16 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     if settings.jobs > 1 and (settings.force or not manifest.entries):
         batch.start_workers_early()         # a first build or --force: many packets to build
     asks = bool(manifest.entries) and not settings.force         # which packets are current?
-    # A rebuild shows most schools as they were: their plans are modelled only when built or checked. (Not
-    # with --pdf or --school, which look at other schools' packets whole.)
-    whole = not asks or settings.pdf or bool(settings.schools)
+    # Plans are modelled only when built or checked, where they are built when goals.xlsx is kept: a rebuild
+    # shows most schools as they were. (Not with --pdf or --school, which look at other schools' packets whole.)
+    whole = settings.pdf or bool(settings.schools)
+    cache = Path(settings.output) / CACHE_FOLDER
     with ExitStack() as run:
         # A rebuild of a large district starts its helper before reading, for it to be ready when wanted.
         helper = run.enter_context(_helper(settings, len(manifest.entries)))
+        scratch = None if whole or asks else run.enter_context(_scratch(cache))
         with collector_paused():
-            loaded, input_findings = _load_and_check(settings, manifest, plans=whole)
+            loaded, input_findings = _load_and_check(settings, manifest, plans=whole, scratch=scratch)
             # What was loaded lives the whole run: the collector's passes leave it out. Frozen before the
             # collector resumes, it is never looked at (the first pass after the pause took 0.3 s at 5,000),
             # and the pass on resuming finds nothing young.
@@ -101,7 +104,6 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         stale = [packet_of(sid, planned=loaded.plan_rows is None) for sid in in_run if settings.force or
                  not manifest.is_current(sid, partial(fingerprint, sid), inputs.get(sid), settings.as_of)]
         previous = _begin_run(manifest, stale)
-        cache = Path(settings.output) / CACHE_FOLDER
         checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
         packet_of.planned()         # every plan this run needs is modelled: the tables go
 
@@ -109,6 +111,8 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         results = _build_packets(settings, loaded, stale, manifest, work, checked, progress, helper)
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprint)
+        if scratch is not None and loaded.plan_rows is not None:
+            _keep_read_apart(loaded.plan_rows, cache)
 
         # The new packets go to disk (the sync waits on the disk, not on the CPU) while the district's reports
         # are made; only once they are there are older documents removed and the packets recorded.
@@ -146,6 +150,35 @@ def _helper(settings: Settings, schools: int) -> Iterator[Helper | None]:
     warm = [(_prepare, (Templates(settings.templates), settings.inputs))]
     with helper_process(multiprocessing.get_context("spawn"), warm) as helper:
         yield helper
+
+
+@contextmanager
+def _scratch(cache: Path) -> Iterator[Path]:
+    """Yield a folder in the cache for a first build to keep goals.xlsx in for its own run (read_district's
+    `scratch`), removed when the run ends, and the cache folder with it if the run made it and left it
+    empty: a refused or stopped build leaves nothing. (A build killed outright leaves it for the next one
+    to remove: remove_leftovers.)"""
+    made = not cache.exists()
+    folder = cache / f"{RUN_SCRATCH}{os.getpid()}"
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if made:
+            try:
+                cache.rmdir()
+            except OSError:        # kept stores in it, or already gone
+                pass
+
+
+def _keep_read_apart(plan_rows: SchoolRows, cache: Path) -> None:
+    """Keep goals.xlsx, which a first build read and kept in its scratch folder, for the next build: moved
+    into the cache now that its packets, which read their plans from it, are built."""
+    if plan_rows.cache != cache:
+        try:
+            plan_rows.move_to(cache)
+        except OSError:         # only a cache: the next build reads goals.xlsx again
+            pass
 
 
 def _prepare(templates: Templates, inputs: Path) -> None:
@@ -241,13 +274,15 @@ def _in_roster_order(district: District, results: list[PacketResult]) -> list[Pa
     return sorted(results, key=lambda r: order.get(r.school_id, len(order)))
 
 
-def _load_and_check(settings: Settings, manifest: Manifest, plans: bool = True) -> tuple[LoadedDistrict, list[Finding]]:
+def _load_and_check(settings: Settings, manifest: Manifest, plans: bool = True, scratch: Path | None = None
+                    ) -> tuple[LoadedDistrict, list[Finding]]:
     """Return the district, a packet for every school whose rows have no errors, and the findings (the
     manifest's first), once nothing stops the build: an error of the district or two schools sharing a
     folder is an InputError, an output folder that cannot be written a PacketsError, before anything is
     written. Then what killed runs left goes."""
     # Every school: the district's view shows them all.
-    loaded = read_district(settings, only=(), cache=Path(settings.output) / CACHE_FOLDER, plans=plans)
+    loaded = read_district(settings, only=(), cache=Path(settings.output) / CACHE_FOLDER, plans=plans,
+                           scratch=scratch)
     findings = manifest.findings + loaded.findings
     clashes = folder_clashes(settings, loaded.district)
     if clashes:

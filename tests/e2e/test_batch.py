@@ -20,6 +20,7 @@ from conftest import (
     edit_sheet,
     find_row,
     header_column,
+    recorded_fingerprints,
     run_cli,
     sheet_rows,
     workbook_content,
@@ -346,3 +347,50 @@ def test_a_helper_process_writes_readiness_xlsx_and_builds_a_single_packet_as_th
     assert workbook_content(made(here, tracker)) == workbook_content(made(there, tracker))
     assert "Moved" in str(workbook_content(made(there, tracker)))     # the edit is in it
     assert shown(here, "Readiness") == shown(there, "Readiness")
+
+
+def test_a_large_first_build_reads_goals_xlsx_in_the_other_process_and_never_holds_the_plans(inputs, output,
+                                                                                             tmp_path, monkeypatch):
+    """With large inputs, a first build's other process reads goals.xlsx and keeps it in a folder of the
+    run's own, the main process reads the rest, and each worker models its packets' plans from what was
+    kept: the packets are those of a one-process build; goals.xlsx is kept for the next build, which
+    does not read it again; the run's folder is gone."""
+    from generator.inputs import cache, workbook
+    from generator.pipeline import district
+
+    alone = tmp_path / "alone"
+    assert build(inputs, alone).exit_code == 0
+    read_here = []
+    original = workbook._read
+    monkeypatch.setattr(workbook, "_read", lambda folder, specs: read_here.append(specs[0].workbook)
+                        or original(folder, specs))
+    monkeypatch.setattr(district, "PARALLEL_READ_BYTES", 0)
+    assert build(inputs, output, "--jobs", "2").exit_code == 0
+    assert sorted(read_here) == ["roster", "timeline"]            # goals.xlsx in the other process
+    assert recorded_fingerprints(output) == recorded_fingerprints(alone) and len(recorded_fingerprints(output)) == 9
+    assert statuses(build(inputs, output, "--jobs", "2")) == dict.fromkeys(recorded_fingerprints(alone), "unchanged")
+    kept = sorted(p.name for p in (output / cache.CACHE_FOLDER).iterdir())
+    assert "goals.sqlite" in kept and not [name for name in kept if name.startswith(cache.RUN_SCRATCH)]
+
+    read_here.clear()
+    edit_sheet(inputs / "timeline.xlsx", "Tasks",
+               lambda ws: ws.cell(find_row(ws, "School ID", "0104"), header_column(ws, "Notes"), "Moved"))
+    again = build(inputs, output, "--jobs", "2")
+    assert "Built 1, skipped 8 unchanged" in again.output and read_here == ["timeline"]
+
+
+def test_a_large_first_build_refused_leaves_nothing_of_what_its_other_process_kept(inputs, output, monkeypatch):
+    from generator.pipeline import district, packets
+
+    edit_sheet(inputs / "roster.xlsx", "Schools", lambda ws: ws.cell(1, header_column(ws, "School ID"), "Number"))
+    monkeypatch.setattr(district, "PARALLEL_READ_BYTES", 0)
+    result = build(inputs, output, "--jobs", "2")
+    assert result.exit_code != 0 and "School ID" in result.output
+    assert not output.exists()
+
+    # A build killed outright leaves its folder: the next build removes it, not another run's.
+    left = output / ".packets-cache" / ".run-12345"
+    left.mkdir(parents=True)
+    (left / "goals.sqlite").write_bytes(b"part of a store")
+    packets.remove_leftovers(load_settings(inputs, output))
+    assert not left.exists()

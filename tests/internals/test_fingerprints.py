@@ -7,7 +7,6 @@ readiness only those: the others' findings are kept under their inputs digest.""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import msgpack
 import pytest
@@ -16,10 +15,9 @@ from generator.findings import Finding
 from generator.inputs import cache
 from generator.model import build as model_build
 from generator.output import batch, build_record, kept_findings
-from generator.output.build_record import MANIFEST
 from generator.pipeline import rebuild
 
-from conftest import AS_OF, edit_sheet, find_row, header_column, run_cli, sheet_rows
+from conftest import AS_OF, edit_sheet, find_row, header_column, recorded_fingerprints, run_cli, sheet_rows
 
 
 @pytest.fixture
@@ -60,11 +58,6 @@ def fingerprinted(events):
 
 def built(events):
     return sorted(e.removeprefix("built ") for e in events if e.startswith("built "))
-
-
-def recorded_fingerprints(output) -> dict[str, str]:
-    schools = json.loads((output / MANIFEST).read_text(encoding="utf-8"))["schools"]
-    return {sid: entry["fingerprint"] for sid, entry in schools.items()}
 
 
 def test_a_first_build_fingerprints_each_packet_where_it_is_built(inputs, output, events):
