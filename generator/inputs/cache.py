@@ -233,10 +233,10 @@ class SchoolRows:
 def store(cache: Path, specs: tuple[Sheet, ...], key: str, tables: dict[str, Table], loading: list[Finding],
           normalizing: list[Finding], checked: list[Finding] | None = None) -> Digests | None:
     """Keep the workbook's tables and findings (`checked`: its plan sheets' checks, where it has them) under
-    key, replacing what was kept for it before, and return
-    its group_digests. Written to a temporary file, then moved into place: a reader sees the old store or
-    the whole new one. A store that cannot be written (a read-only output folder, a full disk) is left out;
-    one with a value it cannot hold, too (and then no digests are returned)."""
+    key, replacing what was kept for it before, and return its group_digests. Written to a temporary file,
+    then moved into place: a reader sees the old store or the whole new one. A store that cannot be written
+    (a read-only output folder, a full disk) is left out; one with a value it cannot hold, too (and then no
+    digests are returned)."""
     digests: Digests = {}
 
     def digested(groups: Iterator[tuple[str, Any, bytes, str]]) -> Iterator[tuple[str, Any, bytes, str]]:
