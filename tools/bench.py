@@ -297,11 +297,11 @@ def peak_mb() -> float:
 class WorkerPeaks(threading.Thread):
     """Samples, while a build runs, the peak resident memory (VmHWM) of every process descended from
     this one, and which of them are LibreOffice or a helper beside the main process (spawned, where the
-    packet workers are forked from a fork server: the process reading the smaller workbooks, and the
-    one writing readiness.xlsx; each holds a share of the district's rows or results, so it is counted
-    with the main process, not with the packet workers: what the flat-memory target asks of a worker is
-    that building packets holds only its own schools).
-    The pool's workers are children of the fork server,
+    packet workers are forked from a fork server: the process reading a first build's goals.xlsx (or its
+    smaller workbooks), and the one writing readiness.xlsx; each holds a share of the district's rows or
+    results, so it is counted with the main process, not with the packet workers: what the flat-memory
+    target asks of a worker is that building packets holds only its own schools). The pool's workers are
+    children of the fork server,
     so this process never waits for them, and getrusage's RUSAGE_CHILDREN would also count a fork
     server's copy of this process from before it started Python afresh. Linux only (/proc);
     elsewhere the peak stays 0."""
@@ -810,8 +810,8 @@ def main() -> None:
             print(f"- {row.schools} schools: {b.distinct_plans} different plans of {b.schools}; "
                   f"{b.strategies[0]}-{b.strategies[1]} strategies and {b.activities[0]}-{b.activities[1]} "
                   f"activities a plan; texts up to {b.longest_text} characters"
-                  + (f"; the helpers beside the main process (reading the smaller workbooks, writing "
-                     f"readiness.xlsx) peaked at {row.cold.reader_mb:.0f} MB" if row.cold.reader_mb else ""))
+                  + (f"; the helpers beside the main process (reading goals.xlsx, writing readiness.xlsx) "
+                     f"peaked at {row.cold.reader_mb:.0f} MB" if row.cold.reader_mb else ""))
         repeated: list[Row] = []
         if args.repeated:
             print("\n## The sample's nine plans, repeated\n")
