@@ -117,9 +117,11 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None
     what loading them does. What is found, and in what order, is the same either way. The reader is a
     fresh interpreter importing only the readers (spawned, not forked from the packet workers' fork
     server, which holds the renderers), so it neither starts that server for a build that needs none nor
-    carries the renderers' memory. With `apart`, the plan sheets' workbook, when kept, is loaded apart
-    (read_workbook_sheets); when read, with a `scratch` folder, the other process reads it (however large
-    the others) and keeps it there for the run (read_apart), and this process reads the others."""
+    carries the renderers' memory.
+
+    With `apart`, the plan sheets' workbook is loaded apart when kept (read_workbook_sheets), and, when read
+    with a `scratch` folder, read by the other process, whatever the others' size, and kept there for the
+    run (read_apart): this process then never holds the plans."""
     books = [tuple(group) for _, group in groupby(specs, key=lambda spec: spec.workbook)]
     plans = [i for i, book in enumerate(books) if apart and all(spec.name in PLAN_SHEETS for spec in book)]
 
@@ -137,14 +139,18 @@ def _read_sheets(folder: Path, specs: list[Sheet], jobs: int, cache: Path | None
         return [done[i] for i in range(len(books))]
     if jobs < 2 or len(unread) < 2 or sum(unread.values()) < PARALLEL_READ_BYTES:
         return [read(book) for book in books]
-    apart_read = scratch is not None and bool(plans) and plans[0] in unread
-    largest = plans[0] if apart_read else max(unread, key=lambda i: unread[i])
-    others = [largest] if apart_read else [i for i in unread if i != largest]
-    work = ([(read_apart, (folder, books[largest], scratch))] if apart_read else
-            [(read_workbook_sheets, (folder, books[i], cache)) for i in others])
+    work: list[tuple[Callable[..., WorkbookRead], tuple]]
+    if scratch is not None and plans and plans[0] in unread:
+        # A first build: the plans' workbook is read, and kept for the run, by the other process alone.
+        elsewhere = plans[:1]
+        work = [(read_apart, (folder, books[plans[0]], scratch))]
+    else:
+        largest = max(unread, key=lambda i: unread[i])
+        elsewhere = [i for i in unread if i != largest]
+        work = [(read_workbook_sheets, (folder, books[i], cache)) for i in elsewhere]
     with helper_process(multiprocessing.get_context("spawn")) as helper:
-        mine, theirs = helper.beside(work, lambda: {i: read(book) for i, book in enumerate(books) if i not in others})
-    done = {**mine, **dict(zip(others, theirs))}
+        mine, theirs = helper.beside(work, lambda: {i: read(b) for i, b in enumerate(books) if i not in elsewhere})
+    done = {**mine, **dict(zip(elsewhere, theirs))}
     return [done[i] for i in range(len(books))]
 
 
