@@ -231,37 +231,58 @@ def read_table(path: Path, **kwargs) -> ReferenceTable:
     return ReferenceTable(tuple(frame.columns), tuple(frame.to_dict("records")))
 
 
+class CsvLayoutError(ValueError):
+    """A CSV file that is not a table: empty, or with a line of more cells than its first (`fix` says what
+    to look for)."""
+
+    def __init__(self, message: str, fix: str = ""):
+        super().__init__(message)
+        self.fix = fix
+
+
+def csv_rows(file: str, data: bytes) -> tuple[list[list[str]], list[Finding]]:
+    """Return a CSV file's lines as rows of text cells, each as wide as the first line (a short line filled
+    with "", a blank line all ""), and how it was decoded (decode_csv, which raises CsvEncodingError).
+    Raise CsvLayoutError for an empty file, or a line with more cells than the first (a comma too many, or
+    a cell with a comma not in quotes): which cell is which could only be guessed. By the csv module:
+    pandas took 0.12 s to import for a few lines."""
+    text, delimiter, notes = decode_csv(file, data)
+    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    width = next((len(line) for line in lines if line), 0)
+    if not width:
+        raise CsvLayoutError("the file is empty")
+    for number, line in enumerate(lines, start=1):
+        if len(line) > width:
+            raise CsvLayoutError(f"line {number} has {len(line)} cells, the first line {width}",
+                                 "Look on that line for a comma too many, or a cell holding a comma without "
+                                 "quotes around it.")
+    return [line + [""] * (width - len(line)) for line in lines], notes
+
+
 def _reference_csv(path: Path) -> ReferenceTable:
-    # By the csv module: pandas took 0.12 s to import, in every build, for designations.csv's few lines.
-    with open(path, encoding="utf-8-sig", newline="") as file:
-        lines = [(number, row) for number, row in enumerate(csv.reader(file), start=1) if row]   # blank lines left out
-    if not lines:
-        raise ValueError("the file is empty")
-    (_, header), body = lines[0], lines[1:]
+    rows, decoded = csv_rows(path.name, path.read_bytes())
+    guessed = [f for f in decoded if f.severity != NOTE]
+    if guessed:         # an older Mac's encoding, guessed: the forms' words would be, too
+        raise ValueError(f"{guessed[0].message} {guessed[0].fix}")
+    header, *body = [row for row in rows if any(row)]             # blank lines left out
     # Empty headers may repeat: Excel writes a comma for each blank column a sheet once had.
     twice = sorted({h for h in header if h.strip() and header.count(h) > 1})
     if twice:
         raise ValueError(f"the header names {', '.join(map(repr, twice))} more than once")
-    for number, row in body:
-        if len(row) > len(header):
-            raise ValueError(f"line {number} has {len(row)} cells, the header {len(header)}")
-    return ReferenceTable(tuple(header), tuple(dict(zip(header, row + [""] * (len(header) - len(row))))
-                                               for _, row in body))
+    return ReferenceTable(tuple(header), tuple(dict(zip(header, row)) for row in body))
 
 
 def _read_csv(path: Path) -> tuple[Cells, list[Finding]]:
-    text, delimiter, notes = decode_csv(path.name, path.read_bytes())
-    frame = _pandas().read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                               skip_blank_lines=False, sep=delimiter)
-    return frame.values.tolist(), notes
+    rows, notes = csv_rows(path.name, path.read_bytes())
+    return rows, notes
 
 
 def _unreadable(exc: Exception) -> str:
     """Return one plain sentence for why a file could not be opened."""
     if isinstance(exc, PermissionError):
         return "Cannot be opened: it is locked or you lack permission. Close it in Excel and try again."
-    if isinstance(exc, _pandas().errors.EmptyDataError):
-        return "The file is empty."
+    if isinstance(exc, CsvLayoutError):
+        return " ".join([f"{str(exc)[:1].upper()}{str(exc)[1:]}.", exc.fix]).strip()
     return ("Not a readable workbook: it may be corrupt, password-protected, or another kind of file renamed. "
             "Open it in Excel and save it again as .xlsx without a password.")
 

@@ -12,6 +12,7 @@ from generator.inputs.read import (
     CsvEncodingError,
     _read_calamine,
     decode_csv,
+    load_inputs,
     read_table,
     read_workbook,
     read_workbook_openpyxl,
@@ -178,7 +179,7 @@ def test_a_reference_csv_is_read_as_text_its_blank_lines_left_out_and_short_rows
 
 @pytest.mark.parametrize("text, says", [
     ("", "the file is empty"),
-    ("Stage,Task\nPlanning,Draft,extra\n", "line 2 has 3 cells, the header 2"),
+    ("Stage,Task\nPlanning,Draft,extra\n", "line 2 has 3 cells, the first line 2"),
     ("Stage,Task,Stage\nPlanning,Draft,Again\n", "the header names 'Stage' more than once"),
 ])
 def test_a_reference_csv_that_does_not_fit_says_why(tmp_path, text, says):
@@ -186,3 +187,28 @@ def test_a_reference_csv_that_does_not_fit_says_why(tmp_path, text, says):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=says):
         read_table(path)
+
+
+def test_a_reference_csv_is_decoded_as_the_inputs_csv_files_are(tmp_path):
+    """Saved by Excel on Windows (Windows-1252) or as Unicode Text (UTF-16), a reference file reads as it
+    means; an older Mac's encoding, which can only be guessed, is refused with the fix."""
+    path = tmp_path / "designations.csv"
+    path.write_bytes("Designation,Identification\r\nÉcole ciblée,Targeted\r\n".encode("cp1252"))
+    assert read_table(path).rows == ({"Designation": "École ciblée", "Identification": "Targeted"},)
+    path.write_bytes("Designation\tIdentification\r\nÉcole ciblée\tTargeted\r\n".encode("utf-16"))
+    assert read_table(path).rows == ({"Designation": "École ciblée", "Identification": "Targeted"},)
+    path.write_bytes("Designation,Identification\r\nEcole de l’Ouest,Targeted\r\n".encode("mac_roman"))
+    with pytest.raises(ValueError, match="Read as Mac Roman .* CSV UTF-8"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("", "The file is empty."),
+    ("School ID,Name,Role\n0101,Ana Ruiz,Principal\n0102,Ruiz, Ana,Teacher\n",
+     "Line 3 has 4 cells, the first line 3. Look on that line for a comma too many"),
+])
+def test_an_inputs_csv_that_is_not_a_table_says_why(tmp_path, text, says):
+    (tmp_path / "roster_people.csv").write_text(text, encoding="utf-8")
+    _, findings = load_inputs(tmp_path)
+    (found,) = [f for f in findings if f.file == "roster_people.csv"]
+    assert found.severity == "error" and found.message.startswith(says)
