@@ -36,7 +36,6 @@ from generator.inputs.recurrence import Repeats
 from generator.inputs.schema import Sheet
 
 CACHE_FOLDER = ".packets-cache"         # in the output folder; a dot folder, which nothing else there lists
-RUN_SCRATCH = ".run-"                   # in it, a first build's own folder, named with its process's ID
 _FORMAT = "2"                           # of the store's tables and encoding
 _DATE, _REPEATS = 1, 2                  # MessagePack extension types
 
@@ -74,6 +73,20 @@ def workbook_key(folder: Path, specs: tuple[Sheet, ...]) -> str | None:
         digest.update(part.encode("utf-8") + b"\x1f")
     digest.update(file_digest(path))
     return digest.hexdigest()
+
+
+def run_folder(cache: Path) -> Path:
+    """Return this process's folder in the cache: a first build keeps goals.xlsx there for its own run
+    (one build at a time writes an output folder, so any other such folder is what a killed run left)."""
+    return Path(cache) / f"{_RUN_FOLDER}{os.getpid()}"
+
+
+def left_run_folders(cache: Path) -> list[Path]:
+    """Return the run folders in the cache (run_folder) but this process's."""
+    return [folder for folder in Path(cache).glob(f"{_RUN_FOLDER}*") if folder != run_folder(cache)]
+
+
+_RUN_FOLDER = ".run-"
 
 
 def _encode(value: Any) -> msgpack.ExtType:

@@ -165,8 +165,8 @@ def _read_tables(settings: Settings, cache: Path | None = None, apart: bool = Fa
     profile = state_profile(templates, settings.state, f"{Path(settings.inputs) / SETTINGS_FILE}: [district] state")
     books = _read_sheets(Path(settings.inputs), [with_designations(spec, vocabulary) for spec in SHEETS],
                          settings.jobs, cache, apart, scratch)
-    tables = {name: table for book in books for name, table in book.tables.items()}
-    roster = {row["school_id"] for row in tables["Schools"].rows} if "Schools" in tables else set()
+    schools = next((book.tables["Schools"] for book in books if "Schools" in book.tables), None)
+    roster = {row["school_id"] for row in schools.rows} if schools is not None else set()
     # A school the roster lacks is reported at the rows naming it, so those must be loaded.
     books = [read_workbook_sheets(Path(settings.inputs), book.specs, cache)
              if book.school_rows and not {school for _, school in book.digests or ()} <= roster | {None} else book

@@ -3,7 +3,6 @@ otherwise rebuild.py builds what is stale (see build())."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +125,9 @@ def district_view_present(settings: Settings) -> bool:
 def remove_leftovers(settings: Settings) -> None:
     """Remove what killed runs left: temporary files in the output folder, converters' working folders,
     first builds' scratch folders in the cache (one build at a time: any but this run's is a leftover)."""
-    from generator.inputs.cache import CACHE_FOLDER, RUN_SCRATCH
+    from generator.inputs.cache import CACHE_FOLDER, left_run_folders
     from generator.output.pdf import remove_stale_work_folders
     atomic.remove_leftovers(settings.output)
     remove_stale_work_folders()
-    for folder in (Path(settings.output) / CACHE_FOLDER).glob(f"{RUN_SCRATCH}*"):
-        if folder.name != f"{RUN_SCRATCH}{os.getpid()}":
-            shutil.rmtree(folder, ignore_errors=True)
+    for folder in left_run_folders(Path(settings.output) / CACHE_FOLDER):
+        shutil.rmtree(folder, ignore_errors=True)

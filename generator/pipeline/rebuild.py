@@ -26,7 +26,7 @@ from generator.findings import (
     quote,
     summary,
 )
-from generator.inputs.cache import CACHE_FOLDER, RUN_SCRATCH, SchoolRows
+from generator.inputs.cache import CACHE_FOLDER, SchoolRows, run_folder
 from generator.inputs.workbook import keep_workbooks
 from generator.model.build import PLAN_NOT_MODELLED
 from generator.model.readiness import check_packet, is_ready
@@ -159,7 +159,7 @@ def _scratch(cache: Path) -> Iterator[Path]:
     empty: a refused or stopped build leaves nothing. (A build killed outright leaves it for the next one
     to remove: remove_leftovers.)"""
     made = not cache.exists()
-    folder = cache / f"{RUN_SCRATCH}{os.getpid()}"
+    folder = run_folder(cache)
     try:
         yield folder
     finally:
