@@ -35,7 +35,7 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from icalendar import Component, Timezone, vCalAddress, vText
 from icalendar.parser import Contentline
@@ -280,13 +280,13 @@ def calendar_organizer(people: Iterable[Person], templates: Templates = SHIPPED)
     return None
 
 
-def _task_event(packet: Packet, task: Task, uid: str, suffix: str, people: tuple[Person, ...]) -> CalendarEvent:
+def _task_event(as_of: dt.date, task: Task, uid: str, suffix: str, people: tuple[Person, ...]) -> CalendarEvent:
     assert task.expected is not None            # only dated tasks are events
-    status = task_status(task, packet.as_of)
+    status = task_status(task, as_of)
     return CalendarEvent(
         uid, f"{task_title(task)}{suffix}" + (" (done)" if task.completed else ""), *_day(task.expected),
         _lines(("Stage", task.stage), ("Responsibility", task.responsibility), ("People", names(people)),
-               ("Status", f"{status} as of {long_date(packet.as_of)}"),
+               ("Status", f"{status} as of {long_date(as_of)}"),
                ("Completed", long_date(task.completed)), ("Notes", task.notes)),
         categories=("Task", task.stage), attendees=people)
 
@@ -319,7 +319,7 @@ def school_events(packet: Packet, templates: Templates = SHIPPED) -> list[Calend
     texts = {t.responsibility for t in tasks} | {m.meeting for m in packet.meetings} | \
         {r.reviewer for r in packet.review}
     named = {text: responsible_people(packet, text, templates) for text in texts}     # many rows name the same people
-    events = [_task_event(packet, t, uid, suffix, named[t.responsibility])
+    events = [_task_event(packet.as_of, t, uid, suffix, named[t.responsibility])
               for t, uid in zip(tasks, _uids(scope, tasks, _task_identity, lambda t: t.expected))]
     events += [_meeting_event(m, uid, suffix, named[m.meeting], packet.time_zone)
                for m, uid in zip(packet.meetings, _uids(scope, packet.meetings, _meeting_identity,
@@ -342,25 +342,50 @@ def _order(event: CalendarEvent) -> tuple:
     return start, event.summary, event.uid
 
 
+@dataclass(frozen=True)
+class CalendarShare:
+    """One school's part of the district calendar: the district-wide dated tasks and meetings its timeline
+    has, its review dates, and the people each of their texts names at the school. Plain records, with
+    nothing of the rest of the school's model: a school whose inputs are unchanged has its share kept
+    (render/district_view.py) rather than modelled again."""
+
+    school_id: str
+    school_name: str
+    tasks: tuple[Task, ...]
+    meetings: tuple[Meeting, ...]
+    review: tuple[ReviewEvent, ...]
+    named: Mapping[str, tuple[Person, ...]]         # text -> the people it names at this school
+    district_staff: tuple[Person, ...]              # the district-wide People rows: the organizer is among them
+
+
+def calendar_share(packet: Packet, templates: Templates = SHIPPED) -> CalendarShare:
+    """Return the school's share of the district calendar (district_events)."""
+    tasks = tuple(t for t in packet.tasks if t.school_id is None and t.expected)
+    meetings = tuple(m for m in packet.meetings if m.school_id is None)
+    texts = dict.fromkeys([*(t.responsibility for t in tasks), *(m.meeting for m in meetings),
+                           *(r.reviewer for r in packet.review)])
+    return CalendarShare(packet.school.school_id, packet.school.name, tasks, meetings, packet.review,
+                         {text: responsible_people(packet, text, templates) for text in texts},
+                         tuple(p for p in packet.people if p.school_id is None))
+
+
 class _SharedPeople:
     """The people a text names across several schools, each once; only the district-wide staff among
-    them when they are too many to invite. Each school is asked about a text once, and each group of
-    schools and texts is merged once: every shared row of the district calendar names people at every
-    school, and asking again for each row made the district calendar quadratic in its schools."""
+    them when they are too many to invite. Each group of schools and texts is merged once: every shared
+    row of the district calendar names people at every school, and merging again for each row made the
+    district calendar quadratic in its schools."""
 
-    def __init__(self, templates: Templates) -> None:
-        self._templates = templates
-        self._named: dict[tuple[int, str], tuple[Person, ...]] = {}      # by id: the packets outlive this
+    def __init__(self, shares: Sequence[CalendarShare]) -> None:
+        self._shares = shares
         self._shared: dict[tuple[tuple[int, str], ...], tuple[Person, ...]] = {}
 
-    def __call__(self, groups: Sequence[tuple[Packet, str]]) -> tuple[Person, ...]:
-        key = tuple((id(packet), text) for packet, text in groups)
+    def __call__(self, groups: Sequence[tuple[int, str]]) -> tuple[Person, ...]:
+        """Return the people named by each (index of a share, text) of `groups`."""
+        key = tuple(groups)
         if key not in self._shared:
             people: dict[tuple[str, str], Person] = {}
-            for (packet, text), named_key in zip(groups, key):
-                if named_key not in self._named:
-                    self._named[named_key] = responsible_people(packet, text, self._templates)
-                for person in self._named[named_key]:
+            for i, text in key:
+                for person in self._shares[i].named[text]:
                     people.setdefault((person.name, person.email.casefold()), person)
             found = tuple(people.values())
             self._shared[key] = found if len(found) <= MAX_DISTRICT_ATTENDEES else \
@@ -369,41 +394,48 @@ class _SharedPeople:
 
 
 def district_events(packets: Sequence[Packet], templates: Templates = SHIPPED) -> list[CalendarEvent]:
-    """Return the district's events: the timeline rows and meetings shared by every school, once each,
-    and every school's review dates, one event per step and day with the schools that share it."""
+    """Return the district's events (shared_events) from its packets."""
     if not packets:
         return []
-    scope = (packets[0].district_name, "district")
-    tasks: dict[Task, list[Packet]] = {}
-    meetings: dict[Meeting, list[Packet]] = {}
-    reviews: dict[tuple, list[tuple[Packet, ReviewEvent]]] = {}
-    for packet in packets:
-        for t in packet.tasks:
-            if t.school_id is None and t.expected:
-                tasks.setdefault(t, []).append(packet)
-        for m in packet.meetings:
-            if m.school_id is None:
-                meetings.setdefault(m, []).append(packet)
-        for r in packet.review:
-            reviews.setdefault((r.kind, review_title(r), r.due), []).append((packet, r))
-
     first = packets[0]
-    shared_people = _SharedPeople(templates)
+    return shared_events([calendar_share(p, templates) for p in packets], first.district_name, first.as_of,
+                         first.time_zone, templates)
+
+
+def shared_events(shares: Sequence[CalendarShare], district_name: str, as_of: dt.date, time_zone: str = "",
+                  templates: Templates = SHIPPED) -> list[CalendarEvent]:
+    """Return the district's events from each school's share, in roster order: the timeline rows and
+    meetings shared by every school, once each, and every school's review dates, one event per step and
+    day with the schools that share it."""
+    if not shares:
+        return []
+    scope = (district_name, "district")
+    tasks: dict[Task, list[int]] = {}
+    meetings: dict[Meeting, list[int]] = {}
+    reviews: dict[tuple, list[tuple[int, ReviewEvent]]] = {}
+    for i, share in enumerate(shares):
+        for t in share.tasks:
+            tasks.setdefault(t, []).append(i)
+        for m in share.meetings:
+            meetings.setdefault(m, []).append(i)
+        for r in share.review:
+            reviews.setdefault((r.kind, review_title(r), r.due), []).append((i, r))
+
+    shared_people = _SharedPeople(shares)
     task_list = list(tasks)
-    events = [_task_event(first, t, uid, "", shared_people([(p, t.responsibility) for p in tasks[t]]))
+    events = [_task_event(as_of, t, uid, "", shared_people([(i, t.responsibility) for i in tasks[t]]))
               for t, uid in zip(task_list, _uids(scope, task_list, _task_identity, lambda t: t.expected))]
     meeting_list = list(meetings)
-    events += [_meeting_event(m, uid, "", shared_people([(p, m.meeting) for p in meetings[m]]), first.time_zone)
+    events += [_meeting_event(m, uid, "", shared_people([(i, m.meeting) for i in meetings[m]]), time_zone)
                for m, uid in zip(meeting_list, _uids(scope, meeting_list, _meeting_identity, lambda m: m.date))]
     review_list = [pairs[0][1] for pairs in reviews.values()]
     for pairs, uid in zip(reviews.values(), _uids(scope, review_list, _review_identity, lambda r: r.due)):
-        schools = [p.school for p, _ in pairs]
-        suffix = f" \u2014 {schools[0].name}" if len(schools) == 1 else f" \u2014 {len(schools)} schools"
+        schools = [shares[i] for i, _ in pairs]
+        suffix = f" \u2014 {schools[0].school_name}" if len(schools) == 1 else f" \u2014 {len(schools)} schools"
         reviewers = "; ".join(dict.fromkeys(r.reviewer for _, r in pairs if r.reviewer))
-        events.append(_review_event(pairs[0][1], uid, suffix, shared_people([(p, r.reviewer) for p, r in pairs]),
-                                    "; ".join(f"{s.school_id} {s.name}" for s in schools), reviewers))
-    district_staff = [p for p in first.people if p.school_id is None]
-    return _organized(sorted(events, key=_order), calendar_organizer(district_staff, templates))
+        events.append(_review_event(pairs[0][1], uid, suffix, shared_people([(i, r.reviewer) for i, r in pairs]),
+                                    "; ".join(f"{s.school_id} {s.school_name}" for s in schools), reviewers))
+    return _organized(sorted(events, key=_order), calendar_organizer(shares[0].district_staff, templates))
 
 
 # --- iCalendar ----------------------------------------------------------------------------------
@@ -543,4 +575,9 @@ def school_calendar(packet: Packet, stamp: dt.datetime | None = None, templates:
 def district_calendar(district_name: str, planning_year: str, packets: Sequence[Packet],
                       stamp: dt.datetime | None = None, templates: Templates = SHIPPED) -> bytes:
     """Return the district's calendar (.ics): shared timeline rows and meetings, and every review date."""
-    return to_ical(f"{district_name} \u00b7 plans {planning_year}", district_events(packets, templates), stamp)
+    return to_ical(district_calendar_name(district_name, planning_year), district_events(packets, templates), stamp)
+
+
+def district_calendar_name(district_name: str, planning_year: str) -> str:
+    """Return the name the district's calendar shows in a calendar program."""
+    return f"{district_name} \u00b7 plans {planning_year}"
