@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Callable, Collection, Mapping
 
 from generator.inputs.normalize import Row, Table
@@ -306,13 +306,7 @@ def build_district_without_plans(tables: Mapping[str, Table], settings,
     schools it builds or checks, not of those its district view shows as they were. The plan sheets are
     among the tables, or not, and `plan_rows` gives a school's tables of them (cache.SchoolRows)."""
     district, index = _modelled(tables, settings, designations, rule_scope, only, skip, plans=False)
-
-    def with_plan(packet: Packet) -> Packet:
-        if packet.plan is not PLAN_NOT_MODELLED:
-            return packet
-        sid = packet.school.school_id
-        return replace(packet, plan=_plan(index, sid)) if plan_rows is None else planned(packet, plan_rows(sid))
-    return district, with_plan
+    return district, _with_plan(index, plan_rows)
 
 
 def planned(packet: Packet, plan_tables: Mapping[str, Table]) -> Packet:
@@ -323,46 +317,81 @@ def planned(packet: Packet, plan_tables: Mapping[str, Table]) -> Packet:
     return replace(packet, plan=_plan(_BySchool(plan_tables), packet.school.school_id))
 
 
-def _modelled(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None,
-              rule_scope: Mapping[str, tuple[str, ...]] | None, only: Collection[str] | None,
-              skip: Collection[str], plans: bool) -> tuple[District, _BySchool]:
-    """Return the district (build_district) and the index of its rows by school it was made from."""
-    def identification(name: str) -> str:
-        return designations.identification(name) if designations else ""
+def build_district_lazily(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None = None,
+                          rule_scope: Mapping[str, tuple[str, ...]] | None = None,
+                          plan_rows: Callable[[str], Mapping[str, Table]] | None = None
+                          ) -> tuple[District, Callable[[School], Packet], Callable[[Packet], Packet]]:
+    """Return build_district's district with no packet modelled, a function modelling a school's packet
+    without its plan, and one giving a packet with its plan (as build_district_without_plans's): a rebuild
+    models the schools whose inputs have changed, and shows the others as it kept them."""
+    modeller = _Modeller(tables, settings, designations, rule_scope)
+    district = District(settings.district_name, settings.planning_year, settings.as_of, modeller.schools, ())
+    return district, partial(modeller.packet, plans=False), _with_plan(modeller.index, plan_rows)
 
-    chosen = set(settings.schools if only is None else only)
-    skipped = set(skip)
-    schools = tuple(
-        School(r["school_id"], _text(r, "name"), r["designation"], r["support_level"], _text(r, "essa_status"),
-               _text(r, "grades"), _text(r, "address"), r["plan_date"], r["last_updated"], r["board_approval"],
-               _source(t, r), identification(r["designation"]))
-        for t, r in ((tables["Schools"], r) for r in tables["Schools"].rows))
-    scope = dict(rule_scope or {})
-    index = _BySchool(tables)
-    calendar = _Calendar(tables, settings.planning_year)
-    shared = _Shared()
-    timeline = _Timeline([_task_series(t, r, calendar) for t, r in index.rows("Tasks", None)])
-    packets = []
-    for school in schools:
-        if (chosen and school.school_id not in chosen) or school.school_id in skipped:
-            continue
+
+def _with_plan(index: _BySchool, plan_rows: Callable[[str], Mapping[str, Table]] | None) -> Callable[[Packet], Packet]:
+    def with_plan(packet: Packet) -> Packet:
+        if packet.plan is not PLAN_NOT_MODELLED:
+            return packet
+        sid = packet.school.school_id
+        return replace(packet, plan=_plan(index, sid)) if plan_rows is None else planned(packet, plan_rows(sid))
+    return with_plan
+
+
+class _Modeller:
+    """What modelling any school's packet reads, made once for the district: every school on the roster, the
+    rows by school, the timeline rows' dates, the district-wide timeline and records."""
+
+    def __init__(self, tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None,
+                 rule_scope: Mapping[str, tuple[str, ...]] | None):
+        def identification(name: str) -> str:
+            return designations.identification(name) if designations else ""
+
+        self.settings = settings
+        self.schools = tuple(
+            School(r["school_id"], _text(r, "name"), r["designation"], r["support_level"], _text(r, "essa_status"),
+                   _text(r, "grades"), _text(r, "address"), r["plan_date"], r["last_updated"], r["board_approval"],
+                   _source(t, r), identification(r["designation"]))
+            for t, r in ((tables["Schools"], r) for r in tables["Schools"].rows))
+        self.scope = dict(rule_scope or {})
+        self.index = _BySchool(tables)
+        self.calendar = _Calendar(tables, settings.planning_year)
+        self.shared = _Shared()
+        self.timeline = _Timeline([_task_series(t, r, self.calendar) for t, r in self.index.rows("Tasks", None)])
+
+    def packet(self, school: School, plans: bool) -> Packet:
+        """Return the school's packet, its plan modelled or not (PLAN_NOT_MODELLED)."""
+        settings, index, calendar, shared = self.settings, self.index, self.calendar, self.shared
         sid = school.school_id
         people = tuple(shared.record(_person, t, r) for t, r in index.rows("People", sid, district_wide=True))
         meetings = tuple(sorted(
             (m for t, r in index.rows("Meetings", sid, district_wide=True)
              for m in shared.record(_meetings, t, r, calendar)),
             key=lambda m: m.date))
-        tasks = timeline.merge([_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)])
-        waived = tuple(sorted(rule for rule, concerned in scope.items() if school.identification not in concerned))
+        tasks = self.timeline.merge([_task_series(t, r, calendar) for t, r in index.rows("Tasks", sid)])
+        waived = tuple(sorted(rule for rule, concerned in self.scope.items()
+                              if school.identification not in concerned))
         progress = tuple(GridProgress(_text(r, "month"), _text(r, "key_activity"), _text(r, "role"),
                                       r["status"] or "Not started", r["completed"], _text(r, "notes"), _source(t, r))
                          for t, r in index.rows("Grid Progress", sid))
         decisions = tuple(ReviewDecision(_text(r, "round"), r["decision"] or "", _text(r, "strengths"),
                                          _text(r, "revisions"), _source(t, r))
                           for t, r in index.rows("Review Decisions", sid))
-        packets.append(Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
-                              tasks, meetings, _plan(index, sid) if plans else PLAN_NOT_MODELLED,
-                              review=_review(index, calendar, shared, sid, people),
-                              state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
-                              grid_progress=progress, review_decisions=decisions))
-    return District(settings.district_name, settings.planning_year, settings.as_of, schools, tuple(packets)), index
+        return Packet(school, settings.district_name, settings.planning_year, settings.as_of, people,
+                      tasks, meetings, _plan(index, sid) if plans else PLAN_NOT_MODELLED,
+                      review=_review(index, calendar, shared, sid, people),
+                      state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
+                      grid_progress=progress, review_decisions=decisions)
+
+
+def _modelled(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None,
+              rule_scope: Mapping[str, tuple[str, ...]] | None, only: Collection[str] | None,
+              skip: Collection[str], plans: bool) -> tuple[District, _BySchool]:
+    """Return the district (build_district) and the index of its rows by school it was made from."""
+    chosen = set(settings.schools if only is None else only)
+    skipped = set(skip)
+    modeller = _Modeller(tables, settings, designations, rule_scope)
+    packets = tuple(modeller.packet(school, plans) for school in modeller.schools
+                    if not (chosen and school.school_id not in chosen) and school.school_id not in skipped)
+    return District(settings.district_name, settings.planning_year, settings.as_of, modeller.schools,
+                    packets), modeller.index
