@@ -59,11 +59,12 @@ def output(tmp_path) -> Path:
 
 @pytest.fixture
 def drawn(monkeypatch) -> list[str]:
-    """Record the School ID of each dashboard chart row drawn (its dates looked up to place its markers)."""
+    """Record the School ID of each dashboard chart row drawn (its dates placed as markers)."""
     from generator.render import dashboard
     seen: list[str] = []
-    real = dashboard.school_dates
-    monkeypatch.setattr(dashboard, "school_dates", lambda packet: seen.append(packet.school.school_id) or real(packet))
+    real = dashboard._ChartRows.markers
+    monkeypatch.setattr(dashboard._ChartRows, "markers",
+                        lambda rows, school_id: seen.append(school_id) or real(rows, school_id))
     return seen
 
 

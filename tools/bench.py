@@ -68,6 +68,7 @@ from generator.output import atomic, naming, packet_manifest
 from generator.output.batch import PacketResult
 from generator.output.build_record import packet_fingerprint, templates_digest
 from generator.output.combine import pdf_forms
+from generator.output.kept_view import school_views
 from generator.pipeline import build, load_district, write_district_view, write_readiness_report
 from generator.render import FORMS, RENDERERS, packet_contexts, render_document, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
@@ -608,7 +609,7 @@ def phase_timings(folder: Path, output: Path, sample_count: int) -> Phases:
     with clock("readiness.xlsx"):
         write_readiness_report(settings, results)
     with clock("district view (district.xlsx, .ics, index.html)"):
-        write_district_view(settings, district, results)
+        write_district_view(settings, school_views(district.packets, Templates(settings.templates)), results)
     gc.unfreeze()
     shutil.rmtree(output, ignore_errors=True)
     return Phases(len(packets), len(sample), list(clock.phases.values()), peak_mb())

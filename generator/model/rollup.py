@@ -123,6 +123,17 @@ def school_dates(packet: Packet) -> tuple[Deadline, ...]:
     return tuple(sorted(dates, key=lambda d: (d.date, d.title)))
 
 
+@dataclass(frozen=True)
+class SchoolDates:
+    """A school's dates on the dashboard's chart (school_dates), with the first and last of them."""
+
+    dates: tuple[Deadline, ...]
+
+    @property
+    def span(self) -> tuple[dt.date, dt.date] | None:
+        return (self.dates[0].date, self.dates[-1].date) if self.dates else None
+
+
 def school_rollup(packet: Packet, readiness: str = "") -> Rollup:
     """Return one school's roll-up row as of the packet's as-of date."""
     as_of = packet.as_of

@@ -12,7 +12,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeGuard
+from typing import Any, Callable, Collection, Iterator, Mapping, Sequence, TypeGuard
 
 from generator.collector import collector_frozen, collector_paused
 from generator.findings import (
@@ -31,10 +31,11 @@ from generator.inputs.workbook import keep_workbooks
 from generator.model.build import PLAN_NOT_MODELLED
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
-from generator.model.rollup import not_built_rollup, school_rollup
+from generator.model.rollup import not_built_rollup
 from generator.model.status import packet_readiness
-from generator.output import atomic, batch, kept_by_school, kept_findings, naming, packet_manifest
+from generator.output import atomic, batch, kept_by_school, kept_findings, kept_view, naming, packet_manifest
 from generator.output.build_record import MANIFEST, Manifest, inputs_digests, packet_fingerprint
+from generator.output.kept_view import SchoolView, school_view
 from generator.output.naming import under_output
 from generator.output.processes import Helper, helper_process
 from generator.output.results import PacketResult, recorded_result
@@ -49,7 +50,7 @@ from generator.pipeline.packets import (
     remove_leftovers,
 )
 from generator.render import prepare_templates, render_document
-from generator.render.calendars import district_calendar
+from generator.render.calendars import district_calendar_name, shared_events, to_ical
 from generator.render.dashboard import (
     DASHBOARD_TEMPLATE,
     KeptChartRows,
@@ -85,7 +86,9 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         helper = run.enter_context(_helper(settings, len(manifest.entries)))
         scratch = None if whole or asks else run.enter_context(_scratch(cache))
         with collector_paused():
-            loaded, input_findings = _load_and_check(settings, manifest, plans=whole, scratch=scratch)
+            # A rebuild models a school only when it needs the school's packet: one whose inputs are as they
+            # were is shown as kept (kept_view). Not with --pdf or --school: see `whole`.
+            loaded, input_findings = _load_and_check(settings, manifest, plans=whole, scratch=scratch, lazy=not whole)
             # What was loaded lives the whole run: the collector's passes leave it out. Frozen before the
             # collector resumes, it is never looked at (the first pass after the pause took 0.3 s at 5,000),
             # and the pass on resuming finds nothing young.
@@ -94,21 +97,24 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         district = loaded.district
         helper = helper or run.enter_context(_helper(settings, len(district.schools)))
         kept = _keep(settings, loaded.unkept, background if not asks else None)
-        packet_of = _Packets(district, loaded.with_plan)
-        # The tables read go once kept and the plans modelled: the results reuse their memory.
-        loaded = replace(loaded, unkept=(), with_plan=None)
+        packet_of = _Packets(loaded)
+        # The tables read go once kept and the packets the run needs modelled: the results reuse their memory.
+        loaded = replace(loaded, unkept=(), with_plan=None, model=None)
         fingerprint = _fingerprints(packet_of, settings, templates)
         inputs = _inputs(loaded, kept, settings, templates) if asks else {}
-        in_run = [p.school.school_id for p in district.packets if of_run(settings, p.school.school_id)]
+        in_run = [sid for sid in packet_of.ids if of_run(settings, sid)]
         # With goals.xlsx left in its store, the stale packets' plans are modelled where they are built.
         stale = [packet_of(sid, planned=loaded.plan_rows is None) for sid in in_run if settings.force or
                  not manifest.is_current(sid, partial(fingerprint, sid), inputs.get(sid), settings.as_of)]
         previous = _begin_run(manifest, stale)
         checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
-        packet_of.planned()         # every plan this run needs is modelled: the tables go
+        stored_views = kept_view.read(cache) if asks else {}
+        view_templates = Templates(settings.templates)
+        views = _views(kept_view.load(stored_views, inputs), packet_of, stale, view_templates)
+        packet_of.modelled()         # every packet this run needs is modelled: the tables go
 
         work = batch.Work(Templates(settings.templates), templates, loaded.plan_rows)
-        results = _build_packets(settings, loaded, stale, manifest, work, checked, progress, helper)
+        results = _build_packets(settings, loaded, packet_of.ids, stale, manifest, work, checked, progress, helper)
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprint)
         if scratch is not None and loaded.plan_rows is not None:
@@ -121,8 +127,12 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         shown = _in_roster_order(district, results + others)
         inputs = inputs or _inputs(loaded, kept, settings, templates)
         chart_rows = KeptChartRows(inputs, kept_by_school.read(cache / CHART_ROWS_STORE))
-        report = _write_reports(settings, district, shown, input_findings, helper, chart_rows)
+        views.update((p.school.school_id, school_view(p, view_templates)) for p in stale)     # as built
+        report = _write_reports(settings, views, shown, input_findings, helper, chart_rows)
         background.submit(kept_by_school.write, cache / CHART_ROWS_STORE, chart_rows.drawn, chart_rows.earlier)
+        background.submit(kept_view.keep, cache, {sid: (inputs[sid], view) for sid, view in views.items()
+                                                  if sid in inputs}, [s.school_id for s in district.schools],
+                          stored_views)
         if flushed is not None:
             flushed.result()
             _remove_superseded(settings, manifest, previous, results)
@@ -188,18 +198,18 @@ def _prepare(templates: Templates, inputs: Path) -> None:
     packet_manifest.input_entries(inputs)
 
 
-def _write_reports(settings: Settings, district: District, shown: list[PacketResult], input_findings: list[Finding],
-                   helper: Helper | None, chart_rows: KeptChartRows) -> Path:
+def _write_reports(settings: Settings, views: Mapping[str, SchoolView], shown: list[PacketResult],
+                   input_findings: list[Finding], helper: Helper | None, chart_rows: KeptChartRows) -> Path:
     """Write readiness.xlsx and the district view, readiness.xlsx in the helper process if there is one
     (write_readiness_report, write_district_view); return readiness.xlsx's path."""
     if helper is None:
         report = write_readiness_report(settings, shown, input_findings)
-        write_district_view(settings, district, shown, chart_rows)
+        write_district_view(settings, views, shown, chart_rows)
         return report
     # Its rows made here: the results themselves (paths, findings) took longer to hand over than to write.
     context = readiness_context(settings, shown, input_findings)
     _, (report,) = helper.beside([(write_readiness, (settings, context))],
-                                 lambda: write_district_view(settings, district, shown, chart_rows))
+                                 lambda: write_district_view(settings, views, shown, chart_rows))
     return report
 
 
@@ -230,24 +240,48 @@ def _inputs(loaded: LoadedDistrict, kept: Future, settings: Settings, templates:
 
 
 class _Packets:
-    """Each school's packet by School ID, its plan modelled when first asked for (read without plans)."""
+    """Each school's packet by School ID: modelled when first asked for (read lazily), its plan modelled when
+    asked for (read without plans)."""
 
-    def __init__(self, district: District, plan: Callable[[Packet], Packet] | None):
+    def __init__(self, loaded: LoadedDistrict):
+        district = loaded.district
         self._packets = {p.school.school_id: p for p in district.packets}
-        self._plan: Callable[[Packet], Packet] | None = plan
+        self._model, self._plan = loaded.model, loaded.with_plan
+        self._schools = {s.school_id: s for s in district.schools} if loaded.model else {}
+        # Every school with a packet, in roster order: read lazily, every school whose rows have no errors.
+        self.ids = [sid for sid in self._schools if sid not in loaded.blocked] if loaded.model else list(self._packets)
 
     def __call__(self, school_id: str, planned: bool = True) -> Packet:
         """Return the school's packet, with its plan unless `planned` is false (then as it is modelled)."""
-        packet = self._packets[school_id]
+        packet = self._packets.get(school_id)
+        if packet is None:
+            if self._model is None:
+                raise RuntimeError(f"School {school_id}'s packet was asked for after the packets were modelled.")
+            packet = self._packets[school_id] = self._model(self._schools[school_id])
         if packet.plan is PLAN_NOT_MODELLED and planned:
             if self._plan is None:
                 raise RuntimeError(f"School {school_id}'s plan was asked for after the plans were modelled.")
             packet = self._packets[school_id] = self._plan(packet)
         return packet
 
-    def planned(self) -> None:
-        """Say every plan the run needs is modelled, letting go of what modelling them took (the tables)."""
-        self._plan = None
+    def modelled(self) -> None:
+        """Say every packet and plan the run needs is modelled, letting go of what modelling them took (the
+        tables)."""
+        self._model = self._plan = None
+
+
+def _views(kept: dict[str, SchoolView], packet_of: _Packets, stale: Sequence[Packet],
+           templates: Templates) -> dict[str, SchoolView]:
+    """Return what the district view shows of each school with a packet but those being built (`stale`: shown
+    once built): as kept for its inputs (kept_view), else made from its packet, modelled now if need be."""
+    building = {p.school.school_id for p in stale}
+    views = {}
+    for sid in packet_of.ids:
+        if sid in kept:
+            views[sid] = kept[sid]
+        elif sid not in building:
+            views[sid] = school_view(packet_of(sid, planned=False), templates)
+    return views
 
 
 def _checked(kept: dict[str, tuple[Finding, ...]], in_run: list[str], stale: list[Packet],
@@ -274,15 +308,15 @@ def _in_roster_order(district: District, results: list[PacketResult]) -> list[Pa
     return sorted(results, key=lambda r: order.get(r.school_id, len(order)))
 
 
-def _load_and_check(settings: Settings, manifest: Manifest, plans: bool = True, scratch: Path | None = None
-                    ) -> tuple[LoadedDistrict, list[Finding]]:
+def _load_and_check(settings: Settings, manifest: Manifest, plans: bool = True, scratch: Path | None = None,
+                    lazy: bool = False) -> tuple[LoadedDistrict, list[Finding]]:
     """Return the district, a packet for every school whose rows have no errors, and the findings (the
     manifest's first), once nothing stops the build: an error of the district or two schools sharing a
     folder is an InputError, an output folder that cannot be written a PacketsError, before anything is
     written. Then what killed runs left goes."""
     # Every school: the district's view shows them all.
     loaded = read_district(settings, only=(), cache=Path(settings.output) / CACHE_FOLDER, plans=plans,
-                           scratch=scratch)
+                           scratch=scratch, lazy=lazy)
     findings = manifest.findings + loaded.findings
     clashes = folder_clashes(settings, loaded.district)
     if clashes:
@@ -307,28 +341,29 @@ def _begin_run(manifest: Manifest, stale: list[Packet]) -> dict[str, dict]:
     return previous
 
 
-def _build_packets(settings: Settings, loaded: LoadedDistrict, stale: list[Packet], manifest: Manifest,
-                   work: batch.Work, checked: dict[str, tuple[Finding, ...]],
+def _build_packets(settings: Settings, loaded: LoadedDistrict, has_packet: Collection[str], stale: list[Packet],
+                   manifest: Manifest, work: batch.Work, checked: dict[str, tuple[Finding, ...]],
                    progress: Callable[[PacketResult], None] | None, helper: Helper | None = None
                    ) -> list[PacketResult]:
     """Return every school of the run's result in roster order: the stale ones built, the others as
     recorded (with their readiness findings, `checked`), those whose rows have errors not built. Each
-    packet built is recorded in the manifest, and reported to progress, as soon as it is known."""
+    packet built is recorded in the manifest, and reported to progress, as soon as it is known. `has_packet`
+    are the schools with a packet (those whose rows have no errors)."""
     stale_ids = {p.school.school_id for p in stale}
-    packets = {p.school.school_id: p for p in loaded.district.packets}
+    has_packet = set(has_packet)
     built = batch.build_all(settings, stale, work, helper)
     results = []
     try:
         for school in loaded.district.schools:
             sid = school.school_id
-            if not of_run(settings, sid) or (sid not in packets and sid not in loaded.blocked):
+            if not of_run(settings, sid) or (sid not in has_packet and sid not in loaded.blocked):
                 continue
             if sid in loaded.blocked:
                 result = _blocked(settings, school, loaded.blocked[sid], manifest.entry(sid))
             elif sid in stale_ids:
                 result = next(built)
             else:
-                result = _skipped(settings, packets[sid], manifest.entry(sid), checked[sid])
+                result = _skipped(settings, school, manifest.entry(sid), checked[sid])
             if result.skipped:
                 manifest.keep(sid, result.school_name, result.designation, result.ready, settings.as_of)
             elif not result.error and not result.blocked:
@@ -396,11 +431,11 @@ def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: Pa
                     result.school_name, result.designation, result.ready, settings.as_of)
 
 
-def _skipped(settings: Settings, packet: Packet, entry: dict, findings: tuple[Finding, ...]) -> PacketResult:
+def _skipped(settings: Settings, school: School, entry: dict, findings: tuple[Finding, ...]) -> PacketResult:
     """Return an unchanged school's result, its readiness judged afresh (strict may differ) from its findings."""
-    return recorded_result(settings.output, packet.school.school_id, {**entry, "name": packet.school.name,
-                                                        "designation": packet.school.designation},
-                     findings, is_ready(findings, settings.strict))
+    return recorded_result(settings.output, school.school_id, {**entry, "name": school.name,
+                                                               "designation": school.designation},
+                           findings, is_ready(findings, settings.strict))
 
 
 def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[str, dict],
@@ -597,20 +632,20 @@ def write_readiness(settings: Settings, context: dict[str, Any]) -> Path:
 
 
 @collector_paused()
-def write_district_view(settings: Settings, district: District, results,
+def write_district_view(settings: Settings, views: Mapping[str, SchoolView], results,
                         chart_rows: KeptChartRows | None = None) -> list[Path]:
     """Write output/district.xlsx (a roll-up row per school), district.ics and index.html (the dashboard),
-    all or none, for the schools of `results`. A school not built for its input errors has its row, with
+    all or none, for the schools of `results`, from what the view shows of each school with a packet
+    (`views`: kept_view.school_views, or as kept). A school not built for its input errors has its row, with
     no progress to show; the others' progress is worked out from their inputs as of the run's day. The
     dashboard's chart rows an earlier build drew are taken from `chart_rows` where they would be the same."""
     out = Path(settings.output)
-    packets = {p.school.school_id: p for p in district.packets}
-    shown = [r for r in results if r.school_id in packets or r.blocked]
-    rows = [school_rollup(packets[r.school_id], _status(r)) if r.school_id in packets and not r.blocked
+    shown = [r for r in results if r.school_id in views or r.blocked]
+    rows = [replace(views[r.school_id].rollup, readiness=_status(r)) if r.school_id in views and not r.blocked
             else not_built_rollup(r.school_id, r.school_name, r.designation or "", settings.as_of, _status(r),
                                   tuple(quote(f.line(), 300) for f in r.input_errors))
             for r in shown]
-    charted = [packets[r.school_id] for r in shown if r.school_id in packets and not r.blocked]
+    charted = {r.school_id: views[r.school_id] for r in shown if r.school_id in views and not r.blocked}
     built_at = dt.datetime.now().replace(microsecond=0)
     folders = {r.school_id: under_output(r.folder, out) for r in shown if r.folder}
     links = {r.school_id: school_links(folders.get(r.school_id), [under_output(d, out) for d in r.documents])
@@ -620,10 +655,12 @@ def write_district_view(settings: Settings, district: District, results,
                                                    (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links,
                                                    chart_rows),
                                  templates.path(DASHBOARD_TEMPLATE))
+    calendar = shared_events([view.calendar for view in charted.values()], settings.district_name, settings.as_of,
+                             settings.time_zone, templates)
     return atomic.write_files(out, {
         DISTRICT_REPORT: render_document(templates.path(DISTRICT_REPORT),
                                          report_context(settings, rows, folders, built_at)),
-        DISTRICT_CALENDAR: district_calendar(settings.district_name, settings.planning_year.label, charted,
-                                             templates=templates),
+        DISTRICT_CALENDAR: to_ical(district_calendar_name(settings.district_name, settings.planning_year.label),
+                                   calendar),
         DASHBOARD: dashboard,        # written as it is made: never whole in memory
     })

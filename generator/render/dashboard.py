@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 from urllib.parse import quote
 
 import jinja2
@@ -22,8 +22,7 @@ import markupsafe
 
 from generator.findings import PacketsError
 from generator.inputs.cache import source_digest
-from generator.model.records import Packet
-from generator.model.rollup import Deadline, Rollup, school_dates, status_counts
+from generator.model.rollup import Deadline, Rollup, status_counts
 from generator.model.status import APPROACHING_DAYS, CHECK_IN, DONE, OVERDUE, SCHOOL_STATUSES
 from generator.render.context import long_date, short_date
 from generator.render.jinja import jinja_env
@@ -94,6 +93,17 @@ class ChartRow:
     html: markupsafe.Markup | None = None
 
 
+class ChartDates(Protocol):
+    """What the chart needs of a school: the first and last of its dates, and (for a row drawn anew) the
+    dates themselves (rollup.SchoolDates, or a school's kept view)."""
+
+    @property
+    def span(self) -> tuple[dt.date, dt.date] | None: ...
+
+    @property
+    def dates(self) -> Sequence[Deadline]: ...
+
+
 # What a chart row's markup is drawn by, besides the template (which each school's inputs digest covers).
 _DRAWING_CODE = ("render/dashboard.py", "render/context.py")
 
@@ -144,13 +154,17 @@ class _ChartRows:
     Given a way to draw a row (`draw`: the template's chart_row block, dashboard_chunks), each comes drawn
     (ChartRow.html): as an earlier build drew it when `kept` has it under its key now, else drawn here."""
 
-    def __init__(self, rows: Sequence[Rollup], packets: dict[str, Packet], scale: _Scale,
+    def __init__(self, rows: Sequence[Rollup], dates: Mapping[str, ChartDates], scale: _Scale,
                  kept: KeptChartRows | None = None):
-        self.rows, self.packets, self.scale, self.kept = rows, packets, scale, kept
+        self.rows, self.dates, self.scale, self.kept = rows, dates, scale, kept
         self.draw: Callable[[ChartRow], markupsafe.Markup] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def markers(self, school_id: str) -> tuple[Marker, ...]:
+        """Return a school's markers: its dates placed on the chart (made only for a row drawn anew)."""
+        return tuple(_marker(d, self.scale) for d in self.dates[school_id].dates)
 
     def __iter__(self) -> Iterator[ChartRow]:
         kept, draw = self.kept, self.draw
@@ -162,8 +176,7 @@ class _ChartRows:
             if earlier is not None and earlier[0] == key:
                 row = replace(row, html=markupsafe.Markup(earlier[1].decode("utf-8")))
             else:
-                markers = tuple(_marker(d, self.scale) for d in school_dates(self.packets[r.school_id]))
-                row = replace(row, markers=markers)
+                row = replace(row, markers=self.markers(r.school_id))
                 if draw is not None:
                     html = draw(row)
                     row = replace(row, html=html)
@@ -187,14 +200,13 @@ def _marker(d: Deadline, scale: _Scale) -> Marker:
     return Marker(scale.x(d.date), shape, f"{d.title}: {long_date(d.date)} ({_marker_words[shape]})")
 
 
-def chart(rows: Sequence[Rollup], packets: dict[str, Packet], as_of: dt.date, planning_year,
+def chart(rows: Sequence[Rollup], dates: Mapping[str, ChartDates], as_of: dt.date, planning_year,
           kept: KeptChartRows | None = None) -> dict[str, Any]:
-    """Return the timeline chart's geometry: months along the top, a row per school (its packet keyed by
+    """Return the timeline chart's geometry: months along the top, a row per school (its dates keyed by
     school ID), a marker per date; rows drawn before taken from `kept` where they would be the same."""
-    shown = [packets[r.school_id] for r in rows]
-    dates = [t.expected for p in shown for t in p.tasks if t.expected] + [e.due for p in shown for e in p.review]
-    dates += [as_of, planning_year.first_day, planning_year.last_day]
-    months = _month_starts(min(dates), max(dates))
+    spans = [span for r in rows if (span := dates[r.school_id].span)]
+    days = [day for span in spans for day in span] + [as_of, planning_year.first_day, planning_year.last_day]
+    months = _month_starts(min(days), max(days))
     start = months[0]
     end = (months[-1] + dt.timedelta(days=32)).replace(day=1)
     scale = _Scale(start, end)
@@ -209,7 +221,7 @@ def chart(rows: Sequence[Rollup], packets: dict[str, Packet], as_of: dt.date, pl
                     "year": str(m.year) if i == 0 or m.month == 1 else ""} for i, m in enumerate(months)],
         "today": {"x": today, "label": f"As of {short_date(as_of)}",
                   "anchor": "end" if today > LABEL_WIDTH + PLOT_WIDTH - 90 else "start"},
-        "rows": _ChartRows(rows, packets, scale, kept),
+        "rows": _ChartRows(rows, dates, scale, kept),
         "first": long_date(start), "last": long_date(end - dt.timedelta(days=1)),
     }
 
@@ -235,18 +247,18 @@ def _row(r: Rollup, links: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup],
+def dashboard_context(settings, dates: Mapping[str, ChartDates], rows: Sequence[Rollup],
                       built_at: dt.datetime, district_files: Sequence[str] = (),
                       links: Mapping[str, dict[str, str]] | None = None,
                       kept: KeptChartRows | None = None) -> dict[str, Any]:
-    """Return what templates/dashboard.html receives: a row per roll-up row, from the school's packet;
+    """Return what templates/dashboard.html receives: a row per roll-up row, and the chart of each school's
+    dates (`dates`, by School ID: rollup.SchoolDates, or its kept view);
     `district_files` are the files written beside index.html (with it, or before it) to link from its header,
     `links` each school's school_links, from the build's results (none: no links), and `kept` the chart rows
     an earlier build drew (none: every row is drawn)."""
     links = links or {}
     no_links = school_links(None, ())
-    by_id = {p.school.school_id: p for p in packets}
-    charted = [r for r in rows if r.known and r.school_id in by_id]       # a school not built has no dates
+    charted = [r for r in rows if r.known and r.school_id in dates]       # a school not built has no dates
     return {
         "district": {"name": settings.district_name},
         "planning_year": settings.planning_year.label,
@@ -257,7 +269,7 @@ def dashboard_context(settings, packets: Sequence[Packet], rows: Sequence[Rollup
         "counts": status_counts(list(rows)),
         "rows": [_row(r, links.get(r.school_id, no_links)) for r in rows],
         "files": [{"name": name, "href": href(name)} for name in district_files],
-        "chart": chart(charted, by_id, settings.as_of, settings.planning_year, kept) if charted else None,
+        "chart": chart(charted, dates, settings.as_of, settings.planning_year, kept) if charted else None,
     }
 
 

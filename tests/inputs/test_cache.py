@@ -186,7 +186,7 @@ def test_validate_takes_what_a_build_kept_and_finds_the_same(inputs, tmp_path, r
     assert run_cli("build", "--inputs", str(inputs), "--as-of", AS_OF, "--jobs", "1").exit_code == 1   # a bad row
     kept = sorted((tmp_path / "output" / cache.CACHE_FOLDER).iterdir())
     assert [p.name for p in kept] == ["chart_rows.sqlite", "findings.sqlite", "goals.sqlite", "roster.sqlite",
-                                      "timeline.sqlite"]
+                                      "timeline.sqlite", "view.sqlite"]
     reads.clear()
     after = validate(settings)
     assert reads == {} and after == before

@@ -14,7 +14,7 @@ import pytest
 from generator.findings import Finding
 from generator.inputs import cache
 from generator.model import build as model_build
-from generator.output import batch, build_record, kept_findings
+from generator.output import batch, build_record, kept_findings, kept_view
 from generator.pipeline import rebuild
 
 from conftest import AS_OF, edit_sheet, find_row, header_column, recorded_fingerprints, run_cli, sheet_rows
@@ -219,6 +219,44 @@ def test_a_rebuild_models_only_the_plans_of_the_schools_it_builds(inputs, output
     note(inputs, "0105", "Moved for one school")
     build(inputs, output, "--school", "0105")
     assert sorted(planned) == NINE            # --school shows the others as built: their packets are looked at whole
+
+
+@pytest.fixture
+def modelled(monkeypatch):
+    """Record the School ID of each packet modelled (with or without its plan)."""
+    seen = []
+    real = model_build._Modeller.packet
+    monkeypatch.setattr(model_build._Modeller, "packet",
+                        lambda self, school, plans: seen.append(school.school_id) or real(self, school, plans))
+    return seen
+
+
+def test_a_rebuild_models_only_the_schools_whose_inputs_changed(inputs, output, tmp_path, modelled):
+    build(inputs, output)
+    assert sorted(modelled) == NINE
+    modelled.clear()
+
+    def later(ws):          # 0105's first task a week later: its roll-up, chart row and review dates may move
+        row, column = find_row(ws, "School ID", "0105"), header_column(ws, "Expected Date")
+        ws.cell(row, column).value = ws.cell(row, column).value + dt.timedelta(days=7)
+    edit_sheet(inputs / "timeline.xlsx", "Tasks", later)
+    build(inputs, output)
+    assert modelled == ["0105"]                 # the others are shown as kept (kept_view)
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh)
+    assert view(output) == view(fresh) and shown(output) == shown(fresh)
+
+    modelled.clear()
+    (output / cache.CACHE_FOLDER / kept_view.VIEW_STORE).write_bytes(b"not a store")
+    note(inputs, "0105", "Moved after the board meeting")
+    build(inputs, output)
+    assert sorted(modelled) == NINE             # nothing kept to show them by: each is modelled again
+    modelled.clear()
+    note(inputs, None, "A district-wide note")  # every school's calendar share and roll-up may change
+    build(inputs, output)
+    assert sorted(modelled) == NINE
+    build(inputs, fresh)
+    assert view(output) == view(fresh)
 
 
 def test_a_rebuild_draws_again_only_the_chart_rows_of_schools_whose_inputs_changed(inputs, output, tmp_path, drawn):

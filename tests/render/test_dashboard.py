@@ -14,10 +14,9 @@ import pytest
 
 from generator import pipeline
 from generator.findings import PacketsError
-from generator.model.rollup import school_rollup
+from generator.model.rollup import SchoolDates, school_dates, school_rollup
 from generator.model.status import SCHOOL_STATUSES as STATUSES
 from generator.pipeline import load_district, rebuild
-from generator.render import dashboard
 from generator.render.dashboard import (
     KeptChartRows,
     dashboard_chunks,
@@ -63,7 +62,7 @@ def test_school_text_is_escaped(tmp_path):
     district, _ = load_district(settings)
     school = dataclasses.replace(district.packets[0].school, name='<script>alert("x")</script> & Sons')
     packet = dataclasses.replace(district.packets[0], school=school)
-    html = render_dashboard(dashboard_context(settings, [packet], [school_rollup(packet, "Ready")],
+    html = render_dashboard(dashboard_context(settings, chart_dates([packet]), [school_rollup(packet, "Ready")],
                                               dt.datetime(2026, 11, 23, 9))).decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Sons" in html
@@ -235,6 +234,10 @@ def test_screenshot(page, tmp_path):
 
 # --- a statewide page: written as it is made -------------------------------------------------------
 
+def chart_dates(packets) -> dict[str, SchoolDates]:
+    return {p.school.school_id: SchoolDates(school_dates(p)) for p in packets}
+
+
 def many_schools(settings, count):
     district, _ = load_district(settings)
     packet = district.packets[0]
@@ -247,7 +250,7 @@ def many_schools(settings, count):
 def test_page_comes_in_blocks_equal_to_the_whole_and_renders_again_the_same(tmp_path):
     settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
     packets, rows = many_schools(settings, 300)
-    context = dashboard_context(settings, packets, rows, dt.datetime(2026, 11, 23, 9))
+    context = dashboard_context(settings, chart_dates(packets), rows, dt.datetime(2026, 11, 23, 9))
     blocks = list(dashboard_chunks(context))
     assert len(blocks) > 1 and all(isinstance(b, bytes) for b in blocks)
     page = b"".join(blocks)
@@ -266,24 +269,24 @@ def test_chart_rows_drawn_before_are_taken_as_they_were_and_a_changed_schools_ro
     ids = [p.school.school_id for p in packets]
     inputs = {sid: f"inputs of {sid}" for sid in ids}
     first = KeptChartRows(inputs)
-    page = render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=first))
+    page = render_dashboard(dashboard_context(settings, chart_dates(packets), rows, BUILT, kept=first))
     assert drawn == ids and sorted(first.drawn) == ids
-    assert page == render_dashboard(dashboard_context(settings, packets, rows, BUILT))      # as drawn in place
+    assert page == render_dashboard(dashboard_context(settings, chart_dates(packets), rows, BUILT))   # drawn in place
 
     drawn.clear()
     again = KeptChartRows(inputs, first.drawn)
-    assert render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=again)) == page
+    assert render_dashboard(dashboard_context(settings, chart_dates(packets), rows, BUILT, kept=again)) == page
     assert drawn == [] and again.drawn == first.drawn              # kept for the next build too
 
     edited = [*packets[:2], dataclasses.replace(packets[2], tasks=packets[2].tasks[1:]), packets[3]]
     changed = KeptChartRows({**inputs, ids[2]: "edited"}, first.drawn)
-    page = render_dashboard(dashboard_context(settings, edited, rows, BUILT, kept=changed))
-    assert drawn == [ids[2]] and page == render_dashboard(dashboard_context(settings, edited, rows, BUILT))
+    page = render_dashboard(dashboard_context(settings, chart_dates(edited), rows, BUILT, kept=changed))
+    assert drawn == [ids[2]] and page == render_dashboard(dashboard_context(settings, chart_dates(edited), rows, BUILT))
 
     # a row's place is part of what it is drawn from: a school removed moves the rows after it
     drawn.clear()
     moved = KeptChartRows(inputs, changed.drawn)
-    render_dashboard(dashboard_context(settings, edited[1:], rows[1:], BUILT, kept=moved))
+    render_dashboard(dashboard_context(settings, chart_dates(edited[1:]), rows[1:], BUILT, kept=moved))
     assert drawn == ids[1:]
 
 
@@ -293,8 +296,8 @@ def test_a_page_of_kept_chart_rows_still_comes_in_small_blocks(tmp_path):
     packets, rows = many_schools(settings, 300)
     inputs = {p.school.school_id: "inputs" for p in packets}
     first = KeptChartRows(inputs)
-    page = render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=first))
-    blocks = list(dashboard_chunks(dashboard_context(settings, packets, rows, BUILT,
+    page = render_dashboard(dashboard_context(settings, chart_dates(packets), rows, BUILT, kept=first))
+    blocks = list(dashboard_chunks(dashboard_context(settings, chart_dates(packets), rows, BUILT,
                                                      kept=KeptChartRows(inputs, first.drawn))))
     assert b"".join(blocks) == page and len(page) > 2_000_000
     assert max(map(len, blocks)) < 300_000
@@ -305,7 +308,7 @@ def test_chart_rows_kept_under_another_key_are_not_taken(tmp_path, drawn):
     packets, rows = many_schools(settings, 2)
     planted = KeptChartRows({p.school.school_id: "now" for p in packets},
                             {p.school.school_id: ("another key", "<g>planted</g>") for p in packets})
-    page = render_dashboard(dashboard_context(settings, packets, rows, BUILT, kept=planted)).decode()
+    page = render_dashboard(dashboard_context(settings, chart_dates(packets), rows, BUILT, kept=planted)).decode()
     assert "planted" not in page and len(drawn) == 2
 
 
@@ -316,15 +319,16 @@ def test_a_dashboard_template_without_the_chart_row_block_still_draws_every_row(
     own = tmp_path / "dashboard.html"
     own.write_text("{% for row in chart.rows %}[{{ row.school_id }}: {{ row.markers | length }}]{% endfor %}")
     kept = KeptChartRows({p.school.school_id: "now" for p in packets})
-    page = b"".join(dashboard_chunks(dashboard_context(settings, packets, rows, BUILT, kept=kept), own)).decode()
-    markers = len(dashboard.school_dates(packets[0]))
+    context = dashboard_context(settings, chart_dates(packets), rows, BUILT, kept=kept)
+    page = b"".join(dashboard_chunks(context, own)).decode()
+    markers = len(school_dates(packets[0]))
     assert markers and page == f"[00000: {markers}][00001: {markers}]" and kept.drawn == {}
 
 
 def test_a_template_that_does_not_fit_fails_with_its_name_not_a_traceback(tmp_path):
     settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
     packets, rows = many_schools(settings, 2)
-    context = dashboard_context(settings, packets, rows, dt.datetime(2026, 11, 23, 9))
+    context = dashboard_context(settings, chart_dates(packets), rows, dt.datetime(2026, 11, 23, 9))
     broken = tmp_path / "dashboard.html"
     broken.write_text("<p>{{ district.name }}</p>{% for r in rows %}{{ r.no_such_field }}{% endfor %}")
     with pytest.raises(PacketsError, match="dashboard.html: the template does not fit its data"):
@@ -335,7 +339,6 @@ def test_a_template_that_does_not_fit_fails_with_its_name_not_a_traceback(tmp_pa
 
 def test_a_page_that_fails_half_written_leaves_the_last_district_view(tmp_path, monkeypatch):
     settings = load_settings(SAMPLE, tmp_path / "out", DAY, ("0101",))
-    district, _ = load_district(settings)
     out = settings.output
     out.mkdir(parents=True)
     for name in ("index.html", "district.xlsx", "district.ics"):
@@ -347,7 +350,7 @@ def test_a_page_that_fails_half_written_leaves_the_last_district_view(tmp_path, 
 
     monkeypatch.setattr(rebuild, "dashboard_chunks", failing)
     with pytest.raises(PacketsError, match="boom"):
-        pipeline.write_district_view(settings, district, [])
+        pipeline.write_district_view(settings, {}, [])
     assert sorted(p.name for p in out.iterdir()) == ["district.ics", "district.xlsx", "index.html"]
     for name in ("index.html", "district.xlsx", "district.ics"):
         assert (out / name).read_bytes() == b"last run's " + name.encode()
