@@ -96,22 +96,29 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         background = run.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="background"))
         district = loaded.district
         helper = helper or run.enter_context(_helper(settings, len(district.schools)))
-        kept = _keep(settings, loaded.unkept, background if not asks else None)
+        unkept = loaded.unkept
+        # Kept at once when the run asks which packets are current (_keep); else once the packets are modelled,
+        # not beside the modelling, which it slowed by a third.
+        kept = _keep(settings, unkept, None) if asks else None
         packet_of = _Packets(loaded)
         # The tables read go once kept and the packets the run needs modelled: the results reuse their memory.
         loaded = replace(loaded, unkept=(), with_plan=None, model=None)
         fingerprint = _fingerprints(packet_of, settings, templates)
-        inputs = _inputs(loaded, kept, settings, templates) if asks else {}
+        inputs = _inputs(loaded, kept, settings, templates) if kept is not None else {}
         in_run = [sid for sid in packet_of.ids if of_run(settings, sid)]
-        # With goals.xlsx left in its store, the stale packets' plans are modelled where they are built.
-        stale = [packet_of(sid, planned=loaded.plan_rows is None) for sid in in_run if settings.force or
-                 not manifest.is_current(sid, partial(fingerprint, sid), inputs.get(sid), settings.as_of)]
-        previous = _begin_run(manifest, stale)
-        checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
-        stored_views = kept_view.read(cache) if asks else {}
         view_templates = Templates(settings.templates)
-        views = _views(kept_view.load(stored_views, inputs), packet_of, stale, view_templates)
-        packet_of.modelled()         # every packet this run needs is modelled: the tables go
+        with collector_paused():        # the packets modelled now live the run, as what was loaded does
+            # With goals.xlsx left in its store, the stale packets' plans are modelled where they are built.
+            stale = [packet_of(sid, planned=loaded.plan_rows is None) for sid in in_run if settings.force or
+                     not manifest.is_current(sid, partial(fingerprint, sid), inputs.get(sid), settings.as_of)]
+            previous = _begin_run(manifest, stale)
+            checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
+            stored_views = kept_view.read(cache) if asks else {}
+            views = _views(kept_view.load(stored_views, inputs), packet_of, stale, view_templates)
+            packet_of.modelled()         # every packet this run needs is modelled: the tables go
+        run.enter_context(collector_frozen())
+        kept = kept or _keep(settings, unkept, background)
+        del unkept
 
         work = batch.Work(Templates(settings.templates), templates, loaded.plan_rows)
         results = _build_packets(settings, loaded, packet_of.ids, stale, manifest, work, checked, progress, helper)
@@ -127,7 +134,8 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         shown = _in_roster_order(district, results + others)
         inputs = inputs or _inputs(loaded, kept, settings, templates)
         chart_rows = KeptChartRows(inputs, kept_by_school.read(cache / CHART_ROWS_STORE))
-        views.update((p.school.school_id, school_view(p, view_templates)) for p in stale)     # as built
+        with collector_paused():
+            views.update((p.school.school_id, school_view(p, view_templates)) for p in stale)     # as built
         report = _write_reports(settings, views, shown, input_findings, helper, chart_rows)
         background.submit(kept_by_school.write, cache / CHART_ROWS_STORE, chart_rows.drawn, chart_rows.earlier)
         background.submit(kept_view.keep, cache, {sid: (inputs[sid], view) for sid, view in views.items()
