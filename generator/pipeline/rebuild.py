@@ -136,6 +136,9 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         chart_rows = KeptChartRows(inputs, kept_by_school.read(cache / CHART_ROWS_STORE))
         with collector_paused():
             views.update((p.school.school_id, school_view(p, view_templates)) for p in stale)     # as built
+        # Shown by their views from now on, the packets go before the reports take memory of their own (read
+        # lazily, nothing else holds them; with --pdf or --school the district does).
+        del stale, packet_of, fingerprint
         report = _write_reports(settings, views, shown, input_findings, helper, chart_rows)
         background.submit(kept_by_school.write, cache / CHART_ROWS_STORE, chart_rows.drawn, chart_rows.earlier)
         background.submit(kept_view.keep, cache, {sid: (inputs[sid], view) for sid, view in views.items()
