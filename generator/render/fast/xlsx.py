@@ -40,7 +40,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import jinja2
 from openpyxl import load_workbook
@@ -179,30 +179,36 @@ class _Sheet:
     loop: _Loop | None
     dimension: str                       # e.g. "A1:H" (the last row is added per workbook)
 
-    def render(self, context: dict[str, Any]) -> str:
+    def render(self, context: dict[str, Any]) -> Iterator[str]:
+        """Yield the sheet's XML a piece at a time, its repeated rows a row at a time: a district's report of
+        thousands of rows is never one string (joined, then encoded, it was held three times over)."""
         cells = {mark: slot.xml(ref, slot.value(context)) for mark, (ref, slot) in self.cells.items()}
         last = self.loop.row if self.loop else 0
+        rows: Iterable[str] = ()
         if self.loop:
             items = _lookup(context, self.loop.source)
-            cells["loop"] = "".join(self._rows(context, items))
+            rows = self._rows(context, items)
             last = self.loop.row + max(len(items), 1) - 1
         cells["last"] = str(last)
         cells["dimension"] = f"{self.dimension}{last}" if self.loop else self.dimension
-        pieces = list(self.pieces)
-        for i in range(1, len(pieces), 2):
-            pieces[i] = cells[pieces[i]]
-        return "".join(pieces)
+        for i, piece in enumerate(self.pieces):
+            if i % 2 == 0:
+                yield piece
+            elif piece == "loop":
+                yield from rows
+            else:
+                yield cells[piece]
 
-    def _rows(self, context: dict[str, Any], items) -> list[str]:
+    def _rows(self, context: dict[str, Any], items) -> Iterator[str]:
         loop = self.loop
         assert loop is not None                 # called only for a sheet with a repeated row
         if not items:
-            return [f'<row r="{loop.row}"{written.row_height(loop.height)}>'
-                    + "".join(s.xml(f"{s.column}{loop.row}", None) for s in loop.slots) + "</row>"]
+            yield (f'<row r="{loop.row}"{written.row_height(loop.height)}>'
+                   + "".join(s.xml(f"{s.column}{loop.row}", None) for s in loop.slots) + "</row>")
+            return
         # Each row is its pieces joined by its row number: one join, not a string per cell.
         columns, var, remembered = loop.columns, loop.var, _REMEMBERED
         openings: dict[int, str] = {}
-        rows = []
         for number, item in enumerate(items, start=loop.row):
             fields = item if item.__class__ is dict else {}      # others are read as _lookup reads them
             scope = None
@@ -230,8 +236,7 @@ class _Sheet:
             if opening is None:
                 opening = openings[lines] = loop.opening(lines)
             pieces[1] = opening
-            rows.append(str(number).join(pieces))
-        return rows
+            yield str(number).join(pieces)
 
 
 def _fitted_height(lines: int, line_height: float = 13.0) -> float | None:
@@ -344,12 +349,13 @@ class PreparedXlsx:
 
     def render(self, context: dict[str, Any]) -> bytes:
         """Return one workbook made from this template and a context."""
+        buffer = io.BytesIO(self.base)
         try:
-            sheets = [(sheet.part, sheet.render(context)) for sheet in self.sheets]
+            with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+                for sheet in self.sheets:
+                    with z.open(sheet.part, "w") as part:
+                        for piece in sheet.render(context):
+                            part.write(piece.encode("utf-8"))
         except (jinja2.TemplateError, PacketsError) as exc:
             raise PacketsError(f"{self.path.name}: {exc}") from None
-        buffer = io.BytesIO(self.base)
-        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            for part, xml in sheets:
-                z.writestr(part, xml.encode("utf-8"))
         return buffer.getvalue()
