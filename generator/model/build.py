@@ -264,13 +264,13 @@ def _plan(index: _BySchool, school_id: str) -> Plan:
 
 
 class _PlanNotModelled(Plan):
-    """The plan of a packet modelled without it (build_district_without_plans). Reading it is a mistake in
+    """The plan of a packet modelled without it (build_district_lazily). Reading it is a mistake in
     the code, so it fails at once instead of passing for an empty plan."""
 
     __slots__ = ()
 
     def _not_modelled(self):
-        raise RuntimeError("This packet's plan was not modelled (build_district_without_plans); "
+        raise RuntimeError("This packet's plan was not modelled (build_district_lazily); "
                            "model it with the function that returned it first.")
 
     problems = goals = strategies = monitoring = supports = property(_not_modelled)
@@ -292,25 +292,16 @@ def build_district(tables: Mapping[str, Table], settings, designations: Designat
     identified for (designations.csv; None: only the identifications' own words are known); `rule_scope`
     names the readiness rules that concern only schools of some identifications (the state profile's
     [rules])."""
-    return _modelled(tables, settings, designations, rule_scope, only, skip, plans=True)[0]
-
-
-def build_district_without_plans(tables: Mapping[str, Table], settings,
-                                 designations: DesignationVocabulary | None = None,
-                                 rule_scope: Mapping[str, tuple[str, ...]] | None = None,
-                                 only: Collection[str] | None = None, skip: Collection[str] = (),
-                                 plan_rows: Callable[[str], Mapping[str, Table]] | None = None
-                                 ) -> tuple[District, Callable[[Packet], Packet]]:
-    """Return build_district's district but with no packet's plan modelled (half the work), and a function
-    giving one of its packets with its plan (any other packet as it is): a rebuild needs the plans of the
-    schools it builds or checks, not of those its district view shows as they were. The plan sheets are
-    among the tables, or not, and `plan_rows` gives a school's tables of them (cache.SchoolRows)."""
-    district, index = _modelled(tables, settings, designations, rule_scope, only, skip, plans=False)
-    return district, _with_plan(index, plan_rows)
+    chosen = set(settings.schools if only is None else only)
+    skipped = set(skip)
+    modeller = _Modeller(tables, settings, designations, rule_scope)
+    packets = tuple(modeller.packet(school, plans=True) for school in modeller.schools
+                    if not (chosen and school.school_id not in chosen) and school.school_id not in skipped)
+    return District(settings.district_name, settings.planning_year, settings.as_of, modeller.schools, packets)
 
 
 def planned(packet: Packet, plan_tables: Mapping[str, Table]) -> Packet:
-    """Return a packet modelled without its plan (build_district_without_plans) with its plan, modelled from
+    """Return a packet modelled without its plan (build_district_lazily) with its plan, modelled from
     the plan sheets' tables: the school's own rows are enough (cache.SchoolRows gives them)."""
     if packet.plan is not PLAN_NOT_MODELLED:
         return packet
@@ -322,8 +313,9 @@ def build_district_lazily(tables: Mapping[str, Table], settings, designations: D
                           plan_rows: Callable[[str], Mapping[str, Table]] | None = None
                           ) -> tuple[District, Callable[[School], Packet], Callable[[Packet], Packet]]:
     """Return build_district's district with no packet modelled, a function modelling a school's packet
-    without its plan, and one giving a packet with its plan (as build_district_without_plans's): a rebuild
-    models the schools whose inputs have changed, and shows the others as it kept them."""
+    without its plan, and one giving such a packet with its plan (any other as it is): a rebuild models the
+    schools whose inputs have changed, and of those the plans of the schools it builds or checks. The plan
+    sheets are among the tables, or not, and `plan_rows` gives a school's tables of them (cache.SchoolRows)."""
     modeller = _Modeller(tables, settings, designations, rule_scope)
     district = District(settings.district_name, settings.planning_year, settings.as_of, modeller.schools, ())
     return district, partial(modeller.packet, plans=False), _with_plan(modeller.index, plan_rows)
@@ -383,15 +375,3 @@ class _Modeller:
                       state=settings.state, waived_rules=waived, time_zone=settings.time_zone,
                       grid_progress=progress, review_decisions=decisions)
 
-
-def _modelled(tables: Mapping[str, Table], settings, designations: DesignationVocabulary | None,
-              rule_scope: Mapping[str, tuple[str, ...]] | None, only: Collection[str] | None,
-              skip: Collection[str], plans: bool) -> tuple[District, _BySchool]:
-    """Return the district (build_district) and the index of its rows by school it was made from."""
-    chosen = set(settings.schools if only is None else only)
-    skipped = set(skip)
-    modeller = _Modeller(tables, settings, designations, rule_scope)
-    packets = tuple(modeller.packet(school, plans) for school in modeller.schools
-                    if not (chosen and school.school_id not in chosen) and school.school_id not in skipped)
-    return District(settings.district_name, settings.planning_year, settings.as_of, modeller.schools,
-                    packets), modeller.index

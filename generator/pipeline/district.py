@@ -27,7 +27,7 @@ from generator.inputs.read import source_bytes
 from generator.inputs.schema import PLAN_SHEETS, SHEETS, DesignationVocabulary, Sheet, with_designations
 from generator.inputs.validate import owning_schools, plan_checks, unknown_school_rows, validate_tables
 from generator.inputs.workbook import WorkbookRead, is_kept, read_apart, read_workbook_sheets
-from generator.model.build import build_district, build_district_lazily, build_district_without_plans
+from generator.model.build import build_district, build_district_lazily
 from generator.model.readiness import check_packet, is_ready
 from generator.model.records import District, Packet, School
 from generator.output import naming
@@ -84,12 +84,11 @@ class LoadedDistrict:
     blocked: dict[str, list[Finding]]
     unkept: tuple[WorkbookRead, ...] = ()       # the workbooks read from their files, for keep_workbooks
     kept_digests: Digests = field(default_factory=dict)     # the group_digests of those taken from the cache
-    # Read without plans: a function giving a packet with its plan (build_district_without_plans), and where
-    # a school's plan rows are read from when goals.xlsx was left in its store (cache.SchoolRows).
+    # Read without plans: no packet modelled (district.packets is empty; every school not blocked has one),
+    # a function modelling a school's packet without its plan (model), one giving it its plan (with_plan),
+    # and where a school's plan rows are read from when goals.xlsx was left in its store (cache.SchoolRows).
     with_plan: Callable[[Packet], Packet] | None = None
     plan_rows: SchoolRows | None = None
-    # Read lazily: no packet is modelled until asked for, by this (the school's packet without its plan), and
-    # district.packets is empty: every school not blocked has a packet.
     model: Callable[[School], Packet] | None = None
 
 
@@ -206,12 +205,12 @@ def _plan_checked(books: list[WorkbookRead], tables: dict) -> tuple[list[Workboo
 
 @collector_paused()          # millions of objects, no cycles: see collector.py
 def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache: Path | None = None,
-                  plans: bool = True, scratch: Path | None = None, lazy: bool = False) -> LoadedDistrict:
+                  plans: bool = True, scratch: Path | None = None) -> LoadedDistrict:
     """Return the district with a packet for each school of `only` (default: settings.schools, else every
     school) whose own rows have no errors, its unchanged workbooks taken from `cache` if given; without
-    `plans`, the packets' plans not modelled, with the function that models them (with_plan), a first
-    build's plan sheets read and kept for its run in `scratch`, if given, by another process; with `lazy`
-    (and without `plans`), every school's packet left to be modelled when asked for (`model`). Raise
+    `plans`, no packet modelled until asked for, every school's (`model`, without its plan; with_plan gives
+    its plan), a first build's plan sheets read and kept for its run in `scratch`, if given, by another
+    process. Raise
     InputError listing every finding when an error belongs to the district (a setting, the roster's
     Schools sheet, a missing sheet or column, a file that cannot be read, a district-wide row), for then
     no school can be built."""
@@ -224,13 +223,8 @@ def read_district(settings: Settings, only: tuple[str, ...] | None = None, cache
         district = build_district(read.tables, settings, read.vocabulary, read.profile.rules, only, skip=blocked)
     else:
         plan_rows = next((book.school_rows for book in read.books if book.school_rows), None)
-        if lazy:
-            district, model, with_plan = build_district_lazily(read.tables, settings, read.vocabulary,
-                                                               read.profile.rules, plan_rows)
-        else:
-            district, with_plan = build_district_without_plans(read.tables, settings, read.vocabulary,
-                                                               read.profile.rules, only, skip=blocked,
-                                                               plan_rows=plan_rows)
+        district, model, with_plan = build_district_lazily(read.tables, settings, read.vocabulary,
+                                                           read.profile.rules, plan_rows)
     if cache is None:           # nothing to keep, and no digests to tell unchanged schools by
         return LoadedDistrict(district, read.findings, blocked, with_plan=with_plan, model=model)
     return LoadedDistrict(district, read.findings, blocked, tuple(b for b in read.books if b.digests is None),

@@ -77,8 +77,9 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
     if settings.jobs > 1 and (settings.force or not manifest.entries):
         batch.start_workers_early()         # a first build or --force: many packets to build
     asks = bool(manifest.entries) and not settings.force         # which packets are current?
-    # Plans are modelled only when built or checked, where they are built when goals.xlsx is kept: a rebuild
-    # shows most schools as they were. (Not with --pdf or --school, which look at other schools' packets whole.)
+    # A school is modelled only when its packet is built or checked or its view is not kept (kept_view), and
+    # its plan only when built or checked, where it is built when goals.xlsx is kept: a rebuild shows most
+    # schools as they were. (Not with --pdf or --school, which look at other schools' packets whole.)
     whole = settings.pdf or bool(settings.schools)
     cache = Path(settings.output) / CACHE_FOLDER
     with ExitStack() as run:
@@ -86,9 +87,7 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         helper = run.enter_context(_helper(settings, len(manifest.entries)))
         scratch = None if whole or asks else run.enter_context(_scratch(cache))
         with collector_paused():
-            # A rebuild models a school only when it needs the school's packet: one whose inputs are as they
-            # were is shown as kept (kept_view). Not with --pdf or --school: see `whole`.
-            loaded, input_findings = _load_and_check(settings, manifest, plans=whole, scratch=scratch, lazy=not whole)
+            loaded, input_findings = _load_and_check(settings, manifest, plans=whole, scratch=scratch)
             # What was loaded lives the whole run: the collector's passes leave it out. Frozen before the
             # collector resumes, it is never looked at (the first pass after the pause took 0.3 s at 5,000),
             # and the pass on resuming finds nothing young.
@@ -106,7 +105,7 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         fingerprint = _fingerprints(packet_of, settings, templates)
         inputs = _inputs(loaded, kept, settings, templates) if kept is not None else {}
         in_run = [sid for sid in packet_of.ids if of_run(settings, sid)]
-        view_templates = Templates(settings.templates)
+        forms = Templates(settings.templates)
         with collector_paused():        # the packets modelled now live the run, as what was loaded does
             # With goals.xlsx left in its store, the stale packets' plans are modelled where they are built.
             stale = [packet_of(sid, planned=loaded.plan_rows is None) for sid in in_run if settings.force or
@@ -114,13 +113,13 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
             previous = _begin_run(manifest, stale)
             checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
             stored_views = kept_view.read(cache) if asks else {}
-            views = _views(kept_view.load(stored_views, inputs), packet_of, stale, view_templates)
+            views = _views(kept_view.load(stored_views, inputs), packet_of, stale, forms)
             packet_of.modelled()         # every packet this run needs is modelled: the tables go
         run.enter_context(collector_frozen())
         kept = kept or _keep(settings, unkept, background)
         del unkept
 
-        work = batch.Work(Templates(settings.templates), templates, loaded.plan_rows)
+        work = batch.Work(forms, templates, loaded.plan_rows)
         results = _build_packets(settings, loaded, packet_of.ids, stale, manifest, work, checked, progress, helper)
         if settings.pdf:
             results = _add_pdfs(settings, district, results, manifest, fingerprint)
@@ -135,7 +134,7 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         inputs = inputs or _inputs(loaded, kept, settings, templates)
         chart_rows = KeptChartRows(inputs, kept_by_school.read(cache / CHART_ROWS_STORE))
         with collector_paused():
-            views.update((p.school.school_id, school_view(p, view_templates)) for p in stale)     # as built
+            views.update((p.school.school_id, school_view(p, forms)) for p in stale)     # as built
         # Shown by their views from now on, the packets go before the reports take memory of their own (read
         # lazily, nothing else holds them; with --pdf or --school the district does).
         del stale, packet_of, fingerprint
@@ -251,15 +250,15 @@ def _inputs(loaded: LoadedDistrict, kept: Future, settings: Settings, templates:
 
 
 class _Packets:
-    """Each school's packet by School ID: modelled when first asked for (read lazily), its plan modelled when
-    asked for (read without plans)."""
+    """Each school's packet by School ID: read without plans, the packet modelled when first asked for and
+    its plan when asked for; read with them, as read."""
 
     def __init__(self, loaded: LoadedDistrict):
         district = loaded.district
         self._packets = {p.school.school_id: p for p in district.packets}
         self._model, self._plan = loaded.model, loaded.with_plan
         self._schools = {s.school_id: s for s in district.schools} if loaded.model else {}
-        # Every school with a packet, in roster order: read lazily, every school whose rows have no errors.
+        # Every school with a packet, in roster order: read without plans, every school whose rows have no errors.
         self.ids = [sid for sid in self._schools if sid not in loaded.blocked] if loaded.model else list(self._packets)
 
     def __call__(self, school_id: str, planned: bool = True) -> Packet:
@@ -319,15 +318,15 @@ def _in_roster_order(district: District, results: list[PacketResult]) -> list[Pa
     return sorted(results, key=lambda r: order.get(r.school_id, len(order)))
 
 
-def _load_and_check(settings: Settings, manifest: Manifest, plans: bool = True, scratch: Path | None = None,
-                    lazy: bool = False) -> tuple[LoadedDistrict, list[Finding]]:
+def _load_and_check(settings: Settings, manifest: Manifest, plans: bool = True, scratch: Path | None = None
+                    ) -> tuple[LoadedDistrict, list[Finding]]:
     """Return the district, a packet for every school whose rows have no errors, and the findings (the
     manifest's first), once nothing stops the build: an error of the district or two schools sharing a
     folder is an InputError, an output folder that cannot be written a PacketsError, before anything is
     written. Then what killed runs left goes."""
     # Every school: the district's view shows them all.
     loaded = read_district(settings, only=(), cache=Path(settings.output) / CACHE_FOLDER, plans=plans,
-                           scratch=scratch, lazy=lazy)
+                           scratch=scratch)
     findings = manifest.findings + loaded.findings
     clashes = folder_clashes(settings, loaded.district)
     if clashes:

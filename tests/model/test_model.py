@@ -18,7 +18,7 @@ from generator.model.build import (
     _Calendar,
     _task_series,
     build_district,
-    build_district_without_plans,
+    build_district_lazily,
 )
 from generator.model.records import Task
 from generator.pipeline import load_district
@@ -136,12 +136,14 @@ def test_packets_modelled_without_plans_are_the_same_once_planned_and_fail_if_re
     raw, _ = load_inputs(settings.inputs)
     tables = {spec.name: normalize_sheet(raw[spec.name], spec)[0] for spec in SHEETS if spec.name in raw}
     whole = build_district(tables, settings)
-    light, plan = build_district_without_plans(tables, settings)
-    assert [plan(p) for p in light.packets] == list(whole.packets)
+    district, model, plan = build_district_lazily(tables, settings)
+    assert district.schools == whole.schools and district.packets == ()
+    light = [model(school) for school in district.schools]
+    assert [plan(p) for p in light] == list(whole.packets)
     assert all(p.plan.goals for p in whole.packets)             # the sample's plans are not empty
     assert plan(whole.packets[0]) is whole.packets[0]           # a packet with its plan is left as it is
-    handed = pickle.loads(pickle.dumps(light.packets[0]))       # to a worker, which models its plan
+    handed = pickle.loads(pickle.dumps(light[0]))       # to a worker, which models its plan
     assert handed.plan is PLAN_NOT_MODELLED and plan(handed) == whole.packets[0]
     for read in (lambda p: p.plan.goals, lambda p: p.plan.supports_in("Staff"), repr):
         with pytest.raises(RuntimeError, match="not modelled"):
-            read(light.packets[0])
+            read(light[0])
