@@ -23,7 +23,7 @@ import msgpack
 
 from generator.inputs.cache import source_digest
 from generator.model.records import Meeting, Packet, Person, ReviewEvent, Task
-from generator.model.rollup import Deadline, Rollup, school_dates, school_rollup
+from generator.model.rollup import Deadline, Rollup, SchoolDates, school_dates, school_rollup
 from generator.output import kept_by_school
 from generator.render.calendars import CalendarShare, calendar_share
 from generator.render.template_data import Templates
@@ -55,7 +55,7 @@ class SchoolView:
 def school_view(packet: Packet, templates: Templates) -> SchoolView:
     """Return what the district view shows of the school whose packet this is (its plan is not needed)."""
     dates = school_dates(packet)
-    return SchoolView(school_rollup(packet), (dates[0].date, dates[-1].date) if dates else None,
+    return SchoolView(school_rollup(packet), SchoolDates(dates).span,
                       calendar_share(packet, templates),
                       msgpack.packb([(d.date.toordinal(), d.title, d.kind, d.state) for d in dates]))
 

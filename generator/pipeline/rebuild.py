@@ -50,7 +50,7 @@ from generator.pipeline.packets import (
     remove_leftovers,
 )
 from generator.render import prepare_templates, render_document
-from generator.render.calendars import district_calendar_name, shared_events, to_ical
+from generator.render.calendars import shared_calendar
 from generator.render.dashboard import (
     DASHBOARD_TEMPLATE,
     KeptChartRows,
@@ -665,12 +665,11 @@ def write_district_view(settings: Settings, views: Mapping[str, SchoolView], res
                                                    (DISTRICT_REPORT, DISTRICT_CALENDAR, READINESS_REPORT), links,
                                                    chart_rows),
                                  templates.path(DASHBOARD_TEMPLATE))
-    calendar = shared_events([view.calendar for view in charted.values()], settings.district_name, settings.as_of,
-                             settings.time_zone, templates)
     return atomic.write_files(out, {
         DISTRICT_REPORT: render_document(templates.path(DISTRICT_REPORT),
                                          report_context(settings, rows, folders, built_at)),
-        DISTRICT_CALENDAR: to_ical(district_calendar_name(settings.district_name, settings.planning_year.label),
-                                   calendar),
+        DISTRICT_CALENDAR: shared_calendar(settings.district_name, settings.planning_year.label,
+                                           [view.calendar for view in charted.values()], settings.as_of,
+                                           settings.time_zone, templates=templates),
         DASHBOARD: dashboard,        # written as it is made: never whole in memory
     })

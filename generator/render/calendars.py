@@ -574,10 +574,16 @@ def school_calendar(packet: Packet, stamp: dt.datetime | None = None, templates:
 
 def district_calendar(district_name: str, planning_year: str, packets: Sequence[Packet],
                       stamp: dt.datetime | None = None, templates: Templates = SHIPPED) -> bytes:
-    """Return the district's calendar (.ics): shared timeline rows and meetings, and every review date."""
-    return to_ical(district_calendar_name(district_name, planning_year), district_events(packets, templates), stamp)
+    """Return the district's calendar (.ics) of its packets (shared_calendar)."""
+    first = packets[0] if packets else None
+    return shared_calendar(district_name, planning_year, [calendar_share(p, templates) for p in packets],
+                           first.as_of if first else dt.date.today(), first.time_zone if first else "", stamp,
+                           templates)
 
 
-def district_calendar_name(district_name: str, planning_year: str) -> str:
-    """Return the name the district's calendar shows in a calendar program."""
-    return f"{district_name} \u00b7 plans {planning_year}"
+def shared_calendar(district_name: str, planning_year: str, shares: Sequence[CalendarShare], as_of: dt.date,
+                    time_zone: str = "", stamp: dt.datetime | None = None, templates: Templates = SHIPPED) -> bytes:
+    """Return the district's calendar (.ics) from each school's share of it (shared_events): shared timeline
+    rows and meetings, and every review date."""
+    return to_ical(f"{district_name} \u00b7 plans {planning_year}",
+                   shared_events(shares, district_name, as_of, time_zone, templates), stamp)
