@@ -91,7 +91,8 @@ def template_source(tpl: DocxTemplate, xml: str, lines: bool = False) -> str:
 def finish(tpl: DocxTemplate, xml: str) -> str:
     """Apply docxtpl's post-processing to a rendered part, as DocxTemplate.render_xml_part does (the line
     breaks it takes out are never put in: see template_source)."""
-    xml = _ESCAPED_BRACES.sub(lambda m: _BRACES[m.group(0)], xml)
+    if "_" in xml:      # in every escape; a one-character search is a fraction of the pattern's
+        xml = _ESCAPED_BRACES.sub(lambda m: _BRACES[m.group(0)], xml)
     # resolve_listing rewrites every paragraph; it changes only a text holding a tab, line or page break
     # (looked for first as characters: one quick pass each, where the pattern is a slow one).
     if not any(c in xml for c in "\t\n\a\f") or not _LISTING_TEXT.search(xml):
