@@ -107,8 +107,9 @@ def ensure_writable(folder: Path, names: Iterable[str] = ()) -> None:
         _refuse_folder(Path(folder) / name)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old file or the whole new one, never a part."""
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write a file so that readers see the old file or the whole new one, never a part (`data` whole, or
+    in blocks as they are made)."""
     _refuse_folder(path)
     try:
         tmp = _stage(path.parent, path.suffix, data)

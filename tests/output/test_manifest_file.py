@@ -49,3 +49,20 @@ def test_a_manifest_with_no_schools_is_valid_json(tmp_path):
     Manifest(tmp_path / MANIFEST).save()
     assert json.loads((tmp_path / MANIFEST).read_text(encoding="utf-8"))["schools"] == {}
     assert Manifest.load(tmp_path).entries == {}
+
+
+def test_a_manifest_written_in_many_blocks_is_whole_a_school_a_line(tmp_path):
+    # Written a block at a time (about 64 KB each): 400 long entries make several blocks, and no line may
+    # be split or joined where one block ends and the next begins.
+    manifest = Manifest(tmp_path / MANIFEST)
+    for i in range(400):
+        manifest.record(f"{i:05d}", f"{i:064x}", tmp_path / f"{i:05d}", [tmp_path / f"{i:05d}" / "plan.docx"],
+                        dt.datetime(2026, 12, 7, 8, 30), f"{AWKWARD} {i} " + "x" * 300, "Targeted", i % 2 == 0,
+                        dt.date(2026, 12, 7))
+    manifest.save()
+    text = (tmp_path / MANIFEST).read_text(encoding="utf-8")
+    assert len(text) > 3 * 65536
+    # Split at line feeds only: the names hold U+2028, which splitlines takes for a line end too.
+    entry_lines = [line for line in text.split("\n") if line.startswith("  ")]
+    assert [json.loads("{" + line.rstrip(",") + "}").popitem()[0] for line in entry_lines] == sorted(manifest.entries)
+    assert Manifest.load(tmp_path).entries == manifest.entries
