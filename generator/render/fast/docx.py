@@ -321,8 +321,11 @@ class PreparedDocx:
             if b"{{" in data or b"{%" in data:
                 raise PacketsError(f"{self.path.name}: tags in {name} are not supported; keep tags in the body, "
                                    "headers and footers.")
-        changing = {self.document_name, self.rels_name, "[Content_Types].xml", *(p.name for p in self.parts)}
-        self.base = self._base_package(changing)
+        changing = {self.document_name, *(p.name for p in self.parts)}
+        self.base = self._base_package(changing | {self.rels_name, "[Content_Types].xml"})
+        # A document placing no picture has the template's own content types and relationships: compressed
+        # once here, not in each document (starting a compressor is most of deflating a small part).
+        self.base_without_pictures = self._base_package(changing)
         types = self.entries["[Content_Types].xml"].decode("utf-8")
         if 'Extension="png"' not in types:
             types = types.replace("</Types>", _PNG_DEFAULT + "</Types>")
@@ -347,11 +350,13 @@ class PreparedDocx:
         raise PacketsError(f"{self.path.name}: a template tag is malformed ({error}{near}).")
 
     def _base_package(self, changing: set[str]) -> bytes:
+        # The content types and relationships after the other parts, where documents placing a picture have
+        # theirs: every document this engine writes begins as the template's parts do, not as python-docx's.
+        last = ("[Content_Types].xml", self.rels_name)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in self.entries.items():
-                if name not in changing:
-                    z.writestr(name, data)
+            for name in sorted((name for name in self.entries if name not in changing), key=last.__contains__):
+                z.writestr(name, self.entries[name])
         return buffer.getvalue()
 
     def _well_formed(self, body: str) -> bool:
@@ -379,18 +384,16 @@ class PreparedDocx:
             body = etree.tostring(tree, encoding="unicode")
         document = self.document_head + body + self.document_tail
 
-        rels = self.entries[self.rels_name].decode("utf-8")
-        added = []
-        for rid, name, _ in pictures.placed:
-            added.append(f'<Relationship Id="{rid}" Type="{IMAGE_RELATIONSHIP}" Target="media/{name}"/>')
-        rels = rels.replace("</Relationships>", "".join(added) + "</Relationships>")
-
-        buffer = io.BytesIO(self.base)
+        buffer = io.BytesIO(self.base if pictures.placed else self.base_without_pictures)
         with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            z.writestr("[Content_Types].xml", self.content_types if pictures.placed else
-                       self.entries["[Content_Types].xml"])
+            if pictures.placed:
+                added = "".join(f'<Relationship Id="{rid}" Type="{IMAGE_RELATIONSHIP}" Target="media/{name}"/>'
+                                for rid, name, _ in pictures.placed)
+                rels = self.entries[self.rels_name].decode("utf-8").replace("</Relationships>",
+                                                                              added + "</Relationships>")
+                z.writestr("[Content_Types].xml", self.content_types)
+                z.writestr(self.rels_name, rels.encode("utf-8"))
             z.writestr(self.document_name, document.encode("utf-8"))
-            z.writestr(self.rels_name, rels.encode("utf-8"))
             for part in self.parts:
                 xml = docxtpl_internals.finish(self.tpl, part.template.render(context))
                 z.writestr(part.name, xml.encode(part.encoding))
