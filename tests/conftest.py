@@ -132,7 +132,7 @@ def find_row(ws, header: str, value) -> int:
 
 def workbook_content(data: bytes) -> list:
     """What a reader of each sheet sees: every cell's value and style, row heights, merged cells, the
-    ranges of data validations, conditional formats and the auto-filter, panes and print setup."""
+    ranges of data validations, conditional formats and the auto-filter, panes, print setup and links."""
     wb = openpyxl.load_workbook(io.BytesIO(data))
     sheets = []
     for ws in wb.worksheets:
@@ -148,6 +148,7 @@ def workbook_content(data: bytes) -> list:
             "conditional": [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in ws.conditional_formatting],
             "filter": ws.auto_filter.ref, "panes": ws.freeze_panes, "titles": ws.print_title_rows,
             "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth),
+            "links": {c.coordinate: c.hyperlink.target for row in ws.iter_rows() for c in row if c.hyperlink},
         })
     return sheets
 

@@ -61,7 +61,6 @@ from generator.render.dashboard import (
     school_links,
 )
 from generator.render.district import report_context
-from generator.render.hyperlinks import link_paths
 from generator.render.template_data import Templates
 from generator.render.validation import readiness_summary, validation_report, validation_rows
 from generator.settings import Settings
@@ -672,8 +671,7 @@ def write_readiness(settings: Settings, context: dict[str, Any]) -> Path:
     """Write output/readiness.xlsx from its context (readiness_context), its paths made links."""
     path = Path(settings.output) / READINESS_REPORT
     template = Templates(settings.templates).path(READINESS_REPORT)
-    report = render_document(template, context)
-    atomic.write_atomic(path, link_paths(report, template, ("folder", "pdf")))
+    atomic.write_atomic(path, render_document(template, context, links=("folder", "pdf")))
     return path
 
 

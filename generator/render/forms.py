@@ -13,6 +13,7 @@ from generator.render.docx import render_docx
 from generator.render.engine import check_engine
 from generator.render.fast.docx import PreparedDocx
 from generator.render.fast.xlsx import PreparedXlsx, Unprepared
+from generator.render.hyperlinks import link_paths
 from generator.render.jinja import jinja_env
 from generator.render.template_data import (
     SHIPPED,
@@ -108,15 +109,16 @@ def prepare_templates(templates: Templates = SHIPPED, others: Sequence[str] = ()
         prepared(templates.path(name))
 
 
-def render_document(template: Path, context: dict[str, Any]) -> bytes:
+def render_document(template: Path, context: dict[str, Any], links: Sequence[str] = ()) -> bytes:
     """Return one document from its prepared template (the reference engine when it has none, or when
-    PACKETS_ENGINE=reference)."""
-    if check_engine() == "reference":
-        return RENDERERS[template.suffix](template, context)
-    ready = prepared(template)
-    if ready is None:
-        return RENDERERS[template.suffix](template, context)
-    return ready.render(context)
+    PACKETS_ENGINE=reference). A workbook's cells filled from the fields `links` are hyperlinks to the
+    relative paths they show (render/hyperlinks.py): written so by the fast engine where it can, else added
+    to the workbook once rendered."""
+    ready = None if check_engine() == "reference" else prepared(template)
+    if links and isinstance(ready, PreparedXlsx) and ready.writes_links(links):
+        return ready.render(context, links)
+    document = RENDERERS[template.suffix](template, context) if ready is None else ready.render(context)
+    return link_paths(document, template, links) if links else document
 
 
 def render_packet(packet: Packet, templates: Templates = SHIPPED) -> dict[str, bytes]:

@@ -2,10 +2,11 @@
 the path they show (readiness.xlsx links each school to its packet folder and PDF).
 
 The links are relative to the workbook, so they keep working wherever the output folder goes: a
-shared drive, a zip file, another machine. The Excel renderers write values only; this is a second,
-separate step over their result. It edits the linked sheets' XML and relationships in the package and
-copies every other part as it is: loading and saving the whole workbook with openpyxl instead took
-most of a 5,000-school build's district view (about 2.4 s at 1,000 schools, growing with the rows).
+shared drive, a zip file, another machine. The fast Excel engine writes them as it writes the cells
+(render/fast/xlsx.py, from the pieces here: link_target, hyperlinks_element, relationships); over any
+other workbook, link_paths is a second, separate step: it edits the linked sheets' XML and relationships
+in the package and copies every other part as it is (loading and saving the whole workbook with openpyxl
+instead took most of a 5,000-school build's district view, about 2.4 s at 1,000 schools).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import quote
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 from openpyxl import load_workbook
@@ -34,6 +36,46 @@ _AFTER_HYPERLINKS = {f"{{{MAIN}}}{name}" for name in (
     "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties",
     "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF",
     "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")}
+
+
+# The first element that follows <hyperlinks> in a sheet as openpyxl writes it (no prefixes), or its end.
+_AFTER_HYPERLINKS_TAG = re.compile("<(?:" + "|".join(name.split("}")[1] for name in sorted(_AFTER_HYPERLINKS))
+                                   + r")\b|</worksheet>")
+
+
+def link_target(text: str) -> str:
+    """Return the relative URL a cell showing this path links to."""
+    return quote(text.replace("\\", "/"), safe="/")
+
+
+def rels_part(part: str) -> str:
+    """Return the zip entry of a part's relationships: xl/worksheets/_rels/sheet1.xml.rels."""
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def with_marker(sheet: str, marker: str) -> str | None:
+    """Return a sheet's XML as openpyxl writes it with `marker` where its <hyperlinks> go; None when it has
+    hyperlinks of its own already (link_paths then adds to them)."""
+    if "<hyperlinks" in sheet:
+        return None
+    found = _AFTER_HYPERLINKS_TAG.search(sheet, max(sheet.find("</sheetData>"), sheet.find("<sheetData/>"), 0))
+    return None if found is None else sheet[:found.start()] + marker + sheet[found.start():]
+
+
+def hyperlinks_element(links: Sequence[tuple[str, str]]) -> str:
+    """Return a sheet's <hyperlinks>, each (cell, target) of `links` the relationship rIdLink<n>, n from 1."""
+    return (f'<hyperlinks xmlns:r="{OFFICE_REL}">'
+            + "".join(f'<hyperlink ref="{ref}" r:id="rIdLink{n}"/>' for n, (ref, _) in enumerate(links, 1))
+            + "</hyperlinks>")
+
+
+def relationships(links: Sequence[tuple[str, str]]) -> bytes:
+    """Return the relationships part of a sheet whose only relationships are hyperlinks_element's."""
+    return ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+            f'<Relationships xmlns="{PACKAGE_REL}">'
+            + "".join(f'<Relationship Id="rIdLink{n}" Type="{HYPERLINK}" Target={quoteattr(target)} '
+                      f'TargetMode="External"/>' for n, (_, target) in enumerate(links, 1))
+            + "</Relationships>").encode("utf-8")
 
 
 @lru_cache(maxsize=16)
@@ -128,10 +170,10 @@ def _link_sheet(parts: dict[str, bytes], name: str, first_row: int, columns: set
             if ref.rstrip(digits) in letters:
                 text = _cell_text(cell, shared)
                 if text:
-                    links.append((ref, quote(text.replace("\\", "/"), safe="/")))
+                    links.append((ref, link_target(text)))
     if not links:
         return
-    rels_name = posixpath.join(posixpath.dirname(name), "_rels", posixpath.basename(name) + ".rels")
+    rels_name = rels_part(name)
     rels = (etree.fromstring(parts[rels_name]) if rels_name in parts
             else etree.Element(f"{{{PACKAGE_REL}}}Relationships", nsmap={None: PACKAGE_REL}))
     taken = {rel.get("Id") for rel in rels}

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from lxml import etree
 from openxml_audit import OpenXmlValidator
 
-from generator.render import prepared
+from generator.render import prepared, render_document
 from generator.render.hyperlinks import link_paths
 from generator.render.xlsx import render_xlsx
+
+from conftest import workbook_content
 
 FIELDS = ("folder", "pdf")
 ROWS = [
@@ -82,3 +85,56 @@ def test_a_workbook_without_link_columns_is_returned_as_it_is(tmp_path):
     wb.save(path)
     data = render_xlsx(path, {"rows": ROWS})
     assert link_paths(data, path, FIELDS) is data
+
+
+def links_of(data: bytes) -> dict[str, dict[str, str]]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return {ws.title: {c.coordinate: c.hyperlink.target for row in ws.iter_rows() for c in row if c.hyperlink}
+            for ws in book.worksheets}
+
+
+def test_the_fast_engine_writes_the_links_link_paths_would_add(template, tmp_path):
+    # What readiness.xlsx is rendered with: the links written with the cells, not added by a second pass.
+    ready = prepared(template)
+    assert ready is not None and ready.writes_links(FIELDS)
+    written = render_document(template, {"title": "T", "rows": ROWS}, FIELDS)
+    added = link_paths(rendered(template, "fast"), template, FIELDS)
+    assert links_of(written) == links_of(added) == {
+        "Readiness": {"B3": "0104-tubman-douglass-academy", "C3": "0104/0104%20packet.pdf", "B4": "0105-o-keeffe",
+                      "B5": "0106/lakeside"}, "Notes": {}}
+    assert workbook_content(written) == workbook_content(added)
+    with zipfile.ZipFile(io.BytesIO(written)) as a, zipfile.ZipFile(io.BytesIO(added)) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        rels = "xl/worksheets/_rels/sheet1.xml.rels"
+        assert etree.tostring(etree.fromstring(a.read(rels)), method="c14n") == \
+            etree.tostring(etree.fromstring(b.read(rels)), method="c14n")
+    path = tmp_path / "written.xlsx"
+    path.write_bytes(written)
+    problems = [e.description for e in OpenXmlValidator(max_errors=0).validate(path).errors
+                if "inline-string" not in e.description and "/xl/styles.xml" != e.part_uri]
+    assert problems == []
+
+
+def test_no_rows_and_no_paths_mean_no_links_and_no_relationships(template):
+    for rows in ([], [{"name": "x", "folder": "", "pdf": None}]):
+        written = render_document(template, {"title": "T", "rows": rows}, FIELDS)
+        assert links_of(written) == {"Readiness": {}, "Notes": {}}
+        with zipfile.ZipFile(io.BytesIO(written)) as package:
+            assert not [n for n in package.namelist() if n.endswith(".rels") and "worksheets" in n]
+            assert b"hyperlinks" not in package.read("xl/worksheets/sheet1.xml")
+
+
+def test_a_sheet_with_links_of_its_own_has_them_added_to_after_it_is_written(template, tmp_path):
+    # A district's own template linking a cell itself: the fast engine leaves the links to link_paths, which
+    # adds to the sheet's own.
+    wb = openpyxl.load_workbook(template)
+    wb["Readiness"]["D1"] = "Help"
+    wb["Readiness"]["D1"].hyperlink = "https://example.org/help"
+    own = tmp_path / "own.xlsx"
+    wb.save(own)
+    ready = prepared(own)
+    assert ready is not None and not ready.writes_links(FIELDS)
+    written = render_document(own, {"title": "T", "rows": ROWS}, FIELDS)
+    assert links_of(written)["Readiness"] == {"D1": "https://example.org/help", "B3": "0104-tubman-douglass-academy",
+                                              "C3": "0104/0104%20packet.pdf", "B4": "0105-o-keeffe",
+                                              "B5": "0106/lakeside"}

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from generator.pipeline import load_district
 from generator.render import FORMS, packet_contexts, prepared
 from generator.render.docx import render_docx
+from generator.render.hyperlinks import link_paths
 from generator.render.template_data import SHIPPED_FOLDER as TEMPLATES
 from generator.render.xlsx import render_xlsx
 from generator.settings import load_settings
@@ -118,9 +119,9 @@ def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, mo
     from generator.pipeline import rebuild
     seen = []
 
-    def spy(template, context):
-        seen.append((template, context))
-        return real(template, context)
+    def spy(template, context, links=()):
+        seen.append((template, context, links))
+        return real(template, context, links)
     real = rebuild.render_document
     monkeypatch.setattr(rebuild, "render_document", spy)
     monkeypatch.setattr(render, "render_document", spy)       # render.validation's, through the package
@@ -128,10 +129,15 @@ def test_district_reports_take_the_prepared_path_and_match_openpyxl(tmp_path, mo
     pipeline.build(settings)
     broken = Finding(ERROR, "=A broken <cell> & more", file="roster.xlsx", sheet="Schools", row=3, column="B")
     pipeline.write_validation_report(tmp_path / "validation.xlsx", [broken], "1 error")
-    assert sorted(t.name for t, _ in seen) == ["district.xlsx", "readiness.xlsx", "validation.xlsx"]
-    for template, context in seen:
-        assert prepared(template) is not None, template.name
-        assert workbook_content(prepared(template).render(context)) == workbook_content(render_xlsx(template, context))
+    assert sorted(t.name for t, _, _ in seen) == ["district.xlsx", "readiness.xlsx", "validation.xlsx"]
+    for template, context, links in seen:
+        ready = prepared(template)
+        assert ready is not None and ready.writes_links(links), template.name
+        # readiness.xlsx's folders and PDFs as links: written with the cells here, added after openpyxl
+        assert workbook_content(ready.render(context, links)) == \
+            workbook_content(link_paths(render_xlsx(template, context), template, links) if links
+                             else render_xlsx(template, context))
+    assert [bool(links) for t, _, links in seen if t.name == "readiness.xlsx"] == [True]
 
 
 def tricky_rows(row: dict) -> list[dict]:

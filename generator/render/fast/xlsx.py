@@ -40,7 +40,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import jinja2
 from openpyxl import load_workbook
@@ -48,6 +48,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.findings import PacketsError
+from generator.render import hyperlinks as linking
 from generator.render.adapters import openpyxl_internals as written
 from generator.render.xlsx import _LOOP, _SINGLE, FORMULA_STARTS, _lookup, _stretch, _wrapped_lines, cell_data
 
@@ -178,16 +179,27 @@ class _Sheet:
     cells: dict[str, tuple[str, _Slot]]  # marker -> (cell reference, slot)
     loop: _Loop | None
     dimension: str                       # e.g. "A1:H" (the last row is added per workbook)
+    rels: str = ""                       # its relationships' zip entry, when it can have hyperlinks written
 
-    def render(self, context: dict[str, Any]) -> Iterator[str]:
+    def link_columns(self, fields: Sequence[str]) -> list[tuple[str, _Column]]:
+        """The repeated row's columns filled from exactly one of `fields` (`{{ row.folder }}`), by letter."""
+        if self.loop is None:
+            return []
+        return [(c.slot.column, c) for c in self.loop.columns
+                if c.field in fields and c.slot.single == f"{self.loop.var}.{c.field}"]
+
+    def render(self, context: dict[str, Any], links: list[tuple[str, str]] | None = None,
+               fields: Sequence[str] = ()) -> Iterator[str]:
         """Yield the sheet's XML a piece at a time, its repeated rows a row at a time: a district's report of
-        thousands of rows is never one string (joined, then encoded, it was held three times over)."""
+        thousands of rows is never one string (joined, then encoded, it was held three times over). Given
+        `links`, each text the repeated row's cells of `fields` show is a hyperlink to the path it holds, listed
+        there as (cell, target) in the order render/hyperlinks.py's link_paths numbers them."""
         cells = {mark: slot.xml(ref, slot.value(context)) for mark, (ref, slot) in self.cells.items()}
         last = self.loop.row if self.loop else 0
         rows: Iterable[str] = ()
         if self.loop:
             items = _lookup(context, self.loop.source)
-            rows = self._rows(context, items)
+            rows = self._rows(context, items, links, self.link_columns(fields) if links is not None else [])
             last = self.loop.row + max(len(items), 1) - 1
         cells["last"] = str(last)
         cells["dimension"] = f"{self.dimension}{last}" if self.loop else self.dimension
@@ -196,10 +208,13 @@ class _Sheet:
                 yield piece
             elif piece == "loop":
                 yield from rows
+            elif piece == "links":                   # after the rows: every link is known by now
+                yield linking.hyperlinks_element(links) if links else ""
             else:
                 yield cells[piece]
 
-    def _rows(self, context: dict[str, Any], items) -> Iterator[str]:
+    def _rows(self, context: dict[str, Any], items, links: list[tuple[str, str]] | None = None,
+              linked: Sequence[tuple[str, _Column]] = ()) -> Iterator[str]:
         loop = self.loop
         assert loop is not None                 # called only for a sheet with a repeated row
         if not items:
@@ -236,6 +251,15 @@ class _Sheet:
             if opening is None:
                 opening = openings[lines] = loop.opening(lines)
             pieces[1] = opening
+            if linked:
+                assert links is not None
+                for letter, column in linked:
+                    value = fields.get(column.field, _NO_FIELD)
+                    if value is _NO_FIELD:
+                        value = column.slot.value({**context, var: item})
+                    value = cell_data(value)
+                    if isinstance(value, str) and (text := written.cell_text(value)):
+                        links.append((f"{letter}{number}", linking.link_target(text)))
             yield str(number).join(pieces)
 
 
@@ -264,7 +288,11 @@ class PreparedXlsx:
                 continue
             part = written.sheet_part(ws)
             marked = self._marked(entries[part].decode("utf-8"), cells, loop)
-            self.sheets.append(_Sheet(part, tuple(_MARKED.split(marked)), cells, loop, dimension))
+            # Hyperlinks go where the schema puts them, into a sheet that has none and no relationships yet.
+            rels = linking.rels_part(part)
+            with_links = None if rels in entries or loop is None else linking.with_marker(marked, _MARK.format("links"))
+            self.sheets.append(_Sheet(part, tuple(_MARKED.split(with_links or marked)), cells, loop, dimension,
+                                      rels if with_links else ""))
         changing = {sheet.part for sheet in self.sheets}
         base = io.BytesIO()
         with zipfile.ZipFile(base, "w", zipfile.ZIP_DEFLATED) as z:
@@ -347,15 +375,26 @@ class PreparedXlsx:
             xml = xml.replace(str(_SENTINEL_ROW), _MARK.format("last"))
         return whole(written.DIMENSION_PATTERN, written.dimension(_MARK.format("dimension")), xml)
 
-    def render(self, context: dict[str, Any]) -> bytes:
-        """Return one workbook made from this template and a context."""
+    def writes_links(self, fields: Sequence[str]) -> bool:
+        """True when render(context, fields) can make the cells of `fields` hyperlinks as it writes them: every
+        sheet whose repeated row shows one of them has room for them (render/hyperlinks.py does it otherwise)."""
+        return all(sheet.rels for sheet in self.sheets if sheet.link_columns(fields))
+
+    def render(self, context: dict[str, Any], links: Sequence[str] = ()) -> bytes:
+        """Return one workbook made from this template and a context; each non-empty text the repeated rows'
+        cells of the fields `links` show a hyperlink to the relative path it holds, as link_paths makes them
+        (only where writes_links says so)."""
         buffer = io.BytesIO(self.base)
         try:
             with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
                 for sheet in self.sheets:
+                    found: list[tuple[str, str]] | None = [] if links and sheet.rels and sheet.link_columns(links) \
+                        else None
                     with z.open(sheet.part, "w") as part:
-                        for piece in sheet.render(context):
+                        for piece in sheet.render(context, found, links):
                             part.write(piece.encode("utf-8"))
+                    if found:
+                        z.writestr(sheet.rels, linking.relationships(found))
         except (jinja2.TemplateError, PacketsError) as exc:
             raise PacketsError(f"{self.path.name}: {exc}") from None
         return buffer.getvalue()
