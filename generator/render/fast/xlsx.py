@@ -188,18 +188,18 @@ class _Sheet:
         return [(c.slot.column, c) for c in self.loop.columns
                 if c.field in fields and c.slot.single == f"{self.loop.var}.{c.field}"]
 
-    def render(self, context: dict[str, Any], links: list[tuple[str, str]] | None = None,
-               fields: Sequence[str] = ()) -> Iterator[str]:
+    def render(self, context: dict[str, Any], linked: Sequence[tuple[str, _Column]] = (),
+               targets: list[tuple[str, str]] | None = None) -> Iterator[str]:
         """Yield the sheet's XML a piece at a time, its repeated rows a row at a time: a district's report of
-        thousands of rows is never one string (joined, then encoded, it was held three times over). Given
-        `links`, each text the repeated row's cells of `fields` show is a hyperlink to the path it holds, listed
-        there as (cell, target) in the order render/hyperlinks.py's link_paths numbers them."""
+        thousands of rows is never one string (joined, then encoded, it was held three times over). Each text
+        the `linked` columns (link_columns) show is a hyperlink to the path it holds, listed in `targets` as
+        (cell, target) in the order render/hyperlinks.py's link_paths numbers them."""
         cells = {mark: slot.xml(ref, slot.value(context)) for mark, (ref, slot) in self.cells.items()}
         last = self.loop.row if self.loop else 0
         rows: Iterable[str] = ()
         if self.loop:
             items = _lookup(context, self.loop.source)
-            rows = self._rows(context, items, links, self.link_columns(fields) if links is not None else [])
+            rows = self._rows(context, items, linked, targets)
             last = self.loop.row + max(len(items), 1) - 1
         cells["last"] = str(last)
         cells["dimension"] = f"{self.dimension}{last}" if self.loop else self.dimension
@@ -209,12 +209,12 @@ class _Sheet:
             elif piece == "loop":
                 yield from rows
             elif piece == "links":                   # after the rows: every link is known by now
-                yield linking.hyperlinks_element(links) if links else ""
+                yield linking.hyperlinks_element(targets) if targets else ""
             else:
                 yield cells[piece]
 
-    def _rows(self, context: dict[str, Any], items, links: list[tuple[str, str]] | None = None,
-              linked: Sequence[tuple[str, _Column]] = ()) -> Iterator[str]:
+    def _rows(self, context: dict[str, Any], items, linked: Sequence[tuple[str, _Column]] = (),
+              targets: list[tuple[str, str]] | None = None) -> Iterator[str]:
         loop = self.loop
         assert loop is not None                 # called only for a sheet with a repeated row
         if not items:
@@ -252,14 +252,14 @@ class _Sheet:
                 opening = openings[lines] = loop.opening(lines)
             pieces[1] = opening
             if linked:
-                assert links is not None
+                assert targets is not None
                 for letter, column in linked:
                     value = fields.get(column.field, _NO_FIELD)
                     if value is _NO_FIELD:
                         value = column.slot.value({**context, var: item})
                     value = cell_data(value)
                     if isinstance(value, str) and (text := written.cell_text(value)):
-                        links.append((f"{letter}{number}", linking.link_target(text)))
+                        targets.append((f"{letter}{number}", linking.link_target(text)))
             yield str(number).join(pieces)
 
 
@@ -388,13 +388,13 @@ class PreparedXlsx:
         try:
             with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
                 for sheet in self.sheets:
-                    found: list[tuple[str, str]] | None = [] if links and sheet.rels and sheet.link_columns(links) \
-                        else None
+                    linked = sheet.link_columns(links) if links and sheet.rels else []
+                    targets: list[tuple[str, str]] = []
                     with z.open(sheet.part, "w") as part:
-                        for piece in sheet.render(context, found, links):
+                        for piece in sheet.render(context, linked, targets):
                             part.write(piece.encode("utf-8"))
-                    if found:
-                        z.writestr(sheet.rels, linking.relationships(found))
+                    if targets:
+                        z.writestr(sheet.rels, linking.relationships(targets))
         except (jinja2.TemplateError, PacketsError) as exc:
             raise PacketsError(f"{self.path.name}: {exc}") from None
         return buffer.getvalue()
