@@ -221,14 +221,13 @@ class ReferenceTable:
         return [row[header] for row in self.rows]
 
 
-def read_table(path: Path, **kwargs) -> ReferenceTable:
+def read_table(path: Path, sheet_name: str | None = None) -> ReferenceTable:
     """Return a reference table (the templates' data) with its header row: a UTF-8 CSV, a BOM allowed, each
-    cell text ("" where a row stops short); or a workbook's sheet (read_excel's keywords, such as sheet_name)."""
+    cell text ("" where a row stops short); or a workbook's sheet (the first unless named), its cells as the
+    inputs' are read (read_workbook: None where empty), blank rows left out as a CSV's are."""
     if path.suffix == ".csv":
         return _reference_csv(path)
-    # Named: pandas warns that its default engine (openpyxl, which these files are read with) will change.
-    frame = _pandas().read_excel(path, dtype=object, engine="openpyxl", **kwargs)
-    return ReferenceTable(tuple(frame.columns), tuple(frame.to_dict("records")))
+    return _reference_sheet(path, sheet_name)
 
 
 class CsvLayoutError(ValueError):
@@ -270,6 +269,30 @@ def _reference_csv(path: Path) -> ReferenceTable:
     if twice:
         raise ValueError(f"the header names {', '.join(map(repr, twice))} more than once")
     return ReferenceTable(tuple(header), tuple(dict(zip(header, row)) for row in body))
+
+
+def _reference_sheet(path: Path, sheet_name: str | None) -> ReferenceTable:
+    # By the inputs' reader, not pandas: every packet worker reads the ISBE grid's activities, and importing
+    # pandas for them cost each worker about 0.3 s and 30 MB.
+    sheets, _ = read_workbook(path)
+    name = next(iter(sheets), "") if sheet_name is None else sheet_name
+    if name not in sheets:
+        raise ValueError(f"it has no sheet named '{name}'" if name else "it has no sheet")
+    cells = sheets[name]
+
+    def blank(value: Any) -> bool:
+        return value is None or (isinstance(value, str) and not value.strip())
+
+    rows = [row for row in cells if not all(blank(v) for v in row)]       # blank rows left out
+    if not rows:
+        raise ValueError(f"sheet '{name}' is empty")
+    header, *body = rows
+    width = max(i + 1 for row in rows for i, v in enumerate(row) if not blank(v))
+    header = [f"Unnamed: {i}" if blank(h) else h for i, h in enumerate(header[:width])]
+    twice = sorted({str(h) for h in header if header.count(h) > 1})
+    if twice:
+        raise ValueError(f"the header names {', '.join(map(repr, twice))} more than once")
+    return ReferenceTable(tuple(header), tuple(dict(zip(header, row[:width])) for row in body))
 
 
 def _read_csv(path: Path) -> tuple[Cells, list[Finding]]:

@@ -189,6 +189,38 @@ def test_a_reference_csv_that_does_not_fit_says_why(tmp_path, text, says):
         read_table(path)
 
 
+def test_a_reference_workbook_sheet_is_read_as_the_inputs_are_its_blank_rows_left_out(tmp_path):
+    """The ISBE grid's activities (isbe_grid_activities.xlsx) are a workbook's sheet: its header row names
+    the columns, an empty cell is None, numbers and dates are as the inputs' reader gives them, blank rows
+    and the blank columns right of the table are left out."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    ws = wb.create_sheet("Activities")
+    ws.append(["Month", "Key Activity", None, "Count"])
+    ws.append(["July", "Review data", None, 3])
+    ws.append([None, "  ", None, None])                       # blank: spaces only
+    ws.append(["August", None, None, 2.5, None, "  "])
+    ws.append(["September", dt.datetime(2026, 9, 1), None, None])
+    ws["F1"].number_format = "0.00"                           # formatted, never filled
+    path = tmp_path / "isbe_grid_activities.xlsx"
+    wb.save(path)
+    table = read_table(path, sheet_name="Activities")
+    assert table.columns == ("Month", "Key Activity", "Unnamed: 2", "Count")
+    assert table.rows == (
+        {"Month": "July", "Key Activity": "Review data", "Unnamed: 2": None, "Count": 3},
+        {"Month": "August", "Key Activity": None, "Unnamed: 2": None, "Count": 2.5},
+        {"Month": "September", "Key Activity": dt.datetime(2026, 9, 1), "Unnamed: 2": None, "Count": None})
+    with pytest.raises(ValueError, match="sheet 'Notes' is empty"):
+        read_table(path)                                      # the first sheet unless one is named
+    with pytest.raises(ValueError, match="no sheet named 'Plans'"):
+        read_table(path, sheet_name="Plans")
+    ws.append(["October", "Again", None, None])
+    ws["C1"] = "Month"
+    wb.save(path)
+    with pytest.raises(ValueError, match="header names 'Month' more than once"):
+        read_table(path, sheet_name="Activities")
+
+
 def test_a_reference_csv_is_decoded_as_the_inputs_csv_files_are(tmp_path):
     """Saved by Excel on Windows (Windows-1252) or as Unicode Text (UTF-16), a reference file reads as it
     means; an older Mac's encoding, which can only be guessed, is refused with the fix."""
