@@ -4,9 +4,11 @@ with its rows. Correctness only: timings live in the bench's output, never in a 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,27 @@ def test_the_bench_counts_a_spawned_reader_apart_from_the_packet_workers():
     peaks.stop()
     assert peaks.readers and peaks.reader_mb() > HELD_MB
     assert peaks.peak_kb / 1024 < HELD_MB       # not counted as a packet worker
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads /proc")
+def test_the_bench_finds_the_same_descendants_by_the_kernels_child_lists_as_by_every_process_parent():
+    """The sampler walks the kernel's lists of children (a process started by a thread is on that thread's
+    list); where they are missing it reads every process's parent, and both find the whole tree."""
+    import threading
+    bench = load_bench()
+    started = []
+    in_thread = threading.Thread(target=lambda: started.append(subprocess.Popen(["sleep", "5"])))
+    in_thread.start()
+    in_thread.join()
+    started.append(subprocess.Popen(["sh", "-c", "sleep 5 & sleep 5; wait"]))     # a grandchild too
+    try:
+        deadline = time.monotonic() + 5
+        while len(bench._descendants_by_parent(os.getpid())) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        by_parent = bench._descendants_by_parent(os.getpid())
+        assert {p.pid for p in started} <= by_parent and len(by_parent) >= 4
+        assert bench._descendants(os.getpid()) == by_parent
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
