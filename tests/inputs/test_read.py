@@ -8,6 +8,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
+from generator.inputs import read as read_module
 from generator.inputs.read import (
     CsvEncodingError,
     _read_calamine,
@@ -31,12 +32,21 @@ def assert_same(path):
     assert [n.line() for n in fast_notes] == [n.line() for n in slow_notes]
 
 
+@pytest.fixture(params=["one by one", "two at a time"])
+def sheets_apart(request, monkeypatch):
+    """calamine reads a large workbook's sheets two at a time (SHEETS_APART_BYTES): both ways give the
+    same cells and notes."""
+    if request.param == "two at a time":
+        monkeypatch.setattr(read_module, "SHEETS_APART_BYTES", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("book", ["roster", "timeline", "goals"])
-def test_sample_workbooks_read_the_same_with_either_reader(book):
+def test_sample_workbooks_read_the_same_with_either_reader(book, sheets_apart):
     assert_same(SAMPLE / f"{book}.xlsx")
 
 
-def test_title_blocks_merged_cells_and_every_kind_of_value_read_the_same(tmp_path):
+def test_title_blocks_merged_cells_and_every_kind_of_value_read_the_same(tmp_path, sheets_apart):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Tasks"
@@ -57,6 +67,25 @@ def test_title_blocks_merged_cells_and_every_kind_of_value_read_the_same(tmp_pat
     sheets, notes = read_workbook(path)
     assert sheets["Tasks"][6][1] == "Stage 1"          # filled down to the merged range's last row
     assert ["Old"] == [n.sheet for n in notes]
+
+
+def test_a_workbooks_sheets_are_sized_by_their_own_parts_whatever_their_order(tmp_path):
+    """Read two at a time, the largest sheet goes first: each sheet's size is found through the workbook's
+    relationships, which need not follow the sheets' order."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "Small"
+    wb.active["A1"] = "one"
+    large = wb.create_sheet("Large")
+    for i in range(2000):
+        large.append([f"row {i}", i])
+    wb.move_sheet("Large", offset=-1)               # first in the workbook, its part still sheet2.xml
+    path = tmp_path / "goals.xlsx"
+    wb.save(path)
+    sizes = read_module._sheet_sizes(path)
+    assert list(read_workbook(path)[0]) == ["Large", "Small"]
+    assert set(sizes) == {"Large", "Small"} and sizes["Large"] > 20 * sizes["Small"] > 0
+    (tmp_path / "not.xlsx").write_bytes(b"PK not a zip")
+    assert read_module._sheet_sizes(tmp_path / "not.xlsx") == {}
 
 
 def test_a_workbook_with_hidden_rows_is_read_by_openpyxl_and_they_are_noted(tmp_path):
