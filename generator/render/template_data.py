@@ -499,19 +499,32 @@ def state_names(templates: Templates = SHIPPED) -> dict[str, str]:
     return {code: _profile(templates, code).name for code in templates.state_files()}
 
 
+# The profile found for a state as settings.toml names it, by templates: each packet asks three times, and
+# listing the states' folders each time was 1-2% of a packet's work. Only a state found is remembered (as
+# _profile remembers the profile read): one a district then adds a file for is looked for again.
+_FOUND_STATES: dict[tuple[Templates, str], str] = {}
+
+
 def state_profile(templates: Templates = SHIPPED, state: str = "", where: str = "") -> StateProfile:
     """Return the profile of the state settings.toml names, by its code (`IL`) or name (`Illinois`), in
     any case; no state: Illinois's (DEFAULT_STATE). An unknown state is a PacketsError beginning with
     `where` (the setting)."""
     wanted = state.strip().casefold() or DEFAULT_STATE
-    files = templates.state_files()
-    if wanted in files:
-        return _profile(templates, wanted)
-    names = state_names(templates)
-    code = next((c for c, name in names.items() if name.casefold() == wanted), None)
+    code = _FOUND_STATES.get((templates, wanted))
     if code is None:
-        known = ", ".join(f"\"{c.upper()}\" ({name})" for c, name in sorted(names.items()))
-        raise PacketsError(f"{where or 'state'} = \"{state.strip()}\" is not a state the templates have a profile "
-                           f"for. Fix: use one of {known}, or add {STATES_FOLDER}/<code>.toml to the district's "
-                           f"templates folder (see README, 'States and designations').")
-    return _profile(templates, code)
+        code = _state_code(templates, wanted)
+        if code is None:
+            names = state_names(templates)
+            known = ", ".join(f"\"{c.upper()}\" ({name})" for c, name in sorted(names.items()))
+            raise PacketsError(f"{where or 'state'} = \"{state.strip()}\" is not a state the templates have a "
+                               f"profile for. Fix: use one of {known}, or add {STATES_FOLDER}/<code>.toml to the "
+                               f"district's templates folder (see README, 'States and designations').")
+    profile = _profile(templates, code)
+    _FOUND_STATES[templates, wanted] = code
+    return profile
+
+
+def _state_code(templates: Templates, wanted: str) -> str | None:
+    if wanted in templates.state_files():
+        return wanted
+    return next((c for c, name in state_names(templates).items() if name.casefold() == wanted), None)

@@ -360,6 +360,24 @@ def test_a_district_may_add_a_state_of_its_own(tmp_path):
         state_profile(templates, "Texas", "where")
 
 
+def test_a_state_found_is_remembered_and_one_not_found_is_looked_for_again(tmp_path, monkeypatch):
+    """Each packet asks for its state's profile three times: the states' folders are listed for the first
+    ask only. A state a district has no file for yet is looked for again once it adds one."""
+    shipped = (SHIPPED_FOLDER / "states" / "ca.toml").read_text(encoding="utf-8")
+    templates = Templates(tmp_path)
+    with pytest.raises(PacketsError, match='"Nevada" is not a state'):
+        state_profile(templates, "Nevada")
+    (tmp_path / "states").mkdir()
+    (tmp_path / "states" / "nv.toml").write_text(shipped.replace('name = "California"', 'name = "Nevada"'),
+                                                 encoding="utf-8")
+    assert state_profile(templates, " nevada ").code == "nv"
+    listed = []
+    real = Templates.state_files
+    monkeypatch.setattr(Templates, "state_files", lambda self: listed.append(self) or real(self))
+    assert state_profile(templates, "Nevada").code == "nv" and not listed
+    assert state_profile(templates, "NV").code == "nv" and listed == [templates]     # another way to name it
+
+
 def test_a_wrong_applies_to_in_the_grid_columns_is_one_error(tmp_path):
     templates = own_file(tmp_path, "isbe_grid_columns.csv", "Needs Assessment Vendor,Intensive",
                          "Needs Assessment Vendor,ISI only")
