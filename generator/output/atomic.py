@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -88,9 +89,13 @@ def _refuse_folder(path: Path) -> None:
     """Raise IsADirectoryError naming `path` when a folder stands where the file goes, found before
     anything is written so nothing is half replaced; and refuse a device or pipe, which moving a file
     over would remove (as root, `--report /dev/null` would replace /dev/null)."""
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode       # one call: every document of every packet is looked at
+    except (OSError, ValueError):
+        return                              # nothing there (or nothing that can be looked at): the write says
+    if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    if path.exists() and not path.is_file():
+    if not stat.S_ISREG(mode):
         raise FileExistsError(errno.EEXIST, "not a regular file (a device, pipe or socket), so not replaced",
                               str(path))
 
