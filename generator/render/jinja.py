@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 import markupsafe
+from jinja2 import nodes
 
 from generator.model.dates import keep_dates_whole
 
@@ -47,3 +48,46 @@ def jinja_env(autoescape: bool, *, typeset: bool = False) -> jinja2.Environment:
     whole. A spreadsheet's cells and the dashboard's HTML keep plain spaces, which search and filters match."""
     return DataEnvironment(undefined=jinja2.StrictUndefined, autoescape=autoescape,
                            finalize=_typeset if typeset else None)
+
+
+# What makes a template's output more than its printed values, each escaped on its own: text rendered by the
+# template and printed again (a macro, a call, a block `set`, a filter block), a value joined to another
+# (`~`, a filter such as join, which escape markup and text apart), another template, an autoescape block.
+_MORE_THAN_VALUES = (nodes.Macro, nodes.CallBlock, nodes.AssignBlock, nodes.FilterBlock, nodes.Concat, nodes.Filter,
+                     nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.EvalContextModifier,
+                     nodes.ScopedEvalContextModifier, nodes.MarkSafe, nodes.MarkSafeIfAutoescape)
+
+
+@lru_cache(maxsize=8192)
+def _escaped_typeset_text(value: str) -> str:
+    return str(markupsafe.escape(keep_dates_whole(value)))
+
+
+def _escaped_typeset(value: Any) -> str:
+    """A printed value as an autoescaping, typesetting environment prints it (escape(_typeset(value))), text
+    from a cache: most printed values recur."""
+    if type(value) is str:
+        return _escaped_typeset_text(value)
+    return str(markupsafe.escape(_typeset(value)))
+
+
+def compile_xml(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """Return `source` (a Word part's XML with its tags) compiled by `env`, an autoescaping environment of
+    jinja_env's with `typeset`; unless the template only prints values (none of _MORE_THAN_VALUES), which an
+    environment escaping them as it finalizes them prints as the same text. Autoescape calls markupsafe's
+    escape on each printed value, and then makes it Markup: a third of rendering a long plan's body."""
+    if not (env.autoescape is True and env.finalize is _typeset and isinstance(env, DataEnvironment)):
+        return env.from_string(source)
+    parsed = env.parse(source)          # the same for both: parsing knows nothing of escaping
+    if next(parsed.find_all(_MORE_THAN_VALUES), None) is not None:
+        return env.from_string(parsed)
+    return _escaping_twin(env.undefined).from_string(parsed)
+
+
+_TWINS: dict[type[jinja2.Undefined], jinja2.Environment] = {}
+
+
+def _escaping_twin(undefined: type[jinja2.Undefined]) -> jinja2.Environment:
+    if undefined not in _TWINS:
+        _TWINS[undefined] = DataEnvironment(undefined=undefined, autoescape=False, finalize=_escaped_typeset)
+    return _TWINS[undefined]

@@ -33,6 +33,7 @@ from generator.findings import PacketsError
 from generator.render.adapters import docxtpl_internals
 from generator.render.adapters.python_docx_internals import IMAGE_RELATIONSHIP, picture_inline
 from generator.render.docx import with_pictures
+from generator.render.jinja import compile_xml
 
 _PNG_DEFAULT = '<Default Extension="png" ContentType="image/png"/>'
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -333,7 +334,7 @@ class PreparedDocx:
 
     def _compile(self, env: jinja2.Environment, xml: str) -> jinja2.Template:
         try:
-            return env.from_string(docxtpl_internals.template_source(self.tpl, xml))
+            return compile_xml(env, docxtpl_internals.template_source(self.tpl, xml))
         except jinja2.TemplateSyntaxError as exc:
             error = exc
         # Again as docxtpl compiles it, a paragraph a line, so the error can quote the paragraphs at fault
