@@ -18,7 +18,6 @@ from generator.settings import load_settings
 
 from conftest import (
     AS_OF,
-    SAMPLE,
     BrokenPool,
     edit_sheet,
     find_row,
@@ -418,20 +417,3 @@ def test_a_large_first_build_refused_leaves_nothing_of_what_its_other_process_ke
     packets.remove_leftovers(load_settings(inputs, output))
     assert not left.exists()
 
-
-def test_building_packets_never_imports_pandas(tmp_path):
-    """Every packet worker reads the ISBE grid's activities (a workbook); read with pandas, each worker
-    paid 0.3 s and 30 MB to import it. Built in a fresh interpreter, as a worker would build."""
-    import subprocess
-    import sys
-    script = ("import sys\n"
-              "from pathlib import Path\n"
-              "from generator.pipeline.packets import build\n"
-              "from generator.settings import load_settings\n"
-              f"report = build(load_settings(Path({str(SAMPLE)!r}), Path({str(tmp_path / 'out')!r}), jobs=1))\n"
-              "assert report.results and not report.failed\n"
-              "print('pandas' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
-    assert len(list((tmp_path / "out").glob("*/*-isbe-grid.docx"))) == 9     # the grid, its activities read
