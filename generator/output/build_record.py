@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Callable, Container, Iterator
 
 from generator import __version__
 from generator.findings import WARNING, Finding
@@ -261,12 +261,19 @@ class Manifest:
         self.run = {"digest": digest, "schools": schools} if digest else {}
         self.pending = self.pending & set(untouched)
 
+    def on_disk(self) -> set[str]:
+        """Return the schools whose packet is on disk as recorded (_stamp_matches), for is_current: a rebuild
+        looks while it reads its changed workbook (stat calls, 0.2 s at 5,000 schools)."""
+        output = str(self.path.parent)
+        return {school_id for school_id, entry in self.entries.items() if _stamp_matches(output, entry)}
+
     def is_current(self, school_id: str, fingerprint: str | Callable[[], str], inputs: str | None = None,
-                   as_of: dt.date | None = None) -> bool:
+                   as_of: dt.date | None = None, on_disk: Container[str] | None = None) -> bool:
         """Return True when the school's packet was built from the same inputs and is still all on disk: its
         inputs digest is the one recorded (inputs_digests), or else its fingerprint (asked for only then).
         A packet judged as of a day other than `as_of` is not: the day is part of its model, and so of its
-        fingerprint, which need not be made to tell (a new day's first build rebuilds every packet)."""
+        fingerprint, which need not be made to tell (a new day's first build rebuilds every packet).
+        `on_disk` (what on_disk() returned earlier in the run) tells a packet on disk as recorded."""
         entry = self.entries.get(school_id)
         if not entry or school_id in self.pending:
             return False
@@ -276,7 +283,7 @@ class Manifest:
                 entry.get("fingerprint") != (fingerprint() if callable(fingerprint) else fingerprint):
             return False
         output = str(self.path.parent)
-        if _stamp_matches(output, entry):
+        if school_id in on_disk if on_disk is not None else _stamp_matches(output, entry):
             return True
         if (all((Path(output) / doc).is_file() for doc in entry["documents"])
                 and _packet_manifest_intact(Path(output) / entry["folder"], entry["documents"])):

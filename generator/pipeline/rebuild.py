@@ -87,6 +87,10 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         # A rebuild of a large district starts its helper before reading, for it to be ready when wanted.
         helper = run.enter_context(_helper(settings, len(manifest.entries)))
         scratch = None if whole or asks else run.enter_context(_scratch(cache))
+        # Which packets are on disk as recorded (a stat call a document) is looked at while the changed workbook
+        # is read: calamine's parsing lets go of the GIL.
+        looking = run.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="earlier")).submit(
+            manifest.on_disk) if asks else None
         with collector_paused():
             loaded, input_findings = _load_and_check(settings, manifest, plans=whole, scratch=scratch)
             # What was loaded lives the whole run: the collector's passes leave it out. Frozen before the
@@ -107,10 +111,12 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         inputs = _inputs(loaded, kept, settings, templates) if kept is not None else {}
         in_run = [sid for sid in packet_of.ids if of_run(settings, sid)]
         forms = Templates(settings.templates)
+        on_disk = looking.result() if looking is not None else None
         with collector_paused():        # the packets modelled now live the run, as what was loaded does
             # With goals.xlsx left in its store, the stale packets' plans are modelled where they are built.
             stale = [packet_of(sid, planned=loaded.plan_rows is None) for sid in in_run if settings.force or
-                     not manifest.is_current(sid, partial(fingerprint, sid), inputs.get(sid), settings.as_of)]
+                     not manifest.is_current(sid, partial(fingerprint, sid), inputs.get(sid), settings.as_of,
+                                             on_disk)]
             previous = _begin_run(manifest, stale)
             checked = _checked(kept_findings.load(cache, inputs), in_run, stale, packet_of)
             stored_views = kept_view.read(cache) if asks else {}

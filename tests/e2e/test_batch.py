@@ -417,3 +417,24 @@ def test_a_large_first_build_refused_leaves_nothing_of_what_its_other_process_ke
     packets.remove_leftovers(load_settings(inputs, output))
     assert not left.exists()
 
+
+def test_a_rebuild_looks_at_the_packets_on_disk_while_it_reads_its_changed_workbook(inputs, output, monkeypatch):
+    """Which packets are on disk as recorded does not depend on the inputs: a rebuild looks (a stat call a
+    document) in a thread of its own while the changed workbook is read, and never again; a packet found
+    damaged there is rebuilt with the school whose rows changed."""
+    import threading
+
+    from generator.output import build_record
+    assert build(inputs, output, "--jobs", "1").exit_code == 0
+    edit_sheet(inputs / "timeline.xlsx", "Tasks", lambda ws: ws.cell(
+        row=find_row(ws, "School ID", "0105"), column=header_column(ws, "Notes")).__setattr__("value", "Moved"))
+    (doc,) = output.glob("0103-*/0103-schedule.docx")
+    doc.write_bytes(doc.read_bytes()[:-1])                    # a size changed since it was recorded
+    looked: list[str] = []
+    real = build_record._stamp_matches
+    monkeypatch.setattr(build_record, "_stamp_matches",
+                        lambda *args: looked.append(threading.current_thread().name) or real(*args))
+    again = build(inputs, output, "--jobs", "1")
+    assert again.exit_code == 0, again.output
+    assert {sid for sid, status in statuses(again).items() if status != "unchanged"} == {"0103", "0105"}
+    assert len(looked) == 9 and all(name.startswith("earlier") for name in looked), looked
