@@ -283,7 +283,8 @@ class Manifest:
                 entry.get("fingerprint") != (fingerprint() if callable(fingerprint) else fingerprint):
             return False
         output = str(self.path.parent)
-        if school_id in on_disk if on_disk is not None else _stamp_matches(output, entry):
+        stamped = school_id in on_disk if on_disk is not None else _stamp_matches(output, entry)
+        if stamped:
             return True
         if (all((Path(output) / doc).is_file() for doc in entry["documents"])
                 and _packet_manifest_intact(Path(output) / entry["folder"], entry["documents"])):
