@@ -10,13 +10,17 @@ import atexit
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import signal
 import sys
+import tempfile
 import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
 
 from generator.findings import PacketsError
@@ -80,21 +84,62 @@ class Helper:
         """Return own() and each work(*args) of `calls`, the calls made in the helper while this process
         makes own(). A call the helper could not make (it could not start, or ended: out of memory,
         stopped) is made here after own(): the helper is only ever a quicker way. What a call raises is
-        raised here, as if made here."""
+        raised here, as if made here. An argument handed over in a file (handed_over) reaches work as the
+        value it holds."""
         try:
             with interrupt_deferred():
-                futures = [self._pool.submit(work, *args) for work, args in calls]
+                futures = [self._pool.submit(_made, work, args) for work, args in calls]
         except BrokenProcessPool:
             futures = []
         mine = own()
         made = []
         for i, (work, args) in enumerate(calls):
             answer = _answer(futures[i]) if i < len(futures) else _NOT_MADE
-            made.append(work(*args) if answer is _NOT_MADE else answer)
+            made.append(_made(work, args) if answer is _NOT_MADE else answer)
         return mine, made
 
 
 _NOT_MADE = object()
+
+
+@dataclass(frozen=True)
+class Handed:
+    """An argument of a helper call handed over in a temporary file (handed_over): pickled with the call, it
+    is only the file's path; Helper.beside passes the call the value read back from it."""
+
+    path: Path
+
+    def value(self) -> Any:
+        with self.path.open("rb") as handle:
+            return pickle.load(handle)          # written by this run (handed_over), never by anyone else
+
+
+@contextmanager
+def handed_over(value: Any) -> Iterator[Any]:
+    """Yield what to give a helper call (Helper.beside) for `value`: a Handed, its file removed once the block
+    ends, so that this process lets go of the value while the helper works. The pool keeps a call's
+    arguments until the helper answers: readiness.xlsx's rows (20 MB at 5,000 schools) stayed here through
+    the whole district view. The value itself where no temporary file can be written."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="packets-handed-", suffix=".pickle")
+    except OSError:
+        yield value
+        return
+    try:
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError:                 # a full temporary folder: handed with the call after all
+            yield value
+            return
+        del value
+        yield Handed(Path(name))
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _made(work: Callable[..., Any], args: tuple) -> Any:
+    return work(*(arg.value() if isinstance(arg, Handed) else arg for arg in args))
 
 
 def _answer(future: Future) -> Any:

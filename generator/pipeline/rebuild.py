@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import pickle
 import shutil
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -39,7 +37,7 @@ from generator.output import atomic, batch, kept_by_school, kept_findings, kept_
 from generator.output.build_record import MANIFEST, Manifest, inputs_digests, packet_fingerprint
 from generator.output.kept_view import SchoolView, school_view
 from generator.output.naming import under_output
-from generator.output.processes import Helper, helper_process
+from generator.output.processes import Helper, handed_over, helper_process
 from generator.output.results import PacketResult, recorded_result
 from generator.pipeline.district import LoadedDistrict, folder_clashes, of_run, read_district
 from generator.pipeline.packets import (
@@ -224,44 +222,10 @@ def _write_reports(settings: Settings, views: Mapping[str, SchoolView], shown: l
         write_district_view(settings, views, shown, chart_rows)
         return report
     # Its rows made here: the results themselves (paths, findings) took longer to hand over than to write.
-    with _handed_over(readiness_context(settings, shown, input_findings)) as context:
-        _, (report,) = helper.beside([(write_readiness_handed, (settings, context))],
+    with handed_over(readiness_context(settings, shown, input_findings)) as context:
+        _, (report,) = helper.beside([(write_readiness, (settings, context))],
                                      lambda: write_district_view(settings, views, shown, chart_rows))
     return report
-
-
-@contextmanager
-def _handed_over(context: dict[str, Any]) -> Iterator[Path | dict[str, Any]]:
-    """Yield readiness.xlsx's context for the helper: a temporary file holding it, pickled (removed once the
-    block ends), so that this process lets go of it. Handed with the call, it would stay referenced here until
-    the helper answered, for the whole of the district view: 20 MB at 5,000 schools, at the run's peak. The
-    context itself where no such file can be written."""
-    try:
-        fd, name = tempfile.mkstemp(prefix="packets-readiness-", suffix=".pickle")
-    except OSError:
-        yield context
-        return
-    try:
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(context, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        except OSError:                 # a full temporary folder: handed with the call after all
-            yield context
-            return
-        del context
-        yield Path(name)
-    finally:
-        Path(name).unlink(missing_ok=True)
-
-
-def write_readiness_handed(settings: Settings, context: Path | dict[str, Any]) -> Path:
-    """Write output/readiness.xlsx from its context as _handed_over handed it: in a file of this run's, or
-    itself."""
-    if not isinstance(context, Path):
-        return write_readiness(settings, context)
-    with context.open("rb") as handle:
-        handed = pickle.load(handle)        # written by this run (_handed_over), never by anyone else
-    return write_readiness(settings, handed)
 
 
 def _keep(settings: Settings, unkept: tuple, background: ThreadPoolExecutor | None) -> Future:

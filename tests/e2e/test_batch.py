@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import multiprocessing
 import pickle
 import re
 import zipfile
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -307,23 +307,30 @@ def test_a_reading_process_that_cannot_start_or_dies_leaves_the_reading_to_the_m
     assert {name: t.rows for name, t in both.tables.items()} == {name: t.rows for name, t in alone.tables.items()}
 
 
-def test_readiness_xlsx_s_context_goes_to_the_helper_in_a_file_removed_after(monkeypatch):
-    """Handed over in a temporary file, so the main process lets go of it while the view is written; where no
-    such file can be made, handed with the call as before."""
-    from generator.pipeline import rebuild
-
+def test_a_value_handed_to_the_helper_goes_in_a_file_removed_after_and_arrives_as_it_was(monkeypatch):
+    """readiness.xlsx's context is handed over in a temporary file, so the main process lets go of it while the
+    view is written; the call is made with the value read back, in the helper or here if the helper cannot.
+    Where no such file can be made, the value is handed with the call as before."""
     context = {"rows": [{"school_id": "0101", "school": 'Lincoln & <"Honors">', "built_at": dt.datetime(2026, 12, 7)}],
                "findings": [], "findings_summary": "none"}
-    with rebuild._handed_over(dict(context)) as handed:
-        assert isinstance(handed, Path) and handed.is_file()
-        with handed.open("rb") as file:
-            assert pickle.load(file) == context
-    assert not handed.exists()
+    with processes.handed_over(dict(context)) as handed:
+        assert isinstance(handed, processes.Handed) and handed.path.is_file()
+        assert pickle.loads(pickle.dumps(handed)) == handed            # what goes with the call: the path
+        assert handed.value() == context
+        assert processes._made(lambda title, value: (title, value), ("readiness", handed)) == ("readiness", context)
+        with processes.helper_process(multiprocessing.get_context("spawn")) as helper:
+            _, (there,) = helper.beside([(dict, (handed,))], lambda: None)
+        assert there == context
+        monkeypatch.setattr(processes, "ProcessPoolExecutor", BrokenPool)
+        with processes.helper_process(multiprocessing.get_context("spawn")) as helper:
+            _, (here,) = helper.beside([(dict, (handed,))], lambda: None)      # made here: no helper
+        assert here == context
+    assert not handed.path.exists()
 
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(rebuild.tempfile, "mkstemp", full)
-    with rebuild._handed_over(dict(context)) as handed:
+    monkeypatch.setattr(processes.tempfile, "mkstemp", full)
+    with processes.handed_over(dict(context)) as handed:
         assert handed == context
 
 
@@ -344,7 +351,7 @@ def test_a_helper_process_writes_readiness_xlsx_and_builds_a_single_packet_as_th
     monkeypatch.setattr(processes.Helper, "beside", lambda self, calls, own: helped.append(calls[0][0].__name__)
                         or beside(self, calls, own))
     assert build(inputs, there, "--jobs", "2").exit_code == 0
-    assert helped == ["write_readiness_handed"]         # the packets in the pool
+    assert helped == ["write_readiness"]         # the packets in the pool
     for sheet in ("Readiness", "Findings"):
         assert shown(here, sheet) == shown(there, sheet)
     assert len(shown(there, "Readiness")) == 9
@@ -356,7 +363,7 @@ def test_a_helper_process_writes_readiness_xlsx_and_builds_a_single_packet_as_th
                lambda ws: ws.cell(find_row(ws, "School ID", "0104"), header_column(ws, "Notes"), "Moved"))
     again = build(inputs, there, "--jobs", "2")
     assert again.exit_code == 0 and "Built 1, skipped 8 unchanged" in again.output
-    assert helped == ["_build_chunk", "write_readiness_handed"]
+    assert helped == ["_build_chunk", "write_readiness"]
     monkeypatch.undo()
     assert build(inputs, here, "--jobs", "2").exit_code == 0
     def made(output, name):
