@@ -458,10 +458,9 @@ def _read_calamine(path: Path) -> tuple[dict[str, Cells], list[Finding]]:
     else:
         sizes = _sheet_sizes(path)
         waiting = sorted((meta.name for meta in worksheets), key=lambda name: -sizes.get(name, 0))
-        handles = iter([book])
 
-        def take() -> dict[str, Cells]:
-            mine, handle = {}, next(handles, None) or CalamineWorkbook.from_path(str(path))
+        def take(handle: CalamineWorkbook) -> dict[str, Cells]:
+            mine = {}
             while waiting:
                 try:
                     name = waiting.pop(0)
@@ -471,8 +470,8 @@ def _read_calamine(path: Path) -> tuple[dict[str, Cells], list[Finding]]:
             return mine
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheets") as other:
-            theirs = other.submit(take)
-            read = {**take(), **theirs.result()}
+            theirs = other.submit(lambda: take(CalamineWorkbook.from_path(str(path))))
+            read = {**take(book), **theirs.result()}
         sheets = {meta.name: read[meta.name] for meta in worksheets}
     notes = [_hidden_sheet(path, meta.name) for meta in worksheets if meta.visible != SheetVisibleEnum.Visible]
     return sheets, notes
