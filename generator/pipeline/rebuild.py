@@ -87,7 +87,7 @@ def rebuild(settings: Settings, manifest: Manifest, templates: str, digest: str,
         scratch = None if whole or asks else run.enter_context(_scratch(cache))
         # Which packets are on disk as recorded (a stat call a document) is looked at while the changed workbook
         # is read: calamine's parsing lets go of the GIL.
-        looking = run.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="earlier")).submit(
+        looking = run.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="on-disk")).submit(
             manifest.on_disk) if asks else None
         with collector_paused():
             loaded, input_findings = _load_and_check(settings, manifest, plans=whole, scratch=scratch)

@@ -444,4 +444,4 @@ def test_a_rebuild_looks_at_the_packets_on_disk_while_it_reads_its_changed_workb
     again = build(inputs, output, "--jobs", "1")
     assert again.exit_code == 0, again.output
     assert {sid for sid, status in statuses(again).items() if status != "unchanged"} == {"0103", "0105"}
-    assert len(looked) == 9 and all(name.startswith("earlier") for name in looked), looked
+    assert len(looked) == 9 and all(name.startswith("on-disk") for name in looked), looked
