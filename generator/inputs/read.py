@@ -266,10 +266,16 @@ def _reference_csv(path: Path) -> ReferenceTable:
         raise ValueError(f"{guessed[0].message} {guessed[0].fix}")
     header, *body = [row for row in rows if any(row)]             # blank lines left out
     # Empty headers may repeat: Excel writes a comma for each blank column a sheet once had.
-    twice = sorted({h for h in header if h.strip() and header.count(h) > 1})
+    _refuse_repeated([h for h in header if h.strip()])
+    return ReferenceTable(tuple(header), tuple(dict(zip(header, row)) for row in body))
+
+
+def _refuse_repeated(header: list[Any]) -> None:
+    """Raise ValueError naming the headers a reference table's header row names more than once: which
+    column is which could only be guessed."""
+    twice = sorted({str(h) for h in header if header.count(h) > 1})
     if twice:
         raise ValueError(f"the header names {', '.join(map(repr, twice))} more than once")
-    return ReferenceTable(tuple(header), tuple(dict(zip(header, row)) for row in body))
 
 
 def _reference_sheet(path: Path, sheet_name: str | None) -> ReferenceTable:
@@ -290,9 +296,7 @@ def _reference_sheet(path: Path, sheet_name: str | None) -> ReferenceTable:
     header, *body = rows
     width = max(i + 1 for row in rows for i, v in enumerate(row) if not blank(v))
     header = [f"Unnamed: {i}" if blank(h) else h for i, h in enumerate(header[:width])]
-    twice = sorted({str(h) for h in header if header.count(h) > 1})
-    if twice:
-        raise ValueError(f"the header names {', '.join(map(repr, twice))} more than once")
+    _refuse_repeated(header)
     return ReferenceTable(tuple(header), tuple(dict(zip(header, row[:width])) for row in body))
 
 
