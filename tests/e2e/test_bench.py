@@ -160,21 +160,34 @@ def test_the_bench_counts_a_spawned_reader_apart_from_the_packet_workers():
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads /proc")
 def test_the_bench_finds_the_same_descendants_by_the_kernels_child_lists_as_by_every_process_parent():
     """The sampler walks the kernel's lists of children (a process started by a thread is on that thread's
-    list); where they are missing it reads every process's parent, and both find the whole tree."""
+    list); where they are missing it reads every process's parent, and both find the whole tree. Compared on
+    the processes this test starts and theirs: others of the test run may start or end between two looks."""
     import threading
     bench = load_bench()
     started = []
     in_thread = threading.Thread(target=lambda: started.append(subprocess.Popen(["sleep", "5"])))
     in_thread.start()
     in_thread.join()
-    started.append(subprocess.Popen(["sh", "-c", "sleep 5 & sleep 5; wait"]))     # a grandchild too
+    started.append(subprocess.Popen(["sh", "-c", "sleep 5 & sleep 5; wait"]))     # two grandchildren too
+    ours = {p.pid for p in started}
+
+    def parent(pid: int) -> int | None:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return None
+        return int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
+
+    def of_ours(found: set[int]) -> set[int]:
+        return {pid for pid in found if pid in ours or parent(pid) in ours}
+
     try:
         deadline = time.monotonic() + 5
-        while len(bench._descendants_by_parent(os.getpid())) < 4 and time.monotonic() < deadline:
+        while len(of_ours(bench._descendants_by_parent(os.getpid()))) < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
-        by_parent = bench._descendants_by_parent(os.getpid())
-        assert {p.pid for p in started} <= by_parent and len(by_parent) >= 4
-        assert bench._descendants(os.getpid()) == by_parent
+        by_parent = of_ours(bench._descendants_by_parent(os.getpid()))
+        assert ours <= by_parent and len(by_parent) == 4
+        assert of_ours(bench._descendants(os.getpid())) == by_parent
     finally:
         for process in started:
             process.kill()
