@@ -639,9 +639,9 @@ def phase_timings(folder: Path, output: Path, sample_count: int) -> Phases:
                     the_school, settings.inputs, files, ready, found, built_at)
             with clock("write the files", "worker", 1):
                 atomic.place_files(atomic.stage_files(folder_out, files, flush=not atomic.CAN_DEFER_FLUSH))
-        documents = tuple(folder_out / names[key] for key in names)
-        results.append(PacketResult(sid, the_school.name, the_school.designation, folder_out, documents, found,
-                                    ready, built_at))
+        documents = tuple(f"{folder_out.name}/{names[key]}" for key in names)
+        results.append(PacketResult(sid, the_school.name, the_school.designation, str(settings.output),
+                                    folder_out.name, documents, found, ready, built_at))
     with clock("put the packets on disk (syncfs)"):
         atomic.flush_all(settings.output)
     with clock("readiness.xlsx"):

@@ -35,7 +35,7 @@ from generator.model.records import Packet, School
 from generator.output import atomic, naming, packet_manifest
 from generator.output.build_record import packet_fingerprint
 from generator.output.processes import Helper, in_workers
-from generator.output.results import PacketResult
+from generator.output.results import PacketResult, no_packet
 from generator.render import packet_forms, render_packet
 from generator.render.calendars import CALENDAR_KEY, school_calendar
 from generator.render.template_data import Templates
@@ -139,9 +139,10 @@ def _place_one(settings: Settings, staged: _StagedPacket) -> PacketResult:
     written = atomic.place_files(staged.files)
     # A combined PDF from an earlier build no longer matches these documents; --pdf makes a new one.
     (folder / naming.packet_pdf_name(settings, school)).unlink(missing_ok=True)
-    documents = tuple(p for p in written if p.name != packet_manifest.PACKET_MANIFEST)
-    return PacketResult(school.school_id, school.name, school.designation, folder, documents, staged.findings,
-                        staged.ready, staged.built_at, fingerprint=staged.fingerprint)
+    # The packet folder is directly inside the output folder (naming.packet_folder), its documents in it.
+    documents = tuple(f"{folder.name}/{p.name}" for p in written if p.name != packet_manifest.PACKET_MANIFEST)
+    return PacketResult(school.school_id, school.name, school.designation, str(settings.output), folder.name,
+                        documents, staged.findings, staged.ready, staged.built_at, fingerprint=staged.fingerprint)
 
 
 def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
@@ -155,8 +156,8 @@ def _isolated(school: School, step: Callable[..., Any], *args) -> Any:
 def _failed(school: School, exc: Exception) -> PacketResult:
     detail = (os_error_text(exc) if isinstance(exc, OSError) else str(exc) if isinstance(exc, PacketsError)
               else f"{type(exc).__name__}: {exc}")
-    return PacketResult(school.school_id, school.name, school.designation, None, (), (), False,
-                        error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
+    return no_packet(school.school_id, school.name, school.designation,
+                     error=f"Error building the packet for {school.school_id} ({school.name}): {detail}")
 
 
 def start_workers_early() -> None:

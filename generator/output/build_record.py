@@ -9,14 +9,14 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Callable, Container, Iterator
+from typing import Callable, Container, Iterator, Sequence
 
 from generator import __version__
 from generator.findings import WARNING, Finding
 from generator.inputs.cache import source_digest
 from generator.inputs.read import WORKBOOK_SUFFIXES, file_digest
 from generator.inputs.schema import SHEETS
-from generator.output import atomic, naming
+from generator.output import atomic
 from generator.render.template_data import Templates
 from generator.settings import SETTINGS_FILE
 
@@ -292,14 +292,16 @@ class Manifest:
             return True
         return False
 
-    def record(self, school_id: str, fingerprint: str, folder: Path, documents, built_at: dt.datetime,
+    def record(self, school_id: str, fingerprint: str, folder: str, documents: Sequence[str], built_at: dt.datetime,
                name: str = "", designation: str = "", ready: bool = False, as_of: dt.date | None = None) -> None:
+        """Record a packet built: its folder's and documents' names inside the output folder (`/` between
+        the folder and the file), as a PacketResult holds them."""
         output = self.path.parent
         self.entries[school_id] = {
             "as_of": as_of.isoformat() if as_of else None,       # the day overdue was judged by
             "fingerprint": fingerprint, "name": name, "designation": designation, "ready": ready,
-            "folder": naming.under_output(folder, output),
-            "documents": [naming.under_output(Path(d), output) for d in documents],
+            "folder": folder,
+            "documents": list(documents),
             "built_at": built_at.isoformat(),
         }
         self.entries[school_id]["stamp"] = _stamp(output, self.entries[school_id])

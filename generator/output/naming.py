@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from pathlib import Path
@@ -127,12 +126,3 @@ def checkin_school_folder(settings, day, school) -> Path:
     """Return a school's folder for a check-in day, named as its packet folder: always inside that day's folder."""
     return checkin_folder(settings, day) / packet_folder(settings, school).name
 
-
-def under_output(path: Path, output: Path) -> str:
-    """Return a document's or packet folder's path inside the output folder, `/` between its parts, as the
-    manifest records it. (By its text: pathlib's relative_to took a third of a second on a 5,000-school
-    district's readiness report and view, a result's paths being made from the output folder's.)"""
-    text, root = str(path), str(output).rstrip("/\\")
-    if text.startswith(root) and text[len(root):len(root) + 1] in ("/", os.sep):
-        return text[len(root) + 1:].replace(os.sep, "/")
-    return Path(path).relative_to(output).as_posix()

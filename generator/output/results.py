@@ -14,13 +14,17 @@ from generator.findings import Finding
 
 @dataclass(frozen=True)
 class PacketResult:
-    """What became of one school's packet."""
+    """What became of one school's packet. Where its files are is held as the manifest records it, by
+    their names inside the output folder: the reports show those names, and a district's results (built in
+    the workers, or as recorded) are made, handed back and held by the thousand, where a path object a
+    file cost as much again to make and to turn back into its name."""
 
     school_id: str
     school_name: str
     designation: str
-    folder: Path | None
-    documents: tuple[Path, ...]
+    output: str                    # the output folder the names below are inside
+    folder_name: str               # its packet folder's ("" when it has no packet)
+    document_names: tuple[str, ...]   # its documents', `/` between the folder and the file
     findings: tuple[Finding, ...]
     ready: bool
     built_at: dt.datetime | None = None
@@ -36,6 +40,16 @@ class PacketResult:
     fingerprint: str = ""         # built now: its packet's (build_record.packet_fingerprint), made where it was built
 
     @property
+    def folder(self) -> Path | None:
+        """Its packet folder, if it has one."""
+        return Path(self.output, self.folder_name) if self.folder_name else None
+
+    @property
+    def documents(self) -> tuple[Path, ...]:
+        out = Path(self.output)
+        return tuple(out / name for name in self.document_names)
+
+    @property
     def blocked(self) -> bool:
         """True when the school was not built because its own rows have errors."""
         return bool(self.input_errors)
@@ -46,12 +60,15 @@ class PacketResult:
         return self.built_at is not None and not self.error
 
 
-def recorded_result(output: Path, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
+def no_packet(school_id: str, school_name: str, designation: str, **fields) -> PacketResult:
+    """Return the result of a school with no packet to show (not built, failed, never built)."""
+    return PacketResult(school_id, school_name, designation, "", "", (), (), False, **fields)
+
+
+def recorded_result(output: Path | str, school_id: str, entry: dict, findings: tuple[Finding, ...] = (),
                     ready: bool | None = None) -> PacketResult:
     """Return a packet's result as the manifest recorded it: built earlier, unchanged, not rebuilt."""
-    out = Path(output)
-    return PacketResult(school_id, entry.get("name", ""), entry.get("designation", ""), out / entry["folder"],
-                        tuple(out / d for d in entry["documents"]), findings,
+    return PacketResult(school_id, entry.get("name", ""), entry.get("designation", ""), str(output),
+                        entry["folder"], tuple(entry["documents"]), findings,
                         bool(entry.get("ready")) if ready is None else ready,
                         dt.datetime.fromisoformat(entry["built_at"]), skipped=True)
-

@@ -36,9 +36,8 @@ from generator.model.status import packet_readiness
 from generator.output import atomic, batch, kept_by_school, kept_findings, kept_view, naming, packet_manifest
 from generator.output.build_record import MANIFEST, Manifest, inputs_digests, packet_fingerprint
 from generator.output.kept_view import SchoolView, school_view
-from generator.output.naming import under_output
 from generator.output.processes import Helper, handed_over, helper_process
-from generator.output.results import PacketResult, recorded_result
+from generator.output.results import PacketResult, no_packet, recorded_result
 from generator.pipeline.district import LoadedDistrict, folder_clashes, of_run, read_district
 from generator.pipeline.packets import (
     DASHBOARD,
@@ -396,8 +395,7 @@ def _blocked(settings: Settings, school: School, found: list[Finding], entry: di
     has one, as the manifest recorded it (nothing of it is touched)."""
     errors_found = tuple(found)
     if not entry:
-        return PacketResult(school.school_id, school.name, school.designation or "", None, (), (), False,
-                            input_errors=errors_found)
+        return no_packet(school.school_id, school.name, school.designation or "", input_errors=errors_found)
     earlier = recorded_result(settings.output, school.school_id, entry)
     return replace(earlier, school_name=school.name or earlier.school_name, ready=False, skipped=False,
                    input_errors=errors_found)
@@ -418,7 +416,7 @@ def _others(settings: Settings, loaded: LoadedDistrict, manifest: Manifest, temp
         if sid in loaded.blocked:
             others.append(replace(_blocked(settings, school, loaded.blocked[sid], entry), recorded=True))
         elif not entry:
-            others.append(PacketResult(sid, school.name, school.designation, None, (), (), False, recorded=True))
+            others.append(no_packet(sid, school.name, school.designation, recorded=True))
         else:
             as_built = _as_built(packets[sid], manifest, settings, templates)
             findings = tuple(check_packet(as_built)) if as_built else ()
@@ -440,9 +438,9 @@ def _as_built(packet: Packet, manifest: Manifest, settings: Settings, templates:
 
 def _record(settings: Settings, manifest: Manifest, fingerprint: str, result: PacketResult) -> None:
     """Record a school's packet, as it is on disk, in the manifest (saved once the run ends)."""
-    if result.folder is None or result.built_at is None:        # failed: there is no packet to record
+    if not result.folder_name or result.built_at is None:        # failed: there is no packet to record
         return
-    manifest.record(result.school_id, fingerprint, result.folder, result.documents, result.built_at,
+    manifest.record(result.school_id, fingerprint, result.folder_name, result.document_names, result.built_at,
                     result.school_name, result.designation, result.ready, settings.as_of)
 
 
@@ -470,7 +468,7 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
         if r.error or r.skipped or r.blocked or not old:
             continue
         recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
-        folder, here = old.get("folder"), under_output(r.folder, out) if r.folder else ""
+        folder, here = old.get("folder"), r.folder_name
         moved = folder if _plain_name(folder) and folder.casefold() != here.casefold() else ""    # its old folder
         if moved:
             listed = packet_manifest.read(out / moved).get("files", [])
@@ -543,15 +541,15 @@ def _add_pdfs(settings: Settings, district: District, results: list[PacketResult
             updated.append(r)
             continue
         target = jobs[r.school_id].target
-        documents = tuple(d for d in r.documents if d != target)
+        pdf = f"{r.folder_name}/{target.name}"
+        documents = tuple(d for d in r.document_names if d != pdf)
         if outcome.error:
             target.unlink(missing_ok=True)      # an older PDF would not match the packet
-            r = replace(r, documents=documents, pdf_error=outcome.error)
+            r = replace(r, document_names=documents, pdf_error=outcome.error)
         else:
+            r = replace(r, document_names=documents + (pdf,))
             # Every document is hashed again, as the PDF was made from them as they are on disk now.
-            packet_manifest.add_files(target.parent, documents + (target,),
-                                      packet_manifest.readiness_entry(r.ready, r.findings))
-            r = replace(r, documents=documents + (target,))
+            packet_manifest.add_files(target.parent, r.documents, packet_manifest.readiness_entry(r.ready, r.findings))
         _record(settings, manifest, r.fingerprint or fingerprint(r.school_id), r)
         updated.append(r)
     return updated
@@ -591,18 +589,17 @@ def _why(r: PacketResult) -> list[str]:
 
 def readiness_rows(settings: Settings, results) -> list[dict[str, Any]]:
     """Return one row per school for the district readiness report."""
-    out = Path(settings.output)
     rows = []
     for r in results:
         found = r.input_errors + r.findings
-        documents = [under_output(p, out).replace("/", os.sep) for p in r.documents]
+        documents = [name.replace("/", os.sep) for name in r.document_names]
         rows.append({
             "school_id": r.school_id, "school": r.school_name, "designation": r.designation or "",
             "ready": _status(r),
             "errors": sum(f.severity == ERROR for f in found),
             "warnings": sum(f.severity == WARNING for f in found),
             "missing": readiness_summary(found, _why(r)),
-            "folder": under_output(r.folder, out).replace("/", os.sep) if r.folder else "",
+            "folder": r.folder_name,
             "documents": "\n".join(documents),
             "pdf": next((d for d in documents if d.endswith(".pdf")), ""),
             "built_at": r.built_at,
@@ -661,8 +658,8 @@ def write_district_view(settings: Settings, views: Mapping[str, SchoolView], res
             for r in shown]
     charted = {r.school_id: views[r.school_id] for r in shown if r.school_id in views and not r.blocked}
     built_at = dt.datetime.now().replace(microsecond=0)
-    folders = {r.school_id: under_output(r.folder, out) for r in shown if r.folder}
-    links = {r.school_id: school_links(folders.get(r.school_id), [under_output(d, out) for d in r.documents])
+    folders = {r.school_id: r.folder_name for r in shown if r.folder_name}
+    links = {r.school_id: school_links(folders.get(r.school_id), r.document_names)
              for r in shown}
     templates = Templates(settings.templates)
     dashboard = dashboard_chunks(dashboard_context(settings, charted, rows, built_at,

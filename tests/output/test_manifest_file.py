@@ -32,9 +32,9 @@ def test_a_build_writes_a_school_a_line_in_school_id_order(inputs, output):
 
 def test_any_text_a_school_has_is_read_back_as_it_was_recorded(tmp_path):
     manifest = Manifest(tmp_path / MANIFEST)
-    manifest.record("0101", "f" * 64, tmp_path / "0101 x", [tmp_path / "0101 x" / "plan.docx"],
+    manifest.record("0101", "f" * 64, "0101 x", ["0101 x/plan.docx"],
                     dt.datetime(2026, 12, 7, 8, 30), AWKWARD, "Comprehensive", True, dt.date(2026, 12, 7))
-    manifest.record("0099", "e" * 64, tmp_path / "0099", [], dt.datetime(2026, 12, 7, 8, 31), "", "", False, None)
+    manifest.record("0099", "e" * 64, "0099", [], dt.datetime(2026, 12, 7, 8, 31), "", "", False, None)
     manifest.pending = {"0101"}
     manifest.run = {"digest": "abc", "schools": ["0099", "0101"]}
     manifest.save()
@@ -56,7 +56,7 @@ def test_a_manifest_written_in_many_blocks_is_whole_a_school_a_line(tmp_path):
     # be split or joined where one block ends and the next begins.
     manifest = Manifest(tmp_path / MANIFEST)
     for i in range(400):
-        manifest.record(f"{i:05d}", f"{i:064x}", tmp_path / f"{i:05d}", [tmp_path / f"{i:05d}" / "plan.docx"],
+        manifest.record(f"{i:05d}", f"{i:064x}", f"{i:05d}", [f"{i:05d}/plan.docx"],
                         dt.datetime(2026, 12, 7, 8, 30), f"{AWKWARD} {i} " + "x" * 300, "Targeted", i % 2 == 0,
                         dt.date(2026, 12, 7))
     manifest.save()
