@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import jinja2
 import markupsafe
@@ -91,3 +91,19 @@ def _escaping_twin(undefined: type[jinja2.Undefined]) -> jinja2.Environment:
     if undefined not in _TWINS:
         _TWINS[undefined] = DataEnvironment(undefined=undefined, autoescape=False, finalize=_escaped_typeset)
     return _TWINS[undefined]
+
+
+def utf8_blocks(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[bytes]:
+    """Yield rendered pieces joined and encoded about `size` characters at a time: written a block at a time,
+    not a piece at a time (a write to a zip entry or a file costs more than the piece's text), and never much
+    of a long document in memory. (By length, not by count: one piece can be thousands of characters.)"""
+    block: list[str] = []
+    length = 0
+    for piece in pieces:
+        block.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(block).encode("utf-8")
+            block, length = [], 0
+    if block:
+        yield "".join(block).encode("utf-8")

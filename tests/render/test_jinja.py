@@ -1,5 +1,6 @@
 """The Word forms' templates compiled by compile_xml: a template that only prints values is rendered by an
-environment escaping each value as it finalizes it, and must print exactly what autoescape prints."""
+environment escaping each value as it finalizes it, and must print exactly what autoescape prints; and rendered
+text written out in blocks (utf8_blocks)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import jinja2
 import markupsafe
 import pytest
 
-from generator.render.jinja import _escaping_twin, compile_xml, jinja_env
+from generator.render.jinja import _escaping_twin, compile_xml, jinja_env, utf8_blocks
 
 
 class RichText:
@@ -77,3 +78,14 @@ def test_the_twin_alone_would_escape_a_macros_output_twice(env):
 def test_an_environment_not_escaping_for_word_compiles_as_it_is():
     for env in (jinja_env(autoescape=False), jinja_env(autoescape=True)):
         assert compile_xml(env, "{{ value }}").environment is env
+
+
+def test_rendered_pieces_are_written_in_blocks_of_the_same_text():
+    # Rows of a long sheet or page: a block is written once it reaches the size, a multi-byte character is never
+    # split, and one piece longer than a block (a kept chart row) stays whole.
+    pieces = [f"<row r=\"{i}\">Café «{i}»</row>" for i in range(2000)] + ["x" * 300] + ["é"] * 50
+    blocks = list(utf8_blocks(iter(pieces), size=256))
+    assert b"".join(blocks).decode("utf-8") == "".join(pieces)
+    assert all(len(block.decode("utf-8")) >= 256 for block in blocks[:-1])
+    assert len(blocks) < len(pieces) / 8
+    assert list(utf8_blocks(iter([]))) == []

@@ -50,6 +50,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from generator.findings import PacketsError
 from generator.render import hyperlinks as linking
 from generator.render.adapters import openpyxl_internals as written
+from generator.render.jinja import utf8_blocks
 from generator.render.xlsx import _LOOP, _SINGLE, FORMULA_STARTS, _lookup, _stretch, _wrapped_lines, cell_data
 
 # Private-use characters never occur in a template's own XML, so they delimit markers safely.
@@ -391,8 +392,8 @@ class PreparedXlsx:
                     linked = sheet.link_columns(links) if links and sheet.rels else []
                     targets: list[tuple[str, str]] = []
                     with z.open(sheet.part, "w") as part:
-                        for piece in sheet.render(context, linked, targets):
-                            part.write(piece.encode("utf-8"))
+                        for block in utf8_blocks(sheet.render(context, linked, targets)):
+                            part.write(block)
                     if targets:
                         z.writestr(sheet.rels, linking.relationships(targets))
         except (jinja2.TemplateError, PacketsError) as exc:
