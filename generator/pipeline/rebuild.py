@@ -459,16 +459,16 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
     the generator recorded are removed, never a staff member's own; an old folder only once empty.
     Called once the new packets are on disk, so a failure in between leaves the old documents."""
     out = Path(settings.output)
-    kept: dict[str, set[str]] = {}          # every file a school's packet holds now, by its name ignoring case
-    for e in manifest.entries.values():
-        for d in [*e.get("documents", ()), f"{e.get('folder')}/{packet_manifest.PACKET_MANIFEST}"]:
-            kept.setdefault(str(d).casefold(), set()).add(str(d))
+    kept: dict[str, set[str]] | None = None         # made only when some school's names have changed
     for r in results:
         old = previous.get(r.school_id) or {}
         if r.error or r.skipped or r.blocked or not old:
             continue
         recorded = [d for d in old.get("documents", ()) if isinstance(d, str)]
         folder, here = old.get("folder"), r.folder_name
+        if folder == here and recorded == list(r.document_names):
+            continue                    # the same names (the usual rebuild): each file was replaced in place
+        kept = _files_held(manifest) if kept is None else kept
         moved = folder if _plain_name(folder) and folder.casefold() != here.casefold() else ""    # its old folder
         if moved:
             listed = packet_manifest.read(out / moved).get("files", [])
@@ -489,6 +489,16 @@ def _remove_superseded(settings: Settings, manifest: Manifest, previous: dict[st
                 (out / moved).rmdir()
             except OSError:        # staff files in it, or already gone
                 pass
+
+
+def _files_held(manifest: Manifest) -> dict[str, set[str]]:
+    """Return every file a school's packet holds now (its documents and manifest.json, as the manifest records
+    them), by its name ignoring case."""
+    held: dict[str, set[str]] = {}
+    for e in manifest.entries.values():
+        for d in [*e.get("documents", ()), f"{e.get('folder')}/{packet_manifest.PACKET_MANIFEST}"]:
+            held.setdefault(str(d).casefold(), set()).add(str(d))
+    return held
 
 
 def _plain_name(name) -> TypeGuard[str]:
