@@ -499,32 +499,30 @@ def state_names(templates: Templates = SHIPPED) -> dict[str, str]:
     return {code: _profile(templates, code).name for code in templates.state_files()}
 
 
-# The profile found for a state as settings.toml names it, by templates: each packet asks three times, and
-# listing the states' folders each time was 1-2% of a packet's work. Only a state found is remembered (as
-# _profile remembers the profile read): one a district then adds a file for is looked for again.
-_FOUND_STATES: dict[tuple[Templates, str], str] = {}
-
-
 def state_profile(templates: Templates = SHIPPED, state: str = "", where: str = "") -> StateProfile:
     """Return the profile of the state settings.toml names, by its code (`IL`) or name (`Illinois`), in
     any case; no state: Illinois's (DEFAULT_STATE). An unknown state is a PacketsError beginning with
     `where` (the setting)."""
     wanted = state.strip().casefold() or DEFAULT_STATE
-    code = _FOUND_STATES.get((templates, wanted))
-    if code is None:
+    try:
         code = _state_code(templates, wanted)
-        if code is None:
-            names = state_names(templates)
-            known = ", ".join(f"\"{c.upper()}\" ({name})" for c, name in sorted(names.items()))
-            raise PacketsError(f"{where or 'state'} = \"{state.strip()}\" is not a state the templates have a "
-                               f"profile for. Fix: use one of {known}, or add {STATES_FOLDER}/<code>.toml to the "
-                               f"district's templates folder (see README, 'States and designations').")
-    profile = _profile(templates, code)
-    _FOUND_STATES[templates, wanted] = code
-    return profile
+    except LookupError:
+        names = state_names(templates)
+        known = ", ".join(f"\"{c.upper()}\" ({name})" for c, name in sorted(names.items()))
+        raise PacketsError(f"{where or 'state'} = \"{state.strip()}\" is not a state the templates have a "
+                           f"profile for. Fix: use one of {known}, or add {STATES_FOLDER}/<code>.toml to the "
+                           f"district's templates folder (see README, 'States and designations').") from None
+    return _profile(templates, code)
 
 
-def _state_code(templates: Templates, wanted: str) -> str | None:
+# Remembered as _profile is: each packet asks three times, and listing the states' folders each time was 1-2%
+# of a packet's work. A state not found raises, which lru_cache does not remember: a file a district then adds
+# is looked for again.
+@lru_cache(maxsize=None)
+def _state_code(templates: Templates, wanted: str) -> str:
     if wanted in templates.state_files():
         return wanted
-    return next((c for c, name in state_names(templates).items() if name.casefold() == wanted), None)
+    found = next((c for c, name in state_names(templates).items() if name.casefold() == wanted), None)
+    if found is None:
+        raise LookupError(wanted)
+    return found
